@@ -1,1 +1,51 @@
-//! placeholder
+//! # iproov-core: the iProov REST API v2, sans-IO
+//!
+//! This crate *describes* HTTP requests to iProov and *reads* HTTP responses from it. It never
+//! performs IO: no sockets, files, environment variables, clock or randomness. The host (a
+//! Python, Node or edge-worker binding, or your own Rust code) sends each [`Request`] with its
+//! own HTTP client, hands back the [`Response`], and passes the current time (`now`, Unix
+//! milliseconds) and any random bytes as arguments. So every behaviour is deterministic and
+//! the same in every host.
+//!
+//! - [`ops`]: one build/parse pair per endpoint. Build functions check their input first and
+//!   fail with `invalid_input` before anything is built; parse functions give a typed result
+//!   or a typed [`Error`]. A biometric failure (`passed: false`) is a result, not an error.
+//! - [`operation`]: the same over canonical JSON, for the conformance vectors and bindings.
+//! - [`validation`] and [`user_id`]: iProov's input patterns, a personal-data lint, and
+//!   generated user IDs.
+//! - [`Error`]: every failure is data with a stable `code`, its HTTP status where there is
+//!   one, and the fields a caller needs. No function of this crate panics on any input.
+//! - [`Secret`]: the API secret, OAuth password and access tokens never appear in any `Debug`
+//!   or `Display` output, error message or serialized record.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+#![warn(missing_docs)]
+
+pub mod config;
+mod decode;
+pub mod error;
+pub mod flows;
+pub mod http;
+mod multipart;
+pub mod operation;
+pub mod ops;
+pub mod region;
+pub mod secret;
+mod tolerant;
+pub mod user_id;
+pub mod validation;
+
+pub use config::{Config, DEFAULT_USER_AGENT};
+pub use error::{Error, ErrorKind};
+pub use http::{MAX_BODY_BYTES, Method, RedactedRequest, Request, Response};
+pub use operation::{JsonConfig, Operation};
+pub use region::{Region, Target};
+pub use secret::Secret;
+pub use tolerant::Fallback;

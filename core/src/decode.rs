@@ -1,0 +1,219 @@
+//! Reading responses: the size cap, success bodies, iProov error bodies, and the error for
+//! everything else. Shared by every operation's parse function.
+
+use crate::config::Config;
+use crate::error::{Error, codes};
+use crate::http::{MAX_BODY_BYTES, Response};
+use crate::region::Region;
+use crate::secret::{REDACTED, redact_all};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// How much of an undecodable body an error quotes.
+const EXCERPT_CHARS: usize = 200;
+
+/// Parses a 200 response into `T`, or turns any other response into the fitting [`Error`].
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    config: &Config,
+    response: &Response<'_>,
+) -> Result<T, Error> {
+    parse_with(config, response, |body| decode_body::<T>(body))
+}
+
+/// Like [`parse_json`], with a decoder that may borrow from the body.
+pub(crate) fn parse_with<'b, T>(
+    config: &Config,
+    response: &Response<'b>,
+    decode: impl FnOnce(&'b [u8]) -> Result<T, (String, Option<String>)>,
+) -> Result<T, Error> {
+    check_size(response)?;
+    if response.status != 200 {
+        return Err(error_from_response(config, response));
+    }
+    decode(response.body).map_err(|(problem, path)| {
+        Error::decode(response.status, problem, path)
+            .with_body_excerpt(excerpt(config, response.body))
+    })
+}
+
+/// Deserializes a whole body, reporting where decoding stopped.
+pub(crate) fn decode_body<'b, T: Deserialize<'b>>(
+    body: &'b [u8],
+) -> Result<T, (String, Option<String>)> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(("the body is empty".to_owned(), None));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        (e.into_inner().to_string(), Some(path))
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| (format!("trailing data after the JSON value: {e}"), None))?;
+    Ok(value)
+}
+
+fn check_size(response: &Response<'_>) -> Result<(), Error> {
+    if response.body.len() > MAX_BODY_BYTES {
+        return Err(Error::body_too_large(
+            response.status,
+            response.body.len(),
+            MAX_BODY_BYTES,
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+    #[serde(default, deserialize_with = "lenient_text")]
+    error_description: Option<String>,
+}
+
+fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Statuses iProov's spec uses for errors: without an iProov body they are undecodable
+/// errors; any other status is `unexpected_status`.
+fn is_documented_error_status(status: u16) -> bool {
+    matches!(status, 200 | 400 | 401 | 403 | 404 | 429) || (500..=599).contains(&status)
+}
+
+/// The error for a non-200 response (or any response where the caller wants one).
+pub(crate) fn error_from_response(config: &Config, response: &Response<'_>) -> Error {
+    if let Err(too_large) = check_size(response) {
+        return too_large;
+    }
+    let status = response.status;
+    let body: Option<ErrorBody> = serde_json::from_slice(response.body).ok();
+    let Some(body) = body.filter(|b| !b.error.is_empty()) else {
+        let error = if is_documented_error_status(status) {
+            Error::decode(
+                status,
+                "the body is not an iProov error body {\"error\", \"error_description\"}",
+                None,
+            )
+        } else {
+            Error::unexpected_status(status)
+        };
+        return error.with_body_excerpt(excerpt(config, response.body));
+    };
+    let mut error = Error::api(&body.error, status, body.error_description);
+    if body.error == codes::INVALID_KEY {
+        explain_invalid_key(&mut error, config);
+    }
+    if body.error == codes::TOO_MANY_REQUESTS || status == 429 {
+        error.0.retry_after_ms = response
+            .header("retry-after")
+            .and_then(retry_after_seconds_ms);
+    }
+    error
+}
+
+/// `Retry-After` in its delay-seconds form, in milliseconds. (An HTTP date needs `now`; the
+/// retry advisor reads that form.)
+pub(crate) fn retry_after_seconds_ms(value: &str) -> Option<u64> {
+    let seconds: u64 = value.trim().parse().ok()?;
+    seconds.checked_mul(1000)
+}
+
+fn explain_invalid_key(error: &mut Error, config: &Config) {
+    let target = config.target();
+    let base = target.url();
+    let whom = match target.region() {
+        Some(region) => {
+            error.0.region = Some(region.id().to_owned());
+            format!("region {region} ({base})")
+        }
+        None => {
+            error.0.base_url = Some(base.clone());
+            format!("the base URL {base}")
+        }
+    };
+    error.0.message = format!(
+        "iProov rejected the API key or secret ({} invalid_key) for {whom}. A key used against \
+         the wrong region gives exactly this error: check that the service provider was created \
+         in this region, or configure the region it was created in ({}).",
+        error.0.status.unwrap_or(401),
+        Region::list()
+    );
+}
+
+/// A bounded excerpt of a body for error messages, with every configured secret and any
+/// `access_token`/`secret`/`password` JSON value redacted.
+pub(crate) fn excerpt(config: &Config, body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let head = body.get(..EXCERPT_CHARS * 4).unwrap_or(body);
+    let text = String::from_utf8_lossy(head);
+    let mut text = redact_all(&text, &config.secrets());
+    for key in ["\"access_token\"", "\"secret\"", "\"password\"", "\"refresh_token\""] {
+        text = redact_json_value(&text, key);
+    }
+    let mut short: String = text.chars().take(EXCERPT_CHARS).collect();
+    if short.len() < text.len() || head.len() < body.len() {
+        short.push('…');
+    }
+    Some(short)
+}
+
+/// Replaces the string value after every `"key":` by the redaction marker, even in
+/// truncated or malformed JSON.
+fn redact_json_value(text: &str, key: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(key) {
+        let (before, after_key_start) = rest.split_at(at);
+        out.push_str(before);
+        out.push_str(key);
+        let after_key = after_key_start.get(key.len()..).unwrap_or("");
+        let trimmed = after_key.trim_start_matches([' ', ':', '\t', '\n', '\r']);
+        let gap = after_key.len() - trimmed.len();
+        out.push_str(after_key.get(..gap).unwrap_or(""));
+        if let Some(value) = trimmed.strip_prefix('"') {
+            let end = find_string_end(value).unwrap_or(value.len());
+            out.push('"');
+            out.push_str(REDACTED);
+            out.push('"');
+            rest = value.get(end + 1..).unwrap_or("");
+        } else {
+            rest = trimmed;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn find_string_end(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '"') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_redact_tokens_even_in_broken_json() {
+        let config = Config::for_region(Region::Eu);
+        let out = excerpt(&config, br#"{"access_token": "abc\"def", "x": 1, "secret":"zz"#).unwrap();
+        assert!(!out.contains("abc"), "{out}");
+        assert!(!out.contains("zz"), "{out}");
+        assert!(out.contains("\"x\": 1"), "{out}");
+    }
+}

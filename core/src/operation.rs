@@ -1,0 +1,344 @@
+//! The operations by name, and the dynamic build/parse pair over canonical JSON that the
+//! conformance vectors and the bindings use.
+//!
+//! `build` takes a config and an input as JSON objects exactly as in the vector format;
+//! `parse` gives the canonical JSON of the typed result. Both check their JSON as strictly
+//! as the typed functions check their inputs: an unknown or mistyped field is `invalid_input`.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::http::{Request, Response};
+use crate::ops::enrol_image::{EnrolImageInput, ImageSource};
+use crate::ops::{availability, claim, enrol_image, invalidate, oauth, users, validate};
+use crate::region::{Region, Target};
+use crate::secret::Secret;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Every iProov operation this library models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `POST /claim/enrol/token`
+    EnrolToken,
+    /// `POST /claim/verify/token`
+    VerifyToken,
+    /// `POST /claim/enrol/image`
+    EnrolImage,
+    /// `POST /claim/enrol/validate`
+    EnrolValidate,
+    /// `POST /claim/verify/validate`
+    VerifyValidate,
+    /// `POST /{api_key}/access_token`
+    AccessToken,
+    /// `POST /users/{user_id}/activate`
+    ActivateUser,
+    /// `POST /users/{user_id}/suspend`
+    SuspendUser,
+    /// `GET /users/{user_id}`
+    GetUser,
+    /// `PUT /users/{user_id}`
+    UpdateUser,
+    /// `DELETE /users/{user_id}`
+    DeleteUser,
+    /// `POST /claim/{token}/invalidate`
+    InvalidateClaim,
+    /// `GET /availability`
+    Availability,
+}
+
+impl Operation {
+    /// Every operation.
+    pub const ALL: [Operation; 13] = [
+        Self::EnrolToken,
+        Self::VerifyToken,
+        Self::EnrolImage,
+        Self::EnrolValidate,
+        Self::VerifyValidate,
+        Self::AccessToken,
+        Self::ActivateUser,
+        Self::SuspendUser,
+        Self::GetUser,
+        Self::UpdateUser,
+        Self::DeleteUser,
+        Self::InvalidateClaim,
+        Self::Availability,
+    ];
+
+    /// The snake_case name used in vectors, audit records and bindings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EnrolToken => "enrol_token",
+            Self::VerifyToken => "verify_token",
+            Self::EnrolImage => "enrol_image",
+            Self::EnrolValidate => "enrol_validate",
+            Self::VerifyValidate => "verify_validate",
+            Self::AccessToken => "access_token",
+            Self::ActivateUser => "activate_user",
+            Self::SuspendUser => "suspend_user",
+            Self::GetUser => "get_user",
+            Self::UpdateUser => "update_user",
+            Self::DeleteUser => "delete_user",
+            Self::InvalidateClaim => "invalidate_claim",
+            Self::Availability => "availability",
+        }
+    }
+
+    /// Parses an operation name; fails with `invalid_input` (field `operation`).
+    pub fn parse(name: &str) -> Result<Self, Error> {
+        Self::ALL
+            .into_iter()
+            .find(|op| op.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|op| op.name()).collect();
+                Error::invalid_input(
+                    "operation",
+                    format!("unknown operation {name:?}; known: {}", names.join(", ")),
+                )
+            })
+    }
+
+    /// True for the users API, which needs an OAuth access token (`Authorization: Bearer`).
+    pub fn needs_access_token(self) -> bool {
+        matches!(
+            self,
+            Self::ActivateUser
+                | Self::SuspendUser
+                | Self::GetUser
+                | Self::UpdateUser
+                | Self::DeleteUser
+        )
+    }
+
+    /// True when repeating the request after it may have reached iProov is safe: it only
+    /// reads, or asks for a fresh token that an unused duplicate does no harm to.
+    pub fn is_idempotent(self) -> bool {
+        matches!(
+            self,
+            Self::EnrolToken
+                | Self::VerifyToken
+                | Self::AccessToken
+                | Self::GetUser
+                | Self::Availability
+        )
+    }
+
+    /// True for validate, which iProov accepts once per token: a lost answer cannot be
+    /// fetched again, so its outcome becomes `outcome_unknown`.
+    pub fn is_one_shot(self) -> bool {
+        matches!(self, Self::EnrolValidate | Self::VerifyValidate)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A configuration read from JSON, with the access token a management call may carry.
+#[derive(Debug, Clone)]
+pub struct JsonConfig {
+    /// The client configuration.
+    pub config: Config,
+    /// `access_token`, for the users API (and invalidate, when given).
+    pub access_token: Option<Secret>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireConfig {
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(default)]
+    api_key: Option<String>,
+    #[serde(default)]
+    secret: Option<Secret>,
+    #[serde(default)]
+    oauth_username: Option<String>,
+    #[serde(default)]
+    oauth_password: Option<Secret>,
+    #[serde(default)]
+    access_token: Option<Secret>,
+    #[serde(default)]
+    user_agent: Option<String>,
+}
+
+impl JsonConfig {
+    /// Reads `{"region" | "base_url", "api_key"?, "secret"?, "oauth_username"?,
+    /// "oauth_password"?, "access_token"?, "user_agent"?}`. Fails with `invalid_input`.
+    pub fn from_json(value: &Value) -> Result<Self, Error> {
+        let wire: WireConfig = from_json_value("config", value)?;
+        let target = match (&wire.region, &wire.base_url) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_input(
+                    "base_url",
+                    "give either region or base_url, not both",
+                ));
+            }
+            (Some(region), None) => Target::Region(Region::parse(region)?),
+            (None, Some(url)) => Target::base_url(url)?,
+            (None, None) => {
+                return Err(Error::invalid_input(
+                    "region",
+                    format!("give a region ({}) or a base_url", Region::list()),
+                ));
+            }
+        };
+        let mut config = Config::for_target(target);
+        if let Some(key) = wire.api_key {
+            config = config.with_api_key(key);
+        }
+        if let Some(secret) = wire.secret {
+            config = config.with_secret(secret);
+        }
+        match (wire.oauth_username, wire.oauth_password) {
+            (Some(user), Some(password)) => config = config.with_oauth(user, password),
+            (Some(user), None) => config = config.with_oauth(user, Secret::default()),
+            (None, Some(password)) => config = config.with_oauth("", password),
+            (None, None) => {}
+        }
+        if let Some(agent) = wire.user_agent {
+            config = config.with_user_agent(&agent)?;
+        }
+        Ok(Self {
+            config,
+            access_token: wire.access_token.filter(|t| !t.is_empty()),
+        })
+    }
+
+    fn require_access_token(&self) -> Result<&Secret, Error> {
+        self.access_token.as_ref().ok_or_else(|| {
+            Error::invalid_input(
+                "access_token",
+                "the users API needs an OAuth access token (see the token manager)",
+            )
+        })
+    }
+}
+
+/// Deserializes a JSON input into a typed input, turning serde's complaint into an
+/// `invalid_input` that names the field.
+fn from_json_value<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, Error> {
+    let empty = Value::Object(Map::new());
+    let value = if value.is_null() { &empty } else { value };
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = if path.is_empty() || path == "." {
+            message
+                .split('`')
+                .nth(1)
+                .map(str::to_owned)
+                .unwrap_or_else(|| what.to_owned())
+        } else {
+            path.split(['.', '[']).next().unwrap_or(what).to_owned()
+        };
+        match removed_field_hint(&field) {
+            Some(hint) => Error::invalid_input(&field, hint),
+            None => Error::invalid_input(&field, message),
+        }
+    })
+}
+
+/// Fields older integrations send that the current API removed or never had.
+fn removed_field_hint(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "ip" => "was removed in iProov API 2.13 (v2.11 had it, deprecated); do not send it",
+        "success_url" | "failure_url" | "abort_url" => "was removed in iProov API 2.13",
+        "riskProfile" => "is not an iProov field; the API's name is risk_profile",
+        "userId" | "userID" => "is not an iProov field; the API's name is user_id",
+        "assuranceType" => "is not an iProov field; the API's name is assurance_type",
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireImage {
+    base64: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireEnrolImage {
+    token: String,
+    source: String,
+    #[serde(default)]
+    rotation: Option<i64>,
+    image: WireImage,
+}
+
+fn enrol_image_input(input: &Value) -> Result<EnrolImageInput, Error> {
+    let wire: WireEnrolImage = from_json_value("input", input)?;
+    let image = base64::engine::general_purpose::STANDARD
+        .decode(wire.image.base64.as_bytes())
+        .map_err(|e| Error::invalid_input("image", format!("is not valid base64: {e}")))?;
+    Ok(EnrolImageInput {
+        token: wire.token,
+        source: ImageSource::parse(&wire.source)?,
+        rotation: wire.rotation,
+        image,
+    })
+}
+
+/// Builds the request of `operation` from JSON config and input (the vector format).
+/// Management operations get `Authorization: Bearer` from the config's `access_token`.
+pub fn build(operation: Operation, config: &JsonConfig, input: &Value) -> Result<Request, Error> {
+    use Operation as Op;
+    let c = &config.config;
+    let mut request = match operation {
+        Op::EnrolToken => claim::build_enrol_token(c, &from_json_value("input", input)?)?,
+        Op::VerifyToken => claim::build_verify_token(c, &from_json_value("input", input)?)?,
+        Op::EnrolImage => enrol_image::build_enrol_image(c, &enrol_image_input(input)?)?,
+        Op::EnrolValidate => validate::build_enrol_validate(c, &from_json_value("input", input)?)?,
+        Op::VerifyValidate => {
+            validate::build_verify_validate(c, &from_json_value("input", input)?)?
+        }
+        Op::AccessToken => oauth::build_access_token(c, &from_json_value("input", input)?)?,
+        Op::ActivateUser => users::build_activate_user(c, &from_json_value("input", input)?)?,
+        Op::SuspendUser => users::build_suspend_user(c, &from_json_value("input", input)?)?,
+        Op::GetUser => users::build_get_user(c, &from_json_value("input", input)?)?,
+        Op::UpdateUser => users::build_update_user(c, &from_json_value("input", input)?)?,
+        Op::DeleteUser => users::build_delete_user(c, &from_json_value("input", input)?)?,
+        Op::InvalidateClaim => {
+            invalidate::build_invalidate_claim(c, &from_json_value("input", input)?)?
+        }
+        Op::Availability => {
+            let _: Map<String, Value> = from_json_value("input", input)?;
+            availability::build_availability(c)?
+        }
+    };
+    if operation.needs_access_token() {
+        request.authorize_bearer(config.require_access_token()?);
+    } else if let (Op::InvalidateClaim, Some(token)) = (operation, &config.access_token) {
+        request.authorize_bearer(token);
+    }
+    Ok(request)
+}
+
+fn canonical<T: Serialize>(result: Result<T, Error>) -> Result<Value, Error> {
+    result.map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+}
+
+/// Parses a response of `operation` into the canonical JSON of its typed result.
+pub fn parse(operation: Operation, config: &JsonConfig, response: &Response<'_>) -> Result<Value, Error> {
+    use Operation as Op;
+    let c = &config.config;
+    let result = match operation {
+        Op::EnrolToken | Op::VerifyToken => canonical(claim::parse_claim_token(c, response)),
+        Op::EnrolImage => canonical(enrol_image::parse_enrol_image(c, response)),
+        Op::EnrolValidate | Op::VerifyValidate => canonical(validate::parse_validate(c, response)),
+        Op::AccessToken => canonical(oauth::parse_access_token(c, response)),
+        Op::ActivateUser | Op::SuspendUser | Op::GetUser | Op::UpdateUser | Op::DeleteUser => {
+            canonical(users::parse_user(c, response))
+        }
+        Op::InvalidateClaim => canonical(invalidate::parse_invalidate_claim(c, response)),
+        Op::Availability => canonical(availability::parse_availability(c, response)),
+    };
+    result.map_err(|e| e.with_operation(operation.name()))
+}
