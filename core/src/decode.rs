@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::{Error, codes};
 use crate::http::{MAX_BODY_BYTES, Response};
 use crate::region::Region;
-use crate::secret::{REDACTED, redact_all};
+use crate::secret::{REDACTED, redact_all, sanitize_message};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -31,8 +31,13 @@ pub(crate) fn parse_with<'b, T>(
         return Err(error_from_response(config, response));
     }
     decode(response.body).map_err(|(problem, path)| {
-        Error::decode(response.status, problem, path)
-            .with_body_excerpt(excerpt(config, response.body))
+        let secrets = config.secrets();
+        Error::decode(
+            response.status,
+            sanitize_message(&problem, &secrets),
+            path.map(|p| sanitize_message(&p, &secrets)),
+        )
+        .with_body_excerpt(excerpt(config, response.body))
     })
 }
 
@@ -154,7 +159,12 @@ pub(crate) fn excerpt(config: &Config, body: &[u8]) -> Option<String> {
     let head = body.get(..EXCERPT_CHARS * 4).unwrap_or(body);
     let text = String::from_utf8_lossy(head);
     let mut text = redact_all(&text, &config.secrets());
-    for key in ["\"access_token\"", "\"secret\"", "\"password\"", "\"refresh_token\""] {
+    for key in [
+        "\"access_token\"",
+        "\"secret\"",
+        "\"password\"",
+        "\"refresh_token\"",
+    ] {
         text = redact_json_value(&text, key);
     }
     let mut short: String = text.chars().take(EXCERPT_CHARS).collect();
@@ -211,7 +221,11 @@ mod tests {
     #[test]
     fn excerpts_redact_tokens_even_in_broken_json() {
         let config = Config::for_region(Region::Eu);
-        let out = excerpt(&config, br#"{"access_token": "abc\"def", "x": 1, "secret":"zz"#).unwrap();
+        let out = excerpt(
+            &config,
+            br#"{"access_token": "abc\"def", "x": 1, "secret":"zz"#,
+        )
+        .unwrap();
         assert!(!out.contains("abc"), "{out}");
         assert!(!out.contains("zz"), "{out}");
         assert!(out.contains("\"x\": 1"), "{out}");

@@ -49,3 +49,8 @@ pub use operation::{JsonConfig, Operation};
 pub use region::{Region, Target};
 pub use secret::Secret;
 pub use tolerant::Fallback;
+
+/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

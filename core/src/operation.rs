@@ -11,7 +11,7 @@ use crate::http::{Request, Response};
 use crate::ops::enrol_image::{EnrolImageInput, ImageSource};
 use crate::ops::{availability, claim, enrol_image, invalidate, oauth, users, validate};
 use crate::region::{Region, Target};
-use crate::secret::Secret;
+use crate::secret::{Secret, sanitize_message};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -224,19 +224,34 @@ impl JsonConfig {
 /// Deserializes a JSON input into a typed input, turning serde's complaint into an
 /// `invalid_input` that names the field.
 fn from_json_value<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, Error> {
+    from_json_value_redacting(what, value, &[])
+}
+
+fn typed_input<T: DeserializeOwned>(config: &JsonConfig, value: &Value) -> Result<T, Error> {
+    let mut secrets = config.config.secrets();
+    secrets.extend(config.access_token.iter());
+    from_json_value_redacting("input", value, &secrets)
+}
+
+fn from_json_value_redacting<T: DeserializeOwned>(
+    what: &str,
+    value: &Value,
+    secrets: &[&Secret],
+) -> Result<T, Error> {
     let empty = Value::Object(Map::new());
     let value = if value.is_null() { &empty } else { value };
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.into_inner().to_string();
+        let message = sanitize_message(&e.into_inner().to_string(), secrets);
         let field = if path.is_empty() || path == "." {
             message
                 .split('`')
                 .nth(1)
-                .map(str::to_owned)
+                .map(|field| sanitize_message(field, secrets))
                 .unwrap_or_else(|| what.to_owned())
         } else {
-            path.split(['.', '[']).next().unwrap_or(what).to_owned()
+            let first = path.split(['.', '[']).next().unwrap_or(what);
+            sanitize_message(first, secrets)
         };
         match removed_field_hint(&field) {
             Some(hint) => Error::invalid_input(&field, hint),
@@ -273,8 +288,8 @@ struct WireEnrolImage {
     image: WireImage,
 }
 
-fn enrol_image_input(input: &Value) -> Result<EnrolImageInput, Error> {
-    let wire: WireEnrolImage = from_json_value("input", input)?;
+fn enrol_image_input(config: &JsonConfig, value: &Value) -> Result<EnrolImageInput, Error> {
+    let wire: WireEnrolImage = typed_input(config, value)?;
     let image = base64::engine::general_purpose::STANDARD
         .decode(wire.image.base64.as_bytes())
         .map_err(|e| Error::invalid_input("image", format!("is not valid base64: {e}")))?;
@@ -292,24 +307,20 @@ pub fn build(operation: Operation, config: &JsonConfig, input: &Value) -> Result
     use Operation as Op;
     let c = &config.config;
     let mut request = match operation {
-        Op::EnrolToken => claim::build_enrol_token(c, &from_json_value("input", input)?)?,
-        Op::VerifyToken => claim::build_verify_token(c, &from_json_value("input", input)?)?,
-        Op::EnrolImage => enrol_image::build_enrol_image(c, &enrol_image_input(input)?)?,
-        Op::EnrolValidate => validate::build_enrol_validate(c, &from_json_value("input", input)?)?,
-        Op::VerifyValidate => {
-            validate::build_verify_validate(c, &from_json_value("input", input)?)?
-        }
-        Op::AccessToken => oauth::build_access_token(c, &from_json_value("input", input)?)?,
-        Op::ActivateUser => users::build_activate_user(c, &from_json_value("input", input)?)?,
-        Op::SuspendUser => users::build_suspend_user(c, &from_json_value("input", input)?)?,
-        Op::GetUser => users::build_get_user(c, &from_json_value("input", input)?)?,
-        Op::UpdateUser => users::build_update_user(c, &from_json_value("input", input)?)?,
-        Op::DeleteUser => users::build_delete_user(c, &from_json_value("input", input)?)?,
-        Op::InvalidateClaim => {
-            invalidate::build_invalidate_claim(c, &from_json_value("input", input)?)?
-        }
+        Op::EnrolToken => claim::build_enrol_token(c, &typed_input(config, input)?)?,
+        Op::VerifyToken => claim::build_verify_token(c, &typed_input(config, input)?)?,
+        Op::EnrolImage => enrol_image::build_enrol_image(c, &enrol_image_input(config, input)?)?,
+        Op::EnrolValidate => validate::build_enrol_validate(c, &typed_input(config, input)?)?,
+        Op::VerifyValidate => validate::build_verify_validate(c, &typed_input(config, input)?)?,
+        Op::AccessToken => oauth::build_access_token(c, &typed_input(config, input)?)?,
+        Op::ActivateUser => users::build_activate_user(c, &typed_input(config, input)?)?,
+        Op::SuspendUser => users::build_suspend_user(c, &typed_input(config, input)?)?,
+        Op::GetUser => users::build_get_user(c, &typed_input(config, input)?)?,
+        Op::UpdateUser => users::build_update_user(c, &typed_input(config, input)?)?,
+        Op::DeleteUser => users::build_delete_user(c, &typed_input(config, input)?)?,
+        Op::InvalidateClaim => invalidate::build_invalidate_claim(c, &typed_input(config, input)?)?,
         Op::Availability => {
-            let _: Map<String, Value> = from_json_value("input", input)?;
+            let _: Map<String, Value> = typed_input(config, input)?;
             availability::build_availability(c)?
         }
     };
@@ -326,7 +337,11 @@ fn canonical<T: Serialize>(result: Result<T, Error>) -> Result<Value, Error> {
 }
 
 /// Parses a response of `operation` into the canonical JSON of its typed result.
-pub fn parse(operation: Operation, config: &JsonConfig, response: &Response<'_>) -> Result<Value, Error> {
+pub fn parse(
+    operation: Operation,
+    config: &JsonConfig,
+    response: &Response<'_>,
+) -> Result<Value, Error> {
     use Operation as Op;
     let c = &config.config;
     let result = match operation {

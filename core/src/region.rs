@@ -121,7 +121,10 @@ impl Target {
             Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
             None => return bad("must start with https:// (or http:// for a loopback host)"),
         };
-        if trimmed.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
+        if trimmed
+            .chars()
+            .any(|c| c.is_whitespace() || c == '?' || c == '#')
+        {
             return bad("must not contain spaces, a query or a fragment");
         }
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -135,7 +138,10 @@ impl Target {
             _ => return bad("must start with https:// (or http:// for a loopback host)"),
         }
         let path = path.trim_end_matches('/');
-        let path = path.strip_suffix("api/v2").unwrap_or(path).trim_end_matches('/');
+        let path = path
+            .strip_suffix("api/v2")
+            .unwrap_or(path)
+            .trim_end_matches('/');
         let mut normalised = format!("{scheme}://{authority}");
         if !path.is_empty() {
             normalised.push('/');
@@ -186,7 +192,10 @@ mod tests {
     fn parses_usual_spellings() {
         assert_eq!(Region::parse("EU").unwrap(), Region::Eu);
         assert_eq!(Region::parse(" latin-america ").unwrap(), Region::Latam);
-        assert_eq!(Region::parse("jkt.rp.secure.iproov.me").unwrap(), Region::Jkt);
+        assert_eq!(
+            Region::parse("jkt.rp.secure.iproov.me").unwrap(),
+            Region::Jkt
+        );
         let err = Region::parse("mars").unwrap_err();
         assert_eq!(err.field(), Some("region"));
         assert!(err.message().contains("eu, us, sg, au, jkt, latam"));

@@ -197,11 +197,7 @@ mod tests {
 
     #[test]
     fn unescape_matches_serde_json() {
-        for raw in [
-            r#""abc""#,
-            r#""a\/b\\c\"d""#,
-            r#""\u00e9\ud83d\ude00\n""#,
-        ] {
+        for raw in [r#""abc""#, r#""a\/b\\c\"d""#, r#""\u00e9\ud83d\ude00\n""#] {
             let ours = unescape_json_string(raw).unwrap();
             let theirs: String = serde_json::from_str(raw).unwrap();
             assert_eq!(ours, theirs);

@@ -27,9 +27,7 @@ pub fn check_user_id(field: &str, user_id: &str) -> Result<(), Error> {
     if let Some(bad) = user_id.chars().find(|c| !is_user_id_char(*c)) {
         return Err(Error::invalid_input(
             field,
-            format!(
-                "character {bad:?} is not allowed; use only letters, digits and ' + _ @ . -"
-            ),
+            format!("character {bad:?} is not allowed; use only letters, digits and ' + _ @ . -"),
         ));
     }
     if user_id.len() > USER_ID_MAX_LEN {
@@ -264,8 +262,14 @@ mod tests {
 
     #[test]
     fn lint_flags_personal_data() {
-        assert_eq!(lint_user_id("jane.doe@example.com")[0].code, "looks_like_email");
-        assert_eq!(lint_user_id("+447700900123")[0].code, "looks_like_phone_number");
+        assert_eq!(
+            lint_user_id("jane.doe@example.com")[0].code,
+            "looks_like_email"
+        );
+        assert_eq!(
+            lint_user_id("+447700900123")[0].code,
+            "looks_like_phone_number"
+        );
         assert_eq!(lint_user_id("1234")[0].code, "looks_sequential");
         assert!(lint_user_id("3f2a9c1e-7b4d-4e8a-9f00-0123456789ab").is_empty());
     }

@@ -78,21 +78,32 @@ fn load(file: &Path, failures: &mut Vec<String>) -> Vec<(String, Value)> {
     };
     list.into_iter()
         .map(|v| {
-            let name = v.get("name").and_then(Value::as_str).unwrap_or("<unnamed>").to_owned();
+            let name = v
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("<unnamed>")
+                .to_owned();
             (name, v)
         })
         .collect()
 }
 
 fn run_vector(vector: &Value) -> Result<(), String> {
-    let op_name = vector.get("operation").and_then(Value::as_str).ok_or("no operation")?;
+    let op_name = vector
+        .get("operation")
+        .and_then(Value::as_str)
+        .ok_or("no operation")?;
     let operation = Operation::parse(op_name).map_err(|e| e.to_string())?;
     let expected_error = vector.get("error");
     let response = vector.get("response");
     let config = match JsonConfig::from_json(vector.get("config").unwrap_or(&Value::Null)) {
         Ok(config) => config,
         Err(error) if response.is_none() && expected_error.is_some() => {
-            return check_error(&error.to_json(), expected_error.unwrap_or(&Value::Null), vector);
+            return check_error(
+                &error.to_json(),
+                expected_error.unwrap_or(&Value::Null),
+                vector,
+            );
         }
         Err(error) => return Err(format!("config rejected: {}", error.to_json())),
     };
@@ -101,22 +112,32 @@ fn run_vector(vector: &Value) -> Result<(), String> {
         match operation::build(operation, &config, input) {
             Ok(request) => {
                 if response.is_none() && expected_error.is_some() {
-                    return Err(format!("build succeeded, expected error {}", expected_error.unwrap_or(&Value::Null)));
+                    return Err(format!(
+                        "build succeeded, expected error {}",
+                        expected_error.unwrap_or(&Value::Null)
+                    ));
                 }
                 if let Some(expected) = vector.get("request") {
                     compare_request(&request, expected)?;
                 }
             }
             Err(error) => {
-                if response.is_none() && let Some(expected) = expected_error {
+                if response.is_none()
+                    && let Some(expected) = expected_error
+                {
                     return check_error(&error.to_json(), expected, vector);
                 }
                 return Err(format!("build failed: {}", error.to_json()));
             }
         }
     }
-    let Some(response) = response else { return Ok(()) };
-    let status = response.get("status").and_then(Value::as_u64).ok_or("response.status")?;
+    let Some(response) = response else {
+        return Ok(());
+    };
+    let status = response
+        .get("status")
+        .and_then(Value::as_u64)
+        .ok_or("response.status")?;
     let status = u16::try_from(status).map_err(|e| e.to_string())?;
     let headers: Vec<(String, String)> = response
         .get("headers")
@@ -140,9 +161,9 @@ fn run_vector(vector: &Value) -> Result<(), String> {
             subset("result", &result, expected)?;
             absent("result", &result, vector.get("result_absent"))
         }
-        (Ok(result), None, Some(expected)) => {
-            Err(format!("parse gave result {result}, expected error {expected}"))
-        }
+        (Ok(result), None, Some(expected)) => Err(format!(
+            "parse gave result {result}, expected error {expected}"
+        )),
         (Ok(result), None, None) => absent("result", &result, vector.get("result_absent")),
         (Err(error), _, Some(expected)) => check_error(&error.to_json(), expected, vector),
         (Err(error), _, None) => Err(format!("parse failed: {}", error.to_json())),
@@ -151,6 +172,13 @@ fn run_vector(vector: &Value) -> Result<(), String> {
 
 fn check_error(actual: &Value, expected: &Value, vector: &Value) -> Result<(), String> {
     subset("error", actual, expected)?;
+    let text = actual.to_string();
+    for banned in vector.get("error_excludes").and_then(Value::as_array).into_iter().flatten() {
+        let banned = banned.as_str().unwrap_or_default();
+        if text.contains(banned) {
+            return Err(format!("the error contains {banned:?}: {text}"));
+        }
+    }
     absent("error", actual, vector.get("error_absent"))
 }
 
@@ -204,7 +232,11 @@ fn compare_request(request: &Request, expected: &Value) -> Result<(), String> {
             }
         }
     }
-    for name in want("absent_headers").and_then(Value::as_array).into_iter().flatten() {
+    for name in want("absent_headers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let name = name.as_str().unwrap_or_default();
         if request.header(name).is_some() {
             return Err(format!("header {name} must be absent"));
@@ -214,7 +246,9 @@ fn compare_request(request: &Request, expected: &Value) -> Result<(), String> {
         for (name, prefix) in prefixes {
             let got = request.header(name).unwrap_or_default();
             if !got.starts_with(prefix.as_str().unwrap_or_default()) {
-                return Err(format!("header {name}: {got:?} does not start with {prefix}"));
+                return Err(format!(
+                    "header {name}: {got:?} does not start with {prefix}"
+                ));
             }
         }
     }
@@ -222,13 +256,13 @@ fn compare_request(request: &Request, expected: &Value) -> Result<(), String> {
         return Err("the request must have no body".to_owned());
     }
     if let Some(keys) = want("json_absent") {
-        let body: Value = serde_json::from_slice(&request.body)
-            .map_err(|e| format!("body is not JSON: {e}"))?;
+        let body: Value =
+            serde_json::from_slice(&request.body).map_err(|e| format!("body is not JSON: {e}"))?;
         absent("json", &body, Some(keys))?;
     }
     if let Some(json) = want("json") {
-        let body: Value = serde_json::from_slice(&request.body)
-            .map_err(|e| format!("body is not JSON: {e}"))?;
+        let body: Value =
+            serde_json::from_slice(&request.body).map_err(|e| format!("body is not JSON: {e}"))?;
         if &body != json {
             return Err(format!("json body {body} != {json}"));
         }
@@ -263,7 +297,9 @@ fn compare_multipart(request: &Request, expected: &Map<String, Value>) -> Result
             break;
         }
         let section = section.strip_prefix(b"\r\n").ok_or("part without CRLF")?;
-        let section = section.strip_suffix(b"\r\n").ok_or("part not ended by CRLF")?;
+        let section = section
+            .strip_suffix(b"\r\n")
+            .ok_or("part not ended by CRLF")?;
         let split = find(section, b"\r\n\r\n").ok_or("part without header end")?;
         let head = String::from_utf8_lossy(&section[..split]).into_owned();
         let content = &section[split + 4..];
@@ -274,8 +310,10 @@ fn compare_multipart(request: &Request, expected: &Map<String, Value>) -> Result
                     .lines()
                     .find_map(|l| l.strip_prefix("Content-Type: "))
                     .unwrap_or_default();
-                let digest: String =
-                    Sha256::digest(content).iter().map(|b| format!("{b:02x}")).collect();
+                let digest: String = Sha256::digest(content)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
                 serde_json::json!({"filename": filename, "content_type": ctype, "sha256": digest})
             }
             None => Value::String(String::from_utf8_lossy(content).into_owned()),
@@ -285,7 +323,11 @@ fn compare_multipart(request: &Request, expected: &Map<String, Value>) -> Result
     for (name, value) in expected {
         match got.get(name) {
             Some(v) if v == value => {}
-            other => return Err(format!("multipart part {name}: got {other:?}, expected {value}")),
+            other => {
+                return Err(format!(
+                    "multipart part {name}: got {other:?}, expected {value}"
+                ));
+            }
         }
     }
     if let Some(extra) = got.keys().find(|k| !expected.contains_key(*k)) {

@@ -15,7 +15,11 @@ pub fn build_availability(config: &Config) -> Result<Request, Error> {
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("api_key", api_key)
         .finish();
-    Ok(bare_request(config, Method::Get, &format!("/availability?{query}")))
+    Ok(bare_request(
+        config,
+        Method::Get,
+        &format!("/availability?{query}"),
+    ))
 }
 
 /// The answer to availability (`AvailabilityResponse`).

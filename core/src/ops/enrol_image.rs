@@ -112,7 +112,9 @@ pub fn build_enrol_image(config: &Config, input: &EnrolImageInput) -> Result<Req
     if rotation != 0 {
         return Err(Error::invalid_input(
             "rotation",
-            format!("{rotation} is not supported; iProov accepts only 0 (rotate the image yourself)"),
+            format!(
+                "{rotation} is not supported; iProov accepts only 0 (rotate the image yourself)"
+            ),
         ));
     }
     if input.image.is_empty() {
@@ -127,9 +129,8 @@ pub fn build_enrol_image(config: &Config, input: &EnrolImageInput) -> Result<Req
             ),
         ));
     }
-    let format = ImageFormat::sniff(&input.image).ok_or_else(|| {
-        Error::invalid_input("image", "is not a PNG, JPEG or JPEG 2000 image")
-    })?;
+    let format = ImageFormat::sniff(&input.image)
+        .ok_or_else(|| Error::invalid_input("image", "is not a PNG, JPEG or JPEG 2000 image"))?;
     let api_key = config.require_api_key()?;
     let secret = config.require_secret()?;
     let (filename, content_type) = format.file();

@@ -32,7 +32,14 @@ pub fn build_invalidate_claim(config: &Config, input: &InvalidateInput) -> Resul
     check_token(&input.token)?;
     check_reason(&input.reason)?;
     let path = format!("/claim/{}/invalidate", input.token);
-    json_request(config, Method::Post, &path, &WireInvalidate { reason: &input.reason })
+    json_request(
+        config,
+        Method::Post,
+        &path,
+        &WireInvalidate {
+            reason: &input.reason,
+        },
+    )
 }
 
 /// The answer to an invalidate (`InvalidateClaimResponse`).

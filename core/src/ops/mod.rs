@@ -29,11 +29,19 @@ pub(crate) fn json_request<T: Serialize>(
 ) -> Result<Request, Error> {
     let bytes =
         serde_json::to_vec(body).map_err(|e| Error::invalid_input("body", e.to_string()))?;
-    Ok(Request::new(method, format!("{}{path}", config.base_url()), config.user_agent())
-        .with_body(JSON, bytes))
+    Ok(Request::new(
+        method,
+        format!("{}{path}", config.base_url()),
+        config.user_agent(),
+    )
+    .with_body(JSON, bytes))
 }
 
 /// A request without a body, to `{base}{path}`.
 pub(crate) fn bare_request(config: &Config, method: Method, path: &str) -> Request {
-    Request::new(method, format!("{}{path}", config.base_url()), config.user_agent())
+    Request::new(
+        method,
+        format!("{}{path}", config.base_url()),
+        config.user_agent(),
+    )
 }

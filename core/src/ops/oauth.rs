@@ -71,9 +71,13 @@ pub fn build_access_token(config: &Config, input: &AccessTokenInput) -> Result<R
     }
     let path: String = form_urlencoded::byte_serialize(api_key.as_bytes()).collect();
     let credentials = Secret::new(format!("{}:{}", oauth.username, oauth.password.expose()));
-    let encoded = Secret::new(base64::engine::general_purpose::STANDARD.encode(credentials.expose()));
+    let encoded =
+        Secret::new(base64::engine::general_purpose::STANDARD.encode(credentials.expose()));
     let mut request = bare_request(config, Method::Post, &format!("/{path}/access_token"))
-        .with_body("application/x-www-form-urlencoded", form.finish().into_bytes())
+        .with_body(
+            "application/x-www-form-urlencoded",
+            form.finish().into_bytes(),
+        )
         .holding_secret(&oauth.password);
     request.set_authorization(format!("Basic {}", encoded.expose()), &encoded);
     Ok(request)

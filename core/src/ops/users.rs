@@ -83,14 +83,22 @@ pub fn build_suspend_user(config: &Config, input: &UserStateInput) -> Result<Req
 /// Describes `GET /users/{user_id}` (scope `user-read`). Fails with `invalid_input` on a bad
 /// user_id.
 pub fn build_get_user(config: &Config, input: &UserInput) -> Result<Request, Error> {
-    Ok(bare_request(config, Method::Get, &user_path(&input.user_id, "")?))
+    Ok(bare_request(
+        config,
+        Method::Get,
+        &user_path(&input.user_id, "")?,
+    ))
 }
 
 /// Describes `DELETE /users/{user_id}` (scope `user-write`). iProov cannot investigate fraud
 /// on a deleted user afterwards; use it for your retention policy. Fails like
 /// [`build_get_user`].
 pub fn build_delete_user(config: &Config, input: &UserInput) -> Result<Request, Error> {
-    Ok(bare_request(config, Method::Delete, &user_path(&input.user_id, "")?))
+    Ok(bare_request(
+        config,
+        Method::Delete,
+        &user_path(&input.user_id, "")?,
+    ))
 }
 
 #[derive(Serialize)]

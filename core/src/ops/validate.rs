@@ -177,7 +177,10 @@ enum OldResult {
     Other(serde::de::IgnoredAny),
 }
 
-fn image_field(name: &str, raw: Option<&RawValue>) -> Result<Option<String>, (String, Option<String>)> {
+fn image_field(
+    name: &str,
+    raw: Option<&RawValue>,
+) -> Result<Option<String>, (String, Option<String>)> {
     match raw.map(RawValue::get) {
         None | Some("null") => Ok(None),
         Some(text) => unescape_json_string(text)
