@@ -45,8 +45,10 @@ pub(crate) fn parse_with<'b, T>(
 pub(crate) fn decode_body<'b, T: Deserialize<'b>>(
     body: &'b [u8],
 ) -> Result<T, (String, Option<String>)> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(("the body is empty".to_owned(), None));
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(("the body is empty".to_owned(), None)),
+        Some(b'{') => {}
+        Some(_) => return Err(("the body is not a JSON object".to_owned(), None)),
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|e| {
@@ -96,7 +98,7 @@ pub(crate) fn error_from_response(config: &Config, response: &Response<'_>) -> E
         return too_large;
     }
     let status = response.status;
-    let body: Option<ErrorBody> = serde_json::from_slice(response.body).ok();
+    let body: Option<ErrorBody> = decode_body(response.body).ok();
     let Some(body) = body.filter(|b| !b.error.is_empty()) else {
         let error = if is_documented_error_status(status) {
             Error::decode(
@@ -109,7 +111,20 @@ pub(crate) fn error_from_response(config: &Config, response: &Response<'_>) -> E
         };
         return error.with_body_excerpt(excerpt(config, response.body));
     };
-    let mut error = Error::api(&body.error, status, body.error_description);
+    // The server's own words are echoed; still, never let them carry a configured secret or
+    // grow without bound.
+    let secrets = config.secrets();
+    let code: String = redact_all(&body.error, &secrets)
+        .chars()
+        .take(100)
+        .collect();
+    let description = body.error_description.map(|d| {
+        redact_all(&d, &secrets)
+            .chars()
+            .take(1000)
+            .collect::<String>()
+    });
+    let mut error = Error::api(&code, status, description);
     if body.error == codes::INVALID_KEY {
         explain_invalid_key(&mut error, config);
     }

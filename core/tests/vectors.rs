@@ -173,7 +173,12 @@ fn run_vector(vector: &Value) -> Result<(), String> {
 fn check_error(actual: &Value, expected: &Value, vector: &Value) -> Result<(), String> {
     subset("error", actual, expected)?;
     let text = actual.to_string();
-    for banned in vector.get("error_excludes").and_then(Value::as_array).into_iter().flatten() {
+    for banned in vector
+        .get("error_excludes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let banned = banned.as_str().unwrap_or_default();
         if text.contains(banned) {
             return Err(format!("the error contains {banned:?}: {text}"));

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = validation::check_reason(text);
     let _ = validation::check_token(text);
     if let Ok(normalised) = validation::normalise_date_time(text) {
-        assert_eq!(validation::normalise_date_time(&normalised).as_ref(), Ok(&normalised));
+        assert_eq!(
+            validation::normalise_date_time(&normalised).as_ref(),
+            Ok(&normalised)
+        );
     }
     let _ = validation::lint_user_id(text);
     let _ = Region::parse(text);

@@ -1,8 +1,8 @@
 //! Shared driver of the parse targets: fuzz bytes become a response to one operation, and
 //! whatever the parser returns must hold no configured secret.
 
-use iproov_core::operation::{self, JsonConfig, Operation};
 use iproov_core::Response;
+use iproov_core::operation::{self, JsonConfig, Operation};
 
 /// A secret that must never come back out of a parser.
 pub const SECRET: &str = "FUZZ-SECRET-0123456789";
