@@ -1,0 +1,236 @@
+//! The control API under `/__emulator/`: what a test uses instead of a
+//! phone and an iPortal (complete claims, seed users, change SP settings,
+//! inject faults, move the clock, inspect and reset state). Every route is
+//! listed in README.md.
+
+mod claims;
+mod faults;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::clock::format_rfc3339;
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::state::{AppState, User, UserStatus};
+use crate::syntax::is_valid_user_id;
+
+pub use claims::PLACEHOLDER_PNG;
+
+/// The control router (mounted at `/__emulator`).
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/config", get(config))
+        .route("/state", get(world_state))
+        .route("/reset", post(reset))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance_clock))
+        .route("/availability", put(set_availability))
+        .route(
+            "/service-providers/{api_key}/rate-limit",
+            put(set_rate_limit),
+        )
+        .route("/users", post(seed_user))
+        .route("/claims/{token}", get(claims::get_claim))
+        .route("/claims/{token}/complete", post(claims::complete))
+        .route(
+            "/faults",
+            post(faults::add_fault)
+                .get(faults::list_faults)
+                .delete(faults::clear_faults),
+        )
+        .route("/faults/{id}", delete(faults::remove_fault))
+        .route(
+            "/requests",
+            get(faults::request_counts).delete(faults::clear_counts),
+        )
+        .fallback(|| async { ApiError::not_found() })
+        .with_state(state)
+}
+
+/// The effective configuration, with the current rate limits.
+pub fn effective_config(state: &AppState) -> Config {
+    let mut config = state.config.clone();
+    let world = state.world();
+    for sp in &mut config.service_providers {
+        if let Some(runtime) = world.sps.get(&sp.api_key) {
+            sp.rate_limit_per_second = runtime.config.rate_limit_per_second;
+        }
+    }
+    config
+}
+
+/// `GET /__emulator/config`.
+async fn config(State(state): State<Arc<AppState>>) -> Json<Config> {
+    Json(effective_config(&state))
+}
+
+/// `GET /__emulator/state`: users, claims and access tokens.
+async fn world_state(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let now = state.clock.now();
+    let mut world = state.world();
+    for user in world.users.values_mut() {
+        user.refresh(now);
+    }
+    let users: Vec<Value> = world
+        .users
+        .iter()
+        .map(|((api_key, _), user)| {
+            let mut body = user.to_response();
+            body["api_key"] = Value::String(api_key.clone());
+            body
+        })
+        .collect();
+    let claims: Vec<&crate::state::Claim> = world.claims.values().collect();
+    let tokens: Vec<Value> = world
+        .access_tokens
+        .iter()
+        .map(|(token, t)| json!({"access_token": token, "api_key": t.api_key, "scope": t.scopes, "uses": t.uses, "expires_at": format_rfc3339(t.expires_at)}))
+        .collect();
+    Json(json!({
+        "now": format_rfc3339(now),
+        "up": state.is_up(),
+        "users": users,
+        "claims": claims,
+        "access_tokens": tokens,
+    }))
+}
+
+/// `POST /__emulator/reset`: back to the configuration, clock offset 0,
+/// no faults, counters zero.
+async fn reset(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.reset();
+    StatusCode::NO_CONTENT
+}
+
+fn clock_body(state: &AppState) -> Value {
+    let now = state.clock.now();
+    json!({
+        "now": format_rfc3339(now),
+        "now_ms": now,
+        "offset_secs": state.clock.offset().as_secs_f64(),
+    })
+}
+
+/// `GET /__emulator/clock`.
+async fn clock(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(clock_body(&state))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceRequest {
+    seconds: u64,
+}
+
+/// `POST /__emulator/clock/advance {"seconds": N}`.
+async fn advance_clock(
+    State(state): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<AdvanceRequest>,
+) -> Json<Value> {
+    state.clock.advance(Duration::from_secs(req.seconds));
+    Json(clock_body(&state))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AvailabilityRequest {
+    up: bool,
+}
+
+/// `PUT /__emulator/availability {"up": bool}`.
+async fn set_availability(
+    State(state): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<AvailabilityRequest>,
+) -> Json<Value> {
+    state.up.store(req.up, Ordering::Relaxed);
+    Json(json!({"up": req.up}))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitRequest {
+    per_second: Option<u32>,
+}
+
+/// `PUT /__emulator/service-providers/{api_key}/rate-limit
+/// {"per_second": N | null}`.
+async fn set_rate_limit(
+    State(state): State<Arc<AppState>>,
+    Path(api_key): Path<String>,
+    ApiJson(req): ApiJson<RateLimitRequest>,
+) -> ApiResult<Json<Value>> {
+    if req.per_second == Some(0) {
+        return Err(ApiError::invalid_request("per_second must be at least 1"));
+    }
+    let mut world = state.world();
+    let sp = world.sps.get_mut(&api_key).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_service_provider",
+            "No such api_key",
+        )
+    })?;
+    sp.config.rate_limit_per_second = req.per_second;
+    sp.recent_token_requests.clear();
+    Ok(Json(
+        json!({"api_key": api_key, "per_second": req.per_second}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedUserRequest {
+    api_key: String,
+    user_id: String,
+    name: Option<String>,
+    status: Option<String>,
+}
+
+/// `POST /__emulator/users`: creates (or replaces) a user directly, e.g.
+/// an `Inactive` one, without going through a claim.
+async fn seed_user(
+    State(state): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<SeedUserRequest>,
+) -> ApiResult<Json<Value>> {
+    if !is_valid_user_id(&req.user_id) {
+        return Err(ApiError::invalid_user_id("Malformed user_id"));
+    }
+    let status = match req
+        .status
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("active") => UserStatus::Active,
+        Some("inactive") => UserStatus::Inactive,
+        Some("suspended") => UserStatus::Suspended,
+        Some("deleted") => UserStatus::Deleted,
+        Some(_) => return Err(ApiError::invalid_request("Unknown status")),
+    };
+    let now = state.clock.now();
+    let mut world = state.world();
+    if !world.sps.contains_key(&req.api_key) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_service_provider",
+            "No such api_key",
+        ));
+    }
+    let mut user = User::new(&req.user_id, status, now);
+    if let Some(name) = req.name {
+        user.name = name;
+    }
+    let body = user.to_response();
+    world.users.insert((req.api_key, req.user_id), user);
+    Ok(Json(body))
+}

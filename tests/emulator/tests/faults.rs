@@ -1,0 +1,297 @@
+//! Fault injection as an HTTP client sees it, and request counting.
+
+mod common;
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use common::{EU, Env, start};
+use iproov_emulator::Region;
+use reqwest::Method;
+use serde_json::json;
+
+/// A client that never reuses connections, so that one fault cannot leak
+/// into the next request through the pool.
+fn fresh_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+async fn raw_post(
+    env: &Env,
+    path: &str,
+    body: &serde_json::Value,
+) -> reqwest::Result<reqwest::Response> {
+    fresh_client()
+        .post(env.url(Region::Eu, path))
+        .json(body)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn status_fault_with_json_body_and_headers_for_n_requests() {
+    let env = start().await;
+    env.fault(json!({
+        "path": "/claim/enrol/token", "kind": "status", "status": 429, "times": 2,
+        "json": {"error": "too_many_requests", "error_description": "slow down"},
+        "headers": {"Retry-After": "7"}
+    }))
+    .await;
+    for _ in 0..2 {
+        let reply = env
+            .post(Region::Eu, "/claim/enrol/token", &Env::claim_body(EU, "f1"))
+            .await;
+        reply.assert_error(429, "too_many_requests");
+        assert_eq!(reply.body["error_description"], "slow down");
+        assert_eq!(reply.headers["retry-after"], "7");
+    }
+    env.token(EU, "enrol", "f1").await;
+    assert_eq!(env.count("/claim/enrol/token").await, 3);
+}
+
+#[tokio::test]
+async fn status_fault_with_html_and_default_bodies() {
+    let env = start().await;
+    env.fault(
+        json!({"path": "/claim/verify/validate", "kind": "status", "status": 502,
+                     "html": "<html><body>Bad Gateway</body></html>"}),
+    )
+    .await;
+    let response = env
+        .http
+        .post(env.url(Region::Eu, "/claim/verify/validate"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 502);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(response.text().await.unwrap().contains("Bad Gateway"));
+
+    env.fault(json!({"path": "/availability", "kind": "status", "status": 500}))
+        .await;
+    let response = env
+        .http
+        .get(env.url(Region::Eu, &format!("/availability?api_key={}", EU.key)))
+        .send()
+        .await
+        .unwrap();
+    common::into_reply(response)
+        .await
+        .assert_error(500, "server_error");
+}
+
+#[tokio::test]
+async fn delay_fault_slows_the_real_response() {
+    let env = start().await;
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "delay", "delay_ms": 300}))
+        .await;
+    let started = Instant::now();
+    env.token(EU, "enrol", "slow").await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    // A client timeout shorter than the delay fires.
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "delay", "delay_ms": 2000}))
+        .await;
+    let err = fresh_client()
+        .post(env.url(Region::Eu, "/claim/enrol/token"))
+        .json(&Env::claim_body(EU, "slow"))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+}
+
+#[tokio::test]
+async fn reset_fault_closes_without_a_response() {
+    let env = start().await;
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "reset"}))
+        .await;
+    let err = raw_post(&env, "/claim/enrol/token", &Env::claim_body(EU, "r"))
+        .await
+        .unwrap_err();
+    assert!(!err.is_status() && !err.is_timeout(), "{err:?}");
+    assert!(
+        err.is_request() || err.is_connect() || format!("{err:?}").contains("reset"),
+        "{err:?}"
+    );
+    // Exactly one request arrived; the next one is served normally.
+    assert_eq!(env.count("/claim/enrol/token").await, 1);
+    env.token(EU, "enrol", "r").await;
+    // No claim was created by the reset request.
+    let state = env.control(Method::GET, "/state", None).await.ok();
+    assert_eq!(state["claims"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn reset_after_handler_loses_the_answer_but_keeps_the_effect() {
+    let env = start().await;
+    let token = env.token(EU, "enrol", "lost").await;
+    env.complete(&token, json!({"passed": true})).await.ok();
+    env.fault(json!({"path": "/claim/enrol/validate", "kind": "reset", "after_handler": true}))
+        .await;
+    let body = json!({"api_key": EU.key, "secret": EU.secret, "token": token, "user_id": "lost", "client": "t"});
+    assert!(
+        raw_post(&env, "/claim/enrol/validate", &body)
+            .await
+            .is_err()
+    );
+    // The validate happened: a retry hits the one-validate rule.
+    env.post(Region::Eu, "/claim/enrol/validate", &body)
+        .await
+        .assert_error(400, "invalid_token");
+    env.token(EU, "verify", "lost").await;
+}
+
+#[tokio::test]
+async fn cut_fault_truncates_the_body() {
+    let env = start().await;
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "cut"}))
+        .await;
+    let response = raw_post(&env, "/claim/enrol/token", &Env::claim_body(EU, "cut"))
+        .await
+        .expect("headers arrive");
+    assert_eq!(response.status().as_u16(), 200);
+    let declared = response.content_length().unwrap();
+    assert!(declared > 100, "{declared}");
+    let err = response.bytes().await.unwrap_err();
+    assert!(err.is_body() || err.is_decode(), "{err:?}");
+
+    // A synthetic body cut after 5 bytes, read chunk by chunk.
+    env.fault(
+        json!({"path": "/availability", "kind": "cut", "send_bytes": 5,
+                     "status": 503, "json": {"error": "server_error", "error_description": "x"}}),
+    )
+    .await;
+    let mut response = fresh_client()
+        .get(env.url(Region::Eu, &format!("/availability?api_key={}", EU.key)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    let mut received = Vec::new();
+    let outcome = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    assert!(outcome.is_err());
+    assert_eq!(received, b"{\"err");
+}
+
+#[tokio::test]
+async fn matching_by_exact_path_method_and_region() {
+    let env = start().await;
+    // "/token" as an exact path matches nothing; as a suffix it matches.
+    env.fault(json!({"path": "/token", "match": "exact", "kind": "status", "status": 503}))
+        .await;
+    env.enrol_user(EU, "m").await;
+    let list = env.control(Method::GET, "/faults", None).await.ok();
+    assert_eq!(list["faults"].as_array().unwrap().len(), 1, "{list}");
+    env.control(Method::DELETE, "/faults", None).await;
+    env.fault(json!({"path": "/token", "kind": "status", "status": 503}))
+        .await;
+    env.post(Region::Eu, "/claim/verify/token", &Env::claim_body(EU, "m"))
+        .await
+        .assert_error(503, "server_error");
+    // Region filter.
+    env.fault(
+        json!({"path": "/claim/verify/token", "region": "us", "kind": "status", "status": 503}),
+    )
+    .await;
+    env.token(EU, "verify", "m").await;
+    // Method filter.
+    env.fault(json!({"path": "/users/m", "method": "DELETE", "kind": "status", "status": 500}))
+        .await;
+    let bearer = env.access_token(EU, None).await;
+    env.user_call(Region::Eu, Method::GET, "/users/m", &bearer, None)
+        .await
+        .ok();
+    env.user_call(Region::Eu, Method::DELETE, "/users/m", &bearer, None)
+        .await
+        .assert_error(500, "server_error");
+    // Full-path exact match.
+    env.fault(
+        json!({"path": "/eu/api/v2/users/m", "match": "exact", "kind": "status", "status": 500}),
+    )
+    .await;
+    env.user_call(Region::Eu, Method::GET, "/users/m", &bearer, None)
+        .await
+        .assert_error(500, "server_error");
+}
+
+#[tokio::test]
+async fn fault_list_and_delete() {
+    let env = start().await;
+    let a = env
+        .fault(json!({"path": "/a", "kind": "delay", "delay_ms": 1, "times": 3}))
+        .await;
+    let b = env.fault(json!({"path": "/b", "kind": "reset"})).await;
+    let list = env.control(Method::GET, "/faults", None).await.ok();
+    let faults = list["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), 2);
+    assert_eq!(faults[0]["id"], a);
+    assert_eq!(faults[0]["remaining"], 3);
+    assert_eq!(faults[1]["kind"], "reset");
+    let del = env
+        .control(Method::DELETE, &format!("/faults/{b}"), None)
+        .await;
+    assert_eq!(del.status.as_u16(), 204);
+    env.control(Method::DELETE, &format!("/faults/{b}"), None)
+        .await
+        .assert_error(404, "unknown_fault");
+    env.control(Method::DELETE, "/faults", None).await;
+    let list = env.control(Method::GET, "/faults", None).await.ok();
+    assert!(list["faults"].as_array().unwrap().is_empty());
+    // Malformed rules are refused.
+    env.control(
+        Method::POST,
+        "/faults",
+        Some(json!({"path": "/x", "kind": "explode"})),
+    )
+    .await
+    .assert_error(400, "invalid_request");
+    env.control(
+        Method::POST,
+        "/faults",
+        Some(json!({"path": "", "kind": "reset"})),
+    )
+    .await
+    .assert_error(400, "invalid_request");
+}
+
+#[tokio::test]
+async fn request_counts_show_what_reached_the_emulator() {
+    let env = start().await;
+    let token = env.token(EU, "enrol", "cnt").await;
+    env.complete(&token, json!({"passed": true})).await.ok();
+    env.validate(EU, "enrol", &token, "cnt").await.ok();
+    assert_eq!(env.count("/claim/enrol/validate").await, 1);
+    assert_eq!(env.count("/claim/verify/validate").await, 0);
+    let all = env.control(Method::GET, "/requests", None).await.ok();
+    assert_eq!(all["total"], 2);
+    assert_eq!(all["paths"]["/eu/api/v2/claim/enrol/token"], 1);
+    assert_eq!(all["requests"]["POST /eu/api/v2/claim/enrol/validate"], 1);
+    let by_method = env
+        .control(
+            Method::GET,
+            "/requests?path=/claim/enrol/token&method=GET",
+            None,
+        )
+        .await
+        .ok();
+    assert_eq!(by_method["count"], 0);
+    env.control(Method::DELETE, "/requests", None).await;
+    assert_eq!(env.count("/claim/enrol/validate").await, 0);
+}
