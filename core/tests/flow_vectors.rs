@@ -1,0 +1,178 @@
+//! The Rust runner of the flow vectors: every vector with a `flow` key under `tests/vectors`
+//! (and `IPROOV_VECTORS_DIR`), driven through `iproov_core::flows::json`, exactly as the
+//! bindings' runners do. The step format is documented in `tests/vectors/README.md`.
+//! Prints `flow vectors: N passed, M failed` last and exits non-zero on any failure.
+
+use iproov_core::flows::json::{new_state, run_step};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")];
+    if let Some(extra) = std::env::var_os("IPROOV_VECTORS_DIR") {
+        dirs.push(PathBuf::from(extra));
+    }
+    let mut passed = 0usize;
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let mut files = Vec::new();
+        collect_json(dir, &mut files);
+        files.sort();
+        for file in files {
+            for (name, vector) in load(&file, &mut failures) {
+                if vector.get("flow").is_none() {
+                    continue;
+                }
+                match run_vector(&vector) {
+                    Ok(()) => passed += 1,
+                    Err(why) => failures.push(format!("{name} [{}]: {why}", file.display())),
+                }
+            }
+        }
+    }
+    if passed == 0 && failures.is_empty() {
+        failures.push("no flow vectors found".to_owned());
+    }
+    for failure in &failures {
+        eprintln!("FAIL {failure}");
+    }
+    println!("flow vectors: {passed} passed, {} failed", failures.len());
+    if !failures.is_empty() {
+        std::process::exit(1);
+    }
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_json(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+fn load(file: &Path, failures: &mut Vec<String>) -> Vec<(String, Value)> {
+    let parsed: Result<Value, String> = std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
+    let value = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            failures.push(format!("{}: unreadable: {e}", file.display()));
+            return Vec::new();
+        }
+    };
+    let list = match value.get("vectors") {
+        Some(Value::Array(items)) => items.clone(),
+        _ => vec![value],
+    };
+    list.into_iter()
+        .map(|v| {
+            let name = v
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("<unnamed>")
+                .to_owned();
+            (name, v)
+        })
+        .collect()
+}
+
+fn run_vector(vector: &Value) -> Result<(), String> {
+    let flow = vector
+        .get("flow")
+        .and_then(Value::as_str)
+        .ok_or("flow is not a string")?;
+    let config = vector.get("config").unwrap_or(&Value::Null);
+    let options = vector.get("options").unwrap_or(&Value::Null);
+    let mut state = match (new_state(flow, options), vector.get("error")) {
+        (Ok(_), Some(expected)) => {
+            return Err(format!("options accepted, expected error {expected}"));
+        }
+        (Err(error), Some(expected)) => return subset("error", &error.to_json(), expected),
+        (Err(error), None) => return Err(format!("options rejected: {}", error.to_json())),
+        (Ok(state), None) => state,
+    };
+    let steps = vector
+        .get("steps")
+        .and_then(Value::as_array)
+        .ok_or("steps is not an array")?;
+    if steps.is_empty() {
+        return Err("no steps".to_owned());
+    }
+    for (i, step) in steps.iter().enumerate() {
+        let action = step.get("action").and_then(Value::as_str).unwrap_or("?");
+        run_one(flow, config, &mut state, step)
+            .map_err(|why| format!("step {} ({action}): {why}", i + 1))?;
+    }
+    Ok(())
+}
+
+fn run_one(flow: &str, config: &Value, state: &mut Value, step: &Value) -> Result<(), String> {
+    match (run_step(flow, config, state, step), step.get("error")) {
+        (Ok(out), Some(expected)) => Err(format!(
+            "succeeded with {}, expected error {expected}",
+            out.output
+        )),
+        (Err(error), Some(expected)) => subset("error", &error.to_json(), expected),
+        (Err(error), None) => Err(format!("failed: {}", error.to_json())),
+        (Ok(out), None) => {
+            if let Some(expected) = step.get("expect") {
+                subset("output", &out.output, expected)?;
+            }
+            if let Some(expected) = step.get("state") {
+                subset("state", &out.state, expected)?;
+            }
+            if let Some(paths) = step.get("absent").and_then(Value::as_array) {
+                for path in paths.iter().filter_map(Value::as_str) {
+                    if lookup(&out.output, path).is_some() {
+                        return Err(format!("output.{path} is present; got {}", out.output));
+                    }
+                }
+            }
+            if let Some(texts) = step.get("lacks").and_then(Value::as_array) {
+                let shown = out.output.to_string();
+                for text in texts.iter().filter_map(Value::as_str) {
+                    if shown.contains(text) {
+                        return Err(format!("output contains {text:?}: {shown}"));
+                    }
+                }
+            }
+            *state = out.state;
+            Ok(())
+        }
+    }
+}
+
+/// The value at a dotted path (`result.frame`, `attempts.0.status`).
+fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(value, |v, key| match v {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+/// Every key of `expected` must be in `actual` with an equal value (recursively for objects;
+/// arrays and scalars compared whole), as in the base vector format.
+fn subset(what: &str, actual: &Value, expected: &Value) -> Result<(), String> {
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            for (key, want) in e {
+                let path = format!("{what}.{key}");
+                match a.get(key) {
+                    Some(got) => subset(&path, got, want)?,
+                    None => return Err(format!("{path} missing; got {actual}")),
+                }
+            }
+            Ok(())
+        }
+        _ if actual == expected => Ok(()),
+        _ => Err(format!("{what}: got {actual}, expected {expected}")),
+    }
+}
