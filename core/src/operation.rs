@@ -223,14 +223,12 @@ impl JsonConfig {
 
 /// Deserializes a JSON input into a typed input, turning serde's complaint into an
 /// `invalid_input` that names the field.
-fn from_json_value<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, Error> {
+pub(crate) fn from_json_value<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, Error> {
     from_json_value_redacting(what, value, &[])
 }
 
-fn typed_input<T: DeserializeOwned>(config: &JsonConfig, value: &Value) -> Result<T, Error> {
-    let mut secrets = config.config.secrets();
-    secrets.extend(config.access_token.iter());
-    from_json_value_redacting("input", value, &secrets)
+fn typed_input<T: DeserializeOwned>(secrets: &[&Secret], value: &Value) -> Result<T, Error> {
+    from_json_value_redacting("input", value, secrets)
 }
 
 fn from_json_value_redacting<T: DeserializeOwned>(
@@ -288,8 +286,8 @@ struct WireEnrolImage {
     image: WireImage,
 }
 
-fn enrol_image_input(config: &JsonConfig, value: &Value) -> Result<EnrolImageInput, Error> {
-    let wire: WireEnrolImage = typed_input(config, value)?;
+fn enrol_image_input(secrets: &[&Secret], value: &Value) -> Result<EnrolImageInput, Error> {
+    let wire: WireEnrolImage = typed_input(secrets, value)?;
     let image = base64::engine::general_purpose::STANDARD
         .decode(wire.image.base64.as_bytes())
         .map_err(|e| Error::invalid_input("image", format!("is not valid base64: {e}")))?;
@@ -304,32 +302,54 @@ fn enrol_image_input(config: &JsonConfig, value: &Value) -> Result<EnrolImageInp
 /// Builds the request of `operation` from JSON config and input (the vector format).
 /// Management operations get `Authorization: Bearer` from the config's `access_token`.
 pub fn build(operation: Operation, config: &JsonConfig, input: &Value) -> Result<Request, Error> {
-    use Operation as Op;
-    let c = &config.config;
-    let mut request = match operation {
-        Op::EnrolToken => claim::build_enrol_token(c, &typed_input(config, input)?)?,
-        Op::VerifyToken => claim::build_verify_token(c, &typed_input(config, input)?)?,
-        Op::EnrolImage => enrol_image::build_enrol_image(c, &enrol_image_input(config, input)?)?,
-        Op::EnrolValidate => validate::build_enrol_validate(c, &typed_input(config, input)?)?,
-        Op::VerifyValidate => validate::build_verify_validate(c, &typed_input(config, input)?)?,
-        Op::AccessToken => oauth::build_access_token(c, &typed_input(config, input)?)?,
-        Op::ActivateUser => users::build_activate_user(c, &typed_input(config, input)?)?,
-        Op::SuspendUser => users::build_suspend_user(c, &typed_input(config, input)?)?,
-        Op::GetUser => users::build_get_user(c, &typed_input(config, input)?)?,
-        Op::UpdateUser => users::build_update_user(c, &typed_input(config, input)?)?,
-        Op::DeleteUser => users::build_delete_user(c, &typed_input(config, input)?)?,
-        Op::InvalidateClaim => invalidate::build_invalidate_claim(c, &typed_input(config, input)?)?,
-        Op::Availability => {
-            let _: Map<String, Value> = typed_input(config, input)?;
-            availability::build_availability(c)?
-        }
-    };
+    let mut secrets = config.config.secrets();
+    secrets.extend(config.access_token.iter());
+    let mut request = build_described(operation, &config.config, input, &secrets)?;
     if operation.needs_access_token() {
         request.authorize_bearer(config.require_access_token()?);
-    } else if let (Op::InvalidateClaim, Some(token)) = (operation, &config.access_token) {
+    } else if let (Operation::InvalidateClaim, Some(token)) = (operation, &config.access_token) {
         request.authorize_bearer(token);
     }
     Ok(request)
+}
+
+/// Builds the request of `operation` without any `Authorization: Bearer`, for a host whose
+/// token manager adds it (`flows::TokenManager::prepare`).
+pub fn build_unauthorized(
+    operation: Operation,
+    config: &Config,
+    input: &Value,
+) -> Result<Request, Error> {
+    build_described(operation, config, input, &config.secrets())
+}
+
+fn build_described(
+    operation: Operation,
+    c: &Config,
+    input: &Value,
+    secrets: &[&Secret],
+) -> Result<Request, Error> {
+    use Operation as Op;
+    Ok(match operation {
+        Op::EnrolToken => claim::build_enrol_token(c, &typed_input(secrets, input)?)?,
+        Op::VerifyToken => claim::build_verify_token(c, &typed_input(secrets, input)?)?,
+        Op::EnrolImage => enrol_image::build_enrol_image(c, &enrol_image_input(secrets, input)?)?,
+        Op::EnrolValidate => validate::build_enrol_validate(c, &typed_input(secrets, input)?)?,
+        Op::VerifyValidate => validate::build_verify_validate(c, &typed_input(secrets, input)?)?,
+        Op::AccessToken => oauth::build_access_token(c, &typed_input(secrets, input)?)?,
+        Op::ActivateUser => users::build_activate_user(c, &typed_input(secrets, input)?)?,
+        Op::SuspendUser => users::build_suspend_user(c, &typed_input(secrets, input)?)?,
+        Op::GetUser => users::build_get_user(c, &typed_input(secrets, input)?)?,
+        Op::UpdateUser => users::build_update_user(c, &typed_input(secrets, input)?)?,
+        Op::DeleteUser => users::build_delete_user(c, &typed_input(secrets, input)?)?,
+        Op::InvalidateClaim => {
+            invalidate::build_invalidate_claim(c, &typed_input(secrets, input)?)?
+        }
+        Op::Availability => {
+            let _: Map<String, Value> = typed_input(secrets, input)?;
+            availability::build_availability(c)?
+        }
+    })
 }
 
 fn canonical<T: Serialize>(result: Result<T, Error>) -> Result<Value, Error> {

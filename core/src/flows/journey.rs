@@ -24,8 +24,8 @@
 //! for it is still accepted until then, because iProov's answer is authoritative.
 
 use crate::error::{Error, ErrorKind};
-use crate::flows::json::from_value;
 use crate::operation::Operation;
+use crate::operation::from_json_value as from_value;
 use crate::ops::claim::{AssuranceType, ClaimInput};
 use crate::ops::validate::{FrameQuality, ValidateResult};
 use crate::validation::{check_token, check_user_id};

@@ -17,8 +17,8 @@
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::flows::json::from_value;
 use crate::http::{Request, Response};
+use crate::operation::from_json_value as from_value;
 use crate::ops::oauth::{self, AccessTokenInput, Scope};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,86 @@
+//! The `audit` flow over JSON: record.
+
+use super::{NoOptions, Step, StepOutput, error_from_json, json_config};
+use crate::Config;
+use crate::error::Error;
+use crate::flows::audit::{AuditContext, AuditRecord};
+use crate::operation::from_json_value as from_value;
+use crate::operation::{self, JsonConfig, Operation};
+use crate::region::Region;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordInput {
+    operation: String,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    attempt: Option<u32>,
+    #[serde(default)]
+    include_frame: bool,
+    #[serde(default)]
+    result: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOutput, Error> {
+    let _: NoOptions = from_value("state", state)?;
+    if step.action != "record" {
+        return Err(step.unknown_action("audit", "record"));
+    }
+    let now = step.now()?;
+    let input: RecordInput = from_value("input", &step.input)?;
+    let op = Operation::parse(&input.operation)?;
+    let context = AuditContext {
+        user_id: input.user_id,
+        token: input.token,
+        attempt: input.attempt,
+        include_frame: input.include_frame,
+    };
+    let parsed = if config.is_null() {
+        None
+    } else {
+        Some(json_config(config)?)
+    };
+    let record = match (&input.result, &input.error, &step.response) {
+        (Some(result), None, None) => AuditRecord::success(op, &context, result, now),
+        (None, Some(error), None) => {
+            AuditRecord::failure(op, &context, &error_from_json(op, error)?, now)
+        }
+        (None, None, Some(wire)) => {
+            let response = wire.to_owned_response()?;
+            let fallback = JsonConfig {
+                config: Config::for_region(Region::Eu),
+                access_token: None,
+            };
+            let cfg = parsed.as_ref().unwrap_or(&fallback);
+            match operation::parse(op, cfg, &response.view()) {
+                Ok(result) => AuditRecord::success(op, &context, &result, now),
+                Err(error) => AuditRecord::failure(op, &context, &error, now),
+            }
+        }
+        _ => {
+            return Err(Error::invalid_input(
+                "result",
+                "give exactly one of input.result, input.error or the response",
+            ));
+        }
+    };
+    let record = match &parsed {
+        Some(cfg) => {
+            let mut secrets = cfg.config.secrets();
+            secrets.extend(cfg.access_token.iter());
+            record.redact(&secrets)
+        }
+        None => record,
+    };
+    Ok(StepOutput {
+        state: json!({}),
+        output: record.to_json(),
+    })
+}
