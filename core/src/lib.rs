@@ -32,6 +32,7 @@ pub mod config;
 mod decode;
 pub mod error;
 pub mod flows;
+pub mod host;
 pub mod http;
 mod multipart;
 pub mod operation;

@@ -1,0 +1,231 @@
+//! The coarse, string-and-bytes interface that the JavaScript bindings (napi for Node,
+//! wasm-bindgen for edge workers) both wrap, so that their glue is one call per function and
+//! the two cannot drift. Documented for JS in `bindings-node/js/NATIVE.md`.
+//!
+//! Arguments named `*_json` are JSON text, where `""` means "none" (JSON `null`). Results are
+//! canonical JSON text. Failures are core's [`Error`]; [`error_json`] gives the text a binding
+//! throws.
+
+use crate::error::Error;
+use crate::flows::json as flows;
+use crate::http::{MAX_BODY_BYTES, Request, Response};
+use crate::operation::{self, JsonConfig, Operation};
+use crate::region::Region;
+use crate::secret::Secret;
+use crate::{DEFAULT_USER_AGENT, user_id, validation};
+use base64::Engine;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
+    if text.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(text).map_err(|e| Error::invalid_input(what, e))
+}
+
+fn to_text<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The canonical JSON text of an error: what a binding throws.
+pub fn error_json(error: &Error) -> String {
+    to_text(error)
+}
+
+/// `{"version", "default_user_agent", "max_body_bytes", "operations": [...]}`.
+pub fn info() -> String {
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "default_user_agent": DEFAULT_USER_AGENT,
+        "max_body_bytes": MAX_BODY_BYTES,
+        "operations": Operation::ALL.map(Operation::name),
+    })
+    .to_string()
+}
+
+/// Reads a vector-format config once; the binding keeps the result as an opaque handle.
+pub fn new_config(config_json: &str) -> Result<JsonConfig, Error> {
+    JsonConfig::from_json(&json_arg("config", config_json)?)
+}
+
+/// The config's non-secret facts: `{"base_url", "region"?, "user_agent", "oauth_username"?,
+/// "api_key"?}`.
+pub fn config_info(config: &JsonConfig) -> String {
+    let c = &config.config;
+    let mut info = Map::new();
+    info.insert("base_url".into(), Value::String(c.base_url()));
+    if let Some(region) = c.target().region() {
+        info.insert("region".into(), Value::String(region.id().to_owned()));
+    }
+    info.insert(
+        "user_agent".into(),
+        Value::String(c.user_agent().to_owned()),
+    );
+    if let Some(user) = c.oauth_username() {
+        info.insert("oauth_username".into(), Value::String(user.to_owned()));
+    }
+    if let Ok(key) = c.require_api_key() {
+        info.insert("api_key".into(), Value::String(key.to_owned()));
+    }
+    to_text(&info)
+}
+
+fn build_request(operation: &str, config: &JsonConfig, input_json: &str) -> Result<Request, Error> {
+    let op = Operation::parse(operation)?;
+    operation::build(op, config, &json_arg("input", input_json)?)
+}
+
+/// Builds a request and gives it as one text, the cheapest thing to hand across a boundary:
+///
+/// ```text
+/// METHOD[ base64]\nURL\nName: value\n...\n\nbody
+/// ```
+///
+/// The body is raw text when it is UTF-8, else (multipart with an image) standard base64 with
+/// ` base64` after the method. No line can hold a newline: URLs come from checked inputs and
+/// the User-Agent refuses control characters.
+pub fn build_text(operation: &str, config: &JsonConfig, input_json: &str) -> Result<String, Error> {
+    let request = build_request(operation, config, input_json)?;
+    let text = std::str::from_utf8(&request.body).ok();
+    let mut out = String::with_capacity(request.url.len() + request.body.len() + 160);
+    out.push_str(request.method.as_str());
+    if text.is_none() {
+        out.push_str(" base64");
+    }
+    out.push('\n');
+    out.push_str(&request.url);
+    out.push('\n');
+    for (name, value) in &request.headers {
+        out.push_str(name);
+        out.push_str(": ");
+        out.push_str(value);
+        out.push('\n');
+    }
+    out.push('\n');
+    match text {
+        Some(body) => out.push_str(body),
+        None => base64::engine::general_purpose::STANDARD.encode_string(&request.body, &mut out),
+    }
+    Ok(out)
+}
+
+/// The redacted view of the same request (`Request::redacted`) as JSON, for logs.
+pub fn redact_request(
+    operation: &str,
+    config: &JsonConfig,
+    input_json: &str,
+) -> Result<String, Error> {
+    Ok(to_text(
+        &build_request(operation, config, input_json)?.redacted(),
+    ))
+}
+
+fn headers_arg(text: &str) -> Result<Vec<(String, String)>, Error> {
+    match json_arg("headers", text)? {
+        Value::Null => Ok(Vec::new()),
+        Value::Object(map) => Ok(map
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k, s)),
+                _ => None,
+            })
+            .collect()),
+        _ => Err(Error::invalid_input(
+            "headers",
+            "must be a JSON object of header names to values",
+        )),
+    }
+}
+
+/// Parses a response: `headers_json` is `{"name": "value", ...}`. Gives the canonical JSON of
+/// the result, or the API / decode error.
+pub fn parse(
+    operation: &str,
+    config: &JsonConfig,
+    status: u32,
+    headers_json: &str,
+    body: &[u8],
+) -> Result<String, Error> {
+    let op = Operation::parse(operation)?;
+    let headers = headers_arg(headers_json)?;
+    let status = u16::try_from(status)
+        .map_err(|_| Error::invalid_input("status", "is not an HTTP status"))?;
+    let value = operation::parse(op, config, &Response::new(status, &headers, body))?;
+    Ok(to_text(&value))
+}
+
+fn region_value(region: Region) -> Value {
+    json!({
+        "id": region.id(),
+        "base_url": region.base_url(),
+        "streaming_url": region.streaming_url(),
+    })
+}
+
+/// `{"id", "base_url", "streaming_url"}` of a region by any usual spelling.
+pub fn region(name: &str) -> Result<String, Error> {
+    Ok(region_value(Region::parse(name)?).to_string())
+}
+
+/// Every region as in [`region`], in the docs' order.
+pub fn regions() -> String {
+    Value::Array(Region::ALL.into_iter().map(region_value).collect()).to_string()
+}
+
+/// iProov's `user_id` pattern; `invalid_input` naming `field`.
+pub fn check_user_id(field: &str, user_id: &str) -> Result<(), Error> {
+    validation::check_user_id(field, user_id)
+}
+
+/// The personal-data warnings as a JSON array of `{"code", "message"}`.
+pub fn lint_user_id(user_id: &str) -> String {
+    to_text(&validation::lint_user_id(user_id))
+}
+
+/// A UUID v4 string from exactly 16 random bytes the host drew from its secure source.
+pub fn random_user_id(random_bytes: &[u8]) -> Result<String, Error> {
+    let bytes: [u8; 16] = random_bytes
+        .try_into()
+        .map_err(|_| Error::invalid_input("random_bytes", "must be exactly 16 bytes"))?;
+    Ok(user_id::random_user_id(bytes))
+}
+
+/// The HMAC-SHA-256 pseudonym of `internal_key` (64 hex characters).
+pub fn pseudonymous_user_id(host_secret: &str, internal_key: &str) -> Result<String, Error> {
+    user_id::pseudonymous_user_id(&Secret::new(host_secret), internal_key)
+}
+
+/// The canonical JSON of a transport error the host's HTTP client raised: `kind` `"timeout"`
+/// gives [`Error::timeout`], anything else [`Error::connection`].
+pub fn transport_error(kind: &str, cause: &str) -> String {
+    let error = if kind == "timeout" {
+        Error::timeout(cause)
+    } else {
+        Error::connection(cause)
+    };
+    error_json(&error)
+}
+
+/// The initial state of a flow (`flows::json::new_state`), as JSON.
+pub fn flow_new(flow: &str, options_json: &str) -> Result<String, Error> {
+    Ok(to_text(&flows::new_state(
+        flow,
+        &json_arg("options", options_json)?,
+    )?))
+}
+
+/// One flow step (`flows::json::run_step`): `{"state": ..., "output": ...}` as JSON. On an
+/// error the caller keeps its old state.
+pub fn flow_step(
+    flow: &str,
+    config_json: &str,
+    state_json: &str,
+    step_json: &str,
+) -> Result<String, Error> {
+    let config = json_arg("config", config_json)?;
+    let state = json_arg("state", state_json)?;
+    let step = json_arg("step", step_json)?;
+    let out = flows::run_step(flow, &config, &state, &step)?;
+    Ok(json!({"state": out.state, "output": out.output}).to_string())
+}
