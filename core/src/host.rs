@@ -151,8 +151,7 @@ pub fn parse(
     let headers = headers_arg(headers_json)?;
     let status = u16::try_from(status)
         .map_err(|_| Error::invalid_input("status", "is not an HTTP status"))?;
-    let value = operation::parse(op, config, &Response::new(status, &headers, body))?;
-    Ok(to_text(&value))
+    operation::parse_to_text(op, config, &Response::new(status, &headers, body))
 }
 
 fn region_value(region: Region) -> Value {

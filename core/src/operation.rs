@@ -13,8 +13,8 @@ use crate::ops::{availability, claim, enrol_image, invalidate, oauth, users, val
 use crate::region::{Region, Target};
 use crate::secret::{Secret, sanitize_message};
 use base64::Engine;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -352,28 +352,71 @@ fn build_described(
     })
 }
 
-fn canonical<T: Serialize>(result: Result<T, Error>) -> Result<Value, Error> {
-    result.map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
-}
-
 /// Parses a response of `operation` into the canonical JSON of its typed result.
 pub fn parse(
     operation: Operation,
     config: &JsonConfig,
     response: &Response<'_>,
 ) -> Result<Value, Error> {
+    parse_into(operation, config, response, |result| {
+        result.to_value().unwrap_or(Value::Null)
+    })
+}
+
+/// Like [`parse`], giving the canonical JSON as text, serialized straight from the typed
+/// result (no intermediate `Value`): what a binding hands across its boundary.
+pub fn parse_to_text(
+    operation: Operation,
+    config: &JsonConfig,
+    response: &Response<'_>,
+) -> Result<String, Error> {
+    parse_into(operation, config, response, |result| {
+        result.to_text().unwrap_or_default()
+    })
+}
+
+/// Parses with the operation's typed parser and hands the typed result to `canonical`.
+fn parse_into<R>(
+    operation: Operation,
+    config: &JsonConfig,
+    response: &Response<'_>,
+    canonical: impl Fn(&dyn erased::Canonical) -> R,
+) -> Result<R, Error> {
     use Operation as Op;
     let c = &config.config;
     let result = match operation {
-        Op::EnrolToken | Op::VerifyToken => canonical(claim::parse_claim_token(c, response)),
-        Op::EnrolImage => canonical(enrol_image::parse_enrol_image(c, response)),
-        Op::EnrolValidate | Op::VerifyValidate => canonical(validate::parse_validate(c, response)),
-        Op::AccessToken => canonical(oauth::parse_access_token(c, response)),
-        Op::ActivateUser | Op::SuspendUser | Op::GetUser | Op::UpdateUser | Op::DeleteUser => {
-            canonical(users::parse_user(c, response))
+        Op::EnrolToken | Op::VerifyToken => {
+            claim::parse_claim_token(c, response).map(|r| canonical(&r))
         }
-        Op::InvalidateClaim => canonical(invalidate::parse_invalidate_claim(c, response)),
-        Op::Availability => canonical(availability::parse_availability(c, response)),
+        Op::EnrolImage => enrol_image::parse_enrol_image(c, response).map(|r| canonical(&r)),
+        Op::EnrolValidate | Op::VerifyValidate => {
+            validate::parse_validate(c, response).map(|r| canonical(&r))
+        }
+        Op::AccessToken => oauth::parse_access_token(c, response).map(|r| canonical(&r)),
+        Op::ActivateUser | Op::SuspendUser | Op::GetUser | Op::UpdateUser | Op::DeleteUser => {
+            users::parse_user(c, response).map(|r| canonical(&r))
+        }
+        Op::InvalidateClaim => {
+            invalidate::parse_invalidate_claim(c, response).map(|r| canonical(&r))
+        }
+        Op::Availability => availability::parse_availability(c, response).map(|r| canonical(&r)),
     };
     result.map_err(|e| e.with_operation(operation.name()))
+}
+
+mod erased {
+    /// A typed result that serializes to canonical JSON, as a trait object.
+    pub trait Canonical {
+        fn to_value(&self) -> Option<serde_json::Value>;
+        fn to_text(&self) -> Option<String>;
+    }
+
+    impl<T: serde::Serialize> Canonical for T {
+        fn to_value(&self) -> Option<serde_json::Value> {
+            serde_json::to_value(self).ok()
+        }
+        fn to_text(&self) -> Option<String> {
+            serde_json::to_string(self).ok()
+        }
+    }
 }

@@ -245,24 +245,50 @@ pub fn request_json(request: &Request) -> Value {
     out
 }
 
+/// A host-reported error: the canonical error JSON (its other fields are ignored).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WireError {
     code: String,
     #[serde(default)]
     status: Option<u16>,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(default)]
+    retry_after_ms: Option<u64>,
+    #[serde(default)]
+    path: Option<String>,
 }
 
 /// An [`Error`] from `{"code", "status"?, "description"?}` as a host reports it.
 fn error_from_json(operation: Operation, value: &Value) -> Result<Error, Error> {
     let wire: WireError = from_value("error", value)?;
-    Ok(match wire.code.as_str() {
+    let mut error = match wire.code.as_str() {
         "outcome_unknown" => Error::outcome_unknown(operation.name(), "the answer was lost"),
         "connection_error" => Error::connection("reported by the host"),
         "timeout" => Error::timeout("reported by the host"),
         "invalid_input" => Error::invalid_input("input", "reported by the host"),
-        code => Error::api(code, wire.status.unwrap_or(400), wire.description),
-    })
+        "decode_error" => Error::decode(wire.status.unwrap_or(200), "reported by the host", None),
+        code => Error::api(code, wire.status.unwrap_or(400), wire.description.clone()),
+    };
+    // Keep what the host's canonical error said, so records show the original details.
+    let data = &mut error.0;
+    if let Some(message) = wire.message {
+        data.message = message;
+    }
+    data.status = wire.status.or(data.status);
+    data.description = wire.description.or(data.description.take());
+    data.field = wire.field.or(data.field.take());
+    data.region = wire.region;
+    data.base_url = wire.base_url;
+    data.retry_after_ms = wire.retry_after_ms;
+    data.path = wire.path;
+    Ok(error)
 }

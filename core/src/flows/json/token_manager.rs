@@ -41,10 +41,19 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
             let mut request = operation::build_unauthorized(op, &cfg.config, &input.input)?;
             match manager.prepare(&cfg.config, &mut request, now)? {
                 TokenStep::Authorized { uses } => {
-                    json!({"action": "authorized", "uses": uses, "request": request_json(&request)})
+                    json!({
+                        "action": "authorized",
+                        "uses": uses,
+                        "request": request_json(&request),
+                        "redacted": request.redacted(),
+                    })
                 }
                 TokenStep::NeedToken(token_request) => {
-                    json!({"action": "need_token", "token_request": request_json(&token_request)})
+                    json!({
+                        "action": "need_token",
+                        "token_request": request_json(&token_request),
+                        "redacted": token_request.redacted(),
+                    })
                 }
             }
         }
