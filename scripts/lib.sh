@@ -14,3 +14,23 @@ ensure_rust_components() {
     fi
   done
 }
+
+# apt-get install, as root or through sudo, with one `apt-get update` first.
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if [ -z "${APT_UPDATED:-}" ]; then
+    $sudo apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# npm ci when a lock file exists (else npm install), quietly; once per package folder.
+npm_install_quiet() {
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+}

@@ -1,0 +1,56 @@
+// The "done when" check: a fresh directory installs the tarball that `npm pack` makes and runs
+// the README quick start against the emulator, from ESM and from CommonJS.
+// Run after the build (scripts/node.sh does): node scripts/pack-check.mjs
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmulator } from '../test/emulator.mjs';
+import { examples, prepared, runExample, PRELOAD } from '../test/readme.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = mkdtempSync(join(tmpdir(), 'iproov-pack-'));
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+let emu;
+let failed = 0;
+let passed = 0;
+try {
+  execFileSync(npm, ['pack', '--silent', '--pack-destination', work], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error('npm pack made no tarball');
+  const listing = execFileSync('tar', ['-tzf', join(work, tarball)]).toString();
+  for (const needed of ['package/index.cjs', 'package/index.mjs', 'package/index.d.ts', 'package/dist/api.cjs', 'package/native.cjs', 'package/js/NATIVE.md']) {
+    if (!listing.includes(needed)) throw new Error(`the tarball lacks ${needed}`);
+  }
+  if (!/package\/iproov-sansio\.[^/]+\.node/.test(listing)) throw new Error('the tarball lacks the .node addon');
+  const app = join(work, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check-app', version: '1.0.0', private: true }));
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', join(work, tarball)], { cwd: app, stdio: 'inherit' });
+
+  emu = await startEmulator();
+  const blocks = examples(join(root, 'README.md'));
+  const quickStarts = [blocks.find((b) => !b.cjs), blocks.find((b) => b.cjs)];
+  for (const block of quickStarts) {
+    const kind = block.cjs ? 'CJS' : 'ESM';
+    await emu.reset();
+    const file = `quickstart.${block.cjs ? 'cjs' : 'mjs'}`;
+    const { code, stdout, stderr } = await runExample(app, file, prepared(block.code, emu.url), emu.url, PRELOAD);
+    if (code === 0 && /^enrolled$/m.test(stdout)) {
+      passed += 1;
+      console.log(`ok: README quick start (${kind}) from a fresh install of ${tarball}`);
+    } else {
+      failed += 1;
+      console.error(`FAIL: README quick start (${kind}): exit ${code}\n${stdout}\n${stderr}`);
+    }
+  }
+} catch (e) {
+  failed += 1;
+  console.error(`FAIL: ${e.stack ?? e}`);
+} finally {
+  await emu?.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(`pack check: ${passed} passed, ${failed} failed`);
+process.exitCode = failed === 0 && passed === 2 ? 0 : 1;

@@ -1,0 +1,114 @@
+// Starts the project's iProov emulator (tests/emulator, built by scripts/node.sh as
+// target/debug/iproov-emulator) on a free loopback port and talks to its control API.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { REPO } from './impl.mjs';
+
+/** The built-in service providers (tests/emulator/README.md, "Default credentials"). */
+export const EU = Object.freeze({
+  apiKey: 'eudefaultkey0000000000000000000000000000',
+  secret: 'eudefaultsecret0000000000000000000000000',
+  oauth: Object.freeze({ username: 'eu-default-oauth', password: 'eu-default-oauth-password' }),
+});
+export const US = Object.freeze({
+  apiKey: 'usdefaultkey0000000000000000000000000000',
+  secret: 'usdefaultsecret0000000000000000000000000',
+  oauth: Object.freeze({ username: 'us-default-oauth', password: 'us-default-oauth-password' }),
+});
+
+export function emulatorBinary() {
+  const candidates = [
+    process.env.IPROOV_EMULATOR,
+    join(REPO, 'target/debug/iproov-emulator'),
+    join(REPO, 'target/release/iproov-emulator'),
+  ].filter(Boolean);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(`no emulator binary (looked at ${candidates.join(', ')}); run: cargo build -p iproov-emulator`);
+  }
+  return found;
+}
+
+/** A running emulator: `url` (http://127.0.0.1:PORT), `region(id)`, `control(...)`, `stop()`. */
+export async function startEmulator() {
+  const child = spawn(emulatorBinary(), ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const lines = createInterface({ input: child.stdout });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${stderr}`)), 15_000);
+    child.once('exit', (code) => reject(new Error(`emulator exited (${code}): ${stderr}`)));
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      const m = /^listening on (http:\/\/\S+)$/.exec(line.trim());
+      if (m) resolve(m[1]);
+      else reject(new Error(`unexpected first line: ${line}`));
+    });
+  });
+  lines.on('line', () => {});
+  return new Emulator(child, url);
+}
+
+export class Emulator {
+  constructor(child, url) {
+    this.child = child;
+    this.url = url;
+  }
+
+  /** `http://127.0.0.1:PORT/{id}` (core appends `/api/v2`). */
+  region(id = 'eu') {
+    return `${this.url}/${id}`;
+  }
+
+  async control(method, path, body) {
+    const res = await fetch(`${this.url}/__emulator${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  reset() {
+    return this.control('POST', '/reset');
+  }
+
+  fault(spec) {
+    return this.control('POST', '/faults', spec);
+  }
+
+  complete(token, result = { passed: true }) {
+    return this.control('POST', `/claims/${token}/complete`, result);
+  }
+
+  async count(path, method) {
+    const q = new URLSearchParams({ path });
+    if (method) q.set('method', method);
+    return (await this.control('GET', `/requests?${q}`)).count;
+  }
+
+  seedUser(user) {
+    return this.control('POST', '/users', user);
+  }
+
+  async stop() {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** A minimal valid PNG (1x1), for photo enrol. */
+export const PNG = Uint8Array.from(
+  Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+    'base64',
+  ),
+);

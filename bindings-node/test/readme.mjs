@@ -1,0 +1,58 @@
+// Runs the README's JavaScript examples against the emulator: each ```js block becomes a file
+// (.cjs when it uses require, else .mjs) and runs in a child Node with readme-preload.mjs,
+// which plays the user's phone (completes the claim through the emulator's control API just
+// before a validate is sent). `region: 'eu'` is pointed at the emulator's EU prefix and the
+// IPROOV_* variables hold the emulator's default credentials.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EU } from './emulator.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const PRELOAD = join(here, 'readme-preload.mjs');
+
+/** The ```js blocks of a markdown file: [{index, code, cjs}]. */
+export function examples(markdownPath) {
+  const text = readFileSync(markdownPath, 'utf8');
+  const blocks = [];
+  const re = /```js\n([\s\S]*?)```/g;
+  let m;
+  while ((m = re.exec(text)) !== null) {
+    blocks.push({ index: blocks.length + 1, code: m[1], cjs: /\brequire\(/.test(m[1]) });
+  }
+  return blocks;
+}
+
+/** The example as run against `emulatorUrl`; `specifier` replaces the package name if given. */
+export function prepared(code, emulatorUrl, specifier) {
+  let out = code.replaceAll("region: 'eu'", `baseUrl: '${emulatorUrl}/eu'`);
+  if (specifier) out = out.replaceAll("'iproov-sansio'", `'${specifier}'`);
+  return out;
+}
+
+export function exampleEnv(emulatorUrl) {
+  return {
+    ...process.env,
+    IPROOV_API_KEY: EU.apiKey,
+    IPROOV_SECRET: EU.secret,
+    IPROOV_OAUTH_USERNAME: EU.oauth.username,
+    IPROOV_OAUTH_PASSWORD: EU.oauth.password,
+    IPROOV_EMULATOR_URL: emulatorUrl,
+  };
+}
+
+/** Writes and runs one example in `dir`; resolves {code, stdout, stderr}. */
+export function runExample(dir, name, source, emulatorUrl, preload = PRELOAD) {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, source);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', preload, file],
+      { cwd: dir, env: exampleEnv(emulatorUrl), timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}

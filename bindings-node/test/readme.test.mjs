@@ -1,0 +1,48 @@
+// The README's JS examples, from ESM and CJS, against the emulator (see readme.mjs).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
+import { startEmulator } from './emulator.mjs';
+import { examples, prepared, runExample } from './readme.mjs';
+import { requireImpl } from './impl.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const blocks = examples(join(here, '../README.md'));
+
+// Examples of another implementation (the edge package) import it instead of this package.
+const spec = process.env.IPROOV_JS_IMPL;
+const esmSpecifier = spec
+  ? spec.startsWith('.') || isAbsolute(spec)
+    ? pathToFileURL(resolve(process.cwd(), spec)).href
+    : spec
+  : undefined;
+const hasCjs = requireImpl() !== undefined;
+const cjsSpecifier = spec ? process.env.IPROOV_JS_IMPL_CJS && resolve(process.cwd(), process.env.IPROOV_JS_IMPL_CJS) : undefined;
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(async () => {
+  await emu?.stop();
+});
+
+test('the README has ESM and CJS examples', () => {
+  assert.ok(blocks.some((b) => !b.cjs), 'an ESM example');
+  assert.ok(blocks.some((b) => b.cjs), 'a CJS example');
+});
+
+for (const block of blocks) {
+  const kind = block.cjs ? 'CJS' : 'ESM';
+  test(`README example ${block.index} (${kind})`, { skip: block.cjs && !hasCjs ? 'no CJS entry' : false }, async () => {
+    await emu.reset();
+    const source = prepared(block.code, emu.url, block.cjs ? cjsSpecifier : esmSpecifier);
+    // Inside the package directory, so that `import 'iproov-sansio'` resolves to this package.
+    const dir = join(here, '.readme');
+    const { code, stdout, stderr } = await runExample(dir, `example-${block.index}.${block.cjs ? 'cjs' : 'mjs'}`, source, emu.url);
+    assert.equal(code, 0, `example ${block.index} failed:\n${stdout}\n${stderr}`);
+    if (/console\.log\(result\.passed/.test(block.code)) assert.match(stdout, /^enrolled$/m);
+  });
+}

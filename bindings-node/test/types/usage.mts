@@ -1,0 +1,56 @@
+// A typed usage sample (ESM), checked by `tsc --noEmit` (npm run typecheck); never run.
+import api, {
+  createClient,
+  Config,
+  build,
+  parse,
+  Journey,
+  RetryPolicy,
+  TokenManager,
+  auditRecord,
+  randomUserId,
+  IProovError,
+  InvalidKeyError,
+  OutcomeUnknownError,
+  RateLimitedError,
+  type ValidateResult,
+  type ClaimToken,
+  type Next,
+} from 'iproov-sansio';
+
+export async function sample(): Promise<void> {
+  const client = createClient({ region: 'eu', apiKey: 'k', secret: 's', oauth: { username: 'u', password: 'p' }, timeoutMs: 5000, maxRetries: 1 });
+  const userId: string = randomUserId();
+  const claim: ClaimToken = await client.verifyToken({ resource: 'Login', userId, assuranceType: 'liveness' });
+  const token: string = claim.token;
+  try {
+    const result: ValidateResult = await client.verifyValidate({ userId, token, client: 'web' });
+    const passed: boolean = result.passed;
+    void passed;
+  } catch (e) {
+    if (e instanceof OutcomeUnknownError) console.log(e.operation);
+    else if (e instanceof RateLimitedError) console.log(e.retryAfterMs);
+    else if (e instanceof InvalidKeyError) console.log(e.region ?? e.baseUrl, e.status);
+    else if (e instanceof IProovError) console.log(e.code, e.toJSON().kind);
+  }
+  const user = await client.getUser({ userId });
+  const status: string = user.status;
+  void status;
+  const config = new Config({ baseUrl: 'http://127.0.0.1:8080/eu', apiKey: 'k', secret: 's' });
+  const request = build('availability', config, {});
+  const init = request.fetchInit();
+  const available = parse('availability', config, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"up":true}' });
+  const up: boolean = available.up;
+  void init;
+  void up;
+  const journey = new Journey({ userId, flow: 'verify' });
+  const next: Next = journey.next();
+  if (next.next === 'start_attempt') console.log(next.attemptsLeft);
+  const advice = new RetryPolicy({ maxRetries: 2 }).advise({ operation: 'verify_token', attempt: 1, failure: 'failed_before_sending' });
+  if (advice.action === 'retry_at') console.log(advice.delayMs);
+  const manager = new TokenManager(config, { maxUses: 10 });
+  const prepared = manager.prepare('get_user', { user_id: userId });
+  if (prepared.action === 'need_token') console.log(prepared.tokenRequest.url);
+  const record = auditRecord({ operation: 'verify_validate', userId, result: { passed: true } });
+  console.log(record, api.VERSION);
+}

@@ -1,0 +1,224 @@
+"""The exception tree. Every error is core's canonical error dict with a class per ``kind``."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar, Dict, Mapping, Optional, Type
+
+__all__ = [
+    "IProovError",
+    "InvalidInputError",
+    "InvalidStateError",
+    "ApiError",
+    "InvalidKeyError",
+    "RateLimitedError",
+    "InvalidTokenError",
+    "OAuthError",
+    "ServerError",
+    "DecodeError",
+    "OutcomeUnknownError",
+    "TransportError",
+    "ConnectionError",
+    "TimeoutError",
+    "from_dict",
+]
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> Optional[str]:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _opt_int(data: Mapping[str, Any], key: str) -> Optional[int]:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class IProovError(Exception):
+    """Base of every error this package raises.
+
+    ``code`` is the stable code (iProov's ``error`` value for API errors), ``status`` the HTTP
+    status where a response was involved, ``message`` a sentence free of secrets, and
+    :meth:`to_dict` gives core's canonical error JSON.
+    """
+
+    kind: ClassVar[str] = ""
+
+    code: str
+    status: Optional[int]
+    message: str
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data: Dict[str, Any] = dict(data)
+        self.code = str(self._data.get("code", ""))
+        self.status = _opt_int(self._data, "status")
+        self.message = str(self._data.get("message", self.code))
+        super().__init__(self.message)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Core's canonical JSON of this error (``code``, ``status``?, ``kind``, ``message``, ...)."""
+        return copy.deepcopy(self._data)
+
+    @property
+    def description(self) -> Optional[str]:
+        """iProov's ``error_description``, when it gave one."""
+        return _opt_str(self._data, "description")
+
+    @property
+    def operation(self) -> Optional[str]:
+        """The operation whose response or request failed, when known."""
+        return _opt_str(self._data, "operation")
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        status = f", status={self.status}" if self.status is not None else ""
+        return f"{type(self).__name__}(code={self.code!r}{status}, message={self.message!r})"
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self._data,))
+
+
+class InvalidInputError(IProovError):
+    """An input failed a check before anything was built (or sent). Fix it; never retry as is."""
+
+    kind = "invalid_input"
+
+    @property
+    def field(self) -> Optional[str]:
+        """The input (or config) field at fault."""
+        return _opt_str(self._data, "field")
+
+
+class InvalidStateError(IProovError):
+    """A flow (journey, token manager) was driven out of order; its state is unchanged."""
+
+    kind = "invalid_state"
+
+
+class ApiError(IProovError):
+    """An error iProov reported in its error body (``code`` is its ``error`` value)."""
+
+    kind = "api"
+
+
+class InvalidKeyError(ApiError):
+    """Wrong API key or secret; usually a key used against another region than its own."""
+
+    kind = "invalid_key"
+
+    @property
+    def region(self) -> Optional[str]:
+        """The region the client was configured for (absent for a custom base URL)."""
+        return _opt_str(self._data, "region")
+
+    @property
+    def base_url(self) -> Optional[str]:
+        """The base URL the client was configured with, when that is what it used."""
+        return _opt_str(self._data, "base_url")
+
+
+class RateLimitedError(ApiError):
+    """429 ``too_many_requests``: iProov's rate limit of the token endpoints was exceeded."""
+
+    kind = "rate_limited"
+
+    @property
+    def retry_after_ms(self) -> Optional[int]:
+        """How long iProov asked to wait, in milliseconds, when it said."""
+        return _opt_int(self._data, "retry_after_ms")
+
+    @property
+    def retry_after(self) -> Optional[float]:
+        """How long iProov asked to wait, in seconds, when it said."""
+        ms = self.retry_after_ms
+        return None if ms is None else ms / 1000.0
+
+
+class InvalidTokenError(ApiError):
+    """The claim token is wrong, expired, already validated, or not streamed yet."""
+
+    kind = "invalid_token"
+
+
+class OAuthError(ApiError):
+    """The OAuth step failed: ``invalid_oauth``, ``token_quota_exceeded``, ``invalid_client``, ..."""
+
+    kind = "oauth"
+
+
+class ServerError(ApiError):
+    """iProov reported a server error (5xx with an iProov error body)."""
+
+    kind = "server"
+
+
+class DecodeError(IProovError):
+    """The response is not what the operation returns (not JSON, wrong shape, odd status, too large)."""
+
+    kind = "decode"
+
+    @property
+    def path(self) -> Optional[str]:
+        """Where in the body decoding stopped, when known."""
+        return _opt_str(self._data, "path")
+
+    @property
+    def body_excerpt(self) -> Optional[str]:
+        """A bounded excerpt of the body, secrets redacted."""
+        return _opt_str(self._data, "body_excerpt")
+
+
+class OutcomeUnknownError(IProovError):
+    """The request may have reached iProov but its answer was lost.
+
+    For validate: never call validate again for that token; treat the attempt as inconclusive.
+    """
+
+    kind = "outcome_unknown"
+
+
+class TransportError(IProovError):
+    """The HTTP exchange itself failed (raised by the clients)."""
+
+    kind = ""
+
+
+class ConnectionError(TransportError):  # noqa: A001 - the issue names it so; not the builtin
+    """The request could not be sent (DNS, connect, TLS), after the advised retries."""
+
+    kind = "connection"
+
+
+class TimeoutError(TransportError):  # noqa: A001 - the issue names it so; not the builtin
+    """No complete answer in time, after the advised retries."""
+
+    kind = "timeout"
+
+
+_BY_KIND: Dict[str, Type[IProovError]] = {
+    cls.kind: cls
+    for cls in (
+        InvalidInputError,
+        InvalidStateError,
+        ApiError,
+        InvalidKeyError,
+        RateLimitedError,
+        InvalidTokenError,
+        OAuthError,
+        ServerError,
+        DecodeError,
+        OutcomeUnknownError,
+        ConnectionError,
+        TimeoutError,
+    )
+}
+
+
+def from_dict(data: Mapping[str, Any]) -> IProovError:
+    """The exception for a canonical error dict, its class chosen by ``kind`` (core's family).
+
+    A dict without a known ``kind`` (core always gives one) becomes the base ``IProovError``.
+    """
+    return _BY_KIND.get(str(data.get("kind", "")), IProovError)(data)

@@ -1,0 +1,55 @@
+"""The Python examples of bindings-python/README.md, run in order against the emulator.
+
+The blocks share one namespace, as a reader's session would. The environment points the
+clients at the emulator; after each block, a claim token the block obtained is completed on
+the emulator, playing the user's phone between "hand it to the SDK" and "validate"."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+import iproov_sansio as ip
+from emulator_fixtures import EU, Emulator
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks() -> List[str]:
+    return re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.S | re.M)
+
+
+def test_readme_has_examples() -> None:
+    assert len(python_blocks()) >= 6
+
+
+def test_readme_examples_run_against_the_emulator(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("IPROOV_BASE_URL", emulator.base_url("eu"))
+    monkeypatch.delenv("IPROOV_REGION", raising=False)
+    monkeypatch.setenv("IPROOV_API_KEY", EU["api_key"])
+    monkeypatch.setenv("IPROOV_SECRET", EU["secret"])
+    monkeypatch.setenv("IPROOV_OAUTH_USERNAME", EU["oauth_username"])
+    monkeypatch.setenv("IPROOV_OAUTH_PASSWORD", EU["oauth_password"])
+    monkeypatch.setenv("DEMO_USER_ID", str(uuid.uuid4()))
+    namespace: Dict[str, Any] = {"__name__": "readme"}
+    completed = set()
+    for index, block in enumerate(python_blocks(), start=1):
+        exec(compile(block, f"README.md block {index}", "exec"), namespace)
+        claim = namespace.get("claim")
+        if isinstance(claim, ip.ClaimToken) and claim.token not in completed:
+            emulator.complete(claim.token, passed=True)
+            completed.add(claim.token)
+    out = capsys.readouterr().out.split("\n")
+    assert out[0] == namespace["claim"].token
+    assert "enrolled enrol" in out
+    assert "active" in out and "True" in out
+    assert "user_id invalid_input" in out
+    assert "start_attempt" in out
+    assert emulator.count("/claim/enrol/validate") == 1
+    assert emulator.count("/access_token") == 1

@@ -1,0 +1,24 @@
+// The edge package's API: the shared JS layer of the Node package over the wasm backend.
+import { createApi } from '../../bindings-node/js/api.mjs';
+import { init as initBackend, initSync as initBackendSync, native } from './backend.mjs';
+
+let api;
+
+/** Instantiates the wasm from a precompiled `WebAssembly.Module` (`{ module }`) and gives the
+ * API. Safe to call twice. */
+export function initSync(options) {
+  initBackendSync(options);
+  api ??= createApi(native);
+  return api;
+}
+
+/** Instantiates the wasm from a module, URL, `Response` or bytes and gives the API. Safe to
+ * call twice. */
+export async function init(moduleOrPath) {
+  await initBackend(moduleOrPath);
+  api ??= createApi(native);
+  return api;
+}
+
+/** For tests: the backend, whose `trapForTests` makes the instance trap. */
+export { native as __native };

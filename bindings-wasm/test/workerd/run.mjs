@@ -1,0 +1,53 @@
+// Runs the edge package's tests inside workerd: bundles worker.mjs as a Worker build would
+// (export conditions "workerd"/"worker", the .wasm left as a module import), writes every
+// vector (tests/vectors and IPROOV_VECTORS_DIR) to one JSON module, starts the emulator, and
+// runs `workerd test config.capnp`. Exits with workerd's status.
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadVectors } from '../../../bindings-node/test/vectors.mjs';
+import { startEmulator } from '../../../bindings-node/test/emulator.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const packageRoot = join(here, '../..');
+const out = join(here, '.build');
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, 'node_modules'), { recursive: true });
+// Resolve `iproov-sansio-edge` to this package, through its package.json "exports".
+symlinkSync(packageRoot, join(out, 'node_modules/iproov-sansio-edge'), 'dir');
+await build({
+  entryPoints: [join(here, 'worker.mjs')],
+  outfile: join(out, 'worker.mjs'),
+  nodePaths: [join(out, 'node_modules')],
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  conditions: ['workerd', 'worker'],
+  external: ['*.wasm', './vectors.json', 'node:*'],
+  logLevel: 'warning',
+});
+copyFileSync(join(packageRoot, 'dist/iproov_sansio_wasm_bg.wasm'), join(out, 'iproov_sansio_wasm_bg.wasm'));
+const { all, problems } = loadVectors();
+if (problems.length > 0) throw new Error(problems.join('\n'));
+writeFileSync(join(out, 'vectors.json'), JSON.stringify(all.map(({ file, name, vector }) => ({ file, name, vector }))));
+
+const workerd = join(packageRoot, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
+const emulator = await startEmulator();
+let status;
+try {
+  status = await new Promise((resolve, reject) => {
+    const child = spawn(workerd, ['test', '--experimental', join(here, 'config.capnp')], {
+      stdio: 'inherit',
+      env: { ...process.env, IPROOV_EMULATOR_URL: emulator.url },
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+} finally {
+  await emulator.stop();
+}
+console.log(status === 0 ? 'workerd tests: passed' : `workerd tests: failed (exit ${status})`);
+process.exit(status);

@@ -1,0 +1,50 @@
+// The edge package's test worker, run inside workerd by run.mjs. It imports the package as a
+// Worker does (the "workerd" export condition, the .wasm as a precompiled module), runs every
+// conformance vector, drives a journey against the emulator through the worker's own fetch,
+// and checks that a trapped instance is replaced. Any failure throws: workerd exits non-zero.
+import api, { __native } from 'iproov-sansio-edge';
+import vectors from './vectors.json';
+import { runFlowVector, runVector } from '../../../bindings-node/test/vector-checks.mjs';
+import { journey } from './journey.mjs';
+
+function runAll() {
+  let passed = 0;
+  const failures = [];
+  for (const { file, name, vector } of vectors) {
+    try {
+      if (vector.flow !== undefined) runFlowVector(api, vector);
+      else runVector(api, vector);
+      passed += 1;
+    } catch (e) {
+      failures.push(`${name} [${file}]: ${e.message}`);
+    }
+  }
+  for (const failure of failures) console.error(`FAIL ${failure}`);
+  console.log(`workerd vectors: ${passed} passed, ${failures.length} failed`);
+  if (failures.length > 0) throw new Error(`${failures.length} vector(s) failed in workerd`);
+}
+
+function trapIsRecovered() {
+  const config = new api.Config({ region: 'eu', apiKey: 'k', secret: 's3cret-value' });
+  const before = api.build('availability', config, {});
+  let error;
+  try {
+    __native.trapForTests();
+  } catch (e) {
+    error = e;
+  }
+  if (!(error instanceof api.IProovError) || error.code !== 'wasm_trap') {
+    throw new Error(`a trap must surface as IProovError wasm_trap, got ${error}`);
+  }
+  const after = api.build('availability', config, {});
+  if (after.url !== before.url) throw new Error('the config did not survive re-instantiation');
+  console.log('workerd trap: recovered, config re-created on the new instance');
+}
+
+export default {
+  async test(_controller, env) {
+    runAll();
+    await journey(api, env.EMULATOR_URL);
+    trapIsRecovered();
+  },
+};

@@ -1,0 +1,46 @@
+# The Node package's part of scripts/test (sourced, not run): `node_suite` installs the npm
+# dev tools from bindings-node/package-lock.json, builds the napi addon (release) and the JS
+# bundle, runs the JS suite (vectors, flow vectors, client against the emulator, README
+# examples from ESM and CJS), the TypeScript check, and the `npm pack` fresh-install check.
+# Needs Node 20+ with npm, and cargo.
+
+node_suite() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "node and npm not found: install Node.js 20 or newer" >&2
+    return 1
+  fi
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$major" -lt 20 ]; then
+    echo "Node $(node --version) is too old: the Node package needs Node 20 or newer" >&2
+    return 1
+  fi
+  note "node $(node --version), npm $(npm --version)"
+
+  note "the emulator binary for the integration tests (target/debug/iproov-emulator)"
+  cargo build -p iproov-emulator --locked
+
+  (
+    cd bindings-node
+    note "npm ci (dev tools: @napi-rs/cli, esbuild, typescript)"
+    npm ci --no-audit --no-fund --loglevel=error
+    note "napi build --platform --release (the addon) and the JS bundle"
+    npx napi build --platform --release --js native.cjs --dts native.d.ts
+    node scripts/build-js.mjs
+    note "JS suite (node --test)"
+    node --test test/*.test.mjs
+    note "TypeScript check of the typed usage samples (tsc --noEmit)"
+    npx tsc -p test/types/tsconfig.json
+    note "npm pack, install in a fresh directory, README quick start (ESM and CJS) vs. the emulator"
+    node scripts/pack-check.mjs
+  )
+}
+
+# Run directly (bash scripts/node.sh) for the Node part alone.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  cd "$(dirname "$0")/.."
+  . scripts/lib.sh
+  step "Node package (bindings-node): build, JS suite, types, pack check"
+  node_suite
+fi

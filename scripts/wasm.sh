@@ -1,0 +1,65 @@
+# The edge (wasm) build and tests, sourced by scripts/test and scripts/bench.
+# Needs: scripts/lib.sh sourced first.
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen` pin in the root Cargo.toml
+BINARYEN_VERSION=132.0.0       # Debian's binaryen 108 produces modules that fail to load
+WASM_TARGET=wasm32-unknown-unknown
+WASM_GZIP_LIMIT=307200         # bytes; the build fails above this guard (goal: 120 KB)
+
+# Compiles the wasm crate: rustup's wasm32 target when installed, else Debian's rustc-web
+# with std built from source (see ../shared/toolchain-notes.md for why exactly this).
+wasm_compile() {
+  if rustup target list --installed 2>/dev/null | grep -q "^$WASM_TARGET\$"; then
+    note "using rustup's $WASM_TARGET target"
+    cargo build --profile wasm-release --target "$WASM_TARGET" -p iproov-sansio-wasm \
+      --target-dir target/wasm
+  else
+    if ! { [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v rust-lld >/dev/null; }; then
+      note "installing Debian's rustc-web, cargo-web, rust-web-src and lld-22 (std for wasm32 from source)"
+      apt_install rustc-web cargo-web rust-web-src lld-22
+    fi
+    note "using Debian's rustc-web with -Zbuild-std"
+    RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+      /usr/bin/cargo build --profile wasm-release -Zbuild-std=std,panic_abort \
+      --target "$WASM_TARGET" -p iproov-sansio-wasm --target-dir target/wasm
+  fi
+}
+
+ensure_wasm_bindgen() {
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    note "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+}
+
+# Builds bindings-wasm/dist: the optimised .wasm, the wasm-bindgen glue and the bundled JS.
+wasm_build() {
+  ensure_wasm_bindgen
+  (cd bindings-wasm && npm_install_quiet)
+  wasm_compile
+  local raw=target/wasm/$WASM_TARGET/wasm-release/iproov_sansio_wasm.wasm
+  rm -rf bindings-wasm/pkg && mkdir -p bindings-wasm/pkg
+  wasm-bindgen --target web --out-dir bindings-wasm/pkg --out-name iproov_sansio_wasm "$raw"
+  bindings-wasm/node_modules/.bin/wasm-opt -Oz \
+    -o bindings-wasm/pkg/iproov_sansio_wasm_bg.wasm bindings-wasm/pkg/iproov_sansio_wasm_bg.wasm
+  (cd bindings-wasm && node scripts/build.mjs)
+  local size
+  size=$(gzip -9c bindings-wasm/dist/iproov_sansio_wasm_bg.wasm | wc -c)
+  note "wasm: $(wc -c < bindings-wasm/dist/iproov_sansio_wasm_bg.wasm) bytes, $size gzip"
+  if [ "$size" -gt "$WASM_GZIP_LIMIT" ]; then
+    echo "the gzip'd wasm is $size bytes, over the $WASM_GZIP_LIMIT-byte guard" >&2
+    return 1
+  fi
+}
+
+# The edge package's part of scripts/test: build (with the size guard), the shared JS suite
+# against the wasm build in Node, then vectors, a journey and trap recovery inside workerd.
+# Runs after node_suite, which builds the emulator and installs the Node package's tools.
+wasm_suite() {
+  step "Edge package (bindings-wasm): wasm build, wasm-opt, size guard"
+  wasm_build
+  step "Edge package: the JS suite against the wasm build, in Node"
+  IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" node --test bindings-node/test/*.test.mjs
+  step "Edge package: vectors, journey and trap recovery inside workerd"
+  (cd bindings-wasm && node test/workerd/run.mjs)
+}
