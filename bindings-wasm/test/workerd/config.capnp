@@ -6,6 +6,7 @@ using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .testWorker),
+    (name = "readme-example", worker = .exampleWorker),
     # The emulator listens on 127.0.0.1: the worker's fetch may reach loopback addresses.
     (name = "loopback", network = (allow = ["local", "private", "public"])),
   ],
@@ -22,5 +23,21 @@ const testWorker :Workerd.Worker = (
   globalOutbound = "loopback",
   bindings = [
     (name = "EMULATOR_URL", fromEnvironment = "IPROOV_EMULATOR_URL"),
+    (name = "EXAMPLE", service = "readme-example"),
+  ],
+);
+
+# The README's worker example, exactly as written, pointed at the emulator.
+const exampleWorker :Workerd.Worker = (
+  modules = [
+    (name = "example.mjs", esModule = embed ".build/example.mjs"),
+    (name = "iproov_sansio_wasm_bg.wasm", wasm = embed ".build/iproov_sansio_wasm_bg.wasm"),
+  ],
+  compatibilityDate = "2025-01-01",
+  globalOutbound = "loopback",
+  bindings = [
+    (name = "IPROOV_BASE_URL", fromEnvironment = "IPROOV_EXAMPLE_BASE_URL"),
+    (name = "IPROOV_API_KEY", text = "eudefaultkey0000000000000000000000000000"),
+    (name = "IPROOV_SECRET", text = "eudefaultsecret0000000000000000000000000"),
   ],
 );

@@ -4,7 +4,7 @@
 // runs `workerd test config.capnp`. Exits with workerd's status.
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadVectors } from '../../../bindings-node/test/vectors.mjs';
@@ -18,9 +18,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'node_modules'), { recursive: true });
 // Resolve `iproov-sansio-edge` to this package, through its package.json "exports".
 symlinkSync(packageRoot, join(out, 'node_modules/iproov-sansio-edge'), 'dir');
-await build({
-  entryPoints: [join(here, 'worker.mjs')],
-  outfile: join(out, 'worker.mjs'),
+const workerBuild = {
   nodePaths: [join(out, 'node_modules')],
   bundle: true,
   format: 'esm',
@@ -28,6 +26,16 @@ await build({
   conditions: ['workerd', 'worker'],
   external: ['*.wasm', './vectors.json', 'node:*'],
   logLevel: 'warning',
+};
+await build({ ...workerBuild, entryPoints: [join(here, 'worker.mjs')], outfile: join(out, 'worker.mjs') });
+// The README's first ```js block is a whole worker: bundle it as written.
+const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
+const example = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+if (!example) throw new Error('README.md has no ```js worker example');
+await build({
+  ...workerBuild,
+  stdin: { contents: example, resolveDir: out, sourcefile: 'README.md', loader: 'js' },
+  outfile: join(out, 'example.mjs'),
 });
 copyFileSync(join(packageRoot, 'dist/iproov_sansio_wasm_bg.wasm'), join(out, 'iproov_sansio_wasm_bg.wasm'));
 const { all, problems } = loadVectors();
@@ -41,7 +49,7 @@ try {
   status = await new Promise((resolve, reject) => {
     const child = spawn(workerd, ['test', '--experimental', join(here, 'config.capnp')], {
       stdio: 'inherit',
-      env: { ...process.env, IPROOV_EMULATOR_URL: emulator.url },
+      env: { ...process.env, IPROOV_EMULATOR_URL: emulator.url, IPROOV_EXAMPLE_BASE_URL: `${emulator.url}/eu` },
     });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

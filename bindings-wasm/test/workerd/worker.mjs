@@ -41,10 +41,20 @@ function trapIsRecovered() {
   console.log('workerd trap: recovered, config re-created on the new instance');
 }
 
+async function readmeExampleRuns(env) {
+  const res = await env.EXAMPLE.fetch('http://example/');
+  const body = await res.json();
+  if (res.status !== 200 || !/^[0-9a-f]{64}$/.test(body.token)) {
+    throw new Error(`README example: ${res.status} ${JSON.stringify(body)}`);
+  }
+  console.log('workerd README example: ok, a 64-hex claim token from the emulator');
+}
+
 export default {
   async test(_controller, env) {
     runAll();
     await journey(api, env.EMULATOR_URL);
+    await readmeExampleRuns(env);
     trapIsRecovered();
   },
 };
