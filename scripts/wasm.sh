@@ -18,9 +18,13 @@ wasm_compile() {
       note "installing Debian's rustc-web, cargo-web, rust-web-src and lld-22 (std for wasm32 from source)"
       apt_install rustc-web cargo-web rust-web-src lld-22
     fi
-    note "using Debian's rustc-web with -Zbuild-std"
+    note "using Debian's rustc-web with -Zbuild-std (std optimised for size, immediate-abort panics)"
+    # std is built here anyway, so build it small: its panic machinery and formatting are a
+    # good part of the module otherwise (a panic traps either way under panic = "abort").
     RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
+      RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
       /usr/bin/cargo build --profile wasm-release -Zbuild-std=std,panic_abort \
+      -Zbuild-std-features=optimize_for_size \
       --target "$WASM_TARGET" -p iproov-sansio-wasm --target-dir target/wasm
   fi
 }

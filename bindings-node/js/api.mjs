@@ -397,13 +397,9 @@ export function createApi(native) {
     return step;
   }
 
-  /** The `{code, status?, description?}` that core's flows read for an error a host reports. */
+  /** An error a host reports to core's flows: its canonical JSON (core keeps its details). */
   function reportedError(error) {
-    const json = error instanceof IProovError ? error.toJSON() : snakeDeep(error);
-    const out = { code: json.code };
-    if (json.status !== undefined) out.status = json.status;
-    if (json.description !== undefined) out.description = json.description;
-    return out;
+    return error instanceof IProovError ? error.toJSON() : snakeDeep(error);
   }
 
   function withErrors(output) {

@@ -50,7 +50,11 @@ export async function startEmulator() {
     });
   });
   lines.on('line', () => {});
-  return new Emulator(child, url);
+  const emulator = new Emulator(child, url);
+  child.once('exit', (code, signal) => {
+    emulator.exited = `exited with ${signal ?? `code ${code}`}; stderr: ${stderr.slice(-2000)}`;
+  });
+  return emulator;
 }
 
 export class Emulator {
@@ -65,11 +69,19 @@ export class Emulator {
   }
 
   async control(method, path, body) {
-    const res = await fetch(`${this.url}/__emulator${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let res;
+    try {
+      res = await fetch(`${this.url}/__emulator${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      // Say why the emulator is unreachable, so a dead emulator is not a mystery in CI logs.
+      throw new Error(`control ${method} ${path}: ${e.message} (emulator ${this.exited ?? 'still running'})`, {
+        cause: e,
+      });
+    }
     const text = await res.text();
     if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : undefined;

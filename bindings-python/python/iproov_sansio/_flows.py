@@ -60,9 +60,8 @@ def wire_response(status: int, headers: Headers = None, body: Union[bytes, str, 
 
 
 def _error_input(error: Union[IProovError, Mapping[str, Any]]) -> Dict[str, Any]:
-    """An error as the flow driver takes it: ``{"code", "status"?, "description"?}``."""
-    data = error.to_dict() if isinstance(error, IProovError) else dict(error)
-    return {k: data[k] for k in ("code", "status", "description") if data.get(k) is not None}
+    """An error as the flow driver takes it: its canonical JSON (core keeps its details)."""
+    return error.to_dict() if isinstance(error, IProovError) else dict(error)
 
 
 # --- retry advisor ---------------------------------------------------------------------------
