@@ -4,6 +4,21 @@
 # examples from ESM and CJS), the TypeScript check, and the `npm pack` fresh-install check.
 # Needs Node 20+ with npm, and cargo.
 
+# node_package: the Node package's dev tools (npm ci when node_modules is older than the lock
+# file), the napi addon (release) and the JS bundle (dist/api.cjs).
+node_package() {
+  (
+    cd bindings-node
+    if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      note "npm ci (dev tools: @napi-rs/cli, esbuild, typescript)"
+      npm_install_quiet
+    fi
+    note "napi build --platform --release (the addon) and the JS bundle"
+    npx napi build --platform --release --js native.cjs --dts native.d.ts
+    node scripts/build-js.mjs
+  )
+}
+
 node_suite() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "node and npm not found: install Node.js 20 or newer" >&2
@@ -20,13 +35,9 @@ node_suite() {
   note "the emulator binary for the integration tests (target/debug/iproov-emulator)"
   cargo build -p iproov-emulator --locked
 
+  node_package
   (
     cd bindings-node
-    note "npm ci (dev tools: @napi-rs/cli, esbuild, typescript)"
-    npm ci --no-audit --no-fund --loglevel=error
-    note "napi build --platform --release (the addon) and the JS bundle"
-    npx napi build --platform --release --js native.cjs --dts native.d.ts
-    node scripts/build-js.mjs
     note "JS suite (node --test)"
     node --test test/*.test.mjs
     note "TypeScript check of the typed usage samples (tsc --noEmit)"

@@ -39,7 +39,11 @@ ensure_wasm_bindgen() {
 # Builds bindings-wasm/dist: the optimised .wasm, the wasm-bindgen glue and the bundled JS.
 wasm_build() {
   ensure_wasm_bindgen
-  (cd bindings-wasm && npm_install_quiet)
+  if [ ! -f bindings-wasm/node_modules/.package-lock.json ] ||
+    [ bindings-wasm/package-lock.json -nt bindings-wasm/node_modules/.package-lock.json ]; then
+    note "npm ci (binaryen's wasm-opt, esbuild, workerd)"
+    (cd bindings-wasm && npm_install_quiet)
+  fi
   wasm_compile
   local raw=target/wasm/$WASM_TARGET/wasm-release/iproov_sansio_wasm.wasm
   rm -rf bindings-wasm/pkg && mkdir -p bindings-wasm/pkg

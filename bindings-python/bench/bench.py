@@ -6,9 +6,10 @@
 3. client overhead: ``iproov_sansio.httpx.Client`` against a raw httpx call (request + JSON
    decode) to the emulator, over the same ``httpx.Client``.
 
-    python bindings-python/bench/bench.py [--quick]
+    python bindings-python/bench/bench.py [--quick] [--json FILE]
 
-Build the wheel in release mode first (scripts/test does). Prints tables for BENCHMARKS.md.
+Build the wheel in release mode first (scripts/test does). Prints tables for BENCHMARKS.md;
+``--json FILE`` also writes the figures as JSON (for scripts/bench).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import iproov_sansio as ip
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = "--quick" in sys.argv
+JSON_FILE = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
+RESULTS: Dict[str, Any] = {"host": "python", "quick": QUICK}
 
 API_KEY = "eudefaultkey0000000000000000000000000000"
 SECRET = "eudefaultsecret0000000000000000000000000"
@@ -461,9 +464,13 @@ def operations_table() -> None:
     print("| operation | build binding | build baseline | ratio | parse binding | parse baseline | ratio |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     worst = 0.0
+    RESULTS["ops"] = []
     for name, build, b_build, parse, b_parse in CASES:
         bb, bl, pb, pl = (per_call_us(f) for f in (build, b_build, parse, b_parse))
         worst = max(worst, bb / bl, pb / pl)
+        RESULTS["ops"].append(
+            {"op": name, "build_ns": bb * 1e3, "baseline_build_ns": bl * 1e3, "parse_ns": pb * 1e3, "baseline_parse_ns": pl * 1e3}
+        )
         print(f"| {name} | {bb:.2f} | {bl:.2f} | {bb / bl:.2f}x | {pb:.2f} | {pl:.2f} | {pb / pl:.2f}x |")
     print(f"\nworst ratio: {worst:.2f}x (goal: at most 1.0x)\n")
 
@@ -472,6 +479,7 @@ def import_time() -> None:
     code = "import time; t = time.perf_counter(); import iproov_sansio; print(time.perf_counter() - t)"
     runs = 5 if QUICK else 15
     samples = [float(subprocess.check_output([sys.executable, "-c", code])) * 1000 for _ in range(runs)]
+    RESULTS["import_ms"] = {"median": statistics.median(samples), "min": min(samples), "runs": runs}
     print("## import iproov_sansio (fresh interpreter)\n")
     print(f"median {statistics.median(samples):.1f} ms, best {min(samples):.1f} ms over {runs} runs (goal: under 30 ms)\n")
 
@@ -532,6 +540,7 @@ def client_overhead() -> None:
         print("| call | raw httpx | iproov_sansio.httpx.Client | ratio | median ratio |")
         print("|---|---:|---:|---:|---:|")
         clock = time.perf_counter
+        RESULTS["client_overhead"] = {"emulator": binary.parent.name, "calls": calls, "rows": []}
         for name, raw, ours in pairs:
             for _ in range(100):  # warm the pool and both paths
                 raw()
@@ -548,6 +557,9 @@ def client_overhead() -> None:
             r, o = _trimmed_mean(raw_t) * 1e6, _trimmed_mean(our_t) * 1e6
             ratio_median = statistics.median(our_t) / statistics.median(raw_t)
             print(f"| {name} | {r:.0f} | {o:.0f} | {o / r:.3f}x | {ratio_median:.3f}x |")
+            RESULTS["client_overhead"]["rows"].append(
+                {"call": name, "raw_us": r, "client_us": o, "ratio": o / r, "median_ratio": ratio_median}
+            )
         print("\n(goal: at most 1.05x)\n")
         client.close()
         http.close()
@@ -558,9 +570,12 @@ def client_overhead() -> None:
 
 def main() -> None:
     print(f"iproov_sansio {ip.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+    RESULTS.update(version=ip.__version__, python=sys.version.split()[0])
     operations_table()
     import_time()
     client_overhead()
+    if JSON_FILE:
+        Path(JSON_FILE).write_text(json.dumps(RESULTS, indent=2) + "\n")
 
 
 if __name__ == "__main__":

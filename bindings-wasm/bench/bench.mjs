@@ -1,0 +1,160 @@
+// Benchmark of the edge package (a command, not a test): `npm run bench` in bindings-wasm, or
+// `node bindings-wasm/bench/bench.mjs [--quick] [--json FILE]`. Needs the build in dist/
+// (scripts/wasm.sh `wasm_build`, which scripts/bench and scripts/test run).
+//
+// 1. Size: the .wasm raw and gzip'd (level 9). Goal: at most 120 KB gzip'd.
+// 2. Start, in a fresh Node process per sample: import of dist/index.mjs (the JS), then
+//    `new WebAssembly.Module(bytes)` (compile), `initSync({ module })` (instantiate), and the
+//    first call (`new Config` + one `build`), each timed and summed. Goal: under 5 ms for
+//    compile + instantiate + first call.
+// 3. Per operation, `build` and `parse` through the public API (dist/node.mjs) against the
+//    very pure-JS baseline, cases and timing loop of the Node package's bench (imported from
+//    bindings-node/bench/bench.mjs). Goal: at most 3x; the validate response with a 60 KB
+//    frame at most 2x plain `JSON.parse` of the same body.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+// `--quick` is also read by the imported Node bench: it shortens `measure` the same way.
+import {
+  CASES,
+  CONFIG_OPTIONS,
+  FRAME_CASE,
+  JSON_HEADERS,
+  baselineBuild,
+  baselineParse,
+  measure,
+} from '../../bindings-node/bench/bench.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, '../dist');
+const quick = process.argv.includes('--quick');
+const jsonAt = process.argv.indexOf('--json');
+const jsonFile = jsonAt >= 0 ? process.argv[jsonAt + 1] : undefined;
+
+const GOALS = { gzipBytes: 120 * 1024, startMs: 5, opRatio: 3, frameRatio: 2 };
+const wasmPath = join(dist, 'iproov_sansio_wasm_bg.wasm');
+
+// ---- 1. size ------------------------------------------------------------------------------------
+const wasmBytes = readFileSync(wasmPath);
+const size = { raw: wasmBytes.length, gzip: gzipSync(wasmBytes, { level: 9 }).length };
+
+// ---- 2. start (fresh process per sample) --------------------------------------------------------
+const [firstOp, [firstInput]] = Object.entries(CASES).find(([op]) => op === 'verify_token');
+const startScript = `
+import { readFileSync } from 'node:fs';
+const now = () => performance.now();
+const t0 = now();
+const { initSync } = await import(${JSON.stringify(pathToFileURL(join(dist, 'index.mjs')).href)});
+const t1 = now();
+const bytes = readFileSync(${JSON.stringify(wasmPath)});
+const t2 = now();
+const module = new WebAssembly.Module(bytes);
+const t3 = now();
+const api = initSync({ module });
+const t4 = now();
+const config = new api.Config(${JSON.stringify(CONFIG_OPTIONS)});
+api.build(${JSON.stringify(firstOp)}, config, ${JSON.stringify(firstInput)});
+const t5 = now();
+console.log(JSON.stringify({ import: t1 - t0, compile: t3 - t2, instantiate: t4 - t3, firstCall: t5 - t4 }));
+`;
+const samples = [];
+for (let i = 0; i < (quick ? 5 : 21); i++) {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', startScript]).toString();
+  const s = JSON.parse(out);
+  s.total = s.compile + s.instantiate + s.firstCall;
+  samples.push(s);
+}
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const start = {};
+for (const key of ['import', 'compile', 'instantiate', 'firstCall', 'total']) {
+  const xs = samples.map((s) => s[key]);
+  start[key] = { median: median(xs), min: Math.min(...xs) };
+}
+start.samples = samples.length;
+
+// ---- 3. per operation ---------------------------------------------------------------------------
+const api = (await import(pathToFileURL(join(dist, 'node.mjs')).href)).default;
+const config = new api.Config(CONFIG_OPTIONS);
+const decoder = new TextDecoder();
+const ops = [];
+for (const [op, [input, text]] of Object.entries(CASES)) {
+  const bytes = new TextEncoder().encode(text);
+  const response = { status: 200, headers: JSON_HEADERS, body: bytes };
+  api.parse(op, config, response);
+  api.build(op, config, input);
+  ops.push({
+    op,
+    build_ns: measure(() => api.build(op, config, input)),
+    baseline_build_ns: measure(() => baselineBuild(op, input)),
+    parse_ns: measure(() => api.parse(op, config, response)),
+    baseline_parse_ns: measure(() => baselineParse(op, decoder.decode(bytes))),
+  });
+}
+let frame;
+{
+  const [label, op, text] = FRAME_CASE;
+  const bytes = new TextEncoder().encode(text);
+  const response = { status: 200, headers: JSON_HEADERS, body: bytes };
+  api.parse(op, config, response);
+  frame = {
+    op,
+    label,
+    body_bytes: bytes.length,
+    parse_ns: measure(() => api.parse(op, config, response)),
+    baseline_parse_ns: measure(() => baselineParse(op, decoder.decode(bytes))),
+    json_parse_ns: measure(() => JSON.parse(decoder.decode(bytes))),
+  };
+}
+
+// ---- report -------------------------------------------------------------------------------------
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+const us = (ns) => (ns >= 10_000 ? `${(ns / 1000).toFixed(1)} us` : `${(ns / 1000).toFixed(2)} us`);
+const ms = (x) => `${x.toFixed(2)} ms`;
+const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+
+console.log(`iproov-sansio-edge (wasm) benchmark, Node ${process.version}, ${quick ? 'quick' : 'full'} run`);
+console.log('');
+console.log(`size: ${kb(size.raw)} raw, ${kb(size.gzip)} gzip -9 (goal at most ${kb(GOALS.gzipBytes)}: ${verdict(size.gzip <= GOALS.gzipBytes)})`);
+console.log('');
+console.log(`start, fresh process each (${start.samples} samples)      median       min`);
+const startRows = [
+  ['import of dist/index.mjs (JS only)', 'import'],
+  ['new WebAssembly.Module (compile)', 'compile'],
+  ['initSync({ module }) (instantiate)', 'instantiate'],
+  [`first call (new Config + build ${firstOp})`, 'firstCall'],
+  ['compile + instantiate + first call', 'total'],
+];
+for (const [label, key] of startRows) {
+  console.log(`  ${pad(label, 44)}${lpad(ms(start[key].median), 10)}${lpad(ms(start[key].min), 10)}`);
+}
+console.log(`  (goal: compile + instantiate + first call under ${GOALS.startMs} ms: ${verdict(start.total.median < GOALS.startMs)})`);
+console.log('');
+console.log(`${pad('operation', 32)}${lpad('build', 10)}${lpad('baseline', 10)}${lpad('x', 7)}${lpad('parse', 10)}${lpad('baseline', 10)}${lpad('x', 7)}`);
+console.log('-'.repeat(86));
+let worst = 0;
+for (const r of ops) {
+  const xb = r.build_ns / r.baseline_build_ns;
+  const xp = r.parse_ns / r.baseline_parse_ns;
+  worst = Math.max(worst, xb, xp);
+  console.log(`${pad(r.op, 32)}${lpad(us(r.build_ns), 10)}${lpad(us(r.baseline_build_ns), 10)}${lpad(`${xb.toFixed(1)}x`, 7)}${lpad(us(r.parse_ns), 10)}${lpad(us(r.baseline_parse_ns), 10)}${lpad(`${xp.toFixed(1)}x`, 7)}`);
+}
+console.log(`${pad(frame.label, 32)}${lpad('', 27)}${lpad(us(frame.parse_ns), 10)}${lpad(us(frame.baseline_parse_ns), 10)}${lpad(`${(frame.parse_ns / frame.baseline_parse_ns).toFixed(1)}x`, 7)}`);
+console.log(`${pad('  (JSON.parse alone, same body)', 32)}${lpad('', 27)}${lpad(us(frame.json_parse_ns), 10)}`);
+console.log('');
+console.log(`worst ratio to the baseline: ${worst.toFixed(1)}x (goal at most ${GOALS.opRatio}x: ${verdict(worst <= GOALS.opRatio)})`);
+const frameRatio = frame.parse_ns / frame.json_parse_ns;
+console.log(`60 KB frame: ${frameRatio.toFixed(1)}x JSON.parse alone (goal at most ${GOALS.frameRatio}x: ${verdict(frameRatio <= GOALS.frameRatio)})`);
+
+if (jsonFile) {
+  const out = { host: 'wasm', node: process.version, quick, goals: GOALS, size, start, first_call_op: firstOp, ops, frame };
+  writeFileSync(jsonFile, `${JSON.stringify(out, null, 2)}\n`);
+}

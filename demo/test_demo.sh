@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Runs scripts/demo on the emulator (after scripts/test's suites built everything) and checks
+# its transcript and SQLite file: every step of the journey in each host's section, no secret
+# anywhere (the emulator's default API secret, OAuth password and Basic credentials, and no
+# access token in any audit record), and 11 audit records per host.
+#   bash demo/test_demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+transcript="$dir/transcript.txt"
+
+# The emulator, whatever the caller's environment says.
+if ! env -u IPROOV_REGION -u IPROOV_BASE_URL -u IPROOV_API_KEY -u IPROOV_SECRET \
+  -u IPROOV_OAUTH_USERNAME -u IPROOV_OAUTH_PASSWORD IPROOV_DEMO_DIR="$dir/out" \
+  scripts/demo >"$transcript" 2>&1; then
+  cat "$transcript"
+  echo "demo test: scripts/demo failed" >&2
+  exit 1
+fi
+
+failures=0
+fail() {
+  echo "demo test: $*" >&2
+  failures=$((failures + 1))
+}
+
+# A host's section: from its "== <title>" banner to the next "==> " step.
+section() {
+  awk -v title="== $1" 'index($0, title) == 1 { on = 1 } on && /^==> / { exit } on { print }' "$transcript"
+}
+
+expect_in() {
+  local host=$1 text=$2
+  grep -qF -- "$text" "$dir/$host.txt" || fail "$host: the transcript lacks: $text"
+}
+
+for host in python node worker; do
+  case $host in
+    python) title="Python " ;;
+    node) title="Node " ;;
+    worker) title="Edge worker " ;;
+  esac
+  section "$title" >"$dir/$host.txt"
+  if [ ! -s "$dir/$host.txt" ]; then
+    fail "$host: no section headed '== $title'"
+    continue
+  fi
+  expect_in $host "against the emulator"
+  # enrol token, the emulator completes the claim, enrol validate
+  expect_in $host "Enrol token: enrol attempt 1 of 3"
+  expect_in $host "/eu/api/v2/claim/enrol/token"
+  expect_in $host "The user's phone completes the capture: it passes"
+  expect_in $host "here the emulator plays it"
+  expect_in $host "Enrol validate: once for this token"
+  expect_in $host "/eu/api/v2/claim/enrol/validate"
+  expect_in $host "← passed: true (enrol, "
+  expect_in $host "journey: enrolled on attempt 1 of 3"
+  # verify token, a failed attempt, a new attempt with a new token, a passed verify
+  expect_in $host "Verify token: verify attempt 1 of 3"
+  expect_in $host "The user's phone completes the capture: it fails (too_much_movement)"
+  expect_in $host "← passed: false, reason too_much_movement"
+  expect_in $host "journey: attempt 1 of 3 failed: too_much_movement — attempt 2 of 3 starts with a new token"
+  expect_in $host "Verify token: verify attempt 2 of 3, a new token"
+  expect_in $host "← passed: true (verify, "
+  expect_in $host "journey: verified on attempt 2 of 3"
+  tokens=$(grep -oE '← token [0-9a-f]{8}…[0-9a-f]{4}' "$dir/$host.txt" | sort -u | wc -l)
+  [ "$tokens" -eq 3 ] || fail "$host: expected 3 distinct claim tokens (enrol, two verify attempts), saw $tokens"
+  # OAuth token then get user, suspend
+  expect_in $host "OAuth access token (client credentials)"
+  expect_in $host "Authorization: Basic [REDACTED]"
+  expect_in $host "← Bearer token [never printed]"
+  expect_in $host "Get user"
+  expect_in $host "Authorization: Bearer [REDACTED]"
+  expect_in $host ": active"
+  expect_in $host "Suspend user"
+  expect_in $host ": suspended"
+  # the suspended user's verify token is refused
+  expect_in $host "Verify token for the suspended user: refused"
+  expect_in $host "← error inactive_user (400)"
+  # the key against the wrong region, with its hint
+  expect_in $host "The same key against the wrong region"
+  expect_in $host "/us/api/v2/claim/verify/token"
+  expect_in $host "← error invalid_key (401)"
+  expect_in $host "A key used against the wrong region gives exactly this error"
+  # every request is shown, redacted
+  expect_in $host '"secret":"[REDACTED]"'
+  requests=$(grep -c '    → ' "$dir/$host.txt" || true)
+  [ "$requests" -eq 11 ] || fail "$host: expected 11 requests shown, saw $requests"
+done
+
+grep -qF "==> Audit records in SQLite" "$transcript" || fail "no audit section"
+for host in python node worker; do
+  grep -qF -- "-- $host: 11 audit records" "$transcript" || fail "the audit section lacks '-- $host: 11 audit records'"
+done
+
+# No secret in the transcript or the SQLite file (nor its WAL files, if any are left).
+basic=$(printf '%s' 'eu-default-oauth:eu-default-oauth-password' | base64 | tr -d '\n')
+for secret in eudefaultsecret0000000000000000000000000 eu-default-oauth-password "$basic"; do
+  if grep -qaF -- "$secret" "$transcript"; then fail "a secret is in the transcript: $secret"; fi
+  for file in "$dir/out"/audit.sqlite3*; do
+    if grep -qaF -- "$secret" "$file"; then fail "a secret is in $(basename "$file"): $secret"; fi
+  done
+done
+
+# The SQLite file: 11 records per host; core's records, without any access token.
+if ! target/py-venv/bin/python - "$dir/out/audit.sqlite3" <<'EOF'; then
+import json
+import sqlite3
+import sys
+
+db = sqlite3.connect(sys.argv[1])
+counts = dict(db.execute("SELECT host, count(*) FROM audit_records GROUP BY host"))
+problems = []
+if counts != {"python": 11, "node": 11, "worker": 11}:
+    problems.append(f"expected 11 audit records per host, found {counts}")
+for host, record in db.execute("SELECT host, record FROM audit_records"):
+    record = json.loads(record)
+    if "access_token" in json.dumps(record.get("result", {})):
+        problems.append(f"{host}: an access token in the record of {record['operation']}")
+expected = [
+    "enrol_token:token_issued", "enrol_validate:passed", "verify_token:token_issued", "verify_validate:failed",
+    "verify_token:token_issued", "verify_validate:passed", "access_token:token_obtained", "get_user:ok",
+    "suspend_user:ok", "verify_token:error", "verify_token:error",
+]
+for host in ("python", "node", "worker"):
+    got = [r[0] for r in db.execute(
+        "SELECT operation || ':' || outcome FROM audit_records WHERE host = ? ORDER BY id", (host,))]
+    if got != expected:
+        problems.append(f"{host}: records {got}")
+for problem in problems:
+    print(f"demo test: {problem}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+EOF
+  fail "the SQLite file's records are not as expected"
+fi
+
+if [ "$failures" -gt 0 ]; then
+  echo "--- transcript ---" >&2
+  cat "$transcript" >&2
+  echo "demo test: $failures check(s) failed" >&2
+  exit 1
+fi
+echo "demo test: passed (3 hosts × 14 steps, 11 audit records each, no secret in the transcript or $(basename "$dir/out/audit.sqlite3"))"
