@@ -688,6 +688,8 @@ export function createApi(native) {
     errorFromJSON,
     maxBodyBytes: info.max_body_bytes,
     INSPECT,
+    auditRecord,
+    IProovError,
   });
 
   /**

@@ -114,7 +114,7 @@ async function readBody(response, limit) {
 }
 
 export function makeClientClass(ctx) {
-  const { native, Config, HANDLE, fromNative, flows, wireInput, wireResponse, requestParts, resultFor, transportError, errorFromJSON, maxBodyBytes, INSPECT } = ctx;
+  const { native, Config, HANDLE, fromNative, flows, wireInput, wireResponse, requestParts, resultFor, transportError, errorFromJSON, maxBodyBytes, INSPECT, auditRecord, IProovError } = ctx;
 
   class IProovClient {
     #config;
@@ -123,13 +123,17 @@ export function makeClientClass(ctx) {
     #retryState;
     #tokenState;
     #tokenInFlight = null;
+    #audit;
 
     /**
      * @param {object} options `{region | baseUrl, apiKey, secret, oauth: {username, password},
-     *   userAgent?, fetch?, timeoutMs?, maxRetries?, retryPolicy?, tokenPolicy?}`
+     *   userAgent?, fetch?, timeoutMs?, maxRetries?, retryPolicy?, tokenPolicy?, audit?}`;
+     *   `audit(record)` receives core's audit record (no secrets) of every call, result or error.
      */
     constructor(options = {}) {
-      const { fetch: fetchImpl, timeoutMs, maxRetries, retryPolicy, tokenPolicy, ...config } = options;
+      const { fetch: fetchImpl, timeoutMs, maxRetries, retryPolicy, tokenPolicy, audit, ...config } = options;
+      if (audit !== undefined && typeof audit !== 'function') throw new TypeError('audit must be a function');
+      this.#audit = audit;
       this.#config = Config.from(options instanceof Config ? options : config);
       // Workers throw "Illegal invocation" for a fetch called off globalThis: keep it bound.
       const chosen = fetchImpl ?? globalThis.fetch?.bind(globalThis);
@@ -166,8 +170,27 @@ export function makeClientClass(ctx) {
      * camelCase.
      */
     async call(operation, input, options) {
-      if (Object.hasOwn(MANAGED_BY_NAME, operation)) return this.#managed(operation, input, options);
-      return this.#service(operation, input, options);
+      let result;
+      try {
+        result = Object.hasOwn(MANAGED_BY_NAME, operation)
+          ? await this.#managed(operation, input, options)
+          : await this.#service(operation, input, options);
+      } catch (error) {
+        if (error instanceof IProovError) this.#record(operation, input, { error });
+        throw error;
+      }
+      this.#record(operation, input, { result });
+      return result;
+    }
+
+    /** Hands core's audit record of a finished call to the `audit` callback, if any. */
+    #record(operation, input, outcome) {
+      if (this.#audit === undefined) return;
+      const event = { operation, ...outcome };
+      const userId = input?.userId ?? input?.user_id;
+      if (userId !== undefined) event.userId = userId;
+      if (input?.token !== undefined) event.token = input.token;
+      this.#audit(auditRecord(event, { config: this.#config }));
     }
 
     #build(operation, input) {

@@ -300,6 +300,8 @@ export interface ClientOptions extends ConfigOptions {
   maxRetries?: number;
   retryPolicy?: RetryPolicyOptions;
   tokenPolicy?: TokenPolicyOptions;
+  /** Receives core's audit record (canonical JSON, free of secrets) of every call. */
+  audit?: (record: Record<string, Json>) => void;
 }
 
 export interface CallOptions {

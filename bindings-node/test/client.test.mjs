@@ -444,3 +444,24 @@ test('a verify journey with audit records: failed, then passed, against the emul
   const restored = api.Journey.fromJSON(JSON.parse(JSON.stringify(journey)));
   assert.equal(restored.next().next, 'done');
 });
+
+test('the audit option receives core\'s record of every call, results and errors, without secrets', async () => {
+  const records = [];
+  const c = api.createClient({ baseUrl: emu.region('eu'), ...EU, audit: (record) => records.push(record) });
+  const userId = api.randomUserId();
+  const claim = await c.enrolToken({ resource: 'Login', userId });
+  await assert.rejects(c.verifyValidate({ userId, token: claim.token, client: 'node-test' }), api.InvalidTokenError);
+  await c.getUser({ userId }).catch(() => {});
+  assert.deepEqual(
+    records.map((r) => [r.operation, r.outcome]),
+    [
+      ['enrol_token', 'token_issued'],
+      ['verify_validate', 'error'],
+      ['get_user', 'error'],
+    ],
+  );
+  assert.equal(records[0].user_id, userId);
+  assert.equal(records[1].error.code, 'invalid_token');
+  const text = JSON.stringify(records);
+  for (const secret of [EU.secret, EU.oauth.password]) assert.ok(!text.includes(secret));
+});

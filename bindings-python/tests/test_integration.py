@@ -423,3 +423,43 @@ def test_secrets_never_appear_in_reprs_errors_logs_or_audit(
     operations = [r["operation"] for r in records]
     assert operations[:2] == ["enrol_token", "enrol_validate"] and "get_user" in operations
     assert records[-1]["outcome"] == "error" and records[-1]["error"]["code"] == "invalid_token"
+
+
+def test_an_oversized_body_stops_at_the_cap_and_is_body_too_large(new_client: NewClient) -> None:
+    """A server that would send 64 MiB: the client reads only core's cap + 1 and reports
+    body_too_large (a plain socket server, since the emulator answers with real iProov sizes)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    sent = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            total = 64 * 1024 * 1024
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+            conn.sendall(b"Content-Length: %d\r\n\r\n" % total)
+            chunk = b"x" * 65536
+            count = 0
+            try:
+                while count < total:
+                    conn.sendall(chunk)
+                    count += len(chunk)
+            except OSError:
+                pass  # the client stopped reading and closed: that is the point
+            sent.append(count)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    client = new_client(base_url=f"http://127.0.0.1:{port}/eu", **EU, retry=ip.RetryPolicy(max_retries=0))
+    with pytest.raises(ip.DecodeError) as caught:
+        client.availability()
+    assert caught.value.code == "body_too_large" and caught.value.status == 200
+    server.join(timeout=10)
+    listener.close()
+    assert sent and sent[0] < 64 * 1024 * 1024, "the client read the whole body"

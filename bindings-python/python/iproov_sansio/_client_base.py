@@ -12,10 +12,22 @@ from __future__ import annotations
 import os
 from random import random
 from time import time
-from typing import Any, Callable, Dict, Generator, Mapping, NamedTuple, Optional, Sequence, Union
+from typing import (
+    Any,
+    AsyncIterator,
+    Callable,
+    Dict,
+    Generator,
+    Iterable,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Union,
+)
 
 from . import _core
-from ._core import Config, Request
+from ._core import MAX_BODY_BYTES, Config, Request
 from ._errors import IProovError
 from ._errors import from_dict as error_from_dict
 from ._flows import RetryPolicy, TokenManager, audit_record
@@ -75,6 +87,28 @@ def config_from_env(environ: Optional[Mapping[str, str]] = None, **given: Option
 
 def now_ms() -> int:
     return int(time() * 1000)
+
+
+def read_capped(chunks: Iterable[bytes]) -> bytes:
+    """The body, read until it ends or passes core's cap (MAX_BODY_BYTES): core then answers
+    ``body_too_large`` from the first cap + 1 bytes, and a hostile or broken server cannot
+    make the client hold an unbounded body."""
+    body = bytearray()
+    for chunk in chunks:
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            break
+    return bytes(body)
+
+
+async def read_capped_async(chunks: AsyncIterator[bytes]) -> bytes:
+    """:func:`read_capped` for an async stream of chunks."""
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            break
+    return bytes(body)
 
 
 class Send(NamedTuple):

@@ -25,6 +25,8 @@ from ._client_base import (
     SyncOperations,
     config_from_env,
     drive_sync,
+    read_capped,
+    read_capped_async,
 )
 from ._core import Config, Request
 from ._flows import RetryPolicy, TokenManager
@@ -102,16 +104,17 @@ class Client(SyncOperations):
 
     def _send(self, request: Request) -> Outcome:
         try:
-            response = self._http.request(
+            with self._http.stream(
                 request.method,
                 request.url,
                 headers=request.headers,
                 content=request.body,
                 timeout=self._timeout,
-            )
+            ) as response:
+                body = read_capped(response.iter_bytes())
         except httpx.TransportError as exc:
             return _failed(exc)
-        return Received(response.status_code, response.headers.raw, response.content)
+        return Received(response.status_code, response.headers.raw, body)
 
     def _run(self, operation: str, input: Dict[str, Any]) -> Any:
         driver = self._core.call(operation, input)
@@ -181,16 +184,17 @@ class AsyncClient(AsyncOperations):
 
     async def _send(self, request: Request) -> Outcome:
         try:
-            response = await self._http.request(
+            async with self._http.stream(
                 request.method,
                 request.url,
                 headers=request.headers,
                 content=request.body,
                 timeout=self._timeout,
-            )
+            ) as response:
+                body = await read_capped_async(response.aiter_bytes())
         except httpx.TransportError as exc:
             return _failed(exc)
-        return Received(response.status_code, response.headers.raw, response.content)
+        return Received(response.status_code, response.headers.raw, body)
 
     async def _drive(self, operation: str, input: Dict[str, Any]) -> Any:
         driver = self._core.call(operation, input)

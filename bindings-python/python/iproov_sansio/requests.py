@@ -22,6 +22,7 @@ from ._client_base import (
     SyncOperations,
     config_from_env,
     drive_sync,
+    read_capped,
 )
 from ._core import Config, Request
 from ._flows import RetryPolicy, TokenManager
@@ -117,8 +118,10 @@ class Client(SyncOperations):
                 data=request.body,
                 timeout=self._timeout,
                 allow_redirects=False,
+                stream=True,
             )
-            body = response.content
+            with response:
+                body = read_capped(response.iter_content(chunk_size=65536))
         except rex.RequestException as exc:
             return _failed(exc)
         return Received(response.status_code, list(response.headers.items()), body)
