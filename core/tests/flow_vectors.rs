@@ -5,28 +5,20 @@
 
 use iproov_core::flows::json::{new_state, run_step};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+
+mod common;
 
 fn main() {
-    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")];
-    if let Some(extra) = std::env::var_os("IPROOV_VECTORS_DIR") {
-        dirs.push(PathBuf::from(extra));
-    }
     let mut passed = 0usize;
     let mut failures = Vec::new();
-    for dir in &dirs {
-        let mut files = Vec::new();
-        collect_json(dir, &mut files);
-        files.sort();
-        for file in files {
-            for (name, vector) in load(&file, &mut failures) {
-                if vector.get("flow").is_none() {
-                    continue;
-                }
-                match run_vector(&vector) {
-                    Ok(()) => passed += 1,
-                    Err(why) => failures.push(format!("{name} [{}]: {why}", file.display())),
-                }
+    for file in common::vector_files(&mut failures) {
+        for (name, vector) in common::load(&file, &mut failures) {
+            if vector.get("flow").is_none() {
+                continue;
+            }
+            match run_vector(&vector) {
+                Ok(()) => passed += 1,
+                Err(why) => failures.push(format!("{name} [{}]: {why}", file.display())),
             }
         }
     }
@@ -40,47 +32,6 @@ fn main() {
     if !failures.is_empty() {
         std::process::exit(1);
     }
-}
-
-fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_json(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-}
-
-fn load(file: &Path, failures: &mut Vec<String>) -> Vec<(String, Value)> {
-    let parsed: Result<Value, String> = std::fs::read(file)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
-    let value = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            failures.push(format!("{}: unreadable: {e}", file.display()));
-            return Vec::new();
-        }
-    };
-    let list = match value.get("vectors") {
-        Some(Value::Array(items)) => items.clone(),
-        _ => vec![value],
-    };
-    list.into_iter()
-        .map(|v| {
-            let name = v
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("<unnamed>")
-                .to_owned();
-            (name, v)
-        })
-        .collect()
 }
 
 fn run_vector(vector: &Value) -> Result<(), String> {
