@@ -142,6 +142,12 @@ pub(crate) fn unescape_json_string(raw: &str) -> Result<String, String> {
     while let Some(at) = rest.find('\\') {
         let (run, escape) = rest.split_at(at);
         out.push_str(run);
+        // Base64 in JSON escapes only `/`: take that case without decoding characters.
+        if let Some(after) = escape.strip_prefix("\\/") {
+            out.push('/');
+            rest = after;
+            continue;
+        }
         let mut chars = escape.chars();
         chars.next(); // the backslash
         let escaped = chars.next().ok_or("dangling escape")?;

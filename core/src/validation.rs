@@ -24,7 +24,11 @@ pub fn check_user_id(field: &str, user_id: &str) -> Result<(), Error> {
     if user_id.is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
     }
-    if let Some(bad) = user_id.chars().find(|c| !is_user_id_char(*c)) {
+    let fast = user_id
+        .as_bytes()
+        .iter()
+        .all(|b| b.is_ascii() && is_user_id_char(char::from(*b)));
+    if !fast && let Some(bad) = user_id.chars().find(|c| !is_user_id_char(*c)) {
         return Err(Error::invalid_input(
             field,
             format!("character {bad:?} is not allowed; use only letters, digits and ' + _ @ . -"),
@@ -107,9 +111,11 @@ pub fn check_token(token: &str) -> Result<(), Error> {
             format!("is longer than {TOKEN_MAX_LEN} characters"),
         ));
     }
-    if let Some(bad) = token
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-')))
+    let allowed = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    if !token.as_bytes().iter().all(allowed)
+        && let Some(bad) = token
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-')))
     {
         return Err(Error::invalid_input(
             "token",

@@ -1,8 +1,7 @@
 #![no_main]
-use iproov_core::operation::{self, JsonConfig, Operation};
+use iproov_core::operation::{self, Operation};
+use iproov_core_fuzz::{SECRET, config};
 use libfuzzer_sys::fuzz_target;
-
-const SECRET: &str = "FUZZ-SECRET-0123456789";
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, json)) = data.split_first() else {
@@ -12,12 +11,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let operation = Operation::ALL[usize::from(selector) % Operation::ALL.len()];
-    let config = JsonConfig::from_json(&serde_json::json!({
-        "region": "eu", "api_key": "k", "secret": SECRET,
-        "oauth_username": "u", "oauth_password": SECRET, "access_token": SECRET
-    }))
-    .expect("static config");
-    match operation::build(operation, &config, &input) {
+    match operation::build(operation, config(), &input) {
         Ok(request) => {
             let shown = format!("{request:?}");
             assert!(!shown.contains(SECRET), "secret leaked: {shown}");

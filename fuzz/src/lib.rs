@@ -2,6 +2,7 @@
 //! whatever the parser returns must hold no configured secret.
 
 use iproov_core::Response;
+use std::sync::OnceLock;
 use iproov_core::operation::{self, JsonConfig, Operation};
 
 /// A secret that must never come back out of a parser.
@@ -17,12 +18,7 @@ pub fn parse_as(operation: Operation, data: &[u8]) {
     };
     let status = STATUSES[usize::from(selector) % STATUSES.len()];
     let headers = vec![("Retry-After".to_owned(), format!("{}", selector / 4))];
-    let config = JsonConfig::from_json(&serde_json::json!({
-        "region": "eu", "api_key": "k", "secret": SECRET,
-        "oauth_username": "u", "oauth_password": SECRET
-    }))
-    .expect("static config");
-    match operation::parse(operation, &config, &Response::new(status, &headers, body)) {
+    match operation::parse(operation, config(), &Response::new(status, &headers, body)) {
         Ok(result) => {
             assert!(status == 200);
             let _ = result.to_string();
@@ -32,4 +28,16 @@ pub fn parse_as(operation: Operation, data: &[u8]) {
             assert!(!shown.contains(SECRET), "secret leaked: {shown}");
         }
     }
+}
+
+/// The configuration every target uses, read once (reading it is not what is fuzzed).
+pub fn config() -> &'static JsonConfig {
+    static CONFIG: OnceLock<JsonConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        JsonConfig::from_json(&serde_json::json!({
+            "region": "eu", "api_key": "k", "secret": SECRET,
+            "oauth_username": "u", "oauth_password": SECRET, "access_token": SECRET
+        }))
+        .expect("static config")
+    })
 }
