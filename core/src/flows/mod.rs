@@ -64,6 +64,7 @@
 //! # Ok::<(), iproov_core::Error>(())
 //! ```
 
+mod attempt;
 pub mod audit;
 pub mod journey;
 pub mod json;

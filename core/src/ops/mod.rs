@@ -3,7 +3,7 @@
 //!
 //! Every build function checks its input first and fails with `invalid_input` before anything
 //! is built. Every parse function turns a 200 into the typed result and anything else into the
-//! typed [`Error`](crate::Error); a biometric failure (`passed: false`) is a result.
+//! typed [`Error`]; a biometric failure (`passed: false`) is a result.
 
 pub mod availability;
 pub mod claim;

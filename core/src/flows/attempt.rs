@@ -1,0 +1,111 @@
+//! One attempt of a journey: its token, status, timestamps and outcome, as stored in the
+//! journey's JSON.
+
+use crate::ops::validate::{FrameQuality, ValidateResult};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Where an attempt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptStatus {
+    /// Token issued, no outcome yet.
+    Pending,
+    /// Validate said `passed: true`.
+    Passed,
+    /// Validate said `passed: false` (a biometric failure; `reason` when iProov gave one).
+    Failed,
+    /// Validate answered with an error (e.g. `invalid_token`); `error_code` says which.
+    Error,
+    /// The validate may have reached iProov but its answer was lost: inconclusive.
+    OutcomeUnknown,
+    /// The token expired before a validate.
+    Expired,
+    /// The token was invalidated (`invalidate_claim`).
+    Invalidated,
+    /// The user or host gave up on the attempt (SDK error, page closed).
+    Abandoned,
+}
+
+/// Why an attempt ends without a validate ([`Journey::end_attempt`](super::journey::Journey::end_attempt)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The token expired.
+    Expired,
+    /// The host invalidated the token.
+    Invalidated,
+    /// The attempt was abandoned.
+    Abandoned,
+}
+
+/// The fields of a validate result a journey keeps: everything but the images and the token
+/// (the attempt has the token), so the stored journey stays small and holds no biometric data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultSummary {
+    /// The authoritative outcome.
+    pub passed: bool,
+    /// `enrol` or `verify`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Whether iProov had a frame to return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_available: Option<bool>,
+    /// Why it failed, when iProov said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The risk profile applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_profile: Option<String>,
+    /// The assurance type used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assurance_type: Option<String>,
+    /// The signals, verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signals: Option<Map<String, Value>>,
+    /// Frame-quality signals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_frame_quality: Option<FrameQuality>,
+}
+
+impl From<&ValidateResult> for ResultSummary {
+    fn from(r: &ValidateResult) -> Self {
+        Self {
+            passed: r.passed,
+            kind: r.kind.clone(),
+            frame_available: r.frame_available,
+            reason: r.reason.clone(),
+            risk_profile: r.risk_profile.clone(),
+            assurance_type: r.assurance_type.clone(),
+            signals: r.signals.clone(),
+            return_frame_quality: r.return_frame_quality.clone(),
+        }
+    }
+}
+
+/// One attempt: its token, when it was issued and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempt {
+    /// 1 for the first attempt.
+    pub number: u32,
+    /// The claim token of this attempt.
+    pub token: String,
+    /// When the token was recorded (Unix ms).
+    pub issued_at_ms: u64,
+    /// Where the attempt stands.
+    pub status: AttemptStatus,
+    /// When the outcome was recorded (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at_ms: Option<u64>,
+    /// iProov's failure reason (`failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The error's code (`error`, `outcome_unknown`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The validate result without images (`passed`, `failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ResultSummary>,
+}
