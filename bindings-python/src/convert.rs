@@ -163,10 +163,11 @@ pub fn integer<'py, T>(obj: &Bound<'py, PyAny>, field: &str) -> PyResult<T>
 where
     T: for<'a> FromPyObject<'a, 'py>,
 {
-    if obj.cast::<PyInt>().is_ok() && obj.cast::<PyBool>().is_err() {
-        if let Ok(value) = obj.extract::<T>() {
-            return Ok(value);
-        }
+    if obj.cast::<PyInt>().is_ok()
+        && obj.cast::<PyBool>().is_err()
+        && let Ok(value) = obj.extract::<T>()
+    {
+        return Ok(value);
     }
     Err(raise(
         obj.py(),

@@ -84,10 +84,10 @@ impl PyRequest {
         let size = self.body.bind(py).as_bytes().len();
         let mut out =
             serde_json::json!({"method": self.method, "url": self.url, "headers": headers});
-        if size > 0 {
-            if let Value::Object(map) = &mut out {
-                map.insert("body".to_owned(), Value::String(format!("<{size} bytes>")));
-            }
+        if size > 0
+            && let Value::Object(map) = &mut out
+        {
+            map.insert("body".to_owned(), Value::String(format!("<{size} bytes>")));
         }
         Ok(out)
     }

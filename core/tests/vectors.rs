@@ -167,15 +167,15 @@ fn subset(what: &str, actual: &Value, expected: &Value) -> Result<(), String> {
 
 fn compare_request(request: &Request, expected: &Value) -> Result<(), String> {
     let want = |key: &str| expected.get(key);
-    if let Some(method) = want("method").and_then(Value::as_str) {
-        if request.method.as_str() != method {
-            return Err(format!("method {} != {method}", request.method));
-        }
+    if let Some(method) = want("method").and_then(Value::as_str)
+        && request.method.as_str() != method
+    {
+        return Err(format!("method {} != {method}", request.method));
     }
-    if let Some(url) = want("url").and_then(Value::as_str) {
-        if request.url != url {
-            return Err(format!("url {} != {url}", request.url));
-        }
+    if let Some(url) = want("url").and_then(Value::as_str)
+        && request.url != url
+    {
+        return Err(format!("url {} != {url}", request.url));
     }
     if let Some(Value::Object(headers)) = want("headers") {
         for (name, value) in headers {
