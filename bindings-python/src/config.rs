@@ -194,5 +194,5 @@ impl PyConfig {
 }
 
 fn is_secret(key: &str) -> bool {
-    matches!(key, "secret" | "oauth_password" | "access_token")
+    iproov_core::operation::SECRET_CONFIG_FIELDS.contains(&key)
 }

@@ -138,6 +138,10 @@ impl fmt::Display for Operation {
     }
 }
 
+/// The config fields (vector format) that hold secrets: bindings redact exactly these when
+/// they show a config.
+pub const SECRET_CONFIG_FIELDS: [&str; 3] = ["secret", "oauth_password", "access_token"];
+
 /// A configuration read from JSON, with the access token a management call may carry.
 #[derive(Debug, Clone)]
 pub struct JsonConfig {
