@@ -45,7 +45,7 @@ fn run_vector(vector: &Value) -> Result<(), String> {
         (Ok(_), Some(expected)) => {
             return Err(format!("options accepted, expected error {expected}"));
         }
-        (Err(error), Some(expected)) => return subset("error", &error.to_json(), expected),
+        (Err(error), Some(expected)) => return common::subset("error", &error.to_json(), expected),
         (Err(error), None) => return Err(format!("options rejected: {}", error.to_json())),
         (Ok(state), None) => state,
     };
@@ -70,14 +70,14 @@ fn run_one(flow: &str, config: &Value, state: &mut Value, step: &Value) -> Resul
             "succeeded with {}, expected error {expected}",
             out.output
         )),
-        (Err(error), Some(expected)) => subset("error", &error.to_json(), expected),
+        (Err(error), Some(expected)) => common::subset("error", &error.to_json(), expected),
         (Err(error), None) => Err(format!("failed: {}", error.to_json())),
         (Ok(out), None) => {
             if let Some(expected) = step.get("expect") {
-                subset("output", &out.output, expected)?;
+                common::subset("output", &out.output, expected)?;
             }
             if let Some(expected) = step.get("state") {
-                subset("state", &out.state, expected)?;
+                common::subset("state", &out.state, expected)?;
             }
             if let Some(paths) = step.get("absent").and_then(Value::as_array) {
                 for path in paths.iter().filter_map(Value::as_str) {
@@ -107,23 +107,4 @@ fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
         Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
         _ => None,
     })
-}
-
-/// Every key of `expected` must be in `actual` with an equal value (recursively for objects;
-/// arrays and scalars compared whole), as in the base vector format.
-fn subset(what: &str, actual: &Value, expected: &Value) -> Result<(), String> {
-    match (actual, expected) {
-        (Value::Object(a), Value::Object(e)) => {
-            for (key, want) in e {
-                let path = format!("{what}.{key}");
-                match a.get(key) {
-                    Some(got) => subset(&path, got, want)?,
-                    None => return Err(format!("{path} missing; got {actual}")),
-                }
-            }
-            Ok(())
-        }
-        _ if actual == expected => Ok(()),
-        _ => Err(format!("{what}: got {actual}, expected {expected}")),
-    }
 }

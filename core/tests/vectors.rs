@@ -106,7 +106,7 @@ fn run_vector(vector: &Value) -> Result<(), String> {
     let parsed = operation::parse(operation, &config, &Response::new(status, &headers, &body));
     match (parsed, vector.get("result"), expected_error) {
         (Ok(result), Some(expected), _) => {
-            subset("result", &result, expected)?;
+            common::subset("result", &result, expected)?;
             absent("result", &result, vector.get("result_absent"))
         }
         (Ok(result), None, Some(expected)) => Err(format!(
@@ -119,7 +119,7 @@ fn run_vector(vector: &Value) -> Result<(), String> {
 }
 
 fn check_error(actual: &Value, expected: &Value, vector: &Value) -> Result<(), String> {
-    subset("error", actual, expected)?;
+    common::subset("error", actual, expected)?;
     let text = actual.to_string();
     for banned in vector
         .get("error_excludes")
@@ -144,25 +144,6 @@ fn absent(what: &str, actual: &Value, keys: Option<&Value>) -> Result<(), String
         }
     }
     Ok(())
-}
-
-/// Every key of `expected` must be in `actual` with an equal value (recursively for objects;
-/// arrays and scalars compared whole).
-fn subset(what: &str, actual: &Value, expected: &Value) -> Result<(), String> {
-    match (actual, expected) {
-        (Value::Object(a), Value::Object(e)) => {
-            for (key, want) in e {
-                let path = format!("{what}.{key}");
-                match a.get(key) {
-                    Some(got) => subset(&path, got, want)?,
-                    None => return Err(format!("{path} missing; got {actual}")),
-                }
-            }
-            Ok(())
-        }
-        _ if actual == expected => Ok(()),
-        _ => Err(format!("{what}: got {actual}, expected {expected}")),
-    }
 }
 
 fn compare_request(request: &Request, expected: &Value) -> Result<(), String> {

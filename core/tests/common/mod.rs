@@ -65,3 +65,22 @@ pub fn load(file: &Path, failures: &mut Vec<String>) -> Vec<(String, Value)> {
         })
         .collect()
 }
+
+/// Every key of `expected` must be in `actual` with an equal value (recursively for objects;
+/// arrays and scalars compared whole), as in the base vector format.
+pub fn subset(what: &str, actual: &Value, expected: &Value) -> Result<(), String> {
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            for (key, want) in e {
+                let path = format!("{what}.{key}");
+                match a.get(key) {
+                    Some(got) => subset(&path, got, want)?,
+                    None => return Err(format!("{path} missing; got {actual}")),
+                }
+            }
+            Ok(())
+        }
+        _ if actual == expected => Ok(()),
+        _ => Err(format!("{what}: got {actual}, expected {expected}")),
+    }
+}
