@@ -140,7 +140,7 @@ impl PyConfig {
 
     /// The REST base URL, ending in `/api/v2`.
     #[getter]
-    fn base_url(&self) -> String {
+    fn base_url(&self) -> &str {
         self.json.config.base_url()
     }
 

@@ -32,6 +32,8 @@ pub struct OAuthCredentials {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     target: Target,
+    // Every request starts with it: computed once.
+    base_url: String,
     api_key: Option<String>,
     secret: Option<Secret>,
     oauth: Option<OAuthCredentials>,
@@ -47,6 +49,7 @@ impl Config {
     /// A configuration for a region or custom base URL.
     pub fn for_target(target: Target) -> Self {
         Self {
+            base_url: target.url(),
             target,
             api_key: None,
             secret: None,
@@ -102,8 +105,8 @@ impl Config {
     }
 
     /// The REST base URL, ending in `/api/v2`.
-    pub fn base_url(&self) -> String {
-        self.target.url()
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// The `User-Agent` every request carries.

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::error::{Error, codes};
 use crate::http::{MAX_BODY_BYTES, Response};
+use crate::json_path::error_path;
 use crate::region::Region;
 use crate::secret::{REDACTED, redact_all, sanitize_message};
 use serde::Deserialize;
@@ -51,9 +52,9 @@ pub(crate) fn decode_body<'b, T: Deserialize<'b>>(
         Some(_) => return Err(("the body is not a JSON object".to_owned(), None)),
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        (e.into_inner().to_string(), Some(path))
+    let value = T::deserialize(&mut deserializer).map_err(|e| {
+        let path = error_path(body, &e);
+        (e.to_string(), Some(path))
     })?;
     deserializer
         .end()

@@ -14,8 +14,10 @@ use crate::region::Region;
 use crate::secret::Secret;
 use crate::{DEFAULT_USER_AGENT, user_id, validation};
 use base64::Engine;
-use serde::Serialize;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::fmt;
 
 fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
     if text.is_empty() {
@@ -46,7 +48,7 @@ pub fn info() -> String {
 
 /// Reads a vector-format config once; the binding keeps the result as an opaque handle.
 pub fn new_config(config_json: &str) -> Result<JsonConfig, Error> {
-    JsonConfig::from_json(&json_arg("config", config_json)?)
+    JsonConfig::from_json_text(config_json.as_bytes())
 }
 
 /// The config's non-secret facts: `{"base_url", "region"?, "user_agent", "oauth_username"?,
@@ -54,7 +56,7 @@ pub fn new_config(config_json: &str) -> Result<JsonConfig, Error> {
 pub fn config_info(config: &JsonConfig) -> String {
     let c = &config.config;
     let mut info = Map::new();
-    info.insert("base_url".into(), Value::String(c.base_url()));
+    info.insert("base_url".into(), Value::String(c.base_url().to_owned()));
     if let Some(region) = c.target().region() {
         info.insert("region".into(), Value::String(region.id().to_owned()));
     }
@@ -73,7 +75,7 @@ pub fn config_info(config: &JsonConfig) -> String {
 
 fn build_request(operation: &str, config: &JsonConfig, input_json: &str) -> Result<Request, Error> {
     let op = Operation::parse(operation)?;
-    operation::build(op, config, &json_arg("input", input_json)?)
+    operation::build_from_text(op, config, input_json.as_bytes())
 }
 
 /// Builds a request and gives it as one text, the cheapest thing to hand across a boundary:
@@ -121,21 +123,44 @@ pub fn redact_request(
     ))
 }
 
-fn headers_arg(text: &str) -> Result<Vec<(String, String)>, Error> {
-    match json_arg("headers", text)? {
-        Value::Null => Ok(Vec::new()),
-        Value::Object(map) => Ok(map
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                Value::String(s) => Some((k, s)),
-                _ => None,
-            })
-            .collect()),
-        _ => Err(Error::invalid_input(
-            "headers",
-            "must be a JSON object of header names to values",
-        )),
+/// `{"name": "value", ...}` read straight into pairs; values that are not strings are left
+/// out (no HTTP stack gives one).
+struct HeaderPairs(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for HeaderPairs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = HeaderPairs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of header names to values")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<HeaderPairs, E> {
+                Ok(HeaderPairs(Vec::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<HeaderPairs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
+                while let Some(name) = map.next_key::<String>()? {
+                    if let Value::String(value) = map.next_value::<Value>()? {
+                        pairs.push((name, value));
+                    }
+                }
+                Ok(HeaderPairs(pairs))
+            }
+        }
+        deserializer.deserialize_any(Pairs)
     }
+}
+
+fn headers_arg(text: &str) -> Result<Vec<(String, String)>, Error> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice::<HeaderPairs>(text.as_bytes())
+        .map(|pairs| pairs.0)
+        .map_err(|_| {
+            Error::invalid_input("headers", "must be a JSON object of header names to values")
+        })
 }
 
 /// Parses a response: `headers_json` is `{"name": "value", ...}`. Gives the canonical JSON of

@@ -61,10 +61,13 @@ pub struct Request {
 
 impl Request {
     pub(crate) fn new(method: Method, url: String, user_agent: &str) -> Self {
+        // User-Agent, Content-Type and Authorization at most: one allocation.
+        let mut headers = Vec::with_capacity(3);
+        headers.push(("User-Agent".to_owned(), user_agent.to_owned()));
         Self {
             method,
             url,
-            headers: vec![("User-Agent".to_owned(), user_agent.to_owned())],
+            headers,
             body: Vec::new(),
             secrets: Vec::new(),
         }

@@ -8,6 +8,7 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Request, Response};
+use crate::json_path::{error_path, message_without_position};
 use crate::ops::enrol_image::{EnrolImageInput, ImageSource};
 use crate::ops::{availability, claim, enrol_image, invalidate, oauth, users, validate};
 use crate::region::{Region, Target};
@@ -176,7 +177,12 @@ impl JsonConfig {
     /// Reads `{"region" | "base_url", "api_key"?, "secret"?, "oauth_username"?,
     /// "oauth_password"?, "access_token"?, "user_agent"?}`. Fails with `invalid_input`.
     pub fn from_json(value: &Value) -> Result<Self, Error> {
-        let wire: WireConfig = from_json_value("config", value)?;
+        Self::from_json_text(&value_text(value))
+    }
+
+    /// Like [`JsonConfig::from_json`], from JSON text.
+    pub fn from_json_text(text: &[u8]) -> Result<Self, Error> {
+        let wire: WireConfig = from_json_text("config", text, &[])?;
         let target = match (&wire.region, &wire.base_url) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid_input(
@@ -228,38 +234,59 @@ impl JsonConfig {
 /// Deserializes a JSON input into a typed input, turning serde's complaint into an
 /// `invalid_input` that names the field.
 pub(crate) fn from_json_value<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, Error> {
-    from_json_value_redacting(what, value, &[])
+    from_json_text(what, &value_text(value), &[])
 }
 
-fn typed_input<T: DeserializeOwned>(secrets: &[&Secret], value: &Value) -> Result<T, Error> {
-    from_json_value_redacting("input", value, secrets)
+/// A JSON value as text for [`from_json_text`]: every input is read from text, so that each
+/// typed input has one deserializer (the one bindings use on the text they pass).
+fn value_text(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
 }
 
-fn from_json_value_redacting<T: DeserializeOwned>(
+/// Deserializes JSON text (empty or `null`: an empty object) into a typed input. A failure is
+/// `invalid_input` naming the field where the text went wrong, with every secret in
+/// `secrets` (and any the message quotes) redacted.
+pub(crate) fn from_json_text<T: DeserializeOwned>(
     what: &str,
-    value: &Value,
+    text: &[u8],
     secrets: &[&Secret],
 ) -> Result<T, Error> {
-    let empty = Value::Object(Map::new());
-    let value = if value.is_null() { &empty } else { value };
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let message = sanitize_message(&e.into_inner().to_string(), secrets);
-        let field = if path.is_empty() || path == "." {
-            message
-                .split('`')
-                .nth(1)
-                .map(|field| sanitize_message(field, secrets))
-                .unwrap_or_else(|| what.to_owned())
-        } else {
-            let first = path.split(['.', '[']).next().unwrap_or(what);
-            sanitize_message(first, secrets)
-        };
-        match removed_field_hint(&field) {
-            Some(hint) => Error::invalid_input(&field, hint),
-            None => Error::invalid_input(&field, message),
-        }
-    })
+    let trimmed = text.trim_ascii();
+    let text = if trimmed.is_empty() || trimmed == b"null" {
+        b"{}"
+    } else {
+        text
+    };
+    if trimmed.first().is_some_and(|b| *b != b'{' && *b != b'n') {
+        // serde would read a struct from an array too; every input is an object.
+        return Err(Error::invalid_input(what, "must be a JSON object"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(text);
+    let typed = T::deserialize(&mut deserializer).and_then(|value| {
+        deserializer.end()?;
+        Ok(value)
+    });
+    typed.map_err(|e| input_error(what, text, &e, secrets))
+}
+
+fn input_error(what: &str, text: &[u8], e: &serde_json::Error, secrets: &[&Secret]) -> Error {
+    let message = message_without_position(e);
+    let path = error_path(text, e);
+    let message = sanitize_message(&message, secrets);
+    let field = if path == "." {
+        message
+            .split('`')
+            .nth(1)
+            .map(|field| sanitize_message(field, secrets))
+            .unwrap_or_else(|| what.to_owned())
+    } else {
+        let first = path.split(['.', '[']).next().unwrap_or(what);
+        sanitize_message(first, secrets)
+    };
+    match removed_field_hint(&field) {
+        Some(hint) => Error::invalid_input(&field, hint),
+        None => Error::invalid_input(&field, message),
+    }
 }
 
 /// Fields older integrations send that the current API removed or never had.
@@ -290,8 +317,12 @@ struct WireEnrolImage {
     image: WireImage,
 }
 
-fn enrol_image_input(secrets: &[&Secret], value: &Value) -> Result<EnrolImageInput, Error> {
-    let wire: WireEnrolImage = typed_input(secrets, value)?;
+fn typed_input<T: DeserializeOwned>(input: &[u8], secrets: &[&Secret]) -> Result<T, Error> {
+    from_json_text("input", input, secrets)
+}
+
+fn enrol_image_input(input: &[u8], secrets: &[&Secret]) -> Result<EnrolImageInput, Error> {
+    let wire: WireEnrolImage = typed_input(input, secrets)?;
     let image = base64::engine::general_purpose::STANDARD
         .decode(wire.image.base64.as_bytes())
         .map_err(|e| Error::invalid_input("image", format!("is not valid base64: {e}")))?;
@@ -306,6 +337,16 @@ fn enrol_image_input(secrets: &[&Secret], value: &Value) -> Result<EnrolImageInp
 /// Builds the request of `operation` from JSON config and input (the vector format).
 /// Management operations get `Authorization: Bearer` from the config's `access_token`.
 pub fn build(operation: Operation, config: &JsonConfig, input: &Value) -> Result<Request, Error> {
+    build_from_text(operation, config, &value_text(input))
+}
+
+/// Like [`build`], with the input as JSON text (empty or `null`: no input), which is what a
+/// binding holding JSON text passes: no intermediate `Value`.
+pub fn build_from_text(
+    operation: Operation,
+    config: &JsonConfig,
+    input: &[u8],
+) -> Result<Request, Error> {
     let mut secrets = config.config.secrets();
     secrets.extend(config.access_token.iter());
     let mut request = build_described(operation, &config.config, input, &secrets)?;
@@ -324,33 +365,33 @@ pub fn build_unauthorized(
     config: &Config,
     input: &Value,
 ) -> Result<Request, Error> {
-    build_described(operation, config, input, &config.secrets())
+    build_described(operation, config, &value_text(input), &config.secrets())
 }
 
 fn build_described(
     operation: Operation,
     c: &Config,
-    input: &Value,
+    input: &[u8],
     secrets: &[&Secret],
 ) -> Result<Request, Error> {
     use Operation as Op;
     Ok(match operation {
-        Op::EnrolToken => claim::build_enrol_token(c, &typed_input(secrets, input)?)?,
-        Op::VerifyToken => claim::build_verify_token(c, &typed_input(secrets, input)?)?,
-        Op::EnrolImage => enrol_image::build_enrol_image(c, &enrol_image_input(secrets, input)?)?,
-        Op::EnrolValidate => validate::build_enrol_validate(c, &typed_input(secrets, input)?)?,
-        Op::VerifyValidate => validate::build_verify_validate(c, &typed_input(secrets, input)?)?,
-        Op::AccessToken => oauth::build_access_token(c, &typed_input(secrets, input)?)?,
-        Op::ActivateUser => users::build_activate_user(c, &typed_input(secrets, input)?)?,
-        Op::SuspendUser => users::build_suspend_user(c, &typed_input(secrets, input)?)?,
-        Op::GetUser => users::build_get_user(c, &typed_input(secrets, input)?)?,
-        Op::UpdateUser => users::build_update_user(c, &typed_input(secrets, input)?)?,
-        Op::DeleteUser => users::build_delete_user(c, &typed_input(secrets, input)?)?,
+        Op::EnrolToken => claim::build_enrol_token(c, &typed_input(input, secrets)?)?,
+        Op::VerifyToken => claim::build_verify_token(c, &typed_input(input, secrets)?)?,
+        Op::EnrolImage => enrol_image::build_enrol_image(c, &enrol_image_input(input, secrets)?)?,
+        Op::EnrolValidate => validate::build_enrol_validate(c, &typed_input(input, secrets)?)?,
+        Op::VerifyValidate => validate::build_verify_validate(c, &typed_input(input, secrets)?)?,
+        Op::AccessToken => oauth::build_access_token(c, &typed_input(input, secrets)?)?,
+        Op::ActivateUser => users::build_activate_user(c, &typed_input(input, secrets)?)?,
+        Op::SuspendUser => users::build_suspend_user(c, &typed_input(input, secrets)?)?,
+        Op::GetUser => users::build_get_user(c, &typed_input(input, secrets)?)?,
+        Op::UpdateUser => users::build_update_user(c, &typed_input(input, secrets)?)?,
+        Op::DeleteUser => users::build_delete_user(c, &typed_input(input, secrets)?)?,
         Op::InvalidateClaim => {
-            invalidate::build_invalidate_claim(c, &typed_input(secrets, input)?)?
+            invalidate::build_invalidate_claim(c, &typed_input(input, secrets)?)?
         }
         Op::Availability => {
-            let _: Map<String, Value> = typed_input(secrets, input)?;
+            let _: Map<String, Value> = typed_input(input, secrets)?;
             availability::build_availability(c)?
         }
     })

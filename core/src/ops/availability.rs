@@ -18,7 +18,7 @@ pub fn build_availability(config: &Config) -> Result<Request, Error> {
     Ok(bare_request(
         config,
         Method::Get,
-        &format!("/availability?{query}"),
+        &["/availability?", &query],
     ))
 }
 

@@ -142,7 +142,7 @@ pub fn build_enrol_image(config: &Config, input: &EnrolImageInput) -> Result<Req
     form.text("source", input.source.as_str());
     form.file("image", filename, content_type, &input.image);
     let (content_type, body) = form.finish();
-    Ok(bare_request(config, Method::Post, "/claim/enrol/image")
+    Ok(bare_request(config, Method::Post, &["/claim/enrol/image"])
         .with_body(&content_type, body)
         .holding_secret(secret))
 }

@@ -29,19 +29,16 @@ pub(crate) fn json_request<T: Serialize>(
 ) -> Result<Request, Error> {
     let bytes =
         serde_json::to_vec(body).map_err(|e| Error::invalid_input("body", e.to_string()))?;
-    Ok(Request::new(
-        method,
-        format!("{}{path}", config.base_url()),
-        config.user_agent(),
-    )
-    .with_body(JSON, bytes))
+    Ok(bare_request(config, method, &[path]).with_body(JSON, bytes))
 }
 
-/// A request without a body, to `{base}{path}`.
-pub(crate) fn bare_request(config: &Config, method: Method, path: &str) -> Request {
-    Request::new(
-        method,
-        format!("{}{path}", config.base_url()),
-        config.user_agent(),
-    )
+/// A request without a body, to the base URL followed by the pieces of `path`.
+pub(crate) fn bare_request(config: &Config, method: Method, path: &[&str]) -> Request {
+    let base = config.base_url();
+    let mut url = String::with_capacity(base.len() + path.iter().map(|p| p.len()).sum::<usize>());
+    url.push_str(base);
+    for piece in path {
+        url.push_str(piece);
+    }
+    Request::new(method, url, config.user_agent())
 }

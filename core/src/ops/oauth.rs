@@ -73,7 +73,7 @@ pub fn build_access_token(config: &Config, input: &AccessTokenInput) -> Result<R
     let credentials = Secret::new(format!("{}:{}", oauth.username, oauth.password.expose()));
     let encoded =
         Secret::new(base64::engine::general_purpose::STANDARD.encode(credentials.expose()));
-    let mut request = bare_request(config, Method::Post, &format!("/{path}/access_token"))
+    let mut request = bare_request(config, Method::Post, &["/", &path, "/access_token"])
         .with_body(
             "application/x-www-form-urlencoded",
             form.finish().into_bytes(),

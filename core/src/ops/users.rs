@@ -49,7 +49,13 @@ pub struct UpdateUserInput {
 fn user_path(user_id: &str, suffix: &str) -> Result<String, Error> {
     check_user_id("user_id", user_id)?;
     // Every character the user_id pattern allows is a valid URL path character.
-    Ok(format!("/users/{user_id}{suffix}"))
+    Ok(["/users/", user_id, suffix].concat())
+}
+
+/// A bodyless request to `/users/{user_id}`.
+fn bare_user_request(config: &Config, method: Method, user_id: &str) -> Result<Request, Error> {
+    check_user_id("user_id", user_id)?;
+    Ok(bare_request(config, method, &["/users/", user_id]))
 }
 
 #[derive(Serialize)]
@@ -83,22 +89,14 @@ pub fn build_suspend_user(config: &Config, input: &UserStateInput) -> Result<Req
 /// Describes `GET /users/{user_id}` (scope `user-read`). Fails with `invalid_input` on a bad
 /// user_id.
 pub fn build_get_user(config: &Config, input: &UserInput) -> Result<Request, Error> {
-    Ok(bare_request(
-        config,
-        Method::Get,
-        &user_path(&input.user_id, "")?,
-    ))
+    bare_user_request(config, Method::Get, &input.user_id)
 }
 
 /// Describes `DELETE /users/{user_id}` (scope `user-write`). iProov cannot investigate fraud
 /// on a deleted user afterwards; use it for your retention policy. Fails like
 /// [`build_get_user`].
 pub fn build_delete_user(config: &Config, input: &UserInput) -> Result<Request, Error> {
-    Ok(bare_request(
-        config,
-        Method::Delete,
-        &user_path(&input.user_id, "")?,
-    ))
+    bare_user_request(config, Method::Delete, &input.user_id)
 }
 
 #[derive(Serialize)]
