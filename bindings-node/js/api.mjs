@@ -268,6 +268,23 @@ export function createApi(native) {
     };
   }
 
+  /**
+   * The result `native.parse` gives (NATIVE.md): canonical JSON, then `\n<name>\n<value>` for
+   * each large frame core kept out of it.
+   */
+  function resultJson(text) {
+    let at = text.indexOf('\n');
+    if (at < 0) return JSON.parse(text);
+    const json = JSON.parse(text.slice(0, at));
+    while (at >= 0) {
+      const nameEnd = text.indexOf('\n', at + 1);
+      const next = text.indexOf('\n', nameEnd + 1);
+      json[text.slice(at + 1, nameEnd)] = next < 0 ? text.slice(nameEnd + 1) : text.slice(nameEnd + 1, next);
+      at = next;
+    }
+    return json;
+  }
+
   /** The body of a wire request (`body` text or `body_base64`). */
   function wireBody(wire) {
     if (typeof wire.body === 'string') return wire.body;
@@ -344,7 +361,7 @@ export function createApi(native) {
     } catch (e) {
       throw fromNative(e);
     }
-    return resultFor(operation, JSON.parse(text));
+    return resultFor(operation, resultJson(text));
   }
 
   // ---- flows: core's JSON driver (flows::json) ---------------------------------------------
@@ -683,6 +700,7 @@ export function createApi(native) {
     wireInput,
     wireResponse,
     requestParts,
+    resultJson,
     resultFor,
     transportError,
     errorFromJSON,

@@ -114,7 +114,7 @@ async function readBody(response, limit) {
 }
 
 export function makeClientClass(ctx) {
-  const { native, Config, HANDLE, fromNative, flows, wireInput, wireResponse, requestParts, resultFor, transportError, errorFromJSON, maxBodyBytes, INSPECT, auditRecord, IProovError } = ctx;
+  const { native, Config, HANDLE, fromNative, flows, wireInput, wireResponse, requestParts, resultJson, resultFor, transportError, errorFromJSON, maxBodyBytes, INSPECT, auditRecord, IProovError } = ctx;
 
   class IProovClient {
     #config;
@@ -209,7 +209,7 @@ export function makeClientClass(ctx) {
       } catch (e) {
         throw fromNative(e);
       }
-      return resultFor(operation, JSON.parse(text));
+      return resultFor(operation, resultJson(text));
     }
 
     async #service(operation, input, options) {

@@ -78,6 +78,22 @@ test('results: camelCase fields, canonical toJSON, operation', () => {
   assert.equal(b64.up, true);
 });
 
+test('validate results carry large frames whole, escaped or not', () => {
+  const frame = Buffer.alloc(45_000, 7).toString('base64');
+  const jpeg = `${'A'.repeat(2000)}\n${'B'.repeat(10)}`; // a line break keeps it in core's JSON
+  const small = 'c21hbGw=';
+  const body = JSON.stringify({ passed: true, token: 't0', type: 'verify', frame: frame.replaceAll('/', '\\/'), frame_jpeg: jpeg, iso_19794_5: small });
+  const r = api.parse('verify_validate', config, { status: 200, headers: { 'content-type': 'application/json' }, body });
+  assert.ok(r instanceof api.ValidateResult);
+  assert.equal(r.passed, true);
+  assert.equal(r.frame, frame);
+  assert.equal(r.frameJpeg, jpeg);
+  assert.equal(r.iso197945, small);
+  assert.deepEqual(r.toJSON(), { passed: true, token: 't0', type: 'verify', frame, frame_jpeg: jpeg, iso_19794_5: small });
+  const two = api.parse('enrol_validate', config, { status: 200, body: JSON.stringify({ passed: false, token: 't1', frame, frame_jpeg: frame, reason: 'r' }) });
+  assert.deepEqual(two.toJSON(), { passed: false, token: 't1', frame, frame_jpeg: frame, reason: 'r' });
+});
+
 test('Secret and Config never show secrets', () => {
   const s = new api.Secret('hunter2-very-secret');
   assert.equal(`${s}`, '[REDACTED]');

@@ -163,8 +163,9 @@ fn headers_arg(text: &str) -> Result<Vec<(String, String)>, Error> {
         })
 }
 
-/// Parses a response: `headers_json` is `{"name": "value", ...}`. Gives the canonical JSON of
-/// the result, or the API / decode error.
+/// Parses a response: `headers_json` is `{"name": "value", ...}`. Gives the result as
+/// [`operation::parse_to_split_text`] does (canonical JSON, large frames after it), or the
+/// API / decode error.
 pub fn parse(
     operation: &str,
     config: &JsonConfig,
@@ -176,7 +177,7 @@ pub fn parse(
     let headers = headers_arg(headers_json)?;
     let status = u16::try_from(status)
         .map_err(|_| Error::invalid_input("status", "is not an HTTP status"))?;
-    operation::parse_to_text(op, config, &Response::new(status, &headers, body))
+    operation::parse_to_split_text(op, config, &Response::new(status, &headers, body))
 }
 
 fn region_value(region: Region) -> Value {

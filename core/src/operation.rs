@@ -420,6 +420,48 @@ pub fn parse_to_text(
     })
 }
 
+/// Image fields at least this long travel after the JSON in [`parse_to_split_text`].
+const SPLIT_MIN_BYTES: usize = 1024;
+
+/// Like [`parse_to_text`], for a host that would otherwise parse a large frame as JSON again:
+/// each image field of a validate result (`frame`, `frame_jpeg`, `iso_19794_5`) of at least
+/// 1 KiB and without a line break is left out of the JSON and follows it as
+/// `\n<name>\n<value>`. Compact JSON never holds a raw line break, so the first one ends it.
+/// The canonical result is the JSON with those fields added back.
+pub fn parse_to_split_text(
+    operation: Operation,
+    config: &JsonConfig,
+    response: &Response<'_>,
+) -> Result<String, Error> {
+    if !operation.is_one_shot() {
+        return parse_to_text(operation, config, response);
+    }
+    let mut result = validate::parse_validate(&config.config, response)
+        .map_err(|e| e.with_operation(operation.name()))?;
+    let mut split: Vec<(&str, String)> = Vec::new();
+    for (name, field) in [
+        ("frame", &mut result.frame),
+        ("frame_jpeg", &mut result.frame_jpeg),
+        ("iso_19794_5", &mut result.iso_19794_5),
+    ] {
+        if field
+            .as_ref()
+            .is_some_and(|v| v.len() >= SPLIT_MIN_BYTES && !v.contains('\n'))
+        {
+            split.extend(field.take().map(|value| (name, value)));
+        }
+    }
+    let mut text = serde_json::to_string(&result).unwrap_or_default();
+    for (name, value) in split {
+        text.reserve(value.len() + name.len() + 2);
+        text.push('\n');
+        text.push_str(name);
+        text.push('\n');
+        text.push_str(&value);
+    }
+    Ok(text)
+}
+
 /// Parses with the operation's typed parser and hands the typed result to `canonical`.
 fn parse_into<R>(
     operation: Operation,
