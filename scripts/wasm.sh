@@ -48,7 +48,10 @@ wasm_build() {
   local raw=target/wasm/$WASM_TARGET/wasm-release/iproov_sansio_wasm.wasm
   rm -rf bindings-wasm/pkg && mkdir -p bindings-wasm/pkg
   wasm-bindgen --target web --out-dir bindings-wasm/pkg --out-name iproov_sansio_wasm "$raw"
-  bindings-wasm/node_modules/.bin/wasm-opt -Oz \
+  # -ocimfs 40: inline a function into its only caller only when it is small. Engines compile
+  # wasm lazily, function by function, on first call; one giant dispatch function would make
+  # a worker's first request compile every operation. (It also gzips ~12% smaller.)
+  bindings-wasm/node_modules/.bin/wasm-opt -Oz -ocimfs 40 \
     -o bindings-wasm/pkg/iproov_sansio_wasm_bg.wasm bindings-wasm/pkg/iproov_sansio_wasm_bg.wasm
   (cd bindings-wasm && node scripts/build.mjs)
   local size

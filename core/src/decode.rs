@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 const EXCERPT_CHARS: usize = 200;
 
 /// Parses a 200 response into `T`, or turns any other response into the fitting [`Error`].
+// Never inlined: one function per result type, compiled by a wasm engine only when used.
+#[inline(never)]
 pub(crate) fn parse_json<T: DeserializeOwned>(
     config: &Config,
     response: &Response<'_>,
@@ -94,6 +96,8 @@ fn is_documented_error_status(status: u16) -> bool {
 }
 
 /// The error for a non-200 response (or any response where the caller wants one).
+#[cold]
+#[inline(never)]
 pub(crate) fn error_from_response(config: &Config, response: &Response<'_>) -> Error {
     if let Err(too_large) = check_size(response) {
         return too_large;
@@ -168,6 +172,8 @@ fn explain_invalid_key(error: &mut Error, config: &Config) {
 
 /// A bounded excerpt of a body for error messages, with every configured secret and any
 /// `access_token`/`secret`/`password` JSON value redacted.
+#[cold]
+#[inline(never)]
 pub(crate) fn excerpt(config: &Config, body: &[u8]) -> Option<String> {
     if body.is_empty() {
         return None;

@@ -16,7 +16,7 @@ use crate::{DEFAULT_USER_AGENT, user_id, validation};
 use base64::Engine;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::fmt;
 
 fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
@@ -35,15 +35,22 @@ pub fn error_json(error: &Error) -> String {
     to_text(error)
 }
 
+/// A JSON string literal. (The small texts below are written by hand rather than through
+/// `serde_json::Value`: a wasm engine compiles code on first use, and these run at start.)
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
 /// `{"version", "default_user_agent", "max_body_bytes", "operations": [...]}`.
 pub fn info() -> String {
-    json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "default_user_agent": DEFAULT_USER_AGENT,
-        "max_body_bytes": MAX_BODY_BYTES,
-        "operations": Operation::ALL.map(Operation::name),
-    })
-    .to_string()
+    let operations: Vec<String> = Operation::ALL.iter().map(|op| quoted(op.name())).collect();
+    format!(
+        "{{\"version\":{},\"default_user_agent\":{},\"max_body_bytes\":{},\"operations\":[{}]}}",
+        quoted(env!("CARGO_PKG_VERSION")),
+        quoted(DEFAULT_USER_AGENT),
+        MAX_BODY_BYTES,
+        operations.join(",")
+    )
 }
 
 /// Reads a vector-format config once; the binding keeps the result as an opaque handle.
@@ -55,22 +62,18 @@ pub fn new_config(config_json: &str) -> Result<JsonConfig, Error> {
 /// "api_key"?}`.
 pub fn config_info(config: &JsonConfig) -> String {
     let c = &config.config;
-    let mut info = Map::new();
-    info.insert("base_url".into(), Value::String(c.base_url().to_owned()));
+    let mut fields = vec![format!("\"base_url\":{}", quoted(c.base_url()))];
     if let Some(region) = c.target().region() {
-        info.insert("region".into(), Value::String(region.id().to_owned()));
+        fields.push(format!("\"region\":{}", quoted(region.id())));
     }
-    info.insert(
-        "user_agent".into(),
-        Value::String(c.user_agent().to_owned()),
-    );
+    fields.push(format!("\"user_agent\":{}", quoted(c.user_agent())));
     if let Some(user) = c.oauth_username() {
-        info.insert("oauth_username".into(), Value::String(user.to_owned()));
+        fields.push(format!("\"oauth_username\":{}", quoted(user)));
     }
     if let Ok(key) = c.require_api_key() {
-        info.insert("api_key".into(), Value::String(key.to_owned()));
+        fields.push(format!("\"api_key\":{}", quoted(key)));
     }
-    to_text(&info)
+    format!("{{{}}}", fields.join(","))
 }
 
 fn build_request(operation: &str, config: &JsonConfig, input_json: &str) -> Result<Request, Error> {
@@ -180,22 +183,24 @@ pub fn parse(
     operation::parse_to_split_text(op, config, &Response::new(status, &headers, body))
 }
 
-fn region_value(region: Region) -> Value {
-    json!({
-        "id": region.id(),
-        "base_url": region.base_url(),
-        "streaming_url": region.streaming_url(),
-    })
+fn region_text(region: Region) -> String {
+    format!(
+        "{{\"id\":{},\"base_url\":{},\"streaming_url\":{}}}",
+        quoted(region.id()),
+        quoted(&region.base_url()),
+        quoted(&region.streaming_url())
+    )
 }
 
 /// `{"id", "base_url", "streaming_url"}` of a region by any usual spelling.
 pub fn region(name: &str) -> Result<String, Error> {
-    Ok(region_value(Region::parse(name)?).to_string())
+    Ok(region_text(Region::parse(name)?))
 }
 
 /// Every region as in [`region`], in the docs' order.
 pub fn regions() -> String {
-    Value::Array(Region::ALL.into_iter().map(region_value).collect()).to_string()
+    let all: Vec<String> = Region::ALL.into_iter().map(region_text).collect();
+    format!("[{}]", all.join(","))
 }
 
 /// iProov's `user_id` pattern; `invalid_input` naming `field`.
@@ -253,4 +258,46 @@ pub fn flow_step(
     let step = json_arg("step", step_json)?;
     let out = flows::run_step(flow, &config, &state, &step)?;
     Ok(json!({"state": out.state, "output": out.output}).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn hand_written_texts_are_the_json_they_describe() {
+        let info = json(&info());
+        assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(info["default_user_agent"], DEFAULT_USER_AGENT);
+        assert_eq!(info["max_body_bytes"], MAX_BODY_BYTES);
+        assert_eq!(
+            info["operations"].as_array().unwrap().len(),
+            Operation::ALL.len()
+        );
+        assert_eq!(
+            json(&region("EU").unwrap()),
+            json!({"id": "eu", "base_url": "https://eu.rp.secure.iproov.me/api/v2",
+                   "streaming_url": "wss://eu.rp.secure.iproov.me/ws"})
+        );
+        assert_eq!(
+            json(&regions()).as_array().unwrap().len(),
+            Region::ALL.len()
+        );
+        let config = new_config(
+            r#"{"region": "us", "api_key": "k", "secret": "s3cr3t", "oauth_username": "u\"1",
+                "oauth_password": "p4ssw0rd", "user_agent": "app/1 \"x\""}"#,
+        )
+        .unwrap();
+        let shown = config_info(&config);
+        assert!(!shown.contains("s3cr3t") && !shown.contains("p4ssw0rd"));
+        assert_eq!(
+            json(&shown),
+            json!({"base_url": "https://us.rp.secure.iproov.me/api/v2", "region": "us",
+                   "user_agent": "app/1 \"x\"", "oauth_username": "u\"1", "api_key": "k"})
+        );
+    }
 }

@@ -269,6 +269,8 @@ pub(crate) fn from_json_text<T: DeserializeOwned>(
     typed.map_err(|e| input_error(what, text, &e, secrets))
 }
 
+#[cold]
+#[inline(never)]
 fn input_error(what: &str, text: &[u8], e: &serde_json::Error, secrets: &[&Secret]) -> Error {
     let message = message_without_position(e);
     let path = error_path(text, e);
@@ -375,26 +377,40 @@ fn build_described(
     secrets: &[&Secret],
 ) -> Result<Request, Error> {
     use Operation as Op;
-    Ok(match operation {
-        Op::EnrolToken => claim::build_enrol_token(c, &typed_input(input, secrets)?)?,
-        Op::VerifyToken => claim::build_verify_token(c, &typed_input(input, secrets)?)?,
-        Op::EnrolImage => enrol_image::build_enrol_image(c, &enrol_image_input(input, secrets)?)?,
-        Op::EnrolValidate => validate::build_enrol_validate(c, &typed_input(input, secrets)?)?,
-        Op::VerifyValidate => validate::build_verify_validate(c, &typed_input(input, secrets)?)?,
-        Op::AccessToken => oauth::build_access_token(c, &typed_input(input, secrets)?)?,
-        Op::ActivateUser => users::build_activate_user(c, &typed_input(input, secrets)?)?,
-        Op::SuspendUser => users::build_suspend_user(c, &typed_input(input, secrets)?)?,
-        Op::GetUser => users::build_get_user(c, &typed_input(input, secrets)?)?,
-        Op::UpdateUser => users::build_update_user(c, &typed_input(input, secrets)?)?,
-        Op::DeleteUser => users::build_delete_user(c, &typed_input(input, secrets)?)?,
-        Op::InvalidateClaim => {
-            invalidate::build_invalidate_claim(c, &typed_input(input, secrets)?)?
-        }
-        Op::Availability => {
-            let _: Map<String, Value> = typed_input(input, secrets)?;
-            availability::build_availability(c)?
-        }
-    })
+    match operation {
+        Op::EnrolToken => build_typed(c, input, secrets, claim::build_enrol_token),
+        Op::VerifyToken => build_typed(c, input, secrets, claim::build_verify_token),
+        Op::EnrolImage => build_enrol_image(c, input, secrets),
+        Op::EnrolValidate => build_typed(c, input, secrets, validate::build_enrol_validate),
+        Op::VerifyValidate => build_typed(c, input, secrets, validate::build_verify_validate),
+        Op::AccessToken => build_typed(c, input, secrets, oauth::build_access_token),
+        Op::ActivateUser => build_typed(c, input, secrets, users::build_activate_user),
+        Op::SuspendUser => build_typed(c, input, secrets, users::build_suspend_user),
+        Op::GetUser => build_typed(c, input, secrets, users::build_get_user),
+        Op::UpdateUser => build_typed(c, input, secrets, users::build_update_user),
+        Op::DeleteUser => build_typed(c, input, secrets, users::build_delete_user),
+        Op::InvalidateClaim => build_typed(c, input, secrets, invalidate::build_invalidate_claim),
+        Op::Availability => build_typed(c, input, secrets, |c, _: &Map<String, Value>| {
+            availability::build_availability(c)
+        }),
+    }
+}
+
+// One function per operation, never inlined into the dispatch: a wasm engine compiles each
+// function on its first call, so a worker's first request compiles one operation, not all.
+#[inline(never)]
+fn build_typed<T: DeserializeOwned>(
+    config: &Config,
+    input: &[u8],
+    secrets: &[&Secret],
+    build: impl FnOnce(&Config, &T) -> Result<Request, Error>,
+) -> Result<Request, Error> {
+    build(config, &typed_input(input, secrets)?)
+}
+
+#[inline(never)]
+fn build_enrol_image(config: &Config, input: &[u8], secrets: &[&Secret]) -> Result<Request, Error> {
+    enrol_image::build_enrol_image(config, &enrol_image_input(input, secrets)?)
 }
 
 /// Parses a response of `operation` into the canonical JSON of its typed result.
