@@ -206,6 +206,7 @@ def build_table(
     py: Optional[Dict[str, Any]],
     node: Optional[Dict[str, Any]],
     wasm: Optional[Dict[str, Any]],
+    workerd: Optional[Dict[str, Any]],
     client: Optional[Dict[str, Any]],
 ) -> List[str]:
     not_run = "not run"
@@ -214,11 +215,13 @@ def build_table(
     py_frame = next((r for r in (py or {}).get("ops", []) if "60 KB" in r["op"]), None)
     node_ops = {r["op"]: r for r in (node or {}).get("ops", [])}
     wasm_ops = {r["op"]: r for r in (wasm or {}).get("ops", [])}
+    workerd_ops = {r["op"]: r for r in (workerd or {}).get("ops", [])}
 
     lines = [
         "| measure | Rust core<br>build+parse | Python (wheel)<br>build · parse, x baseline "
-        "| Node (napi addon)<br>build · parse, x baseline | edge (wasm, in Node)<br>build · parse, x baseline | goal |",
-        "|---|---:|---:|---:|---:|---|",
+        "| Node (napi addon)<br>build · parse, x baseline | edge (wasm, in Node)<br>build · parse, x baseline "
+        "| edge (wasm, in workerd)<br>build · parse, x baseline | goal |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
 
     def cell_or(data: Any, text: str) -> str:
@@ -236,7 +239,8 @@ def build_table(
             f"| {op} | {rust_cell if rust else not_run} "
             f"| {cell_or(py, js_op_cell(py_ops.get(op), GOAL_PY_RATIO, None))} "
             f"| {cell_or(node, js_op_cell(node_ops.get(op), GOAL_NODE_RATIO, GOAL_NODE_NS))} "
-            f"| {cell_or(wasm, js_op_cell(wasm_ops.get(op), GOAL_WASM_RATIO, None))} | {goal} |"
+            f"| {cell_or(wasm, js_op_cell(wasm_ops.get(op), GOAL_WASM_RATIO, None))} "
+            f"| {cell_or(workerd, js_op_cell(workerd_ops.get(op), GOAL_WASM_RATIO, None))} | {goal} |"
         )
 
     # The validate response with a 60 KB frame: parse only (Rust: build+parse).
@@ -248,15 +252,17 @@ def build_table(
 
     nf = (node or {}).get("frame") or {}
     wf = (wasm or {}).get("frame") or {}
+    df = (workerd or {}).get("frame") or {}
     lines.append(
         f"| {FRAME} | {('–' if rust_frame is None else us(rust_frame)) if rust else not_run} "
         f"| {cell_or(py, frame_cell((py_frame or {}).get('parse_ns'), (py_frame or {}).get('baseline_parse_ns'), 'baseline', GOAL_PY_RATIO))} "
         f"| {cell_or(node, frame_cell(nf.get('parse_ns'), nf.get('baseline_parse_ns'), 'baseline', GOAL_NODE_RATIO))} "
         f"| {cell_or(wasm, frame_cell(wf.get('parse_ns'), wf.get('json_parse_ns'), '<code>JSON.parse</code>', GOAL_WASM_FRAME))} "
+        f"| {cell_or(workerd, frame_cell(df.get('parse_ns'), df.get('json_parse_ns'), '<code>JSON.parse</code>', GOAL_WASM_FRAME))} "
         f"| Py ≤{GOAL_PY_RATIO:g}x · Node ≤{GOAL_NODE_RATIO:g}x · wasm ≤{GOAL_WASM_FRAME:g}x <code>JSON.parse</code> alone |"
     )
     for title, ns in sorted(rust_other.items()):
-        lines.append(f"| {title} | {us(ns)} | | | | – |")
+        lines.append(f"| {title} | {us(ns)} | | | | | – |")
 
     # Client overhead over a raw HTTP call to the emulator.
     py_client = {r["call"]: r for r in ((py or {}).get("client_overhead") or {}).get("rows", [])}
@@ -275,7 +281,7 @@ def build_table(
             f"| client over a raw HTTP call: {call} | "
             f"| {cell_or(py, overhead(py_client.get(call), 'httpx'))} "
             f"| {cell_or(client if 'node' in js_client else None, overhead(js_client.get('node', {}).get(call), 'fetch'))} "
-            f"| {cell_or(client if 'wasm' in js_client else None, overhead(js_client.get('wasm', {}).get(call), 'fetch'))} "
+            f"| {cell_or(client if 'wasm' in js_client else None, overhead(js_client.get('wasm', {}).get(call), 'fetch'))} | "
             f"| ≤{GOAL_CLIENT:g}x (Python's goal; none set for JS) |"
         )
 
@@ -291,14 +297,14 @@ def build_table(
     node_how = ((node or {}).get("require_ms") or {}).get("how", "require")
     lines.append(
         f"| import / require, fresh process (median) | "
-        f"| {import_cell(py, 'import_ms', 'import')} | {import_cell(node, 'require_ms', node_how)} | {wasm_import} "
+        f"| {import_cell(py, 'import_ms', 'import')} | {import_cell(node, 'require_ms', node_how)} | {wasm_import} | "
         f"| Py, Node <{GOAL_IMPORT_MS:g} ms |"
     )
     if wasm:
         size = wasm["size"]
         missed = size["gzip"] > GOAL_WASM_GZIP
         lines.append(
-            f"| wasm size, gzip -9 | | | | {size['gzip'] / 1024:.1f} KB ({size['raw'] / 1024:.0f} KB raw){MISS if missed else ''} "
+            f"| wasm size, gzip -9 | | | | {size['gzip'] / 1024:.1f} KB ({size['raw'] / 1024:.0f} KB raw){MISS if missed else ''} | "
             f"| ≤{GOAL_WASM_GZIP // 1024} KB |"
         )
         s = wstart
@@ -307,10 +313,10 @@ def build_table(
             f"| wasm start: instantiate + first call, fresh process (median) | | | "
             f"| {start:.1f} ms ({s['instantiate']['median']:.1f} instantiate + {s['firstCall']['median']:.1f} first call; "
             f"compile {s['compile']['median']:.1f} ms more, which a worker's runtime does when it loads the script)"
-            f"{MISS if start >= GOAL_WASM_START_MS else ''} | <{GOAL_WASM_START_MS:g} ms |"
+            f"{MISS if start >= GOAL_WASM_START_MS else ''} | | <{GOAL_WASM_START_MS:g} ms |"
         )
     else:
-        lines.append(f"| wasm size and start | | | | {not_run} | ≤{GOAL_WASM_GZIP // 1024} KB, <{GOAL_WASM_START_MS:g} ms |")
+        lines.append(f"| wasm size and start | | | | {not_run} | | ≤{GOAL_WASM_GZIP // 1024} KB, <{GOAL_WASM_START_MS:g} ms |")
     return lines
 
 
@@ -371,11 +377,11 @@ def main() -> None:
     args = parser.parse_args()
 
     rust = rust_results(args.criterion, args.since)
-    py, node, wasm, client = (load(args.dir / f"{n}.json") for n in ("python", "node", "wasm", "client"))
+    py, node, wasm, workerd, client = (load(args.dir / f"{n}.json") for n in ("python", "node", "wasm", "workerd", "client"))
     meta = load(args.dir / "meta.json") or {}
-    table = build_table(rust, py, node, wasm, client)
+    table = build_table(rust, py, node, wasm, workerd, client)
     logs = []
-    for name, label in (("rust", "Rust (criterion)"), ("python", "Python"), ("node", "Node"), ("wasm", "edge (wasm)"), ("client", "JS client overhead")):
+    for name, label in (("rust", "Rust (criterion)"), ("python", "Python"), ("node", "Node"), ("wasm", "edge (wasm)"), ("workerd", "edge (wasm) in workerd"), ("client", "JS client overhead")):
         path = args.dir / f"{name}.txt"
         if path.exists():
             text = path.read_text()
