@@ -5,13 +5,17 @@ WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen` pin in the root C
 BINARYEN_VERSION=132.0.0       # Debian's binaryen 108 produces modules that fail to load
 WASM_TARGET=wasm32-unknown-unknown
 WASM_GZIP_LIMIT=307200         # bytes; the build fails above this guard (goal: 120 KB)
+# SIMD (every engine the package targets has had it since 2021): core's scans of large frames
+# (memchr) use it.
+WASM_RUSTFLAGS="-C target-feature=+simd128"
 
 # Compiles the wasm crate: rustup's wasm32 target when installed, else Debian's rustc-web
 # with std built from source (see ../shared/toolchain-notes.md for why exactly this).
 wasm_compile() {
   if rustup target list --installed 2>/dev/null | grep -q "^$WASM_TARGET\$"; then
     note "using rustup's $WASM_TARGET target"
-    cargo build --profile wasm-release --target "$WASM_TARGET" -p iproov-sansio-wasm \
+    RUSTFLAGS="$WASM_RUSTFLAGS" \
+      cargo build --profile wasm-release --target "$WASM_TARGET" -p iproov-sansio-wasm \
       --target-dir target/wasm
   else
     if ! { [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ] && command -v rust-lld >/dev/null; }; then
@@ -22,7 +26,7 @@ wasm_compile() {
     # std is built here anyway, so build it small: its panic machinery and formatting are a
     # good part of the module otherwise (a panic traps either way under panic = "abort").
     RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
-      RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+      RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort $WASM_RUSTFLAGS" \
       /usr/bin/cargo build --profile wasm-release -Zbuild-std=std,panic_abort \
       -Zbuild-std-features=optimize_for_size \
       --target "$WASM_TARGET" -p iproov-sansio-wasm --target-dir target/wasm

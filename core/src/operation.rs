@@ -460,10 +460,9 @@ pub fn parse_to_split_text(
         ("frame_jpeg", &mut result.frame_jpeg),
         ("iso_19794_5", &mut result.iso_19794_5),
     ] {
-        if field
-            .as_ref()
-            .is_some_and(|v| v.len() >= SPLIT_MIN_BYTES && !v.contains('\n'))
-        {
+        if field.as_ref().is_some_and(|v| {
+            v.len() >= SPLIT_MIN_BYTES && memchr::memchr(b'\n', v.as_bytes()).is_none()
+        }) {
             split.extend(field.take().map(|value| (name, value)));
         }
     }
