@@ -77,7 +77,9 @@ export function createApi(native) {
    * User-Agent. Secrets never show in `util.inspect` or `JSON.stringify`.
    */
   class Config {
-    #info;
+    #handle;
+    #given; // the names given (vector format), to show the secret ones as redacted
+    #info; // core's configInfo, read on first use: a worker may build a Config per request
     #shown;
 
     /**
@@ -95,13 +97,22 @@ export function createApi(native) {
       }
       Object.defineProperty(this, HANDLE, { value: handle });
       Object.defineProperty(this, WIRE, { value: json });
-      this.#info = JSON.parse(native.configInfo(handle));
-      // Core's configInfo lists what is not secret; anything else given is shown redacted.
-      const shown = camelDeep(this.#info);
-      for (const key of Object.keys(wire)) {
-        if (!(key in this.#info) && key !== 'base_url') shown[camel(key)] = REDACTED;
+      this.#handle = handle;
+      this.#given = Object.keys(wire);
+    }
+
+    #facts() {
+      if (this.#info === undefined) {
+        const info = JSON.parse(native.configInfo(this.#handle));
+        // Core's configInfo lists what is not secret; anything else given is shown redacted.
+        const shown = camelDeep(info);
+        for (const key of this.#given) {
+          if (!(key in info) && key !== 'base_url') shown[camel(key)] = REDACTED;
+        }
+        this.#info = info;
+        this.#shown = shown;
       }
-      this.#shown = shown;
+      return this.#info;
     }
 
     /** A Config as is, or a new one from options. */
@@ -111,35 +122,37 @@ export function createApi(native) {
 
     /** The region id (`eu`, ...), or undefined for a custom base URL. */
     get region() {
-      return this.#info.region;
+      return this.#facts().region;
     }
 
     /** The REST base URL, ending in `/api/v2`. */
     get baseUrl() {
-      return this.#info.base_url;
+      return this.#facts().base_url;
     }
 
     /** The User-Agent every request carries. */
     get userAgent() {
-      return this.#info.user_agent;
+      return this.#facts().user_agent;
     }
 
     /** The API key (not a secret: it also goes in URLs). */
     get apiKey() {
-      return this.#info.api_key;
+      return this.#facts().api_key;
     }
 
     /** The OAuth username. */
     get oauthUsername() {
-      return this.#info.oauth_username;
+      return this.#facts().oauth_username;
     }
 
     toJSON() {
+      this.#facts();
       return this.#shown;
     }
 
     [INSPECT](depth, options, inspect) {
-      return `Config ${inspect ? inspect(this.#shown, options) : JSON.stringify(this.#shown)}`;
+      const shown = this.toJSON();
+      return `Config ${inspect ? inspect(shown, options) : JSON.stringify(shown)}`;
     }
   }
 
