@@ -272,7 +272,13 @@ pub(crate) fn from_json_text<T: DeserializeOwned>(
 #[cold]
 #[inline(never)]
 fn input_error(what: &str, text: &[u8], e: &serde_json::Error, secrets: &[&Secret]) -> Error {
-    let message = message_without_position(e);
+    let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok();
+    let message = if e.is_syntax() && well_formed() {
+        // serde_json reports a non-string where a name (an enum) belongs as a syntax error.
+        "must be a string: one of the documented names".to_owned()
+    } else {
+        message_without_position(e)
+    };
     let path = error_path(text, e);
     let message = sanitize_message(&message, secrets);
     let field = if path == "." {
