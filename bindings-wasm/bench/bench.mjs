@@ -28,6 +28,7 @@ import {
   baselineParse,
   measure,
 } from '../../bindings-node/bench/bench.mjs';
+import { lpad, pad, printOperations, verdict } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '../dist');
@@ -116,12 +117,8 @@ let frame;
 }
 
 // ---- report -------------------------------------------------------------------------------------
-const pad = (s, n) => String(s).padEnd(n);
-const lpad = (s, n) => String(s).padStart(n);
-const us = (ns) => (ns >= 10_000 ? `${(ns / 1000).toFixed(1)} us` : `${(ns / 1000).toFixed(2)} us`);
 const ms = (x) => `${x.toFixed(2)} ms`;
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
-const verdict = (ok) => (ok ? 'ok' : 'MISSED');
 
 console.log(`iproov-sansio-edge (wasm) benchmark, Node ${process.version}, ${quick ? 'quick' : 'full'} run`);
 console.log('');
@@ -141,21 +138,7 @@ for (const [label, key] of startRows) {
 }
 console.log(`  (goal: instantiate + first call under ${GOALS.startMs} ms: ${verdict(start.start.median < GOALS.startMs)})`);
 console.log('');
-console.log(`${pad('operation', 32)}${lpad('build', 10)}${lpad('baseline', 10)}${lpad('x', 7)}${lpad('parse', 10)}${lpad('baseline', 10)}${lpad('x', 7)}`);
-console.log('-'.repeat(86));
-let worst = 0;
-for (const r of ops) {
-  const xb = r.build_ns / r.baseline_build_ns;
-  const xp = r.parse_ns / r.baseline_parse_ns;
-  worst = Math.max(worst, xb, xp);
-  console.log(`${pad(r.op, 32)}${lpad(us(r.build_ns), 10)}${lpad(us(r.baseline_build_ns), 10)}${lpad(`${xb.toFixed(1)}x`, 7)}${lpad(us(r.parse_ns), 10)}${lpad(us(r.baseline_parse_ns), 10)}${lpad(`${xp.toFixed(1)}x`, 7)}`);
-}
-console.log(`${pad(frame.label, 32)}${lpad('', 27)}${lpad(us(frame.parse_ns), 10)}${lpad(us(frame.baseline_parse_ns), 10)}${lpad(`${(frame.parse_ns / frame.baseline_parse_ns).toFixed(1)}x`, 7)}`);
-console.log(`${pad('  (JSON.parse alone, same body)', 32)}${lpad('', 27)}${lpad(us(frame.json_parse_ns), 10)}`);
-console.log('');
-console.log(`worst ratio to the baseline: ${worst.toFixed(1)}x (goal at most ${GOALS.opRatio}x: ${verdict(worst <= GOALS.opRatio)})`);
-const frameRatio = frame.parse_ns / frame.json_parse_ns;
-console.log(`60 KB frame: ${frameRatio.toFixed(1)}x JSON.parse alone (goal at most ${GOALS.frameRatio}x: ${verdict(frameRatio <= GOALS.frameRatio)})`);
+printOperations(ops, frame, GOALS);
 
 if (jsonFile) {
   const out = { host: 'wasm', node: process.version, quick, goals: GOALS, size, start, first_call_op: firstOp, ops, frame };

@@ -2,52 +2,34 @@
 // (export conditions "workerd"/"worker", the .wasm left as a module import), writes every
 // vector (tests/vectors and IPROOV_VECTORS_DIR) to one JSON module, starts the emulator, and
 // runs `workerd test config.capnp`. Exits with workerd's status.
-import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadVectors } from '../../../bindings-node/test/vectors.mjs';
 import { startEmulator } from '../../../bindings-node/test/emulator.mjs';
+import { bundleWorker, prepareBuildDir, workerdBinary } from '../../scripts/workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, '../..');
 const out = join(here, '.build');
 
-rmSync(out, { recursive: true, force: true });
-mkdirSync(join(out, 'node_modules'), { recursive: true });
-// Resolve `iproov-sansio-edge` to this package, through its package.json "exports".
-symlinkSync(packageRoot, join(out, 'node_modules/iproov-sansio-edge'), 'dir');
-const workerBuild = {
-  nodePaths: [join(out, 'node_modules')],
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  conditions: ['workerd', 'worker'],
-  external: ['*.wasm', './vectors.json', 'node:*'],
-  logLevel: 'warning',
-};
-await build({ ...workerBuild, entryPoints: [join(here, 'worker.mjs')], outfile: join(out, 'worker.mjs') });
+prepareBuildDir(out);
+await bundleWorker(out, 'worker.mjs', { entryPoints: [join(here, 'worker.mjs')] }, ['./vectors.json', 'node:*']);
 // The README's first ```js block is a whole worker: bundle it as written.
 const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
 const example = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
 if (!example) throw new Error('README.md has no ```js worker example');
-await build({
-  ...workerBuild,
-  stdin: { contents: example, resolveDir: out, sourcefile: 'README.md', loader: 'js' },
-  outfile: join(out, 'example.mjs'),
-});
-copyFileSync(join(packageRoot, 'dist/iproov_sansio_wasm_bg.wasm'), join(out, 'iproov_sansio_wasm_bg.wasm'));
+await bundleWorker(out, 'example.mjs', { stdin: { contents: example, resolveDir: out, sourcefile: 'README.md', loader: 'js' } }, ['node:*']);
 const { all, problems } = loadVectors();
 if (problems.length > 0) throw new Error(problems.join('\n'));
 writeFileSync(join(out, 'vectors.json'), JSON.stringify(all.map(({ file, name, vector }) => ({ file, name, vector }))));
 
-const workerd = join(packageRoot, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
 const emulator = await startEmulator();
 let status;
 try {
   status = await new Promise((resolve, reject) => {
-    const child = spawn(workerd, ['test', '--experimental', join(here, 'config.capnp')], {
+    const child = spawn(workerdBinary, ['test', '--experimental', join(here, 'config.capnp')], {
       stdio: 'inherit',
       env: { ...process.env, IPROOV_EMULATOR_URL: emulator.url, IPROOV_EXAMPLE_BASE_URL: `${emulator.url}/eu` },
     });
