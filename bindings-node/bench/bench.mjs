@@ -11,6 +11,7 @@ import { realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { CASES, FRAME_CASE, CONFIG_OPTIONS, JSON_HEADERS, baselineBuild, baselineParse } from './cases.mjs';
+import { printOperations } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const isMain = process.argv[1] !== undefined && realpathSync(resolve(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url));
@@ -38,35 +39,45 @@ function measure(fn) {
   }
 }
 
-export { CASES, FRAME_CASE, CONFIG_OPTIONS, JSON_HEADERS, baselineBuild, baselineParse, measure };
-
-function fmt(ns) {
-  return ns >= 10_000 ? `${(ns / 1000).toFixed(1)} us` : `${(ns / 1000).toFixed(2)} us`;
-}
-
-async function main() {
-  const rows = [];
+/**
+ * `build` and `parse` of every case through a JS API (this package's or the edge package's)
+ * against the baseline, and the validate with a 60 KB frame: `{ops, frame}` in ns per call.
+ */
+function measureOperations(jsApi, jsConfig) {
+  const decoder = new TextDecoder();
+  const ops = [];
   for (const [op, [input, text]] of Object.entries(CASES)) {
     const bytes = new TextEncoder().encode(text);
     const response = { status: 200, headers: JSON_HEADERS, body: bytes };
-    api.parse(op, config, response);
-    api.build(op, config, input);
-    const b = measure(() => api.build(op, config, input));
-    const bb = measure(() => baselineBuild(op, input));
-    const p = measure(() => api.parse(op, config, response));
-    const pb = measure(() => baselineParse(op, new TextDecoder().decode(bytes)));
-    rows.push([op, b, bb, p, pb]);
+    jsApi.parse(op, jsConfig, response);
+    jsApi.build(op, jsConfig, input);
+    ops.push({
+      op,
+      build_ns: measure(() => jsApi.build(op, jsConfig, input)),
+      baseline_build_ns: measure(() => baselineBuild(op, input)),
+      parse_ns: measure(() => jsApi.parse(op, jsConfig, response)),
+      baseline_parse_ns: measure(() => baselineParse(op, decoder.decode(bytes))),
+    });
   }
-  {
-    const [label, op, text] = FRAME_CASE;
-    const bytes = new TextEncoder().encode(text);
-    const response = { status: 200, headers: JSON_HEADERS, body: bytes };
-    const p = measure(() => api.parse(op, config, response));
-    const pb = measure(() => baselineParse(op, new TextDecoder().decode(bytes)));
-    const jp = measure(() => JSON.parse(new TextDecoder().decode(bytes)));
-    rows.push([label, NaN, NaN, p, pb]);
-    rows.push(['  (JSON.parse alone, same body)', NaN, NaN, jp, NaN]);
-  }
+  const [label, op, text] = FRAME_CASE;
+  const bytes = new TextEncoder().encode(text);
+  const response = { status: 200, headers: JSON_HEADERS, body: bytes };
+  jsApi.parse(op, jsConfig, response);
+  const frame = {
+    op,
+    label,
+    body_bytes: bytes.length,
+    parse_ns: measure(() => jsApi.parse(op, jsConfig, response)),
+    baseline_parse_ns: measure(() => baselineParse(op, decoder.decode(bytes))),
+    json_parse_ns: measure(() => JSON.parse(decoder.decode(bytes))),
+  };
+  return { ops, frame };
+}
+
+export { CASES, FRAME_CASE, CONFIG_OPTIONS, JSON_HEADERS, baselineBuild, baselineParse, measure, measureOperations };
+
+async function main() {
+  const { ops, frame } = measureOperations(api, config);
 
   function requireTimes() {
     const cjs = spec ? undefined : join(here, '../index.cjs');
@@ -80,24 +91,13 @@ async function main() {
     return { median: times[Math.floor(times.length / 2)], min: times[0], how: cjs ? 'require' : 'import' };
   }
 
-  const pad = (s, n) => String(s).padEnd(n);
-  const lpad = (s, n) => String(s).padStart(n);
   console.log(`iproov-sansio JS API benchmark (${spec || 'this package'}), Node ${process.version}, ${quick ? 'quick' : 'full'} run`);
   console.log('');
-  console.log(`${pad('operation', 32)}${lpad('build', 10)}${lpad('baseline', 10)}${lpad('x', 7)}${lpad('parse', 10)}${lpad('baseline', 10)}${lpad('x', 7)}`);
-  console.log('-'.repeat(86));
-  for (const [op, b, bb, p, pb] of rows) {
-    const ratio = (x, y) => (Number.isFinite(x) && Number.isFinite(y) ? `${(x / y).toFixed(1)}x` : '');
-    const cell = (x) => (Number.isFinite(x) ? fmt(x) : '');
-    console.log(`${pad(op, 32)}${lpad(cell(b), 10)}${lpad(cell(bb), 10)}${lpad(ratio(b, bb), 7)}${lpad(cell(p), 10)}${lpad(cell(pb), 10)}${lpad(ratio(p, pb), 7)}`);
-  }
+  printOperations(ops, frame);
   const r = requireTimes();
   console.log('');
   console.log(`${r.how} time: median ${r.median.toFixed(1)} ms, min ${r.min.toFixed(1)} ms (fresh process each)`);
   if (jsonFile) {
-    const ops = rows.slice(0, -2).map(([op, b, bb, p, pb]) => ({ op, build_ns: b, baseline_build_ns: bb, parse_ns: p, baseline_parse_ns: pb }));
-    const [[, , , fp, fpb], [, , , jp]] = rows.slice(-2);
-    const frame = { op: FRAME_CASE[1], label: FRAME_CASE[0], parse_ns: fp, baseline_parse_ns: fpb, json_parse_ns: jp };
     const out = { host: 'node', impl: spec || 'iproov-sansio', node: process.version, quick, ops, frame, require_ms: { median: r.median, min: r.min, how: r.how } };
     writeFileSync(jsonFile, `${JSON.stringify(out, null, 2)}\n`);
   }

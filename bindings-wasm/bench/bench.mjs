@@ -9,8 +9,8 @@
 //    first call under 5 ms. Compile is shown apart: a worker receives the module as an
 //    already compiled `WebAssembly.Module` from its runtime, when the script loads.
 // 3. Per operation, `build` and `parse` through the public API (dist/node.mjs) against the
-//    very pure-JS baseline, cases and timing loop of the Node package's bench (imported from
-//    bindings-node/bench/bench.mjs). Goal: at most 3x; the validate response with a 60 KB
+//    very pure-JS baseline, cases and measurement of the Node package's bench
+//    (`measureOperations` of bindings-node/bench/bench.mjs). Goal: at most 3x; the validate response with a 60 KB
 //    frame at most 2x plain `JSON.parse` of the same body.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,16 +19,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 // `--quick` is also read by the imported Node bench: it shortens `measure` the same way.
-import {
-  CASES,
-  CONFIG_OPTIONS,
-  FRAME_CASE,
-  JSON_HEADERS,
-  baselineBuild,
-  baselineParse,
-  measure,
-} from '../../bindings-node/bench/bench.mjs';
-import { lpad, pad, printOperations, verdict } from './report.mjs';
+import { CASES, CONFIG_OPTIONS, measureOperations } from '../../bindings-node/bench/bench.mjs';
+import { lpad, pad, printOperations, verdict } from '../../bindings-node/bench/report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, '../dist');
@@ -85,36 +77,7 @@ start.samples = samples.length;
 // ---- 3. per operation ---------------------------------------------------------------------------
 const api = (await import(pathToFileURL(join(dist, 'node.mjs')).href)).default;
 const config = new api.Config(CONFIG_OPTIONS);
-const decoder = new TextDecoder();
-const ops = [];
-for (const [op, [input, text]] of Object.entries(CASES)) {
-  const bytes = new TextEncoder().encode(text);
-  const response = { status: 200, headers: JSON_HEADERS, body: bytes };
-  api.parse(op, config, response);
-  api.build(op, config, input);
-  ops.push({
-    op,
-    build_ns: measure(() => api.build(op, config, input)),
-    baseline_build_ns: measure(() => baselineBuild(op, input)),
-    parse_ns: measure(() => api.parse(op, config, response)),
-    baseline_parse_ns: measure(() => baselineParse(op, decoder.decode(bytes))),
-  });
-}
-let frame;
-{
-  const [label, op, text] = FRAME_CASE;
-  const bytes = new TextEncoder().encode(text);
-  const response = { status: 200, headers: JSON_HEADERS, body: bytes };
-  api.parse(op, config, response);
-  frame = {
-    op,
-    label,
-    body_bytes: bytes.length,
-    parse_ns: measure(() => api.parse(op, config, response)),
-    baseline_parse_ns: measure(() => baselineParse(op, decoder.decode(bytes))),
-    json_parse_ns: measure(() => JSON.parse(decoder.decode(bytes))),
-  };
-}
+const { ops, frame } = measureOperations(api, config);
 
 // ---- report -------------------------------------------------------------------------------------
 const ms = (x) => `${x.toFixed(2)} ms`;

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES, FRAME_CASE } from '../../bindings-node/bench/cases.mjs';
 import { bundleWorker, prepareBuildDir, serveWorkerd, workerdBinary } from '../scripts/workerd.mjs';
-import { printOperations } from './report.mjs';
+import { printOperations } from '../../bindings-node/bench/report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workerDir = join(here, 'workerd');
