@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::error::{Error, codes};
 use crate::http::{MAX_BODY_BYTES, Response};
+use crate::json_object::json_object;
 use crate::json_path::error_path;
 use crate::region::Region;
 use crate::secret::{REDACTED, redact_all, sanitize_message};
@@ -75,11 +76,13 @@ fn check_size(response: &Response<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-#[derive(Deserialize)]
 struct ErrorBody {
     error: String,
-    #[serde(default, deserialize_with = "lenient_text")]
     error_description: Option<String>,
+}
+json_object! {
+    ErrorBody, allow_unknown_fields;
+    req error, opt error_description with lenient_text: Option<String>,
 }
 
 fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {

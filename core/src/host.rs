@@ -23,7 +23,7 @@ fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
     if text.is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_str(text).map_err(|e| Error::invalid_input(what, e))
+    serde_json::from_slice(text.as_bytes()).map_err(|e| Error::invalid_input(what, e))
 }
 
 fn to_text<T: Serialize + ?Sized>(value: &T) -> String {
@@ -257,7 +257,7 @@ pub fn flow_step(
     let state = json_arg("state", state_json)?;
     let step = json_arg("step", step_json)?;
     let out = flows::run_step(flow, &config, &state, &step)?;
-    Ok(json!({"state": out.state, "output": out.output}).to_string())
+    Ok(to_text(&json!({"state": out.state, "output": out.output})))
 }
 
 #[cfg(test)]

@@ -8,13 +8,13 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Request, Response};
+use crate::json_object::json_object;
 use crate::json_path::{error_path, message_without_position};
 use crate::ops::enrol_image::{EnrolImageInput, ImageSource};
 use crate::ops::{availability, claim, enrol_image, invalidate, oauth, users, validate};
 use crate::region::{Region, Target};
 use crate::secret::{Secret, sanitize_message};
 use base64::Engine;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -152,25 +152,20 @@ pub struct JsonConfig {
     pub access_token: Option<Secret>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WireConfig {
-    #[serde(default)]
     region: Option<String>,
-    #[serde(default)]
     base_url: Option<String>,
-    #[serde(default)]
     api_key: Option<String>,
-    #[serde(default)]
     secret: Option<Secret>,
-    #[serde(default)]
     oauth_username: Option<String>,
-    #[serde(default)]
     oauth_password: Option<Secret>,
-    #[serde(default)]
     access_token: Option<Secret>,
-    #[serde(default)]
     user_agent: Option<String>,
+}
+json_object! {
+    WireConfig, deny_unknown_fields;
+    opt region, opt base_url, opt api_key, opt secret, opt oauth_username, opt oauth_password,
+    opt access_token, opt user_agent,
 }
 
 impl JsonConfig {
@@ -309,20 +304,23 @@ fn removed_field_hint(field: &str) -> Option<&'static str> {
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WireImage {
     base64: String,
 }
+json_object! {
+    WireImage, deny_unknown_fields;
+    req base64,
+}
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WireEnrolImage {
     token: String,
     source: String,
-    #[serde(default)]
     rotation: Option<i64>,
     image: WireImage,
+}
+json_object! {
+    WireEnrolImage, deny_unknown_fields;
+    req token, req source, opt rotation, req image,
 }
 
 fn typed_input<T: DeserializeOwned>(input: &[u8], secrets: &[&Secret]) -> Result<T, Error> {

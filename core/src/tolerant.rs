@@ -1,6 +1,7 @@
 //! Deserializers for the fields where iProov's public sources disagree: they accept every
 //! observed shape and produce the one canonical shape (see `tests/vectors/README.md`).
 
+use crate::json_object::Key;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -64,23 +65,32 @@ pub(crate) fn u64_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u6
 
 /// OAuth scopes sent as a JSON array or as one space- (or comma-) separated string.
 pub(crate) fn scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Shape {
-        List(Vec<String>),
-        Text(String),
-        Nothing(()),
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<Vec<String>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of scopes or a space-separated string")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut list = Vec::new();
+            while let Some(scope) = seq.next_element::<String>()? {
+                list.push(scope);
+            }
+            Ok(Some(list))
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(Some(
+                text.split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
     }
-    Ok(match Shape::deserialize(d)? {
-        Shape::List(list) => Some(list),
-        Shape::Text(text) => Some(
-            text.split([' ', ','])
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        ),
-        Shape::Nothing(()) => None,
-    })
+    d.deserialize_any(V)
 }
 
 /// One item of a claim's `fallback` list.
@@ -98,30 +108,59 @@ pub struct Fallback {
 pub(crate) fn fallbacks<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Vec<Fallback>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Item {
-        Text(String),
-        Object {
-            #[serde(rename = "type", default)]
-            kind: Option<String>,
-            #[serde(default)]
-            message: Option<String>,
-        },
+    struct Item(Fallback);
+    impl<'de> Deserialize<'de> for Item {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(ItemVisitor)
+        }
     }
-    let items: Option<Vec<Item>> = Option::deserialize(d)?;
-    Ok(items.map(|items| {
-        items
-            .into_iter()
-            .map(|item| match item {
-                Item::Text(message) => Fallback {
-                    kind: None,
-                    message: Some(message),
-                },
-                Item::Object { kind, message } => Fallback { kind, message },
-            })
-            .collect()
-    }))
+    struct ItemVisitor;
+    impl<'de> Visitor<'de> for ItemVisitor {
+        type Value = Item;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a fallback: {\"type\", \"message\"} or a string")
+        }
+        fn visit_str<E: de::Error>(self, message: &str) -> Result<Item, E> {
+            Ok(Item(Fallback {
+                kind: None,
+                message: Some(message.to_owned()),
+            }))
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+            let mut fallback = Fallback {
+                kind: None,
+                message: None,
+            };
+            while let Some(key) = map.next_key::<Key<'de>>()? {
+                match &*key.0 {
+                    "type" => fallback.kind = map.next_value()?,
+                    "message" => fallback.message = map.next_value()?,
+                    _ => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(Item(fallback))
+        }
+    }
+    struct ListVisitor;
+    impl<'de> Visitor<'de> for ListVisitor {
+        type Value = Option<Vec<Fallback>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of fallbacks")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut list = Vec::new();
+            while let Some(Item(fallback)) = seq.next_element()? {
+                list.push(fallback);
+            }
+            Ok(Some(list))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(ListVisitor)
 }
 
 /// A user `status` in any case, made lowercase (`Active` → `active`).

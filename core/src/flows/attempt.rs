@@ -1,6 +1,7 @@
 //! One attempt of a journey: its token, status, timestamps and outcome, as stored in the
 //! journey's JSON.
 
+use crate::json_object::json_object;
 use crate::ops::validate::{FrameQuality, ValidateResult};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -41,32 +42,36 @@ pub enum EndReason {
 
 /// The fields of a validate result a journey keeps: everything but the images and the token
 /// (the attempt has the token), so the stored journey stays small and holds no biometric data.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ResultSummary {
     /// The authoritative outcome.
     pub passed: bool,
     /// `enrol` or `verify`.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Whether iProov had a frame to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub frame_available: Option<bool>,
     /// Why it failed, when iProov said.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The risk profile applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_profile: Option<String>,
     /// The assurance type used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assurance_type: Option<String>,
     /// The signals, verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub signals: Option<Map<String, Value>>,
     /// Frame-quality signals.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub return_frame_quality: Option<FrameQuality>,
+}
+json_object! {
+    ResultSummary, deny_unknown_fields;
+    req passed, opt kind as "type", opt frame_available, opt reason, opt risk_profile,
+    opt assurance_type, opt signals, opt return_frame_quality,
 }
 
 impl From<&ValidateResult> for ResultSummary {
@@ -85,8 +90,7 @@ impl From<&ValidateResult> for ResultSummary {
 }
 
 /// One attempt: its token, when it was issued and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attempt {
     /// 1 for the first attempt.
     pub number: u32,
@@ -97,15 +101,20 @@ pub struct Attempt {
     /// Where the attempt stands.
     pub status: AttemptStatus,
     /// When the outcome was recorded (Unix ms).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_at_ms: Option<u64>,
     /// iProov's failure reason (`failed`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The error's code (`error`, `outcome_unknown`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// The validate result without images (`passed`, `failed`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<ResultSummary>,
+}
+json_object! {
+    Attempt, deny_unknown_fields;
+    req number, req token, req issued_at_ms, req status, opt ended_at_ms, opt reason,
+    opt error_code, opt result,
 }

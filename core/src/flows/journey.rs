@@ -24,6 +24,7 @@
 //! for it is still accepted until then, because iProov's answer is authoritative.
 
 use crate::error::{Error, ErrorKind};
+use crate::json_object::json_object;
 use crate::operation::Operation;
 use crate::operation::from_json_value as from_value;
 use crate::ops::claim::{AssuranceType, ClaimInput};
@@ -76,13 +77,16 @@ impl Flow {
 }
 
 /// The journey's limits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JourneyPolicy {
     /// Attempts (tokens) allowed, at least 1.
     pub max_attempts: u32,
     /// After this long a pending token counts as expired (at least 1 ms).
     pub token_ttl_ms: u64,
+}
+json_object! {
+    JourneyPolicy, deny_unknown_fields;
+    dflt max_attempts, dflt token_ttl_ms,
 }
 
 impl Default for JourneyPolicy {
@@ -137,17 +141,18 @@ impl Next {
 }
 
 /// One user's attempts at one flow. See the module docs for when to call each method.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Journey {
     user_id: String,
     flow: Flow,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     assurance_type: Option<AssuranceType>,
-    #[serde(default)]
     policy: JourneyPolicy,
-    #[serde(default)]
     attempts: Vec<Attempt>,
+}
+json_object! {
+    Journey, deny_unknown_fields;
+    req user_id, req flow, opt assurance_type, opt policy, opt attempts,
 }
 
 impl Journey {

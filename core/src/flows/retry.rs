@@ -37,8 +37,9 @@
 use crate::decode::retry_after_seconds_ms;
 use crate::error::Error;
 use crate::http::Response;
+use crate::json_object::json_object;
 use crate::operation::Operation;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::UNIX_EPOCH;
 
@@ -120,8 +121,7 @@ impl Advice {
 
 /// The retry limits. The defaults follow the issue: 2 retries, 0.5 s doubling to 8 s,
 /// `Retry-After` up to 60 s.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RetryPolicy {
     /// Retries after the first attempt (0 disables retries).
     pub max_retries: u32,
@@ -131,6 +131,10 @@ pub struct RetryPolicy {
     pub max_delay_ms: u64,
     /// The longest `Retry-After` honoured; a longer one means give up.
     pub max_retry_after_ms: u64,
+}
+json_object! {
+    RetryPolicy, deny_unknown_fields;
+    dflt max_retries, dflt base_delay_ms, dflt max_delay_ms, dflt max_retry_after_ms,
 }
 
 impl Default for RetryPolicy {

@@ -18,10 +18,11 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Request, Response};
+use crate::json_object::json_object;
 use crate::operation::from_json_value as from_value;
 use crate::ops::oauth::{self, AccessTokenInput, Scope};
 use crate::secret::Secret;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 /// How long before `expires_in` ends a token counts as spent, by default (60 s).
@@ -35,8 +36,7 @@ pub const DEFAULT_EXPIRES_IN_S: u64 = 3_600;
 const REJECTION_CODES: [&str; 2] = ["invalid_oauth", "token_quota_exceeded"];
 
 /// When a token counts as spent, and which scopes to ask for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenPolicy {
     /// A token is spent this many milliseconds before its `expires_in` ends. Capped at half
     /// the token's lifetime, so that a short-lived token is still usable for a while.
@@ -48,6 +48,10 @@ pub struct TokenPolicy {
     /// The scopes to ask for; `None` asks for whatever the credentials allow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<Vec<Scope>>,
+}
+json_object! {
+    TokenPolicy, deny_unknown_fields;
+    dflt margin_ms, dflt max_uses, dflt default_expires_in_s, dflt scope,
 }
 
 impl Default for TokenPolicy {
@@ -356,11 +360,13 @@ impl TokenManager {
 
 /// The iProov error of a response that rejects the access token, if it is one.
 fn token_rejection(response: &Response<'_>) -> Option<Error> {
-    #[derive(Deserialize)]
     struct Body {
         error: String,
-        #[serde(default)]
         error_description: Option<Value>,
+    }
+    json_object! {
+        Body, allow_unknown_fields;
+        req error, opt error_description,
     }
     if response.status == 200 {
         return None;
@@ -376,27 +382,30 @@ fn token_rejection(response: &Response<'_>) -> Option<Error> {
     Some(Error::api(&body.error, response.status, description))
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct WireState {
-    #[serde(default)]
     policy: TokenPolicy,
-    #[serde(default)]
     token: Option<WireToken>,
-    #[serde(default)]
     rejections_in_a_row: u32,
 }
+json_object! {
+    WireState, deny_unknown_fields;
+    opt policy, opt token, opt rejections_in_a_row,
+}
 
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Serialize)]
 struct WireToken {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     access_token: Option<String>,
     issued_at_ms: u64,
     expires_at_ms: u64,
     uses: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<Vec<String>>,
+}
+json_object! {
+    WireToken, deny_unknown_fields;
+    opt access_token, req issued_at_ms, req expires_at_ms, req uses, opt scope,
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use crate::config::Config;
 use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
+use crate::json_object::json_object;
 use crate::ops::bare_request;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Describes the availability request. Fails with `invalid_input` when the api_key is missing.
 pub fn build_availability(config: &Config) -> Result<Request, Error> {
@@ -23,10 +24,14 @@ pub fn build_availability(config: &Config) -> Result<Request, Error> {
 }
 
 /// The answer to availability (`AvailabilityResponse`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Availability {
     /// Whether the service is up.
     pub up: bool,
+}
+json_object! {
+    Availability, allow_unknown_fields;
+    req up,
 }
 
 /// Reads the availability answer.

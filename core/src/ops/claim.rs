@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
+use crate::json_object::json_object;
 use crate::ops::json_request;
 use crate::tolerant::{Fallback, fallbacks};
 use crate::validation::{check_required_text, check_risk_profile, check_user_id};
@@ -33,19 +34,20 @@ impl AssuranceType {
 }
 
 /// What a claim (token) request needs besides the credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimInput {
     /// What is being accessed, e.g. "User onboarding". Required and non-blank.
     pub resource: String,
     /// The generated, non-identifying user ID. Required (the docs make it mandatory).
     pub user_id: String,
     /// GPA or LA; iProov applies GPA when absent.
-    #[serde(default)]
     pub assurance_type: Option<AssuranceType>,
     /// A risk profile provisioned for the service provider; empty counts as absent.
-    #[serde(default)]
     pub risk_profile: Option<String>,
+}
+json_object! {
+    ClaimInput, deny_unknown_fields;
+    req resource, req user_id, opt assurance_type, opt risk_profile,
 }
 
 #[derive(Serialize)]
@@ -90,32 +92,33 @@ pub fn build_verify_token(config: &Config, input: &ClaimInput) -> Result<Request
 }
 
 /// A claim token and what iProov says about it (`ClaimResponse`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClaimToken {
     /// The claim token (also the transaction id) for the SDK.
     pub token: String,
     /// User-facing fallback information.
-    #[serde(
-        default,
-        deserialize_with = "fallbacks",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<Vec<Fallback>>,
     /// Undocumented by iProov; kept verbatim.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub primary: Option<String>,
     /// The user the token is tied to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// The pod serving the claim, e.g. `edge02.eu4`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pod: Option<String>,
     /// The risk profile applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_profile: Option<String>,
     /// Deprecated in 2.13; kept when sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_domain: Option<String>,
+}
+json_object! {
+    ClaimToken, allow_unknown_fields;
+    req token, opt fallback with fallbacks: Option<Vec<Fallback>>, opt primary, opt user_id,
+    opt pod, opt risk_profile, opt redirect_domain,
 }
 
 /// Reads the answer to either token request. A 200 without a usable `token` is a

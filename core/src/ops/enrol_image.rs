@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
+use crate::json_object::json_object;
 use crate::multipart::Multipart;
 use crate::ops::bare_request;
 use crate::validation::check_token;
@@ -148,16 +149,20 @@ pub fn build_enrol_image(config: &Config, input: &EnrolImageInput) -> Result<Req
 }
 
 /// The answer to a photo enrol (`EnrolResponse`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnrolImageResult {
     /// Whether the image was registered.
     pub success: bool,
     /// The enrol token, echoed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// The enrolled user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+}
+json_object! {
+    EnrolImageResult, allow_unknown_fields;
+    req success, opt token, opt user_id,
 }
 
 /// Reads the answer to a photo enrol: 400 `invalid_enrol_image`, `invalid_source` and

@@ -8,18 +8,22 @@ use crate::config::Config;
 use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
+use crate::json_object::json_object;
 use crate::ops::json_request;
 use crate::validation::{check_reason, check_token};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Input of invalidate.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidateInput {
     /// The claim token to invalidate.
     pub token: String,
     /// Text shown to the user; 1-800 characters of letters, digits, spaces and `_.:=()’'"/`.
     pub reason: String,
+}
+json_object! {
+    InvalidateInput, deny_unknown_fields;
+    req token, req reason,
 }
 
 #[derive(Serialize)]
@@ -43,13 +47,17 @@ pub fn build_invalidate_claim(config: &Config, input: &InvalidateInput) -> Resul
 }
 
 /// The answer to an invalidate (`InvalidateClaimResponse`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InvalidateResult {
     /// Whether the claim was invalidated.
     pub claim_aborted: bool,
     /// Whether the user was told.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_informed: Option<bool>,
+}
+json_object! {
+    InvalidateResult, allow_unknown_fields;
+    req claim_aborted, opt user_informed,
 }
 
 /// Reads the invalidate answer; non-200 answers are errors.

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
+use crate::json_object::json_object;
 use crate::ops::bare_request;
 use crate::secret::Secret;
 use crate::tolerant::{scopes, u64_or_string};
@@ -41,12 +42,14 @@ impl Scope {
 }
 
 /// What an access-token request may ask for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessTokenInput {
     /// The scopes to ask for; `None` asks for every scope the credentials allow.
-    #[serde(default)]
     pub scope: Option<Vec<Scope>>,
+}
+json_object! {
+    AccessTokenInput, deny_unknown_fields;
+    opt scope,
 }
 
 /// Describes the token request: `Authorization: Basic` with the OAuth username and password,
@@ -85,19 +88,21 @@ pub fn build_access_token(config: &Config, input: &AccessTokenInput) -> Result<R
 
 /// An OAuth access token (`AuthTokenResponse`). The token is a [`Secret`]: `Debug` redacts it;
 /// canonical JSON shows it, because it is this operation's result.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessToken {
     /// The bearer token.
     pub access_token: Secret,
     /// `Bearer`.
-    #[serde(default)]
     pub token_type: Option<String>,
     /// Seconds the token lives (iProov: 3600), sent as a number or numeric string.
-    #[serde(default, deserialize_with = "u64_or_string")]
     pub expires_in: Option<u64>,
     /// The granted scopes (sent as an array or a space-separated string).
-    #[serde(default, deserialize_with = "scopes")]
     pub scope: Option<Vec<String>>,
+}
+json_object! {
+    AccessToken, allow_unknown_fields;
+    req access_token, opt token_type, opt expires_in with u64_or_string: Option<u64>,
+    opt scope with scopes: Option<Vec<String>>,
 }
 
 impl Serialize for AccessToken {

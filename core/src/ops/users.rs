@@ -8,42 +8,49 @@ use crate::config::Config;
 use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
+use crate::json_object::json_object;
 use crate::ops::{bare_request, json_request};
 use crate::tolerant::lowercase;
 use crate::validation::{NAME_MAX_LEN, check_user_id, normalise_date_time};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Input of activate and suspend.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserStateInput {
     /// The user to change.
     pub user_id: String,
     /// When the change takes effect (UTC, `2024-05-01T12:30:00.000Z`); iProov: now when absent.
-    #[serde(default)]
     pub date_time: Option<String>,
+}
+json_object! {
+    UserStateInput, deny_unknown_fields;
+    req user_id, opt date_time,
 }
 
 /// Input of get and delete.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserInput {
     /// The user.
     pub user_id: String,
 }
+json_object! {
+    UserInput, deny_unknown_fields;
+    req user_id,
+}
 
 /// Input of update: at least one of `new_user_id` and `name`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateUserInput {
     /// The user to update (goes in the path).
     pub user_id: String,
     /// A new user_id (sent as the body's `user_id`).
-    #[serde(default)]
     pub new_user_id: Option<String>,
     /// The display name shown to the user during capture.
-    #[serde(default)]
     pub name: Option<String>,
+}
+json_object! {
+    UpdateUserInput, deny_unknown_fields;
+    req user_id, opt new_user_id, opt name,
 }
 
 fn user_path(user_id: &str, suffix: &str) -> Result<String, Error> {
@@ -140,22 +147,26 @@ pub fn build_update_user(config: &Config, input: &UpdateUserInput) -> Result<Req
 }
 
 /// A user as iProov reports it (`UserResponse`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
     /// The user's id.
     pub user_id: String,
     /// The display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `active`, `inactive`, `suspended` or `deleted` (lowercased; iProov sends either case).
-    #[serde(deserialize_with = "lowercase")]
     pub status: String,
     /// When the user was (or will be) suspended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub suspension_date: Option<String>,
     /// When the user was (or will be) activated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub activation_date: Option<String>,
+}
+json_object! {
+    User, allow_unknown_fields;
+    req user_id, opt name, req status with lowercase: String, opt suspension_date,
+    opt activation_date,
 }
 
 /// Reads the answer of any users call. 400 `no_user`/`invalid_user_id` (unknown user), 401

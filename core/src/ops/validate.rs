@@ -8,15 +8,15 @@ use crate::config::Config;
 use crate::decode::{decode_body, parse_with};
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
+use crate::json_object::json_object;
 use crate::ops::json_request;
 use crate::tolerant::{bool_or_string, unescape_json_string};
 use crate::validation::{check_required_text, check_risk_profile, check_token, check_user_id};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 /// What a validate needs besides the credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidateInput {
     /// The user the token was issued for.
     pub user_id: String,
@@ -25,11 +25,13 @@ pub struct ValidateInput {
     /// An identifier of the end user's device, e.g. its browser's User-Agent. Required.
     pub client: String,
     /// The risk profile of the claim, if it had one; empty counts as absent.
-    #[serde(default)]
     pub risk_profile: Option<String>,
     /// Enrol only: `false` leaves the new user suspended. Omitted (iProov: `true`) when `None`.
-    #[serde(default)]
     pub activate: Option<bool>,
+}
+json_object! {
+    ValidateInput, deny_unknown_fields;
+    req user_id, req token, req client, opt risk_profile, opt activate,
 }
 
 #[derive(Serialize)]
@@ -83,17 +85,21 @@ pub fn build_verify_validate(config: &Config, input: &ValidateInput) -> Result<R
 }
 
 /// The image-quality signals of a validate (`return_frame_quality`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FrameQuality {
     /// `not_available`, `Good`, `Acceptable` or `Poor`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blur: Option<String>,
     /// Same scale as `blur`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pose: Option<String>,
     /// Same scale as `blur`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lighting: Option<String>,
+}
+json_object! {
+    FrameQuality, allow_unknown_fields;
+    opt blur, opt pose, opt lighting,
 }
 
 /// The outcome of a validate (`ClaimValidateResponse`). `passed: false` is a genuine
@@ -137,44 +143,28 @@ pub struct ValidateResult {
     pub return_frame_quality: Option<FrameQuality>,
 }
 
-#[derive(Deserialize)]
 struct WireResult<'a> {
     passed: bool,
-    #[serde(default)]
     token: Option<String>,
-    #[serde(default, rename = "type")]
     kind: Option<String>,
-    #[serde(default, deserialize_with = "bool_or_string")]
     frame_available: Option<bool>,
-    #[serde(default, borrow)]
     frame: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     frame_jpeg: Option<&'a RawValue>,
-    #[serde(default, borrow)]
     iso_19794_5: Option<&'a RawValue>,
-    #[serde(default)]
     reason: Option<String>,
-    #[serde(default)]
-    result: Option<OldResult>,
-    #[serde(default)]
+    /// The pre-2024 shape put the failure reason in `result.reason`; any other `result` is
+    /// ignored.
+    result: Option<serde_json::Value>,
     risk_profile: Option<String>,
-    #[serde(default)]
     assurance_type: Option<String>,
-    #[serde(default)]
     signals: Option<serde_json::Map<String, serde_json::Value>>,
-    #[serde(default)]
     return_frame_quality: Option<FrameQuality>,
 }
-
-/// The pre-2024 shape put the failure reason in `result.reason`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OldResult {
-    Object {
-        #[serde(default)]
-        reason: Option<String>,
-    },
-    Other(serde::de::IgnoredAny),
+json_object! {
+    WireResult<'a>, allow_unknown_fields;
+    req passed, opt token, opt kind as "type", opt frame_available with bool_or_string: Option<bool>,
+    opt frame, opt frame_jpeg, opt iso_19794_5, opt reason, opt result, opt risk_profile,
+    opt assurance_type, opt signals, opt return_frame_quality,
 }
 
 fn image_field(
@@ -191,10 +181,10 @@ fn image_field(
 
 fn decode_validate(body: &[u8]) -> Result<ValidateResult, (String, Option<String>)> {
     let wire: WireResult<'_> = decode_body(body)?;
-    let old_reason = match wire.result {
-        Some(OldResult::Object { reason }) => reason,
-        _ => None,
-    };
+    let old_reason = wire
+        .result
+        .as_ref()
+        .and_then(|result| result.get("reason")?.as_str());
     Ok(ValidateResult {
         passed: wire.passed,
         token: wire.token,
@@ -203,7 +193,7 @@ fn decode_validate(body: &[u8]) -> Result<ValidateResult, (String, Option<String
         frame: image_field("frame", wire.frame)?,
         frame_jpeg: image_field("frame_jpeg", wire.frame_jpeg)?,
         iso_19794_5: image_field("iso_19794_5", wire.iso_19794_5)?,
-        reason: wire.reason.or(old_reason),
+        reason: wire.reason.or_else(|| old_reason.map(str::to_owned)),
         risk_profile: wire.risk_profile,
         assurance_type: wire.assurance_type,
         signals: wire.signals,

@@ -4,28 +4,24 @@ use super::{NoOptions, Step, StepOutput, error_from_json, json_config};
 use crate::Config;
 use crate::error::Error;
 use crate::flows::audit::{AuditContext, AuditRecord};
+use crate::json_object::json_object;
 use crate::operation::from_json_value as from_value;
 use crate::operation::{self, JsonConfig, Operation};
 use crate::region::Region;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RecordInput {
     operation: String,
-    #[serde(default)]
     user_id: Option<String>,
-    #[serde(default)]
     token: Option<String>,
-    #[serde(default)]
     attempt: Option<u32>,
-    #[serde(default)]
     include_frame: bool,
-    #[serde(default)]
     result: Option<Value>,
-    #[serde(default)]
     error: Option<Value>,
+}
+json_object! {
+    RecordInput, deny_unknown_fields;
+    req operation, opt user_id, opt token, opt attempt, opt include_frame, opt result, opt error,
 }
 
 pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOutput, Error> {

@@ -3,22 +3,20 @@
 use super::{OwnedResponse, Step, StepOutput, error_from_json, parse_config};
 use crate::error::Error;
 use crate::flows::journey::{EndReason, Journey};
+use crate::json_object::json_object;
 use crate::operation::from_json_value as from_value;
 use crate::ops::validate::parse_validate;
-use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct TokenInput {
-    #[serde(default)]
     token: Option<String>,
-    #[serde(default)]
     result: Option<Value>,
-    #[serde(default)]
     error: Option<Value>,
-    #[serde(default)]
     reason: Option<EndReason>,
+}
+json_object! {
+    TokenInput, deny_unknown_fields;
+    opt token, opt result, opt error, opt reason,
 }
 
 impl TokenInput {

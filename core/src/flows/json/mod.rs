@@ -22,6 +22,7 @@ use crate::flows::journey::{Flow, Journey, JourneyPolicy};
 use crate::flows::retry::RetryPolicy;
 use crate::flows::token_manager::{TokenManager, TokenPolicy};
 use crate::http::{Request, Response};
+use crate::json_object::json_object;
 use crate::operation::{JsonConfig, Operation, from_json_value as from_value};
 use crate::ops::claim::AssuranceType;
 use crate::region::Region;
@@ -54,17 +55,16 @@ fn unknown_flow(flow: &str) -> Error {
     )
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct JourneyOptions {
     user_id: String,
     flow: Flow,
-    #[serde(default)]
     assurance_type: Option<AssuranceType>,
-    #[serde(default)]
     max_attempts: Option<u32>,
-    #[serde(default)]
     token_ttl_ms: Option<u64>,
+}
+json_object! {
+    JourneyOptions, deny_unknown_fields;
+    req user_id, req flow, opt assurance_type, opt max_attempts, opt token_ttl_ms,
 }
 
 #[derive(Deserialize)]
@@ -108,15 +108,15 @@ pub fn new_state(flow: &str, options: &Value) -> Result<Value, Error> {
     }
 }
 
-#[derive(Deserialize)]
 struct Step {
     action: String,
-    #[serde(default)]
     now: Option<u64>,
-    #[serde(default)]
     input: Value,
-    #[serde(default)]
     response: Option<WireResponse>,
+}
+json_object! {
+    Step, allow_unknown_fields;
+    req action, opt now, opt input, opt response,
 }
 
 impl Step {
@@ -140,16 +140,15 @@ impl Step {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct WireResponse {
     status: u16,
-    #[serde(default)]
     headers: BTreeMap<String, String>,
-    #[serde(default)]
     body: Option<String>,
-    #[serde(default)]
     body_base64: Option<String>,
+}
+json_object! {
+    WireResponse, deny_unknown_fields;
+    req status, opt headers, opt body, opt body_base64,
 }
 
 struct OwnedResponse {
@@ -246,25 +245,21 @@ pub fn request_json(request: &Request) -> Value {
 }
 
 /// A host-reported error: the canonical error JSON (its other fields are ignored).
-#[derive(Deserialize)]
 struct WireError {
     code: String,
-    #[serde(default)]
     status: Option<u16>,
-    #[serde(default)]
     description: Option<String>,
-    #[serde(default)]
     message: Option<String>,
-    #[serde(default)]
     field: Option<String>,
-    #[serde(default)]
     region: Option<String>,
-    #[serde(default)]
     base_url: Option<String>,
-    #[serde(default)]
     retry_after_ms: Option<u64>,
-    #[serde(default)]
     path: Option<String>,
+}
+json_object! {
+    WireError, allow_unknown_fields;
+    req code, opt status, opt description, opt message, opt field, opt region, opt base_url,
+    opt retry_after_ms, opt path,
 }
 
 /// An [`Error`] from `{"code", "status"?, "description"?}` as a host reports it.

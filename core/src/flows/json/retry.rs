@@ -3,19 +3,20 @@
 use super::{Step, StepOutput, WireResponse};
 use crate::error::Error;
 use crate::flows::retry::{Observed, RetryPolicy};
+use crate::json_object::json_object;
 use crate::operation::Operation;
 use crate::operation::from_json_value as from_value;
-use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AdviseInput {
     operation: String,
     attempt: u32,
     jitter: f64,
-    #[serde(default)]
     failure: Option<String>,
+}
+json_object! {
+    AdviseInput, deny_unknown_fields;
+    req operation, req attempt, req jitter, opt failure,
 }
 
 pub(super) fn step(state: &Value, step: &Step) -> Result<StepOutput, Error> {

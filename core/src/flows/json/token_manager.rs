@@ -4,30 +4,34 @@
 use super::{Step, StepOutput, json_config, parse_config, request_json};
 use crate::error::Error;
 use crate::flows::token_manager::{ResponseCheck, TokenManager, TokenStep};
+use crate::json_object::json_object;
 use crate::operation::from_json_value as from_value;
 use crate::operation::{self, Operation};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct OperationInput {
     operation: String,
-    #[serde(default)]
     input: Value,
 }
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExportInput {
-    #[serde(default)]
-    include_token: bool,
+json_object! {
+    OperationInput, deny_unknown_fields;
+    req operation, opt input,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+struct ExportInput {
+    include_token: bool,
+}
+json_object! {
+    ExportInput, deny_unknown_fields;
+    opt include_token,
+}
+
 struct RestoreInput {
     state: Value,
+}
+json_object! {
+    RestoreInput, deny_unknown_fields;
+    req state,
 }
 
 pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOutput, Error> {
