@@ -19,7 +19,6 @@ use iproov_core::Error;
 use iproov_core::host;
 use iproov_core::operation::JsonConfig;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 
 type Thrown<T> = Result<T, JsValue>;
@@ -38,11 +37,21 @@ fn core<T>(result: Result<T, Error>) -> Thrown<T> {
 /// Configurations read by core, by handle. Plain integer handles (not wasm-bindgen structs)
 /// because the JS side re-instantiates the module after a trap: a stale integer is simply
 /// unknown to the new instance, where a stale struct pointer (and its finalizer) would reach
-/// into the new instance's memory.
+/// into the new instance's memory. A list, not a map: the JS side keeps at most 64 alive, and a
+/// `Vec` adds far less code to the module than a `BTreeMap`.
 #[derive(Default)]
 struct Configs {
     next: u32,
-    by_handle: BTreeMap<u32, JsonConfig>,
+    by_handle: Vec<(u32, JsonConfig)>,
+}
+
+impl Configs {
+    fn get(&self, handle: u32) -> Option<&JsonConfig> {
+        self.by_handle
+            .iter()
+            .find(|(h, _)| *h == handle)
+            .map(|(_, config)| config)
+    }
 }
 
 thread_local! {
@@ -50,7 +59,7 @@ thread_local! {
 }
 
 fn with_config<T>(handle: u32, f: impl FnOnce(&JsonConfig) -> Result<T, Error>) -> Thrown<T> {
-    CONFIGS.with(|configs| match configs.borrow().by_handle.get(&handle) {
+    CONFIGS.with(|configs| match configs.borrow().get(handle) {
         Some(config) => core(f(config)),
         None => core(Err(Error::invalid_state(
             "this config handle belongs to an earlier wasm instance; create the config again",
@@ -72,7 +81,7 @@ pub fn new_config(config_json: &str) -> Thrown<u32> {
         let mut configs = configs.borrow_mut();
         let handle = configs.next;
         configs.next = configs.next.wrapping_add(1);
-        configs.by_handle.insert(handle, parsed);
+        configs.by_handle.push((handle, parsed));
         handle
     }))
 }
@@ -80,7 +89,7 @@ pub fn new_config(config_json: &str) -> Thrown<u32> {
 /// `freeConfig(handle)`: forgets a config (its secrets are zeroed on drop).
 #[wasm_bindgen(js_name = freeConfig)]
 pub fn free_config(handle: u32) {
-    CONFIGS.with(|configs| configs.borrow_mut().by_handle.remove(&handle));
+    CONFIGS.with(|configs| configs.borrow_mut().by_handle.retain(|(h, _)| *h != handle));
 }
 
 /// `configInfo(handle)`: the config's non-secret facts (JSON).

@@ -30,39 +30,69 @@ pub(crate) fn parse_with<'b, T>(
     response: &Response<'b>,
     decode: impl FnOnce(&'b [u8]) -> Result<T, (String, Option<String>)>,
 ) -> Result<T, Error> {
+    check_status(config, response)?;
+    decode(response.body).map_err(|(problem, path)| decode_error(config, response, &problem, path))
+}
+
+// What follows is kept out of the generic functions above, so that each result type adds
+// only its own decoding to the (wasm) build.
+
+/// The size cap, then any status but 200 as the fitting error.
+fn check_status(config: &Config, response: &Response<'_>) -> Result<(), Error> {
     check_size(response)?;
     if response.status != 200 {
         return Err(error_from_response(config, response));
     }
-    decode(response.body).map_err(|(problem, path)| {
-        let secrets = config.secrets();
-        Error::decode(
-            response.status,
-            sanitize_message(&problem, &secrets),
-            path.map(|p| sanitize_message(&p, &secrets)),
-        )
-        .with_body_excerpt(excerpt(config, response.body))
-    })
+    Ok(())
+}
+
+#[cold]
+fn decode_error(
+    config: &Config,
+    response: &Response<'_>,
+    problem: &str,
+    path: Option<String>,
+) -> Error {
+    let secrets = config.secrets();
+    Error::decode(
+        response.status,
+        sanitize_message(problem, &secrets),
+        path.map(|p| sanitize_message(&p, &secrets)),
+    )
+    .with_body_excerpt(excerpt(config, response.body))
 }
 
 /// Deserializes a whole body, reporting where decoding stopped.
 pub(crate) fn decode_body<'b, T: Deserialize<'b>>(
     body: &'b [u8],
 ) -> Result<T, (String, Option<String>)> {
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => return Err(("the body is empty".to_owned(), None)),
-        Some(b'{') => {}
-        Some(_) => return Err(("the body is not a JSON object".to_owned(), None)),
-    }
+    check_object_start(body)?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = T::deserialize(&mut deserializer).map_err(|e| {
-        let path = error_path(body, &e);
-        (e.to_string(), Some(path))
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| (format!("trailing data after the JSON value: {e}"), None))?;
-    Ok(value)
+    match T::deserialize(&mut deserializer) {
+        Ok(value) => match deserializer.end() {
+            Ok(()) => Ok(value),
+            Err(e) => Err(trailing_data(&e)),
+        },
+        Err(e) => Err(where_decoding_stopped(body, &e)),
+    }
+}
+
+fn check_object_start(body: &[u8]) -> Result<(), (String, Option<String>)> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Err(("the body is empty".to_owned(), None)),
+        Some(b'{') => Ok(()),
+        Some(_) => Err(("the body is not a JSON object".to_owned(), None)),
+    }
+}
+
+#[cold]
+fn where_decoding_stopped(body: &[u8], e: &serde_json::Error) -> (String, Option<String>) {
+    (e.to_string(), Some(error_path(body, e)))
+}
+
+#[cold]
+fn trailing_data(e: &serde_json::Error) -> (String, Option<String>) {
+    (format!("trailing data after the JSON value: {e}"), None)
 }
 
 fn check_size(response: &Response<'_>) -> Result<(), Error> {

@@ -370,7 +370,7 @@ impl Error {
 
     /// The canonical JSON of this error (what vectors compare and hosts store).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        crate::json_value::to_json_value(self)
     }
 }
 

@@ -36,6 +36,7 @@ pub mod host;
 pub mod http;
 mod json_object;
 mod json_path;
+mod json_value;
 mod multipart;
 pub mod operation;
 pub mod ops;

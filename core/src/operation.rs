@@ -519,7 +519,7 @@ mod erased {
 
     impl<T: serde::Serialize> Canonical for T {
         fn to_value(&self) -> Option<serde_json::Value> {
-            serde_json::to_value(self).ok()
+            Some(crate::json_value::to_json_value(self))
         }
         fn to_text(&self) -> Option<String> {
             serde_json::to_string(self).ok()

@@ -21,6 +21,7 @@
 //! The validate frames (`frame`, `frame_jpeg`, `iso_19794_5`) are kept only when asked.
 
 use crate::error::{Error, ErrorKind};
+use crate::json_value::to_json_value;
 use crate::operation::Operation;
 use crate::secret::{Secret, redact_all};
 use serde::Serialize;
@@ -112,8 +113,8 @@ impl AuditRecord {
         result: &T,
         now: u64,
     ) -> Self {
-        let mut fields = match serde_json::to_value(result) {
-            Ok(Value::Object(map)) => map,
+        let mut fields = match to_json_value(result) {
+            Value::Object(map) => map,
             _ => Map::new(),
         };
         scrub(&mut fields);
@@ -208,7 +209,7 @@ impl AuditRecord {
 
     /// The record as JSON, to store.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        to_json_value(self)
     }
 }
 

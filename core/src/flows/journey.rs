@@ -25,6 +25,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::json_object::json_object;
+use crate::json_value::to_json_value;
 use crate::operation::Operation;
 use crate::operation::from_json_value as from_value;
 use crate::ops::claim::{AssuranceType, ClaimInput};
@@ -136,7 +137,7 @@ impl Next {
     /// The canonical JSON: `{"next": "start_attempt" | "await_validate" | "exhausted" |
     /// "done", ...fields}`.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        to_json_value(self)
     }
 }
 
@@ -456,7 +457,7 @@ impl Journey {
     /// "assurance_type"?, "policy": {"max_attempts", "token_ttl_ms"}, "attempts": [...]}`.
     /// It holds no secret and no image.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        to_json_value(self)
     }
 
     /// Restores a journey saved by [`Journey::to_json`]. Fails with `invalid_input` (field

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::json_object::json_object;
+use crate::json_value::to_json_value;
 use crate::operation::from_json_value as from_value;
 use crate::ops::oauth::{self, AccessTokenInput, Scope};
 use crate::secret::Secret;
@@ -332,7 +333,7 @@ impl TokenManager {
             }),
             rejections_in_a_row: self.rejections_in_a_row,
         };
-        serde_json::to_value(wire).unwrap_or(Value::Null)
+        to_json_value(&wire)
     }
 
     /// Restores a manager saved by [`TokenManager::to_json`]. A token saved without its value

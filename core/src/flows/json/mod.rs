@@ -23,6 +23,7 @@ use crate::flows::retry::RetryPolicy;
 use crate::flows::token_manager::{TokenManager, TokenPolicy};
 use crate::http::{Request, Response};
 use crate::json_object::json_object;
+use crate::json_value::to_json_value;
 use crate::operation::{JsonConfig, Operation, from_json_value as from_value};
 use crate::ops::claim::AssuranceType;
 use crate::region::Region;
@@ -89,7 +90,7 @@ pub fn new_state(flow: &str, options: &Value) -> Result<Value, Error> {
         }
         "retry" => {
             let policy: RetryPolicy = from_value("options", options)?;
-            Ok(serde_json::to_value(policy).unwrap_or(Value::Null))
+            Ok(to_json_value(&policy))
         }
         "journey" => {
             let o: JourneyOptions = from_value("options", options)?;

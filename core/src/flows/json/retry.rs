@@ -4,6 +4,7 @@ use super::{Step, StepOutput, WireResponse};
 use crate::error::Error;
 use crate::flows::retry::{Observed, RetryPolicy};
 use crate::json_object::json_object;
+use crate::json_value::to_json_value;
 use crate::operation::Operation;
 use crate::operation::from_json_value as from_value;
 use serde_json::Value;
@@ -45,7 +46,7 @@ pub(super) fn step(state: &Value, step: &Step) -> Result<StepOutput, Error> {
     };
     let advice = policy.advise(op, input.attempt, observed, now, input.jitter)?;
     Ok(StepOutput {
-        state: serde_json::to_value(&policy).unwrap_or(Value::Null),
+        state: to_json_value(&policy),
         output: advice.to_json(),
     })
 }

@@ -5,6 +5,7 @@ use super::{Step, StepOutput, json_config, parse_config, request_json};
 use crate::error::Error;
 use crate::flows::token_manager::{ResponseCheck, TokenManager, TokenStep};
 use crate::json_object::json_object;
+use crate::json_value::to_json_value;
 use crate::operation::from_json_value as from_value;
 use crate::operation::{self, Operation};
 use serde_json::{Value, json};
@@ -49,14 +50,14 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
                         "action": "authorized",
                         "uses": uses,
                         "request": request_json(&request),
-                        "redacted": request.redacted(),
+                        "redacted": to_json_value(&request.redacted()),
                     })
                 }
                 TokenStep::NeedToken(token_request) => {
                     json!({
                         "action": "need_token",
                         "token_request": request_json(&token_request),
-                        "redacted": token_request.redacted(),
+                        "redacted": to_json_value(&token_request.redacted()),
                     })
                 }
             }
@@ -66,7 +67,7 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
             let response = step.response()?;
             let cfg = parse_config(config)?;
             manager.accept_token(&cfg, &response.view(), now)?;
-            serde_json::to_value(manager.status(now)).unwrap_or(Value::Null)
+            to_json_value(&manager.status(now))
         }
         "on_response" => {
             let response = step.response()?;
@@ -76,7 +77,7 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
                 ResponseCheck::Fail(error) => json!({"action": "fail", "error": error.to_json()}),
             }
         }
-        "status" => serde_json::to_value(manager.status(step.now()?)).unwrap_or(Value::Null),
+        "status" => to_json_value(&manager.status(step.now()?)),
         "export" => {
             let input: ExportInput = from_value("input", &step.input)?;
             manager.to_json(input.include_token)
