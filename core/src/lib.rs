@@ -34,6 +34,7 @@ pub mod error;
 pub mod flows;
 pub mod host;
 pub mod http;
+mod http_date;
 mod json_object;
 mod json_path;
 mod json_value;

@@ -41,7 +41,6 @@ use crate::json_object::json_object;
 use crate::operation::Operation;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::time::UNIX_EPOCH;
 
 /// What happened to the attempt that just ended.
 #[derive(Debug, Clone, Copy)]
@@ -267,8 +266,7 @@ pub fn retry_after_ms(value: &str, now: u64) -> Option<u64> {
     if let Some(ms) = retry_after_seconds_ms(value) {
         return Some(ms);
     }
-    let date = httpdate::parse_http_date(value).ok()?;
-    let date_ms = u64::try_from(date.duration_since(UNIX_EPOCH).ok()?.as_millis()).ok()?;
+    let date_ms = crate::http_date::parse_http_date(value)?.checked_mul(1_000)?;
     Some(date_ms.saturating_sub(now))
 }
 
