@@ -54,8 +54,9 @@ wasm_build() {
   wasm-bindgen --target web --out-dir bindings-wasm/pkg --out-name iproov_sansio_wasm "$raw"
   # -ocimfs 40: inline a function into its only caller only when it is small. Engines compile
   # wasm lazily, function by function, on first call; one giant dispatch function would make
-  # a worker's first request compile every operation. (It also gzips ~12% smaller.)
-  bindings-wasm/node_modules/.bin/wasm-opt -Oz -ocimfs 40 \
+  # a worker's first request compile every operation. (It also gzips ~12% smaller.) The
+  # producers and target-features sections only describe the build.
+  bindings-wasm/node_modules/.bin/wasm-opt -Oz -ocimfs 40 --strip-producers --strip-target-features \
     -o bindings-wasm/pkg/iproov_sansio_wasm_bg.wasm bindings-wasm/pkg/iproov_sansio_wasm_bg.wasm
   (cd bindings-wasm && node scripts/build.mjs)
   local size
