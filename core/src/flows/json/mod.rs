@@ -28,7 +28,6 @@ use crate::operation::{JsonConfig, Operation, from_json_value as from_value};
 use crate::ops::claim::AssuranceType;
 use crate::region::Region;
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -68,9 +67,10 @@ json_object! {
     req user_id, req flow, opt assurance_type, opt max_attempts, opt token_ttl_ms,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct NoOptions {}
+json_object! {
+    NoOptions, deny_unknown_fields;
+}
 
 /// Creates the initial state of `flow` from its options (`null` or `{}` for the defaults):
 /// - `token_manager`: a [`TokenPolicy`] (`margin_ms`, `max_uses`, `default_expires_in_s`,
