@@ -22,6 +22,7 @@ import {
   textOf,
   toBase64,
   toBytes,
+  toBytesForCall,
 } from './util.mjs';
 import { makeClientClass } from './client.mjs';
 
@@ -353,7 +354,7 @@ export function createApi(native) {
       body = fromBase64(b64);
       if (body === undefined) throw new TypeError('body_base64 is not valid base64');
     } else {
-      body = toBytes(response.body);
+      body = toBytesForCall(response.body);
     }
     return { status: response.status, headersJson: JSON.stringify(headersObject(response.headers)), body };
   }

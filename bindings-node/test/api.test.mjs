@@ -78,6 +78,17 @@ test('results: camelCase fields, canonical toJSON, operation', () => {
   assert.equal(b64.up, true);
 });
 
+test('string bodies are read exactly, one after another, whatever their characters', () => {
+  // Short and long, ASCII and not, in a row: each body must be read as it is, whatever the
+  // previous one was (a binding may reuse buffers between calls).
+  const names = ['N', 'é'.repeat(3000), 'a'.repeat(5000), 'Zoë 🙂 '.repeat(800), 'x'];
+  for (const name of names) {
+    const body = `{"user_id":"u1","name":${JSON.stringify(name)},"status":"active"}`;
+    const user = api.parse('get_user', config, { status: 200, body });
+    assert.equal(user.name, name);
+  }
+});
+
 test('validate results carry large frames whole, escaped or not', () => {
   const frame = Buffer.alloc(45_000, 7).toString('base64');
   const jpeg = `${'A'.repeat(2000)}\n${'B'.repeat(10)}`; // a line break keeps it in core's JSON
