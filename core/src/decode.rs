@@ -106,13 +106,20 @@ fn check_size(response: &Response<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-struct ErrorBody {
-    error: String,
-    error_description: Option<String>,
+/// iProov's error body `{"error", "error_description"?}`; a description that is not a string
+/// is left out.
+pub(crate) struct ErrorBody {
+    pub(crate) error: String,
+    pub(crate) error_description: Option<String>,
 }
 json_object! {
     ErrorBody, allow_unknown_fields;
     req error, opt error_description with lenient_text: Option<String>,
+}
+
+/// The iProov error body of a response, if it has one.
+pub(crate) fn error_body(body: &[u8]) -> Option<ErrorBody> {
+    decode_body(body).ok()
 }
 
 fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -136,8 +143,7 @@ pub(crate) fn error_from_response(config: &Config, response: &Response<'_>) -> E
         return too_large;
     }
     let status = response.status;
-    let body: Option<ErrorBody> = decode_body(response.body).ok();
-    let Some(body) = body.filter(|b| !b.error.is_empty()) else {
+    let Some(body) = error_body(response.body).filter(|b| !b.error.is_empty()) else {
         let error = if is_documented_error_status(status) {
             Error::decode(
                 status,

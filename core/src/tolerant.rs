@@ -143,24 +143,8 @@ pub(crate) fn fallbacks<'de, D: Deserializer<'de>>(
             Ok(Item(fallback))
         }
     }
-    struct ListVisitor;
-    impl<'de> Visitor<'de> for ListVisitor {
-        type Value = Option<Vec<Fallback>>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a list of fallbacks")
-        }
-        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut list = Vec::new();
-            while let Some(Item(fallback)) = seq.next_element()? {
-                list.push(fallback);
-            }
-            Ok(Some(list))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-    }
-    d.deserialize_any(ListVisitor)
+    let items: Option<Vec<Item>> = Option::deserialize(d)?;
+    Ok(items.map(|items| items.into_iter().map(|Item(fallback)| fallback).collect()))
 }
 
 /// A user `status` in any case, made lowercase (`Active` → `active`).

@@ -16,6 +16,7 @@
 //!    to step 1 once. [`ResponseCheck::Fail`]: the second rejection in a row; surface the error.
 
 use crate::config::Config;
+use crate::decode::error_body;
 use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::json_object::json_object;
@@ -361,26 +362,14 @@ impl TokenManager {
 
 /// The iProov error of a response that rejects the access token, if it is one.
 fn token_rejection(response: &Response<'_>) -> Option<Error> {
-    struct Body {
-        error: String,
-        error_description: Option<Value>,
-    }
-    json_object! {
-        Body, allow_unknown_fields;
-        req error, opt error_description,
-    }
     if response.status == 200 {
         return None;
     }
-    let body: Body = serde_json::from_slice(response.body).ok()?;
+    let body = error_body(response.body)?;
     if !REJECTION_CODES.contains(&body.error.as_str()) {
         return None;
     }
-    let description = match body.error_description {
-        Some(Value::String(text)) => Some(text),
-        _ => None,
-    };
-    Some(Error::api(&body.error, response.status, description))
+    Some(Error::api(&body.error, response.status, body.error_description))
 }
 
 #[derive(Serialize)]
