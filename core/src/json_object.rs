@@ -10,9 +10,10 @@
 //! error rather than read by position.
 //!
 //! ```ignore
+//! struct Answer { passed: bool, kind: Option<String>, frame_available: Option<bool> }
 //! json_object! {
-//!     WireConfig, deny_unknown_fields;
-//!     opt region, opt base_url, req api_key as "apiKey", opt frame with bool_or_string: Option<bool>,
+//!     Answer, allow_unknown_fields;
+//!     req passed, opt kind as "type", opt frame_available with bool_or_string: Option<bool>,
 //! }
 //! ```
 //! - `req f`: the key must be present (else `missing field`);

@@ -423,9 +423,7 @@ pub fn parse(
     config: &JsonConfig,
     response: &Response<'_>,
 ) -> Result<Value, Error> {
-    parse_into(operation, config, response, |result| {
-        result.to_value().unwrap_or(Value::Null)
-    })
+    parse_into(operation, config, response, |result| result.to_value())
 }
 
 /// Like [`parse`], giving the canonical JSON as text, serialized straight from the typed
@@ -513,13 +511,13 @@ fn parse_into<R>(
 mod erased {
     /// A typed result that serializes to canonical JSON, as a trait object.
     pub trait Canonical {
-        fn to_value(&self) -> Option<serde_json::Value>;
+        fn to_value(&self) -> serde_json::Value;
         fn to_text(&self) -> Option<String>;
     }
 
     impl<T: serde::Serialize> Canonical for T {
-        fn to_value(&self) -> Option<serde_json::Value> {
-            Some(crate::json_value::to_json_value(self))
+        fn to_value(&self) -> serde_json::Value {
+            crate::json_value::to_json_value(self)
         }
         fn to_text(&self) -> Option<String> {
             serde_json::to_string(self).ok()

@@ -369,7 +369,11 @@ fn token_rejection(response: &Response<'_>) -> Option<Error> {
     if !REJECTION_CODES.contains(&body.error.as_str()) {
         return None;
     }
-    Some(Error::api(&body.error, response.status, body.error_description))
+    Some(Error::api(
+        &body.error,
+        response.status,
+        body.error_description,
+    ))
 }
 
 #[derive(Serialize)]
