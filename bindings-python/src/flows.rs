@@ -213,9 +213,10 @@ impl PyRetryAdvisor {
     }
 
     /// The advice (`{"action": "retry_at" | "give_up" | "outcome_unknown", ...}`) after
-    /// attempt `attempt` of `operation` ended with a response (`status`, `headers`) or a
-    /// transport `failure` (`failed_before_sending` | `may_have_reached_server`).
-    #[pyo3(signature = (operation, attempt, now, jitter, status=None, headers=None, failure=None))]
+    /// attempt `attempt` of `operation` ended with a response (`status`, `headers`, `body`:
+    /// an iProov error code no retry can fix vetoes a retry) or a transport `failure`
+    /// (`failed_before_sending` | `may_have_reached_server`).
+    #[pyo3(signature = (operation, attempt, now, jitter, status=None, headers=None, failure=None, body=None))]
     #[allow(clippy::too_many_arguments)] // the advisor's inputs, one argument each
     fn advise<'py>(
         &self,
@@ -227,8 +228,13 @@ impl PyRetryAdvisor {
         status: Option<&Bound<'py, PyAny>>,
         headers: Option<&Bound<'py, PyAny>>,
         failure: Option<&Bound<'py, PyAny>>,
+        body: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let op = operation_arg(operation)?;
+        let body = match body {
+            Some(b) => crate::convert::with_bytes(b, "body", |bytes| Ok(bytes.to_vec()))?,
+            None => Vec::new(),
+        };
         let attempt: u32 = integer(attempt, "attempt")?;
         let now: u64 = integer(now, "now")?;
         let failure = crate::convert::opt_text(failure, "failure")?;
@@ -240,7 +246,7 @@ impl PyRetryAdvisor {
         let observed = match (failure.as_deref(), status) {
             (Some("failed_before_sending"), None) => Observed::FailedBeforeSending,
             (Some("may_have_reached_server"), None) => Observed::MayHaveReachedServer,
-            (None, Some(status)) => Observed::Response(Response::new(status, &headers, &[])),
+            (None, Some(status)) => Observed::Response(Response::new(status, &headers, &body)),
             _ => {
                 return Err(raise(
                     py,

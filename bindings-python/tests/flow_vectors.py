@@ -4,6 +4,7 @@ state goes through Python dicts between steps, so every state must round-trip th
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any, Dict, Mapping
 
@@ -75,9 +76,16 @@ def _check_typed_advisor(state: Dict[str, Any], step: Mapping[str, Any], output:
         None if response is None else response["status"],
         None if response is None else response.get("headers"),
         given.get("failure"),
+        None if response is None else _body_bytes(response),
     )
     if typed != output:
         raise Mismatch(f"the typed advisor gave {typed}, the flow driver {output}")
+
+
+def _body_bytes(response: Mapping[str, Any]) -> bytes:
+    if "body_base64" in response:
+        return base64.b64decode(response["body_base64"])
+    return str(response.get("body", "")).encode()
 
 
 _MISSING = object()

@@ -21,6 +21,7 @@ fn config() -> Config {
             Secret::new("s3cret"),
         )
         .with_oauth("oauth-user", Secret::new("oauth-pass"))
+        .expect("valid OAuth credentials")
 }
 
 fn validate_body(frame_len: usize) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! A client's configuration: where it talks to, with which credentials, as which User-Agent.
 
 use crate::error::Error;
+use crate::redact::Redactor;
 use crate::region::{Region, Target};
 use crate::secret::Secret;
 
@@ -37,7 +38,31 @@ pub struct Config {
     api_key: Option<String>,
     secret: Option<Secret>,
     oauth: Option<OAuthCredentials>,
+    access_token: Option<Secret>,
+    /// Credentials this configuration does not send but must redact (a call's managed OAuth
+    /// access tokens).
+    extra_secrets: Vec<Secret>,
     user_agent: String,
+}
+
+/// `invalid_input` naming `field` when `value` holds a character that has no place in an
+/// HTTP header value: a control character (CR and LF would start a new header, NUL cuts
+/// it in many stacks) or a non-ASCII one (most HTTP clients refuse it, at send time).
+fn check_header_text(field: &str, value: &str) -> Result<(), Error> {
+    match value.chars().find(|c| !(' '..='~').contains(c)) {
+        None => Ok(()),
+        Some(c) if c.is_control() => Err(Error::invalid_input(
+            field,
+            format!(
+                "holds the control character U+{:04X}, which would break an HTTP header",
+                u32::from(c)
+            ),
+        )),
+        Some(_) => Err(Error::invalid_input(
+            field,
+            "holds a non-ASCII character, which HTTP header values cannot carry",
+        )),
+    }
 }
 
 impl Config {
@@ -54,6 +79,8 @@ impl Config {
             api_key: None,
             secret: None,
             oauth: None,
+            access_token: None,
+            extra_secrets: Vec::new(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
         }
     }
@@ -77,24 +104,64 @@ impl Config {
         self
     }
 
-    /// Adds the OAuth credentials for the management API.
-    pub fn with_oauth(mut self, username: impl Into<String>, password: Secret) -> Self {
-        self.oauth = Some(OAuthCredentials {
-            username: username.into(),
-            password,
-        });
-        self
+    /// Adds the OAuth credentials for the management API. They travel in
+    /// `Authorization: Basic` (RFC 7617), so fails with `invalid_input` (field
+    /// `oauth_username`) when the username holds a `:` (it would end the username) or a
+    /// control character, and (field `oauth_password`) when the password holds a control
+    /// character.
+    pub fn with_oauth(
+        mut self,
+        username: impl Into<String>,
+        password: Secret,
+    ) -> Result<Self, Error> {
+        let username = username.into();
+        if username.contains(':') {
+            return Err(Error::invalid_input(
+                "oauth_username",
+                "holds a ':', which HTTP Basic credentials cannot carry in the username (RFC 7617)",
+            ));
+        }
+        if username.chars().any(char::is_control) {
+            return Err(Error::invalid_input(
+                "oauth_username",
+                "holds a control character",
+            ));
+        }
+        if password.expose().chars().any(char::is_control) {
+            return Err(Error::invalid_input(
+                "oauth_password",
+                "holds a control character",
+            ));
+        }
+        self.oauth = Some(OAuthCredentials { username, password });
+        Ok(self)
+    }
+
+    /// Adds an OAuth access token you manage yourself, for the users API (and invalidate).
+    /// It goes in `Authorization: Bearer`, so fails with `invalid_input` (field
+    /// `access_token`) when it holds anything but visible ASCII (RFC 6750's `b64token` and
+    /// every real token are visible ASCII; a CR or LF would add a header). The token manager
+    /// ([`crate::flows::TokenManager`]) obtains and renews tokens instead.
+    pub fn with_access_token(mut self, access_token: Secret) -> Result<Self, Error> {
+        if access_token.is_empty() {
+            self.access_token = None;
+            return Ok(self);
+        }
+        check_bearer_token("access_token", &access_token)?;
+        self.access_token = Some(access_token);
+        Ok(self)
     }
 
     /// Replaces the `User-Agent`. Fails with `invalid_input` (field `user_agent`) when it is
-    /// empty or holds a control character (which would break the header).
+    /// empty or holds a control or non-ASCII character (which would break the header).
     pub fn with_user_agent(mut self, user_agent: &str) -> Result<Self, Error> {
-        if user_agent.trim().is_empty() || user_agent.chars().any(char::is_control) {
+        if user_agent.trim().is_empty() {
             return Err(Error::invalid_input(
                 "user_agent",
                 "must be non-empty printable text",
             ));
         }
+        check_header_text("user_agent", user_agent)?;
         self.user_agent = user_agent.to_owned();
         Ok(self)
     }
@@ -160,12 +227,68 @@ impl Config {
         }
     }
 
-    /// The secrets this configuration holds, for redacting text that might contain them.
+    /// The access token configured with [`Config::with_access_token`], if any.
+    pub fn access_token(&self) -> Option<&Secret> {
+        self.access_token.as_ref()
+    }
+
+    /// The access token, or `invalid_input` (field `access_token`) when none is configured.
+    pub fn require_access_token(&self) -> Result<&Secret, Error> {
+        self.access_token.as_ref().ok_or_else(|| {
+            Error::invalid_input(
+                "access_token",
+                "the users API needs an OAuth access token (see the token manager)",
+            )
+        })
+    }
+
+    /// The credentials this configuration holds (API secret, OAuth password, access token).
     pub fn secrets(&self) -> Vec<&Secret> {
         let mut secrets: Vec<&Secret> = self.secret.iter().collect();
         if let Some(oauth) = &self.oauth {
             secrets.push(&oauth.password);
         }
+        secrets.extend(self.access_token.iter());
+        secrets.extend(self.extra_secrets.iter());
         secrets
     }
+
+    /// This configuration, also redacting `secrets` in every error and excerpt built from a
+    /// response (the call driver's managed access tokens).
+    pub(crate) fn redacting(mut self, secrets: &[&Secret]) -> Self {
+        self.extra_secrets = secrets.iter().map(|s| (*s).clone()).collect();
+        self
+    }
+
+    /// A [`Redactor`] for every credential this configuration holds, in every form it
+    /// travels in. Errors and excerpts built from a response go through it.
+    pub fn redactor(&self) -> Redactor {
+        let mut secrets = self.secrets();
+        // `Authorization: Basic` carries base64(username:password) as one text: redact it
+        // whole, not only the password's part of it.
+        let basic = self
+            .oauth
+            .as_ref()
+            .map(|o| Secret::new(format!("{}:{}", o.username, o.password.expose())));
+        secrets.extend(
+            basic
+                .iter()
+                .filter(|_| self.oauth.as_ref().is_some_and(|o| !o.password.is_empty())),
+        );
+        Redactor::new(&secrets)
+    }
+}
+
+/// Checks an OAuth access token (configured or received) before it goes in
+/// `Authorization: Bearer`: visible ASCII only (RFC 6750 `b64token` is a subset). Fails with
+/// `invalid_input` naming `field`.
+pub(crate) fn check_bearer_token(field: &str, token: &Secret) -> Result<(), Error> {
+    let value = token.expose();
+    if value.chars().any(|c| c == ' ') {
+        return Err(Error::invalid_input(
+            field,
+            "holds a space, which a Bearer token cannot (RFC 6750)",
+        ));
+    }
+    check_header_text(field, value)
 }

@@ -6,13 +6,16 @@ use crate::error::{Error, codes};
 use crate::http::{MAX_BODY_BYTES, Response};
 use crate::json_object::json_object;
 use crate::json_path::error_path;
+use crate::redact::{Redactor, cap_chars};
 use crate::region::Region;
-use crate::secret::{REDACTED, redact_all, sanitize_message};
+use crate::secret::REDACTED;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// How much of an undecodable body an error quotes.
 const EXCERPT_CHARS: usize = 200;
+/// How much of iProov's `error_description` an error keeps.
+const DESCRIPTION_CHARS: usize = 1000;
 
 /// Parses a 200 response into `T`, or turns any other response into the fitting [`Error`].
 // Never inlined: one function per result type, compiled by a wasm engine only when used.
@@ -53,13 +56,13 @@ fn decode_error(
     problem: &str,
     path: Option<String>,
 ) -> Error {
-    let secrets = config.secrets();
+    let redactor = config.redactor();
     Error::decode(
         response.status,
-        sanitize_message(problem, &secrets),
-        path.map(|p| sanitize_message(&p, &secrets)),
+        redactor.sanitize_message(problem),
+        path.map(|p| redactor.sanitize_message(&p)),
     )
-    .with_body_excerpt(excerpt(config, response.body))
+    .with_body_excerpt(excerpt(&redactor, response.body))
 }
 
 /// Deserializes a whole body, reporting where decoding stopped.
@@ -135,10 +138,22 @@ fn is_documented_error_status(status: u16) -> bool {
     matches!(status, 200 | 400 | 401 | 403 | 404 | 429) || (500..=599).contains(&status)
 }
 
-/// The error for a non-200 response (or any response where the caller wants one).
+/// The error for a non-200 response (or any response where the caller wants one), with every
+/// credential `config` holds redacted.
+pub(crate) fn error_from_response(config: &Config, response: &Response<'_>) -> Error {
+    error_from_response_redacted(config, response, &config.redactor())
+}
+
+/// The error for a non-200 response: the one function that turns what iProov (or anything
+/// on the way) sent into an [`Error`]. Every text of it (code, description, excerpt) passes
+/// through `redactor` before it is capped, so no cut can leave half a credential.
 #[cold]
 #[inline(never)]
-pub(crate) fn error_from_response(config: &Config, response: &Response<'_>) -> Error {
+pub(crate) fn error_from_response_redacted(
+    config: &Config,
+    response: &Response<'_>,
+    redactor: &Redactor,
+) -> Error {
     if let Err(too_large) = check_size(response) {
         return too_large;
     }
@@ -153,21 +168,14 @@ pub(crate) fn error_from_response(config: &Config, response: &Response<'_>) -> E
         } else {
             Error::unexpected_status(status)
         };
-        return error.with_body_excerpt(excerpt(config, response.body));
+        return error.with_body_excerpt(excerpt(redactor, response.body));
     };
-    // The server's own words are echoed; still, never let them carry a configured secret or
-    // grow without bound.
-    let secrets = config.secrets();
-    let code: String = redact_all(&body.error, &secrets)
-        .chars()
-        .take(100)
-        .collect();
-    let description = body.error_description.map(|d| {
-        redact_all(&d, &secrets)
-            .chars()
-            .take(1000)
-            .collect::<String>()
-    });
+    // The server's own words are echoed; still, never let them carry a credential or grow
+    // without bound.
+    let code: String = redactor.redact(&body.error).chars().take(100).collect();
+    let description = body
+        .error_description
+        .map(|d| redactor.redact_capped(&d, DESCRIPTION_CHARS));
     let mut error = Error::api(&code, status, description);
     if body.error == codes::INVALID_KEY {
         explain_invalid_key(&mut error, config);
@@ -209,17 +217,22 @@ fn explain_invalid_key(error: &mut Error, config: &Config) {
     );
 }
 
-/// A bounded excerpt of a body for error messages, with every configured secret and any
-/// `access_token`/`secret`/`password` JSON value redacted.
+/// A bounded excerpt of a body for error messages, with every credential `redactor` knows
+/// and any `access_token`/`secret`/`password` JSON value redacted. Redaction runs before the
+/// cut, so no cut leaves the first half of a credential.
 #[cold]
 #[inline(never)]
-pub(crate) fn excerpt(config: &Config, body: &[u8]) -> Option<String> {
+pub(crate) fn excerpt(redactor: &Redactor, body: &[u8]) -> Option<String> {
     if body.is_empty() {
         return None;
     }
-    let head = body.get(..EXCERPT_CHARS * 4).unwrap_or(body);
+    // Enough of the body for the excerpt and any credential form that starts inside it (a
+    // character is at most 4 bytes); redact_window drops a form that the window cuts.
+    let window = (EXCERPT_CHARS + redactor.longest_form() + 1) * 4;
+    let head = body.get(..window).unwrap_or(body);
     let text = String::from_utf8_lossy(head);
-    let mut text = redact_all(&text, &config.secrets());
+    let cut = head.len() < body.len();
+    let mut text = redactor.redact_window(&text, cut);
     for key in [
         "\"access_token\"",
         "\"secret\"",
@@ -228,8 +241,8 @@ pub(crate) fn excerpt(config: &Config, body: &[u8]) -> Option<String> {
     ] {
         text = redact_json_value(&text, key);
     }
-    let mut short: String = text.chars().take(EXCERPT_CHARS).collect();
-    if short.len() < text.len() || head.len() < body.len() {
+    let mut short = cap_chars(&text, EXCERPT_CHARS);
+    if cut && !short.ends_with('…') {
         short.push('…');
     }
     Some(short)
@@ -281,9 +294,8 @@ mod tests {
 
     #[test]
     fn excerpts_redact_tokens_even_in_broken_json() {
-        let config = Config::for_region(Region::Eu);
         let out = excerpt(
-            &config,
+            &Redactor::default(),
             br#"{"access_token": "abc\"def", "x": 1, "secret":"zz"#,
         )
         .unwrap();

@@ -4,6 +4,7 @@
 //! subclass) by [`ErrorKind::class_name`], so the mapping is decided here once, not per binding.
 //! A biometric failure (`passed: false`) is never an error: it is a validate result.
 
+use crate::redact::Redactor;
 use serde::Serialize;
 use std::fmt;
 
@@ -25,6 +26,8 @@ pub mod codes {
     pub const CONNECTION_ERROR: &str = "connection_error";
     /// No complete response arrived in time.
     pub const TIMEOUT: &str = "timeout";
+    /// The caller aborted the call.
+    pub const ABORTED: &str = "aborted";
     /// iProov: the API key or secret is wrong, or was used against another region.
     pub const INVALID_KEY: &str = "invalid_key";
     /// iProov: the rate limit of the token endpoints was exceeded.
@@ -60,11 +63,30 @@ pub enum ErrorKind {
     Connection,
     /// No complete answer in time.
     Timeout,
+    /// The caller aborted the call (an `AbortSignal`, a cancelled task).
+    Aborted,
     /// A flow (journey, token manager) was driven out of order.
     InvalidState,
 }
 
 impl ErrorKind {
+    /// Every family, each with its own host class.
+    pub const ALL: [ErrorKind; 13] = [
+        Self::InvalidInput,
+        Self::InvalidKey,
+        Self::RateLimited,
+        Self::InvalidToken,
+        Self::OAuth,
+        Self::Server,
+        Self::Api,
+        Self::Decode,
+        Self::OutcomeUnknown,
+        Self::Connection,
+        Self::Timeout,
+        Self::Aborted,
+        Self::InvalidState,
+    ];
+
     /// Snake-case name of the family, as in canonical JSON's `kind`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -79,6 +101,7 @@ impl ErrorKind {
             Self::OutcomeUnknown => "outcome_unknown",
             Self::Connection => "connection",
             Self::Timeout => "timeout",
+            Self::Aborted => "aborted",
             Self::InvalidState => "invalid_state",
         }
     }
@@ -97,7 +120,23 @@ impl ErrorKind {
             Self::OutcomeUnknown => "OutcomeUnknownError",
             Self::Connection => "ConnectionError",
             Self::Timeout => "TimeoutError",
+            Self::Aborted => "AbortedError",
             Self::InvalidState => "InvalidStateError",
+        }
+    }
+
+    /// The class this family's class extends in every host: `ApiError` for the families of
+    /// errors iProov reported, `TransportError` for the ones of a send that failed, and
+    /// `IProovError` (the root) for the rest.
+    pub fn parent_class_name(self) -> &'static str {
+        match self {
+            Self::InvalidKey
+            | Self::RateLimited
+            | Self::InvalidToken
+            | Self::OAuth
+            | Self::Server => "ApiError",
+            Self::Connection | Self::Timeout | Self::Aborted => "TransportError",
+            _ => "IProovError",
         }
     }
 
@@ -290,6 +329,50 @@ impl Error {
         )
     }
 
+    /// The connection failed after the request was sent, before a complete answer.
+    pub fn connection_after_sending(cause: impl fmt::Display) -> Self {
+        Self::bare(
+            codes::CONNECTION_ERROR,
+            None,
+            ErrorKind::Connection,
+            format!(
+                "the connection failed after the request was sent, before a complete answer: {cause}"
+            ),
+        )
+    }
+
+    /// The caller aborted the call.
+    pub fn aborted(cause: impl fmt::Display) -> Self {
+        Self::bare(
+            codes::ABORTED,
+            None,
+            ErrorKind::Aborted,
+            format!("the caller aborted the call: {cause}"),
+        )
+    }
+
+    /// This error with every credential `redactor` knows replaced in every text it holds.
+    pub fn redacted(mut self, redactor: &Redactor) -> Self {
+        let data = &mut *self.0;
+        for text in [
+            Some(&mut data.code),
+            Some(&mut data.message),
+            data.description.as_mut(),
+            data.field.as_mut(),
+            data.base_url.as_mut(),
+            data.path.as_mut(),
+            data.body_excerpt.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let std::borrow::Cow::Owned(clean) = redactor.redact(text) {
+                *text = clean;
+            }
+        }
+        self
+    }
+
     pub(crate) fn with_body_excerpt(mut self, excerpt: Option<String>) -> Self {
         self.0.body_excerpt = excerpt;
         self
@@ -323,6 +406,7 @@ impl Error {
             "outcome_unknown" => ErrorKind::OutcomeUnknown,
             "connection" => ErrorKind::Connection,
             "timeout" => ErrorKind::Timeout,
+            "aborted" => ErrorKind::Aborted,
             "invalid_state" => ErrorKind::InvalidState,
             _ => ErrorKind::Api,
         }

@@ -1,6 +1,7 @@
 //! The HTTP messages core describes and reads: it never sends or receives them itself.
 
-use crate::secret::{REDACTED, Secret, redact_all};
+use crate::redact::Redactor;
+use crate::secret::{REDACTED, Secret};
 use serde::Serialize;
 use std::fmt;
 
@@ -107,6 +108,7 @@ impl Request {
     /// replaced by `[REDACTED]`, and a body that is not text is summarised by its size.
     pub fn redacted(&self) -> RedactedRequest {
         let secrets: Vec<&Secret> = self.secrets.iter().collect();
+        let redactor = Redactor::new(&secrets);
         let headers = self
             .headers
             .iter()
@@ -115,19 +117,19 @@ impl Request {
                     let scheme = value.split(' ').next().unwrap_or("");
                     format!("{scheme} {REDACTED}")
                 } else {
-                    redact_all(value, &secrets)
+                    redactor.redact(value).into_owned()
                 };
                 (name.clone(), value)
             })
             .collect();
         let body = match std::str::from_utf8(&self.body) {
             Ok("") => None,
-            Ok(text) if text.len() <= 16 * 1024 => Some(redact_all(text, &secrets)),
+            Ok(text) if text.len() <= 16 * 1024 => Some(redactor.redact(text).into_owned()),
             _ => Some(format!("<{} bytes>", self.body.len())),
         };
         RedactedRequest {
             method: self.method,
-            url: redact_all(&self.url, &secrets),
+            url: redactor.redact(&self.url).into_owned(),
             headers,
             body,
         }
@@ -180,6 +182,24 @@ impl<'a> Response<'a> {
     pub fn header(&self, name: &str) -> Option<&'a str> {
         find_header(self.headers, name)
     }
+}
+
+/// `bytes` with every byte for which `keep` is false written as `%XX` (upper-case hex,
+/// RFC 3986 §2.1).
+pub(crate) fn percent_encode(bytes: &[u8], keep: impl Fn(u8) -> bool) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for &b in bytes {
+        if keep(b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            for nibble in [b >> 4, b & 0x0f] {
+                let digit = char::from_digit(u32::from(nibble), 16).unwrap_or('0');
+                out.push(digit.to_ascii_uppercase());
+            }
+        }
+    }
+    out
 }
 
 fn find_header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {

@@ -30,6 +30,7 @@
 
 pub mod config;
 mod decode;
+pub mod driver;
 pub mod error;
 pub mod flows;
 pub mod host;
@@ -41,6 +42,7 @@ mod json_value;
 mod multipart;
 pub mod operation;
 pub mod ops;
+pub mod redact;
 pub mod region;
 pub mod secret;
 mod tolerant;
@@ -51,6 +53,7 @@ pub use config::{Config, DEFAULT_USER_AGENT};
 pub use error::{Error, ErrorKind};
 pub use http::{MAX_BODY_BYTES, Method, RedactedRequest, Request, Response};
 pub use operation::{JsonConfig, Operation};
+pub use redact::Redactor;
 pub use region::{Region, Target};
 pub use secret::Secret;
 pub use tolerant::Fallback;

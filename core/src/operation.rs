@@ -12,8 +12,9 @@ use crate::json_object::json_object;
 use crate::json_path::{error_path, message_without_position};
 use crate::ops::enrol_image::{EnrolImageInput, ImageSource};
 use crate::ops::{availability, claim, enrol_image, invalidate, oauth, users, validate};
+use crate::redact::Redactor;
 use crate::region::{Region, Target};
-use crate::secret::{Secret, sanitize_message};
+use crate::secret::Secret;
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -113,6 +114,14 @@ impl Operation {
         )
     }
 
+    /// True for the operations iProov authenticates with an OAuth access token
+    /// (`Authorization: Bearer`): the users API, and invalidate (where the token is
+    /// optional). The token request itself (Basic credentials) and the claim and
+    /// availability calls (the api_key) take none.
+    pub fn takes_bearer(self) -> bool {
+        self.needs_access_token() || self == Self::InvalidateClaim
+    }
+
     /// True when repeating the request after it may have reached iProov is safe: it only
     /// reads, or asks for a fresh token that an unused duplicate does no harm to.
     pub fn is_idempotent(self) -> bool {
@@ -143,13 +152,11 @@ impl fmt::Display for Operation {
 /// they show a config.
 pub const SECRET_CONFIG_FIELDS: [&str; 3] = ["secret", "oauth_password", "access_token"];
 
-/// A configuration read from JSON, with the access token a management call may carry.
+/// A configuration read from JSON (the vector format), its access token included.
 #[derive(Debug, Clone)]
 pub struct JsonConfig {
     /// The client configuration.
     pub config: Config,
-    /// `access_token`, for the users API (and invalidate, when given).
-    pub access_token: Option<Secret>,
 }
 
 struct WireConfig {
@@ -177,7 +184,7 @@ impl JsonConfig {
 
     /// Like [`JsonConfig::from_json`], from JSON text.
     pub fn from_json_text(text: &[u8]) -> Result<Self, Error> {
-        let wire: WireConfig = from_json_text("config", text, &[])?;
+        let wire: WireConfig = from_json_text("config", text, &Redactor::default())?;
         let target = match (&wire.region, &wire.base_url) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid_input(
@@ -202,34 +209,25 @@ impl JsonConfig {
             config = config.with_secret(secret);
         }
         match (wire.oauth_username, wire.oauth_password) {
-            (Some(user), Some(password)) => config = config.with_oauth(user, password),
-            (Some(user), None) => config = config.with_oauth(user, Secret::default()),
-            (None, Some(password)) => config = config.with_oauth("", password),
+            (Some(user), Some(password)) => config = config.with_oauth(user, password)?,
+            (Some(user), None) => config = config.with_oauth(user, Secret::default())?,
+            (None, Some(password)) => config = config.with_oauth("", password)?,
             (None, None) => {}
+        }
+        if let Some(token) = wire.access_token {
+            config = config.with_access_token(token)?;
         }
         if let Some(agent) = wire.user_agent {
             config = config.with_user_agent(&agent)?;
         }
-        Ok(Self {
-            config,
-            access_token: wire.access_token.filter(|t| !t.is_empty()),
-        })
-    }
-
-    fn require_access_token(&self) -> Result<&Secret, Error> {
-        self.access_token.as_ref().ok_or_else(|| {
-            Error::invalid_input(
-                "access_token",
-                "the users API needs an OAuth access token (see the token manager)",
-            )
-        })
+        Ok(Self { config })
     }
 }
 
 /// Deserializes a JSON input into a typed input, turning serde's complaint into an
 /// `invalid_input` that names the field.
 pub(crate) fn from_json_value<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, Error> {
-    from_json_text(what, &value_text(value), &[])
+    from_json_text(what, &value_text(value), &Redactor::default())
 }
 
 /// A JSON value as text for [`from_json_text`]: every input is read from text, so that each
@@ -239,12 +237,12 @@ fn value_text(value: &Value) -> Vec<u8> {
 }
 
 /// Deserializes JSON text (empty or `null`: an empty object) into a typed input. A failure is
-/// `invalid_input` naming the field where the text went wrong, with every secret in
-/// `secrets` (and any the message quotes) redacted.
+/// `invalid_input` naming the field where the text went wrong, with every credential
+/// `redactor` knows redacted (and any value the message quotes cut short).
 pub(crate) fn from_json_text<T: DeserializeOwned>(
     what: &str,
     text: &[u8],
-    secrets: &[&Secret],
+    redactor: &Redactor,
 ) -> Result<T, Error> {
     let trimmed = text.trim_ascii();
     let text = if trimmed.is_empty() || trimmed == b"null" {
@@ -261,12 +259,12 @@ pub(crate) fn from_json_text<T: DeserializeOwned>(
         deserializer.end()?;
         Ok(value)
     });
-    typed.map_err(|e| input_error(what, text, &e, secrets))
+    typed.map_err(|e| input_error(what, text, &e, redactor))
 }
 
 #[cold]
 #[inline(never)]
-fn input_error(what: &str, text: &[u8], e: &serde_json::Error, secrets: &[&Secret]) -> Error {
+fn input_error(what: &str, text: &[u8], e: &serde_json::Error, redactor: &Redactor) -> Error {
     let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok();
     let message = if e.is_syntax() && well_formed() {
         // serde_json reports a non-string where a name (an enum) belongs as a syntax error.
@@ -275,16 +273,16 @@ fn input_error(what: &str, text: &[u8], e: &serde_json::Error, secrets: &[&Secre
         message_without_position(e)
     };
     let path = error_path(text, e);
-    let message = sanitize_message(&message, secrets);
+    let message = redactor.sanitize_message(&message);
     let field = if path == "." {
         message
             .split('`')
             .nth(1)
-            .map(|field| sanitize_message(field, secrets))
+            .map(|field| redactor.sanitize_message(field))
             .unwrap_or_else(|| what.to_owned())
     } else {
         let first = path.split(['.', '[']).next().unwrap_or(what);
-        sanitize_message(first, secrets)
+        redactor.sanitize_message(first)
     };
     match removed_field_hint(&field) {
         Some(hint) => Error::invalid_input(&field, hint),
@@ -323,12 +321,12 @@ json_object! {
     req token, req source, opt rotation, req image,
 }
 
-fn typed_input<T: DeserializeOwned>(input: &[u8], secrets: &[&Secret]) -> Result<T, Error> {
-    from_json_text("input", input, secrets)
+fn typed_input<T: DeserializeOwned>(input: &[u8], redactor: &Redactor) -> Result<T, Error> {
+    from_json_text("input", input, redactor)
 }
 
-fn enrol_image_input(input: &[u8], secrets: &[&Secret]) -> Result<EnrolImageInput, Error> {
-    let wire: WireEnrolImage = typed_input(input, secrets)?;
+fn enrol_image_input(input: &[u8], redactor: &Redactor) -> Result<EnrolImageInput, Error> {
+    let wire: WireEnrolImage = typed_input(input, redactor)?;
     let image = base64::engine::general_purpose::STANDARD
         .decode(wire.image.base64.as_bytes())
         .map_err(|e| Error::invalid_input("image", format!("is not valid base64: {e}")))?;
@@ -353,15 +351,44 @@ pub fn build_from_text(
     config: &JsonConfig,
     input: &[u8],
 ) -> Result<Request, Error> {
-    let mut secrets = config.config.secrets();
-    secrets.extend(config.access_token.iter());
-    let mut request = build_described(operation, &config.config, input, &secrets)?;
+    let c = &config.config;
+    let mut request = build_described(operation, c, input, &c.redactor())?;
     if operation.needs_access_token() {
-        request.authorize_bearer(config.require_access_token()?);
-    } else if let (Operation::InvalidateClaim, Some(token)) = (operation, &config.access_token) {
+        request.authorize_bearer(c.require_access_token()?);
+    } else if let (Operation::InvalidateClaim, Some(token)) = (operation, c.access_token()) {
         request.authorize_bearer(token);
     }
     Ok(request)
+}
+
+/// Builds the request of `operation` for the call driver: with the configured access token
+/// where the operation takes one, else (the users API) without `Authorization`, which the
+/// driver's token manager adds to each send. Fails with `invalid_input` on a bad input or a
+/// missing credential (for the users API without an access token: the OAuth credentials).
+pub(crate) fn build_for_driver(
+    operation: Operation,
+    config: &Config,
+    input: &[u8],
+) -> Result<Request, Error> {
+    let mut request = build_described(operation, config, input, &config.redactor())?;
+    match config.access_token() {
+        Some(token) if operation.takes_bearer() => request.authorize_bearer(token),
+        None if operation.needs_access_token() => {
+            config.require_api_key()?;
+            config.require_oauth()?;
+        }
+        _ => {}
+    }
+    Ok(request)
+}
+
+/// Parses an answer for the call driver: the canonical JSON of the result, or the error.
+pub(crate) fn parse_for_driver(
+    operation: Operation,
+    config: &Config,
+    response: &Response<'_>,
+) -> Result<Value, Error> {
+    parse_typed(operation, config, response, |result| result.to_value())
 }
 
 /// Builds the request of `operation` without any `Authorization: Bearer`, for a host whose
@@ -371,30 +398,30 @@ pub fn build_unauthorized(
     config: &Config,
     input: &Value,
 ) -> Result<Request, Error> {
-    build_described(operation, config, &value_text(input), &config.secrets())
+    build_described(operation, config, &value_text(input), &config.redactor())
 }
 
 fn build_described(
     operation: Operation,
     c: &Config,
     input: &[u8],
-    secrets: &[&Secret],
+    redactor: &Redactor,
 ) -> Result<Request, Error> {
     use Operation as Op;
     match operation {
-        Op::EnrolToken => build_typed(c, input, secrets, claim::build_enrol_token),
-        Op::VerifyToken => build_typed(c, input, secrets, claim::build_verify_token),
-        Op::EnrolImage => build_enrol_image(c, input, secrets),
-        Op::EnrolValidate => build_typed(c, input, secrets, validate::build_enrol_validate),
-        Op::VerifyValidate => build_typed(c, input, secrets, validate::build_verify_validate),
-        Op::AccessToken => build_typed(c, input, secrets, oauth::build_access_token),
-        Op::ActivateUser => build_typed(c, input, secrets, users::build_activate_user),
-        Op::SuspendUser => build_typed(c, input, secrets, users::build_suspend_user),
-        Op::GetUser => build_typed(c, input, secrets, users::build_get_user),
-        Op::UpdateUser => build_typed(c, input, secrets, users::build_update_user),
-        Op::DeleteUser => build_typed(c, input, secrets, users::build_delete_user),
-        Op::InvalidateClaim => build_typed(c, input, secrets, invalidate::build_invalidate_claim),
-        Op::Availability => build_typed(c, input, secrets, |c, _: &Map<String, Value>| {
+        Op::EnrolToken => build_typed(c, input, redactor, claim::build_enrol_token),
+        Op::VerifyToken => build_typed(c, input, redactor, claim::build_verify_token),
+        Op::EnrolImage => build_enrol_image(c, input, redactor),
+        Op::EnrolValidate => build_typed(c, input, redactor, validate::build_enrol_validate),
+        Op::VerifyValidate => build_typed(c, input, redactor, validate::build_verify_validate),
+        Op::AccessToken => build_typed(c, input, redactor, oauth::build_access_token),
+        Op::ActivateUser => build_typed(c, input, redactor, users::build_activate_user),
+        Op::SuspendUser => build_typed(c, input, redactor, users::build_suspend_user),
+        Op::GetUser => build_typed(c, input, redactor, users::build_get_user),
+        Op::UpdateUser => build_typed(c, input, redactor, users::build_update_user),
+        Op::DeleteUser => build_typed(c, input, redactor, users::build_delete_user),
+        Op::InvalidateClaim => build_typed(c, input, redactor, invalidate::build_invalidate_claim),
+        Op::Availability => build_typed(c, input, redactor, |c, _: &Map<String, Value>| {
             availability::build_availability(c)
         }),
     }
@@ -406,15 +433,15 @@ fn build_described(
 fn build_typed<T: DeserializeOwned>(
     config: &Config,
     input: &[u8],
-    secrets: &[&Secret],
+    redactor: &Redactor,
     build: impl FnOnce(&Config, &T) -> Result<Request, Error>,
 ) -> Result<Request, Error> {
-    build(config, &typed_input(input, secrets)?)
+    build(config, &typed_input(input, redactor)?)
 }
 
 #[inline(never)]
-fn build_enrol_image(config: &Config, input: &[u8], secrets: &[&Secret]) -> Result<Request, Error> {
-    enrol_image::build_enrol_image(config, &enrol_image_input(input, secrets)?)
+fn build_enrol_image(config: &Config, input: &[u8], redactor: &Redactor) -> Result<Request, Error> {
+    enrol_image::build_enrol_image(config, &enrol_image_input(input, redactor)?)
 }
 
 /// Parses a response of `operation` into the canonical JSON of its typed result.
@@ -486,8 +513,16 @@ fn parse_into<R>(
     response: &Response<'_>,
     canonical: impl Fn(&dyn erased::Canonical) -> R,
 ) -> Result<R, Error> {
+    parse_typed(operation, &config.config, response, canonical)
+}
+
+fn parse_typed<R>(
+    operation: Operation,
+    c: &Config,
+    response: &Response<'_>,
+    canonical: impl Fn(&dyn erased::Canonical) -> R,
+) -> Result<R, Error> {
     use Operation as Op;
-    let c = &config.config;
     let result = match operation {
         Op::EnrolToken | Op::VerifyToken => {
             claim::parse_claim_token(c, response).map(|r| canonical(&r))

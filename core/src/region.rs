@@ -137,11 +137,24 @@ impl Target {
             "http" => return bad("plain http is only allowed for loopback hosts; use https"),
             _ => return bad("must start with https:// (or http:// for a loopback host)"),
         }
+        if path.contains('\\') {
+            // The WHATWG URL parser reads `\` as `/` in http(s) URLs.
+            return bad("must not contain a backslash");
+        }
+        let mut segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        if segments.iter().any(|s| is_dot_segment(s)) {
+            return bad(
+                "must not contain '.' or '..' segments: URL parsers would resolve them and \
+                 send requests to another path",
+            );
+        }
+        // `/api/v2` is recognised only as the two whole last segments: a proxy path such as
+        // `/iproovapi/v2` is kept as given.
+        if segments.ends_with(&["api", "v2"]) {
+            segments.truncate(segments.len() - 2);
+        }
+        let path = segments.join("/");
         let path = path.trim_end_matches('/');
-        let path = path
-            .strip_suffix("api/v2")
-            .unwrap_or(path)
-            .trim_end_matches('/');
         let mut normalised = format!("{scheme}://{authority}");
         if !path.is_empty() {
             normalised.push('/');
@@ -166,6 +179,12 @@ impl Target {
             Self::BaseUrl(_) => None,
         }
     }
+}
+
+/// `.` or `..`, also percent-encoded (`%2e`, any case), as URL parsers treat them.
+fn is_dot_segment(segment: &str) -> bool {
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+    decoded == "." || decoded == ".."
 }
 
 fn is_loopback(authority: &str) -> bool {
@@ -211,5 +230,21 @@ mod tests {
         assert!(Target::base_url("http://[::1]:9/x").is_ok());
         assert!(Target::base_url("ftp://127.0.0.1").is_err());
         assert!(Target::base_url("http://127.0.0.1.evil.com").is_err());
+        let t = Target::base_url("https://proxy.example.org/iproovapi/v2").unwrap();
+        assert_eq!(t.url(), "https://proxy.example.org/iproovapi/v2/api/v2");
+        let t = Target::base_url("https://proxy.example.org/iproov/api/v2").unwrap();
+        assert_eq!(t.url(), "https://proxy.example.org/iproov/api/v2");
+        for bad in [
+            "https://p.example.org/a/../b",
+            "https://p.example.org/./api/v2",
+            "https://p.example.org/x/%2E%2e",
+            "https://p.example.org/x\\y",
+        ] {
+            assert_eq!(
+                Target::base_url(bad).unwrap_err().field(),
+                Some("base_url"),
+                "{bad}"
+            );
+        }
     }
 }

@@ -18,8 +18,9 @@ fn is_user_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '\'' | '+' | '_' | '@' | '.' | '-')
 }
 
-/// Checks a `user_id` against iProov's pattern `[a-zA-Z0-9'\+_@\.-]{1,256}` (whole string).
-/// On failure: `invalid_input` naming `field` and the first offending character.
+/// Checks a `user_id` against iProov's pattern `[a-zA-Z0-9'\+_@\.-]{1,256}` (whole string),
+/// and refuses `.` and `..`, which the pattern allows but no URL path can carry. On failure:
+/// `invalid_input` naming `field` and the first offending character.
 pub fn check_user_id(field: &str, user_id: &str) -> Result<(), Error> {
     if user_id.is_empty() {
         return Err(Error::invalid_input(field, "must not be empty"));
@@ -32,6 +33,15 @@ pub fn check_user_id(field: &str, user_id: &str) -> Result<(), Error> {
         return Err(Error::invalid_input(
             field,
             format!("character {bad:?} is not allowed; use only letters, digits and ' + _ @ . -"),
+        ));
+    }
+    if user_id == "." || user_id == ".." {
+        // iProov's pattern allows them, but no users API call could ever address this user:
+        // every URL parser resolves `/users/..` as a dot segment (RFC 3986 §5.2.4).
+        return Err(Error::invalid_input(
+            field,
+            "is '.' or '..', which URL parsers resolve as a dot segment: no users API call \
+             could address this user; choose another id",
         ));
     }
     if user_id.len() > USER_ID_MAX_LEN {

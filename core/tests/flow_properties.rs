@@ -21,6 +21,7 @@ fn oauth_config(password: &str) -> Config {
     Config::for_region(Region::Eu)
         .with_api_key(API_KEY)
         .with_oauth("oauth-client", Secret::new(password))
+        .unwrap()
 }
 
 fn error_body(code: &str) -> Vec<u8> {
@@ -78,7 +79,7 @@ proptest! {
             match event {
                 TmEvent::Prepare { now } => {
                     let mut request = build_get_user(&config, &UserInput { user_id: "u-1".into() }).unwrap();
-                    match manager.prepare(&config, &mut request, now).unwrap() {
+                    match manager.prepare(&config, Operation::GetUser, &mut request, now).unwrap() {
                         TokenStep::Authorized { uses } => {
                             let token = model.as_mut().expect("authorized without any token");
                             let lifetime = token.expires - token.issued;
@@ -122,7 +123,7 @@ proptest! {
                         _ => (403, error_body("token_quota_exceeded")),
                     };
                     let rejection = kind == 1 || kind == 2 || kind == 4;
-                    match manager.on_response(&Response::new(status, &[], &body)) {
+                    match manager.on_response(&config, &Response::new(status, &[], &body)) {
                         ResponseCheck::Parse => {
                             prop_assert!(!rejection);
                             retry_armed = true;
@@ -395,7 +396,8 @@ proptest! {
     ) {
         let config = Config::for_region(Region::Eu)
             .with_service_credentials(API_KEY, Secret::new(api_secret.clone()))
-            .with_oauth("oauth-client", Secret::new(password.clone()));
+            .with_oauth("oauth-client", Secret::new(password.clone()))
+            .unwrap();
         let held = Secret::new(access_token.clone());
         let secrets = [api_secret.as_str(), password.as_str(), access_token.as_str()];
         let leaks = |text: &str| secrets.iter().find(|s| text.contains(**s)).map(|s| s.to_string());
@@ -405,7 +407,7 @@ proptest! {
         let body = format!(r#"{{"access_token":"{access_token}","expires_in":3600,"scope":"user-read"}}"#);
         manager.accept_token(&config, &Response::new(200, &[], body.as_bytes()), now).unwrap();
         let mut request = build_get_user(&config, &UserInput { user_id: "u-1".into() }).unwrap();
-        manager.prepare(&config, &mut request, now).unwrap();
+        manager.prepare(&config, Operation::GetUser, &mut request, now).unwrap();
         for text in [
             manager.to_json(false).to_string(),
             format!("{manager:?}"),
@@ -430,15 +432,14 @@ proptest! {
             (Operation::AccessToken, 200, garbage.as_bytes()),
             (Operation::VerifyValidate, 200, br#"{"passed":true,"frame":"AAAA","signals":{"secret":"s"}}"#.as_slice()),
         ] {
-            let json_config = iproov_core::operation::JsonConfig { config: config.clone(), access_token: Some(held.clone()) };
+            let json_config = iproov_core::operation::JsonConfig { config: config.clone().with_access_token(held.clone()).unwrap() };
             let ctx = AuditContext { include_frame, ..AuditContext::default() };
             records.push(match iproov_core::operation::parse(op, &json_config, &Response::new(status, &[], body)) {
                 Ok(result) => AuditRecord::success(op, &ctx, &result, now),
                 Err(error) => AuditRecord::failure(op, &ctx, &error, now),
             });
         }
-        let mut all = config.secrets();
-        all.push(&held);
+        let all = config.redactor().with(&[&held]);
         for record in records {
             let structural = record.to_json().to_string();
             let redacted = record.redact(&all).to_json().to_string();

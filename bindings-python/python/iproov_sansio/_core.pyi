@@ -103,6 +103,7 @@ class RetryAdvisor:
         status: Optional[int] = None,
         headers: _Headers = None,
         failure: Optional[str] = None,
+        body: Optional[bytes] = None,
     ) -> Dict[str, Any]: ...
     def policy(self) -> Dict[str, Any]: ...
 

@@ -131,11 +131,14 @@ class RetryPolicy:
         status: Optional[int] = None,
         headers: Headers = None,
         failure: Optional[str] = None,
+        body: Optional[bytes] = None,
     ) -> Advice:
         """Advice after attempt ``attempt`` (1-based) of ``operation`` ended with a response
-        (``status``, ``headers``) or a transport ``failure``: ``"failed_before_sending"`` (DNS,
-        connect, TLS) or ``"may_have_reached_server"`` (timeout or reset after sending)."""
-        return Advice.from_dict(self._advisor.advise(operation, attempt, now, jitter, status, headers, failure))
+        (``status``, ``headers``, ``body``: an iProov error code that no retry can fix, such as
+        500 ``invalid_key``, vetoes a retry) or a transport ``failure``:
+        ``"failed_before_sending"`` (DNS, connect, TLS) or ``"may_have_reached_server"``
+        (timeout or reset after sending)."""
+        return Advice.from_dict(self._advisor.advise(operation, attempt, now, jitter, status, headers, failure, body))
 
     def to_dict(self) -> Dict[str, Any]:
         """The policy's limits."""

@@ -17,13 +17,13 @@
 //! A record never holds the API secret, the OAuth password or an access token: the access
 //! token operation's record keeps only `token_type`, `expires_in` and `scope`, every
 //! `access_token`, `refresh_token`, `secret`, `password` and `authorization` key is removed at
-//! any depth, and [`AuditRecord::redact`] replaces any configured secret found in a value.
+//! any depth, and [`AuditRecord::redact`] replaces every credential (in every form) found in a value.
 //! The validate frames (`frame`, `frame_jpeg`, `iso_19794_5`) are kept only when asked.
 
 use crate::error::{Error, ErrorKind};
 use crate::json_value::to_json_value;
 use crate::operation::Operation;
-use crate::secret::{Secret, redact_all};
+use crate::redact::Redactor;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -185,24 +185,24 @@ impl AuditRecord {
         }
     }
 
-    /// Replaces every occurrence of each secret (at least 4 characters long) in every text
-    /// of the record by `[REDACTED]`. Pass `Config::secrets()` (and any access token you hold)
-    /// to be sure nothing configured leaks through a free-text field.
-    pub fn redact(mut self, secrets: &[&Secret]) -> Self {
+    /// Replaces every credential `redactor` knows, in every form it travels in, in every text
+    /// of the record by `[REDACTED]`. Pass [`crate::Config::redactor`] (extended with any
+    /// access token you hold) so that nothing a server echoed into a free-text field leaks.
+    pub fn redact(mut self, redactor: &Redactor) -> Self {
         let fix = |s: &mut Option<String>| {
             if let Some(text) = s.as_mut() {
-                *text = redact_all(text, secrets);
+                *text = redactor.redact(text).into_owned();
             }
         };
         fix(&mut self.user_id);
         fix(&mut self.token);
         if let Some(result) = self.result.as_mut() {
             for value in result.values_mut() {
-                redact_value(value, secrets);
+                redact_value(value, redactor);
             }
         }
         if let Some(error) = self.error.as_mut() {
-            redact_value(error, secrets);
+            redact_value(error, redactor);
         }
         self
     }
@@ -228,11 +228,15 @@ fn scrub_value(value: &mut Value) {
     }
 }
 
-fn redact_value(value: &mut Value, secrets: &[&Secret]) {
+fn redact_value(value: &mut Value, redactor: &Redactor) {
     match value {
-        Value::String(text) => *text = redact_all(text, secrets),
-        Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, secrets)),
-        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, secrets)),
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(clean) = redactor.redact(text) {
+                *text = clean;
+            }
+        }
+        Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, redactor)),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, redactor)),
         _ => {}
     }
 }

@@ -21,7 +21,11 @@
 //!     state before repeating); a 408, 429 or 5xx gives [`Advice::GiveUp`] with
 //!     [`GiveUpReason::NotIdempotent`]: parse the response to get iProov's error.
 //! - Any other response (200, or a 4xx other than 408/429) gives [`Advice::GiveUp`] with
-//!   [`GiveUpReason::FinalResponse`]: parse it; it is the result or the error.
+//!   [`GiveUpReason::FinalResponse`]: parse it; it is the result or the error. So does a
+//!   408/429/5xx whose iProov error body names a code no retry can fix (anything but
+//!   `server_error`, `too_many_requests` and RFC 6749's `temporarily_unavailable`): iProov's
+//!   reference answers a bad key on the token endpoint with 500 `invalid_key`. A 5xx without
+//!   an iProov body (a proxy's HTML page) stays retryable.
 //! - At most [`RetryPolicy::max_retries`] retries (default 2, so 3 attempts in all).
 //! - The delay before retry `n` (attempt `n` just failed) is `d = min(base · 2^(n−1), cap)`
 //!   (0.5 s doubling, capped at 8 s), jittered to `floor(d/2) + floor((d − floor(d/2)) ·
@@ -34,7 +38,7 @@
 //! An OAuth rejection (401 `invalid_oauth`, `token_quota_exceeded`) is the token manager's
 //! business (`flows::token_manager`), not a retry: it is a final response here.
 
-use crate::decode::retry_after_seconds_ms;
+use crate::decode::{error_body, retry_after_seconds_ms};
 use crate::error::Error;
 use crate::http::Response;
 use crate::json_object::json_object;
@@ -158,6 +162,24 @@ fn is_retryable_status(status: u16) -> bool {
     status == 408 || status == 429 || (500..=599).contains(&status)
 }
 
+/// iProov error codes that describe a passing condition, which a later attempt may not
+/// meet: a server failure, a rate limit (and OAuth's RFC 6749 `temporarily_unavailable`).
+/// Any other code in an error body says what is wrong with the request or its credentials,
+/// which no retry can fix (iProov's reference documents a bad key on the token endpoint as
+/// HTTP 500 `invalid_key`).
+const TRANSIENT_CODES: [&str; 3] = [
+    "server_error",
+    "too_many_requests",
+    "temporarily_unavailable",
+];
+
+/// True when the response carries an iProov error body whose code no retry can fix.
+fn is_permanent_error(response: &Response<'_>) -> bool {
+    error_body(response.body).is_some_and(|body| {
+        !body.error.is_empty() && !TRANSIENT_CODES.contains(&body.error.as_str())
+    })
+}
+
 fn verdict(operation: Operation, observed: &Observed<'_>) -> Verdict {
     match observed {
         Observed::FailedBeforeSending => Verdict::Retryable,
@@ -165,7 +187,7 @@ fn verdict(operation: Operation, observed: &Observed<'_>) -> Verdict {
         Observed::MayHaveReachedServer => {
             Verdict::Unknown("the request may have reached iProov but no answer came back")
         }
-        Observed::Response(r) if !is_retryable_status(r.status) => {
+        Observed::Response(r) if !is_retryable_status(r.status) || is_permanent_error(r) => {
             Verdict::Final(GiveUpReason::FinalResponse)
         }
         Observed::Response(_) if operation.is_idempotent() => Verdict::Retryable,

@@ -16,13 +16,15 @@
 //!    to step 1 once. [`ResponseCheck::Fail`]: the second rejection in a row; surface the error.
 
 use crate::config::Config;
-use crate::decode::error_body;
+use crate::decode::{error_body, error_from_response_redacted};
 use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::json_object::json_object;
 use crate::json_value::to_json_value;
+use crate::operation::Operation;
 use crate::operation::from_json_value as from_value;
 use crate::ops::oauth::{self, AccessTokenInput, Scope};
+use crate::redact::Redactor;
 use crate::secret::Secret;
 use serde::Serialize;
 use serde_json::Value;
@@ -141,6 +143,9 @@ pub struct TokenManager {
     /// Token rejections since the last response that was not one. The first rejection asks
     /// for one retry; the second one in a row fails, so the manager never loops.
     rejections_in_a_row: u32,
+    /// The token held before the current one, kept only so that an answer echoing it is
+    /// still redacted after it was dropped.
+    retired: Option<Secret>,
 }
 
 impl std::fmt::Debug for TokenManager {
@@ -187,6 +192,7 @@ impl TokenManager {
             policy,
             token: None,
             rejections_in_a_row: 0,
+            retired: None,
         })
     }
 
@@ -222,7 +228,9 @@ impl TokenManager {
     }
 
     /// Call before sending a management request (users API; invalidate when you send it with
-    /// a token). When a token is held and not spent at `now`, adds `Authorization: Bearer` to
+    /// a token) of `operation`. Fails with `invalid_input` (field `operation`), counting no
+    /// use, for an operation iProov does not authenticate with a Bearer token
+    /// ([`Operation::takes_bearer`]). When a token is held and not spent at `now`, adds `Authorization: Bearer` to
     /// `request`, counts the use and returns [`TokenStep::Authorized`]. Otherwise drops any
     /// spent token, leaves `request` as it is and returns [`TokenStep::NeedToken`] with the
     /// access-token request (built with the policy's scopes).
@@ -232,9 +240,21 @@ impl TokenManager {
     pub fn prepare(
         &mut self,
         config: &Config,
+        operation: Operation,
         request: &mut Request,
         now: u64,
     ) -> Result<TokenStep, Error> {
+        if !operation.takes_bearer() {
+            return Err(Error::invalid_input(
+                "operation",
+                format!(
+                    "{operation} is not authenticated with an OAuth access token (iProov \
+                     authenticates the token request with Basic credentials and the claim \
+                     and availability calls with the api_key); only the users API and \
+                     invalidate_claim take one"
+                ),
+            ));
+        }
         let max_uses = self.policy.max_uses;
         let margin = self.policy.margin_ms;
         match self.token.as_mut() {
@@ -245,7 +265,7 @@ impl TokenManager {
             }
             _ => {
                 let token_request = self.token_request(config)?;
-                self.token = None;
+                self.drop_token();
                 Ok(TokenStep::NeedToken(token_request))
             }
         }
@@ -281,6 +301,7 @@ impl TokenManager {
                 Some("expires_in".to_owned()),
             ));
         }
+        self.drop_token();
         self.token = Some(HeldToken {
             access_token: token.access_token.clone(),
             issued_at_ms: now,
@@ -297,12 +318,12 @@ impl TokenManager {
     /// [`ResponseCheck::RetryWithNewToken`], a second one in a row gives
     /// [`ResponseCheck::Fail`] with that error (and re-arms the single retry for the next
     /// call). Any other answer gives [`ResponseCheck::Parse`] and re-arms the retry too.
-    pub fn on_response(&mut self, response: &Response<'_>) -> ResponseCheck {
-        let Some(error) = token_rejection(response) else {
+    pub fn on_response(&mut self, config: &Config, response: &Response<'_>) -> ResponseCheck {
+        let Some(error) = self.token_rejection(config, response) else {
             self.rejections_in_a_row = 0;
             return ResponseCheck::Parse;
         };
-        self.token = None;
+        self.drop_token();
         if self.rejections_in_a_row == 0 {
             self.rejections_in_a_row = 1;
             ResponseCheck::RetryWithNewToken
@@ -314,12 +335,19 @@ impl TokenManager {
 
     /// Drops the held token, e.g. after rotating the OAuth credentials.
     pub fn forget_token(&mut self) {
-        self.token = None;
+        self.drop_token();
+    }
+
+    fn drop_token(&mut self) {
+        if let Some(held) = self.token.take() {
+            self.retired = Some(held.access_token);
+        }
     }
 
     /// The state as JSON, for a host that keeps it between requests:
     /// `{"policy": {...}, "token": {"issued_at_ms", "expires_at_ms", "uses", "scope"?,
-    /// "access_token"?} | null, "rejections_in_a_row"}`. The token itself is written only when
+    /// "access_token"?} | null, "rejections_in_a_row", "retired_access_token"?}`. The tokens
+    /// (the held one, and the one dropped before it, kept for redaction) are written only when
     /// `include_token` is true: then the JSON is a secret and must be stored like one. Without
     /// it, the restored manager has no token and fetches one on the next call.
     pub fn to_json(&self, include_token: bool) -> Value {
@@ -333,6 +361,11 @@ impl TokenManager {
                 scope: t.scope.clone(),
             }),
             rejections_in_a_row: self.rejections_in_a_row,
+            retired_access_token: self
+                .retired
+                .as_ref()
+                .filter(|_| include_token)
+                .map(|t| t.expose().to_owned()),
         };
         to_json_value(&wire)
     }
@@ -356,24 +389,45 @@ impl TokenManager {
             policy: wire.policy,
             token,
             rejections_in_a_row: wire.rejections_in_a_row.min(1),
+            retired: wire
+                .retired_access_token
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
         })
+    }
+
+    /// The iProov error of a response that rejects the access token, if it is one, built by
+    /// the one function that builds errors from responses, with the held token redacted too.
+    fn token_rejection(&self, config: &Config, response: &Response<'_>) -> Option<Error> {
+        if !is_token_rejection(response) {
+            return None;
+        }
+        Some(error_from_response_redacted(
+            config,
+            response,
+            &self.redactor(config),
+        ))
+    }
+
+    /// A [`Redactor`] for every credential `config` holds and the access token held here.
+    pub fn redactor(&self, config: &Config) -> Redactor {
+        config.redactor().with(&self.held_secrets())
+    }
+
+    /// The access tokens this manager knows: the held one, and the one dropped before it.
+    pub(crate) fn held_secrets(&self) -> Vec<&Secret> {
+        let mut held: Vec<&Secret> = self.token.iter().map(|t| &t.access_token).collect();
+        held.extend(self.retired.iter());
+        held
     }
 }
 
-/// The iProov error of a response that rejects the access token, if it is one.
-fn token_rejection(response: &Response<'_>) -> Option<Error> {
-    if response.status == 200 {
-        return None;
-    }
-    let body = error_body(response.body)?;
-    if !REJECTION_CODES.contains(&body.error.as_str()) {
-        return None;
-    }
-    Some(Error::api(
-        &body.error,
-        response.status,
-        body.error_description,
-    ))
+/// True when a response rejects the access token it was sent with: a non-200 whose iProov
+/// error is `invalid_oauth` or `token_quota_exceeded`.
+pub(crate) fn is_token_rejection(response: &Response<'_>) -> bool {
+    response.status != 200
+        && error_body(response.body)
+            .is_some_and(|body| REJECTION_CODES.contains(&body.error.as_str()))
 }
 
 #[derive(Serialize)]
@@ -381,10 +435,12 @@ struct WireState {
     policy: TokenPolicy,
     token: Option<WireToken>,
     rejections_in_a_row: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retired_access_token: Option<String>,
 }
 json_object! {
     WireState, deny_unknown_fields;
-    opt policy, opt token, opt rejections_in_a_row,
+    opt policy, opt token, opt rejections_in_a_row, opt retired_access_token,
 }
 
 #[derive(Serialize)]
@@ -412,6 +468,7 @@ mod tests {
         Config::for_region(Region::Eu)
             .with_api_key("k".repeat(40))
             .with_oauth("user", Secret::new("oauth-password"))
+            .unwrap()
     }
 
     fn request() -> Request {
@@ -433,7 +490,7 @@ mod tests {
         .unwrap();
         let mut r = request();
         assert!(matches!(
-            m.prepare(&c, &mut r, 0).unwrap(),
+            m.prepare(&c, Operation::GetUser, &mut r, 0).unwrap(),
             TokenStep::NeedToken(_)
         ));
         let body = token_answer("at-one-token", 3600);
@@ -441,7 +498,7 @@ mod tests {
             .unwrap();
         for n in 1..=2 {
             let mut r = request();
-            match m.prepare(&c, &mut r, 10).unwrap() {
+            match m.prepare(&c, Operation::GetUser, &mut r, 10).unwrap() {
                 TokenStep::Authorized { uses } => assert_eq!(uses, n),
                 other => panic!("{other:?}"),
             }
@@ -449,7 +506,7 @@ mod tests {
         }
         let mut r = request();
         assert!(matches!(
-            m.prepare(&c, &mut r, 10).unwrap(),
+            m.prepare(&c, Operation::GetUser, &mut r, 10).unwrap(),
             TokenStep::NeedToken(_)
         ));
         assert_eq!(r.header("authorization"), None);
@@ -460,14 +517,20 @@ mod tests {
         let mut m = TokenManager::default();
         let body = br#"{"error":"invalid_oauth","error_description":"bad"}"#;
         let rejected = Response::new(401, &[], body);
-        assert_eq!(m.on_response(&rejected), ResponseCheck::RetryWithNewToken);
-        match m.on_response(&rejected) {
+        assert_eq!(
+            m.on_response(&config(), &rejected),
+            ResponseCheck::RetryWithNewToken
+        );
+        match m.on_response(&config(), &rejected) {
             ResponseCheck::Fail(e) => assert_eq!(e.code(), "invalid_oauth"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(m.on_response(&rejected), ResponseCheck::RetryWithNewToken);
         assert_eq!(
-            m.on_response(&Response::new(200, &[], b"{}")),
+            m.on_response(&config(), &rejected),
+            ResponseCheck::RetryWithNewToken
+        );
+        assert_eq!(
+            m.on_response(&config(), &Response::new(200, &[], b"{}")),
             ResponseCheck::Parse
         );
     }

@@ -9,7 +9,7 @@ use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
 use crate::json_object::json_object;
-use crate::ops::json_request;
+use crate::ops::{json_request, path_segment};
 use crate::validation::{check_reason, check_token};
 use serde::Serialize;
 
@@ -35,7 +35,7 @@ struct WireInvalidate<'a> {
 pub fn build_invalidate_claim(config: &Config, input: &InvalidateInput) -> Result<Request, Error> {
     check_token(&input.token)?;
     check_reason(&input.reason)?;
-    let path = format!("/claim/{}/invalidate", input.token);
+    let path = format!("/claim/{}/invalidate", path_segment("token", &input.token)?);
     json_request(
         config,
         Method::Post,

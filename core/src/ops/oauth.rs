@@ -4,12 +4,12 @@
 //! within iProov's limits (1 hour or 50 requests). Call them directly only to manage tokens
 //! yourself.
 
-use crate::config::Config;
+use crate::config::{Config, check_bearer_token};
 use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
 use crate::json_object::json_object;
-use crate::ops::bare_request;
+use crate::ops::{bare_request, path_segment};
 use crate::secret::Secret;
 use crate::tolerant::{scopes, u64_or_string};
 use base64::Engine;
@@ -72,7 +72,7 @@ pub fn build_access_token(config: &Config, input: &AccessTokenInput) -> Result<R
             form.append_pair("scope", &unique.join(","));
         }
     }
-    let path: String = form_urlencoded::byte_serialize(api_key.as_bytes()).collect();
+    let path = path_segment("api_key", api_key)?;
     let credentials = Secret::new(format!("{}:{}", oauth.username, oauth.password.expose()));
     let encoded =
         Secret::new(base64::engine::general_purpose::STANDARD.encode(credentials.expose()));
@@ -131,6 +131,15 @@ pub fn parse_access_token(config: &Config, response: &Response<'_>) -> Result<Ac
         return Err(Error::decode(
             response.status,
             "the access token is empty",
+            Some("access_token".to_owned()),
+        ));
+    }
+    // It goes in `Authorization: Bearer` next: a CR or LF in it would add a header.
+    if check_bearer_token("access_token", &token.access_token).is_err() {
+        return Err(Error::decode(
+            response.status,
+            "the access token holds a character that cannot go in an HTTP header \
+             (only visible ASCII can)",
             Some("access_token".to_owned()),
         ));
     }

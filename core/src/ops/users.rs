@@ -9,7 +9,7 @@ use crate::decode::parse_json;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
 use crate::json_object::json_object;
-use crate::ops::{bare_request, json_request};
+use crate::ops::{bare_request, json_request, path_segment};
 use crate::tolerant::lowercase;
 use crate::validation::{NAME_MAX_LEN, check_user_id, normalise_date_time};
 use serde::Serialize;
@@ -55,14 +55,14 @@ json_object! {
 
 fn user_path(user_id: &str, suffix: &str) -> Result<String, Error> {
     check_user_id("user_id", user_id)?;
-    // Every character the user_id pattern allows is a valid URL path character.
-    Ok(["/users/", user_id, suffix].concat())
+    Ok(["/users/", &path_segment("user_id", user_id)?, suffix].concat())
 }
 
 /// A bodyless request to `/users/{user_id}`.
 fn bare_user_request(config: &Config, method: Method, user_id: &str) -> Result<Request, Error> {
     check_user_id("user_id", user_id)?;
-    Ok(bare_request(config, method, &["/users/", user_id]))
+    let segment = path_segment("user_id", user_id)?;
+    Ok(bare_request(config, method, &["/users/", &segment]))
 }
 
 #[derive(Serialize)]

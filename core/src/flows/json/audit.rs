@@ -52,7 +52,6 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
             let response = wire.to_owned_response()?;
             let fallback = JsonConfig {
                 config: Config::for_region(Region::Eu),
-                access_token: None,
             };
             let cfg = parsed.as_ref().unwrap_or(&fallback);
             match operation::parse(op, cfg, &response.view()) {
@@ -68,11 +67,7 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
         }
     };
     let record = match &parsed {
-        Some(cfg) => {
-            let mut secrets = cfg.config.secrets();
-            secrets.extend(cfg.access_token.iter());
-            record.redact(&secrets)
-        }
+        Some(cfg) => record.redact(&cfg.config.redactor()),
         None => record,
     };
     Ok(StepOutput {

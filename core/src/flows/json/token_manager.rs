@@ -44,7 +44,7 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
             let op = Operation::parse(&input.operation)?;
             let cfg = json_config(config)?;
             let mut request = operation::build_unauthorized(op, &cfg.config, &input.input)?;
-            match manager.prepare(&cfg.config, &mut request, now)? {
+            match manager.prepare(&cfg.config, op, &mut request, now)? {
                 TokenStep::Authorized { uses } => {
                     json!({
                         "action": "authorized",
@@ -71,7 +71,8 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
         }
         "on_response" => {
             let response = step.response()?;
-            match manager.on_response(&response.view()) {
+            let cfg = parse_config(config)?;
+            match manager.on_response(&cfg, &response.view()) {
                 ResponseCheck::Parse => json!({"action": "parse"}),
                 ResponseCheck::RetryWithNewToken => json!({"action": "retry_with_new_token"}),
                 ResponseCheck::Fail(error) => json!({"action": "fail", "error": error.to_json()}),

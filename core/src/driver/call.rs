@@ -1,0 +1,457 @@
+//! One call's state machine: send, retry, authorize, fetch the shared token, finish.
+
+use super::{Action, CallId, Driver, Fetch, TransportFailure};
+use crate::decode::error_from_response_redacted;
+use crate::error::{Error, ErrorKind};
+use crate::flows::audit::{AuditContext, AuditRecord};
+use crate::flows::retry::{Advice, Observed};
+use crate::flows::token_manager::{TokenStep, is_token_rejection};
+use crate::http::{Request, Response};
+use crate::operation::{self, Operation};
+use crate::redact::Redactor;
+use serde_json::Value;
+
+/// A waiting call takes a token request over this long after the request's deadline: its
+/// caller vanished without reporting (a host bug, a killed task).
+const STALE_FETCH_GRACE_MS: u64 = 1_000;
+
+#[derive(Debug)]
+enum State {
+    /// Send the request (authorizing it first when the users API needs a token).
+    Ready,
+    /// The request is out; `generation` is the token it carries, if any.
+    Sent { generation: Option<u64> },
+    /// This call fetches the shared token: send the token request.
+    FetchReady,
+    /// The token request is out.
+    Fetching,
+    /// Waiting for a retry: then go on with `then`.
+    Sleeping { at_ms: u64, then: Resume },
+    /// Another call is fetching the token (fetch `epoch`).
+    Waiting { epoch: u64, until_ms: u64 },
+    /// Finished: hand this out.
+    Done(Value),
+    /// Finished: hand this out.
+    Failed(Error),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Resume {
+    Ready,
+    FetchReady,
+}
+
+/// One call.
+#[derive(Debug)]
+pub(super) struct Call {
+    operation: Operation,
+    /// The request as built, without any Bearer token; each send authorizes a copy.
+    request: Option<Request>,
+    context: AuditContext,
+    state: State,
+    /// Sends of the request so far (1-based for the retry advisor).
+    attempt: u32,
+    /// Sends of the token request so far, while this call fetches.
+    token_attempt: u32,
+    /// Token rejections this call met: the second one fails the call (no loop).
+    rejections: u32,
+    audit: Vec<AuditRecord>,
+}
+
+impl Call {
+    pub(super) fn new(
+        operation: Operation,
+        built: Result<Request, Error>,
+        context: AuditContext,
+        now: u64,
+    ) -> Self {
+        let mut audit = Vec::new();
+        let (request, state) = match built {
+            Ok(request) => (Some(request), State::Ready),
+            Err(error) => {
+                audit.push(AuditRecord::failure(operation, &context, &error, now));
+                (None, State::Failed(error))
+            }
+        };
+        Self {
+            operation,
+            request,
+            context,
+            state,
+            attempt: 0,
+            token_attempt: 0,
+            rejections: 0,
+            audit,
+        }
+    }
+
+    pub(super) fn take_audit(&mut self, redactor: &Redactor) -> Vec<Value> {
+        self.audit
+            .drain(..)
+            .map(|record| record.redact(redactor).to_json())
+            .collect()
+    }
+
+    /// Uses the users API's shared, managed token (no access token configured).
+    fn managed(&self, driver: &Driver) -> bool {
+        self.operation.needs_access_token() && driver.config.access_token().is_none()
+    }
+
+    pub(super) fn poll(&mut self, driver: &mut Driver, id: CallId, now: u64) -> Action {
+        // A few transitions lead to another state that acts at once; never more than three.
+        for _ in 0..4 {
+            match std::mem::replace(&mut self.state, State::Ready) {
+                State::Done(result) => return Action::Done { result },
+                State::Failed(error) => return Action::Failed { error },
+                State::Sleeping { at_ms, then } if now < at_ms => {
+                    self.state = State::Sleeping { at_ms, then };
+                    return Action::SleepUntil { at_ms };
+                }
+                State::Sleeping { then, .. } => {
+                    self.state = match then {
+                        Resume::Ready => State::Ready,
+                        Resume::FetchReady => State::FetchReady,
+                    };
+                }
+                State::Ready => {
+                    if let Some(action) = self.send_or_wait(driver, id, now) {
+                        return action;
+                    }
+                }
+                State::FetchReady => return self.send_token_request(driver, id, now),
+                State::Waiting { epoch, until_ms } => {
+                    if let Some(action) = self.keep_waiting(driver, epoch, until_ms, now) {
+                        return action;
+                    }
+                }
+                in_flight @ (State::Sent { .. } | State::Fetching) => {
+                    // The host polled before reporting the answer: a host bug. Never send
+                    // twice; the request may be out, so its outcome is unknown.
+                    self.state = in_flight;
+                    let error = Error::invalid_state(
+                        "poll called while a request is in flight: report its answer with \
+                         on_response or on_failure first",
+                    );
+                    return Action::Failed { error };
+                }
+            }
+        }
+        Action::Failed {
+            error: Error::invalid_state("the call did not settle"),
+        }
+    }
+
+    /// Ready: send now, or wait for the shared token, or become the call that fetches it.
+    /// `None` when the state changed and the loop should go on.
+    fn send_or_wait(&mut self, driver: &mut Driver, id: CallId, now: u64) -> Option<Action> {
+        let Some(template) = self.request.as_ref() else {
+            self.state = State::Failed(Error::invalid_state("the call has no request"));
+            return None;
+        };
+        let mut request = template.clone();
+        let mut generation = None;
+        if self.managed(driver) {
+            if driver.tokens.has_usable_token(now) {
+                match driver
+                    .tokens
+                    .prepare(&driver.config, self.operation, &mut request, now)
+                {
+                    Ok(TokenStep::Authorized { .. }) => generation = Some(driver.generation),
+                    Ok(TokenStep::NeedToken(_)) => {}
+                    Err(error) => {
+                        self.state = State::Failed(error);
+                        return None;
+                    }
+                }
+            }
+            if generation.is_none() {
+                if let Some(fetch) = driver.fetch.filter(|f| f.by != id) {
+                    if now < fetch.stale_at_ms {
+                        self.state = State::Waiting {
+                            epoch: fetch.epoch,
+                            until_ms: fetch.stale_at_ms,
+                        };
+                        return Some(Action::WaitForToken {
+                            until_ms: fetch.stale_at_ms,
+                        });
+                    }
+                    // Its caller vanished: take it over.
+                    driver.fetch = None;
+                }
+                driver.fetch = Some(Fetch {
+                    by: id,
+                    epoch: driver.fetch_epoch,
+                    stale_at_ms: u64::MAX,
+                });
+                self.token_attempt = 0;
+                self.state = State::FetchReady;
+                return None;
+            }
+        }
+        self.attempt += 1;
+        let deadline_ms = now.saturating_add(driver.options.timeout_ms(self.operation));
+        self.state = State::Sent { generation };
+        Some(Action::Send {
+            request,
+            deadline_ms,
+        })
+    }
+
+    fn send_token_request(&mut self, driver: &mut Driver, id: CallId, now: u64) -> Action {
+        match driver.tokens.token_request(&driver.config) {
+            Ok(request) => {
+                self.token_attempt += 1;
+                let deadline_ms =
+                    now.saturating_add(driver.options.timeout_ms(Operation::AccessToken));
+                if let Some(fetch) = driver.fetch.as_mut().filter(|f| f.by == id) {
+                    fetch.stale_at_ms = deadline_ms.saturating_add(STALE_FETCH_GRACE_MS);
+                }
+                self.state = State::Fetching;
+                Action::Send {
+                    request,
+                    deadline_ms,
+                }
+            }
+            Err(error) => {
+                self.fetch_failed(driver, id, &error);
+                Action::Failed { error }
+            }
+        }
+    }
+
+    fn keep_waiting(
+        &mut self,
+        driver: &mut Driver,
+        epoch: u64,
+        until_ms: u64,
+        now: u64,
+    ) -> Option<Action> {
+        if driver.fetch.is_some_and(|f| f.epoch == epoch) {
+            if now < until_ms {
+                self.state = State::Waiting { epoch, until_ms };
+                return Some(Action::WaitForToken { until_ms });
+            }
+            // Past the fetch's deadline and grace: Ready takes it over.
+            return None;
+        }
+        match &driver.fetch_failure {
+            Some((failed, error)) if *failed == epoch => {
+                self.state = State::Failed(error.clone());
+            }
+            _ => {} // the fetch ended (or was released): go on from Ready
+        }
+        None
+    }
+
+    pub(super) fn on_response(
+        &mut self,
+        driver: &mut Driver,
+        id: CallId,
+        response: &Response<'_>,
+        now: u64,
+    ) {
+        match std::mem::replace(&mut self.state, State::Ready) {
+            State::Fetching => self.token_answer(driver, id, response, now),
+            State::Sent { generation } => self.answer(driver, generation, response, now),
+            other => self.state = other, // nothing was in flight: ignore
+        }
+    }
+
+    fn token_answer(&mut self, driver: &mut Driver, id: CallId, response: &Response<'_>, now: u64) {
+        let op = Operation::AccessToken;
+        let advice =
+            driver.retry_advice(op, self.token_attempt, Observed::Response(*response), now);
+        if let Some(Advice::RetryAt { at_ms, .. }) = advice {
+            let error =
+                error_from_response_redacted(&driver.parse_config, response, &driver.redactor);
+            self.record_failure(op, &error, now);
+            self.state = State::Sleeping {
+                at_ms,
+                then: Resume::FetchReady,
+            };
+            return;
+        }
+        match driver.tokens.accept_token(&driver.config, response, now) {
+            Ok(()) => {
+                driver.generation += 1;
+                driver.refresh_redactor();
+                if let Ok(token) = crate::ops::oauth::parse_access_token(&driver.config, response) {
+                    self.audit
+                        .push(AuditRecord::success(op, &self.context, &token, now));
+                }
+                driver.release_fetch(id);
+                self.state = State::Ready;
+            }
+            Err(error) => {
+                self.record_failure(op, &error, now);
+                self.fetch_failed(driver, id, &error);
+                self.state = State::Failed(error);
+            }
+        }
+    }
+
+    fn answer(
+        &mut self,
+        driver: &mut Driver,
+        generation: Option<u64>,
+        response: &Response<'_>,
+        now: u64,
+    ) {
+        let op = self.operation;
+        if let Some(generation) = generation.filter(|_| is_token_rejection(response)) {
+            let error =
+                error_from_response_redacted(&driver.parse_config, response, &driver.redactor);
+            self.record_failure(op, &error, now);
+            self.rejections += 1;
+            if generation == driver.generation {
+                // The token this call used is the current one: iProov dropped it.
+                driver.tokens.forget_token();
+            }
+            self.state = if self.rejections >= 2 {
+                State::Failed(error)
+            } else {
+                State::Ready
+            };
+            return;
+        }
+        let advice = driver.retry_advice(op, self.attempt, Observed::Response(*response), now);
+        match advice {
+            Some(Advice::RetryAt { at_ms, .. }) => {
+                let error =
+                    error_from_response_redacted(&driver.parse_config, response, &driver.redactor);
+                self.record_failure(op, &error, now);
+                self.state = State::Sleeping {
+                    at_ms,
+                    then: Resume::Ready,
+                };
+            }
+            Some(Advice::OutcomeUnknown(error)) => {
+                self.record_failure(op, &error, now);
+                self.state = State::Failed(error);
+            }
+            Some(Advice::GiveUp { .. }) | None => self.finish(driver, response, now),
+        }
+    }
+
+    /// The final answer: parse it into the result or the error.
+    fn finish(&mut self, driver: &mut Driver, response: &Response<'_>, now: u64) {
+        let op = self.operation;
+        match operation::parse_for_driver(op, &driver.parse_config, response) {
+            Ok(result) => {
+                self.audit
+                    .push(AuditRecord::success(op, &self.context, &result, now));
+                self.state = State::Done(result);
+            }
+            Err(error) => {
+                // iProov consumed the token but its answer cannot be read: as lost as no
+                // answer at all.
+                let error = if op.is_one_shot()
+                    && response.status == 200
+                    && error.kind() == ErrorKind::Decode
+                {
+                    Error::outcome_unknown(
+                        op.name(),
+                        format!("the 200 answer could not be read: {}", error.message()),
+                    )
+                } else {
+                    error
+                };
+                self.record_failure(op, &error, now);
+                self.state = State::Failed(error);
+            }
+        }
+    }
+
+    pub(super) fn on_failure(
+        &mut self,
+        driver: &mut Driver,
+        id: CallId,
+        failure: TransportFailure,
+        cause: &str,
+        now: u64,
+    ) {
+        let (op, attempt, resume) = match std::mem::replace(&mut self.state, State::Ready) {
+            State::Fetching => (
+                Operation::AccessToken,
+                self.token_attempt,
+                Resume::FetchReady,
+            ),
+            State::Sent { .. } => (self.operation, self.attempt, Resume::Ready),
+            other => {
+                self.state = other;
+                return;
+            }
+        };
+        let observed = if failure.before_sending() {
+            Observed::FailedBeforeSending
+        } else {
+            Observed::MayHaveReachedServer
+        };
+        let error = match driver.retry_advice(op, attempt, observed, now) {
+            Some(Advice::RetryAt { at_ms, .. }) if !failure.is_abort() => {
+                self.record_failure(op, &failure.error(cause), now);
+                self.state = State::Sleeping {
+                    at_ms,
+                    then: resume,
+                };
+                return;
+            }
+            Some(Advice::OutcomeUnknown(_)) if failure.is_abort() => {
+                Error::outcome_unknown(op.name(), format!("the caller aborted: {cause}"))
+            }
+            Some(Advice::OutcomeUnknown(_)) => {
+                Error::outcome_unknown(op.name(), format!("{}: {cause}", failure.name()))
+            }
+            _ => failure.error(cause),
+        };
+        self.record_failure(op, &error, now);
+        if matches!(resume, Resume::FetchReady) {
+            if failure.is_abort() {
+                driver.release_fetch(id);
+            } else {
+                self.fetch_failed(driver, id, &error);
+            }
+        }
+        self.state = State::Failed(error);
+    }
+
+    fn record_failure(&mut self, operation: Operation, error: &Error, now: u64) {
+        let context = if operation == self.operation {
+            self.context.clone()
+        } else {
+            AuditContext {
+                token: None,
+                ..self.context.clone()
+            }
+        };
+        self.audit
+            .push(AuditRecord::failure(operation, &context, error, now));
+    }
+
+    /// This call's token request failed for good: the calls waiting for it fail with it.
+    fn fetch_failed(&mut self, driver: &mut Driver, id: CallId, error: &Error) {
+        if driver.fetch.is_some_and(|f| f.by == id) {
+            driver.fetch_failure = Some((driver.fetch_epoch, error.clone()));
+            driver.release_fetch(id);
+        }
+    }
+}
+
+impl Driver {
+    /// The retry advisor's word on attempt `attempt` of `operation`, with this driver's
+    /// jitter. `None` only for an attempt number the advisor refuses (0), which the driver
+    /// never gives.
+    fn retry_advice(
+        &mut self,
+        operation: Operation,
+        attempt: u32,
+        observed: Observed<'_>,
+        now: u64,
+    ) -> Option<Advice> {
+        let jitter = self.jitter();
+        self.options
+            .retry
+            .advise(operation, attempt.max(1), observed, now, jitter)
+            .ok()
+    }
+}

@@ -1,0 +1,464 @@
+//! The call driver on a simulated clock: every behaviour the hosts rely on, deterministic.
+
+use iproov_core::driver::{
+    Action, CallContext, CallId, Driver, DriverOptions, Poll, TransportFailure,
+};
+use iproov_core::{Config, ErrorKind, Operation, Region, Response, Secret};
+use serde_json::{Value, json};
+
+const KEY: &str = "d7r4v5e9r2k8e1y6q3w0z5x7c9v2b4n6m8l1k3j5";
+const SECRET: &str = "sec-driver-Qm7Zr2Wx9";
+const PASSWORD: &str = "pw-driver-Hd4Lk8Ns1";
+const USER: &str = "8c4e2a6f-1b3d-4f7a-9c2e-5d8b0f3a6e19";
+const T0: u64 = 1_751_270_400_000;
+
+fn config() -> Config {
+    Config::for_region(Region::Eu)
+        .with_service_credentials(KEY, Secret::new(SECRET))
+        .with_oauth("oauth-driver", Secret::new(PASSWORD))
+        .unwrap()
+}
+
+fn driver() -> Driver {
+    Driver::new(config(), DriverOptions::default(), 42).unwrap()
+}
+
+fn input(value: Value) -> Vec<u8> {
+    serde_json::to_vec(&value).unwrap()
+}
+
+fn json_headers() -> Vec<(String, String)> {
+    vec![("content-type".into(), "application/json".into())]
+}
+
+fn respond(d: &mut Driver, id: CallId, status: u16, body: &str, now: u64) {
+    let headers = json_headers();
+    d.on_response(id, &Response::new(status, &headers, body.as_bytes()), now);
+}
+
+fn sent(poll: &Poll) -> (String, String, u64) {
+    match &poll.action {
+        Action::Send {
+            request,
+            deadline_ms,
+        } => (
+            request.method.to_string(),
+            request.url.clone(),
+            *deadline_ms,
+        ),
+        other => panic!("expected a send, got {other:?}"),
+    }
+}
+
+fn authorization(poll: &Poll) -> Option<String> {
+    match &poll.action {
+        Action::Send { request, .. } => request.header("authorization").map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn done(poll: Poll) -> Value {
+    match poll.action {
+        Action::Done { result } => result,
+        other => panic!("expected done, got {other:?}"),
+    }
+}
+
+fn failed(poll: Poll) -> iproov_core::Error {
+    match poll.action {
+        Action::Failed { error } => error,
+        other => panic!("expected failed, got {other:?}"),
+    }
+}
+
+const CLAIM: &str =
+    r#"{"token":"1f2e3d4c5b6a7980a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718","user_id":"u"}"#;
+const TOKEN: &str =
+    r#"{"access_token":"at-driver-Vb6Jc3Tp5Fy0","token_type":"Bearer","expires_in":3600}"#;
+const USER_BODY: &str = r#"{"user_id":"8c4e2a6f-1b3d-4f7a-9c2e-5d8b0f3a6e19","status":"Active"}"#;
+
+#[test]
+fn a_service_call_sends_once_and_is_done() {
+    let mut d = driver();
+    let id = d.start(
+        Operation::EnrolToken,
+        &input(json!({"resource": "Onboarding", "user_id": USER})),
+        CallContext { attempt: Some(2) },
+        T0,
+    );
+    let poll = d.poll(id, T0);
+    let (method, url, deadline) = sent(&poll);
+    assert_eq!(method, "POST");
+    assert!(url.ends_with("/claim/enrol/token"));
+    assert_eq!(deadline, T0 + 10_000);
+    assert!(poll.audit.is_empty());
+    respond(&mut d, id, 200, CLAIM, T0 + 5);
+    let poll = d.poll(id, T0 + 5);
+    assert_eq!(poll.audit.len(), 1);
+    assert_eq!(poll.audit[0]["outcome"], "token_issued");
+    assert_eq!(poll.audit[0]["attempt"], 2);
+    assert_eq!(poll.audit[0]["user_id"], USER);
+    let result = done(poll);
+    assert_eq!(result["user_id"], "u");
+    assert_eq!(d.open_calls(), 0);
+    assert_eq!(failed(d.poll(id, T0)).code(), "invalid_state");
+}
+
+#[test]
+fn a_bad_input_fails_before_anything_is_sent() {
+    let mut d = driver();
+    let id = d.start(
+        Operation::GetUser,
+        &input(json!({"user_id": ".."})),
+        CallContext::default(),
+        T0,
+    );
+    let poll = d.poll(id, T0);
+    assert_eq!(poll.audit.len(), 1);
+    let error = failed(poll);
+    assert_eq!(error.code(), "invalid_input");
+    assert_eq!(error.field(), Some("user_id"));
+    assert_eq!(error.kind().class_name(), "InvalidInputError");
+}
+
+#[test]
+fn a_503_on_a_token_call_is_retried_after_the_backoff() {
+    let mut d = driver();
+    let id = d.start(
+        Operation::VerifyToken,
+        &input(json!({"resource": "Login", "user_id": USER})),
+        CallContext::default(),
+        T0,
+    );
+    let _ = sent(&d.poll(id, T0));
+    respond(
+        &mut d,
+        id,
+        503,
+        r#"{"error":"server_error","error_description":"busy"}"#,
+        T0 + 1,
+    );
+    let poll = d.poll(id, T0 + 1);
+    assert_eq!(poll.audit[0]["outcome"], "error");
+    let Action::SleepUntil { at_ms } = poll.action else {
+        panic!("{:?}", poll.action)
+    };
+    assert!((T0 + 251..=T0 + 501).contains(&at_ms), "{at_ms}");
+    assert!(matches!(
+        d.poll(id, at_ms - 1).action,
+        Action::SleepUntil { .. }
+    ));
+    let _ = sent(&d.poll(id, at_ms));
+    respond(&mut d, id, 200, CLAIM, at_ms + 3);
+    let _ = done(d.poll(id, at_ms + 3));
+}
+
+#[test]
+fn validate_is_never_sent_twice_once_it_may_have_reached_iproov() {
+    let body = json!({"user_id": USER, "token": "a".repeat(64), "client": "web"});
+    type Answer = Box<dyn Fn(&mut Driver, CallId)>;
+    let cases: Vec<(&str, Answer)> = vec![
+        (
+            "503",
+            Box::new(|d, id| respond(d, id, 503, r#"{"error":"server_error"}"#, T0 + 1)),
+        ),
+        (
+            "html 502",
+            Box::new(|d, id| respond(d, id, 502, "<html>bad gateway</html>", T0 + 1)),
+        ),
+        (
+            "reset after writing",
+            Box::new(|d, id| d.on_failure(id, TransportFailure::AfterWritten, "reset", T0 + 1)),
+        ),
+        (
+            "deadline",
+            Box::new(|d, id| d.on_failure(id, TransportFailure::Timeout, "deadline", T0 + 1)),
+        ),
+        (
+            "caller abort",
+            Box::new(|d, id| d.on_failure(id, TransportFailure::Aborted, "AbortError", T0 + 1)),
+        ),
+        (
+            "undecodable 200",
+            Box::new(|d, id| respond(d, id, 200, r#"{"passed":"maybe"}"#, T0 + 1)),
+        ),
+    ];
+    for (what, answer) in cases {
+        let mut d = driver();
+        let id = d.start(
+            Operation::VerifyValidate,
+            &input(body.clone()),
+            CallContext { attempt: Some(1) },
+            T0,
+        );
+        let _ = sent(&d.poll(id, T0));
+        answer(&mut d, id);
+        let poll = d.poll(id, T0 + 1);
+        assert_eq!(poll.audit.len(), 1, "{what}");
+        assert_eq!(poll.audit[0]["outcome"], "outcome_unknown", "{what}");
+        let error = failed(poll);
+        assert_eq!(error.kind(), ErrorKind::OutcomeUnknown, "{what}");
+        assert!(
+            error.message().contains("do not call validate again"),
+            "{what}: {}",
+            error.message()
+        );
+    }
+    // Before sending: retried.
+    let mut d = driver();
+    let id = d.start(
+        Operation::VerifyValidate,
+        &input(body),
+        CallContext::default(),
+        T0,
+    );
+    let _ = sent(&d.poll(id, T0));
+    d.on_failure(id, TransportFailure::ConnectionRefused, "refused", T0 + 1);
+    let Action::SleepUntil { at_ms } = d.poll(id, T0 + 1).action else {
+        panic!()
+    };
+    let _ = sent(&d.poll(id, at_ms));
+}
+
+#[test]
+fn a_bad_key_on_the_token_endpoint_is_not_retried() {
+    let mut d = driver();
+    let id = d.start(
+        Operation::GetUser,
+        &input(json!({"user_id": USER})),
+        CallContext::default(),
+        T0,
+    );
+    let (_, url, _) = sent(&d.poll(id, T0));
+    assert!(url.ends_with("/access_token"));
+    respond(
+        &mut d,
+        id,
+        500,
+        r#"{"error":"invalid_key","error_description":"Invalid API Key"}"#,
+        T0 + 1,
+    );
+    let error = failed(d.poll(id, T0 + 1));
+    assert_eq!(error.code(), "invalid_key");
+    assert_eq!(error.kind().class_name(), "InvalidKeyError");
+    assert_eq!(error.region(), Some("eu"));
+}
+
+/// Starts `n` get_user calls and polls each once.
+fn start_users(d: &mut Driver, n: usize, now: u64) -> (Vec<CallId>, Vec<Poll>) {
+    let ids: Vec<CallId> = (0..n)
+        .map(|_| {
+            d.start(
+                Operation::GetUser,
+                &input(json!({"user_id": USER})),
+                CallContext::default(),
+                now,
+            )
+        })
+        .collect();
+    let polls = ids.iter().map(|id| d.poll(*id, now)).collect();
+    (ids, polls)
+}
+
+#[test]
+fn concurrent_users_calls_share_one_token_request_and_one_refetch() {
+    let mut d = driver();
+    let (ids, polls) = start_users(&mut d, 20, T0);
+    let fetchers: Vec<usize> = (0..20)
+        .filter(|i| matches!(polls[*i].action, Action::Send { .. }))
+        .collect();
+    assert_eq!(fetchers, vec![0], "one call fetches the token");
+    assert!(
+        polls[1..]
+            .iter()
+            .all(|p| matches!(p.action, Action::WaitForToken { .. }))
+    );
+    respond(&mut d, ids[0], 200, TOKEN, T0 + 1);
+    let first = d.poll(ids[0], T0 + 1);
+    assert!(first.wake, "the others are woken");
+    assert_eq!(first.audit[0]["outcome"], "token_obtained");
+    assert_eq!(
+        authorization(&first).as_deref(),
+        Some("Bearer at-driver-Vb6Jc3Tp5Fy0")
+    );
+    for id in &ids[1..] {
+        let poll = d.poll(*id, T0 + 2);
+        assert!(authorization(&poll).is_some(), "{:?}", poll.action);
+    }
+    // iProov drops the token: every call is rejected with it.
+    let rejected = r#"{"error":"invalid_oauth","error_description":"token at-driver-Vb6Jc3Tp5Fy0 is not valid"}"#;
+    for id in &ids {
+        respond(&mut d, *id, 401, rejected, T0 + 3);
+    }
+    let polls: Vec<Poll> = ids.iter().map(|id| d.poll(*id, T0 + 3)).collect();
+    let refetchers: Vec<&Poll> = polls
+        .iter()
+        .filter(|p| matches!(&p.action, Action::Send { request, .. } if request.url.ends_with("/access_token")))
+        .collect();
+    assert_eq!(refetchers.len(), 1, "one refetch serves all");
+    for poll in &polls {
+        let text = serde_json::to_string(&poll.audit).unwrap();
+        assert!(!text.contains("at-driver-Vb6Jc3Tp5Fy0"), "{text}");
+    }
+    let fetcher = ids[polls
+        .iter()
+        .position(|p| matches!(p.action, Action::Send { .. }))
+        .unwrap()];
+    respond(
+        &mut d,
+        fetcher,
+        200,
+        r#"{"access_token":"at-driver-Second-Kq2Wm7","expires_in":3600}"#,
+        T0 + 4,
+    );
+    let mut results = 0;
+    for id in &ids {
+        let poll = d.poll(*id, T0 + 5);
+        assert_eq!(
+            authorization(&poll).as_deref(),
+            Some("Bearer at-driver-Second-Kq2Wm7")
+        );
+        respond(&mut d, *id, 200, USER_BODY, T0 + 6);
+        let _ = done(d.poll(*id, T0 + 6));
+        results += 1;
+    }
+    assert_eq!(results, 20);
+    assert_eq!(d.open_calls(), 0);
+}
+
+#[test]
+fn a_second_rejection_in_a_row_fails_redacted() {
+    let mut d = driver();
+    let (ids, _) = start_users(&mut d, 1, T0);
+    let id = ids[0];
+    respond(&mut d, id, 200, TOKEN, T0 + 1);
+    let _ = sent(&d.poll(id, T0 + 1));
+    let echo = format!(
+        r#"{{"error":"invalid_oauth","error_description":"at-driver-Vb6Jc3Tp5Fy0 / {PASSWORD} / {SECRET}"}}"#
+    );
+    respond(&mut d, id, 401, &echo, T0 + 2);
+    let (_, url, _) = sent(&d.poll(id, T0 + 2));
+    assert!(url.ends_with("/access_token"));
+    respond(
+        &mut d,
+        id,
+        200,
+        r#"{"access_token":"at-driver-Second-Kq2Wm7","expires_in":3600}"#,
+        T0 + 3,
+    );
+    let _ = sent(&d.poll(id, T0 + 3));
+    let echo2 = echo.replace("/ ", "/ at-driver-Second-Kq2Wm7 ");
+    respond(&mut d, id, 401, &echo2, T0 + 4);
+    let poll = d.poll(id, T0 + 4);
+    let records = serde_json::to_string(&poll.audit).unwrap();
+    let error = failed(poll);
+    assert_eq!(error.kind(), ErrorKind::OAuth);
+    let shown = serde_json::to_string(&error.to_json()).unwrap() + &records;
+    for leak in [
+        "at-driver-Vb6Jc3Tp5Fy0",
+        "at-driver-Second-Kq2Wm7",
+        PASSWORD,
+        SECRET,
+    ] {
+        assert!(!shown.contains(leak), "{leak} in {shown}");
+    }
+}
+
+#[test]
+fn a_failed_token_request_fails_every_call_waiting_for_it() {
+    let mut d = driver();
+    let (ids, polls) = start_users(&mut d, 5, T0);
+    assert!(matches!(polls[0].action, Action::Send { .. }));
+    respond(
+        &mut d,
+        ids[0],
+        400,
+        r#"{"error":"invalid_client","error_description":"bad credentials"}"#,
+        T0 + 1,
+    );
+    let poll = d.poll(ids[0], T0 + 1);
+    assert!(poll.wake);
+    assert_eq!(failed(poll).code(), "invalid_client");
+    for id in &ids[1..] {
+        let error = failed(d.poll(*id, T0 + 2));
+        assert_eq!(error.code(), "invalid_client");
+    }
+}
+
+#[test]
+fn a_vanished_fetcher_is_taken_over_after_its_deadline() {
+    let mut d = driver();
+    let (ids, polls) = start_users(&mut d, 2, T0);
+    let Action::WaitForToken { until_ms } = polls[1].action else {
+        panic!()
+    };
+    assert_eq!(until_ms, T0 + 10_000 + 1_000);
+    let (_, url, _) = sent(&d.poll(ids[1], until_ms));
+    assert!(url.ends_with("/access_token"));
+    d.cancel(ids[0]);
+    respond(&mut d, ids[1], 200, TOKEN, until_ms + 1);
+    assert!(authorization(&d.poll(ids[1], until_ms + 1)).is_some());
+}
+
+#[test]
+fn retry_after_as_a_date_is_honoured() {
+    let mut d = driver();
+    let id = d.start(
+        Operation::EnrolToken,
+        &input(json!({"resource": "Onboarding", "user_id": USER})),
+        CallContext::default(),
+        T0,
+    );
+    let _ = sent(&d.poll(id, T0));
+    // T0 is 2025-06-30T08:00:00Z; ask for 08:00:05.
+    let headers = vec![(
+        "Retry-After".to_owned(),
+        "Mon, 30 Jun 2025 08:00:05 GMT".to_owned(),
+    )];
+    d.on_response(
+        id,
+        &Response::new(429, &headers, br#"{"error":"too_many_requests"}"#),
+        T0,
+    );
+    let Action::SleepUntil { at_ms } = d.poll(id, T0).action else {
+        panic!()
+    };
+    assert_eq!(at_ms, T0 + 5_000);
+}
+
+#[test]
+fn options_are_checked_when_the_driver_is_made() {
+    for bad in [
+        r#"{"timeout_ms": 0}"#,
+        r#"{"timeout_ms": 600001}"#,
+        r#"{"token": {"max_uses": 0}}"#,
+        r#"{"retries": 1}"#,
+    ] {
+        let error = DriverOptions::from_json_text(bad.as_bytes()).unwrap_err();
+        assert_eq!(error.code(), "invalid_input", "{bad}");
+    }
+    let options = DriverOptions::from_json_text(br#"{"timeout_ms": 1500}"#).unwrap();
+    assert_eq!(options.timeout_ms(Operation::VerifyValidate), 1_500);
+    assert_eq!(
+        DriverOptions::default().timeout_ms(Operation::VerifyValidate),
+        20_000
+    );
+}
+
+#[test]
+fn an_aborted_token_call_is_not_retried() {
+    let mut d = driver();
+    let id = d.start(
+        Operation::EnrolToken,
+        &input(json!({"resource": "Onboarding", "user_id": USER})),
+        CallContext::default(),
+        T0,
+    );
+    let _ = sent(&d.poll(id, T0));
+    d.on_failure(id, TransportFailure::Aborted, "the caller's signal", T0 + 1);
+    let poll = d.poll(id, T0 + 1);
+    assert_eq!(poll.audit.len(), 1);
+    let error = failed(poll);
+    assert_eq!(error.code(), "aborted");
+    assert_eq!(error.kind().class_name(), "AbortedError");
+}
