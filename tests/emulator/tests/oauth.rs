@@ -196,3 +196,25 @@ async fn missing_unknown_and_other_region_bearers_are_invalid_oauth() {
         .await
         .assert_error(401, "invalid_oauth");
 }
+
+#[tokio::test]
+async fn revoked_tokens_are_invalid_oauth() {
+    let env = start().await;
+    env.enrol_user(EU, "revoked").await;
+    let bearer = env.access_token(EU, None).await;
+    env.user_call(Region::Eu, Method::GET, "/users/revoked", &bearer, None)
+        .await
+        .ok();
+    let reply = env
+        .control(Method::DELETE, "/access-tokens", None)
+        .await
+        .ok();
+    assert_eq!(reply["revoked"], 1);
+    env.user_call(Region::Eu, Method::GET, "/users/revoked", &bearer, None)
+        .await
+        .assert_error(401, "invalid_oauth");
+    let fresh = env.access_token(EU, None).await;
+    env.user_call(Region::Eu, Method::GET, "/users/revoked", &fresh, None)
+        .await
+        .ok();
+}

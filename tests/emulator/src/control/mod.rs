@@ -40,6 +40,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             put(set_rate_limit),
         )
         .route("/users", post(seed_user))
+        .route("/access-tokens", delete(revoke_access_tokens))
         .route("/claims/{token}", get(claims::get_claim))
         .route("/claims/{token}/complete", post(claims::complete))
         .route(
@@ -110,6 +111,16 @@ async fn world_state(State(state): State<Arc<AppState>>) -> Json<Value> {
 async fn reset(State(state): State<Arc<AppState>>) -> StatusCode {
     state.reset();
     StatusCode::NO_CONTENT
+}
+
+/// `DELETE /__emulator/access-tokens`: iProov drops every OAuth access token it issued (a
+/// key rotation, a restart): the next use of any of them is `invalid_oauth`. Answers
+/// `{"revoked": n}`.
+async fn revoke_access_tokens(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let mut world = state.world();
+    let revoked = world.access_tokens.len();
+    world.access_tokens.clear();
+    Json(json!({ "revoked": revoked }))
 }
 
 fn clock_body(state: &AppState) -> Value {
