@@ -506,6 +506,41 @@ pub fn parse_to_split_text(
     Ok(text)
 }
 
+/// A canonical result as [`parse_to_split_text`] gives it: each image field of at least
+/// 1 KiB without a line break after the JSON as `\n<name>\n<value>`.
+pub fn split_text(result: &Value) -> String {
+    let Value::Object(map) = result else {
+        return serde_json::to_string(result).unwrap_or_default();
+    };
+    let is_split = |key: &str, value: &Value| {
+        matches!(key, "frame" | "frame_jpeg" | "iso_19794_5")
+            && value.as_str().is_some_and(|v| {
+                v.len() >= SPLIT_MIN_BYTES && memchr::memchr(b'\n', v.as_bytes()).is_none()
+            })
+    };
+    if !map.iter().any(|(k, v)| is_split(k, v)) {
+        return serde_json::to_string(result).unwrap_or_default();
+    }
+    let mut json = Map::new();
+    let mut tail = String::new();
+    for (key, value) in map {
+        match value.as_str() {
+            Some(text) if is_split(key, value) => {
+                tail.push('\n');
+                tail.push_str(key);
+                tail.push('\n');
+                tail.push_str(text);
+            }
+            _ => {
+                json.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    let mut out = serde_json::to_string(&Value::Object(json)).unwrap_or_default();
+    out.push_str(&tail);
+    out
+}
+
 /// Parses with the operation's typed parser and hands the typed result to `canonical`.
 fn parse_into<R>(
     operation: Operation,
