@@ -54,10 +54,9 @@ class Demo:
         self.config = ip.config_from_env()  # the IPROOV_* variables, as the client reads them
         self.db = audit.open_db()
         audit.forget(self.db, "python")
-        self.tokens = ip.TokenManager()
         self.http = httpx.Client(timeout=10.0)  # one connection pool for every client below
-        # audit=: the client hands core's audit record of every call to the hook.
-        self.client = Client(config=self.config, http_client=self.http, token_manager=self.tokens, audit=self.store)
+        # audit=: the client hands core's audit record of every request it sends to the hook.
+        self.client = Client(config=self.config, http_client=self.http, audit=self.store)
         self.user_id = ip.random_user_id()
         self.records = 0
         self.n = 0
@@ -183,7 +182,7 @@ class Demo:
             self.step("Suspend user")
             suspended = self.call("suspend_user", view_config=users, user_id=self.user_id)
             self.say(f"← user {suspended.user_id}: {suspended.status}")
-            status = self.tokens.status(now_ms())
+            status = self.client.token_status()
             has = "true" if status.has_token else "false"
             self.say(f"token manager: has a token: {has}, used {status.uses} times (core reuses it up to 50 times)")
 

@@ -2,7 +2,8 @@
 # Runs scripts/demo on the emulator (after scripts/test's suites built everything) and checks
 # its transcript and SQLite file: every step of the journey in each host's section, no secret
 # anywhere (the emulator's default API secret, OAuth password and Basic credentials, and no
-# access token in any audit record), and 11 audit records per host.
+# access token in any audit record), and 12 audit records per host: one per request sent,
+# the users API's own token request included.
 #   bash demo/test_demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,7 +93,7 @@ done
 
 grep -qF "==> Audit records in SQLite" "$transcript" || fail "no audit section"
 for host in python node worker; do
-  grep -qF -- "-- $host: 11 audit records" "$transcript" || fail "the audit section lacks '-- $host: 11 audit records'"
+  grep -qF -- "-- $host: 12 audit records" "$transcript" || fail "the audit section lacks '-- $host: 12 audit records'"
 done
 
 # No secret in the transcript or the SQLite file (nor its WAL files, if any are left).
@@ -104,7 +105,7 @@ for secret in eudefaultsecret0000000000000000000000000 eu-default-oauth-password
   done
 done
 
-# The SQLite file: 11 records per host; core's records, without any access token.
+# The SQLite file: 12 records per host; core's records, without any access token.
 if ! target/py-venv/bin/python - "$dir/out/audit.sqlite3" <<'EOF'; then
 import json
 import sqlite3
@@ -113,15 +114,17 @@ import sys
 db = sqlite3.connect(sys.argv[1])
 counts = dict(db.execute("SELECT host, count(*) FROM audit_records GROUP BY host"))
 problems = []
-if counts != {"python": 11, "node": 11, "worker": 11}:
-    problems.append(f"expected 11 audit records per host, found {counts}")
+if counts != {"python": 12, "node": 12, "worker": 12}:
+    problems.append(f"expected 12 audit records per host, found {counts}")
 for host, record in db.execute("SELECT host, record FROM audit_records"):
     record = json.loads(record)
     if "access_token" in json.dumps(record.get("result", {})):
         problems.append(f"{host}: an access token in the record of {record['operation']}")
 expected = [
     "enrol_token:token_issued", "enrol_validate:passed", "verify_token:token_issued", "verify_validate:failed",
-    "verify_token:token_issued", "verify_validate:passed", "access_token:token_obtained", "get_user:ok",
+    "verify_token:token_issued", "verify_validate:passed", "access_token:token_obtained",
+    # the client's own token request for the users API, before get_user
+    "access_token:token_obtained", "get_user:ok",
     "suspend_user:ok", "verify_token:error", "verify_token:error",
 ]
 for host in ("python", "node", "worker"):

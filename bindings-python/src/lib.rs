@@ -4,6 +4,7 @@
 
 mod config;
 mod convert;
+mod driver;
 mod errors;
 mod flows;
 mod ids;
@@ -21,6 +22,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<config::PyConfig>()?;
     m.add_class::<request::PyRequest>()?;
     m.add_class::<flows::PyFlow>()?;
+    m.add_class::<driver::PyDriver>()?;
+    m.add_function(wrap_pyfunction!(driver::error_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(driver::transport_failures, m)?)?;
     m.add_class::<flows::PyRetryAdvisor>()?;
     m.add_function(wrap_pyfunction!(ops::build, m)?)?;
     m.add_function(wrap_pyfunction!(ops::build_enrol_image_bytes, m)?)?;

@@ -18,6 +18,9 @@ def _bucket(nodeid: str) -> str:
         return "vectors"
     if "test_vectors.py::test_flow_vector[" in nodeid:
         return "flow-vectors"
+    if "test_scenarios.py::test_scenario[" in nodeid:
+        client = nodeid.split("test_scenario[", 1)[1].split("-", 1)[0]
+        return f"scenarios ({client})"
     return ""
 
 

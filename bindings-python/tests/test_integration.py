@@ -356,9 +356,16 @@ def test_region_argument_wins_over_the_environment() -> None:
     assert caught.value.field == "region"
 
 
-def test_default_timeout_is_10_seconds(emulator: Emulator, new_client: NewClient) -> None:
-    assert ip.DEFAULT_TIMEOUT == 10.0
-    assert "timeout=10.0" in repr(new_client(**kwargs_for(emulator)))
+def test_default_timeout_is_cores_per_operation_deadline(emulator: Emulator, new_client: NewClient) -> None:
+    assert ip.DEFAULT_TIMEOUT is None
+    assert "timeout=None" in repr(new_client(**kwargs_for(emulator)))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 0.0000001, 601, float("nan"), float("inf"), "10"])
+def test_an_unusable_timeout_is_refused_when_the_client_is_made(emulator: Emulator, new_client: NewClient, bad: object) -> None:
+    with pytest.raises(ip.InvalidInputError) as caught:
+        new_client(**kwargs_for(emulator), timeout=bad)
+    assert caught.value.field in ("timeout_ms", "options")
 
 
 def test_caller_session_is_used_and_left_open(emulator: Emulator, kind: str) -> None:

@@ -383,6 +383,16 @@ fn a_failed_token_request_fails_every_call_waiting_for_it() {
         let error = failed(d.poll(*id, T0 + 2));
         assert_eq!(error.code(), "invalid_client");
     }
+    // A call starting a moment later gets the same answer without a new request...
+    let (_, polls) = start_users(&mut d, 1, T0 + 1_500);
+    assert!(
+        matches!(&polls[0].action, Action::Failed { error } if error.code() == "invalid_client")
+    );
+    // ... and asks again once the moment has passed.
+    let (_, polls) = start_users(&mut d, 1, T0 + 2_001);
+    assert!(
+        matches!(&polls[0].action, Action::Send { request, .. } if request.url.ends_with("/access_token"))
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._core import DEFAULT_USER_AGENT, MAX_BODY_BYTES, Config, Request, __version__
 from ._errors import (
+    AbortedError,
     ApiError,
     ConnectionError,
     DecodeError,
@@ -159,6 +160,7 @@ __all__ = [
     "TransportError",
     "ConnectionError",
     "TimeoutError",
+    "AbortedError",
     "Fallback",
     "ClaimToken",
     "EnrolImageResult",

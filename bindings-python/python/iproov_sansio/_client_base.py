@@ -1,36 +1,17 @@
 """What the httpx and requests clients share: configuration from arguments or the environment,
-and one sans-IO driver per call that yields "send this" / "sleep this long" and receives what
-happened. Every decision in it comes from core: the request (build), the result or error
-(parse), retries and backoff (the retry advisor), OAuth tokens (the token manager).
-
-The HTTP libraries only send, sleep and say how a send failed: before the request left
-(DNS, connect, TLS) or after it may have reached iProov (timeout or reset after sending).
+core's call driver per client, and the typed methods. The clients only send (``_loop.py``
+drives each call); every decision is core's driver's.
 """
 
 from __future__ import annotations
 
 import os
-from random import random
-from time import time
-from typing import (
-    Any,
-    AsyncIterator,
-    Callable,
-    Dict,
-    Generator,
-    Iterable,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Union,
-)
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 from . import _core
-from ._core import MAX_BODY_BYTES, Config, Request
-from ._errors import IProovError
-from ._errors import from_dict as error_from_dict
-from ._flows import RetryPolicy, TokenManager, audit_record
+from ._core import Config
+from ._flows import RetryPolicy, TokenManager, TokenStatus
+from ._loop import driver_for, now_ms
 from ._ops import RESULT_TYPES, Result
 from ._results import (
     AccessToken,
@@ -44,8 +25,9 @@ from ._results import (
 
 __all__ = ["DEFAULT_TIMEOUT", "ENV_VARS", "config_from_env"]
 
-#: Seconds a request may take (connect, write, read) unless the client is told otherwise.
-DEFAULT_TIMEOUT = 10.0
+#: The clients' ``timeout`` by default: ``None``, each operation's deadline from core (10 s
+#: for token and users calls, 20 s for validate, 30 s for photo enrol, 5 s for availability).
+DEFAULT_TIMEOUT: Optional[float] = None
 
 #: Config field -> environment variable.
 ENV_VARS = {
@@ -56,13 +38,6 @@ ENV_VARS = {
     "oauth_username": "IPROOV_OAUTH_USERNAME",
     "oauth_password": "IPROOV_OAUTH_PASSWORD",
 }
-
-_parse = _core.parse
-
-FAILED_BEFORE_SENDING = "failed_before_sending"
-MAY_HAVE_REACHED_SERVER = "may_have_reached_server"
-
-_NEEDS_TOKEN = frozenset(n for n in _core.operations() if _core.operation_info(n)["needs_access_token"])
 
 
 def config_from_env(environ: Optional[Mapping[str, str]] = None, **given: Optional[str]) -> Config:
@@ -85,165 +60,51 @@ def config_from_env(environ: Optional[Mapping[str, str]] = None, **given: Option
     return Config.from_dict(fields)
 
 
-def now_ms() -> int:
-    return int(time() * 1000)
+class ClientCore:
+    """One client's configuration, core driver and audit hook (shared by every client)."""
 
+    _config: Config
+    _driver: _core.Driver
+    _audit: Optional[Callable[[Dict[str, Any]], None]]
+    _timeout: Optional[float]
 
-def read_capped(chunks: Iterable[bytes]) -> bytes:
-    """The body, read until it ends or passes core's cap (MAX_BODY_BYTES): core then answers
-    ``body_too_large`` from the first cap + 1 bytes, and a hostile or broken server cannot
-    make the client hold an unbounded body."""
-    body = bytearray()
-    for chunk in chunks:
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            break
-    return bytes(body)
-
-
-async def read_capped_async(chunks: AsyncIterator[bytes]) -> bytes:
-    """:func:`read_capped` for an async stream of chunks."""
-    body = bytearray()
-    async for chunk in chunks:
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            break
-    return bytes(body)
-
-
-class Send(NamedTuple):
-    """Send this request and report a :class:`Received` or a :class:`Failed`."""
-
-    request: Request
-
-
-class Sleep(NamedTuple):
-    """Wait this many seconds, then report ``None``."""
-
-    seconds: float
-
-
-class Received(NamedTuple):
-    status: int
-    headers: Any
-    body: bytes
-
-
-class Failed(NamedTuple):
-    """A send that raised: ``failure`` is FAILED_BEFORE_SENDING or MAY_HAVE_REACHED_SERVER;
-    ``timeout`` says which transport error to raise if the advisor gives up."""
-
-    exc: BaseException
-    failure: str
-    timeout: bool
-
-
-Action = Union[Send, Sleep]
-Outcome = Union[Received, Failed, None]
-Driver = Generator[Action, Outcome, Any]
-
-
-class Core:
-    """One client's configuration, retry advisor, token manager and audit hook, and the
-    driver of every call. Shared by the sync and async clients."""
-
-    def __init__(
+    def _setup(
         self,
-        config: Config,
+        config: Optional[Config],
+        environ: Optional[Mapping[str, str]],
+        fields: Dict[str, Optional[str]],
+        timeout: Optional[float],
         retry: Optional[RetryPolicy],
-        tokens: Optional[TokenManager],
+        token_manager: Optional[TokenManager],
         audit: Optional[Callable[[Dict[str, Any]], None]],
     ) -> None:
-        self.config = config
-        self.retry = retry if retry is not None else RetryPolicy()
-        self.tokens = tokens if tokens is not None else TokenManager()
-        self.audit = audit
+        self._config = config if config is not None else config_from_env(environ, **fields)
+        self._driver = driver_for(self._config, timeout=timeout, retry=retry, token_manager=token_manager)
+        self._audit = audit
+        self._timeout = timeout
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    def token_status(self, now: Optional[int] = None) -> TokenStatus:
+        """The shared OAuth access token's status (never the token itself) at ``now`` (Unix ms)."""
+        return TokenStatus.from_dict(self._driver.token_status(now_ms() if now is None else now))
+
+    def _start(self, operation: str, input: Dict[str, Any], attempt: Optional[int]) -> int:
+        if operation == "enrol_image":
+            return self._driver.start_enrol_image(
+                input["token"], input["source"], input["image"], input.get("rotation"), attempt, now_ms()
+            )
+        return self._driver.start(operation, input, attempt, now_ms())
 
     @staticmethod
-    def needs_token(operation: str) -> bool:
-        return operation in _NEEDS_TOKEN
-
-    def call(self, operation: str, input: Dict[str, Any]) -> Driver:
-        """The whole call: build, send (with the advised retries), parse; the users API through
-        the token manager. Returns the typed result or raises the typed error."""
-        try:
-            if self.needs_token(operation):
-                result = yield from self._managed(operation, input)
-            else:
-                if operation == "enrol_image":
-                    request = _core.build_enrol_image_bytes(self.config, **input)
-                else:
-                    request = _core.build(operation, self.config, input)
-                received = yield from self.exchange(operation, request)
-                result = self.parse(operation, received)
-        except IProovError as error:
-            self._audit(operation, input, error=error)
-            raise
-        self._audit(operation, input, result=result)
+    def _result(operation: str, value: Dict[str, Any]) -> Result:
+        result: Result = RESULT_TYPES[operation]._wrap(value)
         return result
 
-    def parse(self, operation: str, received: Received) -> Result:
-        result: Result = RESULT_TYPES[operation]._wrap(
-            _parse(operation, self.config, received.status, received.headers, received.body)
-        )
-        return result
-
-    def exchange(self, operation: str, request: Request) -> Generator[Action, Outcome, Received]:
-        """Sends ``request`` until core's retry advisor says to stop; returns the response to
-        parse. (The advisor is called directly, without wrapping its answer: this runs on every
-        call.)"""
-        advise = self.retry._advisor.advise
-        attempt = 1
-        while True:
-            outcome = yield Send(request)
-            if isinstance(outcome, Received):
-                advice = advise(operation, attempt, now_ms(), random(), outcome.status, outcome.headers, None)
-            elif isinstance(outcome, Failed):
-                advice = advise(operation, attempt, now_ms(), random(), None, None, outcome.failure)
-            else:  # pragma: no cover - the runners always report an outcome
-                raise RuntimeError("the transport reported nothing")
-            action = advice["action"]
-            if action == "retry_at":
-                yield Sleep(advice["delay_ms"] / 1000.0)
-                attempt += 1
-                continue
-            if action == "outcome_unknown":
-                cause = outcome.exc if isinstance(outcome, Failed) else None
-                raise error_from_dict(advice["error"]) from cause
-            if isinstance(outcome, Failed):  # give_up on a transport failure
-                make = _core.timeout_error if outcome.timeout else _core.connection_error
-                raise make(f"{type(outcome.exc).__name__}: {outcome.exc}") from outcome.exc
-            return outcome
-
-    def _managed(self, operation: str, input: Dict[str, Any]) -> Driver:
-        """A users call: the token manager authorizes it (fetching a token when it says so) and
-        says whether a rejection is retried with a new token (once) or surfaced."""
-        while True:
-            step = self.tokens.prepare(self.config, operation, input, now_ms())
-            if step.action == "need_token":
-                received = yield from self.exchange("access_token", step.request)
-                self.tokens.accept_token(self.config, received.status, received.headers, received.body, now_ms())
-                continue
-            received = yield from self.exchange(operation, step.request)
-            check = self.tokens.on_response(received.status, received.headers, received.body)
-            if check.action == "retry_with_new_token":
-                continue
-            if check.error is not None:
-                raise check.error
-            return self.parse(operation, received)
-
-    def _audit(self, operation: str, input: Mapping[str, Any], **outcome: Any) -> None:
-        if self.audit is None:
-            return
-        record = audit_record(
-            operation,
-            now_ms(),
-            config=self.config,
-            user_id=input.get("user_id"),
-            token=input.get("token"),
-            **outcome,
-        )
-        self.audit(record)
+    def _describe(self, kind: str) -> str:
+        return f"{kind}(config={self._config!r}, timeout={self._timeout!r})"
 
 
 def operation_input(**fields: Any) -> Dict[str, Any]:
@@ -254,7 +115,9 @@ def operation_input(**fields: Any) -> Dict[str, Any]:
 class SyncOperations:
     """One method per operation, for the synchronous clients (``_run`` drives the call)."""
 
-    def _run(self, operation: str, input: Dict[str, Any]) -> Any:  # pragma: no cover - abstract
+    def _run(
+        self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None
+    ) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def enrol_token(
@@ -264,6 +127,7 @@ class SyncOperations:
         resource: str,
         assurance_type: Optional[str] = None,
         risk_profile: Optional[str] = None,
+        attempt: Optional[int] = None,
     ) -> ClaimToken:
         """An enrol claim token for a user who is not enrolled yet."""
         return self._run(  # type: ignore[no-any-return]
@@ -271,6 +135,7 @@ class SyncOperations:
             operation_input(
                 user_id=user_id, resource=resource, assurance_type=assurance_type, risk_profile=risk_profile
             ),
+            attempt,
         )
 
     def verify_token(
@@ -280,6 +145,7 @@ class SyncOperations:
         resource: str,
         assurance_type: Optional[str] = None,
         risk_profile: Optional[str] = None,
+        attempt: Optional[int] = None,
     ) -> ClaimToken:
         """A verify claim token for an enrolled, active user."""
         return self._run(  # type: ignore[no-any-return]
@@ -287,12 +153,15 @@ class SyncOperations:
             operation_input(
                 user_id=user_id, resource=resource, assurance_type=assurance_type, risk_profile=risk_profile
             ),
+            attempt,
         )
 
-    def enrol_image(self, *, token: str, source: str, image: bytes, rotation: Optional[int] = None) -> EnrolImageResult:
+    def enrol_image(
+        self, *, token: str, source: str, image: bytes, rotation: Optional[int] = None, attempt: Optional[int] = None
+    ) -> EnrolImageResult:
         """Photo enrol: registers a trusted image (PNG, JPEG, JPEG 2000) against an enrol token."""
         return self._run(  # type: ignore[no-any-return]
-            "enrol_image", {"token": token, "source": source, "image": image, "rotation": rotation}
+            "enrol_image", {"token": token, "source": source, "image": image, "rotation": rotation}, attempt
         )
 
     def enrol_validate(
@@ -303,20 +172,29 @@ class SyncOperations:
         client: str,
         risk_profile: Optional[str] = None,
         activate: Optional[bool] = None,
+        attempt: Optional[int] = None,
     ) -> ValidateResult:
         """The enrol outcome, once per token (never retried once it may have reached iProov)."""
         return self._run(  # type: ignore[no-any-return]
             "enrol_validate",
             operation_input(user_id=user_id, token=token, client=client, risk_profile=risk_profile, activate=activate),
+            attempt,
         )
 
     def verify_validate(
-        self, *, user_id: str, token: str, client: str, risk_profile: Optional[str] = None
+        self,
+        *,
+        user_id: str,
+        token: str,
+        client: str,
+        risk_profile: Optional[str] = None,
+        attempt: Optional[int] = None,
     ) -> ValidateResult:
         """The verify outcome, once per token (never retried once it may have reached iProov)."""
         return self._run(  # type: ignore[no-any-return]
             "verify_validate",
             operation_input(user_id=user_id, token=token, client=client, risk_profile=risk_profile),
+            attempt,
         )
 
     def access_token(self, *, scope: Optional[Sequence[str]] = None) -> AccessToken:
@@ -357,7 +235,9 @@ class SyncOperations:
 class AsyncOperations:
     """One coroutine per operation, for the asynchronous client."""
 
-    async def _run(self, operation: str, input: Dict[str, Any]) -> Any:  # pragma: no cover - abstract
+    async def _run(
+        self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None
+    ) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     async def enrol_token(
@@ -367,6 +247,7 @@ class AsyncOperations:
         resource: str,
         assurance_type: Optional[str] = None,
         risk_profile: Optional[str] = None,
+        attempt: Optional[int] = None,
     ) -> ClaimToken:
         """An enrol claim token for a user who is not enrolled yet."""
         return await self._run(  # type: ignore[no-any-return]
@@ -374,6 +255,7 @@ class AsyncOperations:
             operation_input(
                 user_id=user_id, resource=resource, assurance_type=assurance_type, risk_profile=risk_profile
             ),
+            attempt,
         )
 
     async def verify_token(
@@ -383,6 +265,7 @@ class AsyncOperations:
         resource: str,
         assurance_type: Optional[str] = None,
         risk_profile: Optional[str] = None,
+        attempt: Optional[int] = None,
     ) -> ClaimToken:
         """A verify claim token for an enrolled, active user."""
         return await self._run(  # type: ignore[no-any-return]
@@ -390,14 +273,15 @@ class AsyncOperations:
             operation_input(
                 user_id=user_id, resource=resource, assurance_type=assurance_type, risk_profile=risk_profile
             ),
+            attempt,
         )
 
     async def enrol_image(
-        self, *, token: str, source: str, image: bytes, rotation: Optional[int] = None
+        self, *, token: str, source: str, image: bytes, rotation: Optional[int] = None, attempt: Optional[int] = None
     ) -> EnrolImageResult:
         """Photo enrol: registers a trusted image (PNG, JPEG, JPEG 2000) against an enrol token."""
         return await self._run(  # type: ignore[no-any-return]
-            "enrol_image", {"token": token, "source": source, "image": image, "rotation": rotation}
+            "enrol_image", {"token": token, "source": source, "image": image, "rotation": rotation}, attempt
         )
 
     async def enrol_validate(
@@ -408,20 +292,29 @@ class AsyncOperations:
         client: str,
         risk_profile: Optional[str] = None,
         activate: Optional[bool] = None,
+        attempt: Optional[int] = None,
     ) -> ValidateResult:
         """The enrol outcome, once per token (never retried once it may have reached iProov)."""
         return await self._run(  # type: ignore[no-any-return]
             "enrol_validate",
             operation_input(user_id=user_id, token=token, client=client, risk_profile=risk_profile, activate=activate),
+            attempt,
         )
 
     async def verify_validate(
-        self, *, user_id: str, token: str, client: str, risk_profile: Optional[str] = None
+        self,
+        *,
+        user_id: str,
+        token: str,
+        client: str,
+        risk_profile: Optional[str] = None,
+        attempt: Optional[int] = None,
     ) -> ValidateResult:
         """The verify outcome, once per token (never retried once it may have reached iProov)."""
         return await self._run(  # type: ignore[no-any-return]
             "verify_validate",
             operation_input(user_id=user_id, token=token, client=client, risk_profile=risk_profile),
+            attempt,
         )
 
     async def access_token(self, *, scope: Optional[Sequence[str]] = None) -> AccessToken:
@@ -463,24 +356,3 @@ class AsyncOperations:
     async def availability(self) -> Availability:
         """Whether iProov's service is up for this key."""
         return await self._run("availability", {})  # type: ignore[no-any-return]
-
-
-def drive_sync(driver: Driver, send: Callable[[Request], Outcome], sleep: Callable[[float], None]) -> Any:
-    """Runs a driver with blocking IO."""
-    outcome: Outcome = None
-    try:
-        action = next(driver)
-        while True:
-            if isinstance(action, Send):
-                outcome = send(action.request)
-            else:
-                sleep(action.seconds)
-                outcome = None
-            action = driver.send(outcome)
-    except StopIteration as done:
-        return done.value
-
-
-def redacted_repr(kind: str, config: Config, timeout: float) -> str:
-    return f"{kind}(config={config!r}, timeout={timeout!r})"
-

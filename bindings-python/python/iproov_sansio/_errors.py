@@ -20,6 +20,7 @@ __all__ = [
     "TransportError",
     "ConnectionError",
     "TimeoutError",
+    "AbortedError",
     "from_dict",
 ]
 
@@ -197,28 +198,51 @@ class TimeoutError(TransportError):  # noqa: A001 - the issue names it so; not t
     kind = "timeout"
 
 
-_BY_KIND: Dict[str, Type[IProovError]] = {
-    cls.kind: cls
-    for cls in (
-        InvalidInputError,
-        InvalidStateError,
-        ApiError,
-        InvalidKeyError,
-        RateLimitedError,
-        InvalidTokenError,
-        OAuthError,
-        ServerError,
-        DecodeError,
-        OutcomeUnknownError,
-        ConnectionError,
-        TimeoutError,
-    )
-}
+class AbortedError(TransportError):
+    """The caller aborted the call (a cancelled task). A validate aborted after it was sent is
+    an :class:`OutcomeUnknownError` instead."""
+
+    kind = "aborted"
+
+
+def _classes_by_kind() -> Dict[str, Type[IProovError]]:
+    """Core names the class of every error family (``_core.error_classes()``): this module
+    only defines the classes (for typing and docs) and checks that each one core names exists
+    here with the parent core gives it."""
+    from . import _core
+
+    defined = {cls.__name__: cls for cls in _CLASSES}
+    by_kind: Dict[str, Type[IProovError]] = {}
+    for kind, name, parent in _core.error_classes():
+        cls = defined.get(name)
+        if cls is None or cls.__mro__[1].__name__ != parent:
+            raise ImportError(f"iproov_sansio: core names error class {name}({parent}), which this package lacks")
+        by_kind[kind] = cls
+    return by_kind
+
+
+_CLASSES = (
+    InvalidInputError,
+    InvalidStateError,
+    ApiError,
+    InvalidKeyError,
+    RateLimitedError,
+    InvalidTokenError,
+    OAuthError,
+    ServerError,
+    DecodeError,
+    OutcomeUnknownError,
+    ConnectionError,
+    TimeoutError,
+    AbortedError,
+)
+_BY_KIND = _classes_by_kind()
 
 
 def from_dict(data: Mapping[str, Any]) -> IProovError:
-    """The exception for a canonical error dict, its class chosen by ``kind`` (core's family).
+    """The exception for a canonical error dict, of the class core names for its ``kind``.
 
-    A dict without a known ``kind`` (core always gives one) becomes the base ``IProovError``.
+    Core gives every error a known ``kind``; a dict from elsewhere without one becomes the
+    base ``IProovError``.
     """
     return _BY_KIND.get(str(data.get("kind", "")), IProovError)(data)

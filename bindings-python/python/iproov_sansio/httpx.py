@@ -1,68 +1,74 @@
 """iProov clients over httpx (``pip install iproov-sansio[httpx]``): :class:`Client` and
-:class:`AsyncClient`. Each call builds with core, sends with httpx, retries as core's advisor
-says, and parses with core; the users methods get and reuse OAuth tokens through core's
-token manager."""
+:class:`AsyncClient`, loops around core's call driver. This module only sends: each request
+with a whole deadline (connect, write and every read), redirects never followed whatever
+client is handed in, the body read with a cap on its decompressed size, and httpx's
+exceptions named by core's transport table."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import httpx
 
-from ._client_base import (
-    DEFAULT_TIMEOUT,
-    FAILED_BEFORE_SENDING,
-    MAY_HAVE_REACHED_SERVER,
-    AsyncOperations,
-    Core,
-    Failed,
-    Outcome,
-    Received,
-    Send,
-    SyncOperations,
-    config_from_env,
-    drive_sync,
-    read_capped,
-    read_capped_async,
-)
+from ._client_base import DEFAULT_TIMEOUT, AsyncOperations, ClientCore, SyncOperations
 from ._core import Config, Request
 from ._flows import RetryPolicy, TokenManager
+from ._loop import (
+    ACCEPT_ENCODING,
+    WATCHDOG,
+    AsyncWakeup,
+    Answer,
+    BoundedBody,
+    Failure,
+    Sent,
+    connect_failure,
+    now_ms,
+    run_async,
+    run_sync,
+)
 
 __all__ = ["Client", "AsyncClient"]
 
-# Exceptions raised before any byte of the request left: iProov never saw it.
-_BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+Audit = Optional[Callable[[Dict[str, Any]], None]]
 
 
-def _failed(exc: httpx.TransportError) -> Failed:
-    before = isinstance(exc, _BEFORE_SENDING)
-    return Failed(exc, FAILED_BEFORE_SENDING if before else MAY_HAVE_REACHED_SERVER, isinstance(exc, httpx.TimeoutException))
+def _failure(exc: httpx.TransportError) -> str:
+    """httpx's exception as a name of core's transport table."""
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return "connect_timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return connect_failure(exc)
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.WriteError, httpx.WriteTimeout)):
+        return "not_written"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "timeout"
+    if isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError)):
+        return "after_written"
+    return "unknown"
 
 
-def _core_for(
-    config: Optional[Config],
-    environ: Optional[Mapping[str, str]],
-    retry: Optional[RetryPolicy],
-    token_manager: Optional[TokenManager],
-    audit: Optional[Callable[[Dict[str, Any]], None]],
-    fields: Dict[str, Optional[str]],
-) -> Core:
-    if config is None:
-        config = config_from_env(environ, **fields)
-    return Core(config, retry, token_manager, audit)
+def _cause(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
-class Client(SyncOperations):
-    """A blocking iProov client over ``httpx.Client``.
+def _headers(request: Request) -> List[Tuple[str, str]]:
+    return [*request.headers, ("Accept-Encoding", ACCEPT_ENCODING)]
+
+
+class Client(SyncOperations, ClientCore):
+    """A blocking iProov client over ``httpx.Client``, safe to share between threads.
 
     Give ``region`` (or ``base_url``) and the credentials, or set ``IPROOV_REGION`` /
     ``IPROOV_BASE_URL``, ``IPROOV_API_KEY``, ``IPROOV_SECRET``, ``IPROOV_OAUTH_USERNAME``,
     ``IPROOV_OAUTH_PASSWORD``; or pass a ready ``config``. ``http_client`` is your own
-    ``httpx.Client`` (it is not closed by this one); ``timeout`` (seconds, default 10) applies
-    to every request.
+    ``httpx.Client`` (not closed by this one; its redirect setting is overridden: a redirect is
+    never followed). ``timeout`` (seconds) is the whole deadline of each request, connect to
+    last byte; ``None`` keeps core's per-operation deadlines. Raises ``InvalidInputError`` at
+    once for an unusable ``timeout``, ``retry`` or config. ``audit`` receives core's record of
+    every request sent; if it raises, the error is logged (logger ``iproov_sansio``) and the
+    call goes on.
     """
 
     def __init__(
@@ -77,10 +83,10 @@ class Client(SyncOperations):
         user_agent: Optional[str] = None,
         config: Optional[Config] = None,
         http_client: Optional[httpx.Client] = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
         retry: Optional[RetryPolicy] = None,
         token_manager: Optional[TokenManager] = None,
-        audit: Optional[Callable[[Dict[str, Any]], None]] = None,
+        audit: Audit = None,
         environ: Optional[Mapping[str, str]] = None,
     ) -> None:
         fields = dict(
@@ -92,36 +98,44 @@ class Client(SyncOperations):
             oauth_password=oauth_password,
             user_agent=user_agent,
         )
-        self._core = _core_for(config, environ, retry, token_manager, audit, fields)
+        self._setup(config, environ, fields, timeout, retry, token_manager, audit)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
-        self._timeout = timeout
-        self._users_lock = threading.Lock()
+        self._wakeup = threading.Condition()
 
-    @property
-    def config(self) -> Config:
-        return self._core.config
+    def _send(self, request: Request, deadline_ms: int) -> Sent:
+        remaining = (deadline_ms - now_ms()) / 1000.0
+        if remaining <= 0:
+            return Failure("connect_timeout", "the deadline passed before the request was sent", None)
+        guard = WATCHDOG.arm(deadline_ms)
 
-    def _send(self, request: Request) -> Outcome:
+        def trace(event: str, info: Dict[str, Any]) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                guard.attach(info["return_value"].get_extra_info("socket"))
+
         try:
             with self._http.stream(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=_headers(request),
                 content=request.body,
-                timeout=self._timeout,
+                timeout=remaining,
+                follow_redirects=False,
+                extensions={"trace": trace},
             ) as response:
-                body = read_capped(response.iter_bytes())
+                stream = response.extensions.get("network_stream")
+                if stream is not None:
+                    guard.attach(stream.get_extra_info("socket"))
+                body = BoundedBody(response.headers.get("content-encoding")).read_all(response.iter_raw())
+            return Answer(response.status_code, response.headers.raw, body)
         except httpx.TransportError as exc:
-            return _failed(exc)
-        return Received(response.status_code, response.headers.raw, body)
+            return Failure("timeout" if guard.fired else _failure(exc), _cause(exc), exc)
+        finally:
+            guard.disarm()
 
-    def _run(self, operation: str, input: Dict[str, Any]) -> Any:
-        driver = self._core.call(operation, input)
-        if self._core.needs_token(operation):
-            with self._users_lock:  # the token manager is driven one call at a time
-                return drive_sync(driver, self._send, _sleep)
-        return drive_sync(driver, self._send, _sleep)
+    def _run(self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None) -> Any:
+        call = self._start(operation, input, attempt)
+        return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, self._audit))
 
     def close(self) -> None:
         """Closes the httpx client if this client created it."""
@@ -135,15 +149,14 @@ class Client(SyncOperations):
         self.close()
 
     def __repr__(self) -> str:
-        return f"iproov_sansio.httpx.Client(config={self._core.config!r}, timeout={self._timeout!r})"
+        return self._describe("iproov_sansio.httpx.Client")
 
 
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-class AsyncClient(AsyncOperations):
-    """An asyncio iProov client over ``httpx.AsyncClient``; same arguments as :class:`Client`."""
+class AsyncClient(AsyncOperations, ClientCore):
+    """An asyncio iProov client over ``httpx.AsyncClient``; same arguments as :class:`Client`.
+    Concurrent tasks share one OAuth token (one token request for all of them). A cancelled
+    task cancels its call (asyncio's convention); a validate cancelled after it was sent is
+    recorded as outcome unknown."""
 
     def __init__(
         self,
@@ -157,10 +170,10 @@ class AsyncClient(AsyncOperations):
         user_agent: Optional[str] = None,
         config: Optional[Config] = None,
         http_client: Optional[httpx.AsyncClient] = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
         retry: Optional[RetryPolicy] = None,
         token_manager: Optional[TokenManager] = None,
-        audit: Optional[Callable[[Dict[str, Any]], None]] = None,
+        audit: Audit = None,
         environ: Optional[Mapping[str, str]] = None,
     ) -> None:
         fields = dict(
@@ -172,52 +185,43 @@ class AsyncClient(AsyncOperations):
             oauth_password=oauth_password,
             user_agent=user_agent,
         )
-        self._core = _core_for(config, environ, retry, token_manager, audit, fields)
+        self._setup(config, environ, fields, timeout, retry, token_manager, audit)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()
-        self._timeout = timeout
-        self._users_lock: Optional[asyncio.Lock] = None
+        self._wakeup = AsyncWakeup()
 
-    @property
-    def config(self) -> Config:
-        return self._core.config
-
-    async def _send(self, request: Request) -> Outcome:
+    async def _exchange(self, request: Request, remaining: float) -> Sent:
         try:
             async with self._http.stream(
                 request.method,
                 request.url,
-                headers=request.headers,
+                headers=_headers(request),
                 content=request.body,
-                timeout=self._timeout,
+                timeout=remaining,
+                follow_redirects=False,
             ) as response:
-                body = await read_capped_async(response.aiter_bytes())
+                bounded = BoundedBody(response.headers.get("content-encoding"))
+                async for chunk in response.aiter_raw():
+                    bounded.feed(chunk)
+                    if bounded.full:
+                        break
+            return Answer(response.status_code, response.headers.raw, bytes(bounded.body))
         except httpx.TransportError as exc:
-            return _failed(exc)
-        return Received(response.status_code, response.headers.raw, body)
+            return Failure(_failure(exc), _cause(exc), exc)
 
-    async def _drive(self, operation: str, input: Dict[str, Any]) -> Any:
-        driver = self._core.call(operation, input)
-        outcome: Outcome = None
+    async def _send(self, request: Request, deadline_ms: int) -> Sent:
+        remaining = (deadline_ms - now_ms()) / 1000.0
+        if remaining <= 0:
+            return Failure("connect_timeout", "the deadline passed before the request was sent", None)
         try:
-            action = next(driver)
-            while True:
-                if isinstance(action, Send):
-                    outcome = await self._send(action.request)
-                else:
-                    await asyncio.sleep(action.seconds)
-                    outcome = None
-                action = driver.send(outcome)
-        except StopIteration as done:
-            return done.value
+            # httpx's own per-phase timeouts name the phase; this one ends a dripping server.
+            return await asyncio.wait_for(self._exchange(request, remaining), remaining + 0.05)
+        except asyncio.TimeoutError:
+            return Failure("timeout", "no complete answer before the deadline", None)
 
-    async def _run(self, operation: str, input: Dict[str, Any]) -> Any:
-        if self._core.needs_token(operation):
-            if self._users_lock is None:
-                self._users_lock = asyncio.Lock()
-            async with self._users_lock:  # the token manager is driven one call at a time
-                return await self._drive(operation, input)
-        return await self._drive(operation, input)
+    async def _run(self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None) -> Any:
+        call = self._start(operation, input, attempt)
+        return self._result(operation, await run_async(self._driver, call, self._send, self._wakeup, self._audit))
 
     async def aclose(self) -> None:
         """Closes the httpx client if this client created it."""
@@ -231,5 +235,4 @@ class AsyncClient(AsyncOperations):
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"iproov_sansio.httpx.AsyncClient(config={self._core.config!r}, timeout={self._timeout!r})"
-
+        return self._describe("iproov_sansio.httpx.AsyncClient")

@@ -1,73 +1,80 @@
-"""An iProov client over requests (``pip install iproov-sansio[requests]``). Each call builds
-with core, sends with requests, retries as core's advisor says, and parses with core; the
-users methods get and reuse OAuth tokens through core's token manager."""
+"""An iProov client over requests (``pip install iproov-sansio[requests]``), a loop around
+core's call driver. This module only sends: each request with its deadline (the watchdog
+shuts the connection at the deadline once the answer has started; before that requests'
+own connect and read timeouts apply), redirects never followed, the body read with a cap on
+its decompressed size, and requests' exceptions named by core's transport table."""
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any, Callable, Dict, Mapping, Optional
 
 import requests
 import requests.exceptions as rex
+import urllib3.exceptions as urllib3_errors
 
-from ._client_base import (
-    DEFAULT_TIMEOUT,
-    FAILED_BEFORE_SENDING,
-    MAY_HAVE_REACHED_SERVER,
-    Core,
-    Failed,
-    Outcome,
-    Received,
-    SyncOperations,
-    config_from_env,
-    drive_sync,
-    read_capped,
-)
+from ._client_base import DEFAULT_TIMEOUT, ClientCore, SyncOperations
 from ._core import Config, Request
 from ._flows import RetryPolicy, TokenManager
+from ._loop import ACCEPT_ENCODING, WATCHDOG, Answer, BoundedBody, Failure, Sent, connect_failure, now_ms, run_sync
 
 __all__ = ["Client"]
 
 
-def _sent_nothing(exc: rex.ConnectionError) -> bool:
-    """requests wraps urllib3's errors: a connection that was never established (DNS, refused,
-    TLS handshake) means the request never left."""
-    try:
-        from urllib3.exceptions import NameResolutionError, NewConnectionError
-    except ImportError:  # pragma: no cover - urllib3 < 2
-        from urllib3.exceptions import NewConnectionError
+def _failure(exc: rex.RequestException) -> str:
+    """requests' exception (wrapping urllib3's) as a name of core's transport table."""
+    if isinstance(exc, rex.ConnectTimeout):
+        return "connect_timeout"
+    if isinstance(exc, rex.Timeout):
+        return "timeout"
+    if isinstance(exc, rex.SSLError):
+        return "tls"
+    if isinstance(exc, (rex.InvalidURL, rex.InvalidSchema, rex.MissingSchema)):
+        return "not_written"
+    if isinstance(exc, rex.ConnectionError) and _never_connected(exc):
+        return connect_failure(exc)
+    if isinstance(exc, (rex.ConnectionError, rex.ChunkedEncodingError)):
+        return "after_written"
+    return "unknown"
 
-        NameResolutionError = NewConnectionError  # type: ignore[misc,assignment]
+
+def _never_connected(exc: rex.ConnectionError) -> bool:
+    """urllib3 says when no connection was made (DNS, refused, unreachable)."""
+    from urllib3.exceptions import NewConnectionError
+
     seen: Any = exc
     for _ in range(6):
-        reason = getattr(seen, "reason", None)
-        if isinstance(seen, (NewConnectionError, NameResolutionError)) or isinstance(reason, (NewConnectionError, NameResolutionError)):
+        if isinstance(seen, NewConnectionError) or isinstance(getattr(seen, "reason", None), NewConnectionError):
             return True
         seen = seen.args[0] if getattr(seen, "args", None) else None
         if seen is None:
-            break
-    return isinstance(exc, rex.SSLError)
+            return False
+    return False
 
 
-def _failed(exc: rex.RequestException) -> Failed:
-    if isinstance(exc, rex.ConnectTimeout):
-        return Failed(exc, FAILED_BEFORE_SENDING, True)
-    if isinstance(exc, rex.Timeout):
-        return Failed(exc, MAY_HAVE_REACHED_SERVER, True)
-    if isinstance(exc, rex.ConnectionError) and _sent_nothing(exc):
-        return Failed(exc, FAILED_BEFORE_SENDING, False)
-    return Failed(exc, MAY_HAVE_REACHED_SERVER, False)
+def _socket_of(response: requests.Response) -> Any:
+    """The connection's socket, to shut at the deadline (urllib3 2 and 1 keep it in
+    different places; none found means only requests' own timeouts apply)."""
+    raw = response.raw
+    connection = getattr(raw, "_connection", None) or getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        fp = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock
 
 
-class Client(SyncOperations):
-    """A blocking iProov client over ``requests.Session``.
+class Client(SyncOperations, ClientCore):
+    """A blocking iProov client over ``requests.Session``, safe to share between threads.
 
     Give ``region`` (or ``base_url``) and the credentials, or set ``IPROOV_REGION`` /
     ``IPROOV_BASE_URL``, ``IPROOV_API_KEY``, ``IPROOV_SECRET``, ``IPROOV_OAUTH_USERNAME``,
     ``IPROOV_OAUTH_PASSWORD``; or pass a ready ``config``. ``session`` is your own
-    ``requests.Session`` (not closed by this client); ``timeout`` (seconds, default 10)
-    applies to every request. Redirects are not followed: core reads every answer.
+    ``requests.Session`` (not closed by this client; redirects are never followed).
+    ``timeout`` (seconds) is each request's deadline; ``None`` keeps core's per-operation
+    deadlines. Raises ``InvalidInputError`` at once for an unusable ``timeout``, ``retry`` or
+    config. ``audit`` receives core's record of every request sent; if it raises, the error is
+    logged (logger ``iproov_sansio``) and the call goes on.
     """
 
     def __init__(
@@ -82,56 +89,58 @@ class Client(SyncOperations):
         user_agent: Optional[str] = None,
         config: Optional[Config] = None,
         session: Optional[requests.Session] = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
         retry: Optional[RetryPolicy] = None,
         token_manager: Optional[TokenManager] = None,
         audit: Optional[Callable[[Dict[str, Any]], None]] = None,
         environ: Optional[Mapping[str, str]] = None,
     ) -> None:
-        if config is None:
-            config = config_from_env(
-                environ,
-                region=region,
-                base_url=base_url,
-                api_key=api_key,
-                secret=secret,
-                oauth_username=oauth_username,
-                oauth_password=oauth_password,
-                user_agent=user_agent,
-            )
-        self._core = Core(config, retry, token_manager, audit)
+        fields = dict(
+            region=region,
+            base_url=base_url,
+            api_key=api_key,
+            secret=secret,
+            oauth_username=oauth_username,
+            oauth_password=oauth_password,
+            user_agent=user_agent,
+        )
+        self._setup(config, environ, fields, timeout, retry, token_manager, audit)
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
-        self._timeout = timeout
-        self._users_lock = threading.Lock()
+        self._wakeup = threading.Condition()
 
-    @property
-    def config(self) -> Config:
-        return self._core.config
-
-    def _send(self, request: Request) -> Outcome:
+    def _send(self, request: Request, deadline_ms: int) -> Sent:
+        remaining = (deadline_ms - now_ms()) / 1000.0
+        if remaining <= 0:
+            return Failure("connect_timeout", "the deadline passed before the request was sent", None)
+        guard = WATCHDOG.arm(deadline_ms)
+        headers = request.headers_dict()
+        headers["Accept-Encoding"] = ACCEPT_ENCODING
         try:
             response = self._session.request(
                 request.method,
                 request.url,
-                headers=request.headers_dict(),
+                headers=headers,
                 data=request.body,
-                timeout=self._timeout,
+                timeout=(remaining, remaining),
                 allow_redirects=False,
                 stream=True,
             )
             with response:
-                body = read_capped(response.iter_content(chunk_size=65536))
-        except rex.RequestException as exc:
-            return _failed(exc)
-        return Received(response.status_code, list(response.headers.items()), body)
+                guard.attach(_socket_of(response))
+                bounded = BoundedBody(response.headers.get("content-encoding"))
+                body = bounded.read_all(response.raw.stream(65536, decode_content=False))
+            return Answer(response.status_code, list(response.headers.items()), body)
+        except (rex.RequestException, urllib3_errors.HTTPError, OSError) as exc:
+            # urllib3's own errors (and the socket's) come from streaming the body.
+            name = _failure(exc) if isinstance(exc, rex.RequestException) else "after_written"
+            return Failure("timeout" if guard.fired else name, f"{type(exc).__name__}: {exc}", exc)
+        finally:
+            guard.disarm()
 
-    def _run(self, operation: str, input: Dict[str, Any]) -> Any:
-        driver = self._core.call(operation, input)
-        if self._core.needs_token(operation):
-            with self._users_lock:  # the token manager is driven one call at a time
-                return drive_sync(driver, self._send, time.sleep)
-        return drive_sync(driver, self._send, time.sleep)
+    def _run(self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None) -> Any:
+        call = self._start(operation, input, attempt)
+        return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, self._audit))
 
     def close(self) -> None:
         """Closes the session if this client created it."""
@@ -145,4 +154,4 @@ class Client(SyncOperations):
         self.close()
 
     def __repr__(self) -> str:
-        return f"iproov_sansio.requests.Client(config={self._core.config!r}, timeout={self._timeout!r})"
+        return self._describe("iproov_sansio.requests.Client")

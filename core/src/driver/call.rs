@@ -165,6 +165,14 @@ impl Call {
                 }
             }
             if generation.is_none() {
+                if let Some(failure) = driver
+                    .fetch_failure
+                    .as_ref()
+                    .filter(|f| now < f.reuse_until_ms && driver.fetch.is_none())
+                {
+                    self.state = State::Failed(failure.error.clone());
+                    return None;
+                }
                 if let Some(fetch) = driver.fetch.filter(|f| f.by != id) {
                     if now < fetch.stale_at_ms {
                         self.state = State::Waiting {
@@ -213,7 +221,7 @@ impl Call {
                 }
             }
             Err(error) => {
-                self.fetch_failed(driver, id, &error);
+                self.fetch_failed(driver, id, &error, now);
                 Action::Failed { error }
             }
         }
@@ -235,8 +243,8 @@ impl Call {
             return None;
         }
         match &driver.fetch_failure {
-            Some((failed, error)) if *failed == epoch => {
-                self.state = State::Failed(error.clone());
+            Some(failure) if failure.epoch == epoch => {
+                self.state = State::Failed(failure.error.clone());
             }
             _ => {} // the fetch ended (or was released): go on from Ready
         }
@@ -284,7 +292,7 @@ impl Call {
             }
             Err(error) => {
                 self.record_failure(op, &error, now);
-                self.fetch_failed(driver, id, &error);
+                self.fetch_failed(driver, id, &error, now);
                 self.state = State::Failed(error);
             }
         }
@@ -409,7 +417,7 @@ impl Call {
             if failure.is_abort() {
                 driver.release_fetch(id);
             } else {
-                self.fetch_failed(driver, id, &error);
+                self.fetch_failed(driver, id, &error, now);
             }
         }
         self.state = State::Failed(error);
@@ -428,10 +436,25 @@ impl Call {
             .push(AuditRecord::failure(operation, &context, error, now));
     }
 
-    /// This call's token request failed for good: the calls waiting for it fail with it.
-    fn fetch_failed(&mut self, driver: &mut Driver, id: CallId, error: &Error) {
+    /// This call's token request failed for good: the calls waiting for it fail with it, and
+    /// so do calls starting shortly after when no retry could fix the error.
+    fn fetch_failed(&mut self, driver: &mut Driver, id: CallId, error: &Error, now: u64) {
         if driver.fetch.is_some_and(|f| f.by == id) {
-            driver.fetch_failure = Some((driver.fetch_epoch, error.clone()));
+            let permanent = error.status().is_some()
+                && error.kind() != ErrorKind::Decode
+                && !matches!(
+                    error.code(),
+                    "server_error" | "too_many_requests" | "temporarily_unavailable"
+                );
+            driver.fetch_failure = Some(super::FetchFailure {
+                epoch: driver.fetch_epoch,
+                error: error.clone(),
+                reuse_until_ms: if permanent {
+                    now.saturating_add(super::FAILED_TOKEN_REQUEST_MS)
+                } else {
+                    0
+                },
+            });
             driver.release_fetch(id);
         }
     }

@@ -175,6 +175,19 @@ pub struct CallContext {
     pub attempt: Option<u32>,
 }
 
+/// How long a token request that failed with an error no retry can fix (wrong OAuth
+/// credentials, a wrong key) answers later calls with the same error, without a new request:
+/// calls that start a moment after their siblings' failed request would otherwise each
+/// repeat it (2 s).
+pub const FAILED_TOKEN_REQUEST_MS: u64 = 2_000;
+
+#[derive(Debug, Clone)]
+struct FetchFailure {
+    epoch: u64,
+    error: Error,
+    reuse_until_ms: u64,
+}
+
 /// The token request in flight, shared by every call that needs a token.
 #[derive(Debug, Clone, Copy)]
 struct Fetch {
@@ -199,8 +212,10 @@ pub struct Driver {
     fetch: Option<Fetch>,
     /// Bumped for every fetch that ends; a waiting call compares it to see if its fetch ended.
     fetch_epoch: u64,
-    /// The error of the last fetch that failed, shared with the calls that waited for it.
-    fetch_failure: Option<(u64, Error)>,
+    /// The last fetch that failed: its epoch, its error (shared with the calls that waited
+    /// for it) and until when calls that start later get the same error without a request
+    /// (only for an error no retry can fix; see [`FAILED_TOKEN_REQUEST_MS`]).
+    fetch_failure: Option<FetchFailure>,
     wake: bool,
     calls: Vec<(CallId, Call)>,
     next_id: CallId,
@@ -244,6 +259,11 @@ impl Driver {
     /// The options.
     pub fn options(&self) -> &DriverOptions {
         &self.options
+    }
+
+    /// The shared OAuth access token's status at `now` (never the token itself).
+    pub fn token_status(&self, now: u64) -> crate::flows::TokenStatus {
+        self.tokens.status(now)
     }
 
     /// How many calls are open (started and not yet handed out as done or failed).
