@@ -232,6 +232,7 @@ pub(crate) fn excerpt(redactor: &Redactor, body: &[u8]) -> Option<String> {
     let head = body.get(..window).unwrap_or(body);
     let text = String::from_utf8_lossy(head);
     let cut = head.len() < body.len();
+    // A body may end in the middle of a credential (cut by the server or by the window).
     let mut text = redactor.redact_window(&text, cut);
     for key in [
         "\"access_token\"",

@@ -133,24 +133,25 @@ impl Redactor {
         cap_chars(&redacted, max_chars)
     }
 
-    /// `window` (the start of a longer text when `cut`) redacted; when cut, any start of a
-    /// credential form at its very end is dropped too, since its rest lies past the window.
+    /// `window` redacted, and then any start of a credential form (4 characters or more) at
+    /// its very end dropped too: the rest of that form lies past the window when `cut`, or
+    /// was cut by whoever sent the text (a body cut short). Below 4 characters nothing is
+    /// dropped unless `cut` (a single letter is no secret).
     pub(crate) fn redact_window(&self, window: &str, cut: bool) -> String {
         let mut out = self.redact(window).into_owned();
-        if cut {
-            let partial = self
-                .forms
-                .iter()
-                .filter_map(|form| {
-                    (1..form.len())
-                        .rev()
-                        .filter(|&k| form.is_char_boundary(k))
-                        .find(|&k| form.get(..k).is_some_and(|head| out.ends_with(head)))
-                })
-                .max()
-                .unwrap_or(0);
-            out.truncate(out.len() - partial);
-        }
+        let shortest = if cut { 1 } else { MIN_SECRET_CHARS };
+        let partial = self
+            .forms
+            .iter()
+            .filter_map(|form| {
+                (shortest..form.len())
+                    .rev()
+                    .filter(|&k| form.is_char_boundary(k))
+                    .find(|&k| form.get(..k).is_some_and(|head| out.ends_with(head)))
+            })
+            .max()
+            .unwrap_or(0);
+        out.truncate(out.len() - partial);
         out
     }
 
@@ -387,6 +388,8 @@ mod tests {
         }
         let out = r.redact_window("abc 0123456", true);
         assert_eq!(out, "abc ");
+        assert_eq!(r.redact_window("abc 0123456", false), "abc ");
+        assert_eq!(r.redact_window("abc 012", false), "abc 012");
     }
 
     #[test]

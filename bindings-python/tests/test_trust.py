@@ -1,0 +1,315 @@
+"""Issue 13 in the Python clients: one whole deadline per request (a server dripping bytes
+cannot hold a call), redirects never followed whatever client is handed in, decompressed
+bytes capped while streaming, a failing audit hook never replaces the call's outcome, and a
+leak probe: recognisable credentials, every error kind provoked, every string form scanned."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import logging
+import pickle
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List
+
+import httpx
+import pytest
+import requests as requests_lib
+from clients import KINDS, make_client, close_client
+from emulator_fixtures import EU, Emulator, _binary
+
+import iproov_sansio as ip
+
+NO_RETRY = ip.RetryPolicy(max_retries=0)
+
+
+class RawServer:
+    """A one-purpose HTTP server on loopback: ``answer(conn)`` writes whatever it likes."""
+
+    def __init__(self, answer: Callable[[socket.socket], None]) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.hits = 0
+        self._answer = answer
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.hits += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            self._answer(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/eu"
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def drip(headers_too: bool) -> Callable[[socket.socket], None]:
+    def answer(conn: socket.socket) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n"
+        if not headers_too:
+            conn.sendall(head)
+            head = b""
+        for byte in head + b" " * 400:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.2)  # each read gets a byte well within any per-read timeout
+
+    return answer
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers"])
+def test_a_dripping_server_cannot_hold_a_call_past_its_deadline(kind: str, headers_too: bool) -> None:
+    if kind == "requests" and headers_too:
+        pytest.skip("requests exposes no socket before the response headers: its own per-read timeouts apply there")
+    server = RawServer(drip(headers_too))
+    loop = __import__("asyncio").new_event_loop()
+    client = make_client(kind, loop, base_url=server.base_url, **EU, timeout=1.0, retry=NO_RETRY)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ip.TimeoutError):
+            client.availability()
+        took = time.monotonic() - started
+        assert took < 1.6, f"{kind}: held for {took:.1f} s with a 1 s deadline"
+    finally:
+        close_client(client, loop)
+        loop.close()
+        server.close()
+
+
+def redirect_to(target: RawServer) -> Callable[[socket.socket], None]:
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(
+            b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:%d/steal\r\nContent-Length: 0\r\n\r\n"
+            % target.port
+        )
+
+    return answer
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_redirect_is_never_followed_even_by_a_client_that_follows_them(kind: str) -> None:
+    thief = RawServer(lambda conn: conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"))
+    server = RawServer(redirect_to(thief))
+    loop = __import__("asyncio").new_event_loop()
+    own: Dict[str, Any] = {}
+    if kind == "httpx":
+        own["http_client"] = httpx.Client(follow_redirects=True)
+    elif kind == "httpx_async":
+        own["http_client"] = httpx.AsyncClient(follow_redirects=True)
+    else:
+        session = requests_lib.Session()
+        session.max_redirects = 5
+        own["session"] = session
+    client = make_client(kind, loop, base_url=server.base_url, **EU, retry=NO_RETRY, **own)
+    try:
+        with pytest.raises(ip.DecodeError) as caught:
+            client.enrol_token(user_id="u-1", resource="Onboarding")
+        assert caught.value.code == "unexpected_status" and caught.value.status == 307
+        assert thief.hits == 0, "the JSON body (with the API secret) went to the redirect target"
+    finally:
+        close_client(client, loop)
+        loop.close()
+        server.close()
+        thief.close()
+
+
+_BOMB: List[bytes] = []
+
+
+def bomb() -> bytes:
+    """64 MiB of zeros gzipped (~64 KB on the wire), made before memory is traced."""
+    if not _BOMB:
+        _BOMB.append(gzip.compress(b"\0" * (64 * 1024 * 1024), 9))
+    return _BOMB[0]
+
+
+def gzip_bomb(conn: socket.socket) -> None:
+    payload = bomb()
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+        % len(payload)
+        + payload
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_gzip_bomb_is_cut_at_the_cap_while_inflating(kind: str) -> None:
+    import tracemalloc
+
+    bomb()
+    server = RawServer(gzip_bomb)
+    loop = __import__("asyncio").new_event_loop()
+    client = make_client(kind, loop, base_url=server.base_url, **EU, retry=NO_RETRY)
+    try:
+        tracemalloc.start()
+        with pytest.raises(ip.DecodeError) as caught:
+            client.availability()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert caught.value.code == "body_too_large"
+        # The cap is 16 MiB: the body may reach it once, plus the copies handed to core.
+        assert peak < 48 * 1024 * 1024, f"{kind}: {peak / 2**20:.0f} MiB at the peak"
+    finally:
+        close_client(client, loop)
+        loop.close()
+        server.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_failing_audit_hook_never_replaces_the_outcome(
+    kind: str, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    def hook(record: Dict[str, Any]) -> None:
+        raise RuntimeError("the audit store is down")
+
+    loop = __import__("asyncio").new_event_loop()
+    client = make_client(kind, loop, base_url=emulator.base_url(), **EU, audit=hook)
+    try:
+        user_id = "trust-" + kind
+        claim = client.enrol_token(user_id=user_id, resource="Onboarding")
+        emulator.complete(claim.token, passed=True)
+        with caplog.at_level(logging.ERROR, logger="iproov_sansio"):
+            result = client.enrol_validate(user_id=user_id, token=claim.token, client="pytest")
+        assert result.passed is True  # the consumed validate's outcome reached the caller
+        assert "the audit hook raised" in caplog.text and "the audit store is down" in caplog.text
+    finally:
+        close_client(client, loop)
+        loop.close()
+
+
+# --- the leak probe ----------------------------------------------------------------------------
+
+PROBE = {
+    "api_key": "leakprobekey0000000000000000000000000000",
+    "secret": "sec-LeakProbe/Qm7+Zr2Wx9\"x",
+    "oauth_username": "oauth-leakprobe-7c2d",
+    "oauth_password": "pw-LeakProbe&Hd4 Lk8Ns1",
+}
+
+
+def forms(value: str) -> List[str]:
+    """The forms a credential travels in: raw, JSON-escaped, percent-encoded, base64."""
+    raw = value.encode()
+    out = {value, json.dumps(value)[1:-1], urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
+    for lead in range(3):
+        encoded = base64.b64encode(b"\0" * lead + raw).decode().rstrip("=")
+        skip = (0, 2, 3)[lead]
+        out.add(encoded[skip : len(encoded) - (1 if (lead + len(raw)) % 3 else 0)])
+    return sorted(f for f in out if len(f) >= 6)
+
+
+@pytest.fixture(scope="module")
+def probe_emulator() -> Iterator[str]:
+    """An emulator whose only service provider has recognisable credentials."""
+    config = {
+        "service_providers": [
+            {"name": "leak-probe", "region": "eu", "api_key": PROBE["api_key"], "secret": PROBE["secret"],
+             "oauth_username": PROBE["oauth_username"], "oauth_password": PROBE["oauth_password"]}
+        ]
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "probe.json"
+        path.write_text(json.dumps(config))
+        process = subprocess.Popen([str(_binary()), "--port", "0", "--config", str(path)], stdout=subprocess.PIPE)
+        assert process.stdout is not None
+        first = process.stdout.readline().decode().strip()
+        threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
+        try:
+            yield first[len("listening on ") :]
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def _control(url: str, method: str, path: str, body: Any = None) -> Any:
+    response = requests_lib.request(method, f"{url}/__emulator{path}", json=body, timeout=10)
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_credential_leaks_through_any_error_or_record(kind: str, probe_emulator: str) -> None:
+    url = probe_emulator
+    _control(url, "POST", "/reset")
+    records: List[Dict[str, Any]] = []
+    loop = __import__("asyncio").new_event_loop()
+    client = make_client(
+        kind, loop, base_url=f"{url}/eu", **PROBE, audit=records.append, timeout=0.5,
+        retry=ip.RetryPolicy(max_retries=0),
+    )
+    echo = f"secret={PROBE['secret']} basic={base64.b64encode((PROBE['oauth_username'] + ':' + PROBE['oauth_password']).encode()).decode()}"
+    errors: List[BaseException] = []
+    user = {"user_id": "leak-user", "resource": "Onboarding"}
+
+    def provoke(fault: Any, call: Callable[[], Any]) -> None:
+        if fault is not None:
+            _control(url, "POST", "/faults", fault)
+        try:
+            call()
+        except ip.IProovError as error:
+            errors.append(error)
+        _control(url, "DELETE", "/faults")
+
+    try:
+        _control(url, "POST", "/users", {"api_key": PROBE["api_key"], "user_id": "leak-user"})
+        client.get_user(user_id="leak-user")
+        client.access_token()  # a second token, handed to the caller
+        cases = [
+            ({"path": "/claim/enrol/token", "kind": "status", "status": 401, "json": {"error": "invalid_key", "error_description": echo}}, lambda: client.enrol_token(**user)),
+            ({"path": "/claim/enrol/token", "kind": "status", "status": 403, "json": {"error": "invalid_assurance_type", "error_description": echo}}, lambda: client.enrol_token(**user)),
+            ({"path": "/claim/enrol/token", "kind": "status", "status": 429, "json": {"error": "too_many_requests", "error_description": echo}}, lambda: client.enrol_token(**user)),
+            ({"path": "/claim/enrol/token", "kind": "status", "status": 500, "html": f"<html>{echo}</html>"}, lambda: client.enrol_token(**user)),
+            ({"path": "/users/leak-user", "kind": "status", "status": 401, "times": 2, "json": {"error": "invalid_oauth", "error_description": echo}}, lambda: client.get_user(user_id="leak-user")),
+            ({"path": "/claim/enrol/token", "kind": "delay", "delay_ms": 1500}, lambda: client.enrol_token(**user)),
+            ({"path": "/claim/enrol/token", "kind": "reset"}, lambda: client.enrol_token(**user)),
+            ({"path": "/claim/enrol/token", "kind": "cut", "json": {"token": echo}, "send_bytes": 20}, lambda: client.enrol_token(**user)),
+            ({"path": "/access_token", "kind": "status", "status": 400, "json": {"error": "invalid_client", "error_description": echo}}, lambda: client.access_token()),
+            (None, lambda: client.verify_validate(user_id="leak-user", token="ab" * 32, client="pytest")),
+        ]
+        for fault, call in cases:
+            provoke(fault, call)
+        assert len(errors) == len(cases), [repr(e) for e in errors]
+        shown: List[str] = []
+        for error in errors:
+            shown += [str(error), repr(error), json.dumps(error.to_dict()), repr(pickle.loads(pickle.dumps(error)).to_dict())]
+            shown += traceback.format_exception(type(error), error, error.__traceback__)
+        shown += [json.dumps(r) for r in records] + [repr(client), repr(client.config), repr(client.token_status())]
+        text = "\n".join(shown)
+        tokens = [t["access_token"] for t in _control(url, "GET", "/state")["access_tokens"]]
+        assert len(tokens) >= 2
+        credentials = [("secret", PROBE["secret"]), ("oauth_password", PROBE["oauth_password"]),
+                       ("basic", PROBE["oauth_username"] + ":" + PROBE["oauth_password"])]
+        credentials += [("access token", token) for token in tokens]
+        for name, value in credentials:
+            for form in forms(value):
+                assert form not in text, f"{kind}: the {name} leaks as {form!r}"
+        assert {e.code for e in errors} >= {"invalid_key", "too_many_requests", "decode_error", "invalid_oauth", "timeout", "invalid_client"}
+    finally:
+        close_client(client, loop)
+        loop.close()
