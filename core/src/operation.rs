@@ -12,7 +12,6 @@ use crate::json_object::json_object;
 use crate::json_path::{error_path, message_without_position};
 use crate::ops::enrol_image::{EnrolImageInput, ImageSource};
 use crate::ops::{availability, claim, enrol_image, invalidate, oauth, users, validate};
-use crate::redact::Redactor;
 use crate::region::{Region, Target};
 use crate::secret::Secret;
 use base64::Engine;
@@ -184,7 +183,7 @@ impl JsonConfig {
 
     /// Like [`JsonConfig::from_json`], from JSON text.
     pub fn from_json_text(text: &[u8]) -> Result<Self, Error> {
-        let wire: WireConfig = from_json_text("config", text, &Redactor::default())?;
+        let wire: WireConfig = from_json_text("config", text, None)?;
         let target = match (&wire.region, &wire.base_url) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid_input(
@@ -227,7 +226,7 @@ impl JsonConfig {
 /// Deserializes a JSON input into a typed input, turning serde's complaint into an
 /// `invalid_input` that names the field.
 pub(crate) fn from_json_value<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, Error> {
-    from_json_text(what, &value_text(value), &Redactor::default())
+    from_json_text(what, &value_text(value), None)
 }
 
 /// A JSON value as text for [`from_json_text`]: every input is read from text, so that each
@@ -242,7 +241,7 @@ fn value_text(value: &Value) -> Vec<u8> {
 pub(crate) fn from_json_text<T: DeserializeOwned>(
     what: &str,
     text: &[u8],
-    redactor: &Redactor,
+    credentials: Option<&Config>,
 ) -> Result<T, Error> {
     let trimmed = text.trim_ascii();
     let text = if trimmed.is_empty() || trimmed == b"null" {
@@ -259,12 +258,19 @@ pub(crate) fn from_json_text<T: DeserializeOwned>(
         deserializer.end()?;
         Ok(value)
     });
-    typed.map_err(|e| input_error(what, text, &e, redactor))
+    typed.map_err(|e| input_error(what, text, &e, credentials))
 }
 
 #[cold]
 #[inline(never)]
-fn input_error(what: &str, text: &[u8], e: &serde_json::Error, redactor: &Redactor) -> Error {
+fn input_error(
+    what: &str,
+    text: &[u8],
+    e: &serde_json::Error,
+    credentials: Option<&Config>,
+) -> Error {
+    // Computed here, on the error path only: a redactor costs more than a whole build.
+    let redactor = credentials.map(Config::redactor).unwrap_or_default();
     let well_formed = || serde_json::from_slice::<serde::de::IgnoredAny>(text).is_ok();
     let message = if e.is_syntax() && well_formed() {
         // serde_json reports a non-string where a name (an enum) belongs as a syntax error.
@@ -321,12 +327,12 @@ json_object! {
     req token, req source, opt rotation, req image,
 }
 
-fn typed_input<T: DeserializeOwned>(input: &[u8], redactor: &Redactor) -> Result<T, Error> {
-    from_json_text("input", input, redactor)
+fn typed_input<T: DeserializeOwned>(input: &[u8], config: &Config) -> Result<T, Error> {
+    from_json_text("input", input, Some(config))
 }
 
-fn enrol_image_input(input: &[u8], redactor: &Redactor) -> Result<EnrolImageInput, Error> {
-    let wire: WireEnrolImage = typed_input(input, redactor)?;
+fn enrol_image_input(input: &[u8], config: &Config) -> Result<EnrolImageInput, Error> {
+    let wire: WireEnrolImage = typed_input(input, config)?;
     let image = base64::engine::general_purpose::STANDARD
         .decode(wire.image.base64.as_bytes())
         .map_err(|e| Error::invalid_input("image", format!("is not valid base64: {e}")))?;
@@ -352,7 +358,7 @@ pub fn build_from_text(
     input: &[u8],
 ) -> Result<Request, Error> {
     let c = &config.config;
-    let mut request = build_described(operation, c, input, &c.redactor())?;
+    let mut request = build_described(operation, c, input)?;
     if operation.needs_access_token() {
         request.authorize_bearer(c.require_access_token()?);
     } else if let (Operation::InvalidateClaim, Some(token)) = (operation, c.access_token()) {
@@ -370,7 +376,7 @@ pub(crate) fn build_for_driver(
     config: &Config,
     input: &[u8],
 ) -> Result<Request, Error> {
-    let mut request = build_described(operation, config, input, &config.redactor())?;
+    let mut request = build_described(operation, config, input)?;
     match config.access_token() {
         Some(token) if operation.takes_bearer() => request.authorize_bearer(token),
         None if operation.needs_access_token() => {
@@ -398,30 +404,29 @@ pub fn build_unauthorized(
     config: &Config,
     input: &Value,
 ) -> Result<Request, Error> {
-    build_described(operation, config, &value_text(input), &config.redactor())
+    build_described(operation, config, &value_text(input))
 }
 
 fn build_described(
     operation: Operation,
     c: &Config,
     input: &[u8],
-    redactor: &Redactor,
 ) -> Result<Request, Error> {
     use Operation as Op;
     match operation {
-        Op::EnrolToken => build_typed(c, input, redactor, claim::build_enrol_token),
-        Op::VerifyToken => build_typed(c, input, redactor, claim::build_verify_token),
-        Op::EnrolImage => build_enrol_image(c, input, redactor),
-        Op::EnrolValidate => build_typed(c, input, redactor, validate::build_enrol_validate),
-        Op::VerifyValidate => build_typed(c, input, redactor, validate::build_verify_validate),
-        Op::AccessToken => build_typed(c, input, redactor, oauth::build_access_token),
-        Op::ActivateUser => build_typed(c, input, redactor, users::build_activate_user),
-        Op::SuspendUser => build_typed(c, input, redactor, users::build_suspend_user),
-        Op::GetUser => build_typed(c, input, redactor, users::build_get_user),
-        Op::UpdateUser => build_typed(c, input, redactor, users::build_update_user),
-        Op::DeleteUser => build_typed(c, input, redactor, users::build_delete_user),
-        Op::InvalidateClaim => build_typed(c, input, redactor, invalidate::build_invalidate_claim),
-        Op::Availability => build_typed(c, input, redactor, |c, _: &Map<String, Value>| {
+        Op::EnrolToken => build_typed(c, input, claim::build_enrol_token),
+        Op::VerifyToken => build_typed(c, input, claim::build_verify_token),
+        Op::EnrolImage => build_enrol_image(c, input),
+        Op::EnrolValidate => build_typed(c, input, validate::build_enrol_validate),
+        Op::VerifyValidate => build_typed(c, input, validate::build_verify_validate),
+        Op::AccessToken => build_typed(c, input, oauth::build_access_token),
+        Op::ActivateUser => build_typed(c, input, users::build_activate_user),
+        Op::SuspendUser => build_typed(c, input, users::build_suspend_user),
+        Op::GetUser => build_typed(c, input, users::build_get_user),
+        Op::UpdateUser => build_typed(c, input, users::build_update_user),
+        Op::DeleteUser => build_typed(c, input, users::build_delete_user),
+        Op::InvalidateClaim => build_typed(c, input, invalidate::build_invalidate_claim),
+        Op::Availability => build_typed(c, input, |c, _: &Map<String, Value>| {
             availability::build_availability(c)
         }),
     }
@@ -433,15 +438,14 @@ fn build_described(
 fn build_typed<T: DeserializeOwned>(
     config: &Config,
     input: &[u8],
-    redactor: &Redactor,
     build: impl FnOnce(&Config, &T) -> Result<Request, Error>,
 ) -> Result<Request, Error> {
-    build(config, &typed_input(input, redactor)?)
+    build(config, &typed_input(input, config)?)
 }
 
 #[inline(never)]
-fn build_enrol_image(config: &Config, input: &[u8], redactor: &Redactor) -> Result<Request, Error> {
-    enrol_image::build_enrol_image(config, &enrol_image_input(input, redactor)?)
+fn build_enrol_image(config: &Config, input: &[u8]) -> Result<Request, Error> {
+    enrol_image::build_enrol_image(config, &enrol_image_input(input, config)?)
 }
 
 /// Parses a response of `operation` into the canonical JSON of its typed result.

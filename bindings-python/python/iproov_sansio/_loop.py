@@ -10,7 +10,6 @@ happened, as a response or as a name of core's transport-failure table.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 import math
 import os
@@ -308,37 +307,34 @@ def _shutdown(sock: socket.socket) -> None:
 
 class Watchdog:
     """One daemon thread for the process that enforces every sync send's whole deadline
-    (connect, write, every read), which per-read socket timeouts cannot."""
+    (connect, write, every read), which per-read socket timeouts cannot. It looks at its
+    guards every ``TICK`` seconds rather than being woken for each one: arming costs a list
+    append, not a thread switch per request, and a deadline is kept within a tick."""
+
+    TICK = 0.05
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._guards: List[Tuple[float, int, _Guard]] = []
-        self._seq = 0
+        self._lock = threading.Lock()
+        self._guards: List[_Guard] = []
         self._thread: Optional[threading.Thread] = None
 
     def arm(self, deadline_ms: int) -> _Guard:
         guard = _Guard(deadline_ms / 1000.0)
-        with self._cond:
-            self._seq += 1
-            heapq.heappush(self._guards, (guard.deadline, self._seq, guard))
+        with self._lock:
+            self._guards.append(guard)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="iproov-sansio-deadlines", daemon=True)
                 self._thread.start()
-            self._cond.notify()
         return guard
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._guards:
-                    self._cond.wait()
-                deadline, _, guard = self._guards[0]
-                wait = deadline - time.time()
-                if wait > 0 and not guard.done:
-                    self._cond.wait(wait)
-                    continue
-                heapq.heappop(self._guards)
-            if not guard.done:
+            time.sleep(self.TICK)
+            now = time.time()
+            with self._lock:
+                due = [g for g in self._guards if not g.done and g.deadline <= now]
+                self._guards = [g for g in self._guards if not g.done and g.deadline > now]
+            for guard in due:
                 guard.fired = True
                 if guard.sock is not None:
                     _shutdown(guard.sock)

@@ -102,7 +102,7 @@ impl DriverOptions {
     /// `invalid_input` naming the field.
     pub fn from_json_text(text: &[u8]) -> Result<Self, Error> {
         let options: Self =
-            crate::operation::from_json_text("options", text, &Redactor::default())?;
+            crate::operation::from_json_text("options", text, None)?;
         options.check()?;
         Ok(options)
     }
