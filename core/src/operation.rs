@@ -407,11 +407,7 @@ pub fn build_unauthorized(
     build_described(operation, config, &value_text(input))
 }
 
-fn build_described(
-    operation: Operation,
-    c: &Config,
-    input: &[u8],
-) -> Result<Request, Error> {
+fn build_described(operation: Operation, c: &Config, input: &[u8]) -> Result<Request, Error> {
     use Operation as Op;
     match operation {
         Op::EnrolToken => build_typed(c, input, claim::build_enrol_token),

@@ -101,8 +101,7 @@ impl DriverOptions {
     /// Reads options from JSON text (empty or `null`: the defaults). Fails with
     /// `invalid_input` naming the field.
     pub fn from_json_text(text: &[u8]) -> Result<Self, Error> {
-        let options: Self =
-            crate::operation::from_json_text("options", text, None)?;
+        let options: Self = crate::operation::from_json_text("options", text, None)?;
         options.check()?;
         Ok(options)
     }
