@@ -75,6 +75,17 @@ impl Default for ServicePolicy {
 }
 
 impl ServicePolicy {
+    /// The policy as JSON.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "max_attempts": self.max_attempts,
+            "token_ttl_ms": self.token_ttl_ms,
+            "stale_validate_ms": self.stale_validate_ms,
+            "retention_ms": self.retention_ms,
+            "resource": self.resource,
+        })
+    }
+
     /// Reads and checks a policy (`invalid_input` naming the field).
     pub fn from_json(value: &Value) -> Result<Self, Error> {
         let policy: Self = from_value("policy", value)?;
@@ -124,7 +135,8 @@ json_object! {
 }
 
 /// One step of the service over JSON (see the module docs): `action` is `start`,
-/// `token_issued`, `finish` or `validated`; `stored` the record as read (`null` for none);
+/// `token_issued`, `finish`, `validated`, or `view` (the record as a history shows it: no
+/// token); `stored` the record as read (`null` for none);
 /// `input` the action's input; `new_id` the id to give a new journey (the host draws it
 /// randomly, e.g. [`crate::user_id::random_user_id`]). Fails with `invalid_input` for a bad
 /// input and with `invalid_state` for a step the journey cannot take (its `message` says
@@ -147,9 +159,10 @@ pub fn step(
         "token_issued" => token_issued(config, need(stored)?, &from_value("input", input)?, now),
         "finish" => finish(policy, need(stored)?, &from_value("input", input)?, now),
         "validated" => validated(config, need(stored)?, input, now),
+        "view" => Ok(json!({"write": null, "record": need(stored)?.without_tokens()})),
         _ => Err(Error::invalid_input(
             "action",
-            "one of start, token_issued, finish, validated",
+            "one of start, token_issued, finish, validated, view",
         )),
     }
 }
