@@ -41,7 +41,7 @@ python_wheel() {
 
 python_suite() {
   step "Python: virtual environment ($PY_VENV) and test tools"
-  python_venv pytest httpx requests mypy
+  python_venv pytest httpx requests mypy "psycopg[binary]>=3.1,<4"
   note "$("$PY" --version), maturin $("$PY" -m maturin --version | awk '{print $2}')"
 
   step "Python: build and install the iproov-sansio wheel (release, abi3)"
@@ -50,9 +50,14 @@ python_suite() {
   step "Python: emulator binary for the integration tests"
   cargo build --locked -p iproov-emulator
 
-  step "Python tests: vectors, flows, emulator integration (httpx, httpx async, requests), README"
+  step "PostgreSQL on loopback for the journey stores"
+  postgres_start
+  trap postgres_stop EXIT
+
+  step "Python tests: vectors, flows, scenarios, trust, journeys (SQLite, PostgreSQL, 8 racing processes), README"
   # From a neutral directory so that `import iproov_sansio` is the installed wheel.
   (cd bindings-python/tests && "../../$PY" -m pytest -p no:cacheprovider -q .)
+  postgres_stop
 
   step "Python typing: mypy --strict (package and usage sample), stubtest (native stubs)"
   "$PY" -m mypy --strict --no-incremental --cache-dir=/dev/null \

@@ -176,6 +176,27 @@ impl Config {
         &self.base_url
     }
 
+    /// The WebSocket URL iProov's SDKs stream to for this target: the region's
+    /// `wss://{region}.rp.secure.iproov.me/ws`, or for a base URL the same host with `ws(s)`
+    /// and `/ws` in place of `/api/v2`.
+    pub fn streaming_url(&self) -> String {
+        match self.target.region() {
+            Some(region) => region.streaming_url(),
+            None => {
+                let base = self
+                    .base_url
+                    .strip_suffix("/api/v2")
+                    .unwrap_or(&self.base_url);
+                let ws = match base.split_once("://") {
+                    Some(("http", rest)) => format!("ws://{rest}"),
+                    Some((_, rest)) => format!("wss://{rest}"),
+                    None => base.to_owned(),
+                };
+                format!("{ws}/ws")
+            }
+        }
+    }
+
     /// The `User-Agent` every request carries.
     pub fn user_agent(&self) -> &str {
         &self.user_agent

@@ -45,6 +45,7 @@ pub mod ops;
 pub mod redact;
 pub mod region;
 pub mod secret;
+pub mod service;
 mod tolerant;
 pub mod user_id;
 pub mod validation;

@@ -91,6 +91,20 @@ class ClientCore:
         """The shared OAuth access token's status (never the token itself) at ``now`` (Unix ms)."""
         return TokenStatus.from_dict(self._driver.token_status(now_ms() if now is None else now))
 
+    def _hook(self, extra: Optional[Callable[[Dict[str, Any]], None]]) -> Optional[Callable[[Dict[str, Any]], None]]:
+        """The client's audit hook, and ``extra`` (a journey's store) after it."""
+        own = self._audit
+        if extra is None or own is None:
+            return extra if own is None else own
+
+        def both(record: Dict[str, Any]) -> None:
+            try:
+                own(record)
+            finally:
+                extra(record)
+
+        return both
+
     def _start(self, operation: str, input: Dict[str, Any], attempt: Optional[int]) -> int:
         if operation == "enrol_image":
             return self._driver.start_enrol_image(

@@ -16,6 +16,8 @@ __all__ = [
     "Driver",
     "error_classes",
     "transport_failures",
+    "service_step",
+    "service_policy",
     "build",
     "build_enrol_image_bytes",
     "parse",
@@ -130,6 +132,16 @@ class Driver:
     def cancel(self, id: int) -> None: ...
 
 def error_classes() -> List[Tuple[str, str, str]]: ...
+def service_step(
+    config: Config,
+    policy: Mapping[str, Any],
+    action: str,
+    stored: Optional[Mapping[str, Any]],
+    input: Mapping[str, Any],
+    new_id: str,
+    now: int,
+) -> Dict[str, Any]: ...
+def service_policy(policy: Mapping[str, Any]) -> Dict[str, Any]: ...
 def transport_failures() -> List[str]: ...
 def build(
     operation: str, config: Union[Config, Mapping[str, Any]], input: Optional[Mapping[str, Any]] = None

@@ -133,9 +133,11 @@ class Client(SyncOperations, ClientCore):
         finally:
             guard.disarm()
 
-    def _run(self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None) -> Any:
+    def _run(
+        self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None, hook: Audit = None
+    ) -> Any:
         call = self._start(operation, input, attempt)
-        return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, self._audit))
+        return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, self._hook(hook)))
 
     def close(self) -> None:
         """Closes the httpx client if this client created it."""
@@ -219,9 +221,13 @@ class AsyncClient(AsyncOperations, ClientCore):
         except asyncio.TimeoutError:
             return Failure("timeout", "no complete answer before the deadline", None)
 
-    async def _run(self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None) -> Any:
+    async def _run(
+        self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None, hook: Audit = None
+    ) -> Any:
         call = self._start(operation, input, attempt)
-        return self._result(operation, await run_async(self._driver, call, self._send, self._wakeup, self._audit))
+        return self._result(
+            operation, await run_async(self._driver, call, self._send, self._wakeup, self._hook(hook))
+        )
 
     async def aclose(self) -> None:
         """Closes the httpx client if this client created it."""

@@ -20,6 +20,8 @@ from ._loop import ACCEPT_ENCODING, WATCHDOG, Answer, BoundedBody, Failure, Sent
 
 __all__ = ["Client"]
 
+Audit = Optional[Callable[[Dict[str, Any]], None]]
+
 
 def _failure(exc: rex.RequestException) -> str:
     """requests' exception (wrapping urllib3's) as a name of core's transport table."""
@@ -138,9 +140,11 @@ class Client(SyncOperations, ClientCore):
         finally:
             guard.disarm()
 
-    def _run(self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None) -> Any:
+    def _run(
+        self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None, hook: Audit = None
+    ) -> Any:
         call = self._start(operation, input, attempt)
-        return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, self._audit))
+        return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, self._hook(hook)))
 
     def close(self) -> None:
         """Closes the session if this client created it."""

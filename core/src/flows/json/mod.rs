@@ -264,7 +264,7 @@ json_object! {
 }
 
 /// An [`Error`] from `{"code", "status"?, "description"?}` as a host reports it.
-fn error_from_json(operation: Operation, value: &Value) -> Result<Error, Error> {
+pub(crate) fn error_from_json(operation: Operation, value: &Value) -> Result<Error, Error> {
     let wire: WireError = from_value("error", value)?;
     let mut error = match wire.code.as_str() {
         "outcome_unknown" => Error::outcome_unknown(operation.name(), "the answer was lost"),

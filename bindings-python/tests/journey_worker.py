@@ -1,0 +1,24 @@
+"""One process of the validate race (test_journeys.py): finishes every journey it is given
+through its own client and PostgreSQL connection, and prints {journey_id: outcome}."""
+
+import json
+import sys
+
+import iproov_sansio as ip
+from iproov_sansio.httpx import Client
+from iproov_sansio.journeys import JourneyService
+from iproov_sansio.stores import PostgresStore
+
+EU = {"api_key": "eudefaultkey0000000000000000000000000000", "secret": "eudefaultsecret0000000000000000000000000"}
+
+args = json.loads(sys.argv[1])
+seen = {}
+with Client(base_url=args["base_url"], **EU) as client:
+    service = JourneyService(client, PostgresStore(args["postgres"]), policy=args.get("policy"))
+    for journey_id, token in args["journeys"]:
+        try:
+            result = service.finish(journey_id, token, "race")
+            seen[journey_id] = "passed" if result["passed"] else result["state"]
+        except ip.InvalidStateError:
+            seen[journey_id] = "in_progress"
+print(json.dumps(seen))

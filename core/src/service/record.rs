@@ -1,0 +1,370 @@
+//! The stored journey: what iProov's integration guide asks an integrator to keep, and every
+//! transition of it. Hosts store the record as JSON with its `version` and write it back only
+//! if the version they read is still the stored one (compare-and-set); they decide nothing.
+
+use crate::error::{Error, ErrorKind};
+use crate::flows::ResultSummary;
+use crate::flows::journey::Flow;
+use crate::json_object::json_object;
+use crate::json_value::to_json_value;
+use crate::ops::claim::AssuranceType;
+use crate::ops::validate::ValidateResult;
+use crate::validation::{check_token, check_user_id};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Where an attempt stands in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptState {
+    /// Token issued; the SDK may run; no validate yet.
+    Issued,
+    /// A validate of the token may be on its way to iProov: no other instance may send one.
+    Validating,
+    /// Validate said `passed: true`.
+    Passed,
+    /// Validate said `passed: false`.
+    Failed,
+    /// Validate answered with an iProov error (e.g. `invalid_token`).
+    Error,
+    /// The validate may have reached iProov but its answer was lost (or the instance sending
+    /// it died): inconclusive, never to be validated again.
+    OutcomeUnknown,
+    /// The token was never validated within its lifetime.
+    Expired,
+}
+
+impl AttemptState {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Issued => "issued",
+            Self::Validating => "validating",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Error => "error",
+            Self::OutcomeUnknown => "outcome_unknown",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// True once the attempt is over (its token is forgotten).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Issued | Self::Validating)
+    }
+}
+
+/// One attempt as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredAttempt {
+    /// 1 for the first.
+    pub number: u32,
+    /// The claim token while the attempt is open; removed once it ends (the guide keeps the
+    /// token only for the SDK and the validate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// SHA-256 of the token (hex): what is kept to recognise a replayed token.
+    pub token_sha256: String,
+    /// Where it stands.
+    pub state: AttemptState,
+    /// When the token was issued (Unix ms).
+    pub issued_at_ms: u64,
+    /// When a validate began (Unix ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validating_since_ms: Option<u64>,
+    /// When it ended (Unix ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at_ms: Option<u64>,
+    /// iProov's failure reason (`failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The error's code (`error`, `outcome_unknown`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The validated result without images (`passed`, `failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<ResultSummary>,
+}
+json_object! {
+    StoredAttempt, deny_unknown_fields;
+    req number, opt token, req token_sha256, req state, req issued_at_ms, opt validating_since_ms,
+    opt ended_at_ms, opt reason, opt error_code, opt result,
+}
+
+/// A journey as stored: one user's attempts at one flow. See the module docs of
+/// [`crate::service`] for the transitions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JourneyRecord {
+    /// The journey's id (what the browser holds).
+    pub id: String,
+    /// Bumped by every transition; stores write a record only over the version it came from.
+    pub version: u64,
+    /// Enrol or verify.
+    pub flow: Flow,
+    /// The user (from the application, never from the browser).
+    pub user_id: String,
+    /// GPA or LA, when chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assurance_type: Option<AssuranceType>,
+    /// The `resource` sent with each token request.
+    pub resource: String,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+    /// After this the store may delete the journey (Unix ms): [`JourneyRecord::touch`] moves
+    /// it on with every change.
+    pub expires_at_ms: u64,
+    /// How long a journey is kept after its last change (ms).
+    pub retention_ms: u64,
+    /// A token not validated this long after it was issued is expired (ms).
+    pub token_ttl_ms: u64,
+    /// When the journey began (Unix ms).
+    pub created_at_ms: u64,
+    /// When it last changed (Unix ms).
+    pub updated_at_ms: u64,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<StoredAttempt>,
+}
+json_object! {
+    JourneyRecord, deny_unknown_fields;
+    req id, req version, req flow, req user_id, opt assurance_type, req resource, req max_attempts,
+    req expires_at_ms, req retention_ms,
+    req token_ttl_ms, req created_at_ms, req updated_at_ms, opt attempts,
+}
+
+/// SHA-256 of a token, lowercase hex.
+pub(crate) fn token_sha256(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl JourneyRecord {
+    /// Reads a stored record. Fails with `invalid_input` (field `record`, or the one named).
+    pub fn from_json(value: &Value) -> Result<Self, Error> {
+        let record: Self = crate::operation::from_json_value("record", value)?;
+        check_user_id("user_id", &record.user_id)?;
+        Ok(record)
+    }
+
+    /// The record as JSON, to store. It holds the open attempt's token (which the SDK and the
+    /// validate need) and nothing secret otherwise; no image.
+    pub fn to_json(&self) -> Value {
+        to_json_value(self)
+    }
+
+    /// The record as shown in a history: without any token.
+    pub fn without_tokens(&self) -> Value {
+        let mut copy = self.clone();
+        for attempt in &mut copy.attempts {
+            attempt.token = None;
+        }
+        copy.to_json()
+    }
+
+    pub(crate) fn touch(&mut self, now: u64) {
+        self.version += 1;
+        self.updated_at_ms = now.max(self.updated_at_ms);
+        self.expires_at_ms = self.updated_at_ms.saturating_add(self.retention_ms);
+    }
+
+    fn count(&self) -> u32 {
+        u32::try_from(self.attempts.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The attempt that passed, if any.
+    pub fn passed(&self) -> Option<&StoredAttempt> {
+        self.attempts
+            .iter()
+            .find(|a| a.state == AttemptState::Passed)
+    }
+
+    /// The open attempt (issued or validating), if any.
+    pub fn open(&self) -> Option<&StoredAttempt> {
+        self.attempts.last().filter(|a| !a.state.is_final())
+    }
+
+    /// Attempts still allowed (an open one not counted as left).
+    pub fn attempts_left(&self) -> u32 {
+        self.max_attempts.saturating_sub(self.count())
+    }
+
+    /// Applies what time alone decides: an issued token past its lifetime is expired, and a
+    /// validate begun more than `stale_validate_ms` ago whose instance never wrote its
+    /// outcome (it died) is outcome unknown. Returns true when the record changed.
+    pub fn settle(&mut self, now: u64, stale_validate_ms: u64) -> bool {
+        let ttl = self.token_ttl_ms;
+        let Some(last) = self.attempts.last_mut() else {
+            return false;
+        };
+        let ended = match last.state {
+            AttemptState::Issued if now >= last.issued_at_ms.saturating_add(ttl) => {
+                Some((AttemptState::Expired, None))
+            }
+            AttemptState::Validating
+                if now
+                    >= last
+                        .validating_since_ms
+                        .unwrap_or(last.issued_at_ms)
+                        .saturating_add(stale_validate_ms) =>
+            {
+                Some((
+                    AttemptState::OutcomeUnknown,
+                    Some("outcome_unknown".to_owned()),
+                ))
+            }
+            _ => None,
+        };
+        let Some((state, code)) = ended else {
+            return false;
+        };
+        last.state = state;
+        last.error_code = code;
+        last.token = None;
+        last.ended_at_ms = Some(now);
+        self.touch(now);
+        true
+    }
+
+    /// Records a new token as attempt `n + 1`. Fails with `invalid_state` (record unchanged)
+    /// after a pass, while an attempt is open, when the attempts are used up, or for a token
+    /// seen before; `invalid_input` for a malformed token.
+    pub fn token_issued(&mut self, token: &str, now: u64) -> Result<(), Error> {
+        check_token(token)?;
+        if self.passed().is_some() {
+            return Err(Error::invalid_state("the journey already passed"));
+        }
+        if let Some(open) = self.open() {
+            return Err(Error::invalid_state(format!(
+                "attempt {} is still {}",
+                open.number,
+                open.state.as_str()
+            )));
+        }
+        if self.attempts_left() == 0 {
+            return Err(Error::invalid_state("every allowed attempt was used"));
+        }
+        let sha = token_sha256(token);
+        if self.attempts.iter().any(|a| a.token_sha256 == sha) {
+            return Err(Error::invalid_state(
+                "this token belongs to an earlier attempt",
+            ));
+        }
+        self.attempts.push(StoredAttempt {
+            number: self.count() + 1,
+            token: Some(token.to_owned()),
+            token_sha256: sha,
+            state: AttemptState::Issued,
+            issued_at_ms: now,
+            validating_since_ms: None,
+            ended_at_ms: None,
+            reason: None,
+            error_code: None,
+            result: None,
+        });
+        self.touch(now);
+        Ok(())
+    }
+
+    /// The index of the attempt holding `token`.
+    pub(crate) fn attempt_of(&self, token: &str) -> Option<usize> {
+        let sha = token_sha256(token);
+        self.attempts.iter().position(|a| a.token_sha256 == sha)
+    }
+
+    /// Moves the open attempt of `token` to `validating`: the host writes this before the
+    /// validate leaves. Fails with `invalid_state` when the token's attempt is not `issued`.
+    pub fn begin_validate(&mut self, index: usize, now: u64) -> Result<(), Error> {
+        let Some(attempt) = self.attempts.get_mut(index) else {
+            return Err(Error::invalid_state("no such attempt"));
+        };
+        if attempt.state != AttemptState::Issued {
+            return Err(Error::invalid_state(format!(
+                "attempt {} is {}, not issued",
+                attempt.number,
+                attempt.state.as_str()
+            )));
+        }
+        attempt.state = AttemptState::Validating;
+        attempt.validating_since_ms = Some(now);
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Records the validate's result for the attempt at `index` (validating).
+    pub fn validated(
+        &mut self,
+        index: usize,
+        result: &ValidateResult,
+        now: u64,
+    ) -> Result<(), Error> {
+        self.end(index, now, |a| {
+            a.state = if result.passed {
+                AttemptState::Passed
+            } else {
+                AttemptState::Failed
+            };
+            a.reason = if result.passed {
+                None
+            } else {
+                result.reason.clone()
+            };
+            a.result = Some(ResultSummary::from(result));
+        })
+    }
+
+    /// Records the validate's error for the attempt at `index` (validating). The call driver
+    /// turns every failure after a validate may have left into `outcome_unknown`, so an
+    /// input, connection, timeout or abort error of a validate means it was never sent: the
+    /// attempt goes back to `issued` and its token may still be validated.
+    pub fn validate_failed(&mut self, index: usize, error: &Error, now: u64) -> Result<(), Error> {
+        let never_sent = matches!(
+            error.kind(),
+            ErrorKind::InvalidInput
+                | ErrorKind::InvalidState
+                | ErrorKind::Connection
+                | ErrorKind::Timeout
+                | ErrorKind::Aborted
+        );
+        if never_sent
+            && let Some(a) = self
+                .attempts
+                .get_mut(index)
+                .filter(|a| a.state == AttemptState::Validating)
+        {
+            a.state = AttemptState::Issued;
+            a.validating_since_ms = None;
+            self.touch(now);
+            return Ok(());
+        }
+        let state = if error.kind() == ErrorKind::OutcomeUnknown {
+            AttemptState::OutcomeUnknown
+        } else {
+            AttemptState::Error
+        };
+        let code = error.code().to_owned();
+        self.end(index, now, |a| {
+            a.state = state;
+            a.error_code = Some(code);
+        })
+    }
+
+    fn end(
+        &mut self,
+        index: usize,
+        now: u64,
+        update: impl FnOnce(&mut StoredAttempt),
+    ) -> Result<(), Error> {
+        let Some(attempt) = self
+            .attempts
+            .get_mut(index)
+            .filter(|a| a.state == AttemptState::Validating)
+        else {
+            return Err(Error::invalid_state("the attempt is not being validated"));
+        };
+        update(attempt);
+        attempt.token = None;
+        attempt.ended_at_ms = Some(now);
+        self.touch(now);
+        Ok(())
+    }
+}

@@ -1,0 +1,41 @@
+# PostgreSQL on loopback for the journey stores' tests (sourced by scripts/test; needs `step`,
+# `note` and `apt_install` from scripts/lib.sh). Debian's server, a throw-away cluster under
+# target/pg owned by the postgres user (the server refuses to run as root), on a free port.
+#   postgres_start   -> exports IPROOV_TEST_POSTGRES (a libpq connection string)
+#   postgres_stop
+
+PG_DIR="$PWD/target/pg"
+
+postgres_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+postgres_start() {
+  local bin port as=()
+  bin=$(postgres_bin)
+  if [ -z "$bin" ]; then
+    note "installing Debian's postgresql"
+    apt_install postgresql
+    bin=$(postgres_bin)
+  fi
+  [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+  postgres_stop
+  rm -rf "$PG_DIR"
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust --no-sync -E UTF8 >/dev/null
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-h 127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c max_connections=200" start >/dev/null
+  "${as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres iproov
+  export IPROOV_TEST_POSTGRES="host=127.0.0.1 port=$port dbname=iproov user=postgres"
+  note "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (target/pg)"
+}
+
+postgres_stop() {
+  local bin as=()
+  bin=$(postgres_bin)
+  [ -n "$bin" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
+  [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+}
