@@ -28,8 +28,9 @@ def test_readme_has_examples() -> None:
 
 
 def test_readme_examples_run_against_the_emulator(
-    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the journeys example makes its SQLite file here
     monkeypatch.setenv("IPROOV_BASE_URL", emulator.base_url("eu"))
     monkeypatch.delenv("IPROOV_REGION", raising=False)
     monkeypatch.setenv("IPROOV_API_KEY", EU["api_key"])
@@ -45,11 +46,16 @@ def test_readme_examples_run_against_the_emulator(
         if isinstance(claim, ip.ClaimToken) and claim.token not in completed:
             emulator.complete(claim.token, passed=True)
             completed.add(claim.token)
+        started = namespace.get("started")
+        if isinstance(started, dict) and started.get("token") not in completed:
+            emulator.complete(started["token"], passed=True)
+            completed.add(started["token"])
     out = capsys.readouterr().out.split("\n")
     assert out[0] == namespace["claim"].token
     assert "enrolled enrol" in out
     assert "active" in out and "True" in out
     assert "user_id invalid_input" in out
     assert "start_attempt" in out
-    assert emulator.count("/claim/enrol/validate") == 1
+    assert "True done" in out
+    assert emulator.count("/claim/enrol/validate") == 2  # the quick start and the journey
     assert emulator.count("/access_token") == 1
