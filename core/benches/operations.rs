@@ -3,13 +3,14 @@
 
 use base64::Engine;
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use iproov_core::driver::{CallContext, Driver, DriverOptions};
 use iproov_core::ops::claim::{
     ClaimInput, build_enrol_token, build_verify_token, parse_claim_token,
 };
 use iproov_core::ops::oauth::{AccessTokenInput, build_access_token, parse_access_token};
 use iproov_core::ops::users::{UserInput, build_get_user, parse_user};
 use iproov_core::ops::validate::{ValidateInput, build_verify_validate, parse_validate};
-use iproov_core::{Config, Region, Response, Secret};
+use iproov_core::{Config, Operation, Region, Response, Secret};
 
 const USER: &str = "5f1c2a9e-7b3d-4c8e-9a01-2d6f4b8c0e13";
 const TOKEN: &str = "3170b2a6f1e94c8a9d0e7b5c4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b7542";
@@ -139,6 +140,25 @@ fn benches(c: &mut Criterion) {
                 &Response::new(401, &headers, black_box(error_body)),
             )
             .unwrap_err()
+        })
+    });
+    // One whole call through the call driver (start, poll, answer, poll): what every
+    // client pays on top of build + parse (its audit record included).
+    let mut driver = Driver::new(config.clone(), DriverOptions::default(), 7).unwrap();
+    let input = format!(r#"{{"resource":"Login","user_id":"{USER}"}}"#).into_bytes();
+    let mut now = 1_751_270_400_000u64;
+    c.bench_function("enrol_token through the call driver", |b| {
+        b.iter(|| {
+            now += 1;
+            let id = driver.start(
+                Operation::EnrolToken,
+                black_box(&input),
+                CallContext::default(),
+                now,
+            );
+            let _ = black_box(driver.poll(id, now));
+            driver.on_response(id, &Response::new(200, &headers, &claim_body), now);
+            black_box(driver.poll(id, now))
         })
     });
 }

@@ -37,12 +37,24 @@ pub const MIN_FORM_CHARS: usize = 6;
 ///
 /// Build one per configuration (and extend it with the access tokens a call holds); it is
 /// cheap to apply to a text that holds none of the forms (one substring search per form).
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Redactor {
     /// Every form of every credential, longest first, so that a longer form is replaced
     /// before a shorter one that is part of it.
     forms: Vec<String>,
+    /// A searcher per form, built once: building one costs more than most searches.
+    finders: Vec<memchr::memmem::Finder<'static>>,
+    /// The shortest form's length: a shorter text holds none.
+    shortest: usize,
 }
+
+impl PartialEq for Redactor {
+    fn eq(&self, other: &Self) -> bool {
+        self.forms == other.forms
+    }
+}
+
+impl Eq for Redactor {}
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -74,6 +86,12 @@ impl Redactor {
         self.forms
             .sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         self.forms.dedup();
+        self.finders = self
+            .forms
+            .iter()
+            .map(|form| memchr::memmem::Finder::new(form.as_bytes()).into_owned())
+            .collect();
+        self.shortest = self.forms.iter().map(String::len).min().unwrap_or(0);
     }
 
     fn add(&mut self, value: &str) {
@@ -99,8 +117,11 @@ impl Redactor {
     /// `text` with every form of every credential replaced by [`REDACTED`].
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut out: Cow<'t, str> = Cow::Borrowed(text);
-        for form in &self.forms {
-            if memchr::memmem::find(out.as_bytes(), form.as_bytes()).is_some() {
+        if self.forms.is_empty() || text.len() < self.shortest {
+            return out;
+        }
+        for (form, finder) in self.forms.iter().zip(&self.finders) {
+            if finder.find(out.as_bytes()).is_some() {
                 out = Cow::Owned(out.replace(form.as_str(), REDACTED));
             }
         }

@@ -88,7 +88,7 @@ impl Call {
     pub(super) fn take_audit(&mut self, redactor: &Redactor) -> Vec<Value> {
         self.audit
             .drain(..)
-            .map(|record| record.redact(redactor).to_json())
+            .map(|record| record.redact(redactor).into_json())
             .collect()
     }
 
@@ -346,8 +346,12 @@ impl Call {
         let op = self.operation;
         match operation::parse_for_driver(op, &driver.parse_config, response) {
             Ok(result) => {
-                self.audit
-                    .push(AuditRecord::success(op, &self.context, &result, now));
+                self.audit.push(AuditRecord::success_value(
+                    op,
+                    &self.context,
+                    result.clone(),
+                    now,
+                ));
                 self.state = State::Done(result);
             }
             Err(error) => {

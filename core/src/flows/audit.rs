@@ -76,6 +76,21 @@ pub enum AuditOutcome {
     OutcomeUnknown,
 }
 
+impl AuditOutcome {
+    /// The snake_case name, as in a record's `outcome`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::TokenIssued => "token_issued",
+            Self::TokenObtained => "token_obtained",
+            Self::Ok => "ok",
+            Self::Error => "error",
+            Self::OutcomeUnknown => "outcome_unknown",
+        }
+    }
+}
+
 /// One operation's audit record. See the module docs for the JSON shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {
@@ -113,7 +128,18 @@ impl AuditRecord {
         result: &T,
         now: u64,
     ) -> Self {
-        let mut fields = match to_json_value(result) {
+        Self::success_value(operation, context, to_json_value(result), now)
+    }
+
+    /// [`AuditRecord::success`] with the result's canonical JSON already at hand (the call
+    /// driver's case): no conversion.
+    pub fn success_value(
+        operation: Operation,
+        context: &AuditContext,
+        result: Value,
+        now: u64,
+    ) -> Self {
+        let mut fields = match result {
             Value::Object(map) => map,
             _ => Map::new(),
         };
@@ -209,7 +235,33 @@ impl AuditRecord {
 
     /// The record as JSON, to store.
     pub fn to_json(&self) -> Value {
-        to_json_value(self)
+        self.clone().into_json()
+    }
+
+    /// The record as JSON, built field by field (no round trip through text: the driver makes
+    /// one per request).
+    pub fn into_json(self) -> Value {
+        let mut map = Map::new();
+        map.insert("operation".into(), Value::from(self.operation));
+        if let Some(user_id) = self.user_id {
+            map.insert("user_id".into(), Value::from(user_id));
+        }
+        if let Some(token) = self.token {
+            map.insert("token".into(), Value::from(token));
+        }
+        if let Some(attempt) = self.attempt {
+            map.insert("attempt".into(), Value::from(attempt));
+        }
+        map.insert("at_ms".into(), Value::from(self.at_ms));
+        map.insert("at".into(), Value::from(self.at));
+        map.insert("outcome".into(), Value::from(self.outcome.as_str()));
+        if let Some(result) = self.result {
+            map.insert("result".into(), Value::Object(result));
+        }
+        if let Some(error) = self.error {
+            map.insert("error".into(), error);
+        }
+        Value::Object(map)
     }
 }
 
