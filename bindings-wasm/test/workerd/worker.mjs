@@ -36,9 +36,17 @@ function trapIsRecovered() {
   if (!(error instanceof api.IProovError) || error.code !== 'wasm_trap') {
     throw new Error(`a trap must surface as IProovError wasm_trap, got ${error}`);
   }
-  const after = api.build('availability', config, {});
-  if (after.url !== before.url) throw new Error('the config did not survive re-instantiation');
-  console.log('workerd trap: recovered, config re-created on the new instance');
+  // The config's credentials lived only in the dead instance: it is refused, never re-made.
+  let stale;
+  try {
+    api.build('availability', config, {});
+  } catch (e) {
+    stale = e;
+  }
+  if (!(stale instanceof api.InvalidStateError)) throw new Error(`a config of the trapped instance must give InvalidStateError, got ${stale}`);
+  const again = api.build('availability', new api.Config({ region: 'eu', apiKey: 'k', secret: 's3cret-value' }), {});
+  if (again.url !== before.url) throw new Error('a config made after the trap does not work');
+  console.log('workerd trap: recovered; configs of the trapped instance are refused, new ones work');
 }
 
 async function readmeExampleRuns(env) {
