@@ -16,6 +16,12 @@ const FAILURES = {
 };
 const TLS = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_)/;
 
+// workerd's fetch itself resends a GET or DELETE without a body, once, when a pooled connection
+// fails before any answer (seen with workerd 1.20260426): a delete_user whose answer was lost
+// would reach iProov twice. With an empty streamed body (Transfer-Encoding: chunked, no bytes)
+// it sends the request exactly once, as core asks. (A repeated GET is harmless.)
+const RESENDS_BODILESS = globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+
 /** The transport failure name of a fetch error raised before any answer arrived. */
 function failureOf(error) {
   if (error?.cause?.message === 'bad port') return 'not_written'; // undici: a blocked port, before connecting
@@ -161,7 +167,9 @@ export function makeClientClass(ctx) {
       let answered = false;
       try {
         // Never follow a redirect: the body holds the secret.
-        const init = { method, headers, body: body.length > 0 ? body : undefined, redirect: 'manual', signal: controller.signal };
+        let payload = body.length > 0 ? body : undefined;
+        if (!payload && method === 'DELETE' && RESENDS_BODILESS) payload = new ReadableStream({ start: (c) => c.close() });
+        const init = { method, headers, body: payload, redirect: 'manual', signal: controller.signal };
         const res = await (this.#fetch ? this.#fetch(url, init) : globalThis.fetch(url, init));
         answered = true;
         const bytes = await readBody(res, info.max_body_bytes);

@@ -1,9 +1,12 @@
 // The edge package's test worker, run inside workerd by run.mjs. It imports the package as a
 // Worker does (the "workerd" export condition, the .wasm as a precompiled module), runs every
-// conformance vector, drives a journey against the emulator through the worker's own fetch,
-// and checks that a trapped instance is replaced. Any failure throws: workerd exits non-zero.
+// conformance vector, every client scenario (tests/scenarios) and a journey against the
+// emulator through the worker's own fetch, and checks that a trapped instance is replaced.
+// Any failure throws: workerd exits non-zero.
 import api, { __native } from 'iproov-sansio-edge';
 import vectors from './vectors.json';
+import scenarios from './scenarios.json';
+import { runScenarios } from '../../../bindings-js/test/scenarios.mjs';
 import { runFlowVector, runVector } from '../../../bindings-node/test/vector-checks.mjs';
 import { journey } from './journey.mjs';
 
@@ -61,6 +64,8 @@ async function readmeExampleRuns(env) {
 export default {
   async test(_controller, env) {
     runAll();
+    const { failed } = await runScenarios(api, { emulatorUrl: env.EMULATOR_URL, scenarios, client: 'edge package in workerd' });
+    if (failed.length > 0) throw new Error(`${failed.length} scenario(s) failed in workerd`);
     await journey(api, env.EMULATOR_URL);
     await readmeExampleRuns(env);
     trapIsRecovered();
