@@ -513,3 +513,24 @@ test('the audit option receives core\'s record of every call, results and errors
   const text = JSON.stringify(records);
   for (const secret of [EU.secret, EU.oauth.password]) assert.ok(!text.includes(secret));
 });
+
+test('a gzip bomb stops at core\'s cap, counted in decompressed bytes (body_too_large)', async () => {
+  const { createServer: createHttpServer } = await import('node:http');
+  const { gzipSync } = await import('node:zlib');
+  const bomb = gzipSync(Buffer.alloc(40 * 1024 * 1024, 0x20)); // 40 MiB of spaces, ~40 KB on the wire
+  let served = 0;
+  const server = createHttpServer((req, res) => {
+    served += 1;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': bomb.length });
+    res.end(bomb);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const c = api.createClient({ baseUrl: `http://127.0.0.1:${server.address().port}/eu`, ...EU, retryPolicy: FAST });
+    await rejects(c.availability(), api.DecodeError, (e) => assert.equal(e.code, 'body_too_large'));
+    assert.ok(bomb.length < api.MAX_BODY_BYTES, 'the cap is on the decompressed bytes');
+    assert.equal(served, 1);
+  } finally {
+    server.close();
+  }
+});
