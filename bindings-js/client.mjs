@@ -4,58 +4,7 @@
 // the IO core leaves to the host: fetch, sleep, wait for the shared token, and name how a send
 // failed with a name of core's transport table.
 
-// Node's fetch (undici) error codes, as core's transport failure names. Anything not named
-// here may have reached iProov ('unknown'); a failure once the answer began is 'after_written'.
-const FAILURES = {
-  ENOTFOUND: 'dns', EAI_AGAIN: 'dns', EAI_FAIL: 'dns', EAI_NONAME: 'dns',
-  ECONNREFUSED: 'connection_refused', ENETUNREACH: 'connection_refused', EHOSTUNREACH: 'connection_refused',
-  EADDRNOTAVAIL: 'connection_refused', ENETDOWN: 'connection_refused', EHOSTDOWN: 'connection_refused',
-  UND_ERR_CONNECT_TIMEOUT: 'connect_timeout', ETIMEDOUT: 'connect_timeout',
-  EPIPE: 'not_written', ERR_INVALID_URL: 'not_written', ERR_BAD_PORT: 'not_written',
-  ECONNRESET: 'after_written', UND_ERR_SOCKET: 'after_written', UND_ERR_CLOSED: 'after_written',
-};
-const TLS = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_)/;
-
-// workerd's fetch itself resends a GET or DELETE without a body, once, when a pooled connection
-// fails before any answer (seen with workerd 1.20260426): a delete_user whose answer was lost
-// would reach iProov twice. With an empty streamed body (Transfer-Encoding: chunked, no bytes)
-// it sends the request exactly once, as core asks. (A repeated GET is harmless.)
-const RESENDS_BODILESS = globalThis.navigator?.userAgent === 'Cloudflare-Workers';
-
-/** The transport failure name of a fetch error raised before any answer arrived. */
-function failureOf(error) {
-  if (error?.cause?.message === 'bad port') return 'not_written'; // undici: a blocked port, before connecting
-  for (let e = error, depth = 0; e && depth < 4; depth++, e = e.cause) {
-    if (typeof e.code !== 'string') continue;
-    if (FAILURES[e.code]) return FAILURES[e.code];
-    if (TLS.test(e.code)) return 'tls';
-  }
-  return 'unknown';
-}
-
-/** The host's words for a failure (core redacts them before they go anywhere). */
-function causeText(error) {
-  const cause = error?.cause?.message ? `: ${error.cause.message}` : '';
-  return `${error?.name ?? 'Error'}: ${error?.message ?? String(error)}${cause}`;
-}
-
-/** The whole body, or the first bytes past `limit` (decompressed; core then says body_too_large). */
-async function readBody(response, limit) {
-  const reader = response.body?.getReader();
-  if (!reader) return new Uint8Array(await response.arrayBuffer());
-  const chunks = [];
-  let size = 0;
-  while (size <= limit) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  if (size > limit) await reader.cancel().catch(() => {});
-  const out = new Uint8Array(size);
-  for (let at = 0, i = 0; i < chunks.length; at += chunks[i].byteLength, i++) out.set(chunks[i], at);
-  return out;
-}
+import { causeText, failureOf, readBody, sendableBody } from './fetch.mjs';
 
 export function makeClientClass(ctx) {
   const { native, Config, HANDLE, call, camel, snakeDeep, wireInput, requestParts, readPoll, resultJson, resultFor, errorFromJSON, info, INSPECT } = ctx;
@@ -167,9 +116,7 @@ export function makeClientClass(ctx) {
       let answered = false;
       try {
         // Never follow a redirect: the body holds the secret.
-        let payload = body.length > 0 ? body : undefined;
-        if (!payload && method === 'DELETE' && RESENDS_BODILESS) payload = new ReadableStream({ start: (c) => c.close() });
-        const init = { method, headers, body: payload, redirect: 'manual', signal: controller.signal };
+        const init = { method, headers, body: sendableBody(method, body), redirect: 'manual', signal: controller.signal };
         const res = await (this.#fetch ? this.#fetch(url, init) : globalThis.fetch(url, init));
         answered = true;
         const bytes = await readBody(res, info.max_body_bytes);
