@@ -12,13 +12,13 @@ function substitute(value, vars) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars)]));
   }
   if (typeof value !== 'string' || !value.includes('$')) return value;
-  const pattern = /\$(user2|user|sp\.[a-z_]+|[A-Za-z0-9_]+\.result(?:\.[A-Za-z0-9_]+)+)/g;
+  const pattern = /\$(user2|user|base_url|sp\.[a-z_]+|[A-Za-z0-9_]+\.result(?:\.[A-Za-z0-9_]+)+)/g;
   const lookup = (name) => {
     const found = name.split('.').reduce((v, key) => (v === undefined || v === null ? undefined : v[key]), vars);
     if (found === undefined) throw new Error(`unknown substitution $${name}`);
     return found;
   };
-  const whole = /^\$(user2|user|sp\.[a-z_]+|[A-Za-z0-9_]+\.result(?:\.[A-Za-z0-9_]+)+)$/.exec(value);
+  const whole = /^\$(user2|user|base_url|sp\.[a-z_]+|[A-Za-z0-9_]+\.result(?:\.[A-Za-z0-9_]+)+)$/.exec(value);
   if (whole) return lookup(whole[1]);
   return value.replace(pattern, (_, name) => String(lookup(name)));
 }
@@ -119,12 +119,8 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
   const credentials = { ...sp, ...scenario.client?.credentials };
   const vars = { user: api.randomUserId(), user2: api.randomUserId(), sp: credentials };
   const records = [];
-  // Configured by region, as in production; the fetch sends iProov's region hosts to the
-  // emulator's region prefixes (https://eu.rp.secure.iproov.me/api/v2/... -> EMU/eu/api/v2/...).
-  const routed = (url, init) => fetch(String(url).replace(/^https:\/\/([a-z]+)\.rp\.secure\.iproov\.me/, `${emulatorUrl}/$1`), init);
   const client = api.createClient({
-    region: scenario.client?.region ?? sp.region,
-    fetch: routed,
+    baseUrl: `${emulatorUrl}/${scenario.client?.region ?? sp.region}`,
     apiKey: credentials.api_key,
     secret: credentials.secret,
     oauth: { username: credentials.oauth_username, password: credentials.oauth_password },
@@ -135,6 +131,7 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
     userAgent: `iproov-scenarios/1 (scenario ${index + 1})`,
     audit: (record) => records.push(record),
   });
+  vars.base_url = client.config.baseUrl; // as core normalised it
   for (const [index, raw] of scenario.steps.entries()) {
     const step = substitute(raw, vars);
     if (step.control !== undefined) await control(emulatorUrl, step.control, step.path, step.body);
