@@ -74,7 +74,10 @@ export function makeClientClass(ctx) {
      * camelCase. `options`: `{signal?: AbortSignal, attempt?: number}` (the journey attempt,
      * for the audit records).
      */
-    async call(operation, input, { signal, attempt = 0 } = {}) {
+    async call(operation, input, { signal, attempt = 0, ...unknown } = {}) {
+      // A per-call timeoutMs is gone (core owns deadlines): say so rather than ignore it.
+      const extra = Object.keys(unknown);
+      if (extra.length > 0) throw new TypeError(`unknown call option(s) ${extra.join(', ')}: a call takes {signal, attempt}`);
       const driver = this.#driver;
       const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, Date.now());
       let open = true;

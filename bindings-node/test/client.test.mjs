@@ -407,6 +407,11 @@ test('a caller abort during a backoff ends the call at once, not after the sleep
   assert.equal(await emu.count('/claim/verify/token'), 1);
 });
 
+test('a call option the client does not take is refused, not ignored', async () => {
+  await assert.rejects(client().availability({}, { timeoutMs: 100 }), (e) => e instanceof TypeError && /timeoutMs/.test(e.message));
+  assert.equal((await emu.control('GET', '/requests')).total, 0);
+});
+
 test('an invalid timeout is refused when the client is made', () => {
   for (const timeoutMs of [0, -1, 600_001, 1.5, 'soon']) {
     assert.throws(() => client({ timeoutMs }), (e) => e instanceof api.InvalidInputError, String(timeoutMs));
