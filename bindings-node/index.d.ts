@@ -1,2 +1,2 @@
-// Types of `require('iproov-sansio')`: the shared JS API (js/index.d.ts).
-export * from './js/index';
+// Types of `require('iproov-sansio')`: the shared JS API (bindings-js/api.d.ts, copied to dist/ by the build).
+export * from './dist/api';

@@ -92,12 +92,9 @@ for host in python node worker; do
 done
 
 grep -qF "==> Audit records in SQLite" "$transcript" || fail "no audit section"
-# Python's client runs core's call driver, which records the users API's own token request;
-# the JS clients record it once they run the driver too.
-records_of() { case $1 in python) echo 12 ;; *) echo 11 ;; esac; }
+# Every client runs core's call driver, which also records the users API's own token request.
 for host in python node worker; do
-  n=$(records_of $host)
-  grep -qF -- "-- $host: $n audit records" "$transcript" || fail "the audit section lacks '-- $host: $n audit records'"
+  grep -qF -- "-- $host: 12 audit records" "$transcript" || fail "the audit section lacks '-- $host: 12 audit records'"
 done
 
 # No secret in the transcript or the SQLite file (nor its WAL files, if any are left).
@@ -118,8 +115,8 @@ import sys
 db = sqlite3.connect(sys.argv[1])
 counts = dict(db.execute("SELECT host, count(*) FROM audit_records GROUP BY host"))
 problems = []
-if counts != {"python": 12, "node": 11, "worker": 11}:
-    problems.append(f"expected 12 audit records for python, 11 for node and worker, found {counts}")
+if counts != {"python": 12, "node": 12, "worker": 12}:
+    problems.append(f"expected 12 audit records per host, found {counts}")
 for host, record in db.execute("SELECT host, record FROM audit_records"):
     record = json.loads(record)
     if "access_token" in json.dumps(record.get("result", {})):
@@ -131,11 +128,10 @@ expected = [
     "access_token:token_obtained", "get_user:ok",
     "suspend_user:ok", "verify_token:error", "verify_token:error",
 ]
-without_own_token = expected[:7] + expected[8:]
 for host in ("python", "node", "worker"):
     got = [r[0] for r in db.execute(
         "SELECT operation || ':' || outcome FROM audit_records WHERE host = ? ORDER BY id", (host,))]
-    if got != (expected if host == "python" else without_own_token):
+    if got != expected:
         problems.append(f"{host}: records {got}")
 for problem in problems:
     print(f"demo test: {problem}", file=sys.stderr)
@@ -150,4 +146,4 @@ if [ "$failures" -gt 0 ]; then
   echo "demo test: $failures check(s) failed" >&2
   exit 1
 fi
-echo "demo test: passed (3 hosts × 14 steps, 12 (python) or 11 (node, worker) audit records, no secret in the transcript or $(basename "$dir/out/audit.sqlite3"))"
+echo "demo test: passed (3 hosts × 14 steps, 12 audit records each, no secret in the transcript or $(basename "$dir/out/audit.sqlite3"))"

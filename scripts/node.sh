@@ -1,7 +1,8 @@
 # The Node package's part of scripts/test (sourced, not run): `node_suite` installs the npm
 # dev tools from bindings-node/package-lock.json, builds the napi addon (release) and the JS
-# bundle, runs the JS suite (vectors, flow vectors, client against the emulator, README
-# examples from ESM and CJS), the TypeScript check, and the `npm pack` fresh-install check.
+# bundle, runs the client scenarios (tests/scenarios), the JS suite (vectors, flow vectors,
+# client against the emulator, leak probe, README examples from ESM and CJS), the TypeScript
+# check, and the `npm pack` fresh-install check.
 # Needs Node 20+ with npm, and cargo.
 
 # node_package: the Node package's dev tools (npm ci when node_modules is older than the lock
@@ -36,6 +37,8 @@ node_suite() {
   cargo build -p iproov-emulator --locked
 
   node_package
+  note "client scenarios (tests/scenarios) through the Node package's fetch client"
+  node bindings-js/test/run-scenarios.mjs "node fetch"
   (
     cd bindings-node
     note "JS suite (node --test)"

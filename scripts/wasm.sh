@@ -68,14 +68,16 @@ wasm_build() {
   fi
 }
 
-# The edge package's part of scripts/test: build (with the size guard), the shared JS suite
-# against the wasm build in Node, then vectors, a journey and trap recovery inside workerd.
+# The edge package's part of scripts/test: build (with the size guard), the client scenarios
+# and the shared JS suite against the wasm build in Node, then vectors, the client scenarios,
+# a journey and trap recovery inside workerd.
 # Runs after node_suite, which builds the emulator and installs the Node package's tools.
 wasm_suite() {
   step "Edge package (bindings-wasm): wasm build, wasm-opt, size guard"
   wasm_build
-  step "Edge package: the JS suite against the wasm build, in Node"
+  step "Edge package: the client scenarios and the JS suite against the wasm build, in Node"
+  node bindings-js/test/run-scenarios.mjs "edge package in Node" bindings-wasm/dist/node.mjs
   IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" node --test bindings-node/test/*.test.mjs
-  step "Edge package: vectors, journey and trap recovery inside workerd"
+  step "Edge package: vectors, client scenarios, journey and trap recovery inside workerd"
   (cd bindings-wasm && node test/workerd/run.mjs)
 }

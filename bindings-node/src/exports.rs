@@ -1,11 +1,14 @@
 //! The exported functions, each one call of `iproov_core::host` (the interface the wasm
 //! package exports too). Names are camelCased by napi (`new_config` is `newConfig` in JS).
 
-use iproov_core::Error;
+use iproov_core::driver::Driver;
+use iproov_core::flows::json as flows;
 use iproov_core::host;
 use iproov_core::operation::JsonConfig;
+use iproov_core::{Error, Secret};
 use napi::bindgen_prelude::Result;
 use napi_derive::napi;
+use serde_json::Value;
 
 /// The `code` of every error this module throws for a core failure.
 #[derive(Debug, Clone, Copy)]
@@ -22,24 +25,35 @@ fn core<T>(result: std::result::Result<T, Error>) -> Result<T, CoreFailure> {
     result.map_err(|e| napi::Error::new(CoreFailure, host::error_json(&e)))
 }
 
-/// `info()`: `{"version", "default_user_agent", "max_body_bytes", "operations": [...]}` as JSON.
+/// `info()`: `{"version", "default_user_agent", "max_body_bytes", "operations": [...],
+/// "error_classes": [...], "transport_failures": [...]}` as JSON.
 #[napi]
 pub fn info() -> String {
     host::info()
 }
 
 /// A configuration read once by core and kept for the calls that use it. Opaque to JS; its
-/// secrets stay in core's `Secret` type (redacted by `Debug`, zeroed on drop).
+/// secrets stay in core's `Secret` type (redacted by `Debug`, zeroed on drop), and so does the
+/// vector-format text that core's flow steps read (`flowStep`, `flowRun`): JS keeps none.
 #[napi]
 #[derive(Debug)]
 pub struct NativeConfig {
     parsed: JsonConfig,
+    text: Secret,
 }
 
 /// `newConfig(configJson)`: reads the vector-format config.
 #[napi]
 pub fn new_config(config_json: String) -> Result<NativeConfig, CoreFailure> {
-    core(host::new_config(&config_json)).map(|parsed| NativeConfig { parsed })
+    let parsed = core(host::new_config(&config_json))?;
+    Ok(NativeConfig {
+        parsed,
+        text: Secret::new(config_json),
+    })
+}
+
+fn config_text(config: Option<&NativeConfig>) -> &str {
+    config.map_or("", |c| c.text.expose())
 }
 
 /// `configInfo(config)`: the non-secret facts of a config, as JSON.
@@ -141,18 +155,150 @@ pub fn flow_new(flow: String, options_json: String) -> Result<String, CoreFailur
     core(host::flow_new(&flow, &options_json))
 }
 
-/// `flowStep(flow, configJson, stateJson, stepJson)`: `{"state", "output"}` as JSON.
+/// `flowStep(flow, config, stateJson, stepJson)`: `{"state", "output"}` as JSON; `config` is
+/// a config handle or `null`.
 #[napi]
 pub fn flow_step(
     flow: String,
-    config_json: String,
+    config: Option<&NativeConfig>,
     state_json: String,
     step_json: String,
 ) -> Result<String, CoreFailure> {
     core(host::flow_step(
         &flow,
-        &config_json,
+        config_text(config),
         &state_json,
         &step_json,
     ))
+}
+
+/// A flow whose state core keeps here, between steps, rather than in JS: the token manager's
+/// state holds the managed access token. `Debug` shows only the flow's name.
+#[napi]
+pub struct NativeFlow {
+    flow: String,
+    state: Value,
+}
+
+impl std::fmt::Debug for NativeFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeFlow")
+            .field("flow", &self.flow)
+            .finish_non_exhaustive()
+    }
+}
+
+fn json_arg(what: &str, text: &str) -> std::result::Result<Value, Error> {
+    if text.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(text).map_err(|e| Error::invalid_input(what, e))
+}
+
+/// `newFlow(flow, optionsJson)`: a flow handle in its initial state.
+#[napi]
+pub fn new_flow(flow: String, options_json: String) -> Result<NativeFlow, CoreFailure> {
+    let options = core(json_arg("options", &options_json))?;
+    let state = core(flows::new_state(&flow, &options))?;
+    Ok(NativeFlow { flow, state })
+}
+
+/// `flowRun(flow, config, stepJson)`: one step of a flow handle; gives the step's output as
+/// JSON and keeps the new state. On an error the state is unchanged.
+#[napi]
+pub fn flow_run(
+    flow: &mut NativeFlow,
+    config: Option<&NativeConfig>,
+    step_json: String,
+) -> Result<String, CoreFailure> {
+    let config = core(json_arg("config", config_text(config)))?;
+    let step = core(json_arg("step", &step_json))?;
+    let out = core(flows::run_step(&flow.flow, &config, &flow.state, &step))?;
+    flow.state = out.state;
+    Ok(serde_json::to_string(&out.output).unwrap_or_default())
+}
+
+/// A call driver (`iproov_core::driver`): one per client. `Debug` shows no credential.
+#[napi]
+#[derive(Debug)]
+pub struct NativeDriver {
+    inner: Driver,
+}
+
+/// Milliseconds and call ids cross as JS numbers; `as` saturates (NaN and negatives give 0).
+fn whole(n: f64) -> u64 {
+    n as u64
+}
+
+/// `driverNew(config, optionsJson, seed)`: a driver; `seed` is at least 8 random bytes.
+#[napi]
+pub fn driver_new(
+    config: &NativeConfig,
+    options_json: String,
+    seed: &[u8],
+) -> Result<NativeDriver, CoreFailure> {
+    core(host::driver_new(&config.parsed, &options_json, seed)).map(|inner| NativeDriver { inner })
+}
+
+/// `driverStart(driver, operation, inputJson, attempt, now)`: the new call's id.
+#[napi]
+pub fn driver_start(
+    driver: &mut NativeDriver,
+    operation: String,
+    input_json: String,
+    attempt: u32,
+    now: f64,
+) -> Result<f64, CoreFailure> {
+    core(host::driver_start(
+        &mut driver.inner,
+        &operation,
+        &input_json,
+        attempt,
+        whole(now),
+    ))
+    .map(|id| id as f64)
+}
+
+/// `driverPoll(driver, id, now)`: the poll text (`host::driver_poll`).
+#[napi]
+pub fn driver_poll(driver: &mut NativeDriver, id: f64, now: f64) -> String {
+    host::driver_poll(&mut driver.inner, whole(id), whole(now))
+}
+
+/// `driverResponse(driver, id, status, headersJson, body, now)`: the answer to a send.
+#[napi]
+pub fn driver_response(
+    driver: &mut NativeDriver,
+    id: f64,
+    status: u32,
+    headers_json: String,
+    body: &[u8],
+    now: f64,
+) {
+    host::driver_response(
+        &mut driver.inner,
+        whole(id),
+        status,
+        &headers_json,
+        body,
+        whole(now),
+    );
+}
+
+/// `driverFailure(driver, id, failure, cause, now)`: a send failed (a transport table name).
+#[napi]
+pub fn driver_failure(
+    driver: &mut NativeDriver,
+    id: f64,
+    failure: String,
+    cause: String,
+    now: f64,
+) {
+    host::driver_failure(&mut driver.inner, whole(id), &failure, &cause, whole(now));
+}
+
+/// `driverCancel(driver, id)`: drops a call the host gave up on.
+#[napi]
+pub fn driver_cancel(driver: &mut NativeDriver, id: f64) {
+    driver.inner.cancel(whole(id));
 }

@@ -3,8 +3,8 @@
 //! This crate only converts. Every function takes strings, bytes and numbers, calls one core
 //! function and hands back strings (canonical JSON), bytes or a plain object; all behaviour
 //! (request building, parsing, errors, flows, redaction) is core's. The JavaScript layer in
-//! `js/` turns the JSON into result objects and `Error` subclasses. The interface is written
-//! down in `js/NATIVE.md`, because the wasm package implements exactly the same one.
+//! `bindings-js/` turns the JSON into result objects and `Error` subclasses. The interface is written
+//! down in `bindings-js/NATIVE.md`, because the wasm package implements exactly the same one.
 //!
 //! Failures of core are thrown as a JS `Error` whose `code` is `"IPROOV_CORE"` and whose
 //! `message` is core's canonical error JSON (`Error::to_json`).

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { api, esm, requireImpl } from './impl.mjs';
 import { runVector } from './vectors.mjs';
 
@@ -33,16 +34,53 @@ test('ESM and CJS give the same objects, so instanceof works across them', (t) =
   assert.ok(result instanceof cjs.Availability);
 });
 
-test('every error class extends IProovError; API families extend ApiError', () => {
-  const api_ = ['InvalidKeyError', 'RateLimitedError', 'InvalidTokenError', 'OAuthError', 'ServerError'];
-  const other = ['InvalidInputError', 'DecodeError', 'OutcomeUnknownError', 'ConnectionError', 'TimeoutError', 'InvalidStateError', 'ApiError'];
-  for (const name of [...api_, ...other]) {
-    assert.equal(typeof api[name], 'function', name);
-    assert.ok(api[name].prototype instanceof api.IProovError, name);
-    assert.equal(api[name].prototype.name, name);
+/** Core's own info() through the implementation's native backend (napi addon or wasm glue). */
+function coreInfo() {
+  const native = esm.__native ?? createRequire(import.meta.url)('../native.cjs');
+  return JSON.parse(native.info());
+}
+
+test('the error classes are exactly the ones core names, each extending the parent core names', () => {
+  const table = coreInfo().error_classes;
+  assert.equal(table.length, 13, 'one row per ErrorKind');
+  const parents = new Set(table.map((row) => row.parent));
+  for (const name of ['AbortedError', 'TransportError', 'ApiError', 'IProovError']) {
+    assert.ok(table.some((row) => row.class === name) || parents.has(name), `core names ${name}`);
   }
-  for (const name of api_) assert.ok(api[name].prototype instanceof api.ApiError, name);
+  for (const { kind, class: name, parent } of table) {
+    const cls = api[name];
+    assert.equal(typeof cls, 'function', `the package exports ${name}`);
+    assert.equal(cls.name, name);
+    assert.equal(cls.prototype.name, name);
+    assert.equal(Object.getPrototypeOf(cls), api[parent], `${name} extends ${parent}`);
+    assert.ok(cls.prototype instanceof api.IProovError, name);
+    assert.equal(api.ERROR_CLASSES[kind], cls, `kind ${kind}`);
+    const e = api.errorFromJSON({ code: 'x', kind, message: 'm' });
+    assert.ok(e instanceof cls && e instanceof Error, kind);
+  }
+  assert.ok(new api.AbortedError({ code: 'aborted', kind: 'aborted', message: 'm' }) instanceof api.TransportError);
+  assert.ok(api.TimeoutError.prototype instanceof api.TransportError);
+  assert.ok(api.ConnectionError.prototype instanceof api.TransportError);
+  // A kind this build does not know reads as core reads it: an API error.
+  assert.ok(api.errorFromJSON({ code: 'new_code', kind: 'from_the_future', message: 'm' }) instanceof api.ApiError);
   assert.ok(api.IProovError.prototype instanceof Error);
+  // The client's methods are core's operation list.
+  for (const op of coreInfo().operations) {
+    const method = op.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+    assert.equal(typeof api.IProovClient.prototype[method], 'function', method);
+  }
+});
+
+test('an AccessToken shows its token only through its accessor and canonical()', () => {
+  const token = api.parse('access_token', config, { status: 200, body: '{"access_token":"at-visible-9f8e7d6c5b","token_type":"Bearer","expires_in":3600}' });
+  assert.ok(token instanceof api.AccessToken);
+  assert.equal(token.accessToken, 'at-visible-9f8e7d6c5b');
+  assert.equal(token.canonical().access_token, 'at-visible-9f8e7d6c5b');
+  for (const text of [JSON.stringify(token), inspect(token, { showHidden: true, depth: 9 }), String(token), JSON.stringify(token.toJSON()), JSON.stringify({ ...token })]) {
+    assert.ok(!text.includes('at-visible-9f8e7d6c5b'), text);
+  }
+  assert.equal(token.toJSON().access_token, '[REDACTED]');
+  assert.equal(token.expiresIn, 3600);
 });
 
 test('an error carries core canonical JSON and camelCased fields', () => {

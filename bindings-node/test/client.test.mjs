@@ -112,6 +112,8 @@ test('every operation over real fetch', async () => {
   assert.ok(token instanceof api.AccessToken);
   assert.equal(typeof token.accessToken, 'string');
   assert.ok(!inspect(token).includes(token.accessToken), 'inspect hides the access token');
+  assert.ok(!JSON.stringify(token).includes(token.accessToken), 'JSON.stringify hides the access token');
+  assert.equal(token.canonical().access_token, token.accessToken, 'canonical() holds it');
 
   const user = await c.getUser({ userId });
   assert.ok(user instanceof api.User);
@@ -124,11 +126,10 @@ test('every operation over real fetch', async () => {
   assert.ok(deleted instanceof api.User);
   await rejects(c.getUser({ userId }), api.ApiError, (e) => assert.equal(e.code, 'no_user'));
 
-  // one OAuth token served the explicit call's sibling: the manager fetched exactly one
+  // one OAuth token served the six users calls: the driver fetched exactly one
   assert.equal(await emu.count('/access_token', 'POST'), 2, 'one explicit + one managed token request');
-  const status = c.tokenStatus();
-  assert.equal(status.hasToken, true);
-  assert.equal(status.uses, 6);
+  const managed = (await emu.control('GET', '/state')).access_tokens.filter((t) => t.access_token !== token.accessToken);
+  assert.equal(managed.length, 1);
 });
 
 test('the dynamic call() takes vector-format input', async () => {
@@ -332,7 +333,7 @@ test('TimeoutError: no answer in time (retries exhausted)', async () => {
   const c = client({ timeoutMs: 150, maxRetries: 1 });
   await rejects(c.verifyToken({ resource: 'Login', userId: 'someone' }), api.TimeoutError, (e) => {
     assert.equal(e.code, 'timeout');
-    assert.ok(e.cause, 'the fetch error is the cause');
+    assert.ok(e instanceof api.TransportError);
   });
 });
 
@@ -377,12 +378,63 @@ test('OAuth tokens are reused within the policy and renewed after a rejection', 
   assert.equal(await emu.count(`/users/${other}`, 'GET'), 3);
 });
 
-test('a caller AbortSignal stops the call with its own reason', async () => {
+test('a caller AbortSignal ends the call as AbortedError naming its reason, with an audit record', async () => {
   await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 1_000 });
+  const records = [];
   const controller = new AbortController();
-  const pending = client().verifyToken({ resource: 'Login', userId: 'someone' }, { signal: controller.signal });
+  const pending = client({ audit: (r) => records.push(r) }).verifyToken({ resource: 'Login', userId: 'someone' }, { signal: controller.signal });
   setTimeout(() => controller.abort(new Error('caller gave up')), 50);
-  await assert.rejects(pending, /caller gave up/);
+  await rejects(pending, api.AbortedError, (e) => {
+    assert.equal(e.code, 'aborted');
+    assert.match(e.message, /caller gave up/);
+    assert.ok(e instanceof api.TransportError);
+  });
+  assert.deepEqual(records.map((r) => [r.operation, r.outcome, r.error?.code]), [['verify_token', 'error', 'aborted']]);
+  // aborted before anything is sent: nothing goes out
+  await emu.control('DELETE', '/requests');
+  await rejects(client().verifyToken({ resource: 'Login', userId: 'someone' }, { signal: AbortSignal.abort() }), api.AbortedError);
+  assert.equal((await emu.control('GET', '/requests')).total, 0);
+});
+
+test('a caller abort during a backoff ends the call at once, not after the sleep', async () => {
+  await emu.fault({ path: '/claim/verify/token', kind: 'status', status: 429, headers: { 'Retry-After': '30' } });
+  const controller = new AbortController();
+  const started = Date.now();
+  const pending = client().verifyToken({ resource: 'Login', userId: 'someone' }, { signal: controller.signal });
+  setTimeout(() => controller.abort(new Error('caller gave up')), 150);
+  await rejects(pending, api.AbortedError, (e) => assert.match(e.message, /caller gave up/));
+  assert.ok(Date.now() - started < 5_000, 'not after the 30 s Retry-After');
+  assert.equal(await emu.count('/claim/verify/token'), 1);
+});
+
+test('a call option the client does not take is refused, not ignored', async () => {
+  await assert.rejects(client().availability({}, { timeoutMs: 100 }), (e) => e instanceof TypeError && /timeoutMs/.test(e.message));
+  assert.equal((await emu.control('GET', '/requests')).total, 0);
+});
+
+test('an invalid timeout is refused when the client is made', () => {
+  for (const timeoutMs of [0, -1, 600_001, 1.5, 'soon']) {
+    assert.throws(() => client({ timeoutMs }), (e) => e instanceof api.InvalidInputError, String(timeoutMs));
+  }
+  assert.throws(() => client({ tokenPolicy: { maxUses: 0 } }), api.InvalidInputError);
+});
+
+test('an audit hook that throws is logged and never replaces the outcome', async () => {
+  const logged = [];
+  const logger = { error: (...args) => logged.push(args) };
+  const c = client({ audit: () => { throw new Error('hook broke'); }, logger });
+  const userId = api.randomUserId();
+  const claim = await c.enrolToken({ resource: 'Login', userId });
+  await emu.complete(claim.token);
+  const result = await c.enrolValidate({ userId, token: claim.token, client: 'node-test' });
+  assert.equal(result.passed, true, 'validate consumed the token and its result is returned');
+  await rejects(c.enrolValidate({ userId, token: claim.token, client: 'node-test' }), api.InvalidTokenError);
+  const rejecting = client({ audit: async () => { throw new Error('async hook broke'); }, logger });
+  assert.ok((await rejecting.availability()).up);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(logged.length, 4);
+  assert.match(String(logged[0][0]), /audit hook threw/);
+  assert.equal(logged[3][1].message, 'async hook broke');
 });
 
 test('secrets never show in inspect or JSON of client, config, request, errors, token manager', async () => {
@@ -412,7 +464,6 @@ test('secrets never show in inspect or JSON of client, config, request, errors, 
     JSON.stringify(prepared),
     inspect(manager, { depth: 9 }),
     JSON.stringify(manager),
-    c.tokenStatus && JSON.stringify(c.tokenStatus()),
   ].join('\n');
   for (const secret of secrets) assert.ok(!shown.includes(secret), `leaked ${secret.slice(0, 6)}...:\n${shown}`);
   assert.match(shown, /\[REDACTED\]/);
@@ -457,11 +508,34 @@ test('the audit option receives core\'s record of every call, results and errors
     [
       ['enrol_token', 'token_issued'],
       ['verify_validate', 'error'],
+      ['access_token', 'token_obtained'],
       ['get_user', 'error'],
     ],
   );
   assert.equal(records[0].user_id, userId);
   assert.equal(records[1].error.code, 'invalid_token');
+  assert.equal(records[3].error.code, 'no_user');
   const text = JSON.stringify(records);
   for (const secret of [EU.secret, EU.oauth.password]) assert.ok(!text.includes(secret));
+});
+
+test('a gzip bomb stops at core\'s cap, counted in decompressed bytes (body_too_large)', async () => {
+  const { createServer: createHttpServer } = await import('node:http');
+  const { gzipSync } = await import('node:zlib');
+  const bomb = gzipSync(Buffer.alloc(40 * 1024 * 1024, 0x20)); // 40 MiB of spaces, ~40 KB on the wire
+  let served = 0;
+  const server = createHttpServer((req, res) => {
+    served += 1;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': bomb.length });
+    res.end(bomb);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const c = api.createClient({ baseUrl: `http://127.0.0.1:${server.address().port}/eu`, ...EU, retryPolicy: FAST });
+    await rejects(c.availability(), api.DecodeError, (e) => assert.equal(e.code, 'body_too_large'));
+    assert.ok(bomb.length < api.MAX_BODY_BYTES, 'the cap is on the decompressed bytes');
+    assert.equal(served, 1);
+  } finally {
+    server.close();
+  }
 });

@@ -1,7 +1,8 @@
 // Starts the project's iProov emulator (tests/emulator, built by scripts/node.sh as
 // target/debug/iproov-emulator) on a free loopback port and talks to its control API.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO } from './impl.mjs';
@@ -31,9 +32,18 @@ export function emulatorBinary() {
   return found;
 }
 
-/** A running emulator: `url` (http://127.0.0.1:PORT), `region(id)`, `control(...)`, `stop()`. */
-export async function startEmulator() {
-  const child = spawn(emulatorBinary(), ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * A running emulator: `url` (http://127.0.0.1:PORT), `region(id)`, `control(...)`, `stop()`.
+ * `config`: an emulator configuration (tests/emulator/README.md) instead of the built-in SPs.
+ */
+export async function startEmulator({ config } = {}) {
+  const args = ['--port', '0'];
+  if (config !== undefined) {
+    const file = join(mkdtempSync(join(tmpdir(), 'iproov-emulator-')), 'config.json');
+    writeFileSync(file, JSON.stringify(config));
+    args.push('--config', file);
+  }
+  const child = spawn(emulatorBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;

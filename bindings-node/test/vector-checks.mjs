@@ -206,7 +206,7 @@ export function runVector(api, vector) {
     throw new Error(`parse failed: ${JSON.stringify(error?.toJSON?.() ?? String(error))}`);
   }
   if (!(result instanceof api.IProovResult)) throw new Error('parse did not give an IProovResult');
-  const json = result.toJSON();
+  const json = result.canonical();
   if (vector.result !== undefined) {
     subset('result', json, vector.result);
   } else if (expectedError !== undefined) {

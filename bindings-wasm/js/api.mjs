@@ -1,5 +1,5 @@
-// The edge package's API: the shared JS layer of the Node package over the wasm backend.
-import { createApi } from '../../bindings-node/js/api.mjs';
+// The edge package's API: the shared JS layer (bindings-js) over the wasm backend.
+import { createApi } from '../../bindings-js/api.mjs';
 import { init as initBackend, initSync as initBackendSync, native } from './backend.mjs';
 
 let api;

@@ -1,6 +1,6 @@
 // Assembles dist/ from pkg/ (wasm-bindgen's --target web output, already through wasm-opt)
-// and the shared JS layer of the Node package (bindings-node/js), so both packages run the
-// very same JS. Run by scripts/wasm.sh after the Rust build.
+// and the shared JS layer (../bindings-js, which the Node package bundles too), so both
+// packages run the very same JS. Run by scripts/wasm.sh after the Rust build.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -63,7 +63,7 @@ for (const [name, entry] of Object.entries(entries)) {
 }
 
 // 4. Types: the Node package's API types, plus the init functions of the edge entries.
-const apiTypes = readFileSync(join(nodePackage, 'js/index.d.ts'), 'utf8');
+const apiTypes = readFileSync(join(root, '../bindings-js/api.d.ts'), 'utf8');
 writeFileSync(join(dist, 'api.d.ts'), apiTypes);
 writeFileSync(
   join(dist, 'index.d.ts'),

@@ -1,13 +1,14 @@
 //! The native half of the `iproov-sansio-edge` package: wasm-bindgen glue over `iproov-core`.
 //!
 //! This crate only converts: every export calls one function of [`iproov_core::host`], the
-//! string-and-bytes interface the Node package wraps too (`bindings-node/js/NATIVE.md`), so
+//! string-and-bytes interface the Node package wraps too (`bindings-js/NATIVE.md`), so
 //! the shared JavaScript layer runs unchanged on either backend.
 //!
 //! Failures of core are thrown as a JS `Error` whose `code` is `"IPROOV_CORE"` and whose
 //! `message` is core's canonical error JSON. Core cannot panic by construction (its lints
 //! deny unwrap, expect, panic and indexing); the build uses `panic = "abort"`, so a panic
-//! would trap the instance, which the JS layer then re-instantiates.
+//! would trap the instance, which the JS layer then re-instantiates (handles of the dead
+//! instance are then refused, never reused).
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,9 +16,12 @@
     clippy::indexing_slicing
 )]
 
-use iproov_core::Error;
+use iproov_core::driver::Driver;
+use iproov_core::flows::json as flows;
 use iproov_core::host;
 use iproov_core::operation::JsonConfig;
+use iproov_core::{Error, Secret};
+use serde_json::Value;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -34,80 +38,174 @@ fn core<T>(result: Result<T, Error>) -> Thrown<T> {
     result.map_err(|e| thrown(&e))
 }
 
-/// Configurations read by core, by handle. Plain integer handles (not wasm-bindgen structs)
-/// because the JS side re-instantiates the module after a trap: a stale integer is simply
-/// unknown to the new instance, where a stale struct pointer (and its finalizer) would reach
-/// into the new instance's memory. A list, not a map: the JS side keeps at most 64 alive, and a
-/// `Vec` adds far less code to the module than a `BTreeMap`.
-#[derive(Default)]
-struct Configs {
+/// Objects core keeps for JS (configs, flows, drivers), by integer handle, each with a count
+/// of the JS handles that hold it. Plain integers, not wasm-bindgen structs: the JS side
+/// re-instantiates the module after a trap, and a stale integer is checked (by the instance
+/// generation JS keeps) where a stale struct pointer (and its finalizer) would reach into the
+/// new instance's memory. Equal configs share one entry, and so may drivers of one config with
+/// equal options (`driverNew`'s `share`): workerd frees nothing on garbage collection, so a
+/// worker that makes its client per request keeps one entry per distinct configuration rather
+/// than one per request.
+struct Table<T> {
     next: u32,
-    by_handle: Vec<(u32, JsonConfig)>,
+    entries: Vec<Entry<T>>,
 }
 
-impl Configs {
-    fn get(&self, handle: u32) -> Option<&JsonConfig> {
-        self.by_handle
-            .iter()
-            .find(|(h, _)| *h == handle)
-            .map(|(_, config)| config)
+struct Entry<T> {
+    handle: u32,
+    holders: u32,
+    item: T,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Self {
+            next: 1,
+            entries: Vec::new(),
+        }
     }
 }
 
-thread_local! {
-    static CONFIGS: RefCell<Configs> = RefCell::new(Configs::default());
+impl<T> Table<T> {
+    fn insert(&mut self, item: T) -> u32 {
+        let handle = self.next;
+        self.next = self.next.wrapping_add(1).max(1);
+        self.entries.push(Entry {
+            handle,
+            holders: 1,
+            item,
+        });
+        handle
+    }
+
+    /// The handle of an entry `same` accepts, with one more holder.
+    fn share(&mut self, same: impl Fn(&T) -> bool) -> Option<u32> {
+        let entry = self.entries.iter_mut().find(|e| same(&e.item))?;
+        entry.holders += 1;
+        Some(entry.handle)
+    }
+
+    fn get_mut(&mut self, handle: u32) -> Option<&mut T> {
+        self.entries
+            .iter_mut()
+            .find(|e| e.handle == handle)
+            .map(|e| &mut e.item)
+    }
+
+    /// One holder fewer; the entry goes (its secrets zeroed) with the last.
+    fn release(&mut self, handle: u32) {
+        if let Some(at) = self.entries.iter().position(|e| e.handle == handle) {
+            let entry = self.entries.swap_remove(at);
+            if entry.holders > 1 {
+                self.entries.push(Entry {
+                    holders: entry.holders - 1,
+                    ..entry
+                });
+            }
+        }
+    }
 }
 
-fn with_config<T>(handle: u32, f: impl FnOnce(&JsonConfig) -> Result<T, Error>) -> Thrown<T> {
-    CONFIGS.with(|configs| match configs.borrow().get(handle) {
+/// A config as core read it, and its vector-format text for core's flow steps (in `Secret`:
+/// zeroed on drop, redacted in `Debug`).
+struct StoredConfig {
+    parsed: JsonConfig,
+    text: Secret,
+}
+
+/// A driver, and what it was made from (for sharing).
+struct StoredDriver {
+    config: u32,
+    options: String,
+    driver: Driver,
+}
+
+/// A flow's name and state (the token manager's state holds the managed access token).
+struct StoredFlow {
+    flow: String,
+    state: Value,
+}
+
+thread_local! {
+    static CONFIGS: RefCell<Table<StoredConfig>> = RefCell::new(Table::default());
+    static FLOWS: RefCell<Table<StoredFlow>> = RefCell::new(Table::default());
+    static DRIVERS: RefCell<Table<StoredDriver>> = RefCell::new(Table::default());
+}
+
+fn unknown(what: &str) -> Error {
+    Error::invalid_state(format!(
+        "unknown {what} handle: it was freed or belongs to an earlier wasm instance; make the \
+         client (or config) again"
+    ))
+}
+
+fn with_config<T>(handle: u32, f: impl FnOnce(&StoredConfig) -> Result<T, Error>) -> Thrown<T> {
+    CONFIGS.with(|configs| match configs.borrow_mut().get_mut(handle) {
         Some(config) => core(f(config)),
-        None => core(Err(Error::invalid_state(
-            "this config handle belongs to an earlier wasm instance; create the config again",
-        ))),
+        None => core(Err(unknown("config"))),
     })
 }
 
-/// `info()`: version, default User-Agent, body cap, operation names (JSON).
+fn with_driver<T>(handle: u32, f: impl FnOnce(&mut Driver) -> T) -> Thrown<T> {
+    DRIVERS.with(|drivers| match drivers.borrow_mut().get_mut(handle) {
+        Some(stored) => Ok(f(&mut stored.driver)),
+        None => core(Err(unknown("driver"))),
+    })
+}
+
+/// `info()`: version, default User-Agent, body cap, operations, error classes, transport
+/// failure names (JSON).
 #[wasm_bindgen]
 pub fn info() -> String {
     host::info()
 }
 
-/// `newConfig(configJson)`: reads a vector-format config; gives its handle.
+/// `newConfig(configJson)`: reads a vector-format config; gives its handle (an equal config
+/// already held gives its handle, with one more holder).
 #[wasm_bindgen(js_name = newConfig)]
 pub fn new_config(config_json: &str) -> Thrown<u32> {
+    let shared = CONFIGS.with(|configs| {
+        configs
+            .borrow_mut()
+            .share(|c| c.text.expose() == config_json)
+    });
+    if let Some(handle) = shared {
+        return Ok(handle);
+    }
     let parsed = core(host::new_config(config_json))?;
-    Ok(CONFIGS.with(|configs| {
-        let mut configs = configs.borrow_mut();
-        let handle = configs.next;
-        configs.next = configs.next.wrapping_add(1);
-        configs.by_handle.push((handle, parsed));
-        handle
-    }))
+    let stored = StoredConfig {
+        parsed,
+        text: Secret::new(config_json),
+    };
+    Ok(CONFIGS.with(|configs| configs.borrow_mut().insert(stored)))
 }
 
-/// `freeConfig(handle)`: forgets a config (its secrets are zeroed on drop).
+/// `freeConfig(handle)`: one holder fewer; the last one drops the config.
 #[wasm_bindgen(js_name = freeConfig)]
 pub fn free_config(handle: u32) {
-    CONFIGS.with(|configs| configs.borrow_mut().by_handle.retain(|(h, _)| *h != handle));
+    CONFIGS.with(|configs| configs.borrow_mut().release(handle));
 }
 
 /// `configInfo(handle)`: the config's non-secret facts (JSON).
 #[wasm_bindgen(js_name = configInfo)]
 pub fn config_info(config: u32) -> Thrown<String> {
-    with_config(config, |c| Ok(host::config_info(c)))
+    with_config(config, |c| Ok(host::config_info(&c.parsed)))
 }
 
 /// `build(operation, config, inputJson)`: the request text (see `host::build_text`).
 #[wasm_bindgen]
 pub fn build(operation: &str, config: u32, input_json: &str) -> Thrown<String> {
-    with_config(config, |c| host::build_text(operation, c, input_json))
+    with_config(config, |c| {
+        host::build_text(operation, &c.parsed, input_json)
+    })
 }
 
 /// `redactRequest(operation, config, inputJson)`: the redacted view of the request (JSON).
 #[wasm_bindgen(js_name = redactRequest)]
 pub fn redact_request(operation: &str, config: u32, input_json: &str) -> Thrown<String> {
-    with_config(config, |c| host::redact_request(operation, c, input_json))
+    with_config(config, |c| {
+        host::redact_request(operation, &c.parsed, input_json)
+    })
 }
 
 /// `parse(operation, config, status, headersJson, body)`: the canonical result (JSON).
@@ -120,7 +218,7 @@ pub fn parse(
     body: &[u8],
 ) -> Thrown<String> {
     with_config(config, |c| {
-        host::parse(operation, c, status, headers_json, body)
+        host::parse(operation, &c.parsed, status, headers_json, body)
     })
 }
 
@@ -172,15 +270,163 @@ pub fn flow_new(flow: &str, options_json: &str) -> Thrown<String> {
     core(host::flow_new(flow, options_json))
 }
 
-/// `flowStep(flow, configJson, stateJson, stepJson)`: `{"state", "output"}` (JSON).
+/// The config text of an optional handle (`""`: none).
+fn config_text_of(config: Option<u32>) -> Result<Option<String>, Error> {
+    match config {
+        None => Ok(None),
+        Some(handle) => CONFIGS.with(|configs| {
+            configs
+                .borrow_mut()
+                .get_mut(handle)
+                .map(|c| Some(c.text.expose().to_owned()))
+                .ok_or_else(|| unknown("config"))
+        }),
+    }
+}
+
+fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
+    if text.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(text).map_err(|e| Error::invalid_input(what, e))
+}
+
+/// `flowStep(flow, config, stateJson, stepJson)`: `{"state", "output"}` (JSON); `config` is a
+/// config handle or `undefined`.
 #[wasm_bindgen(js_name = flowStep)]
 pub fn flow_step(
     flow: &str,
-    config_json: &str,
+    config: Option<u32>,
     state_json: &str,
     step_json: &str,
 ) -> Thrown<String> {
+    let text = core(config_text_of(config))?.map(Secret::new);
+    let config_json = text.as_ref().map_or("", Secret::expose);
     core(host::flow_step(flow, config_json, state_json, step_json))
+}
+
+/// `newFlow(flow, optionsJson)`: a flow kept here between steps; gives its handle.
+#[wasm_bindgen(js_name = newFlow)]
+pub fn new_flow(flow: &str, options_json: &str) -> Thrown<u32> {
+    let options = core(json_arg("options", options_json))?;
+    let state = core(flows::new_state(flow, &options))?;
+    let stored = StoredFlow {
+        flow: flow.to_owned(),
+        state,
+    };
+    Ok(FLOWS.with(|table| table.borrow_mut().insert(stored)))
+}
+
+/// `flowRun(flow, config, stepJson)`: one step of a kept flow; gives its output (JSON) and
+/// keeps the new state (unchanged on an error).
+#[wasm_bindgen(js_name = flowRun)]
+pub fn flow_run(flow: u32, config: Option<u32>, step_json: &str) -> Thrown<String> {
+    let text = core(config_text_of(config))?.map(Secret::new);
+    let config = core(json_arg("config", text.as_ref().map_or("", Secret::expose)))?;
+    let step = core(json_arg("step", step_json))?;
+    FLOWS.with(|table| {
+        let mut table = table.borrow_mut();
+        let stored = table
+            .get_mut(flow)
+            .ok_or_else(|| thrown(&unknown("flow")))?;
+        let out = core(flows::run_step(&stored.flow, &config, &stored.state, &step))?;
+        stored.state = out.state;
+        Ok(serde_json::to_string(&out.output).unwrap_or_default())
+    })
+}
+
+/// `freeFlow(handle)`: drops a kept flow.
+#[wasm_bindgen(js_name = freeFlow)]
+pub fn free_flow(handle: u32) {
+    FLOWS.with(|table| table.borrow_mut().release(handle));
+}
+
+/// Milliseconds and call ids cross as JS numbers; `as` saturates (NaN and negatives give 0).
+fn whole(n: f64) -> u64 {
+    n as u64
+}
+
+/// `driverNew(config, optionsJson, seed, share)`: a driver for a config; gives its handle.
+/// With `share` (a runtime that cannot free entries when their holders are collected), a
+/// driver already held for the same config and options is shared instead: its clients then
+/// share one OAuth token too.
+#[wasm_bindgen(js_name = driverNew)]
+pub fn driver_new(config: u32, options_json: &str, seed: &[u8], share: bool) -> Thrown<u32> {
+    let shared = share
+        .then(|| {
+            DRIVERS.with(|drivers| {
+                drivers
+                    .borrow_mut()
+                    .share(|d| d.config == config && d.options == options_json)
+            })
+        })
+        .flatten();
+    if let Some(handle) = shared {
+        return Ok(handle);
+    }
+    let driver = with_config(config, |c| host::driver_new(&c.parsed, options_json, seed))?;
+    let stored = StoredDriver {
+        config,
+        options: options_json.to_owned(),
+        driver,
+    };
+    Ok(DRIVERS.with(|drivers| drivers.borrow_mut().insert(stored)))
+}
+
+/// `freeDriver(handle)`: one holder fewer; the last one drops the driver.
+#[wasm_bindgen(js_name = freeDriver)]
+pub fn free_driver(handle: u32) {
+    DRIVERS.with(|drivers| drivers.borrow_mut().release(handle));
+}
+
+/// `driverStart(driver, operation, inputJson, attempt, now)`: the new call's id.
+#[wasm_bindgen(js_name = driverStart)]
+pub fn driver_start(
+    driver: u32,
+    operation: &str,
+    input_json: &str,
+    attempt: u32,
+    now: f64,
+) -> Thrown<f64> {
+    with_driver(driver, |d| {
+        host::driver_start(d, operation, input_json, attempt, whole(now))
+    })
+    .and_then(|started| core(started).map(|id| id as f64))
+}
+
+/// `driverPoll(driver, id, now)`: the poll text (`host::driver_poll`).
+#[wasm_bindgen(js_name = driverPoll)]
+pub fn driver_poll(driver: u32, id: f64, now: f64) -> Thrown<String> {
+    with_driver(driver, |d| host::driver_poll(d, whole(id), whole(now)))
+}
+
+/// `driverResponse(driver, id, status, headersJson, body, now)`: the answer to a send.
+#[wasm_bindgen(js_name = driverResponse)]
+pub fn driver_response(
+    driver: u32,
+    id: f64,
+    status: u32,
+    headers_json: &str,
+    body: &[u8],
+    now: f64,
+) -> Thrown<()> {
+    with_driver(driver, |d| {
+        host::driver_response(d, whole(id), status, headers_json, body, whole(now));
+    })
+}
+
+/// `driverFailure(driver, id, failure, cause, now)`: a send failed (a transport table name).
+#[wasm_bindgen(js_name = driverFailure)]
+pub fn driver_failure(driver: u32, id: f64, failure: &str, cause: &str, now: f64) -> Thrown<()> {
+    with_driver(driver, |d| {
+        host::driver_failure(d, whole(id), failure, cause, whole(now));
+    })
+}
+
+/// `driverCancel(driver, id)`: drops a call the host gave up on.
+#[wasm_bindgen(js_name = driverCancel)]
+pub fn driver_cancel(driver: u32, id: f64) -> Thrown<()> {
+    with_driver(driver, |d| d.cancel(whole(id)))
 }
 
 /// A deliberate trap, for the test that proves the package survives one (a panic cannot

@@ -1,6 +1,6 @@
 //! The coarse, string-and-bytes interface that the JavaScript bindings (napi for Node,
 //! wasm-bindgen for edge workers) both wrap, so that their glue is one call per function and
-//! the two cannot drift. Documented for JS in `bindings-node/js/NATIVE.md`.
+//! the two cannot drift. Documented for JS in `bindings-js/NATIVE.md`.
 //!
 //! Arguments named `*_json` are JSON text, where `""` means "none" (JSON `null`). Results are
 //! canonical JSON text. Failures are core's [`Error`]; [`error_json`] gives the text a binding

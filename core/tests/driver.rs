@@ -472,3 +472,73 @@ fn an_aborted_token_call_is_not_retried() {
     assert_eq!(error.code(), "aborted");
     assert_eq!(error.kind().class_name(), "AbortedError");
 }
+
+#[test]
+fn a_caller_abort_while_sleeping_or_waiting_ends_the_call_as_aborted() {
+    // Sleeping in a backoff: the abort ends the call at once, with its record.
+    let mut d = driver();
+    let id = d.start(
+        Operation::EnrolToken,
+        &input(json!({"resource": "Onboarding", "user_id": USER})),
+        CallContext::default(),
+        T0,
+    );
+    let _ = sent(&d.poll(id, T0));
+    respond(&mut d, id, 503, r#"{"error":"server_error"}"#, T0 + 1);
+    let poll = d.poll(id, T0 + 1);
+    assert!(matches!(poll.action, Action::SleepUntil { .. }));
+    assert_eq!(poll.audit.len(), 1);
+    d.on_failure(
+        id,
+        TransportFailure::AbortedBeforeSending,
+        "gave up",
+        T0 + 2,
+    );
+    let poll = d.poll(id, T0 + 2);
+    assert_eq!(poll.audit.len(), 1);
+    assert_eq!(poll.audit[0]["outcome"], "error");
+    let error = failed(poll);
+    assert_eq!(error.code(), "aborted");
+    assert_eq!(d.open_calls(), 0);
+
+    // The call fetching the shared token sleeps before its retry: its abort hands the token
+    // request to a call waiting for it, which sends it at once.
+    let mut d = driver();
+    let (ids, polls) = start_users(&mut d, 2, T0);
+    assert!(matches!(polls[1].action, Action::WaitForToken { .. }));
+    respond(&mut d, ids[0], 503, r#"{"error":"server_error"}"#, T0 + 1);
+    assert!(matches!(
+        d.poll(ids[0], T0 + 1).action,
+        Action::SleepUntil { .. }
+    ));
+    d.on_failure(ids[0], TransportFailure::Aborted, "gave up", T0 + 2);
+    let poll = d.poll(ids[0], T0 + 2);
+    assert!(poll.wake, "the waiting call is woken");
+    assert_eq!(failed(poll).code(), "aborted");
+    let (_, url, _) = sent(&d.poll(ids[1], T0 + 2));
+    assert!(url.ends_with("/access_token"));
+
+    // Waiting for the token: the waiting call ends; the fetch goes on for the others.
+    let mut d = driver();
+    let (ids, _) = start_users(&mut d, 2, T0);
+    d.on_failure(
+        ids[1],
+        TransportFailure::AbortedBeforeSending,
+        "gave up",
+        T0 + 1,
+    );
+    assert_eq!(failed(d.poll(ids[1], T0 + 1)).code(), "aborted");
+    respond(&mut d, ids[0], 200, TOKEN, T0 + 2);
+    assert!(authorization(&d.poll(ids[0], T0 + 2)).is_some());
+
+    // A failure other than an abort while nothing is in flight is still ignored.
+    let mut d = driver();
+    let id = d.start(
+        Operation::EnrolToken,
+        &input(json!({"resource": "Onboarding", "user_id": USER})),
+        CallContext::default(),
+        T0,
+    );
+    d.on_failure(id, TransportFailure::Timeout, "stray", T0);
+    let _ = sent(&d.poll(id, T0));
+}

@@ -13,6 +13,9 @@ import api, {
   InvalidKeyError,
   OutcomeUnknownError,
   RateLimitedError,
+  AbortedError,
+  TransportError,
+  type AccessToken,
   type ValidateResult,
   type ClaimToken,
   type Next,
@@ -31,8 +34,15 @@ export async function sample(): Promise<void> {
     if (e instanceof OutcomeUnknownError) console.log(e.operation);
     else if (e instanceof RateLimitedError) console.log(e.retryAfterMs);
     else if (e instanceof InvalidKeyError) console.log(e.region ?? e.baseUrl, e.status);
+    else if (e instanceof AbortedError) console.log(e instanceof TransportError, e.code);
     else if (e instanceof IProovError) console.log(e.code, e.toJSON().kind);
   }
+  const audited = createClient({ region: 'eu', apiKey: 'k', secret: 's', audit: async (r) => void r, logger: console, auditFrames: false });
+  const oauth: AccessToken = await audited.accessToken({}, { signal: AbortSignal.timeout(5000), attempt: 1 });
+  const clear: string = oauth.accessToken;
+  const canonical = oauth.canonical();
+  void clear;
+  void canonical;
   const user = await client.getUser({ userId });
   const status: string = user.status;
   void status;

@@ -1,6 +1,7 @@
 # workerd config of the edge package's test worker: `workerd test config.capnp` runs the
 # worker's test() handler and exits non-zero on failure. The modules under .build/ are made by
-# run.mjs (the worker bundled as a Worker build would, the .wasm, the vectors as JSON).
+# run.mjs (the worker bundled as a Worker build would, the .wasm, the vectors and the client
+# scenarios as JSON).
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -17,6 +18,7 @@ const testWorker :Workerd.Worker = (
     (name = "worker.mjs", esModule = embed ".build/worker.mjs"),
     (name = "iproov_sansio_wasm_bg.wasm", wasm = embed ".build/iproov_sansio_wasm_bg.wasm"),
     (name = "vectors.json", json = embed ".build/vectors.json"),
+    (name = "scenarios.json", json = embed ".build/scenarios.json"),
   ],
   compatibilityDate = "2025-01-01",
   compatibilityFlags = ["nodejs_compat"],

@@ -1,13 +1,15 @@
 // Runs the edge package's tests inside workerd: bundles worker.mjs as a Worker build would
 // (export conditions "workerd"/"worker", the .wasm left as a module import), writes every
-// vector (tests/vectors and IPROOV_VECTORS_DIR) to one JSON module, starts the emulator, and
-// runs `workerd test config.capnp`. Exits with workerd's status.
+// vector (tests/vectors and IPROOV_VECTORS_DIR) and every client scenario (tests/scenarios
+// and IPROOV_SCENARIOS_DIR) to JSON modules, starts the emulator, and runs
+// `workerd test config.capnp`. Exits with workerd's status.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadVectors } from '../../../bindings-node/test/vectors.mjs';
 import { startEmulator } from '../../../bindings-node/test/emulator.mjs';
+import { loadScenarios } from '../../../bindings-js/test/run-scenarios.mjs';
 import { bundleWorker, prepareBuildDir, workerdBinary } from '../../scripts/workerd.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,7 +17,7 @@ const packageRoot = join(here, '../..');
 const out = join(here, '.build');
 
 prepareBuildDir(out);
-await bundleWorker(out, 'worker.mjs', { entryPoints: [join(here, 'worker.mjs')] }, ['./vectors.json', 'node:*']);
+await bundleWorker(out, 'worker.mjs', { entryPoints: [join(here, 'worker.mjs')] }, ['./vectors.json', './scenarios.json', 'node:*']);
 // The README's first ```js block is a whole worker: bundle it as written.
 const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
 const example = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
@@ -24,6 +26,7 @@ await bundleWorker(out, 'example.mjs', { stdin: { contents: example, resolveDir:
 const { all, problems } = loadVectors();
 if (problems.length > 0) throw new Error(problems.join('\n'));
 writeFileSync(join(out, 'vectors.json'), JSON.stringify(all.map(({ file, name, vector }) => ({ file, name, vector }))));
+writeFileSync(join(out, 'scenarios.json'), JSON.stringify(loadScenarios()));
 
 const emulator = await startEmulator();
 let status;

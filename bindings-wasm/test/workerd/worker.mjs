@@ -1,9 +1,12 @@
 // The edge package's test worker, run inside workerd by run.mjs. It imports the package as a
 // Worker does (the "workerd" export condition, the .wasm as a precompiled module), runs every
-// conformance vector, drives a journey against the emulator through the worker's own fetch,
-// and checks that a trapped instance is replaced. Any failure throws: workerd exits non-zero.
+// conformance vector, every client scenario (tests/scenarios) and a journey against the
+// emulator through the worker's own fetch, and checks that a trapped instance is replaced.
+// Any failure throws: workerd exits non-zero.
 import api, { __native } from 'iproov-sansio-edge';
 import vectors from './vectors.json';
+import scenarios from './scenarios.json';
+import { runScenarios } from '../../../bindings-js/test/scenarios.mjs';
 import { runFlowVector, runVector } from '../../../bindings-node/test/vector-checks.mjs';
 import { journey } from './journey.mjs';
 
@@ -36,9 +39,17 @@ function trapIsRecovered() {
   if (!(error instanceof api.IProovError) || error.code !== 'wasm_trap') {
     throw new Error(`a trap must surface as IProovError wasm_trap, got ${error}`);
   }
-  const after = api.build('availability', config, {});
-  if (after.url !== before.url) throw new Error('the config did not survive re-instantiation');
-  console.log('workerd trap: recovered, config re-created on the new instance');
+  // The config's credentials lived only in the dead instance: it is refused, never re-made.
+  let stale;
+  try {
+    api.build('availability', config, {});
+  } catch (e) {
+    stale = e;
+  }
+  if (!(stale instanceof api.InvalidStateError)) throw new Error(`a config of the trapped instance must give InvalidStateError, got ${stale}`);
+  const again = api.build('availability', new api.Config({ region: 'eu', apiKey: 'k', secret: 's3cret-value' }), {});
+  if (again.url !== before.url) throw new Error('a config made after the trap does not work');
+  console.log('workerd trap: recovered; configs of the trapped instance are refused, new ones work');
 }
 
 async function readmeExampleRuns(env) {
@@ -53,6 +64,8 @@ async function readmeExampleRuns(env) {
 export default {
   async test(_controller, env) {
     runAll();
+    const { failed } = await runScenarios(api, { emulatorUrl: env.EMULATOR_URL, scenarios, client: 'edge package in workerd' });
+    if (failed.length > 0) throw new Error(`${failed.length} scenario(s) failed in workerd`);
     await journey(api, env.EMULATOR_URL);
     await readmeExampleRuns(env);
     trapIsRecovered();

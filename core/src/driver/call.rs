@@ -389,6 +389,18 @@ impl Call {
                 Resume::FetchReady,
             ),
             State::Sent { .. } => (self.operation, self.attempt, Resume::Ready),
+            State::Ready | State::FetchReady | State::Sleeping { .. } | State::Waiting { .. }
+                if failure.is_abort() =>
+            {
+                // The caller gave up while nothing was in flight (a backoff, a wait for the
+                // shared token): the call ends as aborted, with its record, and a token
+                // request this call owned passes to the calls waiting for it.
+                let error = failure.error(cause);
+                self.record_failure(self.operation, &error, now);
+                driver.release_fetch(id);
+                self.state = State::Failed(error);
+                return;
+            }
             other => {
                 self.state = other;
                 return;

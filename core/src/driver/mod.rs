@@ -345,7 +345,9 @@ impl Driver {
     }
 
     /// Reports that the send of call `id` failed as `failure` (see [`transport`]); `cause`
-    /// is the host's description (redacted before it goes anywhere).
+    /// is the host's description (redacted before it goes anywhere). A caller's abort
+    /// (`aborted` or `aborted_before_sending`) may also come while the call sleeps or waits
+    /// for the token: the call then fails as aborted at its next poll.
     pub fn on_failure(&mut self, id: CallId, failure: TransportFailure, cause: &str, now: u64) {
         let cause = self.redactor.redact(cause).into_owned();
         if let Some(mut call) = self.take_call(id) {

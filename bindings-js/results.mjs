@@ -1,6 +1,6 @@
 // Result objects. Core parses every response into its canonical JSON; a result object shows
 // that JSON's top-level fields camelCased (`user_id` -> `userId`, values as they are) and gives
-// the canonical JSON back from `toJSON()`, which is what the vectors compare and a host stores.
+// the canonical JSON back from `canonical()` (and `toJSON()`, which redacts an access token).
 
 import { INSPECT, REDACTED, camel } from './util.mjs';
 
@@ -24,6 +24,11 @@ export class IProovResult {
   }
 
   /** Core's canonical JSON of the result. */
+  canonical() {
+    return this.#json;
+  }
+
+  /** Core's canonical JSON of the result (an `AccessToken`'s shows its token redacted). */
   toJSON() {
     return this.#json;
   }
@@ -43,10 +48,33 @@ export class InvalidateResult extends IProovResult {}
 export class Availability extends IProovResult {}
 
 /**
- * An OAuth access token. `util.inspect` hides the token; `toJSON()` is core's canonical JSON,
- * which holds it because the token is this operation's result: store it like a secret.
+ * An OAuth access token. The token itself is read through the `accessToken` getter (or
+ * `canonical()`); `util.inspect`, `JSON.stringify` and `toJSON()` show it as `[REDACTED]`.
+ * Store it like a secret.
  */
 export class AccessToken extends IProovResult {
+  #token;
+
+  constructor(operation, json) {
+    const { access_token: token, ...rest } = json;
+    super(operation, rest);
+    this.#token = token;
+  }
+
+  /** The access token, in clear: hand it on (a `Config`'s `accessToken`), never log it. */
+  get accessToken() {
+    return this.#token;
+  }
+
+  /** Core's canonical JSON, with the token in clear (what the conformance vectors compare). */
+  canonical() {
+    return { ...super.canonical(), access_token: this.#token };
+  }
+
+  toJSON() {
+    return { ...super.canonical(), access_token: REDACTED };
+  }
+
   [INSPECT](depth, options, inspect) {
     const shown = { ...this, accessToken: REDACTED };
     return `AccessToken ${inspect ? inspect(shown, options) : JSON.stringify(shown)}`;

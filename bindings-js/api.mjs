@@ -3,8 +3,7 @@
 // in NATIVE.md. Everything iProov-specific happens in core behind that interface; this file
 // only converts names, bytes and JSON, and picks the class core names.
 
-import { IProovError, errorFromJSON, ERROR_CLASSES } from './errors.mjs';
-import * as errors from './errors.mjs';
+import { IProovError, makeErrorClasses } from './errors.mjs';
 import * as results from './results.mjs';
 import { resultFor } from './results.mjs';
 import { Secret, reveal } from './secret.mjs';
@@ -26,24 +25,10 @@ import {
 } from './util.mjs';
 import { makeClientClass } from './client.mjs';
 
-export { errors, results, Secret };
+export { results, Secret, IProovError };
 
 /** The code a native backend puts on the errors it throws for core failures. */
 export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
-
-/** A native throw as the Error to throw: core's errors become their class, anything else is kept. */
-export function fromNative(e) {
-  if (e !== null && typeof e === 'object' && e.code === NATIVE_ERROR_CODE) {
-    let json;
-    try {
-      json = JSON.parse(e.message);
-    } catch {
-      return e;
-    }
-    return errorFromJSON(json);
-  }
-  return e;
-}
 
 /**
  * Binds the JS API to a native backend.
@@ -52,7 +37,39 @@ export function fromNative(e) {
 export function createApi(native) {
   const info = JSON.parse(native.info());
   const HANDLE = Symbol('iproov.nativeConfig');
-  const WIRE = Symbol('iproov.configJson');
+  const { classes: ERROR_CLASSES, byKind } = makeErrorClasses(info.error_classes);
+
+  /**
+   * The Error object (not thrown) for core's canonical error JSON: the class core names for
+   * its `kind` (a kind this build does not know is an `ApiError`, as core reads it).
+   */
+  function errorFromJSON(json, options) {
+    const cls = byKind[json?.kind] ?? byKind.api ?? IProovError;
+    return new cls(json, options);
+  }
+
+  /** A native throw as the Error to throw: core's errors become their class, anything else is kept. */
+  function fromNative(e) {
+    if (e !== null && typeof e === 'object' && e.code === NATIVE_ERROR_CODE) {
+      let json;
+      try {
+        json = JSON.parse(e.message);
+      } catch {
+        return e;
+      }
+      return errorFromJSON(json);
+    }
+    return e;
+  }
+
+  /** Calls a native function, throwing core's errors as their classes. */
+  function call(fn, ...args) {
+    try {
+      return fn(...args);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
 
   /** The vector-format config (snake_case, secrets in clear) for any accepted spelling. */
   function wireConfig(options) {
@@ -75,7 +92,8 @@ export function createApi(native) {
 
   /**
    * A client configuration, read and checked by core once: region or base URL, credentials,
-   * User-Agent. Secrets never show in `util.inspect` or `JSON.stringify`.
+   * User-Agent. The object holds core's handle and the config's non-secret facts only (the
+   * credentials stay in core); secrets never show in `util.inspect` or `JSON.stringify`.
    */
   class Config {
     #handle;
@@ -89,15 +107,8 @@ export function createApi(native) {
      */
     constructor(options) {
       const wire = wireConfig(options);
-      const json = JSON.stringify(wire);
-      let handle;
-      try {
-        handle = native.newConfig(json);
-      } catch (e) {
-        throw fromNative(e);
-      }
+      const handle = call(native.newConfig, JSON.stringify(wire));
       Object.defineProperty(this, HANDLE, { value: handle });
-      Object.defineProperty(this, WIRE, { value: json });
       this.#handle = handle;
       this.#given = Object.keys(wire);
     }
@@ -282,6 +293,19 @@ export function createApi(native) {
     };
   }
 
+  /** A driver poll (NATIVE.md): `KIND WAKE N\n`, N audit record lines (JSON), the payload. */
+  function readPoll(text) {
+    let at = text.indexOf('\n');
+    const [kind, wake, n] = text.slice(0, at).split(' ');
+    const audit = [];
+    for (let i = 0; i < Number(n); i++) {
+      const next = text.indexOf('\n', at + 1);
+      audit.push(JSON.parse(text.slice(at + 1, next)));
+      at = next;
+    }
+    return { kind, wake: wake === '1', audit, payload: text.slice(at + 1) };
+  }
+
   /**
    * The result `native.parse` gives (NATIVE.md): canonical JSON, then `\n<name>\n<value>` for
    * each large frame core kept out of it.
@@ -380,29 +404,20 @@ export function createApi(native) {
 
   // ---- flows: core's JSON driver (flows::json) ---------------------------------------------
 
-  function configJsonOf(config) {
-    if (config === undefined || config === null) return '';
-    if (config instanceof Config) return config[WIRE];
-    return JSON.stringify(wireConfig(config));
+  /** The native handle of a config argument: a Config, its options, or none (`undefined`). */
+  function optionalHandle(config) {
+    return config === undefined || config === null ? undefined : handleOf(config);
   }
 
   /** Core's flow driver over plain JSON, exactly as in the flow vectors. */
   const flows = Object.freeze({
     /** `flows::json::new_state(flow, options)`. */
     newState(flow, options) {
-      try {
-        return JSON.parse(native.flowNew(flow, options === undefined || options === null ? '' : JSON.stringify(options)));
-      } catch (e) {
-        throw fromNative(e);
-      }
+      return JSON.parse(call(native.flowNew, flow, options === undefined || options === null ? '' : JSON.stringify(options)));
     },
     /** `flows::json::run_step(flow, config, state, step)`: `{state, output}`. */
     step(flow, config, state, step) {
-      try {
-        return JSON.parse(native.flowStep(flow, configJsonOf(config), JSON.stringify(state), JSON.stringify(step)));
-      } catch (e) {
-        throw fromNative(e);
-      }
+      return JSON.parse(call(native.flowStep, flow, optionalHandle(config), JSON.stringify(state), JSON.stringify(step)));
     },
   });
 
@@ -448,7 +463,7 @@ export function createApi(native) {
    */
   class TokenManager {
     #config;
-    #state;
+    #flow; // core keeps the state (it holds the access token) behind this handle
 
     /**
      * @param {Config | object} config with `apiKey` and `oauth: {username, password}`
@@ -456,7 +471,7 @@ export function createApi(native) {
      */
     constructor(config, policy) {
       this.#config = Config.from(config);
-      this.#state = flows.newState('token_manager', snakeDeep(policy ?? {}));
+      this.#flow = call(native.newFlow, 'token_manager', JSON.stringify(snakeDeep(policy ?? {})));
     }
 
     /** A manager restored from `export({includeToken: true})` output. */
@@ -467,9 +482,8 @@ export function createApi(native) {
     }
 
     #run(action, now, input, response) {
-      const out = flows.step('token_manager', this.#config, this.#state, stepOf(action, now, input, response));
-      this.#state = out.state;
-      return out.output;
+      const step = JSON.stringify(stepOf(action, now, input, response));
+      return JSON.parse(call(native.flowRun, this.#flow, this.#config[HANDLE], step));
     }
 
     /**
@@ -699,34 +713,26 @@ export function createApi(native) {
   const REGIONS = Object.freeze(JSON.parse(native.regions()).map((r) => Object.freeze(camelDeep(r))));
   const OPERATIONS = Object.freeze([...info.operations]);
 
-  /** The Error core gives for a transport failure (kind `connection` or `timeout`). */
-  function transportError(kind, cause, options) {
-    return errorFromJSON(JSON.parse(native.transportError(kind, String(cause))), options);
-  }
-
   const IProovClient = makeClientClass({
     native,
     Config,
     HANDLE,
-    WIRE,
-    fromNative,
-    flows,
+    call,
+    camel,
+    snakeDeep,
     wireInput,
-    wireResponse,
     requestParts,
+    readPoll,
     resultJson,
     resultFor,
-    transportError,
     errorFromJSON,
-    maxBodyBytes: info.max_body_bytes,
+    info,
     INSPECT,
-    auditRecord,
-    IProovError,
   });
 
   /**
-   * A client over `fetch`: one async method per operation, retries by core's advisor, OAuth
-   * tokens reused by core's token manager.
+   * A client over `fetch`: one async method per operation, each a loop around core's call
+   * driver (retries, the shared OAuth token, deadlines, audit records: all core's).
    */
   function createClient(options) {
     return new IProovClient(options);
@@ -756,8 +762,8 @@ export function createApi(native) {
     randomUserId,
     pseudonymousUserId,
     errorFromJSON,
-    ERROR_CLASSES,
-    ...errors,
+    ERROR_CLASSES: byKind,
+    ...ERROR_CLASSES,
     ...results,
   });
 }

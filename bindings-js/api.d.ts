@@ -114,7 +114,9 @@ export interface ResponseLike {
 export declare class IProovResult {
   protected constructor(operation: Operation, json: Json);
   readonly operation: Operation;
-  /** Core's canonical JSON of the result. */
+  /** Core's canonical JSON of the result (an AccessToken's holds its token in clear). */
+  canonical(): Record<string, Json>;
+  /** Core's canonical JSON of the result; an AccessToken shows its token as `[REDACTED]`. */
   toJSON(): Record<string, Json>;
 }
 
@@ -160,7 +162,9 @@ export declare class ValidateResult extends IProovResult {
   readonly returnFrameQuality?: FrameQuality;
 }
 
+/** `util.inspect`, `JSON.stringify` and `toJSON()` show the token as `[REDACTED]`. */
 export declare class AccessToken extends IProovResult {
+  /** The token in clear (an accessor, not an own property): store it like a secret. */
   readonly accessToken: string;
   readonly tokenType?: string;
   readonly expiresIn?: number;
@@ -200,6 +204,7 @@ export type ErrorKind =
   | 'outcome_unknown'
   | 'connection'
   | 'timeout'
+  | 'aborted'
   | 'invalid_state';
 
 /** Core's canonical error JSON. */
@@ -249,10 +254,16 @@ export declare class DecodeError extends IProovError {}
 export declare class OutcomeUnknownError extends IProovError {
   readonly operation: string;
 }
-export declare class ConnectionError extends IProovError {}
-export declare class TimeoutError extends IProovError {}
+/** A send that failed: the request could not be sent, timed out, or the caller aborted it. */
+export declare class TransportError extends IProovError {}
+export declare class ConnectionError extends TransportError {}
+export declare class TimeoutError extends TransportError {}
+/** The caller's AbortSignal ended the call (before or while sending; a validate whose request
+ * may have reached iProov is an OutcomeUnknownError instead). */
+export declare class AbortedError extends TransportError {}
 export declare class InvalidStateError extends IProovError {}
 
+/** Core's error kind -> the class core names for it (`info().error_classes`). */
 export declare const ERROR_CLASSES: Readonly<Record<ErrorKind, typeof IProovError>>;
 export declare function errorFromJSON(json: ErrorJson, options?: { cause?: unknown }): IProovError;
 
@@ -294,19 +305,29 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface ClientOptions extends ConfigOptions {
   fetch?: FetchLike;
-  /** Per attempt, until the whole body is read (default 30000). */
+  /** One deadline (ms, 1 to 600000) for every send, from its start to the answer's last byte;
+   * default: core's per operation (10 s; validate 20 s; enrol image 30 s; availability 5 s).
+   * Checked when the client is made (InvalidInputError). */
   timeoutMs?: number;
   /** Retries after the first attempt (default 2). */
   maxRetries?: number;
   retryPolicy?: RetryPolicyOptions;
   tokenPolicy?: TokenPolicyOptions;
-  /** Receives core's audit record (canonical JSON, free of secrets) of every call. */
-  audit?: (record: Record<string, Json>) => void;
+  /** Keep validate frames (base64 images) in audit records (default false). */
+  auditFrames?: boolean;
+  /** Receives core's audit record (canonical JSON, free of secrets) of every request sent and
+   * every call's outcome. A hook that throws (or rejects) is reported to `logger`; the call's
+   * outcome stands. */
+  audit?: (record: Record<string, Json>) => void | Promise<void>;
+  /** Where a failing audit hook is reported (default `console`). */
+  logger?: { error(...args: unknown[]): void };
 }
 
 export interface CallOptions {
+  /** Ends the call: AbortedError (OutcomeUnknownError for a validate that may have reached iProov). */
   signal?: AbortSignal;
-  timeoutMs?: number;
+  /** The journey attempt the call belongs to, for its audit records. */
+  attempt?: number;
 }
 
 export type AssuranceType = 'genuine_presence' | 'liveness';
@@ -351,6 +372,7 @@ export interface InvalidateInput {
   reason: string;
 }
 
+/** A TokenManager's status. */
 export interface TokenStatus {
   hasToken: boolean;
   spent: boolean;
@@ -361,7 +383,8 @@ export interface TokenStatus {
   scope?: string[];
 }
 
-/** A client over fetch. Retries are core's advisor's; OAuth reuse is core's token manager's. */
+/** A client over fetch: a loop around core's call driver (retries, the OAuth token shared by
+ * concurrent calls, deadlines, audit records: all core's). */
 export declare class IProovClient {
   constructor(options: ClientOptions);
   readonly config: Config;
@@ -380,9 +403,7 @@ export declare class IProovClient {
   availability(input?: Record<string, never>, options?: CallOptions): Promise<Availability>;
   /** Any operation by core name, input in the vector format or camelCase. */
   call(operation: Operation, input?: Record<string, unknown>, options?: CallOptions): Promise<IProovResult>;
-  /** The token manager's status, never the token. */
-  tokenStatus(now?: number): TokenStatus;
-  toJSON(): { config: Record<string, string>; timeoutMs: number };
+  toJSON(): { config: Record<string, string>; options: Json };
 }
 
 export declare function createClient(options: ClientOptions): IProovClient;

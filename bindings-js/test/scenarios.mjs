@@ -1,0 +1,192 @@
+// The client scenarios (tests/scenarios/README.md) against a running emulator, through a JS
+// package's public client: `createClient`, its camelCase methods, its `audit` hook, an
+// AbortSignal. Platform-neutral (fetch, timers, no Node modules): the Node runner
+// (run-scenarios.mjs) and the workerd test worker both call `runScenarios`.
+
+const camel = (key) => key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+/** Every substitution of the README in `value` (strings at any depth). */
+function substitute(value, vars) {
+  if (Array.isArray(value)) return value.map((v) => substitute(v, vars));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars)]));
+  }
+  if (typeof value !== 'string' || !value.includes('$')) return value;
+  const pattern = /\$(user2|user|base_url|sp\.[a-z_]+|[A-Za-z0-9_]+\.result(?:\.[A-Za-z0-9_]+)+)/g;
+  const lookup = (name) => {
+    const found = name.split('.').reduce((v, key) => (v === undefined || v === null ? undefined : v[key]), vars);
+    if (found === undefined) throw new Error(`unknown substitution $${name}`);
+    return found;
+  };
+  const whole = /^\$(user2|user|base_url|sp\.[a-z_]+|[A-Za-z0-9_]+\.result(?:\.[A-Za-z0-9_]+)+)$/.exec(value);
+  if (whole) return lookup(whole[1]);
+  return value.replace(pattern, (_, name) => String(lookup(name)));
+}
+
+/** Throws unless `actual` holds `expected` (objects: a subset, at any depth; arrays: all of it). */
+function subset(where, actual, expected) {
+  if (expected !== null && typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object') throw new Error(`${where}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+    if (Array.isArray(expected) && (!Array.isArray(actual) || actual.length !== expected.length)) {
+      throw new Error(`${where}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+    }
+    for (const key of Object.keys(expected)) subset(`${where}.${key}`, actual[key], expected[key]);
+    return;
+  }
+  if (actual !== expected) throw new Error(`${where}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+}
+
+function fromBase64(text) {
+  const binary = atob(text);
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** A scenario input as the client's own method takes it: camelCase names, image bytes. */
+function clientInput(input) {
+  const out = {};
+  for (const [key, value] of Object.entries(input ?? {})) {
+    out[camel(key)] = key === 'image' && typeof value?.base64 === 'string' ? fromBase64(value.base64) : value;
+  }
+  return out;
+}
+
+/** Client options from core's DriverOptions JSON, through the client's public options. */
+function clientOptions(options = {}) {
+  const camelDeep = (v) => (v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [camel(k), camelDeep(x)])) : v);
+  const out = {};
+  if (options.retry !== undefined) out.retryPolicy = camelDeep(options.retry);
+  if (options.token !== undefined) out.tokenPolicy = camelDeep(options.token);
+  if (options.timeout_ms !== undefined) out.timeoutMs = options.timeout_ms;
+  if (options.audit_frames !== undefined) out.auditFrames = options.audit_frames;
+  return out;
+}
+
+async function control(emulatorUrl, method, path, body) {
+  const res = await fetch(`${emulatorUrl}/__emulator${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** One call step's outcome checked against its `expect`; gives the result's canonical JSON. */
+async function callOnce(api, client, step, input) {
+  const options = {};
+  if (step.attempt !== undefined) options.attempt = step.attempt;
+  let timer;
+  if (step.abort_after_ms !== undefined) {
+    const controller = new AbortController();
+    timer = setTimeout(() => controller.abort(new Error('the scenario gave up')), step.abort_after_ms);
+    options.signal = controller.signal;
+  }
+  const method = camel(step.call);
+  if (typeof client[method] !== 'function') throw new Error(`the client has no method ${method}`);
+  let result;
+  let error;
+  try {
+    result = await client[method](clientInput(input), options);
+  } catch (e) {
+    error = e;
+  } finally {
+    clearTimeout(timer);
+  }
+  const expect = step.expect ?? {};
+  if (expect.error !== undefined) {
+    if (error === undefined) throw new Error(`${step.call}: gave a result ${JSON.stringify(result?.toJSON())}, expected error ${expect.error.code}`);
+    if (!(error instanceof api.IProovError)) throw new Error(`${step.call}: threw a non-IProovError ${error?.stack ?? error}`);
+    const { class: cls, ...fields } = expect.error;
+    if (cls !== undefined) {
+      if (typeof api[cls] !== 'function') throw new Error(`${step.call}: the package has no class ${cls}`);
+      if (!(error instanceof api[cls]) || error.name !== cls) throw new Error(`${step.call}: got ${error.name}, expected ${cls} (${error.message})`);
+    }
+    subset(`${step.call} error`, error.toJSON(), fields);
+    return undefined;
+  }
+  if (error !== undefined) throw new Error(`${step.call}: failed: ${error.name} ${JSON.stringify(error.toJSON?.() ?? String(error))}`);
+  const json = result.canonical();
+  if (expect.result !== undefined) subset(`${step.call} result`, json, expect.result);
+  return json;
+}
+
+/** Runs one scenario; throws on the first mismatch. */
+async function runScenario(api, emulatorUrl, sps, scenario, index) {
+  await control(emulatorUrl, 'POST', '/reset');
+  const sp = sps.find((s) => s.name === (scenario.client?.sp ?? 'eu-default'));
+  if (!sp) throw new Error(`unknown service provider ${scenario.client?.sp}`);
+  const credentials = { ...sp, ...scenario.client?.credentials };
+  const vars = { user: api.randomUserId(), user2: api.randomUserId(), sp: credentials };
+  const records = [];
+  const client = api.createClient({
+    baseUrl: `${emulatorUrl}/${scenario.client?.region ?? sp.region}`,
+    apiKey: credentials.api_key,
+    secret: credentials.secret,
+    oauth: { username: credentials.oauth_username, password: credentials.oauth_password },
+    ...clientOptions(scenario.client?.options),
+    // Its own User-Agent makes each scenario's client a distinct configuration: where the edge
+    // package shares one driver (and OAuth token) between clients of equal configuration
+    // (workerd), a scenario still starts with a client of its own, as the format says.
+    userAgent: `iproov-scenarios/1 (scenario ${index + 1})`,
+    audit: (record) => records.push(record),
+  });
+  vars.base_url = client.config.baseUrl; // as core normalised it
+  for (const [index, raw] of scenario.steps.entries()) {
+    const step = substitute(raw, vars);
+    if (step.control !== undefined) await control(emulatorUrl, step.control, step.path, step.body);
+    else if (step.sleep_ms !== undefined) await new Promise((r) => setTimeout(r, step.sleep_ms));
+    else if (step.call !== undefined) {
+      const n = step.concurrent ?? 1;
+      const results = await Promise.all(Array.from({ length: n }, () => callOnce(api, client, step, step.input)));
+      if (step.id !== undefined) vars[step.id] = { result: results[0] };
+    } else throw new Error(`step ${index}: unknown kind ${JSON.stringify(raw)}`);
+  }
+  for (const [rawKey, count] of Object.entries(scenario.requests ?? {})) {
+    const key = substitute(rawKey, vars);
+    const [method, path] = key.split(' ');
+    const seen = await control(emulatorUrl, 'GET', `/requests?${new URLSearchParams({ path, method })}`);
+    if (seen.count !== count) throw new Error(`requests ${key}: the emulator saw ${seen.count}, expected ${count}`);
+  }
+  if (scenario.audit !== undefined) {
+    const expected = substitute(scenario.audit, vars);
+    const shown = () => JSON.stringify(records.map((r) => `${r.operation}:${r.outcome}${r.error ? `:${r.error.code}` : ''}`));
+    if (records.length !== expected.length) throw new Error(`audit: ${records.length} records ${shown()}, expected ${expected.length}`);
+    expected.forEach((want, i) => subset(`audit[${i}]`, records[i], want));
+  }
+  const text = JSON.stringify(records);
+  for (const lacking of substitute(scenario.audit_lacks ?? [], vars)) {
+    if (text.includes(lacking)) throw new Error(`audit records hold ${lacking.slice(0, 6)}...`);
+  }
+}
+
+/**
+ * Runs every scenario (`[{file, scenario}]`) against the emulator at `emulatorUrl` with the
+ * package `api`; each is bounded by `timeoutMs`. Prints `scenarios (<client>): N passed, M
+ * failed` through `log`; gives `{passed, failed}` (failed: messages naming the scenarios).
+ */
+export async function runScenarios(api, { emulatorUrl, scenarios, client, log = console.log, timeoutMs = 60_000 }) {
+  const names = new Set();
+  const failed = [];
+  let passed = 0;
+  const { service_providers: sps } = await control(emulatorUrl, 'GET', '/config');
+  for (const [index, { file, scenario }] of scenarios.entries()) {
+    let timer;
+    try {
+      if (names.has(scenario.name)) throw new Error('a second scenario of this name');
+      names.add(scenario.name);
+      const bound = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not done within ${timeoutMs} ms`)), timeoutMs);
+      });
+      await Promise.race([runScenario(api, emulatorUrl, sps, scenario, index), bound]);
+      passed += 1;
+    } catch (e) {
+      failed.push(`${scenario.name} [${file}]: ${e.message}`);
+      log(`FAIL ${failed.at(-1)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  log(`scenarios (${client}): ${passed} passed, ${failed.length} failed`);
+  return { passed, failed };
+}

@@ -1,0 +1,169 @@
+// The leak probe (issue 13, item 9): distinct, recognisable credentials (API secret, OAuth
+// password, a configured access token, the access tokens the emulator issues), every error
+// kind provoked against the emulator over real fetch (401, 403, 429, 500 HTML, two token
+// rejections in a row, the token endpoint's refusal, timeouts, resets, cut and undecodable
+// answers, a caller's abort, config checks), iProov (or a proxy) echoing every credential in
+// every form, and every string form of every error and audit record scanned for each
+// credential: raw, JSON-escaped, percent-encoded (RFC 3986 and form), base64 (alone and inside
+// `Basic user:password`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { api } from './impl.mjs';
+import { startEmulator } from './emulator.mjs';
+
+const KEY = `leakprobekey${'0'.repeat(28)}`;
+const SECRET = 'LeakSecret"7\\/q+w z%Aa1';
+const USERNAME = 'leak-probe-oauth';
+const PASSWORD = 'LeakPassword"8\\/e+r t%Bb2';
+const CONFIGURED = 'LeakConfiguredToken"9/+x%Cc3';
+const CREDENTIALS = { apiKey: KEY, secret: SECRET, oauth: { username: USERNAME, password: PASSWORD } };
+
+const b64 = (text) => Buffer.from(text, 'utf8').toString('base64');
+/** Every form a credential travels in. */
+function forms(value) {
+  const out = [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+'), b64(value)];
+  return [...new Set(out)];
+}
+const CLIENT_FORMS = [...forms(SECRET), ...forms(PASSWORD), b64(`${USERNAME}:${PASSWORD}`)];
+const ALL_FORMS = [...CLIENT_FORMS, ...forms(CONFIGURED)];
+
+let emu;
+before(async () => {
+  emu = await startEmulator({
+    config: {
+      service_providers: [
+        { name: 'leak-probe', region: 'eu', api_key: KEY, secret: SECRET, oauth_username: USERNAME, oauth_password: PASSWORD },
+      ],
+    },
+  });
+});
+after(async () => {
+  await emu?.stop();
+});
+
+/** What a server or a proxy echoes: every form of the client's credentials and of `tokens`
+ * (a client can only redact what it knows: the configured token goes to its own client). */
+const echo = (tokens = [], base = CLIENT_FORMS) => `echoed: ${[...base, ...tokens.flatMap(forms)].join(' | ')}`;
+
+async function issuedTokens() {
+  return (await emu.control('GET', '/state')).access_tokens.map((t) => t.access_token);
+}
+
+async function failure(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an error, got a result');
+}
+
+/** Every string form of a value that a host may log or store. */
+function shown(value) {
+  const out = [String(value), inspect(value, { depth: 20, showHidden: true }), JSON.stringify(value) ?? ''];
+  if (value instanceof Error) out.push(value.message, value.stack ?? '', JSON.stringify(value.toJSON?.() ?? null));
+  return out;
+}
+
+test('no credential, in any form, in any string form of any error or audit record', async () => {
+  await emu.reset();
+  const records = [];
+  const errors = [];
+  const audit = (r) => records.push(r);
+  const fast = { baseDelayMs: 5, maxDelayMs: 10 };
+  const make = (extra = {}) => api.createClient({ baseUrl: emu.region('eu'), ...CREDENTIALS, retryPolicy: fast, audit, ...extra });
+  const c = make();
+  const expect = async (what, cls, promise, check) => {
+    const e = await failure(promise);
+    assert.ok(e instanceof cls, `${what}: expected ${cls.name}, got ${e?.name}: ${e?.message}`);
+    check?.(e);
+    errors.push([what, e]);
+    return e;
+  };
+  const redactedEcho = (e) => assert.match(`${e.description ?? ''}${e.bodyExcerpt ?? ''}${e.message}`, /\[REDACTED\]/, 'the echo arrived, redacted');
+
+  // A user, a managed access token (the first one iProov issues).
+  const userId = api.randomUserId();
+  await emu.seedUser({ api_key: KEY, user_id: userId, status: 'Active' });
+  await c.getUser({ userId });
+  const first = await issuedTokens();
+  assert.equal(first.length, 1);
+
+  // 401 invalid_key echoed, and the real one: the key against another region.
+  await emu.fault({ path: '/claim/enrol/token', kind: 'status', status: 401, json: { error: 'invalid_key', error_description: echo(first) } });
+  await expect('401 echo', api.InvalidKeyError, c.enrolToken({ resource: 'R', userId }), redactedEcho);
+  await expect('401 region', api.InvalidKeyError, make({ baseUrl: emu.region('us') }).enrolToken({ resource: 'R', userId }));
+  // 403: echoed, and the real one (a token without the scope).
+  await emu.fault({ path: '/claim/verify/token', kind: 'status', status: 403, json: { error: 'invalid_assurance_type', error_description: echo(first) } });
+  await expect('403 echo', api.ApiError, c.verifyToken({ resource: 'R', userId }), redactedEcho);
+  await expect('403 scope', api.OAuthError, make({ tokenPolicy: { scope: ['user-read'] } }).suspendUser({ userId }));
+  // 429 with a wait too long to retry.
+  await emu.fault({ path: '/claim/enrol/token', kind: 'status', status: 429, headers: { 'Retry-After': '120' }, json: { error: 'too_many_requests', error_description: echo(first) } });
+  await expect('429', api.RateLimitedError, c.enrolToken({ resource: 'R', userId: api.randomUserId() }), redactedEcho);
+  // 500 HTML from a proxy, every attempt.
+  await emu.fault({ path: '/claim/enrol/token', kind: 'status', status: 500, times: 3, html: `<html><body>${echo(first)}</body></html>` });
+  await expect('500 html', api.DecodeError, c.enrolToken({ resource: 'R', userId: api.randomUserId() }), redactedEcho);
+  // Two rejections of the managed token in a row, each echoing it.
+  await emu.fault({ path: `/users/${userId}`, method: 'GET', kind: 'status', status: 401, times: 2, json: { error: 'invalid_oauth', error_description: echo(first) } });
+  await expect('two rejections', api.OAuthError, c.getUser({ userId }), redactedEcho);
+  // The token endpoint refuses, echoing the Basic credentials.
+  const fresh = make();
+  await emu.fault({ path: '/access_token', kind: 'status', status: 400, json: { error: 'invalid_client', error_description: echo() } });
+  await expect('token endpoint', api.OAuthError, fresh.getUser({ userId }), redactedEcho);
+  // A configured access token, rejected with an echo.
+  const configured = make({ accessToken: CONFIGURED });
+  await emu.fault({ path: `/users/${userId}`, method: 'GET', kind: 'status', status: 401, json: { error: 'invalid_oauth', error_description: echo([], ALL_FORMS) } });
+  await expect('configured token', api.OAuthError, configured.getUser({ userId }), redactedEcho);
+  // Timeouts: a token call (retried, then TimeoutError) and a validate (outcome unknown).
+  const slow = make({ timeoutMs: 150 });
+  await emu.fault({ path: '/claim/enrol/token', kind: 'delay', delay_ms: 600, times: 3 });
+  await expect('timeout', api.TimeoutError, slow.enrolToken({ resource: 'R', userId: api.randomUserId() }));
+  const claim = await c.verifyToken({ resource: 'R', userId });
+  await emu.complete(claim.token);
+  await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 600 });
+  await expect('validate timeout', api.OutcomeUnknownError, slow.verifyValidate({ userId, token: claim.token, client: 'probe' }));
+  // Resets: retried until exhausted; and after a validate was consumed.
+  await emu.fault({ path: `/users/${userId}`, method: 'GET', kind: 'reset', times: 3 });
+  await expect('reset', api.ConnectionError, c.getUser({ userId }));
+  const claim2 = await c.verifyToken({ resource: 'R', userId });
+  await emu.complete(claim2.token);
+  await emu.fault({ path: '/claim/verify/validate', kind: 'reset', after_handler: true });
+  await expect('reset validate', api.OutcomeUnknownError, c.verifyValidate({ userId, token: claim2.token, client: 'probe' }));
+  // Decode errors: a cut body, an undecodable 200 (a validate: outcome unknown), HTML 200.
+  await emu.fault({ path: '/claim/enrol/token', kind: 'cut', times: 3, status: 200, json: { token: echo(first), user_id: 'u'.repeat(40) }, send_bytes: 600 });
+  await expect('cut', api.ConnectionError, c.enrolToken({ resource: 'R', userId: api.randomUserId() }));
+  const claim3 = await c.verifyToken({ resource: 'R', userId });
+  await emu.complete(claim3.token);
+  await emu.fault({ path: '/claim/verify/validate', kind: 'status', status: 200, json: { passed: echo(first) } });
+  await expect('undecodable validate', api.OutcomeUnknownError, c.verifyValidate({ userId, token: claim3.token, client: 'probe' }), redactedEcho);
+  await emu.fault({ path: '/claim/enrol/token', kind: 'status', status: 200, html: echo(first) });
+  await expect('html 200', api.DecodeError, c.enrolToken({ resource: 'R', userId: api.randomUserId() }), redactedEcho);
+  // The caller's abort.
+  await emu.fault({ path: '/claim/enrol/token', kind: 'delay', delay_ms: 500 });
+  await expect('abort', api.AbortedError, c.enrolToken({ resource: 'R', userId: api.randomUserId() }, { signal: AbortSignal.timeout(50) }));
+  // Config checks: a credential with a line break is refused naming the field, not showing it.
+  await expect('config', api.InvalidInputError, Promise.resolve().then(() => make({ accessToken: `${CONFIGURED}\n` })), (e) => assert.equal(e.field, 'access_token'));
+  await expect('config agent', api.InvalidInputError, Promise.resolve().then(() => make({ userAgent: `x\n${SECRET}` })));
+
+  // Every access token the emulator issued in the run, in every form.
+  const tokens = await issuedTokens();
+  assert.ok(tokens.length >= 4, `tokens issued: ${tokens.length}`);
+  const needles = [...ALL_FORMS, ...tokens.flatMap(forms)];
+  const texts = [
+    ...errors.flatMap(([what, e]) => shown(e).map((text) => [what, text])),
+    ...records.flatMap((r, i) => shown(r).map((text) => [`audit[${i}] ${r.operation}:${r.outcome}`, text])),
+    ...[c, configured, fresh, c.config, configured.config].flatMap((o) => shown(o).map((text) => ['client/config', text])),
+  ];
+  assert.ok(records.length >= 25, `audit records: ${records.length}`);
+  for (const [where, text] of texts) {
+    for (const needle of needles) {
+      assert.ok(!text.includes(needle), `${where} holds a credential form ${JSON.stringify(needle.slice(0, 8))}...:\n${text.slice(0, 2000)}`);
+    }
+  }
+});
+
+test('the probe sees a leak: the same scan fails on an unredacted text', () => {
+  const leaked = `description: ${encodeURIComponent(PASSWORD)}`;
+  assert.ok(ALL_FORMS.some((needle) => leaked.includes(needle)));
+});
