@@ -529,15 +529,41 @@ def client_overhead() -> None:
             )
             return response.status_code, response.json()
 
+        import requests
+
+        from iproov_sansio.requests import Client as RequestsClient
+
+        session = requests.Session()
+        rclient = RequestsClient(base_url=base, api_key=API_KEY, secret=SECRET, session=session)
+
+        def raw_requests_availability() -> Any:
+            response = session.get(raw_url, headers={"User-Agent": UA}, timeout=10.0)
+            return response.status_code, response.json()
+
+        def raw_requests_enrol_token() -> Any:
+            response = session.post(
+                claim_url.replace("verify", "enrol"),
+                headers={"User-Agent": UA, "Content-Type": "application/json"},
+                data=claim_body,
+                timeout=10.0,
+            )
+            return response.status_code, response.json()
+
         pairs = [
             ("availability (GET)", raw_availability, client.availability),
             ("enrol_token (POST)", raw_enrol_token, lambda: client.enrol_token(user_id=USER, resource="Login")),
+            ("requests: availability (GET)", raw_requests_availability, rclient.availability),
+            (
+                "requests: enrol_token (POST)",
+                raw_requests_enrol_token,
+                lambda: rclient.enrol_token(user_id=USER, resource="Login"),
+            ),
         ]
         calls = 1000 if QUICK else 5000
         print(f"## Client overhead vs raw httpx to the emulator ({binary.parent.name} build), us per call\n")
         print("Calls alternate (raw, client, raw, ...) so that load on the machine hits both alike;")
         print("the mean drops the slowest 10% of each (scheduler noise on a shared machine).\n")
-        print("| call | raw httpx | iproov_sansio.httpx.Client | ratio | median ratio |")
+        print("| call | raw (httpx or requests) | iproov_sansio client | ratio | median ratio |")
         print("|---|---:|---:|---:|---:|")
         clock = time.perf_counter
         RESULTS["client_overhead"] = {"emulator": binary.parent.name, "calls": calls, "rows": []}
@@ -563,6 +589,8 @@ def client_overhead() -> None:
         print("\n(goal: at most 1.05x)\n")
         client.close()
         http.close()
+        rclient.close()
+        session.close()
     finally:
         process.terminate()
         process.wait(timeout=10)
