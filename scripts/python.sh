@@ -41,7 +41,9 @@ python_wheel() {
 
 python_suite() {
   step "Python: virtual environment ($PY_VENV) and test tools"
-  python_venv pytest httpx requests mypy "psycopg[binary]>=3.1,<4"
+  # starlette, uvicorn, fastapi: the web endpoints (iproov_sansio.web), their tests and the
+  # README's FastAPI example.
+  python_venv pytest httpx requests mypy "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi
   note "$("$PY" --version), maturin $("$PY" -m maturin --version | awk '{print $2}')"
 
   step "Python: build and install the iproov-sansio wheel (release, abi3)"
@@ -54,7 +56,7 @@ python_suite() {
   postgres_start
   trap postgres_stop EXIT
 
-  step "Python tests: vectors, flows, scenarios, trust, journeys (SQLite, PostgreSQL, 8 racing processes), README"
+  step "Python tests: vectors, flows, scenarios, trust, journeys (SQLite, PostgreSQL, 8 racing processes), web endpoints, README"
   # From a neutral directory so that `import iproov_sansio` is the installed wheel.
   (cd bindings-python/tests && "../../$PY" -m pytest -p no:cacheprovider -q .)
   postgres_stop

@@ -172,6 +172,14 @@ def test_a_journey_is_its_users_only(emulator: Emulator, service: Any) -> None:
         svc.start("verify", enrolled(emulator), started["journey_id"])
     with pytest.raises(ip.InvalidStateError):
         svc.finish(str(uuid.uuid4()), started["token"], "pytest")
+    # With the asking user (as the web endpoints give it), another user's journey is unknown
+    # and nothing is sent; its own user validates it.
+    emulator.complete(started["token"], passed=True)
+    with pytest.raises(ip.InvalidStateError):
+        svc.finish(started["journey_id"], started["token"], "pytest", user_id=enrolled(emulator))
+    assert emulator.count("/claim/verify/validate") == 0
+    done = svc.finish(started["journey_id"], started["token"], "pytest", user_id=user)
+    assert done["passed"] is True
 
 
 def test_journeys_past_their_retention_are_deleted(emulator: Emulator, service: Any) -> None:

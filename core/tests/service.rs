@@ -248,4 +248,23 @@ fn a_journey_is_only_its_users() {
         T0 + 1,
     );
     assert!(unknown.starts_with("invalid_state"), "{unknown}");
+    // finish with the asking user (web endpoints give it): another user's journey is
+    // unknown, and nothing moves to validating; the journey's own user goes on.
+    let theirs = fails(
+        "finish",
+        &record,
+        json!({"token": token(1), "client": "x", "user_id": "someone-else"}),
+        T0 + 1,
+    );
+    assert!(
+        theirs.starts_with("invalid_state") && theirs.contains("no such journey"),
+        "{theirs}"
+    );
+    let own = run(
+        "finish",
+        &record,
+        json!({"token": token(1), "client": "x", "user_id": USER}),
+        T0 + 1,
+    );
+    assert_eq!(own["call"]["operation"], "verify_validate", "{own}");
 }

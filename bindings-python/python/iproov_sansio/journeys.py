@@ -75,6 +75,11 @@ class JourneyService:
         self._store = store
         self._policy: Dict[str, Any] = _core.service_policy(dict(policy or {}))
 
+    @property
+    def store(self) -> Store:
+        """The store the service reads and writes."""
+        return self._store
+
     def _step(self, action: str, stored: Optional[Dict[str, Any]], input: Mapping[str, Any]) -> Dict[str, Any]:
         new_id = _core.random_user_id(os.urandom(16))
         out: Dict[str, Any] = _core.service_step(
@@ -137,14 +142,18 @@ class JourneyService:
         raise InvalidStateError({"code": "invalid_state", "kind": "invalid_state",
                                  "message": "the journey kept changing under this request; try again"})
 
-    def finish(self, journey_id: str, token: str, client: str) -> Dict[str, Any]:
+    def finish(self, journey_id: str, token: str, client: str, *, user_id: Optional[str] = None) -> Dict[str, Any]:
         """Validates the token once, across every process sharing the store:
         ``{journey_id, passed, reason?, attempt, state, attempts_left, next}`` (``next``:
         ``done``, ``start_attempt`` or ``exhausted``). A double-submitted request gets the
         stored outcome. Raises ``InvalidStateError`` while another request validates the
-        token, and core's errors for an unknown journey or token."""
+        token, and core's errors for an unknown journey or token. With ``user_id`` (the user
+        your session says is asking), another user's journey is an unknown journey."""
+        request: Dict[str, Any] = {"token": token, "client": client}
+        if user_id is not None:
+            request["user_id"] = user_id
         for _ in range(_TRIES):
-            step = self._step("finish", self._store.get(journey_id), {"token": token, "client": client})
+            step = self._step("finish", self._store.get(journey_id), request)
             if not self._write(step):
                 continue
             if "respond" in step:

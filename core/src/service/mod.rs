@@ -8,7 +8,8 @@
 //!   (core's call driver) and hands the outcome to `step("token_issued", record, outcome)`,
 //!   which gives the record to write and `{journey_id, token, sdk_url, attempt,
 //!   attempts_left}` for the browser.
-//! - **finish** (the SDK reports back): `step("finish", stored, {token, client}, now)` gives
+//! - **finish** (the SDK reports back): `step("finish", stored, {token, client, user_id?},
+//!   now)` (with `user_id`, another user's journey is "no such journey") gives
 //!   either the stored outcome (a double-submitted request) or the record moved to
 //!   `validating` and the validate call. The host writes that record with compare-and-set
 //!   *before* sending: a second instance then finds the attempt `validating` and never sends
@@ -117,10 +118,14 @@ json_object! {
 struct FinishInput {
     token: String,
     client: String,
+    /// The user the host's session says is asking (its web endpoints give it): another
+    /// user's journey is "no such journey", as in start. `None` for a host that already
+    /// knows the request is the journey's user.
+    user_id: Option<String>,
 }
 json_object! {
     FinishInput, deny_unknown_fields;
-    req token, req client,
+    req token, req client, opt user_id,
 }
 
 /// A call's outcome as the host reports it: `{"result": {...}}` or `{"error": {...}}` (the
@@ -306,6 +311,13 @@ fn finish(
 ) -> Result<Value, Error> {
     crate::validation::check_token(&input.token)?;
     crate::validation::check_required_text("client", &input.client)?;
+    if input
+        .user_id
+        .as_ref()
+        .is_some_and(|user| *user != record.user_id)
+    {
+        return Err(Error::invalid_state("no such journey"));
+    }
     let read = record.version;
     let changed = record.settle(now, policy.stale_validate_ms);
     let write = changed.then_some(("update", read));
