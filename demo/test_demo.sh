@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs scripts/demo on the emulator (after scripts/test's suites built everything) and checks
-# its transcript and SQLite file: every step of the journey in each host's section, no secret
+# Runs scripts/demo on the emulator (after scripts/test's suites built everything), both ways.
+# By default it must serve the face-check page on 127.0.0.1 and print its address, having
+# built only the emulator and the Python wheel (the page itself is tested in Chromium by
+# tests/web). With --transcripts, this checks the transcript and SQLite file: every step of the journey in each host's section, no secret
 # anywhere (the emulator's default API secret, OAuth password and Basic credentials, and no
 # access token in any audit record), and 12 audit records per host: one per request sent,
 # the users API's own token request included.
@@ -13,11 +15,49 @@ trap 'rm -rf "$dir"' EXIT
 transcript="$dir/transcript.txt"
 
 # The emulator, whatever the caller's environment says.
-if ! env -u IPROOV_REGION -u IPROOV_BASE_URL -u IPROOV_API_KEY -u IPROOV_SECRET \
-  -u IPROOV_OAUTH_USERNAME -u IPROOV_OAUTH_PASSWORD IPROOV_DEMO_DIR="$dir/out" \
-  scripts/demo >"$transcript" 2>&1; then
+on_emulator() {
+  env -u IPROOV_REGION -u IPROOV_BASE_URL -u IPROOV_API_KEY -u IPROOV_SECRET \
+    -u IPROOV_OAUTH_USERNAME -u IPROOV_OAUTH_PASSWORD "$@"
+}
+
+# The default: the page. Wait (at most 120 s) for its address, ask it for a token as the page
+# does, then stop it as a kill would (its EXIT trap stops the server and the emulator).
+web_log="$dir/web.txt"
+on_emulator IPROOV_DEMO_DIR="$dir/web" IPROOV_DEMO_PORT=0 scripts/demo >"$web_log" 2>&1 &
+demo_pid=$!
+url=""
+for _ in $(seq 1 600); do
+  url=$(grep -oE '^open http://127\.0\.0\.1:[0-9]+/iproov/$' "$web_log" | head -n 1 | cut -d' ' -f2 || true)
+  [ -n "$url" ] && break
+  kill -0 "$demo_pid" 2>/dev/null || break
+  sleep 0.2
+done
+web_ok=""
+if [ -z "$url" ]; then
+  echo "demo test: scripts/demo printed no address to open within 120 s" >&2
+elif target/py-venv/bin/python demo/check_web.py "$url"; then
+  web_ok=1
+else
+  echo "demo test: the printed address did not serve the page and its routes" >&2
+fi
+kill -TERM "$demo_pid" 2>/dev/null || true
+demo_status=0
+wait "$demo_pid" || demo_status=$?
+if [ -z "$web_ok" ] || [ "$demo_status" -ne 143 ]; then
+  cat "$web_log" >&2
+  echo "demo test: scripts/demo (the page) failed (exit $demo_status after TERM)" >&2
+  exit 1
+fi
+if grep -qE '^==> (Node package|Edge package)' "$web_log"; then
+  cat "$web_log" >&2
+  echo "demo test: scripts/demo (the page) built more than the emulator and the wheel" >&2
+  exit 1
+fi
+echo "demo test: the page served at $url, a token issued through it, the demo stopped by TERM"
+
+if ! on_emulator IPROOV_DEMO_DIR="$dir/out" scripts/demo --transcripts >"$transcript" 2>&1; then
   cat "$transcript"
-  echo "demo test: scripts/demo failed" >&2
+  echo "demo test: scripts/demo --transcripts failed" >&2
   exit 1
 fi
 
@@ -146,4 +186,4 @@ if [ "$failures" -gt 0 ]; then
   echo "demo test: $failures check(s) failed" >&2
   exit 1
 fi
-echo "demo test: passed (3 hosts × 14 steps, 12 audit records each, no secret in the transcript or $(basename "$dir/out/audit.sqlite3"))"
+echo "demo test: passed (the page; 3 hosts × 14 steps, 12 audit records each, no secret in the transcript or $(basename "$dir/out/audit.sqlite3"))"

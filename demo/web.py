@@ -18,6 +18,8 @@ from typing import Awaitable, Callable, Optional
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -56,14 +58,13 @@ def make_app() -> Starlette:
         allowed_origins=None,
         emulator_url=os.environ.get("IPROOV_DEMO_EMULATOR") or None,
     )
-    app = Starlette(
+    return Starlette(
         routes=[
             Route("/", lambda request: RedirectResponse("/iproov/")),
             Mount("/iproov", routes),
-        ]
+        ],
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=sign_in)],
     )
-    app.middleware("http")(sign_in)
-    return app
 
 
 class _Server(uvicorn.Server):
