@@ -1,5 +1,7 @@
 //! The root README's quick starts are copies of the first example of each binding's README,
 //! which that binding's own tests run against the emulator. This keeps the copies identical.
+//! (The README's other examples are run by the tests that name them: the FastAPI one by
+//! bindings-python/tests/test_web.py.)
 
 use std::path::Path;
 
@@ -19,9 +21,19 @@ fn blocks(markdown: &str, language: &str) -> Vec<String> {
         .collect()
 }
 
+/// The text of the section headed `## {title}`, up to the next `## ` heading.
+fn section(markdown: &str, title: &str) -> String {
+    let start = markdown
+        .find(&format!("\n## {title}\n"))
+        .unwrap_or_else(|| panic!("no section '{title}'"));
+    let body = &markdown[start + 1..];
+    let end = body[3..].find("\n## ").map_or(body.len(), |i| i + 3);
+    body[..end].to_owned()
+}
+
 #[test]
 fn root_quick_starts_are_the_tested_binding_examples() {
-    let root = read("README.md");
+    let root = section(&read("README.md"), "Quick starts");
     let python = blocks(&root, "python");
     let js = blocks(&root, "js");
     assert_eq!(python.len(), 1, "one Python quick start");
@@ -32,4 +44,15 @@ fn root_quick_starts_are_the_tested_binding_examples() {
     );
     assert_eq!(js[0], blocks(&read("bindings-node/README.md"), "js")[0]);
     assert_eq!(js[1], blocks(&read("bindings-wasm/README.md"), "js")[0]);
+}
+
+#[test]
+fn the_readme_web_example_is_the_one_test_web_runs() {
+    let web = section(&read("README.md"), "A face check in a web page");
+    let python = blocks(&web, "python");
+    assert_eq!(python.len(), 1, "the FastAPI example");
+    assert!(python[0].contains("journey_routes"));
+    assert!(
+        read("bindings-python/tests/test_web.py").contains("def test_the_readme_fastapi_example")
+    );
 }
