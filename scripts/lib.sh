@@ -34,3 +34,17 @@ npm_install_quiet() {
     npm install --no-audit --no-fund --loglevel=error
   fi
 }
+
+# Zig (PyPI's ziglang) links the Linux wheel and addon against glibc 2.17's symbol versions
+# (manylinux2014): linked by Debian 12's gcc they would need glibc 2.34. cargo-zigbuild is what
+# `napi build -x` runs; maturin's --zig finds zig as `python -m ziglang` on PATH.
+TOOLS_VENV=$PWD/target/tools-venv   # absolute: with_zig also runs inside bindings-node
+ensure_tools_venv() {
+  if [ ! -x "$TOOLS_VENV/bin/python" ]; then
+    note "creating target/tools-venv (zig, cargo-zigbuild, auditwheel, jactionlint)"
+    python3 -m venv "$TOOLS_VENV" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$TOOLS_VENV"; }
+  fi
+  "$TOOLS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    ziglang==0.17.1 cargo-zigbuild==0.24.1 auditwheel==6.8.2 jactionlint==2.3.0
+}
+with_zig() { PATH="$TOOLS_VENV/bin:$PATH" "$@"; }

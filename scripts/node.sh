@@ -8,14 +8,16 @@
 # node_package: the Node package's dev tools (npm ci when node_modules is older than the lock
 # file), the napi addon (release) and the JS bundle (dist/api.cjs).
 node_package() {
+  ensure_tools_venv
   (
     cd bindings-node
     if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
       note "npm ci (dev tools: @napi-rs/cli, esbuild, typescript)"
       npm_install_quiet
     fi
-    note "napi build --platform --release (the addon) and the JS bundle"
-    npx napi build --platform --release --js native.cjs --dts native.d.ts
+    note "napi build --platform --release (the addon, glibc 2.17 through zig) and the JS bundle"
+    with_zig npx napi build --platform --release --js native.cjs --dts native.d.ts \
+      -x --target x86_64-unknown-linux-gnu.2.17
     node scripts/build-js.mjs
   )
 }

