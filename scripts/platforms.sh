@@ -102,17 +102,25 @@ ensure_node_arm64() {
   NODE_ARM64=$node
 }
 
-# The aarch64 wheel and addon: zig links them against glibc 2.17 too; one target dir for both,
-# with the same -Zbuild-std, so std is built once.
+# The aarch64 wheel and addon, linked by zig against glibc 2.17 too, in one target dir. Cargo
+# hashes the linker's path into every unit's fingerprint, so maturin's and napi's own zig
+# wrappers (two paths) would each build std and every crate again: both get this one, the
+# wrapper cargo-zigbuild itself generates (its `zig cc`).
 aarch64_build() {
   ensure_debian_rust
+  local linker=$PLAT/zigcc-aarch64-linux-gnu.2.17
+  printf '#!/bin/sh\nexec "%s" zig cc -- -g -fno-sanitize=all -target aarch64-linux-gnu.2.17 "$@"\n' \
+    "$TOOLS_VENV/bin/cargo-zigbuild" >"$linker"
+  chmod +x "$linker"
+  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$linker
   rm -rf "$PLAT/wheels-aarch64"
-  debian_rust "$PY" -m maturin build --release --locked --quiet -m bindings-python/Cargo.toml --zig \
+  debian_rust "$PY" -m maturin build --release --locked --quiet -m bindings-python/Cargo.toml \
     --compatibility manylinux2014 --target "$AARCH64" -Zbuild-std --target-dir "$PWD/target/aarch64" \
     --out "$PLAT/wheels-aarch64"
   # An absolute --target-dir: with a relative one napi's type-definition folder is not found.
   (cd bindings-node && debian_rust npx napi build --platform --release --no-js --dts native-arm64.d.ts \
-    -o "$PLAT/node-arm64" -x --target "$AARCH64.2.17" --target-dir "$PWD/../target/aarch64" -- -Zbuild-std)
+    -o "$PLAT/node-arm64" --target "$AARCH64" --target-dir "$PWD/../target/aarch64" -- -Zbuild-std)
+  unset CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER
 }
 
 # tap_counts FILE PASS: node's TAP summary in FILE says PASS passed and none failed.
@@ -183,7 +191,7 @@ extra_pythons() {
   for i in "${!pids[@]}"; do
     v=${logs[$i]}
     if wait "${pids[$i]}"; then
-      note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'): $(tail -n 3 "$PLAT/pytest-$v.log" | tr '\n' ' ')"
+      note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'): $(tail -n 1 "$PLAT/pytest-$v.log")"
     else
       cat "$PLAT/pytest-$v.log" >&2
       echo "pytest failed on CPython $v" >&2
