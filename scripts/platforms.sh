@@ -168,36 +168,47 @@ aarch64_tests() {
 }
 
 # CPython 3.9, 3.10, 3.12, 3.13 from pyenv (python3.X on PATH otherwise): a fresh venv each,
-# the abi3 wheel, the whole pytest suite. The suites mostly wait on the emulator's timeouts,
-# so they run side by side, each with its own emulator.
+# the abi3 wheel, the whole pytest suite. The suites mostly wait on the emulator's timeouts, so
+# they run two at a time, each with its own emulator and its own PostgreSQL database.
 extra_pythons() {
-  local wheel v base pids=() logs=() failed=0
+  local wheel v base port batch pids=() logs=() failed=0
   wheel=$(ls target/wheels/iproov_sansio-*manylinux_2_17_x86_64.whl | head -n 1)
-  for v in $EXTRA_PYTHONS; do
-    base=$(pyenv prefix "$v" 2>/dev/null)/bin/python$v
-    [ -x "$base" ] || base=$(command -v "python$v" || true)
-    if [ -z "$base" ]; then
-      echo "CPython $v not found (pyenv install $v, or python$v on PATH)" >&2
-      return 1
-    fi
-    rm -rf "target/py$v-venv"
-    "$base" -m venv "target/py$v-venv"
-    "target/py$v-venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest httpx requests "$wheel"
-    (cd bindings-python/tests && "../../target/py$v-venv/bin/python" -m pytest -p no:cacheprovider -q .) \
-      >"$PLAT/pytest-$v.log" 2>&1 &
-    pids+=($!)
-    logs+=("$v")
+  postgres_start
+  trap postgres_stop EXIT
+  port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$IPROOV_TEST_POSTGRES")
+  for batch in "3.9 3.10" "3.12 3.13"; do
+    pids=() logs=()
+    for v in $batch; do
+      base=$(pyenv prefix "$v" 2>/dev/null)/bin/python$v
+      [ -x "$base" ] || base=$(command -v "python$v" || true)
+      if [ -z "$base" ]; then
+        echo "CPython $v not found (pyenv install $v, or python$v on PATH)" >&2
+        return 1
+      fi
+      rm -rf "target/py$v-venv"
+      "$base" -m venv "target/py$v-venv"
+      # The test tools python_suite installs, but mypy (3.11 types the package).
+      "target/py$v-venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest httpx requests \
+        "psycopg[binary]>=3.1,<4" "$wheel"
+      "$(postgres_bin)/createdb" -h 127.0.0.1 -p "$port" -U postgres "iproov_py${v/./}"
+      (cd bindings-python/tests &&
+        IPROOV_TEST_POSTGRES="host=127.0.0.1 port=$port dbname=iproov_py${v/./} user=postgres" \
+          "../../target/py$v-venv/bin/python" -m pytest -p no:cacheprovider -q .) >"$PLAT/pytest-$v.log" 2>&1 &
+      pids+=($!)
+      logs+=("$v")
+    done
+    for i in "${!pids[@]}"; do
+      v=${logs[$i]}
+      if wait "${pids[$i]}"; then
+        note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'): $(tail -n 1 "$PLAT/pytest-$v.log")"
+      else
+        cat "$PLAT/pytest-$v.log" >&2
+        echo "pytest failed on CPython $v" >&2
+        failed=1
+      fi
+    done
   done
-  for i in "${!pids[@]}"; do
-    v=${logs[$i]}
-    if wait "${pids[$i]}"; then
-      note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'): $(tail -n 1 "$PLAT/pytest-$v.log")"
-    else
-      cat "$PLAT/pytest-$v.log" >&2
-      echo "pytest failed on CPython $v" >&2
-      failed=1
-    fi
-  done
+  postgres_stop
   return "$failed"
 }
 
