@@ -249,9 +249,12 @@ def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(
                 "policy": {"stale_validate_ms": 1500}}
         [victim] = _workers(args, 1)
         deadline = time.time() + 10
-        while (store.get(started["journey_id"]) or {})["attempts"][0]["state"] != "validating":
-            assert time.time() < deadline, "the worker never began the validate"
+        # Killed once its validate is at the emulator (held there by the delay): the attempt
+        # is stored as validating and iProov has the request, whose answer nobody will read.
+        while emulator.count("/claim/verify/validate") < 1:
+            assert time.time() < deadline, "the worker's validate never reached the emulator"
             time.sleep(0.02)
+        assert (store.get(started["journey_id"]) or {})["attempts"][0]["state"] == "validating"
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
         assert store.get(started["journey_id"])["attempts"][0]["state"] == "validating"  # type: ignore[index]
