@@ -80,4 +80,16 @@ wasm_suite() {
   IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" node --test bindings-node/test/*.test.mjs
   step "Edge package: vectors, client scenarios, journey and trap recovery inside workerd"
   (cd bindings-wasm && node test/workerd/run.mjs)
+  step "Node package's wasm fallback (platforms without an addon): built, packed, the JS suite and scenarios with it forced"
+  (
+    cd bindings-node
+    node scripts/build-js.mjs
+    npm pack --dry-run --json 2>/dev/null | node -e '
+      const files = JSON.parse(require("fs").readFileSync(0, "utf8"))[0].files.map((f) => f.path);
+      for (const need of ["dist/api-wasm.cjs", "dist/iproov_sansio_wasm_bg.wasm"]) {
+        if (!files.includes(need)) { console.error(`npm pack lacks ${need}`); process.exit(1); }
+      }'
+  )
+  IPROOV_SANSIO_BACKEND=wasm node bindings-js/test/run-scenarios.mjs "node package, wasm fallback"
+  (cd bindings-node && IPROOV_SANSIO_BACKEND=wasm node --test test/*.test.mjs)
 }
