@@ -240,7 +240,7 @@ impl JsonConfig {
 /// The credentials a config text holds, read leniently: an error about any other field (an
 /// unknown region, a bad user agent, a misspelt key) may quote a value that is one of them.
 #[cold]
-fn credentials_in_config_text(text: &[u8]) -> crate::redact::Redactor {
+pub(crate) fn credentials_in_config_text(text: &[u8]) -> crate::redact::Redactor {
     let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(text) else {
         return crate::redact::Redactor::default();
     };
@@ -647,9 +647,15 @@ mod tests {
         let text = br#"{"region": "at-conf-Token.1", "access_token": "at-conf-Token.1"}"#;
         let error = JsonConfig::from_json_text(text).unwrap_err();
         assert_eq!(error.field(), Some("region"));
-        assert!(!error.to_json().to_string().contains("at-conf-Token.1"), "{error:?}");
+        assert!(
+            !error.to_json().to_string().contains("at-conf-Token.1"),
+            "{error:?}"
+        );
         let text = br#"{"region": "eu", "secret": "sec-Secret-2", "sec-Secret-2": 1}"#;
         let error = JsonConfig::from_json_text(text).unwrap_err();
-        assert!(!error.to_json().to_string().contains("sec-Secret-2"), "{error:?}");
+        assert!(
+            !error.to_json().to_string().contains("sec-Secret-2"),
+            "{error:?}"
+        );
     }
 }

@@ -82,7 +82,8 @@ impl Harness {
     fn pick(&mut self, r: &mut Reader<'_>) -> (u64, Option<usize>) {
         let pick = r.byte();
         if self.calls.is_empty() || pick == 0xFF {
-            return (u64::from(r.byte()), None);
+            let id = u64::from(r.byte());
+            return (id, self.calls.iter().position(|t| t.id == id));
         }
         let at = usize::from(pick) % self.calls.len();
         (self.calls[at].id, Some(at))

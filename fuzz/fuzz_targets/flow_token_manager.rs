@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
                 let new_state = &out["state"];
                 let known = known.union(held(new_state));
                 check_state(new_state, known);
-                check_output(&out["output"], &step, known);
+                check_output(&out["output"], &step, known, cfg.public);
                 state = new_state.to_string();
             }
             Err(error) => check_error_text("flow_step", &host::error_json(&error), known),
@@ -71,7 +71,7 @@ fn check_state(state: &Value, known: Known) {
     check_json("token_manager state", &rest, known);
 }
 
-fn check_output(output: &Value, step: &str, known: Known) {
+fn check_output(output: &Value, step: &str, known: Known, public: Known) {
     let step_value: Value = serde_json::from_str(step).unwrap_or(Value::Null);
     let action = step_value["action"].as_str().unwrap_or("");
     let include_token = step_value["input"]["include_token"].as_bool() == Some(true);
@@ -82,7 +82,7 @@ fn check_output(output: &Value, step: &str, known: Known) {
     // those the caller put into the operation's input itself.
     let shown = if output.get("redacted").is_some() {
         let input = step_value["input"]["input"].to_string();
-        known.minus(creds_in_input(input.as_bytes()))
+        known.minus(creds_in_input(input.as_bytes()).union(public))
     } else {
         known
     };

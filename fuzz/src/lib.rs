@@ -363,6 +363,9 @@ pub struct FuzzConfig {
     pub json: String,
     /// The credentials in it.
     pub known: Known,
+    /// The credentials its non-secret fields (the user agent) hold: the caller's own doing
+    /// where a request carries that field.
+    pub public: Known,
 }
 
 /// API keys: a plain one, one with characters a URL path must encode, a dot segment.
@@ -417,17 +420,20 @@ pub fn config_from(r: &mut Reader<'_>) -> FuzzConfig {
         map.insert("access_token".into(), json!(CONF_TOKEN));
         known = known.with(Cred::ConfToken);
     }
+    let mut public = Known::NONE;
     if drop & 0x40 != 0 {
         let agent = if drop & 0x80 != 0 {
             r.text()
         } else {
             "fz-agent/1".to_owned()
         };
+        public = creds_in(agent.as_bytes());
         map.insert("user_agent".into(), json!(agent));
     }
     FuzzConfig {
         json: Value::Object(map).to_string(),
         known,
+        public,
     }
 }
 
@@ -534,7 +540,7 @@ pub fn success_body(r: &mut Reader<'_>, op: Option<Operation>) -> Value {
         Op::EnrolImage => json!({"success": true, "token": CLAIM_TOKEN, "user_id": echo}),
         Op::EnrolValidate | Op::VerifyValidate => json!({
             "passed": r.bool(), "token": CLAIM_TOKEN, "type": "verify", "reason": echo,
-            "frame": "AAAA", "signals": {"matching": {"echo": r.text()}}
+            "frame": "AAAA", "signals": {"matching": {"echo": r.text()}, r.text(): 1}
         }),
         Op::AccessToken => json!({"access_token": echo, "expires_in": 60}),
         Op::ActivateUser | Op::SuspendUser | Op::GetUser | Op::UpdateUser | Op::DeleteUser => {
