@@ -440,6 +440,19 @@ pub fn build_unauthorized(
 }
 
 fn build_described(operation: Operation, c: &Config, input: &[u8]) -> Result<Request, Error> {
+    // An input check may quote the value it refused: whatever the caller put there, no
+    // credential of the config leaves with it.
+    build_checked(operation, c, input).map_err(|e| redact_build_error(e, c))
+}
+
+// The redactor is computed on the error path only: it costs more than a whole build.
+#[cold]
+#[inline(never)]
+fn redact_build_error(error: Error, config: &Config) -> Error {
+    error.redacted(&config.redactor())
+}
+
+fn build_checked(operation: Operation, c: &Config, input: &[u8]) -> Result<Request, Error> {
     use Operation as Op;
     match operation {
         Op::EnrolToken => build_typed(c, input, claim::build_enrol_token),
@@ -640,6 +653,25 @@ mod tests {
             assert_eq!(error.field(), Some("operation"));
             assert!(!error.to_json().to_string().contains(name), "{error:?}");
         }
+    }
+
+    #[test]
+    fn an_input_error_never_quotes_a_credential_of_the_config() {
+        let config = JsonConfig::from_json(&serde_json::json!({
+            "region": "eu", "api_key": "k", "secret": "sec-Source-Secret-4"}))
+        .unwrap();
+        let input = serde_json::json!({"token": "t", "source": "sec-Source-Secret-4",
+                                       "image": {"base64": "iVBORw0KGgo="}});
+        let error = build(Operation::EnrolImage, &config, &input).unwrap_err();
+        assert_eq!(error.field(), Some("source"));
+        assert!(
+            !error.to_json().to_string().contains("Source-Secret"),
+            "{error:?}"
+        );
+        let long = serde_json::json!({"token": "t", "source": "x".repeat(5000),
+                                      "image": {"base64": "iVBORw0KGgo="}});
+        let error = build(Operation::EnrolImage, &config, &long).unwrap_err();
+        assert!(error.message().len() < 100, "{error:?}");
     }
 
     #[test]
