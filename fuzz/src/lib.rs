@@ -620,3 +620,42 @@ pub fn managed_in<'v>(values: impl IntoIterator<Item = Option<&'v str>>) -> Know
     }
     known
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iproov_core::{Redactor, Secret};
+
+    #[test]
+    fn the_oracle_sees_every_form_and_only_known_credentials() {
+        for cred in Cred::ALL {
+            for (form, name) in forms(&cred.value()) {
+                let text = format!("before {form} after");
+                let seen = std::panic::catch_unwind(|| check("test", &text, Known::NONE.with(cred)));
+                assert!(seen.is_err(), "{name} of {cred:?} not seen");
+                check("test", &text, Known(0xFF).minus(Known::NONE.with(cred).union(creds_in(text.as_bytes()))));
+            }
+        }
+    }
+
+    #[test]
+    fn core_redacts_every_form_the_oracle_looks_for() {
+        // Agreement with core's redactor: a form only the oracle knew would make every
+        // target fail at once, a form only core knew would go unchecked.
+        for cred in Cred::ALL {
+            let secret = Secret::new(cred.value());
+            let redactor = Redactor::new(&[&secret]);
+            for (form, name) in forms(&cred.value()) {
+                let out = redactor.redact(&format!("<{form}>")).into_owned();
+                assert!(creds_in(out.as_bytes()) == Known::NONE, "{name} of {cred:?}: {out}");
+            }
+        }
+    }
+
+    #[test]
+    fn expansions_insert_forms() {
+        let text = reader::expand(&[b'a', reader::EXPAND, 3, b'b']);
+        assert_ne!(creds_in(&text), Known::NONE);
+        assert_eq!(reader::expand(b"plain"), b"plain");
+    }
+}
