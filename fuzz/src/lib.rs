@@ -323,12 +323,28 @@ pub fn check(place: &str, text: &str, known: Known) {
     }
 }
 
-/// True when the byte at `at` is the second character of a backslash escape (`\f` followed
-/// by the rest of a secret is a form feed and a piece of it, not the secret). A credential
-/// after a real backslash is written `\\` in JSON, an even run, so the JSON form of every
-/// output still shows it.
+/// True when the byte at `at` is part of a backslash escape: the character after the
+/// backslash, or one of the four hex digits of a JSON `\uXXXX`. (`\fzSECRET...` is a form
+/// feed and the secret without its first letter, `\u001fzSECRET...` a control character and
+/// the same piece: the fuzzer's own text, not the secret.) A credential after a real
+/// backslash is written `\\` in JSON, an even run, so the JSON form of every output still
+/// shows it.
 fn inside_escape(text: &[u8], at: usize) -> bool {
-    text[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+    let escapes = |backslash: usize| {
+        text[..=backslash].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+    };
+    if at >= 1 && text[at - 1] == b'\\' && escapes(at - 1) {
+        return true;
+    }
+    // `\u` then 0 to 3 hex digits before `at`, which is one of the four.
+    (2..=5).any(|back| {
+        at >= back
+            && text[at - back] == b'\\'
+            && text[at - back + 1] == b'u'
+            && text[at - back + 2..at].iter().all(u8::is_ascii_hexdigit)
+            && text[at].is_ascii_hexdigit()
+            && escapes(at - back)
+    })
 }
 
 /// [`check`] on a JSON value as hosts show it (serialized).
@@ -665,6 +681,9 @@ mod tests {
         // Found by build_json: the JSON text `\fzSECRET...` of a key that is a form feed and
         // the secret without its first letter.
         let piece = serde_json::to_string(&format!("\u{c}{}", &SECRET[1..])).unwrap();
+        check("test", &piece, Known(0xFF));
+        let piece = serde_json::to_string(&format!("\u{1f}{}", &SECRET[1..])).unwrap();
+        assert!(piece.contains("\\u001fzSECRET"), "{piece}");
         check("test", &piece, Known(0xFF));
         let real = serde_json::to_string(&format!("\\{SECRET}")).unwrap();
         let seen = std::panic::catch_unwind(|| check("test", &real, Known::NONE.with(Cred::Secret)));
