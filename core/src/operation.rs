@@ -94,9 +94,19 @@ impl Operation {
             .find(|op| op.name() == name)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|op| op.name()).collect();
+                // A name is quoted only when it could be a misspelt operation name: any
+                // other text may be a credential handed over by mistake, and this error
+                // is built before any redactor is at hand.
+                let quoted = if name.len() <= 32
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                {
+                    format!(" {name:?}")
+                } else {
+                    String::new()
+                };
                 Error::invalid_input(
                     "operation",
-                    format!("unknown operation {name:?}; known: {}", names.join(", ")),
+                    format!("unknown operation{quoted}; known: {}", names.join(", ")),
                 )
             })
     }
@@ -183,6 +193,10 @@ impl JsonConfig {
 
     /// Like [`JsonConfig::from_json`], from JSON text.
     pub fn from_json_text(text: &[u8]) -> Result<Self, Error> {
+        Self::read(text).map_err(|e| e.redacted(&credentials_in_config_text(text)))
+    }
+
+    fn read(text: &[u8]) -> Result<Self, Error> {
         let wire: WireConfig = from_json_text("config", text, None)?;
         let target = match (&wire.region, &wire.base_url) {
             (Some(_), Some(_)) => {
@@ -221,6 +235,24 @@ impl JsonConfig {
         }
         Ok(Self { config })
     }
+}
+
+/// The credentials a config text holds, read leniently: an error about any other field (an
+/// unknown region, a bad user agent, a misspelt key) may quote a value that is one of them.
+#[cold]
+pub(crate) fn credentials_in_config_text(text: &[u8]) -> crate::redact::Redactor {
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(text) else {
+        return crate::redact::Redactor::default();
+    };
+    let field = |key: &str| map.get(key).and_then(Value::as_str);
+    let mut secrets: Vec<Secret> = ["secret", "oauth_password", "access_token"]
+        .into_iter()
+        .filter_map(|key| field(key).map(Secret::new))
+        .collect();
+    if let (Some(user), Some(password)) = (field("oauth_username"), field("oauth_password")) {
+        secrets.push(Secret::new(format!("{user}:{password}")));
+    }
+    crate::redact::Redactor::new(&secrets.iter().collect::<Vec<_>>())
 }
 
 /// Deserializes a JSON input into a typed input, turning serde's complaint into an
@@ -408,6 +440,19 @@ pub fn build_unauthorized(
 }
 
 fn build_described(operation: Operation, c: &Config, input: &[u8]) -> Result<Request, Error> {
+    // An input check may quote the value it refused: whatever the caller put there, no
+    // credential of the config leaves with it.
+    build_checked(operation, c, input).map_err(|e| redact_build_error(e, c))
+}
+
+// The redactor is computed on the error path only: it costs more than a whole build.
+#[cold]
+#[inline(never)]
+fn redact_build_error(error: Error, config: &Config) -> Error {
+    error.redacted(&config.redactor())
+}
+
+fn build_checked(operation: Operation, c: &Config, input: &[u8]) -> Result<Request, Error> {
     use Operation as Op;
     match operation {
         Op::EnrolToken => build_typed(c, input, claim::build_enrol_token),
@@ -592,5 +637,57 @@ mod erased {
         fn to_text(&self) -> Option<String> {
             serde_json::to_string(self).ok()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_operation_is_quoted_only_when_it_looks_like_one() {
+        let typo = Operation::parse("get_usr").unwrap_err();
+        assert!(typo.message().contains("\"get_usr\""), "{typo:?}");
+        for name in ["s3cr3t-Value/x", "Get_User", &"a".repeat(33)] {
+            let error = Operation::parse(name).unwrap_err();
+            assert_eq!(error.field(), Some("operation"));
+            assert!(!error.to_json().to_string().contains(name), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn an_input_error_never_quotes_a_credential_of_the_config() {
+        let config = JsonConfig::from_json(&serde_json::json!({
+            "region": "eu", "api_key": "k", "secret": "sec-Source-Secret-4"}))
+        .unwrap();
+        let input = serde_json::json!({"token": "t", "source": "sec-Source-Secret-4",
+                                       "image": {"base64": "iVBORw0KGgo="}});
+        let error = build(Operation::EnrolImage, &config, &input).unwrap_err();
+        assert_eq!(error.field(), Some("source"));
+        assert!(
+            !error.to_json().to_string().contains("Source-Secret"),
+            "{error:?}"
+        );
+        let long = serde_json::json!({"token": "t", "source": "x".repeat(5000),
+                                      "image": {"base64": "iVBORw0KGgo="}});
+        let error = build(Operation::EnrolImage, &config, &long).unwrap_err();
+        assert!(error.message().len() < 100, "{error:?}");
+    }
+
+    #[test]
+    fn a_config_error_never_quotes_a_credential_of_the_same_config() {
+        let text = br#"{"region": "at-conf-Token.1", "access_token": "at-conf-Token.1"}"#;
+        let error = JsonConfig::from_json_text(text).unwrap_err();
+        assert_eq!(error.field(), Some("region"));
+        assert!(
+            !error.to_json().to_string().contains("at-conf-Token.1"),
+            "{error:?}"
+        );
+        let text = br#"{"region": "eu", "secret": "sec-Secret-2", "sec-Secret-2": 1}"#;
+        let error = JsonConfig::from_json_text(text).unwrap_err();
+        assert!(
+            !error.to_json().to_string().contains("sec-Secret-2"),
+            "{error:?}"
+        );
     }
 }

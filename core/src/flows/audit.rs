@@ -222,9 +222,11 @@ impl AuditRecord {
         };
         fix(&mut self.user_id);
         fix(&mut self.token);
-        if let Some(result) = self.result.as_mut() {
-            for value in result.values_mut() {
-                redact_value(value, redactor);
+        if let Some(result) = self.result.take() {
+            let mut value = Value::Object(result);
+            redact_value(&mut value, redactor);
+            if let Value::Object(result) = value {
+                self.result = Some(result);
             }
         }
         if let Some(error) = self.error.as_mut() {
@@ -287,7 +289,20 @@ fn redact_value(value: &mut Value, redactor: &Redactor) {
                 *text = clean;
             }
         }
-        Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, redactor)),
+        Value::Object(map) => {
+            map.values_mut().for_each(|v| redact_value(v, redactor));
+            // Keys are texts of the record too: `signals` is kept verbatim, so iProov (or a
+            // caller's result) can name a key after a credential.
+            if map
+                .keys()
+                .any(|key| matches!(redactor.redact(key), std::borrow::Cow::Owned(_)))
+            {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(key, v)| (redactor.redact(&key).into_owned(), v))
+                    .collect();
+            }
+        }
         Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, redactor)),
         _ => {}
     }
@@ -338,6 +353,25 @@ mod tests {
         assert!(!record.to_string().contains("at-abc123"), "{record}");
         assert_eq!(record["outcome"], "token_obtained");
         assert_eq!(record["result"]["expires_in"], 3600);
+    }
+
+    #[test]
+    fn a_credential_as_a_key_is_redacted_too() {
+        let secret = crate::Secret::new("sec-as-a-key-0123");
+        let redactor = Redactor::new(&[&secret]);
+        let result = json!({"passed": true, "sec-as-a-key-0123": 1,
+                            "signals": {"sec-as-a-key-0123": {"x": "sec-as-a-key-0123"}}});
+        let record = AuditRecord::success(
+            Operation::VerifyValidate,
+            &AuditContext::default(),
+            &result,
+            0,
+        )
+        .redact(&redactor)
+        .to_json();
+        assert!(!record.to_string().contains("sec-as-a-key"), "{record}");
+        assert_eq!(record["result"]["signals"]["[REDACTED]"]["x"], "[REDACTED]");
+        assert_eq!(record["outcome"], "passed");
     }
 
     #[test]

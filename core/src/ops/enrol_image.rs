@@ -46,10 +46,14 @@ impl ImageSource {
             "eid" => Ok(Self::Eid),
             "oid" => Ok(Self::Oid),
             "selfie" => Ok(Self::Selfie),
-            _ => Err(Error::invalid_input(
-                "source",
-                format!("{value:?} is not one of eid, oid, selfie"),
-            )),
+            _ => {
+                // A short piece only: the value is the caller's and may be of any size.
+                let shown: String = value.chars().take(20).collect();
+                Err(Error::invalid_input(
+                    "source",
+                    format!("{shown:?} is not one of eid, oid, selfie"),
+                ))
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::json_object::json_object;
 use crate::json_value::to_json_value;
 use crate::operation::{JsonConfig, Operation, from_json_value as from_value};
 use crate::ops::claim::AssuranceType;
+use crate::redact::Redactor;
 use crate::region::Region;
 use base64::Engine;
 use serde_json::{Map, Value, json};
@@ -198,6 +199,33 @@ pub fn run_step(
     state: &Value,
     step: &Value,
 ) -> Result<StepOutput, Error> {
+    // A step's error may quote any of the caller's values (a claim token, an operation
+    // name, a mistyped field): whatever they hold, no credential the step knows leaves.
+    run_step_unredacted(flow, config, state, step)
+        .map_err(|e| e.redacted(&step_redactor(flow, config, state)))
+}
+
+/// Every credential a step knows: the config's (read leniently: a config that does not
+/// pass its checks still holds them) and the access tokens a token manager's state holds.
+#[cold]
+fn step_redactor(flow: &str, config: &Value, state: &Value) -> Redactor {
+    let redactor = crate::operation::credentials_in_config_text(&value_text(config));
+    match TokenManager::from_json(state) {
+        Ok(manager) if flow == "token_manager" => redactor.with(&manager.held_secrets()),
+        _ => redactor,
+    }
+}
+
+fn value_text(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn run_step_unredacted(
+    flow: &str,
+    config: &Value,
+    state: &Value,
+    step: &Value,
+) -> Result<StepOutput, Error> {
     let step: Step = from_value("step", step)?;
     match flow {
         "token_manager" => token_manager::step(config, state, &step),
@@ -287,4 +315,43 @@ pub(crate) fn error_from_json(operation: Operation, value: &Value) -> Result<Err
     data.retry_after_ms = wire.retry_after_ms;
     data.path = wire.path;
     Ok(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_error_never_quotes_a_credential_the_step_knows() {
+        let config = json!({"region": "eu", "api_key": "k", "secret": "sec-Step-Secret-1",
+                            "oauth_username": "u", "oauth_password": "pw-Step-Password-2"});
+        // A user agent no header can carry: the config is refused, its credentials are not.
+        let mut refused = config.clone();
+        refused["user_agent"] = json!("bad\nagent");
+        let journey = new_state("journey", &json!({"user_id": "u1", "flow": "verify"})).unwrap();
+        let step = json!({"action": "end_attempt", "now": 1,
+                          "input": {"token": "sec-Step-Secret-1", "reason": "abandoned"}});
+        for config in [&config, &refused] {
+            let error = run_step("journey", config, &journey, &step).unwrap_err();
+            assert_eq!(error.code(), "invalid_state");
+            let shown = error.to_json().to_string();
+            assert!(
+                !shown.contains("sec-Step-Secret-1") && shown.contains("[REDACTED]"),
+                "{shown}"
+            );
+        }
+
+        let mut manager = new_state("token_manager", &Value::Null).unwrap();
+        let answer = json!({"status": 200, "body": r#"{"access_token":"at-Held-Token-3"}"#});
+        let step = json!({"action": "accept_token", "now": 1, "response": answer});
+        manager = run_step("token_manager", &config, &manager, &step)
+            .unwrap()
+            .state;
+        let step = json!({"action": "export", "input": {"include_token": "at-Held-Token-3"}});
+        let error = run_step("token_manager", &config, &manager, &step).unwrap_err();
+        assert!(
+            !error.to_json().to_string().contains("at-Held-Token-3"),
+            "{error:?}"
+        );
+    }
 }
