@@ -566,8 +566,13 @@ export declare class JourneyService {
     journeyId?: string | null,
     options?: { assuranceType?: AssuranceType },
   ): Promise<JourneyStarted | JourneyFinished>;
-  /** Validates the token once across every instance sharing the store. */
-  finish(journeyId: string, token: string, client: string): Promise<JourneyFinished>;
+  /** The store the service reads and writes. */
+  readonly store: JourneyStore;
+  /**
+   * Validates the token once across every instance sharing the store. `userId`: the user your
+   * session says is asking (another user's journey is then an unknown journey).
+   */
+  finish(journeyId: string, token: string, client: string, options?: { userId?: string }): Promise<JourneyFinished>;
   /** The user's journeys (no token) with their audit records, oldest first. */
   history(userId: string): Promise<Array<{ journey: JourneyRecord; audit: AuditRecordJson[] }>>;
   /** Deletes the journeys past their retention; how many. */

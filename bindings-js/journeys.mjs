@@ -54,6 +54,11 @@ export function makeJourneyService(ctx) {
       this.#policy = call(native.servicePolicy, JSON.stringify(snakeDeep(policy ?? {})));
     }
 
+    /** The store the service reads and writes. */
+    get store() {
+      return this.#store;
+    }
+
     /** Core's policy in force, defaults filled in (camelCase). */
     get policy() {
       return camelDeep(JSON.parse(this.#policy));
@@ -134,16 +139,20 @@ export function makeJourneyService(ctx) {
      * @param {string} journeyId
      * @param {string} token the attempt's token, as the browser reports it
      * @param {string} client the client (device) description iProov's validate asks for
+     * @param {{userId?: string}} [options] the user your session says is asking: another
+     *   user's journey is then an unknown journey (nothing is sent)
      * @throws {InvalidStateError} while another request validates the token, and for an
      *   unknown journey or token; the store's errors
      */
-    async finish(journeyId, token, client) {
+    async finish(journeyId, token, client, { userId } = {}) {
+      const request = { token, client };
+      if (userId !== undefined && userId !== null) request.user_id = userId;
       for (let i = 0; i < TRIES; i++) {
-        const step = this.#step('finish', await this.#store.get(journeyId), { token, client });
+        const step = this.#step('finish', await this.#store.get(journeyId), request);
         if (!(await this.#write(step))) continue;
         if (step.respond !== undefined) return camelDeep(step.respond);
-        const { record, call: request } = step;
-        const { raise, ...outcome } = await this.#call(journeyId, request.operation, request.input, record.attempts.length);
+        const { record, call: validate } = step;
+        const { raise, ...outcome } = await this.#call(journeyId, validate.operation, validate.input, record.attempts.length);
         const done = this.#step('validated', record, { token, ...outcome });
         if (await this.#write(done)) return camelDeep(done.respond);
         // Someone settled the attempt meanwhile (it looked abandoned): read what is stored.

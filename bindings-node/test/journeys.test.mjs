@@ -208,6 +208,14 @@ for (const kind of ['sqlite', 'postgres']) {
       const started = await svc.start('verify', user);
       assert.ok((await thrown(svc.start('verify', await enrolled(), started.journeyId))) instanceof api.InvalidStateError);
       assert.ok((await thrown(svc.finish(api.randomUserId(), started.token, 'node-test'))) instanceof api.InvalidStateError);
+      // With the asking user (as web routes give it), another user's journey is unknown and
+      // nothing is sent; its own user validates it.
+      await emu.complete(started.token, { passed: true });
+      const other = await thrown(svc.finish(started.journeyId, started.token, 'node-test', { userId: await enrolled() }));
+      assert.ok(other instanceof api.InvalidStateError && /no such journey/.test(other.message), String(other));
+      assert.equal(await emu.count('/claim/verify/validate'), 0);
+      assert.equal((await svc.finish(started.journeyId, started.token, 'node-test', { userId: user })).passed, true);
+      assert.equal(svc.store, store);
     });
 
     test('journeys past their retention are deleted', async (t) => {

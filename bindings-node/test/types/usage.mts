@@ -75,7 +75,7 @@ export async function journeys(client: ReturnType<typeof createClient>): Promise
   const service = new JourneyService(client, new SQLiteStore('journeys.sqlite3'), { policy: { maxAttempts: 3 } });
   const started = await service.start('verify', randomUserId());
   if ('token' in started) {
-    const finished: JourneyFinished = await service.finish(started.journeyId, started.token, 'web');
+    const finished: JourneyFinished = await service.finish(started.journeyId, started.token, 'web', { userId: 'u' });
     if (finished.next === 'start_attempt') console.log(finished.attemptsLeft, finished.state);
   }
   const history = await service.history('user');

@@ -36,8 +36,8 @@ export class JourneyStoreTest extends DurableObject {
     return this.#service(policy).start('verify', userId, journeyId).catch(asAnswer);
   }
 
-  async finish(journeyId, token, policy) {
-    return this.#service(policy).finish(journeyId, token, 'workerd-test').catch(asAnswer);
+  async finish(journeyId, token, policy, userId) {
+    return this.#service(policy).finish(journeyId, token, 'workerd-test', { userId }).catch(asAnswer);
   }
 
   /** `n` finishes at once inside one request: they all read the journey before any writes. */
@@ -179,13 +179,20 @@ const TESTS = {
     check((await count('/claim/verify/validate')) === 1, 'never sent again');
   },
 
-  async "a journey is its user's only"({ store, enrolled }) {
+  async "a journey is its user's only"({ store, emu, enrolled, count }) {
     const user = await enrolled();
     const started = await store.start(user);
     const other = await store.start(await enrolled(), started.journeyId);
     check(other.error?.name === 'InvalidStateError', "another user's journey", other);
     const unknown = await store.finish(api.randomUserId(), started.token);
     check(unknown.error?.name === 'InvalidStateError', 'an unknown journey', unknown);
+    // With the asking user, another user's journey is unknown and nothing is sent.
+    await emu('POST', `/claims/${started.token}/complete`, { passed: true });
+    const theirs = await store.finish(started.journeyId, started.token, undefined, await enrolled());
+    check(theirs.error?.name === 'InvalidStateError' && /no such journey/.test(theirs.error.message), "finishing another user's journey", theirs);
+    check((await count('/claim/verify/validate')) === 0, 'nothing sent');
+    const own = await store.finish(started.journeyId, started.token, undefined, user);
+    check(own.passed === true, 'its own user validates it', own);
   },
 
   async 'journeys past their retention are deleted'({ store, enrolled }) {
