@@ -102,7 +102,7 @@ export function makeJourneyService(ctx) {
 
     /**
      * A token for iProov's SDK: `{journeyId, token, sdkUrl, attempt, attemptsLeft}` (the same
-     * token again while the attempt is open, without `sdkUrl`), or `{journeyId, passed, next,
+     * token again while the attempt is open), or `{journeyId, passed, next,
      * attemptsLeft, ...}` when the journey is over (`next`: `done` or `exhausted`). `userId`
      * comes from your application (its session or auth), never from the browser.
      * @param {'enrol' | 'verify'} flow
