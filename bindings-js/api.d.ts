@@ -473,6 +473,123 @@ export declare class Journey {
   toJSON(): Json;
 }
 
+// ---- the journey service (stored journeys, validate once) -----------------------------------
+
+/** Where an attempt stands in the store. */
+export type AttemptState = 'issued' | 'validating' | 'passed' | 'failed' | 'error' | 'outcome_unknown' | 'expired';
+
+/**
+ * Core's journey record as a store keeps it (snake_case JSON, the same for Python and Node):
+ * a store may index `id`, `user_id`, `version` and `expires_at_ms` and must keep it whole.
+ */
+export type JourneyRecord = { id: string; user_id: string; version: number; expires_at_ms: number; [field: string]: Json };
+
+/** Core's audit record of a request or a call's outcome (snake_case JSON, free of secrets). */
+export type AuditRecordJson = Record<string, Json>;
+
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * Where journeys live. Every method is one write or read, with no journey logic; each may
+ * return a Promise. `update` is the compare-and-set that makes validate happen once across
+ * every instance sharing the store: it must replace the record only if the stored one still
+ * has `expectedVersion`, atomically.
+ */
+export interface JourneyStore {
+  /** The record, or `null` (or `undefined`). */
+  get(journeyId: string): Awaitable<JourneyRecord | null | undefined>;
+  /** Stores a new record; `false` when its id exists. */
+  insert(record: JourneyRecord): Awaitable<boolean>;
+  /** Replaces the record if the stored one has `expectedVersion`; `false` otherwise. */
+  update(record: JourneyRecord, expectedVersion: number): Awaitable<boolean>;
+  /** Appends audit records to the journey's, in order. */
+  appendAudit(journeyId: string, records: AuditRecordJson[]): Awaitable<void>;
+  /** The user's records, oldest first. */
+  journeysOf(userId: string): Awaitable<JourneyRecord[]>;
+  /** The journey's audit records, in order. */
+  auditOf(journeyId: string): Awaitable<AuditRecordJson[]>;
+  /** Deletes the journeys (and their audit records) with `expires_at_ms <= nowMs`; how many journeys. */
+  deleteExpired(nowMs: number): Awaitable<number>;
+}
+
+/** Core's service policy (camelCase or snake_case names). */
+export interface ServicePolicy {
+  /** Attempts per journey (3). */
+  maxAttempts?: number;
+  /** A token not validated this long after it was issued is expired (120000 ms). */
+  tokenTtlMs?: number;
+  /** A validate begun this long ago whose outcome was never written is outcome unknown (90000 ms). */
+  staleValidateMs?: number;
+  /** How long a journey is kept after its last change (30 days, in ms). */
+  retentionMs?: number;
+  /** The `resource` sent with every token request. */
+  resource?: string;
+}
+
+/** A token for iProov's SDK. */
+export interface JourneyStarted {
+  journeyId: string;
+  token: string;
+  /** The region's streaming (wss) URL for the SDK. */
+  sdkUrl: string;
+  attempt: number;
+  attemptsLeft: number;
+}
+
+/** An attempt's outcome, or a journey that is over. */
+export interface JourneyFinished {
+  journeyId: string;
+  passed: boolean;
+  attemptsLeft: number;
+  next: 'done' | 'start_attempt' | 'exhausted';
+  attempt?: number;
+  state?: AttemptState;
+  /** iProov's reason for a failed attempt. */
+  reason?: string;
+  /** The error's code for an `error` or `outcome_unknown` attempt. */
+  errorCode?: string;
+}
+
+/**
+ * A user's enrol or verify journey, stored: core decides every transition; the service reads,
+ * writes with compare-and-set and calls iProov through the client.
+ */
+export declare class JourneyService {
+  /** @throws {InvalidInputError} for an unusable policy; TypeError for a foreign client or an incomplete store */
+  constructor(client: IProovClient, store: JourneyStore, options?: { policy?: ServicePolicy });
+  /** The policy in force, core's defaults filled in. */
+  readonly policy: Required<ServicePolicy>;
+  /** A token (`JourneyStarted`), or the outcome of a journey that is over (`JourneyFinished`). */
+  start(
+    flow: 'enrol' | 'verify',
+    userId: string,
+    journeyId?: string | null,
+    options?: { assuranceType?: AssuranceType },
+  ): Promise<JourneyStarted | JourneyFinished>;
+  /** The store the service reads and writes. */
+  readonly store: JourneyStore;
+  /**
+   * Validates the token once across every instance sharing the store. `userId`: the user your
+   * session says is asking (another user's journey is then an unknown journey).
+   */
+  finish(journeyId: string, token: string, client: string, options?: { userId?: string }): Promise<JourneyFinished>;
+  /** The user's journeys (no token) with their audit records, oldest first. */
+  history(userId: string): Promise<Array<{ journey: JourneyRecord; audit: AuditRecordJson[] }>>;
+  /** Deletes the journeys past their retention; how many. */
+  deleteExpired(): Promise<number>;
+}
+
+/** A store whose methods answer at once (the SQLite stores: better-sqlite3, Durable Objects). */
+export interface SyncJourneyStore extends JourneyStore {
+  get(journeyId: string): JourneyRecord | null;
+  insert(record: JourneyRecord): boolean;
+  update(record: JourneyRecord, expectedVersion: number): boolean;
+  appendAudit(journeyId: string, records: AuditRecordJson[]): void;
+  journeysOf(userId: string): JourneyRecord[];
+  auditOf(journeyId: string): AuditRecordJson[];
+  deleteExpired(nowMs: number): number;
+}
+
 export interface AuditEvent {
   operation: Operation;
   userId?: string;

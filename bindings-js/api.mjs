@@ -24,6 +24,7 @@ import {
   toBytesForCall,
 } from './util.mjs';
 import { makeClientClass } from './client.mjs';
+import { makeJourneyService } from './journeys.mjs';
 
 export { results, Secret, IProovError };
 
@@ -730,6 +731,18 @@ export function createApi(native) {
     INSPECT,
   });
 
+  const JourneyService = makeJourneyService({
+    native,
+    HANDLE,
+    call,
+    camelDeep,
+    snakeDeep,
+    errorFromJSON,
+    randomUserId,
+    IProovClient,
+    IProovError,
+  });
+
   /**
    * A client over `fetch`: one async method per operation, each a loop around core's call
    * driver (retries, the shared OAuth token, deadlines, audit records: all core's).
@@ -755,6 +768,7 @@ export function createApi(native) {
     TokenManager,
     RetryPolicy,
     Journey,
+    JourneyService,
     auditRecord,
     flows,
     checkUserId,

@@ -21,6 +21,7 @@ export const {
   TokenManager,
   RetryPolicy,
   Journey,
+  JourneyService,
   auditRecord,
   flows,
   checkUserId,
@@ -54,3 +55,5 @@ export const {
   ValidateResult,
   resultFor,
 } = api;
+// Node only (the edge package's build copies the list above, not this one): the journey stores.
+export const { SQLiteStore, PostgresStore } = api;

@@ -24,6 +24,21 @@ await build({
   logLevel: 'warning',
   banner: { js: '// Generated from bindings-js/*.mjs by scripts/build-js.mjs: edit those, not this file.' },
 });
+// The Node-only journey stores (better-sqlite3, pg), with the SQLite statements they share with
+// the edge package's Durable Object store. The drivers are not bundled: index.cjs hands its
+// own `require` in, so they resolve from the application's node_modules.
+await build({
+  entryPoints: [join(root, 'stores.mjs')],
+  outfile: join(dist, 'stores.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: '// Generated from stores.mjs and bindings-js/stores.mjs by scripts/build-js.mjs: edit those, not this file.' },
+});
 mkdirSync(dist, { recursive: true });
 copyFileSync(join(shared, 'api.d.ts'), join(dist, 'api.d.ts'));
 copyFileSync(join(shared, 'native.d.ts'), join(dist, 'native-interface.d.ts'));

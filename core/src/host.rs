@@ -372,6 +372,50 @@ pub fn driver_failure(driver: &mut Driver, id: u64, failure: &str, cause: &str, 
     driver.on_failure(id, TransportFailure::parse(failure), cause, now);
 }
 
+/// A journey-service policy from its JSON text (`""`: every default): the policy with core's
+/// defaults filled in, as JSON `{"max_attempts", "token_ttl_ms", "stale_validate_ms",
+/// "retention_ms", "resource"}`. Fails with `invalid_input` naming the field.
+pub fn service_policy(policy_json: &str) -> Result<String, Error> {
+    Ok(to_text(&policy_arg(policy_json)?.to_json()))
+}
+
+fn policy_arg(policy_json: &str) -> Result<crate::service::ServicePolicy, Error> {
+    let value = match json_arg("policy", policy_json)? {
+        Value::Null => json!({}),
+        value => value,
+    };
+    crate::service::ServicePolicy::from_json(&value)
+}
+
+/// One step of the journey service ([`crate::service::step`]) over JSON text: the policy as
+/// for [`service_policy`], the `action`, the record as read (`stored_json`, `""` for none),
+/// the action's input, the id for a new journey and `now` (Unix ms). Gives the step's output
+/// (`{"write", "expected_version"?, "record", "call"?, "respond"?, "error"?}`) as JSON; fails
+/// with core's `invalid_input` / `invalid_state`.
+pub fn service_step(
+    config: &JsonConfig,
+    policy_json: &str,
+    action: &str,
+    stored_json: &str,
+    input_json: &str,
+    new_id: &str,
+    now: u64,
+) -> Result<String, Error> {
+    let policy = policy_arg(policy_json)?;
+    let stored = json_arg("record", stored_json)?;
+    let input = json_arg("input", input_json)?;
+    let out = crate::service::step(
+        &config.config,
+        &policy,
+        action,
+        &stored,
+        &input,
+        new_id,
+        now,
+    )?;
+    Ok(to_text(&out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +454,49 @@ mod tests {
             json(&shown),
             json!({"base_url": "https://us.rp.secure.iproov.me/api/v2", "region": "us",
                    "user_agent": "app/1 \"x\"", "oauth_username": "u\"1", "api_key": "k"})
+        );
+    }
+
+    #[test]
+    fn a_service_step_as_text() {
+        let config = new_config(
+            r#"{"region": "eu", "api_key": "k0000000000000000000000000000000000000000", "secret": "s3cr3t-x"}"#,
+        )
+        .unwrap();
+        let policy = json(&service_policy("").unwrap());
+        assert_eq!(policy["max_attempts"], 3);
+        assert_eq!(
+            service_policy(r#"{"max_attempts": 0}"#)
+                .unwrap_err()
+                .field(),
+            Some("max_attempts")
+        );
+        let out = json(
+            &service_step(
+                &config,
+                r#"{"max_attempts": 2}"#,
+                "start",
+                "",
+                r#"{"flow": "verify", "user_id": "u-1"}"#,
+                "j-1",
+                1_000,
+            )
+            .unwrap(),
+        );
+        assert_eq!(out["call"]["operation"], "verify_token");
+        assert_eq!(out["record"]["id"], "j-1");
+        assert_eq!(out["record"]["max_attempts"], 2);
+        assert_eq!(
+            service_step(&config, "", "finish", "", "{}", "", 0)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidState
+        );
+        assert_eq!(
+            service_step(&config, "", "start", "{", "{}", "", 0)
+                .unwrap_err()
+                .field(),
+            Some("record")
         );
     }
 
