@@ -579,6 +579,64 @@ export declare class JourneyService {
   deleteExpired(): Promise<number>;
 }
 
+/**
+ * The browser's error codes (core/src/web/mod.rs): each has a fixed HTTP status and message,
+ * and the browser gets nothing else of a failure: `{"error": {"code", "message"}}`.
+ */
+export type BrowserErrorCode =
+  | 'bad_request' // 400
+  | 'unauthenticated' // 401
+  | 'forbidden_origin' // 403
+  | 'account_inactive' // 403
+  | 'journey_conflict' // 409
+  | 'already_enrolled' // 409
+  | 'not_enrolled' // 409
+  | 'payload_too_large' // 413
+  | 'unsupported_media_type' // 415
+  | 'internal_error' // 500
+  | 'service_error' // 502
+  | 'try_again'; // 503 (with Retry-After in seconds where iProov asked for a wait)
+
+/** Core's browser error codes with their HTTP status and fixed message (Python: `iproov_sansio.web.ERRORS`). */
+export declare const BROWSER_ERRORS: Readonly<Record<BrowserErrorCode, Readonly<{ status: number; message: string }>>>;
+
+/** A web-standard handler: `context` is whatever the host passes after the request (a Worker's `env` and `ctx`, Hono's context, Node's `req` and `res`). */
+export type JourneyHandler = (request: globalThis.Request, ...context: any[]) => Promise<globalThis.Response>;
+
+export interface JourneyHandlerOptions {
+  /**
+   * The asking user's iProov user_id from your own session or auth, or `null`/`undefined`
+   * (401 `unauthenticated`). Gets the handler's arguments. Never read the body for it.
+   */
+  resolveUser: (request: globalThis.Request, ...context: any[]) => Awaitable<string | null | undefined>;
+  /** The exact origins (`'https://app.example.com'`) whose pages may call the routes; `null` (default): only the request URL's own origin. */
+  allowedOrigins?: readonly string[] | null;
+  /** Where the handler is mounted (`'/iproov'`); `''` by default. */
+  basePath?: string;
+  /** The flows the browser may start (both by default). */
+  flows?: ReadonlyArray<'enrol' | 'verify'>;
+  /** Serve the page (`{basePath}/`, `journey.mjs`, `page.css`, `config`); true by default. */
+  page?: boolean;
+  /** The emulator's root URL, only when the service points at it: the page's stand-in and `emulator/complete`. */
+  emulatorUrl?: string | null;
+  /** How long a double-submitted validate waits for the first one's outcome before a 409, in ms (30000). */
+  validateWaitMs?: number;
+  /** Each failure, for your logs (console by default); `isCore`: an IProovError. The browser gets only its code. */
+  log?: (route: string, error: unknown, isCore: boolean) => void;
+}
+
+/**
+ * The journey endpoints and the browser page as a web-standard handler (the routes and
+ * answers of Python's `iproov_sansio.web.journey_routes`; every decision is core's):
+ * `POST {basePath}/token` `{flow, journey_id?}` gives `{journey_id, token, sdk_url, attempt,
+ * attempts_left}` (or, for a journey that is over, `{journey_id, passed, attempts_left, next,
+ * ...}`); `POST {basePath}/validate` `{journey_id, token}` gives `{journey_id, passed,
+ * reason?, attempt, state, attempts_left, next}`. Requests need `Content-Type:
+ * application/json` and an allowed `Origin`; no CORS headers are ever set.
+ * @throws TypeError for a service of another package or no resolveUser
+ */
+export declare function createJourneyHandler(service: JourneyService, options: JourneyHandlerOptions): JourneyHandler;
+
 /** A store whose methods answer at once (the SQLite stores: better-sqlite3, Durable Objects). */
 export interface SyncJourneyStore extends JourneyStore {
   get(journeyId: string): JourneyRecord | null;

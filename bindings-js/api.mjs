@@ -25,6 +25,7 @@ import {
 } from './util.mjs';
 import { makeClientClass } from './client.mjs';
 import { makeJourneyService } from './journeys.mjs';
+import { makeWebHandler } from './web.mjs';
 
 export { results, Secret, IProovError };
 
@@ -743,6 +744,15 @@ export function createApi(native) {
     IProovError,
   });
 
+  const { createJourneyHandler, BROWSER_ERRORS } = makeWebHandler({
+    native,
+    call,
+    snakeDeep,
+    IProovError,
+    InvalidStateError: ERROR_CLASSES.InvalidStateError,
+    JourneyService,
+  });
+
   /**
    * A client over `fetch`: one async method per operation, each a loop around core's call
    * driver (retries, the shared OAuth token, deadlines, audit records: all core's).
@@ -769,6 +779,8 @@ export function createApi(native) {
     RetryPolicy,
     Journey,
     JourneyService,
+    createJourneyHandler,
+    BROWSER_ERRORS,
     auditRecord,
     flows,
     checkUserId,

@@ -34,6 +34,7 @@ export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknow
   driverCancel(driver: Driver, id: number): void;
   servicePolicy(policyJson: string): string;
   serviceStep(config: Config, policyJson: string, action: string, storedJson: string, inputJson: string, newId: string, now: number): string;
+  webDecide(what: string, factsJson: string): string;
 }
 
 /** Binds the JS API (api.d.ts) to a backend. */

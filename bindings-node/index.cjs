@@ -3,7 +3,8 @@
 // napi-rs addon (native.cjs, the loader `napi build` writes). Where no addon matches the
 // platform (or IPROOV_SANSIO_BACKEND=wasm), the same API over the edge package's wasm build
 // (dist/api-wasm.cjs), saying so only when debugging is on (NODE_DEBUG=iproov-sansio). With
-// either, the Node-only journey stores (dist/stores.cjs). index.mjs re-exports this very object.
+// either, the Node-only journey stores (dist/stores.cjs) and the http / Express adapter
+// (node-http.cjs). index.mjs re-exports this very object.
 const notice = require('node:util').debuglog('iproov-sansio');
 
 function backend() {
@@ -31,7 +32,8 @@ function backend() {
 
 const { layer, native } = backend();
 const { makeNodeStores } = require('./dist/stores.cjs');
+const { toNodeHandler } = require('./node-http.cjs');
 
 // The journey stores load their drivers (better-sqlite3, pg: optional peer dependencies)
 // through this `require`, from the application's node_modules, when a store is made.
-module.exports = Object.freeze({ ...layer.createApi(native), ...makeNodeStores(require) });
+module.exports = Object.freeze({ ...layer.createApi(native), ...makeNodeStores(require), toNodeHandler });

@@ -22,6 +22,8 @@ export const {
   RetryPolicy,
   Journey,
   JourneyService,
+  createJourneyHandler,
+  BROWSER_ERRORS,
   auditRecord,
   flows,
   checkUserId,
@@ -55,5 +57,6 @@ export const {
   ValidateResult,
   resultFor,
 } = api;
-// Node only (the edge package's build copies the list above, not this one): the journey stores.
-export const { SQLiteStore, PostgresStore } = api;
+// Node only (the edge package's build copies the list above, not this one): the journey
+// stores and the Node http / Express adapter of createJourneyHandler.
+export const { SQLiteStore, PostgresStore, toNodeHandler } = api;

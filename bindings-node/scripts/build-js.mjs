@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { webStaticPlugin } from '../../bindings-js/build-static.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = join(root, '../bindings-js');
@@ -16,6 +17,7 @@ await build({
   entryPoints: [join(shared, 'api.mjs')],
   outfile: join(dist, 'api.cjs'),
   bundle: true,
+  plugins: [webStaticPlugin],
   format: 'cjs',
   platform: 'neutral',
   target: 'node20',
@@ -54,6 +56,7 @@ if (existsSync(glue) && existsSync(wasm)) {
     entryPoints: [join(root, 'scripts/wasm-fallback.mjs')],
     outfile: join(dist, 'api-wasm.cjs'),
     bundle: true,
+    plugins: [webStaticPlugin],
     format: 'cjs',
     platform: 'node',
     target: 'node20',

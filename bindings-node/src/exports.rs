@@ -332,3 +332,10 @@ pub fn service_step(
         whole(now),
     ))
 }
+
+/// `webDecide(what, factsJson)`: a decision of the browser-facing endpoints
+/// (`host::web_decide`), as JSON.
+#[napi]
+pub fn web_decide(what: String, facts_json: String) -> Result<String, CoreFailure> {
+    core(host::web_decide(&what, &facts_json))
+}

@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { webStaticPlugin } from '../../bindings-js/build-static.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -51,6 +52,7 @@ for (const [name, entry] of Object.entries(entries)) {
     stdin: { contents: source, resolveDir: join(root, 'js'), sourcefile: entry, loader: 'js' },
     outfile: join(dist, `${name}.mjs`),
     bundle: true,
+    plugins: [webStaticPlugin],
     format: 'esm',
     platform: name === 'node' ? 'node' : 'neutral',
     target: 'es2022',

@@ -460,6 +460,13 @@ pub fn service_step(
     })
 }
 
+/// `webDecide(what, factsJson)`: a decision of the browser-facing endpoints
+/// (`host::web_decide`), as JSON.
+#[wasm_bindgen(js_name = webDecide)]
+pub fn web_decide(what: &str, facts_json: &str) -> Thrown<String> {
+    core(host::web_decide(what, facts_json))
+}
+
 /// A deliberate trap, for the test that proves the package survives one (a panic cannot
 /// happen in core by construction, so nothing else can provoke it). Never call it otherwise.
 #[wasm_bindgen(js_name = __trapForTests)]

@@ -416,6 +416,17 @@ pub fn service_step(
     Ok(to_text(&out))
 }
 
+/// A decision of the browser-facing endpoints ([`crate::web::decide`]) over JSON text: `what`
+/// names it (`table`, `request`, `input`, `answer`, `error`, `waits`, `emulator`, `config`),
+/// `facts_json` is its facts (`""`: none). Gives the decision as JSON; fails with
+/// `invalid_input` for an unknown `what` or facts that are not JSON.
+pub fn web_decide(what: &str, facts_json: &str) -> Result<String, Error> {
+    Ok(to_text(&crate::web::decide(
+        what,
+        &json_arg("facts", facts_json)?,
+    )?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,6 +509,14 @@ mod tests {
                 .field(),
             Some("record")
         );
+    }
+
+    #[test]
+    fn a_web_decision_as_text() {
+        let table = json(&web_decide("table", "").unwrap());
+        assert_eq!(table["codes"][0]["code"], "bad_request");
+        assert_eq!(web_decide("input", "{").unwrap_err().field(), Some("facts"));
+        assert_eq!(web_decide("x", "").unwrap_err().field(), Some("what"));
     }
 
     #[test]

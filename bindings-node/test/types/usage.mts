@@ -25,7 +25,11 @@ import api, {
   type JourneyStore,
   type JourneyRecord,
   type JourneyFinished,
+  createJourneyHandler,
+  toNodeHandler,
+  type BrowserErrorCode,
 } from 'iproov-sansio';
+import { createServer } from 'node:http';
 
 export async function sample(): Promise<void> {
   const client = createClient({ region: 'eu', apiKey: 'k', secret: 's', oauth: { username: 'u', password: 'p' }, timeoutMs: 5000, maxRetries: 1 });
@@ -97,4 +101,20 @@ export async function journeys(client: ReturnType<typeof createClient>): Promise
   };
   void new JourneyService(client, own).policy.maxAttempts;
   void api.SQLiteStore;
+}
+
+export function handlers(service: JourneyService): void {
+  // The web-standard handler behind the app's auth, and the same in Node's http.
+  const handler = createJourneyHandler(service, {
+    basePath: '/iproov',
+    allowedOrigins: ['https://app.example.com'],
+    resolveUser: (request: Request) => request.headers.get('x-user'),
+    validateWaitMs: 10_000,
+  });
+  const answer: Promise<Response> = handler(new Request('https://app.example.com/iproov/token'));
+  void answer;
+  const listener = toNodeHandler(handler);
+  void createServer(listener);
+  const code: BrowserErrorCode = 'try_again';
+  void code;
 }
