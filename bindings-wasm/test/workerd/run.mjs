@@ -21,10 +21,11 @@ let status;
 try {
   prepareBuildDir(out);
   await bundleWorker(out, 'worker.mjs', { entryPoints: [join(here, 'worker.mjs')] }, ['./vectors.json', './scenarios.json', 'node:*', 'cloudflare:*']);
-  // The README's ```js blocks are whole workers: the first (a token) bundled as written, the
-  // second (journeys on a Durable Object) with `region: 'eu'` pointed at the emulator.
+  // The README's ```js blocks are whole workers: the first (the quick start: journeys on a
+  // Durable Object) with `region: 'eu'` pointed at the emulator, the second (a token) bundled
+  // as written.
   const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
-  const [example, journeysExample] = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const [journeysExample, example] = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
   if (!example || !journeysExample) throw new Error('README.md lacks its two ```js worker examples');
   const asWorker = (contents) => ({ stdin: { contents, resolveDir: out, sourcefile: 'README.md', loader: 'js' } });
   await bundleWorker(out, 'example.mjs', asWorker(example), ['node:*']);
