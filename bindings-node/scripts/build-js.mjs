@@ -4,7 +4,7 @@
 // `instanceof` works across ESM and CJS. Its types and the native interface's description go
 // to dist/ beside it, so that `npm pack` ships them.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { webStaticPlugin } from '../../bindings-js/build-static.mjs';
@@ -51,7 +51,21 @@ copyFileSync(join(shared, 'NATIVE.md'), join(dist, 'NATIVE.md'));
 // build (scripts/wasm.sh), which scripts/test runs after the Node suite and then this again.
 const glue = join(root, '../bindings-wasm/pkg/iproov_sansio_wasm.js');
 const wasm = join(root, '../bindings-wasm/dist/iproov_sansio_wasm_bg.wasm');
-if (existsSync(glue) && existsSync(wasm)) {
+// A wasm build older than the Rust it is made of (a checkout moved on since scripts/wasm.sh
+// last ran) would bundle a stale native interface: leave the fallback out until wasm.sh
+// rebuilds it, as on a fresh machine.
+const newest = (dir) =>
+  readdirSync(dir, { recursive: true }).reduce((max, name) => {
+    const stat = statSync(join(dir, name));
+    return stat.isFile() ? Math.max(max, stat.mtimeMs) : max;
+  }, 0);
+const current = existsSync(glue) && existsSync(wasm) &&
+  statSync(wasm).mtimeMs >= Math.max(newest(join(root, '../core/src')), newest(join(root, '../bindings-wasm/src')));
+if (!current) {
+  rmSync(join(dist, 'api-wasm.cjs'), { force: true });
+  rmSync(join(dist, 'iproov_sansio_wasm_bg.wasm'), { force: true });
+  console.log('    the wasm fallback: not built (no current edge build; scripts/wasm.sh builds it, then this again)');
+} else {
   await build({
     entryPoints: [join(root, 'scripts/wasm-fallback.mjs')],
     outfile: join(dist, 'api-wasm.cjs'),
