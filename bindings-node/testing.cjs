@@ -3,7 +3,7 @@
 // backend's own tests and wraps its control API (/__emulator/). Needs no test runner and not
 // the addon: node:child_process and the global fetch only. testing.mjs re-exports this object.
 const { spawn } = require('node:child_process');
-const { accessSync, constants, mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { createInterface } = require('node:readline');
@@ -41,6 +41,7 @@ function findBinary() {
   }
   try {
     accessSync(candidate, constants.X_OK);
+    if (!statSync(candidate).isFile()) throw new Error('not a file');
   } catch {
     throw new EmulatorError('binary_not_found', `${candidate}${explicit ? ` (${ENV_BINARY})` : ''} is not an executable file`);
   }

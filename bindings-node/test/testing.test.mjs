@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { emulatorBinary } from './emulator.mjs';
 
 process.env.IPROOV_EMULATOR_BIN ??= emulatorBinary();
@@ -140,6 +141,8 @@ test('a start failure carries the emulator stderr; a missing binary is named', a
   const saved = process.env.IPROOV_EMULATOR_BIN;
   process.env.IPROOV_EMULATOR_BIN = '/nonexistent/iproov-emulator';
   try {
+    assert.throws(() => findBinary(), { code: 'binary_not_found' });
+    process.env.IPROOV_EMULATOR_BIN = tmpdir(); // a folder is executable, but no binary
     assert.throws(() => findBinary(), { code: 'binary_not_found' });
   } finally {
     process.env.IPROOV_EMULATOR_BIN = saved;

@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Deque, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Union
 
 BINARY_NAME = "iproov-emulator"
 ENV_BINARY = "IPROOV_EMULATOR_BIN"
@@ -84,7 +84,7 @@ def find_binary() -> Path:
     installed beside the interpreter, else ``iproov-emulator`` on ``PATH``."""
     explicit = os.environ.get(ENV_BINARY)
     if explicit:
-        if not os.access(explicit, os.X_OK):
+        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
             raise EmulatorError("binary_not_found", f"{ENV_BINARY}={explicit} is not an executable file")
         return Path(explicit)
     searched = _script_dirs()
@@ -97,12 +97,20 @@ def find_binary() -> Path:
     )
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    # Linux: the kernel kills the emulator when the test process dies, even by SIGKILL, so a
-    # crashed or killed pytest never leaves one running.
+def _die_with_parent() -> Optional[Callable[[], None]]:
+    """Linux, main thread: a preexec_fn by which the kernel kills the emulator when the test
+    process dies, even by SIGKILL, so a crashed or killed pytest never leaves one running.
+    (The signal follows the thread that forked, hence the main thread only.)"""
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return None
     import ctypes
 
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it
+
+    def preexec() -> None:  # pragma: no cover - runs in the child between fork and exec
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+    return preexec
 
 
 class Emulator:
@@ -311,13 +319,18 @@ def start_emulator(
         with os.fdopen(fd, "w") as f:
             json.dump(config, f)
         command += ["--config", config_file]
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-    )
+    try:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent(),
+        )
+    except OSError as error:
+        if config_file:
+            os.unlink(config_file)
+        raise EmulatorError("start_failed", f"{' '.join(command)}: {error}") from None
     emulator = Emulator("", process)
     emulator._config_file = config_file
     atexit.register(emulator.stop)

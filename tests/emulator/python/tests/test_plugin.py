@@ -174,6 +174,9 @@ def test_a_missing_binary_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     with pytest.raises(EmulatorError) as error:
         start_emulator()
     assert error.value.code == "binary_not_found" and "IPROOV_EMULATOR_BIN" in error.value.description
+    with pytest.raises(EmulatorError) as error:
+        start_emulator(binary=tmp_path)  # a folder: the spawn itself fails
+    assert error.value.code == "start_failed"
 
 
 def test_stop_ends_the_process_and_a_stopped_emulator_is_unreachable() -> None:
