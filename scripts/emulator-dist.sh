@@ -96,6 +96,8 @@ emulator_dist_suite() (
   work=$(mktemp -d "${TMPDIR:-/tmp}/iproov-emulator-dist.XXXXXX")
   # shellcheck disable=SC2064 # the path is fixed now
   trap "rm -rf '$work'" EXIT
+  # The projects must find the binary the packages carry, not a developer's override.
+  unset IPROOV_EMULATOR_BIN
   emulator_npm "$work/dist"
   (cd bindings-node && npm pack --silent --pack-destination "$work/dist" >/dev/null)
   "$PY" -m mypy --strict --no-incremental --cache-dir=/dev/null tests/emulator/python/iproov_emulator
