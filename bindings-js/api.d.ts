@@ -473,6 +473,181 @@ export declare class Journey {
   toJSON(): Json;
 }
 
+// ---- the journey service (stored journeys, validate once) -----------------------------------
+
+/** Where an attempt stands in the store. */
+export type AttemptState = 'issued' | 'validating' | 'passed' | 'failed' | 'error' | 'outcome_unknown' | 'expired';
+
+/**
+ * Core's journey record as a store keeps it (snake_case JSON, the same for Python and Node):
+ * a store may index `id`, `user_id`, `version` and `expires_at_ms` and must keep it whole.
+ */
+export type JourneyRecord = { id: string; user_id: string; version: number; expires_at_ms: number; [field: string]: Json };
+
+/** Core's audit record of a request or a call's outcome (snake_case JSON, free of secrets). */
+export type AuditRecordJson = Record<string, Json>;
+
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * Where journeys live. Every method is one write or read, with no journey logic; each may
+ * return a Promise. `update` is the compare-and-set that makes validate happen once across
+ * every instance sharing the store: it must replace the record only if the stored one still
+ * has `expectedVersion`, atomically.
+ */
+export interface JourneyStore {
+  /** The record, or `null` (or `undefined`). */
+  get(journeyId: string): Awaitable<JourneyRecord | null | undefined>;
+  /** Stores a new record; `false` when its id exists. */
+  insert(record: JourneyRecord): Awaitable<boolean>;
+  /** Replaces the record if the stored one has `expectedVersion`; `false` otherwise. */
+  update(record: JourneyRecord, expectedVersion: number): Awaitable<boolean>;
+  /** Appends audit records to the journey's, in order. */
+  appendAudit(journeyId: string, records: AuditRecordJson[]): Awaitable<void>;
+  /** The user's records, oldest first. */
+  journeysOf(userId: string): Awaitable<JourneyRecord[]>;
+  /** The journey's audit records, in order. */
+  auditOf(journeyId: string): Awaitable<AuditRecordJson[]>;
+  /** Deletes the journeys (and their audit records) with `expires_at_ms <= nowMs`; how many journeys. */
+  deleteExpired(nowMs: number): Awaitable<number>;
+}
+
+/** Core's service policy (camelCase or snake_case names). */
+export interface ServicePolicy {
+  /** Attempts per journey (3). */
+  maxAttempts?: number;
+  /** A token not validated this long after it was issued is expired (120000 ms). */
+  tokenTtlMs?: number;
+  /** A validate begun this long ago whose outcome was never written is outcome unknown (90000 ms). */
+  staleValidateMs?: number;
+  /** How long a journey is kept after its last change (30 days, in ms). */
+  retentionMs?: number;
+  /** The `resource` sent with every token request. */
+  resource?: string;
+}
+
+/** A token for iProov's SDK. */
+export interface JourneyStarted {
+  journeyId: string;
+  token: string;
+  /** The region's streaming (wss) URL for the SDK. */
+  sdkUrl: string;
+  attempt: number;
+  attemptsLeft: number;
+}
+
+/** An attempt's outcome, or a journey that is over. */
+export interface JourneyFinished {
+  journeyId: string;
+  passed: boolean;
+  attemptsLeft: number;
+  next: 'done' | 'start_attempt' | 'exhausted';
+  attempt?: number;
+  state?: AttemptState;
+  /** iProov's reason for a failed attempt. */
+  reason?: string;
+  /** The error's code for an `error` or `outcome_unknown` attempt. */
+  errorCode?: string;
+}
+
+/**
+ * A user's enrol or verify journey, stored: core decides every transition; the service reads,
+ * writes with compare-and-set and calls iProov through the client.
+ */
+export declare class JourneyService {
+  /** @throws {InvalidInputError} for an unusable policy; TypeError for a foreign client or an incomplete store */
+  constructor(client: IProovClient, store: JourneyStore, options?: { policy?: ServicePolicy });
+  /** The policy in force, core's defaults filled in. */
+  readonly policy: Required<ServicePolicy>;
+  /** A token (`JourneyStarted`), or the outcome of a journey that is over (`JourneyFinished`). */
+  start(
+    flow: 'enrol' | 'verify',
+    userId: string,
+    journeyId?: string | null,
+    options?: { assuranceType?: AssuranceType },
+  ): Promise<JourneyStarted | JourneyFinished>;
+  /** The store the service reads and writes. */
+  readonly store: JourneyStore;
+  /**
+   * Validates the token once across every instance sharing the store. `userId`: the user your
+   * session says is asking (another user's journey is then an unknown journey).
+   */
+  finish(journeyId: string, token: string, client: string, options?: { userId?: string }): Promise<JourneyFinished>;
+  /** The user's journeys (no token) with their audit records, oldest first. */
+  history(userId: string): Promise<Array<{ journey: JourneyRecord; audit: AuditRecordJson[] }>>;
+  /** Deletes the journeys past their retention; how many. */
+  deleteExpired(): Promise<number>;
+}
+
+/**
+ * The browser's error codes (core/src/web/mod.rs): each has a fixed HTTP status and message,
+ * and the browser gets nothing else of a failure: `{"error": {"code", "message"}}`.
+ */
+export type BrowserErrorCode =
+  | 'bad_request' // 400
+  | 'unauthenticated' // 401
+  | 'forbidden_origin' // 403
+  | 'account_inactive' // 403
+  | 'journey_conflict' // 409
+  | 'already_enrolled' // 409
+  | 'not_enrolled' // 409
+  | 'payload_too_large' // 413
+  | 'unsupported_media_type' // 415
+  | 'internal_error' // 500
+  | 'service_error' // 502
+  | 'try_again'; // 503 (with Retry-After in seconds where iProov asked for a wait)
+
+/** Core's browser error codes with their HTTP status and fixed message (Python: `iproov_sansio.web.ERRORS`). */
+export declare const BROWSER_ERRORS: Readonly<Record<BrowserErrorCode, Readonly<{ status: number; message: string }>>>;
+
+/** A web-standard handler: `context` is whatever the host passes after the request (a Worker's `env` and `ctx`, Hono's context, Node's `req` and `res`). */
+export type JourneyHandler = (request: globalThis.Request, ...context: any[]) => Promise<globalThis.Response>;
+
+export interface JourneyHandlerOptions {
+  /**
+   * The asking user's iProov user_id from your own session or auth, or `null`/`undefined`
+   * (401 `unauthenticated`). Gets the handler's arguments. Never read the body for it.
+   */
+  resolveUser: (request: globalThis.Request, ...context: any[]) => Awaitable<string | null | undefined>;
+  /** The exact origins (`'https://app.example.com'`) whose pages may call the routes; `null` (default): only the request URL's own origin. */
+  allowedOrigins?: readonly string[] | null;
+  /** Where the handler is mounted (`'/iproov'`); `''` by default. */
+  basePath?: string;
+  /** The flows the browser may start (both by default). */
+  flows?: ReadonlyArray<'enrol' | 'verify'>;
+  /** Serve the page (`{basePath}/`, `journey.mjs`, `page.css`, `config`); true by default. */
+  page?: boolean;
+  /** The emulator's root URL, only when the service points at it: the page's stand-in and `emulator/complete`. */
+  emulatorUrl?: string | null;
+  /** How long a double-submitted validate waits for the first one's outcome before a 409, in ms (30000). */
+  validateWaitMs?: number;
+  /** Each failure, for your logs (console by default); `isCore`: an IProovError. The browser gets only its code. */
+  log?: (route: string, error: unknown, isCore: boolean) => void;
+}
+
+/**
+ * The journey endpoints and the browser page as a web-standard handler (the routes and
+ * answers of Python's `iproov_sansio.web.journey_routes`; every decision is core's):
+ * `POST {basePath}/token` `{flow, journey_id?}` gives `{journey_id, token, sdk_url, attempt,
+ * attempts_left}` (or, for a journey that is over, `{journey_id, passed, attempts_left, next,
+ * ...}`); `POST {basePath}/validate` `{journey_id, token}` gives `{journey_id, passed,
+ * reason?, attempt, state, attempts_left, next}`. Requests need `Content-Type:
+ * application/json` and an allowed `Origin`; no CORS headers are ever set.
+ * @throws TypeError for a service of another package or no resolveUser
+ */
+export declare function createJourneyHandler(service: JourneyService, options: JourneyHandlerOptions): JourneyHandler;
+
+/** A store whose methods answer at once (the SQLite stores: better-sqlite3, Durable Objects). */
+export interface SyncJourneyStore extends JourneyStore {
+  get(journeyId: string): JourneyRecord | null;
+  insert(record: JourneyRecord): boolean;
+  update(record: JourneyRecord, expectedVersion: number): boolean;
+  appendAudit(journeyId: string, records: AuditRecordJson[]): void;
+  journeysOf(userId: string): JourneyRecord[];
+  auditOf(journeyId: string): AuditRecordJson[];
+  deleteExpired(nowMs: number): number;
+}
+
 export interface AuditEvent {
   operation: Operation;
   userId?: string;

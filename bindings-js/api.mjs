@@ -24,6 +24,8 @@ import {
   toBytesForCall,
 } from './util.mjs';
 import { makeClientClass } from './client.mjs';
+import { makeJourneyService } from './journeys.mjs';
+import { makeWebHandler } from './web.mjs';
 
 export { results, Secret, IProovError };
 
@@ -730,6 +732,27 @@ export function createApi(native) {
     INSPECT,
   });
 
+  const JourneyService = makeJourneyService({
+    native,
+    HANDLE,
+    call,
+    camelDeep,
+    snakeDeep,
+    errorFromJSON,
+    randomUserId,
+    IProovClient,
+    IProovError,
+  });
+
+  const { createJourneyHandler, BROWSER_ERRORS } = makeWebHandler({
+    native,
+    call,
+    snakeDeep,
+    IProovError,
+    InvalidStateError: ERROR_CLASSES.InvalidStateError,
+    JourneyService,
+  });
+
   /**
    * A client over `fetch`: one async method per operation, each a loop around core's call
    * driver (retries, the shared OAuth token, deadlines, audit records: all core's).
@@ -755,6 +778,9 @@ export function createApi(native) {
     TokenManager,
     RetryPolicy,
     Journey,
+    JourneyService,
+    createJourneyHandler,
+    BROWSER_ERRORS,
     auditRecord,
     flows,
     checkUserId,

@@ -6,6 +6,13 @@
 
 import { causeText, failureOf, readBody, sendableBody } from './fetch.mjs';
 
+/**
+ * A call option of this package's own (the journey service): a function that receives the
+ * call's audit records after the client's `audit` hook, synchronously. A symbol, so that it is
+ * no public option and no caller's key can reach it.
+ */
+export const CALL_AUDIT = Symbol('iproov.callAudit');
+
 export function makeClientClass(ctx) {
   const { native, Config, HANDLE, call, camel, snakeDeep, wireInput, requestParts, readPoll, resultJson, resultFor, errorFromJSON, info, INSPECT } = ctx;
   // One Promise per driver, resolved when a poll says `wake`; every wait is bounded by its until_ms.
@@ -74,7 +81,7 @@ export function makeClientClass(ctx) {
      * camelCase. `options`: `{signal?: AbortSignal, attempt?: number}` (the journey attempt,
      * for the audit records).
      */
-    async call(operation, input, { signal, attempt = 0, ...unknown } = {}) {
+    async call(operation, input, { signal, attempt = 0, [CALL_AUDIT]: also, ...unknown } = {}) {
       // A per-call timeoutMs is gone (core owns deadlines): say so rather than ignore it.
       const extra = Object.keys(unknown);
       if (extra.length > 0) throw new TypeError(`unknown call option(s) ${extra.join(', ')}: a call takes {signal, attempt}`);
@@ -85,7 +92,10 @@ export function makeClientClass(ctx) {
         for (;;) {
           const poll = readPoll(native.driverPoll(driver, id, Date.now()));
           if (poll.wake) wake(driver);
-          for (const record of poll.audit) this.#record(record);
+          for (const record of poll.audit) {
+            this.#record(record);
+            also?.(record);
+          }
           if (poll.kind === 'send') await this.#send(id, poll.payload, signal);
           else if (poll.kind === 'sleep' || poll.kind === 'wait') {
             await this.#pause(id, Number(poll.payload), signal, poll.kind === 'wait' ? waiter(driver) : undefined);

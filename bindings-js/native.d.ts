@@ -32,6 +32,9 @@ export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknow
   driverResponse(driver: Driver, id: number, status: number, headersJson: string, body: Uint8Array, now: number): void;
   driverFailure(driver: Driver, id: number, failure: string, cause: string, now: number): void;
   driverCancel(driver: Driver, id: number): void;
+  servicePolicy(policyJson: string): string;
+  serviceStep(config: Config, policyJson: string, action: string, storedJson: string, inputJson: string, newId: string, now: number): string;
+  webDecide(what: string, factsJson: string): string;
 }
 
 /** Binds the JS API (api.d.ts) to a backend. */

@@ -2,8 +2,9 @@
 // The CommonJS entry point: the shared JS API (dist/api.cjs, built from bindings-js) over the
 // napi-rs addon (native.cjs, the loader `napi build` writes). Where no addon matches the
 // platform (or IPROOV_SANSIO_BACKEND=wasm), the same API over the edge package's wasm build
-// (dist/api-wasm.cjs), saying so only when debugging is on (NODE_DEBUG=iproov-sansio).
-// index.mjs re-exports this very object.
+// (dist/api-wasm.cjs), saying so only when debugging is on (NODE_DEBUG=iproov-sansio). With
+// either, the Node-only journey stores (dist/stores.cjs) and the http / Express adapter
+// (node-http.cjs). index.mjs re-exports this very object.
 const notice = require('node:util').debuglog('iproov-sansio');
 
 function backend() {
@@ -30,4 +31,9 @@ function backend() {
 }
 
 const { layer, native } = backend();
-module.exports = layer.createApi(native);
+const { makeNodeStores } = require('./dist/stores.cjs');
+const { toNodeHandler } = require('./node-http.cjs');
+
+// The journey stores load their drivers (better-sqlite3, pg: optional peer dependencies)
+// through this `require`, from the application's node_modules, when a store is made.
+module.exports = Object.freeze({ ...layer.createApi(native), ...makeNodeStores(require), toNodeHandler });

@@ -1,4 +1,13 @@
-// Types of `import ... from 'iproov-sansio'`: the shared JS API (bindings-js/api.d.ts, copied to dist/ by the build) and its default.
+// Types of `import ... from 'iproov-sansio'`: the shared JS API (bindings-js/api.d.ts, copied to dist/ by the build), the Node journey stores, the http / Express adapter, and their default.
 export * from './dist/api.js';
+export { SQLiteStore, PostgresStore, type PgPoolLike } from './stores.js';
+export { toNodeHandler, type NodeListener } from './node-http.js';
 import * as api from './dist/api.js';
-export default api;
+import { SQLiteStore, PostgresStore } from './stores.js';
+import { toNodeHandler } from './node-http.js';
+declare const _default: typeof api & {
+  SQLiteStore: typeof SQLiteStore;
+  PostgresStore: typeof PostgresStore;
+  toNodeHandler: typeof toNodeHandler;
+};
+export default _default;

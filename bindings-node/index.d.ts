@@ -1,2 +1,4 @@
-// Types of `require('iproov-sansio')`: the shared JS API (bindings-js/api.d.ts, copied to dist/ by the build).
+// Types of `require('iproov-sansio')`: the shared JS API (bindings-js/api.d.ts, copied to dist/ by the build) the Node journey stores and the http / Express adapter.
 export * from './dist/api';
+export { SQLiteStore, PostgresStore, type PgPoolLike } from './stores';
+export { toNodeHandler, type NodeListener } from './node-http';

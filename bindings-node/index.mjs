@@ -21,6 +21,9 @@ export const {
   TokenManager,
   RetryPolicy,
   Journey,
+  JourneyService,
+  createJourneyHandler,
+  BROWSER_ERRORS,
   auditRecord,
   flows,
   checkUserId,
@@ -54,3 +57,6 @@ export const {
   ValidateResult,
   resultFor,
 } = api;
+// Node only (the edge package's build copies the list above, not this one): the journey
+// stores and the Node http / Express adapter of createJourneyHandler.
+export const { SQLiteStore, PostgresStore, toNodeHandler } = api;

@@ -1,9 +1,11 @@
 # The Node package's part of scripts/test (sourced, not run): `node_suite` installs the npm
-# dev tools from bindings-node/package-lock.json, builds the napi addon (release) and the JS
-# bundle, runs the client scenarios (tests/scenarios), the JS suite (vectors, flow vectors,
-# client against the emulator, leak probe, README examples from ESM and CJS), the TypeScript
-# check, and the `npm pack` fresh-install check.
-# Needs Node 20+ with npm, and cargo.
+# dev tools from bindings-node/package-lock.json (better-sqlite3 and pg among them), builds the
+# napi addon (release) and the JS bundle, runs the client scenarios (tests/scenarios), the JS
+# suite (vectors, flow vectors, client against the emulator, leak probe, journeys on SQLite
+# and PostgreSQL with 8 racing processes and a killed one, README examples from ESM and CJS),
+# the TypeScript check, and the `npm pack` fresh-install check.
+# Needs Node 20+ with npm, and cargo; PostgreSQL through IPROOV_TEST_POSTGRES_URL
+# (scripts/postgres.sh; the journey tests skip it when unset).
 
 # node_package: the Node package's dev tools (npm ci when node_modules is older than the lock
 # file), the napi addon (release) and the JS bundle (dist/api.cjs).
@@ -57,6 +59,11 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   cd "$(dirname "$0")/.."
   . scripts/lib.sh
+  . scripts/postgres.sh
+  step "PostgreSQL on loopback for the journey stores"
+  postgres_start
+  trap postgres_stop EXIT
+  export IPROOV_TEST_REQUIRE_POSTGRES=1
   step "Node package (bindings-node): build, JS suite, types, pack check"
   node_suite
 fi

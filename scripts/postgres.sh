@@ -1,7 +1,8 @@
 # PostgreSQL on loopback for the journey stores' tests (sourced by scripts/test; needs `step`,
 # `note` and `apt_install` from scripts/lib.sh). Debian's server, a throw-away cluster under
 # target/pg owned by the postgres user (the server refuses to run as root), on a free port.
-#   postgres_start   -> exports IPROOV_TEST_POSTGRES (a libpq connection string)
+#   postgres_start   -> exports IPROOV_TEST_POSTGRES (a libpq connection string, for psycopg)
+#                       and IPROOV_TEST_POSTGRES_URL (the same as a URL, for node-postgres)
 #   postgres_stop
 
 PG_DIR="$PWD/target/pg"
@@ -29,6 +30,7 @@ postgres_start() {
     -o "-h 127.0.0.1 -p $port -k $PG_DIR -c fsync=off -c max_connections=200" start >/dev/null
   "${as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres iproov
   export IPROOV_TEST_POSTGRES="host=127.0.0.1 port=$port dbname=iproov user=postgres"
+  export IPROOV_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/iproov"
   note "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (target/pg)"
 }
 

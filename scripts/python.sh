@@ -54,14 +54,19 @@ python_suite() {
   step "Python: emulator binary for the integration tests"
   cargo build --locked -p iproov-emulator
 
-  step "PostgreSQL on loopback for the journey stores"
-  postgres_start
-  trap postgres_stop EXIT
+  # scripts/test starts PostgreSQL once for every suite; run alone, this suite starts its own.
+  local own_postgres=""
+  if [ -z "${IPROOV_TEST_POSTGRES:-}" ]; then
+    step "PostgreSQL on loopback for the journey stores"
+    postgres_start
+    trap postgres_stop EXIT
+    own_postgres=1
+  fi
 
   step "Python tests: vectors, flows, scenarios, trust, journeys (SQLite, PostgreSQL, 8 racing processes), web endpoints, README"
   # From a neutral directory so that `import iproov_sansio` is the installed wheel.
   (cd bindings-python/tests && "../../$PY" -m pytest -p no:cacheprovider -q .)
-  postgres_stop
+  [ -z "$own_postgres" ] || postgres_stop
 
   step "Python typing: mypy --strict (package and usage sample), stubtest (native stubs)"
   "$PY" -m mypy --strict --no-incremental --cache-dir=/dev/null \

@@ -69,8 +69,9 @@ wasm_build() {
 }
 
 # The edge package's part of scripts/test: build (with the size guard), the client scenarios
-# and the shared JS suite against the wasm build in Node, then vectors, the client scenarios,
-# a journey and trap recovery inside workerd.
+# and the shared JS suite (journeys included) against the wasm build in Node, then vectors,
+# the client scenarios, a journey, the journey service on SQLite-backed Durable Objects, the
+# README's workers and trap recovery inside workerd.
 # Runs after node_suite, which builds the emulator and installs the Node package's tools.
 wasm_suite() {
   step "Edge package (bindings-wasm): wasm build, wasm-opt, size guard"
@@ -78,7 +79,7 @@ wasm_suite() {
   step "Edge package: the client scenarios and the JS suite against the wasm build, in Node"
   node bindings-js/test/run-scenarios.mjs "edge package in Node" bindings-wasm/dist/node.mjs
   IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" node --test bindings-node/test/*.test.mjs
-  step "Edge package: vectors, client scenarios, journey and trap recovery inside workerd"
+  step "Edge package: vectors, client scenarios, journey, journeys on Durable Objects, README workers, trap recovery inside workerd"
   (cd bindings-wasm && node test/workerd/run.mjs)
   step "Node package's wasm fallback (platforms without an addon): built, packed, the JS suite and scenarios with it forced"
   (

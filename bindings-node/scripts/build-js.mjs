@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { webStaticPlugin } from '../../bindings-js/build-static.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const shared = join(root, '../bindings-js');
@@ -16,6 +17,7 @@ await build({
   entryPoints: [join(shared, 'api.mjs')],
   outfile: join(dist, 'api.cjs'),
   bundle: true,
+  plugins: [webStaticPlugin],
   format: 'cjs',
   platform: 'neutral',
   target: 'node20',
@@ -23,6 +25,21 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   banner: { js: '// Generated from bindings-js/*.mjs by scripts/build-js.mjs: edit those, not this file.' },
+});
+// The Node-only journey stores (better-sqlite3, pg), with the SQLite statements they share with
+// the edge package's Durable Object store. The drivers are not bundled: index.cjs hands its
+// own `require` in, so they resolve from the application's node_modules.
+await build({
+  entryPoints: [join(root, 'stores.mjs')],
+  outfile: join(dist, 'stores.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: '// Generated from stores.mjs and bindings-js/stores.mjs by scripts/build-js.mjs: edit those, not this file.' },
 });
 mkdirSync(dist, { recursive: true });
 copyFileSync(join(shared, 'api.d.ts'), join(dist, 'api.d.ts'));
@@ -39,6 +56,7 @@ if (existsSync(glue) && existsSync(wasm)) {
     entryPoints: [join(root, 'scripts/wasm-fallback.mjs')],
     outfile: join(dist, 'api-wasm.cjs'),
     bundle: true,
+    plugins: [webStaticPlugin],
     format: 'cjs',
     platform: 'node',
     target: 'node20',

@@ -1,6 +1,10 @@
 // The "done when" check: a fresh directory installs the tarball that `npm pack` makes and runs
-// the README quick start against the emulator, from ESM and from CommonJS.
+// the README quick start against the emulator, from ESM and from CommonJS. The quick start
+// stores its journey in SQLite, so the app installs better-sqlite3 beside the tarball as the
+// README says; the copy this package's dev install already built (its prebuilt binaries come
+// from GitHub, out of reach here, so npm would compile it again from source).
 // Run after the build (scripts/node.sh does): node scripts/pack-check.mjs
+// (the quick starts: the first ESM example, the journey service on SQLite, and the first CJS one)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +33,8 @@ try {
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check-app', version: '1.0.0', private: true }));
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', join(work, tarball)], { cwd: app, stdio: 'inherit' });
+  const sqlite = join(root, 'node_modules', 'better-sqlite3');
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--silent', join(work, tarball), sqlite], { cwd: app, stdio: 'inherit' });
 
   emu = await startEmulator();
   const blocks = examples(join(root, 'README.md'));

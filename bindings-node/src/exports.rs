@@ -302,3 +302,40 @@ pub fn driver_failure(
 pub fn driver_cancel(driver: &mut NativeDriver, id: f64) {
     driver.inner.cancel(whole(id));
 }
+
+/// `servicePolicy(policyJson)`: the journey-service policy with core's defaults (JSON).
+#[napi]
+pub fn service_policy(policy_json: String) -> Result<String, CoreFailure> {
+    core(host::service_policy(&policy_json))
+}
+
+/// `serviceStep(config, policyJson, action, storedJson, inputJson, newId, now)`: one step of
+/// core's journey service (`host::service_step`), its output as JSON.
+#[napi]
+#[allow(clippy::too_many_arguments)] // the step's inputs, one argument each
+pub fn service_step(
+    config: &NativeConfig,
+    policy_json: String,
+    action: String,
+    stored_json: String,
+    input_json: String,
+    new_id: String,
+    now: f64,
+) -> Result<String, CoreFailure> {
+    core(host::service_step(
+        &config.parsed,
+        &policy_json,
+        &action,
+        &stored_json,
+        &input_json,
+        &new_id,
+        whole(now),
+    ))
+}
+
+/// `webDecide(what, factsJson)`: a decision of the browser-facing endpoints
+/// (`host::web_decide`), as JSON.
+#[napi]
+pub fn web_decide(what: String, facts_json: String) -> Result<String, CoreFailure> {
+    core(host::web_decide(&what, &facts_json))
+}

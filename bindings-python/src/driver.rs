@@ -263,3 +263,20 @@ pub fn service_policy<'py>(
         .or_raise(py)?;
     to_py(py, &policy.to_json())
 }
+
+/// A decision of the browser-facing endpoints (`iproov_core::web::decide`): `what` names it,
+/// `facts` is its dict (or `None`); returns the decision's dict. Raises `InvalidInputError`
+/// for an unknown `what`.
+#[pyfunction]
+#[pyo3(signature = (what, facts=None))]
+pub fn web_decide<'py>(
+    py: Python<'py>,
+    what: &str,
+    facts: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let facts = match facts {
+        Some(facts) => to_value(facts, "facts")?,
+        None => serde_json::Value::Null,
+    };
+    to_py(py, &iproov_core::web::decide(what, &facts).or_raise(py)?)
+}

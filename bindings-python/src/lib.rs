@@ -27,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(driver::transport_failures, m)?)?;
     m.add_function(wrap_pyfunction!(driver::service_step, m)?)?;
     m.add_function(wrap_pyfunction!(driver::service_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(driver::web_decide, m)?)?;
     m.add_class::<flows::PyRetryAdvisor>()?;
     m.add_function(wrap_pyfunction!(ops::build, m)?)?;
     m.add_function(wrap_pyfunction!(ops::build_enrol_image_bytes, m)?)?;

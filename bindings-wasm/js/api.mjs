@@ -1,6 +1,13 @@
 // The edge package's API: the shared JS layer (bindings-js) over the wasm backend.
 import { createApi } from '../../bindings-js/api.mjs';
 import { init as initBackend, initSync as initBackendSync, native } from './backend.mjs';
+import { DurableObjectStore } from '../../bindings-js/stores.mjs';
+
+/** The journey store of workers: a Durable Object's SQLite storage (edge package only). */
+export { DurableObjectStore };
+
+/** The shared API and what only the edge package adds. */
+const make = () => Object.freeze({ ...createApi(native), DurableObjectStore });
 
 let api;
 
@@ -8,7 +15,7 @@ let api;
  * API. Safe to call twice. */
 export function initSync(options) {
   initBackendSync(options);
-  api ??= createApi(native);
+  api ??= make();
   return api;
 }
 
@@ -16,7 +23,7 @@ export function initSync(options) {
  * call twice. */
 export async function init(moduleOrPath) {
   await initBackend(moduleOrPath);
-  api ??= createApi(native);
+  api ??= make();
   return api;
 }
 

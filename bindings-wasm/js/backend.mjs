@@ -157,6 +157,9 @@ export const native = Object.freeze({
   driverResponse: guarded(withHandle(glue.driverResponse)),
   driverFailure: guarded(withHandle(glue.driverFailure)),
   driverCancel: guarded(withHandle(glue.driverCancel)),
+  servicePolicy: guarded(glue.servicePolicy),
+  serviceStep: guarded(withHandle(glue.serviceStep)),
+  webDecide: guarded(glue.webDecide),
   /** Test hook: makes the instance trap, to prove the package survives it. */
   trapForTests: guarded(glue.__trapForTests),
 });

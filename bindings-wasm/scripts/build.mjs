@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { webStaticPlugin } from '../../bindings-js/build-static.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -51,6 +52,7 @@ for (const [name, entry] of Object.entries(entries)) {
     stdin: { contents: source, resolveDir: join(root, 'js'), sourcefile: entry, loader: 'js' },
     outfile: join(dist, `${name}.mjs`),
     bundle: true,
+    plugins: [webStaticPlugin],
     format: 'esm',
     platform: name === 'node' ? 'node' : 'neutral',
     target: 'es2022',
@@ -77,6 +79,23 @@ export function initSync(options: { module: WebAssembly.Module } | WebAssembly.M
 export function init(
   moduleOrPath?: WebAssembly.Module | URL | string | Response | BufferSource | { module: WebAssembly.Module },
 ): Promise<typeof api>;
+/** What DurableObjectStore needs of a Durable Object's \`ctx.storage\` (a SQLite-backed class). */
+export interface DurableObjectSqlStorage {
+  sql: { exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[] } };
+  transactionSync<T>(fn: () => T): T;
+}
+/** Journeys in a Durable Object's SQLite storage (schema version 1, as the Node and Python stores). */
+export declare class DurableObjectStore implements api.SyncJourneyStore {
+  /** @throws TypeError for the storage of a key-value-backed Durable Object */
+  constructor(storage: DurableObjectSqlStorage);
+  get(journeyId: string): api.JourneyRecord | null;
+  insert(record: api.JourneyRecord): boolean;
+  update(record: api.JourneyRecord, expectedVersion: number): boolean;
+  appendAudit(journeyId: string, records: api.AuditRecordJson[]): void;
+  journeysOf(userId: string): api.JourneyRecord[];
+  auditOf(journeyId: string): api.AuditRecordJson[];
+  deleteExpired(nowMs: number): number;
+}
 `,
 );
 console.log(`dist: ${Object.keys(entries).map((n) => `${n}.mjs`).join(', ')}, iproov_sansio_wasm_bg.wasm, index.d.ts`);

@@ -42,11 +42,12 @@ export async function bundleWorker(outDir, outfile, source, external = []) {
 
 /**
  * Runs `workerd serve config` with its socket `http` on a free loopback port, which workerd
- * reports on --control-fd. Resolves once it listens.
+ * reports on --control-fd (`args`: more of workerd's, such as --directory-path). Resolves once
+ * it listens.
  * @returns {Promise<{port: number, stop: () => void, exited: Promise<number | string>}>}
  */
-export async function serveWorkerd(config, { env = process.env, timeoutMs = 30_000 } = {}) {
-  const child = spawn(workerdBinary, ['serve', config, '--control-fd=3'], {
+export async function serveWorkerd(config, { env = process.env, timeoutMs = 30_000, args = [] } = {}) {
+  const child = spawn(workerdBinary, ['serve', config, '--control-fd=3', ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
     env,
   });

@@ -429,6 +429,44 @@ pub fn driver_cancel(driver: u32, id: f64) -> Thrown<()> {
     with_driver(driver, |d| d.cancel(whole(id)))
 }
 
+/// `servicePolicy(policyJson)`: the journey-service policy with core's defaults (JSON).
+#[wasm_bindgen(js_name = servicePolicy)]
+pub fn service_policy(policy_json: &str) -> Thrown<String> {
+    core(host::service_policy(policy_json))
+}
+
+/// `serviceStep(config, policyJson, action, storedJson, inputJson, newId, now)`: one step of
+/// core's journey service (`host::service_step`), its output as JSON.
+#[wasm_bindgen(js_name = serviceStep)]
+pub fn service_step(
+    config: u32,
+    policy_json: &str,
+    action: &str,
+    stored_json: &str,
+    input_json: &str,
+    new_id: &str,
+    now: f64,
+) -> Thrown<String> {
+    with_config(config, |c| {
+        host::service_step(
+            &c.parsed,
+            policy_json,
+            action,
+            stored_json,
+            input_json,
+            new_id,
+            whole(now),
+        )
+    })
+}
+
+/// `webDecide(what, factsJson)`: a decision of the browser-facing endpoints
+/// (`host::web_decide`), as JSON.
+#[wasm_bindgen(js_name = webDecide)]
+pub fn web_decide(what: &str, facts_json: &str) -> Thrown<String> {
+    core(host::web_decide(what, facts_json))
+}
+
 /// A deliberate trap, for the test that proves the package survives one (a panic cannot
 /// happen in core by construction, so nothing else can provoke it). Never call it otherwise.
 #[wasm_bindgen(js_name = __trapForTests)]

@@ -49,6 +49,7 @@ pub mod service;
 mod tolerant;
 pub mod user_id;
 pub mod validation;
+pub mod web;
 
 pub use config::{Config, DEFAULT_USER_AGENT};
 pub use error::{Error, ErrorKind};

@@ -1,22 +1,29 @@
 // The face-check page end to end, in Debian's headless Chromium driven by playwright-core:
 // the real page served by demo/web.py (iproov_sansio.web on the SQLite store, uvicorn on
 // 127.0.0.1), the real emulator behind it. Each test is a fresh browser profile, so a new
-// signed-in user (the demo's cookie). Every wait is bounded.
+// signed-in user (the demo's cookie). Every wait is bounded. Then the same page through the
+// JS handler (createJourneyHandler): the root README's worker example inside workerd on a
+// Durable Object (the edge package), and its Node example on Node's http (the Node package),
+// each signed in by an `e2e_user` cookie that the examples' `./auth.js` (auth.mjs) reads.
 //
 //   node --test tests/web/e2e.test.mjs      (scripts/test runs it; see tests/web/run.sh)
 //
 // Needs: /usr/bin/chromium (or $CHROMIUM), target/debug/iproov-emulator ($IPROOV_EMULATOR_BIN),
-// target/py-venv with the wheel, starlette and uvicorn ($IPROOV_TEST_PYTHON).
+// target/py-venv with the wheel, starlette and uvicorn ($IPROOV_TEST_PYTHON), the edge package
+// built with its dev tools (bindings-wasm: dist/, esbuild, workerd) and the Node package
+// built (bindings-node: the addon, dist/, better-sqlite3).
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { bundleWorker, prepareBuildDir, serveWorkerd } from '../../bindings-wasm/scripts/workerd.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -36,10 +43,12 @@ const children = [];
 let dir;
 let emulatorUrl;
 let pageUrl;
+let workerd; // the worker example inside workerd: {url, stop}
+const scratch = []; // directories to remove at the end
 
 /** Starts a process and resolves with its first stdout line matching `pattern`. */
-function startProcess(command, args, env, pattern, what) {
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startProcess(command, args, env, pattern, what, cwd = ROOT) {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr.on('data', (chunk) => {
@@ -77,15 +86,15 @@ async function control(method, path, body) {
 const validates = async (flow = 'enrol') =>
   (await control('GET', `/requests?path=/claim/${flow}/validate`)).count;
 
-/** The journey as the SQLite store holds it (core's record). */
-function stored(journeyId) {
+/** The journey as a SQLite store holds it (core's record): the Python demo's by default. */
+function stored(journeyId, file = join(dir, 'journeys.sqlite3')) {
   const script = `
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 row = db.execute("SELECT record FROM iproov_journeys WHERE id = ?", (sys.argv[2],)).fetchone()
 print(row[0] if row else "null")
 `;
-  const out = execFileSync(PYTHON, ['-c', script, join(dir, 'journeys.sqlite3'), journeyId], {
+  const out = execFileSync(PYTHON, ['-c', script, file, journeyId], {
     timeout: 10_000,
   });
   return JSON.parse(out.toString());
@@ -108,12 +117,15 @@ before(async () => {
 });
 
 after(() => {
+  workerd?.stop();
   for (const child of children) child.kill('SIGTERM');
   if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const out of scratch) rmSync(out, { recursive: true, force: true });
 });
 
-/** A fresh Chromium profile (a new user of the demo) on the page, ready. */
-async function openBrowser(t) {
+/** A fresh Chromium profile (a new user of the demo) on the page, ready. `site`: another
+ * site's page URL, whose user is the `e2e_user` cookie set here. */
+async function openBrowser(t, site) {
   const profile = mkdtempSync(join(tmpdir(), 'iproov-web-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -144,9 +156,14 @@ async function openBrowser(t) {
   page.on('response', async (response) => {
     if (response.url().endsWith('/iproov/token') && response.ok()) journeys.push(await response.json());
   });
-  await page.goto(pageUrl, { timeout: WAIT });
+  let user;
+  if (site !== undefined) {
+    user = randomUUID();
+    await context.addCookies([{ name: 'e2e_user', value: user, url: site, httpOnly: true, sameSite: 'Strict' }]);
+  }
+  await page.goto(site ?? pageUrl, { timeout: WAIT });
   await page.waitForSelector('body[data-state=ready]');
-  return { page, journeys, context };
+  return { page, journeys, context, user };
 }
 
 async function startCheck(page, flow = 'enrol') {
@@ -279,6 +296,129 @@ describe('the face-check page in Chromium', () => {
     assert.notEqual(journeys[1].token, journeys[0].token);
     assert.equal(await validates('verify'), 2);
   });
+});
+
+/** The root README's one ```js block that has every one of `words`. */
+function readmeBlock(words) {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const found = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => words.every((w) => b.includes(w)));
+  assert.equal(found.length, 1, `one README example has ${words.join(', ')}`);
+  assert.ok(found[0].includes("region: 'eu'"), 'the example says region: eu (pointed at the emulator here)');
+  return found[0].replaceAll("region: 'eu'", `baseUrl: ${JSON.stringify(`${emulatorUrl}/eu`)}`);
+}
+
+/** The README's worker example inside workerd (its Durable Objects on SQLite on disk). */
+async function startWorker(out) {
+  const build = join(out, 'build');
+  prepareBuildDir(build);
+  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(build, 'auth.js'));
+  const source = readmeBlock(['createJourneyHandler', 'DurableObjectStore']);
+  await bundleWorker(build, 'worker.mjs', { stdin: { contents: source, resolveDir: build, sourcefile: 'README.md', loader: 'js' } }, ['cloudflare:*']);
+  mkdirSync(join(out, 'storage'));
+  writeFileSync(join(out, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "site", worker = .site),
+    (name = "loopback", network = (allow = ["local", "private", "public"])),
+    (name = "storage", disk = (writable = true)),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "site")],
+);
+const site :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "build/worker.mjs"),
+    (name = "iproov_sansio_wasm_bg.wasm", wasm = embed "build/iproov_sansio_wasm_bg.wasm"),
+  ],
+  compatibilityDate = "2025-01-01",
+  globalOutbound = "loopback",
+  bindings = [
+    (name = "IPROOV_API_KEY", text = "${EU.IPROOV_API_KEY}"),
+    (name = "IPROOV_SECRET", text = "${EU.IPROOV_SECRET}"),
+    (name = "IPROOV_EMULATOR_URL", text = "${emulatorUrl}"),
+    (name = "JOURNEYS", durableObjectNamespace = "Journeys"),
+  ],
+  durableObjectNamespaces = [(className = "Journeys", uniqueKey = "iproov-sansio-web-e2e", enableSql = true)],
+  durableObjectStorage = (localDisk = "storage"),
+);
+`);
+  const { port, stop } = await serveWorkerd(join(out, 'config.capnp'), { args: ['--directory-path', `storage=${join(out, 'storage')}`] });
+  return { url: `http://127.0.0.1:${port}/iproov/`, stop };
+}
+
+/** The README's Node example with `node`, on a free port, in `out` (its SQLite file there). */
+async function startNode(out) {
+  mkdirSync(join(out, 'node_modules'));
+  symlinkSync(join(ROOT, 'bindings-node'), join(out, 'node_modules/iproov-sansio'), 'dir');
+  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(out, 'auth.js'));
+  writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
+  const listen = "listen(8000, '127.0.0.1')";
+  const source = readmeBlock(['createJourneyHandler', 'toNodeHandler']);
+  assert.ok(source.includes(listen), `the Node example says ${listen}`);
+  const onFreePort = "listen(0, '127.0.0.1', function () { console.log(`open http://127.0.0.1:${this.address().port}/iproov/`); })";
+  writeFileSync(join(out, 'example.mjs'), source.replace(listen, onFreePort));
+  const env = { ...process.env, ...EU, IPROOV_EMULATOR_URL: emulatorUrl };
+  const url = await startProcess(process.execPath, [join(out, 'example.mjs')], env, /^open (http:\S+)$/, "the README's Node example", out);
+  return { url, store: join(out, 'journeys.sqlite3') };
+}
+
+describe('the same page through the JS handler (createJourneyHandler)', () => {
+  const sites = {};
+  before(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'iproov-web-js-'));
+    scratch.push(out);
+    mkdirSync(join(out, 'worker'));
+    mkdirSync(join(out, 'node'));
+    workerd = await startWorker(join(out, 'worker'));
+    sites['the worker inside workerd (Durable Object store)'] = { url: workerd.url };
+    sites['Node http (SQLite store)'] = await startNode(join(out, 'node'));
+  });
+  beforeEach(async () => {
+    await control('POST', '/reset');
+  });
+
+  for (const name of ['the worker inside workerd (Durable Object store)', 'Node http (SQLite store)']) {
+    test(`${name}: signed out, the API says so; a pass: enrolled, then verified`, TEST, async (t) => {
+      const site = sites[name];
+      const signedOut = await fetch(new URL('token', site.url), {
+        method: 'POST',
+        headers: { Origin: new URL(site.url).origin, 'Content-Type': 'application/json' },
+        body: '{"flow": "enrol"}',
+      });
+      assert.equal(signedOut.status, 401);
+      assert.equal((await signedOut.json()).error.code, 'unauthenticated');
+      const { page, journeys, user } = await openBrowser(t, site.url);
+      await startCheck(page, 'enrol');
+      assert.ok(await page.isVisible('#stand-in'), 'the emulator stand-in replaces the SDK');
+      assert.equal(await page.textContent('#attempt'), '1 (2 more after this one)');
+      await page.click('#pass');
+      assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 2', again: false });
+      assert.equal(await validates(), 1);
+      if (site.store) assert.equal(stored(journeys[0].journey_id, site.store).attempts[0].state, 'passed');
+      await page.click('#restart');
+      await startCheck(page, 'verify');
+      await page.click('#pass');
+      assert.equal((await result(page)).text, 'Passed: verified.');
+      const claims = (await control('GET', '/state')).claims;
+      assert.deepEqual([...new Set(claims.map((c) => c.user_id))], [user], 'one user, from the app\'s auth');
+    });
+
+    test(`${name}: a double-clicked validate sends one validate`, TEST, async (t) => {
+      const { page } = await openBrowser(t, sites[name].url);
+      await startCheck(page);
+      await control('POST', '/faults', { path: '/claim/enrol/validate', kind: 'delay', delay_ms: 1500 });
+      const sent = page.waitForRequest((request) => request.url().endsWith('/iproov/validate'));
+      await page.dblclick('#pass');
+      const first = await sent;
+      const replayed = await page.evaluate(async (body) => {
+        const response = await fetch('validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+        return { status: response.status, body: await response.json() };
+      }, first.postData());
+      assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
+      assert.equal(replayed.body.passed, true);
+      assert.equal((await result(page)).text, 'Passed: enrolled.');
+      assert.equal(await validates(), 1, 'one validate in the emulator request log');
+    });
+  }
 });
 
 test('the README shows screenshots of the page', () => {

@@ -10,5 +10,7 @@ export async function sampleCjs(): Promise<boolean> {
   } catch (e) {
     if (e instanceof iproov.InvalidInputError) console.log(e.field);
   }
+  const journeys = new iproov.JourneyService(client, new iproov.SQLiteStore());
+  await journeys.deleteExpired();
   return result.passed;
 }

@@ -19,7 +19,17 @@ import api, {
   type ValidateResult,
   type ClaimToken,
   type Next,
+  JourneyService,
+  SQLiteStore,
+  PostgresStore,
+  type JourneyStore,
+  type JourneyRecord,
+  type JourneyFinished,
+  createJourneyHandler,
+  toNodeHandler,
+  type BrowserErrorCode,
 } from 'iproov-sansio';
+import { createServer } from 'node:http';
 
 export async function sample(): Promise<void> {
   const client = createClient({ region: 'eu', apiKey: 'k', secret: 's', oauth: { username: 'u', password: 'p' }, timeoutMs: 5000, maxRetries: 1 });
@@ -63,4 +73,48 @@ export async function sample(): Promise<void> {
   if (prepared.action === 'need_token') console.log(prepared.tokenRequest.url);
   const record = auditRecord({ operation: 'verify_validate', userId, result: { passed: true } });
   console.log(record, api.VERSION);
+}
+
+export async function journeys(client: ReturnType<typeof createClient>): Promise<void> {
+  const service = new JourneyService(client, new SQLiteStore('journeys.sqlite3'), { policy: { maxAttempts: 3 } });
+  const started = await service.start('verify', randomUserId());
+  if ('token' in started) {
+    const finished: JourneyFinished = await service.finish(started.journeyId, started.token, 'web', { userId: 'u' });
+    if (finished.next === 'start_attempt') console.log(finished.attemptsLeft, finished.state);
+  }
+  const history = await service.history('user');
+  const first: JourneyRecord | undefined = history[0]?.journey;
+  void first;
+  const many = new JourneyService(client, new PostgresStore('postgresql://u@127.0.0.1/db'));
+  const deleted: number = await many.deleteExpired();
+  void deleted;
+  // A store of your own: any object with the seven methods.
+  const rows = new Map<string, JourneyRecord>();
+  const own: JourneyStore = {
+    get: (id) => rows.get(id) ?? null,
+    insert: (r) => (rows.has(r.id) ? false : (rows.set(r.id, r), true)),
+    update: (r, v) => (rows.get(r.id)?.version === v ? (rows.set(r.id, r), true) : false),
+    appendAudit: async () => {},
+    journeysOf: (user) => [...rows.values()].filter((r) => r.user_id === user),
+    auditOf: () => [],
+    deleteExpired: () => 0,
+  };
+  void new JourneyService(client, own).policy.maxAttempts;
+  void api.SQLiteStore;
+}
+
+export function handlers(service: JourneyService): void {
+  // The web-standard handler behind the app's auth, and the same in Node's http.
+  const handler = createJourneyHandler(service, {
+    basePath: '/iproov',
+    allowedOrigins: ['https://app.example.com'],
+    resolveUser: (request: Request) => request.headers.get('x-user'),
+    validateWaitMs: 10_000,
+  });
+  const answer: Promise<Response> = handler(new Request('https://app.example.com/iproov/token'));
+  void answer;
+  const listener = toNodeHandler(handler);
+  void createServer(listener);
+  const code: BrowserErrorCode = 'try_again';
+  void code;
 }

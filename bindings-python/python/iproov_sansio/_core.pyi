@@ -18,6 +18,7 @@ __all__ = [
     "transport_failures",
     "service_step",
     "service_policy",
+    "web_decide",
     "build",
     "build_enrol_image_bytes",
     "parse",
@@ -142,6 +143,7 @@ def service_step(
     now: int,
 ) -> Dict[str, Any]: ...
 def service_policy(policy: Mapping[str, Any]) -> Dict[str, Any]: ...
+def web_decide(what: str, facts: Optional[Any] = None) -> Dict[str, Any]: ...
 def transport_failures() -> List[str]: ...
 def build(
     operation: str, config: Union[Config, Mapping[str, Any]], input: Optional[Mapping[str, Any]] = None

@@ -160,7 +160,14 @@ pub fn step(
         value => Some(JourneyRecord::from_json(value)?),
     };
     match action {
-        "start" => start(policy, stored, &from_value("input", input)?, new_id, now),
+        "start" => start(
+            config,
+            policy,
+            stored,
+            &from_value("input", input)?,
+            new_id,
+            now,
+        ),
         "token_issued" => token_issued(config, need(stored)?, &from_value("input", input)?, now),
         "finish" => finish(policy, need(stored)?, &from_value("input", input)?, now),
         "validated" => validated(config, need(stored)?, input, now),
@@ -191,6 +198,7 @@ fn out(write: Option<(&str, u64)>, record: &JourneyRecord) -> Map<String, Value>
 }
 
 fn start(
+    config: &Config,
     policy: &ServicePolicy,
     stored: Option<JourneyRecord>,
     input: &StartInput,
@@ -249,7 +257,7 @@ fn start(
         }
         // The browser asked twice: the same token again, no second token request.
         let mut map = out(write, &record);
-        map.insert("respond".into(), issued(&record, open));
+        map.insert("respond".into(), issued(config, &record, open));
         return Ok(Value::Object(map));
     }
     if record.attempts_left() == 0 {
@@ -294,11 +302,7 @@ fn token_issued(
     let mut map = out(Some(write), &record);
     let open = record.open().cloned();
     if let Some(open) = open {
-        let mut respond = issued(&record, &open);
-        if let Value::Object(fields) = &mut respond {
-            fields.insert("sdk_url".into(), json!(config.streaming_url()));
-        }
-        map.insert("respond".into(), respond);
+        map.insert("respond".into(), issued(config, &record, &open));
     }
     Ok(Value::Object(map))
 }
@@ -406,11 +410,13 @@ fn validated(
     Ok(Value::Object(map))
 }
 
-/// What the browser learns of an issued token.
-fn issued(record: &JourneyRecord, open: &StoredAttempt) -> Value {
+/// What the browser learns of an issued token, the first time and every time it asks again
+/// (a reloaded page needs the SDK's URL as much as the token).
+fn issued(config: &Config, record: &JourneyRecord, open: &StoredAttempt) -> Value {
     json!({
         "journey_id": record.id,
         "token": open.token,
+        "sdk_url": config.streaming_url(),
         "attempt": open.number,
         "attempts_left": record.attempts_left(),
     })

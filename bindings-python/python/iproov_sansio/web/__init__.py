@@ -33,8 +33,6 @@ import asyncio
 import inspect
 import json
 import logging
-import math
-import re
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -45,16 +43,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, Router
 
-from .._errors import (
-    ApiError,
-    InvalidInputError,
-    InvalidStateError,
-    IProovError,
-    OutcomeUnknownError,
-    RateLimitedError,
-    ServerError,
-    TransportError,
-)
+from .. import _core
+from .._errors import InvalidStateError, IProovError
 from ..journeys import JourneyService
 
 __all__ = ["ERRORS", "ResolveUser", "browser_error", "journey_routes"]
@@ -65,90 +55,51 @@ _log = logging.getLogger("iproov_sansio.web")
 #: ``None`` (the routes answer 401). May be a coroutine function.
 ResolveUser = Callable[[Request], Union[Optional[str], Awaitable[Optional[str]]]]
 
-#: What the browser may see of a failure: code -> (HTTP status, fixed message). The codes are
-#: stable; the messages are written for a person and carry nothing of the request's state.
-ERRORS: Mapping[str, Tuple[int, str]] = {
-    "bad_request": (400, "The request does not have the fields this endpoint takes."),
-    "unauthenticated": (401, "Sign in first."),
-    "forbidden_origin": (403, "Requests from this origin are not accepted."),
-    "account_inactive": (403, "This account cannot use face verification now."),
-    "journey_conflict": (409, "This journey cannot take that step now. Start again."),
-    "already_enrolled": (409, "This account has already enrolled."),
-    "not_enrolled": (409, "This account has not enrolled yet."),
-    "payload_too_large": (413, "The request is too large."),
-    "unsupported_media_type": (415, "Send the request as application/json."),
-    "internal_error": (500, "Something went wrong on our side."),
-    "service_error": (502, "The face verification service refused the request."),
-    "try_again": (503, "The face verification service is busy or unreachable. Try again shortly."),
-}
+# Every decision below is core's (core/src/web): the routes, the checks, the codes, what the
+# browser sees. This module only moves bytes between Starlette and those decisions.
+_TABLE: Dict[str, Any] = _core.web_decide("table")
 
-# iProov's codes that say something about the account, which the person can act on.
-_ACCOUNT_CODES = {
-    "already_enrolled": "already_enrolled",
-    "no_user": "not_enrolled",
-    "inactive_user": "account_inactive",
-}
+#: What the browser may see of a failure: code -> (HTTP status, fixed message), core's table
+#: (``core/src/web/mod.rs``). The codes are stable; the messages are written for a person and
+#: carry nothing of the request's state.
+ERRORS: Mapping[str, Tuple[int, str]] = {row["code"]: (row["status"], row["message"]) for row in _TABLE["codes"]}
 
-# The fields of the journey service's answers that the browser gets (its error_code, for one,
-# stays in the store and the audit records).
-_VISIBLE = ("journey_id", "token", "sdk_url", "attempt", "attempts_left", "passed", "reason", "state", "next")
-
-_MAX_BODY = 8 * 1024
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_REASON = re.compile(r"[a-z_]{1,64}")
+_MAX_BODY: int = _TABLE["max_body_bytes"]
 _STATIC = Path(__file__).resolve().parent / "static"
-
-
-def _validating(record: Optional[Mapping[str, Any]], user: str) -> bool:
-    """Whether the stored journey is ``user``'s and one of its attempts is being validated
-    (core's record: ``user_id``, ``attempts[].state``)."""
-    if record is None or record.get("user_id") != user:
-        return False
-    return any(attempt.get("state") == "validating" for attempt in record.get("attempts", []))
 
 
 def browser_error(error: BaseException) -> Tuple[str, Optional[int]]:
     """The code (a key of :data:`ERRORS`) the browser gets for ``error``, and a Retry-After
-    in seconds where iProov asked for one. Keyed on the class core names for each error
-    (and iProov's code for the account errors), never on a message."""
-    if isinstance(error, InvalidInputError):
-        # The resolved user_id is the application's, not the browser's: a bad one is ours.
-        return ("internal_error" if error.field == "user_id" else "bad_request"), None
-    if isinstance(error, InvalidStateError):
-        return "journey_conflict", None
-    if isinstance(error, RateLimitedError):
-        ms = error.retry_after_ms
-        return "try_again", (None if ms is None else max(1, math.ceil(ms / 1000)))
-    if isinstance(error, (ServerError, TransportError, OutcomeUnknownError)):
-        # A token request is safe to ask again (validate errors never get here: the service
-        # stores them as the attempt's outcome).
-        return "try_again", None
-    if isinstance(error, ApiError) and error.code in _ACCOUNT_CODES:
-        return _ACCOUNT_CODES[error.code], None
+    in seconds where iProov asked for one: core's decision (``core/src/web``, keyed on the
+    error's kind and, for the account errors, iProov's code; never on a message). Anything
+    that is not an :class:`IProovError` is ``internal_error``."""
+    decided = _decide_error(error)
+    retry = decided["answer"]["headers"].get("Retry-After")
+    return decided["code"], (None if retry is None else int(retry))
+
+
+def _decide_error(error: BaseException) -> Dict[str, Any]:
+    facts: Optional[Dict[str, Any]] = None
     if isinstance(error, IProovError):
-        # A wrong key, an OAuth failure, an answer that is not iProov's: the service's
-        # configuration, nothing the person can change.
-        return "service_error", None
-    return "internal_error", None
+        # The class decides (as in every host): its kind, over whatever the dict says.
+        facts = error.to_dict()
+        facts["kind"] = type(error).kind or facts.get("kind", "")
+    return _core.web_decide("error", {"error": facts})
 
 
-def _error(code: str, retry_after: Optional[int] = None) -> JSONResponse:
-    status, message = ERRORS[code]
-    headers = {"Cache-Control": "no-store"}
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
-
-
-def _ok(data: Mapping[str, Any]) -> JSONResponse:
-    # The answers carry claim tokens: never cached.
-    return JSONResponse({k: data[k] for k in _VISIBLE if k in data}, headers={"Cache-Control": "no-store"})
+def _respond(answer: Mapping[str, Any]) -> JSONResponse:
+    """Core's answer ``{"status", "headers", "body"}`` as it is."""
+    return JSONResponse(answer["body"], status_code=answer["status"], headers=dict(answer["headers"]))
 
 
 class _Refused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+    def __init__(self, answer: Mapping[str, Any]) -> None:
+        super().__init__(answer["status"])
+        self.answer = answer
+
+
+def _own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
 class _Endpoints:
@@ -163,106 +114,91 @@ class _Endpoints:
     ) -> None:
         self.service = service
         self.resolve_user = resolve_user
-        self.origins = None if allowed_origins is None else {o.rstrip("/") for o in allowed_origins}
-        self.flows = tuple(flows)
+        self.origins = None if allowed_origins is None else list(allowed_origins)
+        self.flows = list(flows)
         self.emulator_url = emulator_url.rstrip("/") if emulator_url else None
         self.validate_wait_s = validate_wait_s
 
-    async def _guarded(self, request: Request) -> Tuple[str, Dict[str, Any]]:
-        """The asking user and the JSON body, after the origin, content-type, size and
-        authentication checks; raises :class:`_Refused`."""
-        origin = request.headers.get("origin")
-        if self.origins is None:
-            expected = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
-        else:
-            expected = self.origins
-        if origin is None or origin.rstrip("/") not in expected:
-            raise _Refused("forbidden_origin")
-        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media != "application/json":
-            raise _Refused("unsupported_media_type")
+    async def _guarded(self, request: Request, route: str) -> Dict[str, Any]:
+        """The route's input (core's ``read_input``) after core's origin, content-type, size
+        and authentication checks; raises :class:`_Refused` with core's answer."""
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > _MAX_BODY:
-                raise _Refused("payload_too_large")
+        facts: Dict[str, Any] = {
+            "origin": request.headers.get("origin"),
+            "own_origin": _own_origin(request),
+            "allowed_origins": self.origins,
+            "content_type": request.headers.get("content-type"),
+            "body_bytes": 0,
+        }
+        checked = _core.web_decide("request", facts)
+        if "answer" not in checked:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > _MAX_BODY:
+                    break
+            facts["body_bytes"] = len(body)
+            checked = _core.web_decide("request", facts)
+        if "answer" in checked:
+            raise _Refused(checked["answer"])
         user = self.resolve_user(request)
         if inspect.isawaitable(user):
             user = await user
-        if not user:
-            raise _Refused("unauthenticated")
-        try:
-            data = json.loads(bytes(body))
-        except ValueError:
-            raise _Refused("bad_request") from None
-        if not isinstance(data, dict):
-            raise _Refused("bad_request")
-        return str(user), data
+        read = _core.web_decide("input", {
+            "route": route,
+            "user": None if user is None else str(user),
+            "body": bytes(body).decode("utf-8", "replace"),
+            "flows": self.flows,
+            "user_agent": request.headers.get("user-agent"),
+        })
+        if "answer" in read:
+            raise _Refused(read["answer"])
+        return dict(read["input"])
 
     async def token(self, request: Request) -> Response:
         try:
-            user, body = await self._guarded(request)
-            flow = body.get("flow")
-            journey_id = body.get("journey_id")
-            if flow not in self.flows or not (journey_id is None or isinstance(journey_id, str)):
-                raise _Refused("bad_request")
+            given = await self._guarded(request, "token")
             # The service blocks (the store's driver, the client's socket): run it in
             # Starlette's thread pool rather than keep a second, async service and async
             # stores in step with it. A request holds a thread for one token request.
-            started = await run_in_threadpool(self.service.start, flow, user, journey_id)
-            return _ok(started)
+            started = await run_in_threadpool(self.service.start, given["flow"], given["user_id"], given.get("journey_id"))
+            return _respond(_core.web_decide("answer", {"answer": started})["answer"])
         except _Refused as refused:
-            return _error(refused.code)
+            return _respond(refused.answer)
         except Exception as error:  # every failure answers with a code, never a message
             return self._failed("token", error)
 
     async def validate(self, request: Request) -> Response:
         try:
-            user, body = await self._guarded(request)
-            journey_id, token = body.get("journey_id"), body.get("token")
-            if not isinstance(journey_id, str) or not isinstance(token, str):
-                raise _Refused("bad_request")
-            client = request.headers.get("user-agent", "").strip() or "unknown"
+            given = await self._guarded(request, "validate")
+            journey_id, user = given["journey_id"], given["user_id"]
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.validate_wait_s
             while True:
                 try:
-                    done = await run_in_threadpool(self.service.finish, journey_id, token, client, user_id=user)
-                    return _ok(done)
+                    done = await run_in_threadpool(self.service.finish, journey_id, given["token"], given["client"], user_id=user)
+                    return _respond(_core.web_decide("answer", {"answer": done})["answer"])
                 except InvalidStateError:
-                    # A double submit: the first request is validating this token. Its
-                    # outcome is stored once it comes, and a later finish gives it, so wait
-                    # for it (sleeping here, holding no thread) rather than refuse. Only then:
-                    # an unknown journey, another user's, or one with nothing in flight is
-                    # refused at once.
+                    # A double submit (core decides: the user's journey, an attempt
+                    # validating) waits for the first request's stored outcome, sleeping
+                    # here, holding no thread; anything else is refused at once.
                     record = await run_in_threadpool(self.service.store.get, journey_id)
-                    if not _validating(record, user) or loop.time() >= deadline:
+                    wait = _core.web_decide("waits", {"record": record, "user": user})["retry_in_ms"]
+                    if wait is None or loop.time() >= deadline:
                         raise
-                    await asyncio.sleep(0.2)
+                    await asyncio.sleep(wait / 1000)
         except _Refused as refused:
-            return _error(refused.code)
+            return _respond(refused.answer)
         except Exception as error:
             return self._failed("validate", error)
 
     async def complete(self, request: Request) -> Response:
         """The stand-in's pass or fail: the emulator's control API, as the user's phone."""
         try:
-            _, body = await self._guarded(request)
-            token, passed, reason = body.get("token"), body.get("passed"), body.get("reason")
-            if not isinstance(token, str) or not _TOKEN.fullmatch(token) or not isinstance(passed, bool):
-                raise _Refused("bad_request")
-            if reason is not None and (not isinstance(reason, str) or not _REASON.fullmatch(reason)):
-                raise _Refused("bad_request")
-            claim: Dict[str, Any] = {"passed": passed}
-            if reason is not None and not passed:
-                claim["reason"] = reason
-            status = await run_in_threadpool(self._post_complete, token, claim)
-            if status == 200:
-                return JSONResponse({"completed": True}, headers={"Cache-Control": "no-store"})
-            # 404 unknown claim, 409 expired or not pending: not this attempt's to finish.
-            return _error("journey_conflict" if status in (404, 409) else "try_again")
+            given = await self._guarded(request, "emulator_complete")
+            status = await run_in_threadpool(self._post_complete, given["token"], given["claim"])
+            return _respond(_core.web_decide("emulator", {"status": status})["answer"])
         except _Refused as refused:
-            return _error(refused.code)
+            return _respond(refused.answer)
         except Exception as error:
             return self._failed("emulator complete", error)
 
@@ -280,35 +216,26 @@ class _Endpoints:
         except urllib.error.HTTPError as error:
             return int(error.code)
         except OSError:
-            return 503
+            return 0
 
     async def config(self, request: Request) -> Response:
-        return JSONResponse({"stand_in": self.emulator_url is not None}, headers={"Cache-Control": "no-store"})
+        return _respond(_core.web_decide("config", {"stand_in": self.emulator_url is not None})["answer"])
 
     def _failed(self, route: str, error: Exception) -> JSONResponse:
-        code, retry_after = browser_error(error)
+        decided = _decide_error(error)
         # The log gets the class and code; core's messages carry no secret, but the browser
         # gets only the fixed text of the code.
         if isinstance(error, IProovError):
             _log.warning("iproov %s: %s %s: %s", route, type(error).__name__, error.code, error.message)
         else:
             _log.exception("iproov %s failed", route)
-        return _error(code, retry_after)
+        return _respond(decided["answer"])
 
 
-def _static(name: str, media_type: str) -> Callable[[Request], Awaitable[Response]]:
-    path = _STATIC / name
-    headers = {
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-cache",
-    }
-    if name.endswith(".html"):
-        # Scripts only from this origin, fetches only to it; iProov's own SDK needs its hosts
-        # added (README: "A real iProov service in the page").
-        headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self'; "
-            "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-        )
+def _static(route: Mapping[str, Any]) -> Callable[[Request], Awaitable[Response]]:
+    path = _STATIC / route["file"]
+    headers = dict(route["headers"])
+    media_type = route["content_type"]
 
     async def serve(request: Request) -> Response:
         return FileResponse(path, media_type=media_type, headers=headers)
@@ -340,17 +267,16 @@ def journey_routes(
     double-submitted validate waits for the first one's outcome before answering 409.
     """
     endpoints = _Endpoints(service, resolve_user, allowed_origins, flows, emulator_url, validate_wait_s)
-    routes = [
-        Route("/token", endpoints.token, methods=["POST"]),
-        Route("/validate", endpoints.validate, methods=["POST"]),
-    ]
-    if page:
-        routes += [
-            Route("/", _static("index.html", "text/html; charset=utf-8"), methods=["GET"]),
-            Route("/journey.mjs", _static("journey.mjs", "text/javascript; charset=utf-8"), methods=["GET"]),
-            Route("/page.css", _static("page.css", "text/css; charset=utf-8"), methods=["GET"]),
-            Route("/config", endpoints.config, methods=["GET"]),
-        ]
-    if emulator_url:
-        routes.append(Route("/emulator/complete", endpoints.complete, methods=["POST"]))
+    answer = {
+        "token": endpoints.token,
+        "validate": endpoints.validate,
+        "config": endpoints.config,
+        "emulator_complete": endpoints.complete,
+    }
+    routes = []
+    for route in _TABLE["routes"]:  # core's table: paths, methods, which need the page or emulator
+        if (route["page"] and not page) or (route["emulator"] and not emulator_url):
+            continue
+        endpoint = _static(route) if route["route"] == "file" else answer[route["route"]]
+        routes.append(Route(route["path"], endpoint, methods=[route["method"]]))
     return Router(routes=routes)

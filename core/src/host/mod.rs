@@ -6,9 +6,8 @@
 //! canonical JSON text. Failures are core's [`Error`]; [`error_json`] gives the text a binding
 //! throws.
 
-use crate::driver::{Action, CallContext, Driver, DriverOptions, TransportFailure};
+use crate::driver::TransportFailure;
 use crate::error::{Error, ErrorKind};
-use crate::flows::json as flows;
 use crate::http::{MAX_BODY_BYTES, Request, Response};
 use crate::operation::{self, JsonConfig, Operation};
 use crate::region::Region;
@@ -17,7 +16,7 @@ use crate::{DEFAULT_USER_AGENT, user_id, validation};
 use base64::Engine;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt;
 
 fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
@@ -262,119 +261,16 @@ pub fn transport_error(kind: &str, cause: &str) -> String {
     error_json(&error)
 }
 
-/// The initial state of a flow (`flows::json::new_state`), as JSON.
-pub fn flow_new(flow: &str, options_json: &str) -> Result<String, Error> {
-    Ok(to_text(&flows::new_state(
-        flow,
-        &json_arg("options", options_json)?,
-    )?))
-}
+mod driver;
+mod steps;
 
-/// One flow step (`flows::json::run_step`): `{"state": ..., "output": ...}` as JSON. On an
-/// error the caller keeps its old state.
-pub fn flow_step(
-    flow: &str,
-    config_json: &str,
-    state_json: &str,
-    step_json: &str,
-) -> Result<String, Error> {
-    let config = json_arg("config", config_json)?;
-    let state = json_arg("state", state_json)?;
-    let step = json_arg("step", step_json)?;
-    let out = flows::run_step(flow, &config, &state, &step)?;
-    Ok(to_text(&json!({"state": out.state, "output": out.output})))
-}
-
-/// A call driver for a config ([`crate::driver`]); `options_json` is [`DriverOptions`]'s
-/// JSON (`""` for the defaults); `seed` is at least 8 random bytes the host drew. Fails with
-/// `invalid_input` (field `options`, `timeout_ms`, ... or `seed`).
-pub fn driver_new(config: &JsonConfig, options_json: &str, seed: &[u8]) -> Result<Driver, Error> {
-    let options = DriverOptions::from_json_text(options_json.as_bytes())?;
-    let seed: [u8; 8] = seed
-        .get(..8)
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(|| Error::invalid_input("seed", "must be at least 8 random bytes"))?;
-    Driver::new(config.config.clone(), options, u64::from_le_bytes(seed))
-}
-
-/// Starts a call (see [`Driver::start`]); `attempt` is the journey attempt, 0 for none.
-/// Gives the call's id. Fails only for an unknown operation name (`invalid_input`, field
-/// `operation`); a bad input fails the call at its first poll, with its audit record.
-pub fn driver_start(
-    driver: &mut Driver,
-    operation: &str,
-    input_json: &str,
-    attempt: u32,
-    now: u64,
-) -> Result<u64, Error> {
-    let context = CallContext {
-        attempt: (attempt > 0).then_some(attempt),
-    };
-    let op = Operation::parse(operation)?;
-    Ok(driver.start(op, input_json.as_bytes(), context, now))
-}
-
-/// Polls a call (see [`Driver::poll`]) and gives the poll as one text:
-///
-/// ```text
-/// KIND WAKE N\n          KIND: send | sleep | wait | done | failed; WAKE: 1 to wake waiting calls
-/// <audit record JSON>\n  N lines, one record each
-/// payload
-/// ```
-///
-/// The payload: `send`: the deadline (Unix ms), `\n`, then the request text of [`build_text`];
-/// `sleep` / `wait`: the time (Unix ms) to poll again by; `done`: the result text of
-/// [`parse`] (large frames after the JSON); `failed`: the error's canonical JSON.
-pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
-    let poll = driver.poll(id, now);
-    let (kind, payload) = match &poll.action {
-        Action::Send {
-            request,
-            deadline_ms,
-        } => ("send", format!("{deadline_ms}\n{}", request_text(request))),
-        Action::SleepUntil { at_ms } => ("sleep", at_ms.to_string()),
-        Action::WaitForToken { until_ms } => ("wait", until_ms.to_string()),
-        Action::Done { result } => ("done", operation::split_text(result)),
-        Action::Failed { error } => ("failed", error_json(error)),
-    };
-    let mut out = String::with_capacity(payload.len() + 64);
-    out.push_str(kind);
-    out.push_str(if poll.wake { " 1 " } else { " 0 " });
-    out.push_str(&poll.audit.len().to_string());
-    out.push('\n');
-    for record in &poll.audit {
-        out.push_str(&to_text(record));
-        out.push('\n');
-    }
-    out.push_str(&payload);
-    out
-}
-
-/// Reports the answer to a call's send: `headers_json` as for [`parse`].
-pub fn driver_response(
-    driver: &mut Driver,
-    id: u64,
-    status: u32,
-    headers_json: &str,
-    body: &[u8],
-    now: u64,
-) {
-    let headers = headers_arg(headers_json).unwrap_or_default();
-    match u16::try_from(status) {
-        Ok(status) => driver.on_response(id, &Response::new(status, &headers, body), now),
-        Err(_) => driver.on_failure(id, TransportFailure::Unknown, "not an HTTP status", now),
-    }
-}
-
-/// Reports that a call's send failed: `failure` is a name of the transport table
-/// ([`TransportFailure`]; an unknown name counts as `unknown`), `cause` the host's words.
-pub fn driver_failure(driver: &mut Driver, id: u64, failure: &str, cause: &str, now: u64) {
-    driver.on_failure(id, TransportFailure::parse(failure), cause, now);
-}
+pub use driver::{driver_failure, driver_new, driver_poll, driver_response, driver_start};
+pub use steps::{flow_new, flow_step, service_policy, service_step, web_decide};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn json(text: &str) -> Value {
         serde_json::from_str(text).unwrap()
@@ -410,56 +306,6 @@ mod tests {
             json(&shown),
             json!({"base_url": "https://us.rp.secure.iproov.me/api/v2", "region": "us",
                    "user_agent": "app/1 \"x\"", "oauth_username": "u\"1", "api_key": "k"})
-        );
-    }
-
-    #[test]
-    fn a_driver_call_as_text() {
-        let config = new_config(
-            r#"{"region": "eu", "api_key": "k0000000000000000000000000000000000000000", "secret": "s3cr3t-x"}"#,
-        )
-        .unwrap();
-        let mut driver = driver_new(&config, r#"{"timeout_ms": 1500}"#, &[7; 8]).unwrap();
-        assert_eq!(
-            driver_new(&config, "", &[1; 4]).unwrap_err().field(),
-            Some("seed")
-        );
-        let id = driver_start(
-            &mut driver,
-            "enrol_token",
-            r#"{"resource": "R", "user_id": "u-1"}"#,
-            2,
-            1_000,
-        )
-        .unwrap();
-        let sent = driver_poll(&mut driver, id, 1_000);
-        assert!(
-            sent.starts_with(
-                "send 0 0\n2500\nPOST\nhttps://eu.rp.secure.iproov.me/api/v2/claim/enrol/token\n"
-            ),
-            "{sent}"
-        );
-        driver_response(
-            &mut driver,
-            id,
-            200,
-            r#"{"content-type": "application/json"}"#,
-            br#"{"token": "abc", "user_id": "u-1"}"#,
-            1_100,
-        );
-        let done = driver_poll(&mut driver, id, 1_100);
-        let mut lines = done.lines();
-        assert_eq!(lines.next(), Some("done 0 1"));
-        let record = json(lines.next().unwrap());
-        assert_eq!(record["outcome"], "token_issued");
-        assert_eq!(record["attempt"], 2);
-        assert_eq!(json(lines.next().unwrap())["token"], "abc");
-        assert!(!done.contains("s3cr3t-x"));
-        assert_eq!(
-            driver_start(&mut driver, "nope", "", 0, 0)
-                .unwrap_err()
-                .field(),
-            Some("operation")
         );
     }
 }

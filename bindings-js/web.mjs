@@ -1,0 +1,217 @@
+// Drop-in HTTP endpoints for a browser's iProov journey, over `JourneyService`: a web-standard
+// handler `(request, ...context) => Promise<Response>` that runs as it is in workers, Hono,
+// Deno and Bun (and in Node's http or Express through `toNodeHandler`). The same routes and
+// answers as Python's `iproov_sansio.web.journey_routes`: every decision (the routes, the
+// origin / content-type / size / body checks, the error codes and their messages, what of the
+// service's answers the browser sees, when a double submit waits) is core's
+// (core/src/web, through `native.webDecide`); this file only moves bytes.
+//
+//   POST {base}/token      {"flow", "journey_id"?}  -> {journey_id, token, sdk_url, attempt, attempts_left}
+//   POST {base}/validate   {"journey_id", "token"}  -> {journey_id, passed, reason?, attempt, state, attempts_left, next}
+//   GET  {base}/  {base}/journey.mjs  {base}/page.css  {base}/config   the browser page
+//   POST {base}/emulator/complete  {"token", "passed", "reason"?}  (only with emulatorUrl)
+
+// The page's files (index.html, journey.mjs, page.css), inlined by the packages' builds from
+// their one source, bindings-python/python/iproov_sansio/web/static (build-static.mjs).
+import PAGE_FILES from 'iproov-sansio:web-static';
+
+const defaultLog = (route, error, isCore) => {
+  // Core's messages carry no secret; the browser gets only the fixed text of the code.
+  if (isCore) console.warn(`iproov ${route}: ${error.name} ${error.code}: ${error.message}`);
+  else console.error(`iproov ${route} failed`, error);
+};
+
+async function readBody(request, limit) {
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.byteLength;
+    if (total > limit) {
+      // Enough to refuse it: the rest is not read.
+      reader.cancel().catch(() => {});
+      break;
+    }
+  }
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
+export function makeWebHandler({ native, call, snakeDeep, IProovError, InvalidStateError, JourneyService }) {
+  /** One of core's web decisions (core/src/web/mod.rs, `decide`). */
+  const decide = (what, facts) => JSON.parse(call(native.webDecide, what, facts === undefined ? '' : JSON.stringify(facts)));
+  const write = ({ status, headers, body }, method) =>
+    new Response(method === 'HEAD' ? null : JSON.stringify(body), {
+      status,
+      headers: { ...headers, 'Content-Type': 'application/json' },
+    });
+  const plain = (status, text, headers = {}) =>
+    new Response(text, { status, headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' } });
+
+  class Refused extends Error {
+    constructor(answer) {
+      super('refused');
+      this.answer = answer;
+    }
+  }
+
+  /**
+   * The journey endpoints (and the page) as a web-standard handler; see README "The browser
+   * page and its endpoints" for mounting it behind your auth.
+   * @param {InstanceType<typeof JourneyService>} service
+   * @param {object} options
+   * @param {(request: Request, ...context: unknown[]) => string | null | undefined | Promise<string | null | undefined>} options.resolveUser
+   *   the asking user's iProov user_id from your own session or auth (`null`: 401); gets the
+   *   handler's own arguments (a Worker's `env`, Hono's context, Node's `req` through
+   *   toNodeHandler). Never from the body.
+   * @param {string[] | null} [options.allowedOrigins] the exact origins whose pages may call the
+   *   routes (`null`: only the request's own origin, as its URL says)
+   * @param {string} [options.basePath] where the handler is mounted (`'/iproov'`); `''` by default
+   * @param {string[]} [options.flows] the flows the browser may start (`['enrol', 'verify']`)
+   * @param {boolean} [options.page] serve the page (true)
+   * @param {string} [options.emulatorUrl] the emulator's root URL, only when the service points
+   *   at it: turns on the page's stand-in and `emulator/complete`
+   * @param {number} [options.validateWaitMs] how long a double-submitted validate waits for the
+   *   first one's outcome before answering 409, in ms (30000)
+   * @param {(route: string, error: unknown, isCore: boolean) => void} [options.log] each failure
+   *   (console by default): the browser sees only its code
+   * @returns {(request: Request, ...context: unknown[]) => Promise<Response>}
+   */
+  function createJourneyHandler(service, options = {}) {
+    if (!(service instanceof JourneyService)) throw new TypeError('service must be a JourneyService of this package');
+    const { resolveUser, allowedOrigins = null, basePath = '', flows = ['enrol', 'verify'], page = true } = options;
+    const { emulatorUrl, validateWaitMs = 30_000, log = defaultLog } = options;
+    if (typeof resolveUser !== 'function') throw new TypeError('resolveUser must be a function (request) => user_id');
+    const base = String(basePath).replace(/\/+$/, '');
+    const emulator = emulatorUrl ? String(emulatorUrl).replace(/\/+$/, '') : null;
+    const origins = allowedOrigins === null || allowedOrigins === undefined ? null : [...allowedOrigins];
+    const table = decide('table');
+    const routes = table.routes.filter((r) => (page || !r.page) && (emulator !== null || !r.emulator));
+    const internal = decide('error', { error: null }).answer; // the last resort's answer
+
+    async function guarded(request, route, context) {
+      const facts = {
+        origin: request.headers.get('origin'),
+        own_origin: new URL(request.url).origin,
+        allowed_origins: origins,
+        content_type: request.headers.get('content-type'),
+        body_bytes: 0,
+      };
+      let checked = decide('request', facts);
+      let body = new Uint8Array(0);
+      if (checked.answer === undefined) {
+        body = await readBody(request, table.max_body_bytes);
+        facts.body_bytes = body.byteLength;
+        checked = decide('request', facts);
+      }
+      if (checked.answer !== undefined) throw new Refused(checked.answer);
+      const user = await resolveUser(request, ...context);
+      const read = decide('input', {
+        route,
+        user: user === null || user === undefined ? null : String(user),
+        body: new TextDecoder().decode(body),
+        flows,
+        user_agent: request.headers.get('user-agent'),
+      });
+      if (read.answer !== undefined) throw new Refused(read.answer);
+      return read.input;
+    }
+
+    const answer = (serviceAnswer) => decide('answer', { answer: snakeDeep(serviceAnswer) }).answer;
+
+    async function token(input) {
+      return answer(await service.start(input.flow, input.user_id, input.journey_id));
+    }
+
+    async function validate(input) {
+      const deadline = Date.now() + validateWaitMs;
+      for (;;) {
+        try {
+          return answer(await service.finish(input.journey_id, input.token, input.client, { userId: input.user_id }));
+        } catch (error) {
+          if (!(error instanceof InvalidStateError)) throw error;
+          // A double submit (core decides: the user's journey, an attempt validating) waits
+          // for the first request's stored outcome; anything else is refused at once.
+          const record = await service.store.get(input.journey_id);
+          const wait = decide('waits', { record: record ?? null, user: input.user_id }).retry_in_ms;
+          if (wait === null || Date.now() >= deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
+    }
+
+    async function complete(input) {
+      let status = 0;
+      try {
+        const response = await fetch(`${emulator}/__emulator/claims/${input.token}/complete`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(input.claim),
+          signal: AbortSignal.timeout(10_000),
+        });
+        status = response.status;
+        await response.body?.cancel();
+      } catch {
+        status = 0; // not reached: core answers try_again
+      }
+      return decide('emulator', { status }).answer;
+    }
+
+    const answers = { token, validate, emulator_complete: complete };
+
+    return async function journeyHandler(request, ...context) {
+      const { method } = request;
+      const path = new URL(request.url).pathname;
+      if (path !== base && !path.startsWith(`${base}/`)) return plain(404, 'Not Found');
+      const rest = path.slice(base.length);
+      if (rest === '') return new Response(null, { status: 307, headers: { Location: `${base}/` } });
+      const here = routes.filter((r) => r.path === rest);
+      const route = here.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
+      if (here.length === 0) return plain(404, 'Not Found');
+      if (route === undefined) {
+        const allow = [...new Set(here.flatMap((r) => (r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])))];
+        return plain(405, 'Method Not Allowed', { Allow: allow.join(', ') });
+      }
+      try {
+        if (route.route === 'file') {
+          return new Response(method === 'HEAD' ? null : PAGE_FILES[route.file], {
+            status: 200,
+            headers: { ...Object.fromEntries(route.headers), 'Content-Type': route.content_type },
+          });
+        }
+        if (route.route === 'config') return write(decide('config', { stand_in: emulator !== null }).answer, method);
+        try {
+          const input = await guarded(request, route.route, context);
+          return write(await answers[route.route](input), method);
+        } catch (error) {
+          if (error instanceof Refused) return write(error.answer, method);
+          const isCore = error instanceof IProovError;
+          try {
+            log(route.route, error, isCore);
+          } catch {
+            // a logger that throws changes nothing the browser gets
+          }
+          return write(decide('error', { error: isCore ? error.toJSON() : null }).answer, method);
+        }
+      } catch {
+        return write(internal, method);
+      }
+    };
+  }
+
+  /** Core's browser error codes: `{code: {status, message}}` (core/src/web/mod.rs). */
+  const BROWSER_ERRORS = Object.freeze(
+    Object.fromEntries(decide('table').codes.map(({ code, status, message }) => [code, Object.freeze({ status, message })])),
+  );
+
+  return { createJourneyHandler, BROWSER_ERRORS };
+}

@@ -1,0 +1,355 @@
+// The journey service over both Node stores (SQLite through better-sqlite3, PostgreSQL through
+// pg) against the emulator: the same tests as Python's tests/test_journeys.py for each store,
+// then validate-once across 8 Node processes racing through PostgreSQL, and a process killed
+// mid-validate. PostgreSQL comes from scripts/postgres.sh (IPROOV_TEST_POSTGRES_URL); without
+// it the PostgreSQL tests are skipped, unless IPROOV_TEST_REQUIRE_POSTGRES is set (scripts/test
+// sets it), which makes its absence a failure.
+import { test, describe, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRequire } from 'node:module';
+import { api } from './impl.mjs';
+import { SQLiteStore, PostgresStore } from '../index.mjs';
+import { startEmulator, EU } from './emulator.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const POSTGRES = process.env.IPROOV_TEST_POSTGRES_URL;
+if (!POSTGRES && process.env.IPROOV_TEST_REQUIRE_POSTGRES) {
+  throw new Error('IPROOV_TEST_REQUIRE_POSTGRES is set but IPROOV_TEST_POSTGRES_URL is not: start PostgreSQL (scripts/postgres.sh)');
+}
+const NO_POSTGRES = POSTGRES ? false : 'IPROOV_TEST_POSTGRES_URL is not set (scripts/test starts PostgreSQL and sets it)';
+const { Client: PgClient } = createRequire(import.meta.url)('pg');
+
+let emu;
+const scratch = mkdtempSync(join(tmpdir(), 'iproov-journeys-'));
+before(async () => {
+  emu = await startEmulator();
+});
+after(async () => {
+  await emu?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  await emu.reset();
+});
+
+/** Drops the journey tables: every PostgreSQL test starts from an empty database. */
+async function clearPostgres() {
+  const db = new PgClient({ connectionString: POSTGRES });
+  await db.connect();
+  try {
+    await db.query('DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_schema');
+  } finally {
+    await db.end();
+  }
+}
+
+let files = 0;
+/** A fresh store of `kind`; `close()` it when done. */
+async function openStore(kind) {
+  if (kind === 'sqlite') return new SQLiteStore(join(scratch, `deep-${++files}`, 'journeys.sqlite3'));
+  await clearPostgres();
+  return new PostgresStore(POSTGRES);
+}
+
+function client(extra = {}) {
+  return api.createClient({ baseUrl: emu.region('eu'), ...EU, timeoutMs: 5_000, retryPolicy: { baseDelayMs: 20, maxDelayMs: 40 }, ...extra });
+}
+
+/** A user the emulator knows as enrolled (verify needs one). */
+async function enrolled() {
+  const userId = api.randomUserId();
+  await emu.seedUser({ api_key: EU.apiKey, user_id: userId });
+  return userId;
+}
+
+async function thrown(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  assert.fail('expected an error, got a result');
+}
+
+for (const kind of ['sqlite', 'postgres']) {
+  describe(`journeys on ${kind}`, { skip: kind === 'postgres' ? NO_POSTGRES : false }, () => {
+    let store;
+    beforeEach(async () => {
+      store = await openStore(kind);
+    });
+    // The store's own cleanup, after each test's assertions.
+    const done = async () => store?.close();
+    const service = (policy) => new api.JourneyService(client(), store, { policy });
+
+    test('a pass is stored with its audit and no token', async (t) => {
+      t.after(done);
+      const audited = [];
+      const svc = new api.JourneyService(client({ audit: (r) => audited.push(r) }), store);
+      const user = await enrolled();
+      const started = await svc.start('verify', user);
+      assert.equal(started.attempt, 1);
+      assert.equal(started.attemptsLeft, 2);
+      assert.match(started.sdkUrl, /^ws:\/\/127\.0\.0\.1:/);
+      await emu.complete(started.token, { passed: true });
+      const finished = await svc.finish(started.journeyId, started.token, 'node-test');
+      assert.equal(finished.passed, true);
+      assert.equal(finished.next, 'done');
+      const history = await svc.history(user);
+      assert.equal(history.length, 1);
+      const { journey, audit } = history[0];
+      assert.equal(journey.attempts[0].state, 'passed');
+      // The journey forgets the token once validated; the audit records keep it (the guide
+      // lists the token for audit).
+      assert.ok(!JSON.stringify(journey).includes(started.token), 'the token is forgotten once validated');
+      assert.ok(JSON.stringify(audit).includes(started.token));
+      assert.deepEqual(audit.map((r) => [r.operation, r.outcome]), [['verify_token', 'token_issued'], ['verify_validate', 'passed']]);
+      assert.deepEqual(audit.map((r) => r.attempt), [1, 1]);
+      // The client's own audit hook still saw every record.
+      assert.deepEqual(audited, audit);
+    });
+
+    test('a failure then a pass on a new token', async (t) => {
+      t.after(done);
+      const svc = service();
+      const user = await enrolled();
+      const first = await svc.start('verify', user);
+      await emu.complete(first.token, { passed: false, reason: 'too_much_movement' });
+      const failed = await svc.finish(first.journeyId, first.token, 'node-test');
+      assert.deepEqual(
+        { passed: failed.passed, reason: failed.reason, next: failed.next, attemptsLeft: failed.attemptsLeft },
+        { passed: false, reason: 'too_much_movement', next: 'start_attempt', attemptsLeft: 2 },
+      );
+      const second = await svc.start('verify', user, first.journeyId);
+      assert.equal(second.attempt, 2);
+      assert.notEqual(second.token, first.token);
+      await emu.complete(second.token, { passed: true });
+      assert.equal((await svc.finish(first.journeyId, second.token, 'node-test')).next, 'done');
+      assert.equal(await emu.count('/claim/verify/validate'), 2);
+    });
+
+    test('attempts run out', async (t) => {
+      t.after(done);
+      const svc = service({ maxAttempts: 2 });
+      const user = await enrolled();
+      let journey;
+      let result;
+      for (let i = 0; i < 2; i++) {
+        const started = await svc.start('verify', user, journey);
+        journey = started.journeyId;
+        await emu.complete(started.token, { passed: false });
+        result = await svc.finish(journey, started.token, 'node-test');
+      }
+      assert.equal(result.next, 'exhausted');
+      const again = await svc.start('verify', user, journey);
+      assert.equal(again.next, 'exhausted');
+      assert.equal(again.token, undefined);
+      assert.equal(await emu.count('/claim/verify/token'), 2);
+    });
+
+    test('asking twice for a token gives the same one', async (t) => {
+      t.after(done);
+      const svc = service();
+      const user = await enrolled();
+      const first = await svc.start('verify', user);
+      const second = await svc.start('verify', user, first.journeyId);
+      assert.deepEqual(second, first, 'the same token, attempt and SDK URL');
+      assert.equal(await emu.count('/claim/verify/token'), 1);
+    });
+
+    test('a double submit sends one validate', async (t) => {
+      t.after(done);
+      const svc = service();
+      const user = await enrolled();
+      const started = await svc.start('verify', user);
+      await emu.complete(started.token, { passed: true });
+      await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 300 });
+      // Four reads at once first, so that a pool holds four open connections and the four
+      // submits below read the journey at the same time (not one after another's write).
+      await Promise.all(Array.from({ length: 4 }, () => store.get(started.journeyId)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 4 }, () => svc.finish(started.journeyId, started.token, 'node-test').catch((error) => error)),
+      );
+      assert.equal(await emu.count('/claim/verify/validate'), 1);
+      const results = outcomes.filter((o) => !(o instanceof Error));
+      assert.ok(results.length > 0 && results.every((r) => r.passed === true), JSON.stringify(outcomes));
+      for (const error of outcomes.filter((o) => o instanceof Error)) {
+        assert.ok(error instanceof api.InvalidStateError, String(error));
+        assert.match(error.message, /in progress/);
+      }
+      // Once it is stored, every later submit gets it.
+      assert.equal((await svc.finish(started.journeyId, started.token, 'node-test')).passed, true);
+      assert.equal(await emu.count('/claim/verify/validate'), 1);
+    });
+
+    test('a fault during validate is stored as outcome unknown', async (t) => {
+      t.after(done);
+      const svc = service();
+      const user = await enrolled();
+      const started = await svc.start('verify', user);
+      await emu.complete(started.token, { passed: true });
+      await emu.fault({ path: '/claim/verify/validate', kind: 'status', status: 503 });
+      const result = await svc.finish(started.journeyId, started.token, 'node-test');
+      assert.equal(result.state, 'outcome_unknown');
+      assert.equal(result.next, 'start_attempt');
+      assert.equal((await svc.history(user))[0].journey.attempts[0].error_code, 'outcome_unknown');
+      assert.equal(await emu.count('/claim/verify/validate'), 1);
+    });
+
+    test("a journey is its user's only", async (t) => {
+      t.after(done);
+      const svc = service();
+      const user = await enrolled();
+      const started = await svc.start('verify', user);
+      assert.ok((await thrown(svc.start('verify', await enrolled(), started.journeyId))) instanceof api.InvalidStateError);
+      assert.ok((await thrown(svc.finish(api.randomUserId(), started.token, 'node-test'))) instanceof api.InvalidStateError);
+      // With the asking user (as web routes give it), another user's journey is unknown and
+      // nothing is sent; its own user validates it.
+      await emu.complete(started.token, { passed: true });
+      const other = await thrown(svc.finish(started.journeyId, started.token, 'node-test', { userId: await enrolled() }));
+      assert.ok(other instanceof api.InvalidStateError && /no such journey/.test(other.message), String(other));
+      assert.equal(await emu.count('/claim/verify/validate'), 0);
+      assert.equal((await svc.finish(started.journeyId, started.token, 'node-test', { userId: user })).passed, true);
+      assert.equal(svc.store, store);
+    });
+
+    test('journeys past their retention are deleted', async (t) => {
+      t.after(done);
+      const svc = service({ retentionMs: 1 });
+      const user = await enrolled();
+      await svc.start('verify', user);
+      await sleep(10);
+      assert.equal(await svc.deleteExpired(), 1);
+      assert.deepEqual(await svc.history(user), []);
+    });
+
+    test('an unusable policy is refused at once', async (t) => {
+      t.after(done);
+      assert.throws(() => new api.JourneyService(client(), store, { policy: { maxAttempts: 0 } }), (error) => {
+        assert.ok(error instanceof api.InvalidInputError, String(error));
+        assert.equal(error.field, 'max_attempts');
+        return true;
+      });
+    });
+
+    test('a store of a newer schema is refused', async (t) => {
+      t.after(done);
+      assert.equal(await store.get('x'), null); // the schema exists now
+      if (kind === 'sqlite') {
+        const Database = createRequire(import.meta.url)('better-sqlite3');
+        const db = new Database(store.path);
+        db.prepare('INSERT INTO iproov_schema (version) VALUES (2)').run();
+        db.close();
+        assert.throws(() => new SQLiteStore(store.path), /schema is version 2/);
+      } else {
+        const db = new PgClient({ connectionString: POSTGRES });
+        await db.connect();
+        await db.query('INSERT INTO iproov_schema (version) VALUES (2)');
+        await db.end();
+        const newer = new PostgresStore(POSTGRES);
+        await assert.rejects(newer.get('x'), /schema is version 2/);
+        await newer.close();
+      }
+    });
+  });
+}
+
+describe('the service refuses what it cannot use', () => {
+  test('a store lacking a method, a client of another kind', () => {
+    const store = { get() {}, insert() {}, update() {} };
+    assert.throws(() => new api.JourneyService(client(), store), { name: 'TypeError', message: /appendAudit, journeysOf, auditOf, deleteExpired/ });
+    assert.throws(() => new api.JourneyService({ config: {}, call() {} }, {}), TypeError);
+  });
+});
+
+// --- many processes ---------------------------------------------------------------------------
+
+/** Runs journey-worker.mjs processes; each resolves {code, signal, out}. */
+function workers(args, n) {
+  return Array.from({ length: n }, () => {
+    const child = spawn(process.execPath, [join(here, 'journey-worker.mjs'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('a worker ran over 120 s'))), 120_000);
+      child.once('exit', (code, signal) => (clearTimeout(timer), resolve({ code, signal, out })));
+    });
+    return { child, exited };
+  });
+}
+
+describe('validate once across processes (PostgreSQL)', { skip: NO_POSTGRES }, () => {
+  test('eight processes racing validate each token once', async () => {
+    await clearPostgres();
+    const store = new PostgresStore(POSTGRES);
+    try {
+      const svc = new api.JourneyService(client(), store);
+      const journeys = [];
+      for (let i = 0; i < 12; i++) {
+        const started = await svc.start('verify', await enrolled());
+        await emu.complete(started.token, { passed: true });
+        journeys.push([started.journeyId, started.token]);
+      }
+      await emu.control('DELETE', '/requests');
+      const runs = workers({ baseUrl: emu.region('eu'), postgres: POSTGRES, journeys }, 8);
+      const outputs = [];
+      for (const { exited } of runs) {
+        const { code, out } = await exited;
+        assert.equal(code, 0, out);
+        outputs.push(JSON.parse(out));
+      }
+      assert.equal(await emu.count('/claim/verify/validate'), journeys.length, 'exactly one validate per token');
+      for (const [journeyId] of journeys) {
+        const seen = outputs.map((o) => o[journeyId]);
+        assert.ok(seen.includes('passed'), JSON.stringify(seen));
+        assert.ok(seen.every((s) => s === 'passed' || s === 'in_progress'), JSON.stringify(seen));
+        assert.equal((await store.get(journeyId)).attempts[0].state, 'passed');
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a process killed mid-validate leaves outcome unknown and a new attempt', async () => {
+    await clearPostgres();
+    const store = new PostgresStore(POSTGRES);
+    try {
+      const policy = { staleValidateMs: 1500 };
+      const svc = new api.JourneyService(client(), store, { policy });
+      const user = await enrolled();
+      const started = await svc.start('verify', user);
+      await emu.complete(started.token, { passed: true });
+      await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 5000 });
+      const [victim] = workers({ baseUrl: emu.region('eu'), postgres: POSTGRES, journeys: [[started.journeyId, started.token]], policy }, 1);
+      const state = async () => (await store.get(started.journeyId)).attempts[0].state;
+      // Killed once the validate is written as begun and has reached iProov (the emulator holds
+      // its answer for 5 s): the worst moment, when iProov may have validated.
+      const deadline = Date.now() + 10_000;
+      while ((await state()) !== 'validating' || (await emu.count('/claim/verify/validate')) === 0) {
+        assert.ok(Date.now() < deadline, 'the worker never sent the validate');
+        await sleep(20);
+      }
+      victim.child.kill('SIGKILL');
+      const { signal } = await victim.exited;
+      assert.equal(signal, 'SIGKILL');
+      assert.equal(await state(), 'validating');
+      // Still in progress: never sent again.
+      assert.ok((await thrown(svc.finish(started.journeyId, started.token, 'node-test'))) instanceof api.InvalidStateError);
+      await sleep(1600);
+      const settled = await svc.finish(started.journeyId, started.token, 'node-test');
+      assert.equal(settled.state, 'outcome_unknown');
+      assert.equal(settled.next, 'start_attempt');
+      const again = await svc.start('verify', user, started.journeyId);
+      assert.equal(again.attempt, 2);
+      assert.notEqual(again.token, started.token);
+      assert.equal(await emu.count('/claim/verify/validate'), 1);
+    } finally {
+      await store.close();
+    }
+  });
+});

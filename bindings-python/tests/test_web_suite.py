@@ -1,0 +1,131 @@
+"""tests/web/http-suite.json walked against iproov_sansio.web on uvicorn: the same HTTP-level
+scenarios the JS handler walks (bindings-node/test/web.test.mjs), so both hosts answer alike.
+The file's description says what each step does."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import httpx
+import pytest
+from emulator_fixtures import EU, Emulator
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from test_web import resolve_test_user, serve
+
+from iproov_sansio.httpx import Client
+from iproov_sansio.journeys import JourneyService
+from iproov_sansio.stores import SQLiteStore
+from iproov_sansio.web import ERRORS, journey_routes
+
+SUITE = json.loads((Path(__file__).resolve().parents[2] / "tests/web/http-suite.json").read_text(encoding="utf-8"))
+ORIGIN: str = SUITE["origin"]
+
+
+@pytest.fixture
+def site(emulator: Emulator, tmp_path: Path) -> Iterator[str]:
+    client = Client(base_url=emulator.base_url(), **EU)
+    service = JourneyService(client, SQLiteStore(tmp_path / "journeys.sqlite3"))
+    routes = journey_routes(service, resolve_user=resolve_test_user, allowed_origins=[ORIGIN],
+                            emulator_url=emulator.url, validate_wait_s=10)
+    with serve(Starlette(routes=[Mount("/iproov", routes)])) as url:
+        yield url
+    client.close()
+
+
+def substitute(value: Any, last: Dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("$") and value[1:] in last:
+        return last[value[1:]]
+    if isinstance(value, list):
+        return [substitute(v, last) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, last) for k, v in value.items()}
+    return value
+
+
+def check(step: Dict[str, Any], answer: httpx.Response, elapsed_s: float, last: Dict[str, Any]) -> None:
+    what = json.dumps(step)
+    if "status" in step:
+        assert answer.status_code == step["status"], f"{what}: {answer.status_code} {answer.text}"
+    if "error" in step:
+        status, message = ERRORS[step["error"]]
+        assert answer.json() == {"error": {"code": step["error"], "message": message}}, f"{what}: {answer.text}"
+        assert answer.status_code == status, what
+    if "json" in step:
+        assert answer.json() == substitute(step["json"], last), f"{what}: {answer.text}"
+    if "keys" in step:
+        assert set(answer.json()) == set(step["keys"]), f"{what}: {answer.text}"
+    for name, value in substitute(step.get("fields", {}), last).items():
+        assert answer.json().get(name) == value, f"{what}: {name} in {answer.text}"
+    for name, value in step.get("headers", {}).items():
+        assert answer.headers.get(name) == value, f"{what}: header {name}: {answer.headers.get(name)}"
+    for name, parts in step.get("header_contains", {}).items():
+        assert all(part in answer.headers.get(name, "") for part in parts), f"{what}: header {name}"
+    assert all(part in answer.text for part in step.get("contains", [])), what
+    assert not any(part in answer.text for part in step.get("absent", [])), f"{what}: {answer.text}"
+    if "within_ms" in step:
+        assert elapsed_s * 1000 < step["within_ms"], what
+
+
+@pytest.mark.parametrize("case", SUITE["cases"], ids=[c["name"] for c in SUITE["cases"]])
+def test_the_shared_http_suite(case: Dict[str, Any], emulator: Emulator, site: str) -> None:
+    users = {"self": str(uuid.uuid4()), "other": str(uuid.uuid4())}
+    last: Dict[str, Any] = {}
+    for step in case["steps"]:
+        action = step.get("emulator")
+        if action in ("enrol", "suspend"):
+            user: Dict[str, Any] = {"api_key": EU["api_key"], "user_id": users["self"]}
+            if action == "suspend":
+                user["status"] = "Suspended"
+            emulator.control("POST", "/users", user)
+        elif action == "complete":
+            emulator.complete(last["token"], passed=True)
+        elif action == "fault":
+            emulator.control("POST", "/faults", step["fault"])
+        elif "count" in step:
+            assert emulator.count(step["count"]) == step["is"], json.dumps(step)
+        elif "total" in step:
+            assert emulator.total() == step["total"], json.dumps(step)
+        else:
+            method = next(m for m in ("post", "get", "options") if m in step)
+            headers = {"Origin": ORIGIN, "User-Agent": "Mozilla/5.0 (suite)"}
+            if method == "post":
+                headers["Content-Type"] = "application/json"
+            who = step.get("user", "self")
+            if who != "none":
+                headers["X-Test-User"] = users[who]
+            for name, value in step.get("send", {}).items():
+                headers.pop(name, None)
+                if value is not None:
+                    headers[name] = value
+            content = step.get("content")
+            if content is None and "body" in step:
+                body = substitute(step["body"], last)
+                if "pad_bytes" in step:
+                    body["pad"] = "x" * step["pad_bytes"]
+                content = json.dumps(body)
+
+            def send() -> httpx.Response:
+                return httpx.request(method.upper(), f"{site}/iproov/{step[method]}", headers=headers,
+                                     content=content, timeout=30)
+
+            started = time.monotonic()
+            if "twice" in step:
+                with ThreadPoolExecutor(2) as pool:
+                    first = pool.submit(send)
+                    time.sleep(step["twice"] / 1000)
+                    second = pool.submit(send)  # while the first is in flight
+                    answers: List[httpx.Response] = [first.result(timeout=30), second.result(timeout=30)]
+                assert answers[0].json() == answers[1].json(), [a.text for a in answers]
+            else:
+                answers = [send()]
+            elapsed = time.monotonic() - started
+            for answer in answers:
+                check(step, answer, elapsed, last)
+            if method == "post" and step[method] == "token" and answers[0].status_code == 200 and "token" in answers[0].json():
+                last = answers[0].json()

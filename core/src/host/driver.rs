@@ -1,0 +1,156 @@
+//! The call driver ([`crate::driver`]) as text: one call per host function, the poll as one
+//! line-based text that the JS glue splits without a JSON parse of the request.
+
+use super::{error_json, headers_arg, request_text, to_text};
+use crate::driver::{Action, CallContext, Driver, DriverOptions, TransportFailure};
+use crate::error::Error;
+use crate::http::Response;
+use crate::operation::{self, JsonConfig, Operation};
+
+/// A call driver for a config ([`crate::driver`]); `options_json` is [`DriverOptions`]'s
+/// JSON (`""` for the defaults); `seed` is at least 8 random bytes the host drew. Fails with
+/// `invalid_input` (field `options`, `timeout_ms`, ... or `seed`).
+pub fn driver_new(config: &JsonConfig, options_json: &str, seed: &[u8]) -> Result<Driver, Error> {
+    let options = DriverOptions::from_json_text(options_json.as_bytes())?;
+    let seed: [u8; 8] = seed
+        .get(..8)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| Error::invalid_input("seed", "must be at least 8 random bytes"))?;
+    Driver::new(config.config.clone(), options, u64::from_le_bytes(seed))
+}
+
+/// Starts a call (see [`Driver::start`]); `attempt` is the journey attempt, 0 for none.
+/// Gives the call's id. Fails only for an unknown operation name (`invalid_input`, field
+/// `operation`); a bad input fails the call at its first poll, with its audit record.
+pub fn driver_start(
+    driver: &mut Driver,
+    operation: &str,
+    input_json: &str,
+    attempt: u32,
+    now: u64,
+) -> Result<u64, Error> {
+    let context = CallContext {
+        attempt: (attempt > 0).then_some(attempt),
+    };
+    let op = Operation::parse(operation)?;
+    Ok(driver.start(op, input_json.as_bytes(), context, now))
+}
+
+/// Polls a call (see [`Driver::poll`]) and gives the poll as one text:
+///
+/// ```text
+/// KIND WAKE N\n          KIND: send | sleep | wait | done | failed; WAKE: 1 to wake waiting calls
+/// <audit record JSON>\n  N lines, one record each
+/// payload
+/// ```
+///
+/// The payload: `send`: the deadline (Unix ms), `\n`, then the request text of [`build_text`];
+/// `sleep` / `wait`: the time (Unix ms) to poll again by; `done`: the result text of
+/// [`parse`] (large frames after the JSON); `failed`: the error's canonical JSON.
+pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
+    let poll = driver.poll(id, now);
+    let (kind, payload) = match &poll.action {
+        Action::Send {
+            request,
+            deadline_ms,
+        } => ("send", format!("{deadline_ms}\n{}", request_text(request))),
+        Action::SleepUntil { at_ms } => ("sleep", at_ms.to_string()),
+        Action::WaitForToken { until_ms } => ("wait", until_ms.to_string()),
+        Action::Done { result } => ("done", operation::split_text(result)),
+        Action::Failed { error } => ("failed", error_json(error)),
+    };
+    let mut out = String::with_capacity(payload.len() + 64);
+    out.push_str(kind);
+    out.push_str(if poll.wake { " 1 " } else { " 0 " });
+    out.push_str(&poll.audit.len().to_string());
+    out.push('\n');
+    for record in &poll.audit {
+        out.push_str(&to_text(record));
+        out.push('\n');
+    }
+    out.push_str(&payload);
+    out
+}
+
+/// Reports the answer to a call's send: `headers_json` as for [`parse`].
+pub fn driver_response(
+    driver: &mut Driver,
+    id: u64,
+    status: u32,
+    headers_json: &str,
+    body: &[u8],
+    now: u64,
+) {
+    let headers = headers_arg(headers_json).unwrap_or_default();
+    match u16::try_from(status) {
+        Ok(status) => driver.on_response(id, &Response::new(status, &headers, body), now),
+        Err(_) => driver.on_failure(id, TransportFailure::Unknown, "not an HTTP status", now),
+    }
+}
+
+/// Reports that a call's send failed: `failure` is a name of the transport table
+/// ([`TransportFailure`]; an unknown name counts as `unknown`), `cause` the host's words.
+pub fn driver_failure(driver: &mut Driver, id: u64, failure: &str, cause: &str, now: u64) {
+    driver.on_failure(id, TransportFailure::parse(failure), cause, now);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::new_config;
+    use serde_json::Value;
+
+    fn json(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_driver_call_as_text() {
+        let config = new_config(
+            r#"{"region": "eu", "api_key": "k0000000000000000000000000000000000000000", "secret": "s3cr3t-x"}"#,
+        )
+        .unwrap();
+        let mut driver = driver_new(&config, r#"{"timeout_ms": 1500}"#, &[7; 8]).unwrap();
+        assert_eq!(
+            driver_new(&config, "", &[1; 4]).unwrap_err().field(),
+            Some("seed")
+        );
+        let id = driver_start(
+            &mut driver,
+            "enrol_token",
+            r#"{"resource": "R", "user_id": "u-1"}"#,
+            2,
+            1_000,
+        )
+        .unwrap();
+        let sent = driver_poll(&mut driver, id, 1_000);
+        assert!(
+            sent.starts_with(
+                "send 0 0\n2500\nPOST\nhttps://eu.rp.secure.iproov.me/api/v2/claim/enrol/token\n"
+            ),
+            "{sent}"
+        );
+        driver_response(
+            &mut driver,
+            id,
+            200,
+            r#"{"content-type": "application/json"}"#,
+            br#"{"token": "abc", "user_id": "u-1"}"#,
+            1_100,
+        );
+        let done = driver_poll(&mut driver, id, 1_100);
+        let mut lines = done.lines();
+        assert_eq!(lines.next(), Some("done 0 1"));
+        let record = json(lines.next().unwrap());
+        assert_eq!(record["outcome"], "token_issued");
+        assert_eq!(record["attempt"], 2);
+        assert_eq!(json(lines.next().unwrap())["token"], "abc");
+        assert!(!done.contains("s3cr3t-x"));
+        assert_eq!(
+            driver_start(&mut driver, "nope", "", 0, 0)
+                .unwrap_err()
+                .field(),
+            Some("operation")
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! The web decisions as one JSON call: the hosts' text interface (`host::web_decide`, napi's
+//! and wasm's `webDecide`, Python's `_core.web_decide`).
+
+use super::{
+    Answer, Code, MAX_BODY_BYTES, VALIDATE_POLL_MS, answer, browser_code, check_request, codes,
+    config_answer, emulator_answer, read_input, routes, validate_waits,
+};
+use serde_json::{Value, json};
+
+/// The decisions as one JSON call, for the hosts' text interface ([`crate::host::web_decide`]):
+/// `what` names the decision, `facts` is its JSON (`null` where it takes none).
+///
+/// - `table`: `{"codes": [{"code", "status", "message"}], "routes": [Route], "max_body_bytes",
+///   "validate_poll_ms"}`
+/// - `request` ([`check_request`]'s facts): `{}`, or `{"answer"}` for a refused request
+/// - `input` ([`read_input`]'s facts): `{"input"}`, or `{"answer"}`
+/// - `answer` (`{"answer": the service's answer}`): `{"answer"}`, the visible fields
+/// - `error` (`{"error": core's error JSON | null}`): `{"answer", "code"}`
+/// - `waits` (`{"record": record | null, "user"}`): `{"retry_in_ms": ms | null}`
+/// - `emulator` (`{"status": the emulator's HTTP status, 0 if unreached}`): `{"answer"}`
+/// - `config` (`{"stand_in": bool}`): `{"answer"}`
+///
+/// Each `answer` is [`Answer`]'s JSON, to write as it is. Fails with `invalid_input` (field
+/// `what`) for an unknown decision; malformed facts are decided as missing ones.
+pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
+    let answered = |answer: Answer| json!({"answer": answer.to_json()});
+    let refused = |code: Code| answered(Answer::refused(code, None));
+    Ok(match what {
+        "table" => json!({
+            "codes": codes(),
+            "routes": crate::json_value::to_json_value(&routes()),
+            "max_body_bytes": MAX_BODY_BYTES,
+            "validate_poll_ms": VALIDATE_POLL_MS,
+        }),
+        "request" => check_request(facts).map_or_else(refused, |()| json!({})),
+        "input" => read_input(facts).map_or_else(refused, |input| json!({"input": input})),
+        "answer" => answered(answer(facts.get("answer").unwrap_or(&Value::Null))),
+        "error" => {
+            let error = facts.get("error").unwrap_or(&Value::Null);
+            let (code, retry_after_s) = browser_code(error);
+            json!({"answer": Answer::refused(code, retry_after_s).to_json(), "code": code.as_str()})
+        }
+        "waits" => {
+            let record = facts.get("record").unwrap_or(&Value::Null);
+            let user = facts.get("user").and_then(Value::as_str).unwrap_or("");
+            json!({"retry_in_ms": validate_waits(record, user)})
+        }
+        "emulator" => {
+            let status = facts.get("status").and_then(Value::as_u64).unwrap_or(0);
+            answered(emulator_answer(u16::try_from(status).unwrap_or(0)))
+        }
+        "config" => {
+            let stand_in = facts
+                .get("stand_in")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            answered(config_answer(stand_in))
+        }
+        _ => {
+            return Err(crate::Error::invalid_input(
+                "what",
+                "is not a decision of core's web module",
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_as_json() {
+        let table = decide("table", &Value::Null).unwrap();
+        assert_eq!(table["max_body_bytes"], MAX_BODY_BYTES);
+        assert_eq!(table["routes"][0]["path"], "/token");
+        assert_eq!(
+            decide(
+                "request",
+                &json!({"origin": "o", "own_origin": "o",
+            "content_type": "application/json", "body_bytes": 2})
+            )
+            .unwrap(),
+            json!({})
+        );
+        let refused = decide("request", &json!(7)).unwrap();
+        assert_eq!(refused["answer"]["status"], 403);
+        assert_eq!(refused["answer"]["headers"]["Cache-Control"], "no-store");
+        assert_eq!(
+            decide("input", &json!({})).unwrap()["answer"]["status"],
+            401
+        );
+        let error = decide(
+            "error",
+            &json!({"error": {"kind": "rate_limited", "retry_after_ms": 1}}),
+        )
+        .unwrap();
+        assert_eq!(error["code"], "try_again");
+        assert_eq!(error["answer"]["headers"]["Retry-After"], "1");
+        assert_eq!(
+            decide("waits", &json!({})).unwrap(),
+            json!({"retry_in_ms": null})
+        );
+        assert_eq!(
+            decide("emulator", &json!({"status": 70000})).unwrap()["answer"]["status"],
+            503
+        );
+        assert_eq!(
+            decide("answer", &json!({"answer": {"token": "t", "x": 1}})).unwrap()["answer"]["body"],
+            json!({"token": "t"})
+        );
+        assert_eq!(
+            decide("config", &Value::Null).unwrap()["answer"]["body"],
+            json!({"stand_in": false})
+        );
+        assert_eq!(
+            decide("nope", &Value::Null).unwrap_err().field(),
+            Some("what")
+        );
+    }
+}
