@@ -3,9 +3,10 @@
 # builds those first). It builds the `iproov-emulator` wheel (the binary, manylinux2014, and
 # the pytest plugin) and npm package (the same binary), then proves them the way a user would
 # meet them: in a project outside this repository, a fresh venv and a fresh npm install of the
-# built files only (plus fastapi, httpx, pytest and express from the registries), run the
-# FastAPI and Express examples of tests/emulator/TESTING.md with their own tests, pytest and
-# node --test. The plugin's own helper tests run in that venv too.
+# built files only (plus fastapi, httpx2, starlette, pytest and express from the registries,
+# and bindings-node's better-sqlite3), run the FastAPI and Express examples of
+# tests/emulator/TESTING.md (the journey endpoints on SQLite, behind a stand-in login) with
+# their own tests, pytest and node --test. The plugin's own helper tests run in that venv too.
 
 EMU_WHEELS=target/wheels-emulator
 
@@ -108,8 +109,9 @@ emulator_dist_suite() (
   note "examples: $(examples_from tests/emulator/TESTING.md "$app" | tr '\n' ' ')"
   rm -f "$app"/*.mjs
   python3 -m venv "$work/venv"
-  "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check fastapi httpx pytest \
-    "$(ls target/wheels/iproov_sansio-*.whl | head -n 1)[httpx]" "$EMU_WHEEL"
+  # TESTING.md's install line (httpx2: Starlette's test client warns without it).
+  "$work/venv/bin/python" -m pip install --quiet --disable-pip-version-check fastapi httpx2 pytest \
+    "$(ls target/wheels/iproov_sansio-*.whl | head -n 1)[httpx,web]" "$EMU_WHEEL"
   passes "$work/pytest.log" "$(grep -c '^def test_' "$app/test_app.py")" "$app" \
     "$work/venv/bin/python" -m pytest -p no:cacheprovider -q || failed=1
   note "the plugin's helpers (tests/emulator/python/tests), against the installed wheel"
@@ -122,7 +124,10 @@ emulator_dist_suite() (
   examples_from tests/emulator/TESTING.md "$app" >/dev/null
   rm -f "$app"/*.py
   printf '{ "name": "emulator-dist-check", "version": "1.0.0", "private": true }\n' >"$app/package.json"
-  (cd "$app" && npm install --no-audit --no-fund --loglevel=error express "$work"/dist/iproov-sansio-*.tgz "$EMU_TGZ")
+  # better-sqlite3 (the app's journey store) is the copy bindings-node's dev install built, as
+  # in bindings-node/scripts/pack-check.mjs: its prebuilt binaries come from GitHub, out of reach.
+  (cd "$app" && npm install --no-audit --no-fund --loglevel=error express "$work"/dist/iproov-sansio-*.tgz "$EMU_TGZ" \
+    "$repo/bindings-node/node_modules/better-sqlite3")
   passes "$work/node.log" "$(grep -c "^test('" "$app/app.test.mjs")" "$app" node --test || failed=1
   note "emulator dist step: $((SECONDS - started)) s"
   [ "$failed" = 0 ] || { echo "emulator dist: tests failed in the projects outside the repo (above)" >&2; return 1; }
