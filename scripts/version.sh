@@ -12,16 +12,18 @@ cd "$(dirname "$0")/.."
 
 workspace_version() { sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"$/\1/p' Cargo.toml; }
 
-# "FILE: VERSION" for each copy: npm manifests and their locks (the root package twice), and
-# the version requirement on iproov-core.
+# "FILE: VERSION" for each copy: npm manifests and their locks (the root package twice), the
+# Node package's peer dependency on iproov-emulator, and the version requirement on iproov-core.
 copies() {
   local file
   for file in bindings-node/package.json bindings-node/package-lock.json bindings-wasm/package.json \
-    bindings-wasm/package-lock.json; do
+    bindings-wasm/package-lock.json tests/emulator/npm/package.json; do
     node -e '
       const j = require(process.argv[1]);
       console.log(`${process.argv[2]}: ${j.version}`);
       if (j.packages) console.log(`${process.argv[2]} (packages[""]): ${j.packages[""].version}`);
+      const peer = j.peerDependencies?.["iproov-emulator"];
+      if (peer) console.log(`${process.argv[2]} (peer iproov-emulator): ${peer}`);
     ' "$PWD/$file" "$file"
   done
   echo "Cargo.toml (iproov-core requirement): $(sed -n 's/^iproov-core = {.*version = "\([^"]*\)".*/\1/p' Cargo.toml)"
@@ -48,9 +50,11 @@ set_version() {
   [[ $new =~ ^[0-9]+\.[0-9]+\.[0-9]+([-.+][0-9A-Za-z.-]+)?$ ]] || { echo "not a version: $new" >&2; exit 1; }
   sed -i "/^\[workspace.package\]/,/^\[/s/^version = \".*\"$/version = \"$new\"/" Cargo.toml
   sed -i "s/^\(iproov-core = {.*version = \"\)[^\"]*\"/\1$new\"/" Cargo.toml
-  for dir in bindings-node bindings-wasm; do
+  for dir in bindings-node bindings-wasm tests/emulator/npm; do
     (cd "$dir" && npm version "$new" --no-git-tag-version --allow-same-version >/dev/null)
   done
+  # iproov-sansio/testing speaks the control API of the emulator of its own version.
+  (cd bindings-node && npm pkg set "peerDependencies.iproov-emulator=$new")
   cargo update --workspace --quiet
   check
 }

@@ -24,10 +24,12 @@ try {
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error('npm pack made no tarball');
   const listing = execFileSync('tar', ['-tzf', join(work, tarball)]).toString();
-  for (const needed of ['package/index.cjs', 'package/index.mjs', 'package/index.d.ts', 'package/dist/api.cjs', 'package/native.cjs', 'package/dist/NATIVE.md', 'package/dist/api.d.ts']) {
+  for (const needed of ['package/index.cjs', 'package/index.mjs', 'package/index.d.ts', 'package/dist/api.cjs', 'package/native.cjs', 'package/dist/NATIVE.md', 'package/dist/api.d.ts', 'package/testing.cjs', 'package/testing.mjs', 'package/testing.d.ts', 'package/testing.d.mts']) {
     if (!listing.includes(needed)) throw new Error(`the tarball lacks ${needed}`);
   }
   if (!/package\/iproov-sansio\.[^/]+\.node/.test(listing)) throw new Error('the tarball lacks the .node addon');
+  // The emulator binary ships in its own package (iproov-emulator), never in this one.
+  if (/iproov-emulator/.test(listing)) throw new Error('the tarball carries the emulator binary');
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check-app', version: '1.0.0', private: true }));

@@ -124,7 +124,8 @@ test('every operation over real fetch', async () => {
   assert.equal((await c.activateUser({ userId })).status, 'active');
   const deleted = await c.deleteUser({ userId });
   assert.ok(deleted instanceof api.User);
-  await rejects(c.getUser({ userId }), api.ApiError, (e) => assert.equal(e.code, 'no_user'));
+  // a deleted user is unknown: 400 invalid_user_id, as the live service answers GET /users/{unknown}
+  await rejects(c.getUser({ userId }), api.ApiError, (e) => assert.equal(e.code, 'invalid_user_id'));
 
   // one OAuth token served the six users calls: the driver fetched exactly one
   assert.equal(await emu.count('/access_token', 'POST'), 2, 'one explicit + one managed token request');
@@ -514,7 +515,7 @@ test('the audit option receives core\'s record of every call, results and errors
   );
   assert.equal(records[0].user_id, userId);
   assert.equal(records[1].error.code, 'invalid_token');
-  assert.equal(records[3].error.code, 'no_user');
+  assert.equal(records[3].error.code, 'invalid_user_id');
   const text = JSON.stringify(records);
   for (const secret of [EU.secret, EU.oauth.password]) assert.ok(!text.includes(secret));
 });

@@ -1,7 +1,7 @@
 // Starts the project's iProov emulator (tests/emulator, built by scripts/node.sh as
 // target/debug/iproov-emulator) on a free loopback port and talks to its control API.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,25 +38,40 @@ export function emulatorBinary() {
  */
 export async function startEmulator({ config } = {}) {
   const args = ['--port', '0'];
+  // The config file's directory goes when the emulator stops (or fails to start).
+  let configDir;
+  const forget = () => configDir && rmSync(configDir, { recursive: true, force: true });
   if (config !== undefined) {
-    const file = join(mkdtempSync(join(tmpdir(), 'iproov-emulator-')), 'config.json');
+    configDir = mkdtempSync(join(tmpdir(), 'iproov-emulator-'));
+    const file = join(configDir, 'config.json');
     writeFileSync(file, JSON.stringify(config));
     args.push('--config', file);
   }
-  const child = spawn(emulatorBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let child;
+  try {
+    child = spawn(emulatorBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    forget();
+    throw e;
+  }
+  child.once('exit', forget);
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;
   });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`emulator did not start: ${stderr}`));
+    }, 15_000);
     child.once('exit', (code) => reject(new Error(`emulator exited (${code}): ${stderr}`)));
     lines.once('line', (line) => {
       clearTimeout(timer);
       const m = /^listening on (http:\/\/\S+)$/.exec(line.trim());
-      if (m) resolve(m[1]);
-      else reject(new Error(`unexpected first line: ${line}`));
+      if (m) return resolve(m[1]);
+      child.kill('SIGKILL');
+      reject(new Error(`unexpected first line: ${line}`));
     });
   });
   lines.on('line', () => {});

@@ -8,6 +8,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// Milliseconds since the Unix epoch, as seen by the emulator.
 pub type Millis = u64;
 
+/// The clock's end: 9999-12-31T23:59:59.999Z, the last instant the API's
+/// date-time format (`yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`, four-digit years) can
+/// write. The clock saturates here, so any advance leaves every date
+/// printable (issue 18: a huge advance used to make every later clock read
+/// panic).
+pub const MAX_MILLIS: Millis = 253_402_300_799_999;
+
 /// Monotonic clock anchored at the wall-clock time of start-up.
 #[derive(Debug)]
 pub struct Clock {
@@ -32,19 +39,25 @@ impl Clock {
         }
     }
 
-    /// Emulator time: start time + real elapsed time + advanced offset.
+    /// Emulator time: start time + real elapsed time + advanced offset,
+    /// at most [`MAX_MILLIS`].
     pub fn now(&self) -> Millis {
         let elapsed = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.start_wall
             .saturating_add(elapsed)
             .saturating_add(self.offset_ms.load(Ordering::Relaxed))
+            .min(MAX_MILLIS)
     }
 
-    /// Moves the emulator clock forward (never backwards: expiry must be
-    /// monotonic).
-    pub fn advance(&self, by: Duration) {
-        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
-        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    /// Moves the emulator clock forward by `ms` (never backwards: expiry
+    /// must be monotonic). The offset saturates at [`MAX_MILLIS`], which
+    /// already puts `now` at the clock's end.
+    pub fn advance_ms(&self, ms: u64) {
+        let _ = self
+            .offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                Some(offset.saturating_add(ms).min(MAX_MILLIS))
+            });
     }
 
     /// Total offset added so far.
@@ -65,8 +78,11 @@ impl Default for Clock {
 }
 
 /// Formats emulator time like the spec's examples (`2016-04-16T16:06:05Z`).
+/// Times past [`MAX_MILLIS`] print as it: humantime cannot write year
+/// 10000 and its `Display` error would panic in `to_string`.
 pub fn format_rfc3339(at: Millis) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(at)).to_string()
+    let at = UNIX_EPOCH + Duration::from_millis(at.min(MAX_MILLIS));
+    humantime::format_rfc3339_seconds(at).to_string()
 }
 
 /// Parses an RFC 3339 UTC timestamp (`yyyy-MM-ddTHH:mm:ss[.SSS]Z`).
@@ -84,10 +100,20 @@ mod tests {
     fn advance_moves_now() {
         let clock = Clock::new();
         let before = clock.now();
-        clock.advance(Duration::from_secs(100));
+        clock.advance_ms(100_000);
         assert!(clock.now() >= before + 100_000);
         clock.reset();
         assert!(clock.now() < before + 100_000);
+    }
+
+    #[test]
+    fn huge_advances_saturate_and_stay_printable() {
+        let clock = Clock::new();
+        clock.advance_ms(u64::MAX);
+        clock.advance_ms(u64::MAX);
+        assert_eq!(clock.now(), MAX_MILLIS);
+        assert_eq!(format_rfc3339(clock.now()), "9999-12-31T23:59:59Z");
+        assert_eq!(format_rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::modes::Modes;
 use crate::region::Region;
 
 /// Length of iProov API keys and secrets (40 lowercase alphanumerics).
@@ -28,6 +29,9 @@ pub struct Config {
     pub access_token_max_uses: u32,
     /// The service providers the emulator accepts.
     pub service_providers: Vec<ServiceProviderConfig>,
+    /// Answers where public sources disagree (see `modes.rs` and README).
+    #[serde(default)]
+    pub modes: Modes,
 }
 
 /// One service provider, living in exactly one region.
@@ -145,6 +149,7 @@ impl Default for Config {
                 liveness_only,
                 risk,
             ],
+            modes: Modes::default(),
         }
     }
 }

@@ -193,6 +193,15 @@ impl ApiError {
         Self::bad_request("invalid_scope", description)
     }
 
+    /// 405 for a method a path does not have.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed on this endpoint",
+        )
+    }
+
     /// 404 for paths the API does not have.
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "No such endpoint")

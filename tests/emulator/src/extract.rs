@@ -66,8 +66,9 @@ pub fn non_empty(value: Option<String>) -> Option<String> {
 }
 
 /// Checks `api_key` + `secret` and that the SP lives in `region`. All
-/// failures are 401 `invalid_key`, as the real service reports a region
-/// mismatch the same way as a wrong key.
+/// failures are 401 `invalid_key` "Invalid Public and/or Private Key": the
+/// text docs.iproov.com ("prepare environment") gives for a region
+/// mismatch, which the real service reports like a wrong key.
 pub fn authenticate_sp(
     world: &World,
     region: Region,
@@ -77,10 +78,8 @@ pub fn authenticate_sp(
     let (Some(api_key), Some(secret)) = (api_key, secret) else {
         return Err(ApiError::invalid_key());
     };
-    match world.sps.get(api_key) {
-        Some(sp) if sp.config.secret == secret && sp.config.region == region => {
-            Ok(sp.config.clone())
-        }
+    match world.sp_in_region(api_key, region) {
+        Some(sp) if sp.config.secret == secret => Ok(sp.config.clone()),
         _ => Err(ApiError::invalid_key()),
     }
 }
@@ -104,7 +103,6 @@ pub fn authorize_bearer(
 ) -> ApiResult<String> {
     let token = bearer_token(headers)
         .ok_or_else(|| ApiError::invalid_oauth("Missing or malformed Bearer access token"))?;
-    let sp_region = |key: &str| world.sps.get(key).map(|sp| sp.config.region);
     let known = world
         .access_tokens
         .get(token)
@@ -112,7 +110,7 @@ pub fn authorize_bearer(
     let Some((api_key, expires_at)) = known else {
         return Err(ApiError::invalid_oauth("Unknown access token"));
     };
-    if sp_region(&api_key) != Some(region) {
+    if world.sp_in_region(&api_key, region).is_none() {
         return Err(ApiError::invalid_oauth("Unknown access token"));
     }
     if now >= expires_at {

@@ -30,7 +30,8 @@ use crate::region::Region;
 use crate::server::ConnControl;
 use crate::state::AppState;
 
-/// Counts the request, then applies the first matching fault, if any.
+/// Counts the request, waits out the `slow_network` preset, then applies
+/// the first matching fault, if any.
 pub async fn inject_faults(
     State(state): State<Arc<AppState>>,
     req: Request,
@@ -49,6 +50,9 @@ pub async fn inject_faults(
             full_path: &full_path,
         })
     });
+    if let Some(delay_ms) = state.network_delay_ms() {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
     let Some(fault) = fault else {
         return next.run(req).await;
     };

@@ -23,6 +23,9 @@ mod error;
 mod extract;
 mod faults;
 mod inject;
+mod json_errors;
+mod modes;
+mod presets;
 mod rate_limit;
 mod region;
 mod routes;
@@ -41,6 +44,7 @@ use tokio::task::JoinHandle;
 pub use config::{AssuranceType, Config, KEY_LEN, ServiceProviderConfig, padded_key};
 pub use control::PLACEHOLDER_PNG;
 pub use faults::{FaultAction, FaultSpec, MatchMode};
+pub use modes::{AccessTokenKeyStatus, Modes, UnknownUser, VerifyValidateKeyStatus};
 pub use region::Region;
 pub use state::AppState;
 

@@ -14,6 +14,9 @@ use serde_json::Value;
 use crate::clock::{Clock, Millis, format_rfc3339};
 use crate::config::{AssuranceType, Config, ServiceProviderConfig};
 use crate::faults::Faults;
+use crate::modes::Modes;
+use crate::presets::{Preset, PresetKind};
+use crate::region::Region;
 
 /// Shared state handed to every handler.
 #[derive(Debug)]
@@ -42,6 +45,10 @@ pub struct World {
     pub users: HashMap<(String, String), User>,
     /// Access tokens by token string.
     pub access_tokens: HashMap<String, AccessToken>,
+    /// Answers where the sources disagree (from the config, switchable).
+    pub modes: Modes,
+    /// The active preset, if any.
+    pub preset: Option<Preset>,
 }
 
 /// A configured SP plus its runtime rate-limit window.
@@ -276,9 +283,23 @@ impl AppState {
         self.up.store(true, Ordering::Relaxed);
     }
 
-    /// Whether the service is marked up.
+    /// Whether the service is up: not marked down and no `outage` preset.
+    /// Takes the world lock: never call it while holding that lock.
     pub fn is_up(&self) -> bool {
         self.up.load(Ordering::Relaxed)
+            && !self
+                .world()
+                .preset
+                .as_ref()
+                .is_some_and(|p| p.kind == PresetKind::Outage)
+    }
+
+    /// The `slow_network` preset's delay, if that preset is active.
+    pub fn network_delay_ms(&self) -> Option<u64> {
+        match self.world().preset.as_ref()?.kind {
+            PresetKind::SlowNetwork { delay_ms } => Some(delay_ms),
+            _ => None,
+        }
     }
 }
 
@@ -297,8 +318,21 @@ impl World {
             .collect();
         Self {
             sps,
+            modes: config.modes,
             ..Self::default()
         }
+    }
+
+    /// The SP with `api_key` if `region` is where it lives, as the API sees
+    /// it: the `region_mismatch` preset moves an SP elsewhere.
+    pub fn sp_in_region(&self, api_key: &str, region: Region) -> Option<&ServiceProvider> {
+        let moved = self
+            .preset
+            .as_ref()
+            .is_some_and(|p| p.kind == PresetKind::RegionMismatch && p.applies_to(api_key));
+        self.sps
+            .get(api_key)
+            .filter(|sp| sp.config.region == region && !moved)
     }
 
     /// A live (not deleted) user of an SP, with scheduled changes applied.

@@ -70,13 +70,15 @@ async fn scopes_are_enforced() {
 }
 
 #[tokio::test]
-async fn unknown_users_are_no_user() {
+async fn unknown_users_are_invalid_user_id() {
+    // The live service's answer to GET /users/{unknown} (issue 18); every
+    // user endpoint looks the user up the same way.
     let env = start().await;
     let bearer = env.access_token(EU, None).await;
     for (method, suffix) in PATHS {
         call(&env, method, &format!("/users/ghost{suffix}"), &bearer)
             .await
-            .assert_error(400, "no_user");
+            .assert_error(400, "invalid_user_id");
     }
 }
 
@@ -231,7 +233,7 @@ async fn update_renames_and_sets_the_name() {
     assert_eq!(user["status"], "Active");
     call(&env, "GET", "/users/fay", &bearer)
         .await
-        .assert_error(400, "no_user");
+        .assert_error(400, "invalid_user_id");
     let user = call(&env, "GET", "/users/fay2", &bearer).await.ok();
     assert_eq!(user["name"], "Fay Two");
     let user = put("/users/fay2", json!({"name": "Only Name"})).await.ok();
@@ -240,7 +242,7 @@ async fn update_renames_and_sets_the_name() {
 }
 
 #[tokio::test]
-async fn delete_then_no_user_and_re_enrol() {
+async fn delete_then_unknown_and_re_enrol() {
     let env = start().await;
     env.enrol_user(EU, "gus").await;
     let bearer = env.access_token(EU, Some("user-write user-read")).await;
@@ -249,7 +251,7 @@ async fn delete_then_no_user_and_re_enrol() {
     for (method, suffix) in [("GET", ""), ("DELETE", "")] {
         call(&env, method, &format!("/users/gus{suffix}"), &bearer)
             .await
-            .assert_error(400, "no_user");
+            .assert_error(400, "invalid_user_id");
     }
     env.post(
         Region::Eu,

@@ -4,16 +4,22 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::faults::{FaultAction, FaultSpec};
+use crate::presets::MAX_DELAY_MS;
 use crate::state::AppState;
 
 /// `POST /__emulator/faults`: registers a rule, answers `{"id": n}`.
+///
+/// Numbers are refused (400 `invalid_request`) rather than clamped when
+/// out of range: `times` 0..=2^32-1, `delay_ms` 0..=600000, `status`
+/// 100..=999, `send_bytes` a whole number (larger than the body sends it
+/// all); fractions, negatives and strings fail the JSON schema.
 pub async fn add_fault(
     State(state): State<Arc<AppState>>,
     ApiJson(spec): ApiJson<FaultSpec>,
@@ -21,10 +27,30 @@ pub async fn add_fault(
     if spec.path.is_empty() {
         return Err(ApiError::invalid_request("path must not be empty"));
     }
-    if let FaultAction::Status { status, .. } = &spec.action
-        && StatusCode::from_u16(*status).is_err()
+    if spec.delay_ms > MAX_DELAY_MS {
+        return Err(ApiError::invalid_request(format!(
+            "delay_ms must be a whole number from 0 to {MAX_DELAY_MS}"
+        )));
+    }
+    let status = match &spec.action {
+        FaultAction::Status { status, .. } => Some(*status),
+        FaultAction::Cut { status, .. } => *status,
+        FaultAction::Delay | FaultAction::Reset { .. } => None,
+    };
+    if status.is_some_and(|s| StatusCode::from_u16(s).is_err()) {
+        return Err(ApiError::invalid_request(
+            "status must be a whole number from 100 to 999",
+        ));
+    }
+    if let FaultAction::Status { headers, .. } = &spec.action
+        && let Some((name, _)) = headers.iter().find(|(name, value)| {
+            HeaderName::try_from(name.as_str()).is_err()
+                || HeaderValue::try_from(value.as_str()).is_err()
+        })
     {
-        return Err(ApiError::invalid_request("status must be 100..=999"));
+        return Err(ApiError::invalid_request(format!(
+            "header {name:?} is not a valid HTTP header"
+        )));
     }
     let id = state.faults.add(spec);
     Ok(Json(json!({"id": id})))

@@ -4,11 +4,13 @@
 //! listed in README.md.
 
 mod claims;
+mod clock;
 mod faults;
+mod modes;
+mod presets;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -32,8 +34,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/config", get(config))
         .route("/state", get(world_state))
         .route("/reset", post(reset))
-        .route("/clock", get(clock))
-        .route("/clock/advance", post(advance_clock))
+        .route("/clock", get(clock::clock))
+        .route("/clock/advance", post(clock::advance_clock))
         .route("/availability", put(set_availability))
         .route(
             "/service-providers/{api_key}/rate-limit",
@@ -54,7 +56,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/requests",
             get(faults::request_counts).delete(faults::clear_counts),
         )
+        .route("/modes", get(modes::get_modes).put(modes::set_modes))
+        .route("/presets", get(presets::list_presets))
+        .route("/preset", get(presets::get_preset).put(presets::set_preset))
         .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::middleware::from_fn(crate::json_errors::json_errors))
         .with_state(state)
 }
 
@@ -78,6 +85,8 @@ async fn config(State(state): State<Arc<AppState>>) -> Json<Config> {
 /// `GET /__emulator/state`: users, claims and access tokens.
 async fn world_state(State(state): State<Arc<AppState>>) -> Json<Value> {
     let now = state.clock.now();
+    // Before the world lock: `is_up` takes it too (for the outage preset).
+    let up = state.is_up();
     let mut world = state.world();
     for user in world.users.values_mut() {
         user.refresh(now);
@@ -99,7 +108,9 @@ async fn world_state(State(state): State<Arc<AppState>>) -> Json<Value> {
         .collect();
     Json(json!({
         "now": format_rfc3339(now),
-        "up": state.is_up(),
+        "up": up,
+        "preset": crate::presets::Preset::describe(world.preset.as_ref())["preset"],
+        "modes": world.modes,
         "users": users,
         "claims": claims,
         "access_tokens": tokens,
@@ -123,35 +134,6 @@ async fn revoke_access_tokens(State(state): State<Arc<AppState>>) -> Json<Value>
     Json(json!({ "revoked": revoked }))
 }
 
-fn clock_body(state: &AppState) -> Value {
-    let now = state.clock.now();
-    json!({
-        "now": format_rfc3339(now),
-        "now_ms": now,
-        "offset_secs": state.clock.offset().as_secs_f64(),
-    })
-}
-
-/// `GET /__emulator/clock`.
-async fn clock(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(clock_body(&state))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdvanceRequest {
-    seconds: u64,
-}
-
-/// `POST /__emulator/clock/advance {"seconds": N}`.
-async fn advance_clock(
-    State(state): State<Arc<AppState>>,
-    ApiJson(req): ApiJson<AdvanceRequest>,
-) -> Json<Value> {
-    state.clock.advance(Duration::from_secs(req.seconds));
-    Json(clock_body(&state))
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AvailabilityRequest {
@@ -170,19 +152,32 @@ async fn set_availability(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RateLimitRequest {
-    per_second: Option<u32>,
+    /// Checked by hand so that every bad number gets the same message.
+    per_second: Value,
 }
 
 /// `PUT /__emulator/service-providers/{api_key}/rate-limit
-/// {"per_second": N | null}`.
+/// {"per_second": N | null}`: N a whole number from 1 to 2^32-1 (null: no
+/// limit); anything else is 400 `invalid_request`.
 async fn set_rate_limit(
     State(state): State<Arc<AppState>>,
     Path(api_key): Path<String>,
     ApiJson(req): ApiJson<RateLimitRequest>,
 ) -> ApiResult<Json<Value>> {
-    if req.per_second == Some(0) {
-        return Err(ApiError::invalid_request("per_second must be at least 1"));
-    }
+    let per_second = match &req.per_second {
+        Value::Null => None,
+        n => Some(
+            n.as_u64()
+                .filter(|n| *n >= 1)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    ApiError::invalid_request(format!(
+                        "per_second must be null or a whole number from 1 to {}",
+                        u32::MAX
+                    ))
+                })?,
+        ),
+    };
     let mut world = state.world();
     let sp = world.sps.get_mut(&api_key).ok_or_else(|| {
         ApiError::new(
@@ -191,11 +186,9 @@ async fn set_rate_limit(
             "No such api_key",
         )
     })?;
-    sp.config.rate_limit_per_second = req.per_second;
+    sp.config.rate_limit_per_second = per_second;
     sp.recent_token_requests.clear();
-    Ok(Json(
-        json!({"api_key": api_key, "per_second": req.per_second}),
-    ))
+    Ok(Json(json!({"api_key": api_key, "per_second": per_second})))
 }
 
 #[derive(Debug, Deserialize)]

@@ -20,13 +20,9 @@ pub async fn availability(
     Extension(region): Extension<Region>,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
-    let known = query.get("api_key").is_some_and(|key| {
-        state
-            .world()
-            .sps
-            .get(key)
-            .is_some_and(|sp| sp.config.region == region)
-    });
+    let known = query
+        .get("api_key")
+        .is_some_and(|key| state.world().sp_in_region(key, region).is_some());
     if !known {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

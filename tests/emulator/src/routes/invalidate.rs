@@ -56,16 +56,10 @@ pub async fn invalidate(
     if !is_valid_reason(&reason) {
         return Err(ApiError::invalid_reason());
     }
-    let in_region = |key: &str| {
-        world
-            .sps
-            .get(key)
-            .is_some_and(|sp| sp.config.region == region)
-    };
     let known = world
         .claims
         .get(&token)
-        .is_some_and(|c| in_region(&c.api_key));
+        .is_some_and(|c| world.sp_in_region(&c.api_key, region).is_some());
     if !known {
         return Err(ApiError::invalid_token("Unknown token"));
     }

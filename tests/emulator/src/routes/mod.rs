@@ -11,13 +11,14 @@ mod validate;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
 use crate::error::ApiError;
 use crate::inject::inject_faults;
+use crate::json_errors::json_errors;
 use crate::region::Region;
 use crate::state::AppState;
 
@@ -26,7 +27,8 @@ use crate::state::AppState;
 const PHOTO_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// Router for one region. Layers, outermost first: region tag, request
-/// counting + faults, the "service down" switch, then the handlers.
+/// counting + faults (and the `slow_network` preset), the "service down"
+/// switch, JSON errors for axum's rejections, then the handlers.
 pub fn region_router(state: Arc<AppState>, region: Region) -> Router {
     Router::new()
         .route("/claim/enrol/token", post(tokens::enrol_token))
@@ -54,6 +56,7 @@ pub fn region_router(state: Arc<AppState>, region: Region) -> Router {
         .route("/availability", get(availability::availability))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn(json_errors))
         .layer(from_fn_with_state(Arc::clone(&state), down_guard))
         .layer(from_fn_with_state(Arc::clone(&state), inject_faults))
         .layer(Extension(region))
@@ -75,9 +78,5 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "Method not allowed on this endpoint",
-    )
+    ApiError::method_not_allowed()
 }

@@ -19,10 +19,18 @@ use crate::syntax::{is_valid_grant_type, is_valid_scope, new_access_token};
 
 /// `POST /{api_key}/access_token`.
 ///
-/// Check order: API key and region (401 `invalid_key`), content type,
+/// Check order: API key and region, content type,
 /// Basic credentials (`invalid_client`), `grant_type` (missing ->
 /// `invalid_request`, malformed -> `invalid_grant`, other ->
 /// `unsupported_grant_type`), scopes (`invalid_scope`).
+///
+/// A key this region does not know, whether unknown everywhere or an SP
+/// of another platform, is `invalid_key` with status 500: the OpenAPI
+/// 2.13.0 documents only 400, 404 and 500 here, and lists `invalid_key`
+/// only in the 500 `OAuthServerErrorResponse` (example "Invalid API Key").
+/// A platform does not know another platform's SPs, so a region mismatch
+/// is the same unknown key. Mode `access_token_invalid_key_status: "401"`
+/// gives the general 401 of the docs' "prepare environment" page instead.
 pub async fn access_token(
     State(state): State<Arc<AppState>>,
     Extension(region): Extension<Region>,
@@ -32,12 +40,11 @@ pub async fn access_token(
 ) -> ApiResult<Json<Value>> {
     let now = state.clock.now();
     let mut world = state.world();
+    let modes = world.modes;
     let sp = world
-        .sps
-        .get(&api_key)
-        .filter(|sp| sp.config.region == region)
+        .sp_in_region(&api_key, region)
         .map(|sp| sp.config.clone())
-        .ok_or_else(ApiError::invalid_key)?;
+        .ok_or_else(|| modes.access_token_key_error())?;
     if !has_content_type(&headers, "application/x-www-form-urlencoded") {
         return Err(ApiError::invalid_request(
             "Content-Type must be application/x-www-form-urlencoded",

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::config::{AssuranceType, ServiceProviderConfig};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, authenticate_sp, non_empty};
+use crate::presets::PresetKind;
 use crate::region::Region;
 use crate::state::{AppState, Claim, ClaimKind, ClaimStatus, UserStatus, World};
 use crate::syntax::{is_valid_risk_profile, is_valid_user_id, new_claim_token};
@@ -45,7 +46,8 @@ pub async fn verify_token(
     issue(&state, region, req, ClaimKind::Verify)
 }
 
-/// Check order: credentials (401), rate limit (429), resource, user_id,
+/// Check order: credentials (401), rate limit (the `rate_limited` preset,
+/// then the SP's configured limit: 429), resource, user_id,
 /// assurance type (403), risk profile, then the user's state.
 fn issue(
     state: &AppState,
@@ -61,6 +63,12 @@ fn issue(
         req.api_key.as_deref(),
         req.secret.as_deref(),
     )?;
+    if let Some(preset) = &world.preset
+        && let PresetKind::RateLimited { retry_after_secs } = preset.kind
+        && preset.applies_to(&sp.api_key)
+    {
+        return Err(ApiError::too_many_requests(retry_after_secs));
+    }
     if let Some(runtime) = world.sps.get_mut(&sp.api_key) {
         runtime.admit_token_request(now)?;
     }

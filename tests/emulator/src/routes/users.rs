@@ -1,6 +1,10 @@
 //! The management API's user endpoints (Bearer auth with scopes):
 //! `GET/PUT/DELETE /users/{user_id}`, `POST /users/{user_id}/activate` and
 //! `POST /users/{user_id}/suspend`.
+//!
+//! A user that does not exist (or was deleted) is 400 `invalid_user_id` by
+//! default, as the live service answers `GET /users/{unknown}`; mode
+//! `unknown_user: "no_user"` gives the OpenAPI's `no_user` (see `modes.rs`).
 
 use std::sync::Arc;
 
@@ -66,14 +70,13 @@ pub async fn get_user(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let (mut world, api_key, now) = prologue(&state, region, &headers, "user-read", &user_id)?;
-    let user = world
-        .live_user(&api_key, &user_id, now)
-        .ok_or_else(ApiError::no_user)?;
+    let unknown = world.modes.unknown_user_error();
+    let user = world.live_user(&api_key, &user_id, now).ok_or(unknown)?;
     Ok(Json(user.to_response()))
 }
 
 /// `DELETE /users/{user_id}` (scope `user-write`). The record stays with
-/// status `Deleted`, and answers `no_user` from then on.
+/// status `Deleted`, and counts as unknown from then on.
 pub async fn delete_user(
     State(state): State<Arc<AppState>>,
     Extension(region): Extension<Region>,
@@ -81,9 +84,8 @@ pub async fn delete_user(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let (mut world, api_key, now) = prologue(&state, region, &headers, "user-write", &user_id)?;
-    let user = world
-        .live_user(&api_key, &user_id, now)
-        .ok_or_else(ApiError::no_user)?;
+    let unknown = world.modes.unknown_user_error();
+    let user = world.live_user(&api_key, &user_id, now).ok_or(unknown)?;
     user.set_status(UserStatus::Deleted, now);
     user.scheduled = None;
     Ok(Json(user.to_response()))
@@ -119,13 +121,14 @@ pub async fn update_user(
             ));
         }
     }
+    let unknown = world.modes.unknown_user_error();
     world
         .live_user(&api_key, &user_id, now)
-        .ok_or_else(ApiError::no_user)?;
+        .ok_or_else(|| unknown.clone())?;
     let mut user = world
         .users
         .remove(&(api_key.clone(), user_id))
-        .ok_or_else(ApiError::no_user)?;
+        .ok_or(unknown)?;
     if let Some(name) = req.name {
         user.name = name;
     }
@@ -191,9 +194,8 @@ fn change_status(
             ApiError::invalid_request("date_time must look like yyyy-MM-ddTHH:mm:ss.SSSZ")
         })?,
     };
-    let user = world
-        .live_user(&api_key, user_id, now)
-        .ok_or_else(ApiError::no_user)?;
+    let unknown = world.modes.unknown_user_error();
+    let user = world.live_user(&api_key, user_id, now).ok_or(unknown)?;
     if at > now {
         user.scheduled = Some((status, at));
     } else {

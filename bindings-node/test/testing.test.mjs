@@ -1,0 +1,184 @@
+// `iproov-sansio/testing` (the package's own export, ESM and CJS) against the emulator binary
+// (IPROOV_EMULATOR_BIN: here target/debug's, as the npm package iproov-emulator is not
+// installed in this checkout). API requests are real HTTP (fetch).
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { emulatorBinary } from './emulator.mjs';
+
+process.env.IPROOV_EMULATOR_BIN ??= emulatorBinary();
+const { startEmulator, Emulator, EmulatorError, findBinary } = await import('iproov-sansio/testing');
+const require = createRequire(import.meta.url);
+const cjs = require('iproov-sansio/testing');
+
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(async () => {
+  await emu?.stop();
+});
+beforeEach(() => emu.reset());
+
+async function post(path, body, region = 'eu') {
+  return fetch(`${emu.baseUrl(region)}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+async function token(userId = 'user-1', kind = 'enrol') {
+  const sp = await emu.credentials('eu');
+  const response = await post(`/claim/${kind}/token`, { api_key: sp.apiKey, secret: sp.secret, resource: 't', user_id: userId });
+  assert.equal(response.status, 200, await response.clone().text());
+  return (await response.json()).token;
+}
+
+async function validate(claim, userId = 'user-1') {
+  const sp = await emu.credentials('eu');
+  return (await post('/claim/enrol/validate', { api_key: sp.apiKey, secret: sp.secret, user_id: userId, token: claim, client: 't' })).json();
+}
+
+test('ESM and CJS are one module, and the binary is IPROOV_EMULATOR_BIN', () => {
+  assert.equal(cjs.Emulator, Emulator);
+  assert.equal(cjs.EmulatorError, EmulatorError);
+  assert.equal(findBinary(), process.env.IPROOV_EMULATOR_BIN);
+  assert.ok(emu instanceof Emulator);
+});
+
+test('credentials and base URLs come from the emulator', async () => {
+  const eu = await emu.credentials('eu');
+  assert.equal(eu.name, 'eu-default');
+  assert.equal(eu.oauth.username, 'eu-default-oauth');
+  assert.equal((await emu.credentials('eu', { name: 'eu-risk' })).apiKey.slice(0, 9), 'euriskkey');
+  assert.equal(emu.baseUrl('us'), `${emu.url}/us/api/v2`);
+  await assert.rejects(emu.credentials('mars'), { name: 'EmulatorError', code: 'unknown_service_provider' });
+});
+
+test('completeClaim passes and fails a claim', async () => {
+  const passed = await token('user-1');
+  await emu.completeClaim(passed);
+  assert.equal((await validate(passed, 'user-1')).passed, true);
+  const failed = await token('user-2');
+  await emu.completeClaim(failed, { passed: false, reason: 'ambiguous_outcome' });
+  const answer = await validate(failed, 'user-2');
+  assert.deepEqual([answer.passed, answer.reason], [false, 'ambiguous_outcome']);
+});
+
+test('a refused control call is an EmulatorError with fields', async () => {
+  const error = await emu.completeClaim('0'.repeat(64)).catch((e) => e);
+  assert.ok(error instanceof EmulatorError);
+  assert.deepEqual([error.code, error.status, error.method], ['unknown_claim', 404, 'POST']);
+});
+
+test('addUser enrols a user for verify', async () => {
+  await emu.addUser('known-user');
+  assert.match(await token('known-user', 'verify'), /^[0-9a-f]{64}$/);
+});
+
+test('faults: status, delay, reset, clear; request counts', async () => {
+  const { apiKey } = await emu.credentials('eu');
+  const availability = () => fetch(`${emu.baseUrl('eu')}/availability?api_key=${apiKey}`);
+  await emu.injectFault({ path: '/availability', status: 503, times: 2 });
+  const statuses = [];
+  for (let i = 0; i < 3; i += 1) statuses.push((await availability()).status);
+  assert.deepEqual(statuses, [503, 503, 200]);
+  await emu.injectFault({ path: '/availability', delay_ms: 300 });
+  const started = performance.now();
+  assert.equal((await availability()).status, 200);
+  assert.ok(performance.now() - started >= 300);
+  await emu.injectFault({ path: '/availability', reset: true });
+  await assert.rejects(availability(), TypeError);
+  await emu.injectFault({ path: '/availability', status: 500 });
+  await emu.clearFaults();
+  assert.equal((await availability()).status, 200);
+  assert.equal(await emu.requestCount('/availability', { method: 'GET' }), 6);
+  assert.equal(await emu.requestCount(), 6);
+});
+
+test('setRateLimit, markDown and markUp', async () => {
+  await emu.setRateLimit(1);
+  await token('user-1');
+  const sp = await emu.credentials('eu');
+  const second = await post('/claim/enrol/token', { api_key: sp.apiKey, secret: sp.secret, resource: 't', user_id: 'user-2' });
+  assert.equal(second.status, 429);
+  await emu.setRateLimit(null);
+  await emu.markDown();
+  const down = await post('/claim/enrol/token', { api_key: sp.apiKey, secret: sp.secret, resource: 't', user_id: 'user-3' });
+  assert.deepEqual([down.status, (await down.json()).error], [500, 'server_error']);
+  await emu.markUp();
+  await token('user-4');
+});
+
+test('advanceClock expires a claim', async () => {
+  const claim = await token();
+  assert.equal((await emu.advanceClock(121)).offset_secs, 121);
+  await assert.rejects(emu.completeClaim(claim), { code: 'claim_expired', status: 409 });
+});
+
+test('presets are listed and loaded; an unknown one is refused; reset clears one', async () => {
+  const names = new Set((await emu.presets()).map((p) => p.name));
+  for (const name of ['pass', 'fail', 'rate_limited', 'outage', 'region_mismatch', 'slow_network']) assert.ok(names.has(name), name);
+  assert.equal((await emu.loadPreset('fail', { reason: 'too_much_movement' })).preset, 'fail');
+  const answer = await validate(await token());
+  assert.deepEqual([answer.passed, answer.reason], [false, 'too_much_movement']);
+  await assert.rejects(emu.loadPreset('no-such-preset'), { code: 'invalid_request', status: 400 });
+  await emu.reset();
+  await emu.completeClaim(await token('user-2'), { passed: true });
+});
+
+test('a start failure carries the emulator stderr; a missing binary is named', async () => {
+  await assert.rejects(startEmulator({ args: ['--no-such-flag'] }), (error) => {
+    assert.equal(error.code, 'start_failed');
+    assert.match(error.stderr, /unknown argument --no-such-flag/);
+    return true;
+  });
+  await assert.rejects(startEmulator({ binary: '/nonexistent/iproov-emulator' }), { code: 'start_failed' });
+  const saved = process.env.IPROOV_EMULATOR_BIN;
+  process.env.IPROOV_EMULATOR_BIN = '/nonexistent/iproov-emulator';
+  try {
+    assert.throws(() => findBinary(), { code: 'binary_not_found' });
+    process.env.IPROOV_EMULATOR_BIN = tmpdir(); // a folder is executable, but no binary
+    assert.throws(() => findBinary(), { code: 'binary_not_found' });
+  } finally {
+    process.env.IPROOV_EMULATOR_BIN = saved;
+  }
+});
+
+test('stop ends the process; a stopped emulator is unreachable', async () => {
+  const other = await startEmulator({ config: { service_providers: [] } });
+  assert.deepEqual(await other.serviceProviders(), []);
+  await other.stop();
+  await assert.rejects(other.reset(), { code: 'unreachable' });
+  await other.stop(); // idempotent
+});
+
+test('an emulator a script forgot to stop neither keeps Node alive nor outlives it', async () => {
+  const script = `
+    const { startEmulator } = require(${JSON.stringify(require.resolve('iproov-sansio/testing'))});
+    startEmulator().then((emu) => console.log(emu._child.pid));
+  `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0);
+  const pid = Number(out.trim());
+  assert.ok(pid > 0, out);
+  // Gone, or a zombie until its new parent reaps it.
+  const gone = () => {
+    try {
+      return /^\d+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return true;
+    }
+  };
+  for (let i = 0; i < 50 && !gone(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(gone(), `the emulator (pid ${pid}) outlived the Node process that started it`);
+});

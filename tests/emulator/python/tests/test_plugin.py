@@ -1,0 +1,218 @@
+"""The iproov-emulator wheel's plugin and helpers, against the binary it installed (run by
+scripts/emulator-dist.sh in a fresh venv). API requests go over real HTTP (httpx)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from iproov_emulator import Emulator, EmulatorError, find_binary, start_emulator
+
+
+def token(emulator: Emulator, user_id: str = "user-1", region: str = "eu") -> str:
+    sp = emulator.credentials(region)
+    response = httpx.post(
+        f"{emulator.base_url(region)}/claim/enrol/token",
+        json={"api_key": sp.api_key, "secret": sp.secret, "resource": "test", "user_id": user_id},
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["token"])
+
+
+def validate(emulator: Emulator, claim: str, user_id: str = "user-1") -> httpx.Response:
+    sp = emulator.credentials("eu")
+    return httpx.post(
+        f"{emulator.base_url('eu')}/claim/enrol/validate",
+        json={"api_key": sp.api_key, "secret": sp.secret, "user_id": user_id, "token": claim, "client": "t"},
+    )
+
+
+def test_the_binary_is_the_one_the_wheel_installed() -> None:
+    assert find_binary().parent == Path(sys.executable).parent
+
+
+def test_credentials_and_environ_come_from_the_emulator(iproov_emulator: Emulator) -> None:
+    eu, us = iproov_emulator.credentials("eu"), iproov_emulator.credentials("us")
+    assert (eu.name, us.name) == ("eu-default", "us-default")
+    assert iproov_emulator.credentials(name="eu-risk").api_key.startswith("euriskkey")
+    assert iproov_emulator.base_url("us") == f"{iproov_emulator.url}/us/api/v2"
+    assert iproov_emulator.environ("eu")["IPROOV_SECRET"] == eu.secret
+    with pytest.raises(EmulatorError) as error:
+        iproov_emulator.credentials("mars")
+    assert error.value.code == "unknown_service_provider"
+
+
+def test_complete_claim_pass_and_fail(iproov_emulator: Emulator) -> None:
+    passed = token(iproov_emulator, "user-1")
+    iproov_emulator.complete_claim(passed)
+    assert validate(iproov_emulator, passed, "user-1").json()["passed"] is True
+    failed = token(iproov_emulator, "user-2")
+    iproov_emulator.complete_claim(failed, passed=False, reason="ambiguous_outcome")
+    answer = validate(iproov_emulator, failed, "user-2").json()
+    assert (answer["passed"], answer["reason"]) == (False, "ambiguous_outcome")
+
+
+def test_a_refused_control_call_is_an_error_with_fields(iproov_emulator: Emulator) -> None:
+    with pytest.raises(EmulatorError) as error:
+        iproov_emulator.complete_claim("0" * 64)
+    assert (error.value.code, error.value.status, error.value.method) == ("unknown_claim", 404, "POST")
+
+
+def test_add_user(iproov_emulator: Emulator) -> None:
+    iproov_emulator.add_user("known-user")
+    sp = iproov_emulator.credentials("eu")
+    response = httpx.post(
+        f"{iproov_emulator.base_url('eu')}/claim/verify/token",
+        json={"api_key": sp.api_key, "secret": sp.secret, "resource": "t", "user_id": "known-user"},
+    )
+    assert response.status_code == 200
+
+
+def test_faults_status_delay_reset_and_clear(iproov_emulator: Emulator) -> None:
+    url = f"{iproov_emulator.base_url('eu')}/availability"
+    key = iproov_emulator.credentials("eu").api_key
+    iproov_emulator.inject_fault("/availability", status=503, times=2)
+    assert [httpx.get(url, params={"api_key": key}).status_code for _ in range(3)] == [503, 503, 200]
+    iproov_emulator.inject_fault("/availability", delay_ms=300)
+    started = time.monotonic()
+    assert httpx.get(url, params={"api_key": key}).status_code == 200
+    assert time.monotonic() - started >= 0.3
+    iproov_emulator.inject_fault("/availability", reset=True)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url, params={"api_key": key})
+    iproov_emulator.inject_fault("/availability", status=500)
+    iproov_emulator.clear_faults()
+    assert httpx.get(url, params={"api_key": key}).status_code == 200
+    assert iproov_emulator.request_count("/availability", method="GET") == 6
+    assert iproov_emulator.request_count() == 6
+
+
+def test_rate_limit(iproov_emulator: Emulator) -> None:
+    iproov_emulator.set_rate_limit(1)
+    token(iproov_emulator, "user-1")
+    sp = iproov_emulator.credentials("eu")
+    second = httpx.post(
+        f"{iproov_emulator.base_url('eu')}/claim/enrol/token",
+        json={"api_key": sp.api_key, "secret": sp.secret, "resource": "t", "user_id": "user-2"},
+    )
+    assert second.status_code == 429 and second.json()["error"] == "too_many_requests"
+    iproov_emulator.set_rate_limit(None)
+    token(iproov_emulator, "user-3")
+
+
+def test_mark_down_and_up(iproov_emulator: Emulator) -> None:
+    iproov_emulator.mark_down()
+    sp = iproov_emulator.credentials("eu")
+    down = httpx.post(
+        f"{iproov_emulator.base_url('eu')}/claim/enrol/token",
+        json={"api_key": sp.api_key, "secret": sp.secret, "resource": "t", "user_id": "u"},
+    )
+    assert (down.status_code, down.json()["error"]) == (500, "server_error")
+    iproov_emulator.mark_up()
+    token(iproov_emulator)
+
+
+def test_advance_clock_expires_a_claim(iproov_emulator: Emulator) -> None:
+    claim = token(iproov_emulator)
+    assert iproov_emulator.advance_clock(121)["offset_secs"] == 121
+    with pytest.raises(EmulatorError) as error:
+        iproov_emulator.complete_claim(claim)
+    assert (error.value.code, error.value.status) == ("claim_expired", 409)
+
+
+def test_reset_before_each_test_part_1(iproov_emulator: Emulator) -> None:
+    iproov_emulator.advance_clock(60)
+    token(iproov_emulator)
+    iproov_emulator.inject_fault("/claim/enrol/token", status=503, times=100)
+
+
+def test_reset_before_each_test_part_2(iproov_emulator: Emulator) -> None:
+    # Runs after part 1 (file order): the fixture reset its clock, fault and counts.
+    assert iproov_emulator.control("GET", "/clock")["offset_secs"] == 0
+    assert iproov_emulator.request_count() == 0
+    token(iproov_emulator)
+
+
+def test_presets_are_listed_and_loaded(iproov_emulator: Emulator) -> None:
+    names = {preset["name"] for preset in iproov_emulator.presets()}
+    assert {"pass", "fail", "rate_limited", "outage", "region_mismatch", "slow_network"} <= names
+    assert iproov_emulator.load_preset("fail", reason="too_much_movement")["preset"] == "fail"
+    claim = token(iproov_emulator)
+    answer = validate(iproov_emulator, claim).json()
+    assert (answer["passed"], answer["reason"]) == (False, "too_much_movement")
+
+
+def test_an_unknown_preset_is_refused_and_reset_clears_one(iproov_emulator: Emulator) -> None:
+    with pytest.raises(EmulatorError) as error:
+        iproov_emulator.load_preset("no-such-preset")
+    assert (error.value.code, error.value.status) == ("invalid_request", 400)
+    iproov_emulator.load_preset("outage")
+    sp = iproov_emulator.credentials("eu")
+    body = {"api_key": sp.api_key, "secret": sp.secret, "resource": "t", "user_id": "u"}
+    assert httpx.post(f"{iproov_emulator.base_url('eu')}/claim/enrol/token", json=body).status_code >= 500
+    iproov_emulator.reset()
+    assert httpx.post(f"{iproov_emulator.base_url('eu')}/claim/enrol/token", json=body).status_code == 200
+
+
+def test_a_start_failure_carries_the_emulators_stderr() -> None:
+    with pytest.raises(EmulatorError) as error:
+        start_emulator(args=["--no-such-flag"])
+    assert error.value.code == "start_failed"
+    assert error.value.stderr is not None and "unknown argument --no-such-flag" in error.value.stderr
+
+
+def test_a_missing_binary_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("IPROOV_EMULATOR_BIN", str(tmp_path / "nothing"))
+    with pytest.raises(EmulatorError) as error:
+        start_emulator()
+    assert error.value.code == "binary_not_found" and "IPROOV_EMULATOR_BIN" in error.value.description
+    with pytest.raises(EmulatorError) as error:
+        start_emulator(binary=tmp_path)  # a folder: the spawn itself fails
+    assert error.value.code == "start_failed"
+
+
+def test_stop_ends_the_process_and_a_stopped_emulator_is_unreachable() -> None:
+    with start_emulator(config={"service_providers": []}) as emulator:
+        assert emulator.service_providers == []
+    with pytest.raises(EmulatorError) as error:
+        emulator.reset()
+    assert error.value.code == "unreachable"
+    emulator.stop()  # idempotent
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_emulator_dies_with_a_killed_test_process(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from iproov_emulator import start_emulator
+        emulator = start_emulator()
+        print(emulator._process.pid, flush=True)
+        time.sleep(60)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)  # no finalizer, no atexit: only the kernel can help
+    parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        # A zombie until its new parent (init) reaps it: /proc says which.
+        state = Path(f"/proc/{child}/stat").read_text().split()[2] if Path(f"/proc/{child}").exists() else "X"
+        if state in ("Z", "X"):
+            return
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the emulator outlived its killed parent")
