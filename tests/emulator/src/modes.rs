@@ -9,6 +9,7 @@
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::ApiError;
 
@@ -31,36 +32,85 @@ pub enum UnknownUser {
 }
 
 /// Which status carries `invalid_key` for an API key that
-/// `POST /{api_key}/access_token` does not know in its region.
+/// `POST /{api_key}/access_token` does not know in its region. Written as
+/// a JSON number (`500`); a numeric string is accepted too.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "Value", into = "u16")]
 pub enum AccessTokenKeyStatus {
     /// 500 (`OAuthServerErrorResponse`, example "Invalid API Key"): the
     /// only place the OpenAPI 2.13.0 lists `invalid_key` for this endpoint,
     /// which documents 400, 404 and 500 but no 401.
     #[default]
-    #[serde(rename = "500")]
     Status500,
     /// 401 "Invalid Public and/or Private Key": docs.iproov.com's "prepare
     /// environment" page states it for any key used against the wrong
     /// platform; the emulator's answer before issue 18.
-    #[serde(rename = "401")]
     Status401,
 }
 
-/// Which status carries `invalid_key` on `POST /claim/verify/validate`.
+/// Which status carries `invalid_key` on `POST /claim/verify/validate`
+/// (a JSON number, like [`AccessTokenKeyStatus`]).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "Value", into = "u16")]
 pub enum VerifyValidateKeyStatus {
     /// 401 "Invalid Public and/or Private Key", as docs.iproov.com's
     /// "prepare environment" page states for a key problem and as the
     /// OpenAPI lists for the sibling `/claim/enrol/validate`.
     #[default]
-    #[serde(rename = "401")]
     Status401,
     /// 400: the OpenAPI 2.13.0 lists no 401 for `/claim/verify/validate`
     /// (only 400, 404, 500), and its 400 `ClientErrorResponse` enum has
     /// `invalid_key`.
-    #[serde(rename = "400")]
     Status400,
+}
+
+/// A status given as a JSON number or a numeric string.
+fn status_of(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+impl TryFrom<Value> for AccessTokenKeyStatus {
+    type Error = String;
+    fn try_from(value: Value) -> Result<Self, String> {
+        match status_of(&value) {
+            Some(500) => Ok(Self::Status500),
+            Some(401) => Ok(Self::Status401),
+            _ => Err(format!("expected 500 or 401, got {value}")),
+        }
+    }
+}
+
+impl From<AccessTokenKeyStatus> for u16 {
+    fn from(mode: AccessTokenKeyStatus) -> Self {
+        match mode {
+            AccessTokenKeyStatus::Status500 => 500,
+            AccessTokenKeyStatus::Status401 => 401,
+        }
+    }
+}
+
+impl TryFrom<Value> for VerifyValidateKeyStatus {
+    type Error = String;
+    fn try_from(value: Value) -> Result<Self, String> {
+        match status_of(&value) {
+            Some(401) => Ok(Self::Status401),
+            Some(400) => Ok(Self::Status400),
+            _ => Err(format!("expected 401 or 400, got {value}")),
+        }
+    }
+}
+
+impl From<VerifyValidateKeyStatus> for u16 {
+    fn from(mode: VerifyValidateKeyStatus) -> Self {
+        match mode {
+            VerifyValidateKeyStatus::Status401 => 401,
+            VerifyValidateKeyStatus::Status400 => 400,
+        }
+    }
 }
 
 /// All modes. Every field is optional in JSON; a partial object given to

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
@@ -33,6 +34,13 @@ struct ChangeStateRequest {
 struct UpdateUserRequest {
     user_id: Option<String>,
     name: Option<String>,
+}
+
+/// The path's user_id; one axum cannot decode (not UTF-8 after percent
+/// decoding) becomes `""`, which the prologue refuses as a malformed
+/// user_id after the Bearer check, like any other bad user_id.
+fn path_user_id(path: Result<Path<String>, PathRejection>) -> String {
+    path.map(|Path(user_id)| user_id).unwrap_or_default()
 }
 
 /// Common prologue: Bearer token with `scope`, then the path's user_id
@@ -66,9 +74,10 @@ fn prologue<'a>(
 pub async fn get_user(
     State(state): State<Arc<AppState>>,
     Extension(region): Extension<Region>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
+    let user_id = path_user_id(user_id);
     let (mut world, api_key, now) = prologue(&state, region, &headers, "user-read", &user_id)?;
     let unknown = world.modes.unknown_user_error();
     let user = world.live_user(&api_key, &user_id, now).ok_or(unknown)?;
@@ -80,9 +89,10 @@ pub async fn get_user(
 pub async fn delete_user(
     State(state): State<Arc<AppState>>,
     Extension(region): Extension<Region>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
+    let user_id = path_user_id(user_id);
     let (mut world, api_key, now) = prologue(&state, region, &headers, "user-write", &user_id)?;
     let unknown = world.modes.unknown_user_error();
     let user = world.live_user(&api_key, &user_id, now).ok_or(unknown)?;
@@ -95,10 +105,11 @@ pub async fn delete_user(
 pub async fn update_user(
     State(state): State<Arc<AppState>>,
     Extension(region): Extension<Region>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
+    let user_id = path_user_id(user_id);
     let (mut world, api_key, now) = prologue(&state, region, &headers, "user-write", &user_id)?;
     let req: UpdateUserRequest = parse_json(&headers, &body)?;
     if req.user_id.is_none() && req.name.is_none() {
@@ -144,10 +155,11 @@ pub async fn update_user(
 pub async fn activate_user(
     State(state): State<Arc<AppState>>,
     Extension(region): Extension<Region>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
+    let user_id = path_user_id(user_id);
     change_status(
         &state,
         region,
@@ -162,10 +174,11 @@ pub async fn activate_user(
 pub async fn suspend_user(
     State(state): State<Arc<AppState>>,
     Extension(region): Extension<Region>,
-    Path(user_id): Path<String>,
+    user_id: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
+    let user_id = path_user_id(user_id);
     change_status(
         &state,
         region,

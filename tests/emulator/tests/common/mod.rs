@@ -60,9 +60,17 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// Asserts an API error with `status` and `code`.
+    /// Asserts an API error with `status` and `code`, sent as JSON.
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json"),
+            "body: {}",
+            self.body
+        );
         assert_eq!(self.body["error"], code, "body: {}", self.body);
         assert!(
             self.body["error_description"].is_string(),
@@ -234,6 +242,18 @@ impl Env {
         )
         .await
         .ok();
+    }
+
+    /// Any control request with a raw JSON body (numbers serde_json
+    /// cannot build, like 1e999 or 2^64).
+    pub async fn control_raw(&self, method: Method, path: &str, body: &str) -> Reply {
+        let url = format!("{}{path}", self.emu.control_url());
+        let req = self
+            .http
+            .request(method, url)
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        into_reply(req.send().await.unwrap()).await
     }
 
     /// Registers a fault rule.
