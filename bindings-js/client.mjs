@@ -86,7 +86,10 @@ export function makeClientClass(ctx) {
       const extra = Object.keys(unknown);
       if (extra.length > 0) throw new TypeError(`unknown call option(s) ${extra.join(', ')}: a call takes {signal, attempt}`);
       const driver = this.#driver;
-      const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, Date.now());
+      // quiet: no hook takes this call's audit records, so core makes none (their building,
+      // redaction and text cost more than anything else core does in a call).
+      const quiet = this.#audit === undefined && also === undefined;
+      const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, quiet, Date.now());
       let open = true;
       try {
         for (;;) {

@@ -240,13 +240,15 @@ pub fn driver_new(
     core(host::driver_new(&config.parsed, &options_json, seed)).map(|inner| NativeDriver { inner })
 }
 
-/// `driverStart(driver, operation, inputJson, attempt, now)`: the new call's id.
+/// `driverStart(driver, operation, inputJson, attempt, quiet, now)`: the new call's id;
+/// `quiet`: no audit hook or journey takes the call's records (core then makes none).
 #[napi]
 pub fn driver_start(
     driver: &mut NativeDriver,
     operation: String,
     input_json: String,
     attempt: u32,
+    quiet: bool,
     now: f64,
 ) -> Result<f64, CoreFailure> {
     core(host::driver_start(
@@ -254,6 +256,7 @@ pub fn driver_start(
         &operation,
         &input_json,
         attempt,
+        quiet,
         whole(now),
     ))
     .map(|id| id as f64)

@@ -67,9 +67,10 @@ impl PyDriver {
     }
 
     /// Starts a call of `operation` with `input` (a dict in the vector format); `attempt` is
-    /// the journey attempt for its audit records. Returns the call id. A bad input fails the
-    /// call at its first poll.
-    #[pyo3(signature = (operation, input, attempt=None, now=0))]
+    /// the journey attempt for its audit records; `quiet`: no audit hook or journey takes the
+    /// call's records (core then makes none). Returns the call id. A bad input fails the call
+    /// at its first poll.
+    #[pyo3(signature = (operation, input, attempt=None, now=0, quiet=false))]
     fn start(
         &self,
         py: Python<'_>,
@@ -77,10 +78,13 @@ impl PyDriver {
         input: &Bound<'_, PyAny>,
         attempt: Option<u32>,
         now: u64,
+        quiet: bool,
     ) -> PyResult<u64> {
         let op = self::operation(py, operation)?;
         let text = serde_json::to_vec(&to_value(input, "input")?).unwrap_or_default();
-        Ok(self.lock().start(op, &text, CallContext { attempt }, now))
+        Ok(self
+            .lock()
+            .start(op, &text, CallContext { attempt, quiet }, now))
     }
 
     /// Starts a photo enrol with the image as bytes (no base64 round trip).

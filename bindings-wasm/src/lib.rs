@@ -379,17 +379,19 @@ pub fn free_driver(handle: u32) {
     DRIVERS.with(|drivers| drivers.borrow_mut().release(handle));
 }
 
-/// `driverStart(driver, operation, inputJson, attempt, now)`: the new call's id.
+/// `driverStart(driver, operation, inputJson, attempt, quiet, now)`: the new call's id;
+/// `quiet`: no audit hook or journey takes the call's records (core then makes none).
 #[wasm_bindgen(js_name = driverStart)]
 pub fn driver_start(
     driver: u32,
     operation: &str,
     input_json: &str,
     attempt: u32,
+    quiet: bool,
     now: f64,
 ) -> Thrown<f64> {
     with_driver(driver, |d| {
-        host::driver_start(d, operation, input_json, attempt, whole(now))
+        host::driver_start(d, operation, input_json, attempt, quiet, whole(now))
     })
     .and_then(|started| core(started).map(|id| id as f64))
 }

@@ -83,7 +83,10 @@ fn a_service_call_sends_once_and_is_done() {
     let id = d.start(
         Operation::EnrolToken,
         &input(json!({"resource": "Onboarding", "user_id": USER})),
-        CallContext { attempt: Some(2) },
+        CallContext {
+            attempt: Some(2),
+            ..CallContext::default()
+        },
         T0,
     );
     let poll = d.poll(id, T0);
@@ -119,6 +122,49 @@ fn a_bad_input_fails_before_anything_is_sent() {
     assert_eq!(error.code(), "invalid_input");
     assert_eq!(error.field(), Some("user_id"));
     assert_eq!(error.kind().class_name(), "InvalidInputError");
+}
+
+#[test]
+fn a_quiet_call_makes_no_audit_record_and_ends_alike() {
+    // The host has no consumer for the records: the same requests, result and errors, no record.
+    let quiet = CallContext {
+        quiet: true,
+        ..CallContext::default()
+    };
+    let mut d = driver();
+    let id = d.start(
+        Operation::GetUser,
+        &input(json!({"user_id": USER})),
+        quiet,
+        T0,
+    );
+    let token = d.poll(id, T0);
+    assert!(token.audit.is_empty());
+    assert!(sent(&token).1.ends_with("/access_token"));
+    respond(&mut d, id, 200, TOKEN, T0 + 1);
+    let poll = d.poll(id, T0 + 2);
+    assert!(poll.audit.is_empty());
+    assert!(authorization(&poll).is_some());
+    respond(&mut d, id, 503, "", T0 + 3);
+    let poll = d.poll(id, T0 + 4);
+    assert!(poll.audit.is_empty());
+    assert!(matches!(poll.action, Action::SleepUntil { .. }));
+    let poll = d.poll(id, T0 + 60_000);
+    respond(&mut d, id, 200, USER_BODY, T0 + 60_001);
+    assert!(poll.audit.is_empty());
+    let poll = d.poll(id, T0 + 60_002);
+    assert!(poll.audit.is_empty());
+    assert_eq!(done(poll)["status"], "active");
+
+    let id = d.start(
+        Operation::GetUser,
+        &input(json!({"user_id": ".."})),
+        quiet,
+        T0,
+    );
+    let poll = d.poll(id, T0);
+    assert!(poll.audit.is_empty());
+    assert_eq!(failed(poll).field(), Some("user_id"));
 }
 
 #[test]
@@ -188,7 +234,10 @@ fn validate_is_never_sent_twice_once_it_may_have_reached_iproov() {
         let id = d.start(
             Operation::VerifyValidate,
             &input(body.clone()),
-            CallContext { attempt: Some(1) },
+            CallContext {
+                attempt: Some(1),
+                ..CallContext::default()
+            },
             T0,
         );
         let _ = sent(&d.poll(id, T0));

@@ -105,12 +105,13 @@ class ClientCore:
 
         return both
 
-    def _start(self, operation: str, input: Dict[str, Any], attempt: Optional[int]) -> int:
+    def _start(self, operation: str, input: Dict[str, Any], attempt: Optional[int], hook: Optional[object]) -> int:
+        """Starts the call; with no ``hook`` for its records, core makes none (``quiet``)."""
         if operation == "enrol_image":
             return self._driver.start_enrol_image(
                 input["token"], input["source"], input["image"], input.get("rotation"), attempt, now_ms()
             )
-        return self._driver.start(operation, input, attempt, now_ms())
+        return self._driver.start(operation, input, attempt, now_ms(), hook is None)
 
     @staticmethod
     def _result(operation: str, value: Dict[str, Any]) -> Result:

@@ -116,7 +116,9 @@ class RetryAdvisor:
 @final
 class Driver:
     def __new__(cls, config: Config, options: Optional[Mapping[str, Any]] = None, seed: int = 0) -> Driver: ...
-    def start(self, operation: str, input: Mapping[str, Any], attempt: Optional[int] = None, now: int = 0) -> int: ...
+    def start(
+        self, operation: str, input: Mapping[str, Any], attempt: Optional[int] = None, now: int = 0, quiet: bool = False
+    ) -> int: ...
     def start_enrol_image(
         self,
         token: str,

@@ -143,8 +143,9 @@ class Client(SyncOperations, ClientCore):
     def _run(
         self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None, hook: Audit = None
     ) -> Any:
-        call = self._start(operation, input, attempt)
-        return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, self._hook(hook)))
+        records = self._hook(hook)
+        call = self._start(operation, input, attempt, records)
+        return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, records))
 
     def close(self) -> None:
         """Closes the session if this client created it."""

@@ -55,6 +55,9 @@ pub(super) struct Call {
     token_attempt: u32,
     /// Token rejections this call met: the second one fails the call (no loop).
     rejections: u32,
+    /// False when the host has no consumer for this call's records ([`CallContext::quiet`]):
+    /// none is made, sparing their building and redaction.
+    records: bool,
     audit: Vec<AuditRecord>,
 }
 
@@ -63,13 +66,16 @@ impl Call {
         operation: Operation,
         built: Result<Request, Error>,
         context: AuditContext,
+        records: bool,
         now: u64,
     ) -> Self {
         let mut audit = Vec::new();
         let (request, state) = match built {
             Ok(request) => (Some(request), State::Ready),
             Err(error) => {
-                audit.push(AuditRecord::failure(operation, &context, &error, now));
+                if records {
+                    audit.push(AuditRecord::failure(operation, &context, &error, now));
+                }
                 (None, State::Failed(error))
             }
         };
@@ -81,6 +87,7 @@ impl Call {
             attempt: 0,
             token_attempt: 0,
             rejections: 0,
+            records,
             audit,
         }
     }
@@ -283,7 +290,10 @@ impl Call {
             Ok(()) => {
                 driver.generation += 1;
                 driver.refresh_redactor();
-                if let Ok(token) = crate::ops::oauth::parse_access_token(&driver.config, response) {
+                if self.records
+                    && let Ok(token) =
+                        crate::ops::oauth::parse_access_token(&driver.config, response)
+                {
                     self.audit
                         .push(AuditRecord::success(op, &self.context, &token, now));
                 }
@@ -346,12 +356,14 @@ impl Call {
         let op = self.operation;
         match operation::parse_for_driver(op, &driver.parse_config, response) {
             Ok(result) => {
-                self.audit.push(AuditRecord::success_value(
-                    op,
-                    &self.context,
-                    result.clone(),
-                    now,
-                ));
+                if self.records {
+                    self.audit.push(AuditRecord::success_value(
+                        op,
+                        &self.context,
+                        result.clone(),
+                        now,
+                    ));
+                }
                 self.state = State::Done(result);
             }
             Err(error) => {
@@ -440,6 +452,9 @@ impl Call {
     }
 
     fn record_failure(&mut self, operation: Operation, error: &Error, now: u64) {
+        if !self.records {
+            return;
+        }
         let context = if operation == self.operation {
             self.context.clone()
         } else {

@@ -172,6 +172,10 @@ pub struct Poll {
 pub struct CallContext {
     /// The journey's attempt number.
     pub attempt: Option<u32>,
+    /// The host has no consumer for this call's audit records (no audit hook, no journey):
+    /// the call makes none ([`Poll::audit`] stays empty), which spares building and
+    /// redacting them on every call. What a record holds is still core's decision alone.
+    pub quiet: bool,
 }
 
 /// How long a token request that failed with an error no retry can fix (wrong OAuth
@@ -281,8 +285,12 @@ impl Driver {
         now: u64,
     ) -> CallId {
         let built = crate::operation::build_for_driver(operation, &self.config, input);
-        let audit = audit_context(input, context, self.options.audit_frames);
-        self.insert(Call::new(operation, built, audit, now))
+        let audit = if context.quiet {
+            AuditContext::default() // no record will read it: spare parsing the input again
+        } else {
+            audit_context(input, context, self.options.audit_frames)
+        };
+        self.insert(Call::new(operation, built, audit, !context.quiet, now))
     }
 
     /// Starts a call with a request the host built itself through core (enrol image from
@@ -298,7 +306,7 @@ impl Driver {
             include_frame: self.options.audit_frames,
             ..context
         };
-        self.insert(Call::new(operation, built, audit, now))
+        self.insert(Call::new(operation, built, audit, true, now))
     }
 
     fn insert(&mut self, call: Call) -> CallId {

@@ -19,7 +19,8 @@ pub fn driver_new(config: &JsonConfig, options_json: &str, seed: &[u8]) -> Resul
     Driver::new(config.config.clone(), options, u64::from_le_bytes(seed))
 }
 
-/// Starts a call (see [`Driver::start`]); `attempt` is the journey attempt, 0 for none.
+/// Starts a call (see [`Driver::start`]); `attempt` is the journey attempt, 0 for none;
+/// `quiet`: the host has no consumer for the call's audit records ([`CallContext::quiet`]).
 /// Gives the call's id. Fails only for an unknown operation name (`invalid_input`, field
 /// `operation`); a bad input fails the call at its first poll, with its audit record.
 pub fn driver_start(
@@ -27,10 +28,12 @@ pub fn driver_start(
     operation: &str,
     input_json: &str,
     attempt: u32,
+    quiet: bool,
     now: u64,
 ) -> Result<u64, Error> {
     let context = CallContext {
         attempt: (attempt > 0).then_some(attempt),
+        quiet,
     };
     let op = Operation::parse(operation)?;
     Ok(driver.start(op, input_json.as_bytes(), context, now))
@@ -120,6 +123,7 @@ mod tests {
             "enrol_token",
             r#"{"resource": "R", "user_id": "u-1"}"#,
             2,
+            false,
             1_000,
         )
         .unwrap();
@@ -147,7 +151,7 @@ mod tests {
         assert_eq!(json(lines.next().unwrap())["token"], "abc");
         assert!(!done.contains("s3cr3t-x"));
         assert_eq!(
-            driver_start(&mut driver, "nope", "", 0, 0)
+            driver_start(&mut driver, "nope", "", 0, false, 0)
                 .unwrap_err()
                 .field(),
             Some("operation")
