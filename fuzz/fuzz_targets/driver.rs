@@ -96,7 +96,9 @@ impl Harness {
             None => r.text(),
         };
         let attempt = u32::from(r.byte() % 4);
-        match host::driver_start(&mut self.driver, &name, &input, attempt, self.now) {
+        // Quiet calls (no audit record) take other paths through the driver: fuzz both.
+        let quiet = r.byte() % 2 == 1;
+        match host::driver_start(&mut self.driver, &name, &input, attempt, quiet, self.now) {
             Ok(id) => self.calls.push(Track {
                 id,
                 op,
