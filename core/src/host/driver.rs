@@ -100,19 +100,11 @@ pub fn driver_failure(driver: &mut Driver, id: u64, failure: &str, cause: &str, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::new_config;
-    use serde_json::Value;
-
-    fn json(text: &str) -> Value {
-        serde_json::from_str(text).unwrap()
-    }
+    use crate::host::test_support::{eu_config, json};
 
     #[test]
     fn a_driver_call_as_text() {
-        let config = new_config(
-            r#"{"region": "eu", "api_key": "k0000000000000000000000000000000000000000", "secret": "s3cr3t-x"}"#,
-        )
-        .unwrap();
+        let config = eu_config();
         let mut driver = driver_new(&config, r#"{"timeout_ms": 1500}"#, &[7; 8]).unwrap();
         assert_eq!(
             driver_new(&config, "", &[1; 4]).unwrap_err().field(),

@@ -264,17 +264,17 @@ pub fn transport_error(kind: &str, cause: &str) -> String {
 mod driver;
 mod steps;
 
+#[cfg(test)]
+mod test_support;
+
 pub use driver::{driver_failure, driver_new, driver_poll, driver_response, driver_start};
 pub use steps::{flow_new, flow_step, service_policy, service_step, web_decide};
 
 #[cfg(test)]
 mod tests {
+    use super::test_support::json;
     use super::*;
     use serde_json::json;
-
-    fn json(text: &str) -> Value {
-        serde_json::from_str(text).unwrap()
-    }
 
     #[test]
     fn hand_written_texts_are_the_json_they_describe() {

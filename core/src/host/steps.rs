@@ -89,19 +89,11 @@ pub fn web_decide(what: &str, facts_json: &str) -> Result<String, Error> {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::host::new_config;
-    use serde_json::Value;
-
-    fn json(text: &str) -> Value {
-        serde_json::from_str(text).unwrap()
-    }
+    use crate::host::test_support::{eu_config, json};
 
     #[test]
     fn a_service_step_as_text() {
-        let config = new_config(
-            r#"{"region": "eu", "api_key": "k0000000000000000000000000000000000000000", "secret": "s3cr3t-x"}"#,
-        )
-        .unwrap();
+        let config = eu_config();
         let policy = json(&service_policy("").unwrap());
         assert_eq!(policy["max_attempts"], 3);
         assert_eq!(
