@@ -88,13 +88,14 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, InvalidSt
    */
   function createJourneyHandler(service, options = {}) {
     if (!(service instanceof JourneyService)) throw new TypeError('service must be a JourneyService of this package');
-    const { resolveUser, allowedOrigins = null, basePath = '', flows = ['enrol', 'verify'], page = true } = options;
-    const { emulatorUrl, validateWaitMs = 30_000, log = defaultLog } = options;
+    const table = decide('table');
+    // The flows and the double submit's wait default to core's (table.flows, validate_wait_ms).
+    const { resolveUser, allowedOrigins = null, basePath = '', flows = table.flows, page = true } = options;
+    const { emulatorUrl, validateWaitMs = table.validate_wait_ms, log = defaultLog } = options;
     if (typeof resolveUser !== 'function') throw new TypeError('resolveUser must be a function (request) => user_id');
     const base = String(basePath).replace(/\/+$/, '');
     const emulator = emulatorUrl ? String(emulatorUrl).replace(/\/+$/, '') : null;
     const origins = allowedOrigins === null || allowedOrigins === undefined ? null : [...allowedOrigins];
-    const table = decide('table');
     const routes = table.routes.filter((r) => (page || !r.page) && (emulator !== null || !r.emulator));
     const internal = decide('error', { error: null }).answer; // the last resort's answer
 

@@ -2,8 +2,8 @@
 //! and wasm's `webDecide`, Python's `_core.web_decide`).
 
 use super::{
-    Answer, Code, MAX_BODY_BYTES, VALIDATE_POLL_MS, answer, browser_code, check_request, codes,
-    config_answer, emulator_answer, read_input, routes, validate_waits,
+    Answer, Code, FLOWS, MAX_BODY_BYTES, VALIDATE_POLL_MS, VALIDATE_WAIT_MS, answer, browser_code,
+    check_request, codes, config_answer, emulator_answer, read_input, routes, validate_waits,
 };
 use serde_json::{Value, json};
 
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 /// `what` names the decision, `facts` is its JSON (`null` where it takes none).
 ///
 /// - `table`: `{"codes": [{"code", "status", "message"}], "routes": [Route], "max_body_bytes",
-///   "validate_poll_ms"}`
+///   "validate_poll_ms", "validate_wait_ms", "flows"}` (the last two: the hosts' defaults)
 /// - `request` ([`check_request`]'s facts): `{}`, or `{"answer"}` for a refused request
 /// - `input` ([`read_input`]'s facts): `{"input"}`, or `{"answer"}`
 /// - `answer` (`{"answer": the service's answer}`): `{"answer"}`, the visible fields
@@ -31,6 +31,8 @@ pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
             "routes": crate::json_value::to_json_value(&routes()),
             "max_body_bytes": MAX_BODY_BYTES,
             "validate_poll_ms": VALIDATE_POLL_MS,
+            "validate_wait_ms": VALIDATE_WAIT_MS,
+            "flows": FLOWS,
         }),
         "request" => check_request(facts).map_or_else(refused, |()| json!({})),
         "input" => read_input(facts).map_or_else(refused, |input| json!({"input": input})),
@@ -73,6 +75,8 @@ mod tests {
     fn decisions_as_json() {
         let table = decide("table", &Value::Null).unwrap();
         assert_eq!(table["max_body_bytes"], MAX_BODY_BYTES);
+        assert_eq!(table["validate_wait_ms"], VALIDATE_WAIT_MS);
+        assert_eq!(table["flows"], json!(FLOWS));
         assert_eq!(table["routes"][0]["path"], "/token");
         assert_eq!(
             decide(

@@ -36,6 +36,14 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024;
 /// How long a double-submitted validate sleeps between looks at the stored journey, in ms.
 pub const VALIDATE_POLL_MS: u64 = 200;
 
+/// How long a double-submitted validate waits for the first one's stored outcome before it is
+/// refused, in ms, unless the host's caller sets another wait: longer than a validate normally
+/// takes, well under a browser's patience.
+pub const VALIDATE_WAIT_MS: u64 = 30_000;
+
+/// The flows the browser may start unless the host's caller narrows them.
+pub const FLOWS: [&str; 2] = ["enrol", "verify"];
+
 /// The fields of the journey service's answers that the browser gets.
 pub const VISIBLE: [&str; 9] = [
     "journey_id",

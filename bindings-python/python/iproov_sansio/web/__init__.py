@@ -248,10 +248,10 @@ def journey_routes(
     *,
     resolve_user: ResolveUser,
     allowed_origins: Optional[Iterable[str]] = None,
-    flows: Sequence[str] = ("enrol", "verify"),
+    flows: Optional[Sequence[str]] = None,
     page: bool = True,
     emulator_url: Optional[str] = None,
-    validate_wait_s: float = 30.0,
+    validate_wait_s: Optional[float] = None,
 ) -> Router:
     """The journey endpoints (and the page) as a Starlette ``Router``; see the module docs for
     the routes, their bodies and their errors.
@@ -260,12 +260,18 @@ def journey_routes(
     auth (sync or async; ``None`` answers 401). ``allowed_origins``: the exact origins
     (``"https://app.example.com"``) whose pages may call the routes; ``None`` accepts only the
     request's own origin (scheme and Host as the server sees them: behind a proxy that
-    terminates TLS, list the public origin). ``flows``: the flows the browser may start.
+    terminates TLS, list the public origin). ``flows``: the flows the browser may start (default: core's, enrol and verify).
     ``page``: serve the browser page. ``emulator_url``: the emulator's root URL
     (``http://127.0.0.1:PORT``), only when the service points at the emulator; it turns on
     the page's stand-in and its ``emulator/complete`` route. ``validate_wait_s``: how long a
-    double-submitted validate waits for the first one's outcome before answering 409.
+    double-submitted validate waits for the first one's outcome before answering 409, in
+    seconds (default: core's, 30 s).
     """
+    # The flows and the double submit's wait default to core's (its table: flows, validate_wait_ms).
+    if flows is None:
+        flows = _TABLE["flows"]
+    if validate_wait_s is None:
+        validate_wait_s = _TABLE["validate_wait_ms"] / 1000
     endpoints = _Endpoints(service, resolve_user, allowed_origins, flows, emulator_url, validate_wait_s)
     answer = {
         "token": endpoints.token,
