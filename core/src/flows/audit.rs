@@ -10,7 +10,7 @@
 //!  "outcome": "passed", "result": {...}}
 //! ```
 //!
-//! with `outcome` one of `passed`, `failed` (validate), `token_issued` (enrol/verify token),
+//! with `outcome` one of `passed`, `failed` (validate; an image enrol answered `success: false`), `token_issued` (enrol/verify token),
 //! `token_obtained` (access token), `ok` (any other success), `error` or `outcome_unknown`,
 //! and `error` holding the error's canonical JSON on failure.
 //!
@@ -62,7 +62,7 @@ pub struct AuditContext {
 pub enum AuditOutcome {
     /// Validate: `passed: true`.
     Passed,
-    /// Validate: `passed: false`.
+    /// Validate: `passed: false`; image enrol: `success: false`.
     Failed,
     /// Enrol or verify token: a claim token was issued.
     TokenIssued,
@@ -157,6 +157,10 @@ impl AuditRecord {
             },
             Operation::EnrolToken | Operation::VerifyToken => AuditOutcome::TokenIssued,
             Operation::AccessToken => AuditOutcome::TokenObtained,
+            // An image enrol answered `success: false` enrolled nobody (field case C10).
+            Operation::EnrolImage if fields.get("success") == Some(&Value::Bool(false)) => {
+                AuditOutcome::Failed
+            }
             _ => AuditOutcome::Ok,
         };
         let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -166,7 +170,8 @@ impl AuditRecord {
             Operation::EnrolToken
             | Operation::VerifyToken
             | Operation::EnrolValidate
-            | Operation::VerifyValidate => context.token.clone().or_else(|| text("token")),
+            | Operation::VerifyValidate
+            | Operation::EnrolImage => context.token.clone().or_else(|| text("token")),
             _ => context.token.clone(),
         };
         Self {

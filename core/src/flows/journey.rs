@@ -28,7 +28,7 @@ use crate::json_object::json_object;
 use crate::json_value::to_json_value;
 use crate::operation::Operation;
 use crate::operation::from_json_value as from_value;
-use crate::ops::claim::{AssuranceType, ClaimInput};
+use crate::ops::claim::{AssuranceType, ClaimInput, ClaimToken};
 use crate::ops::validate::ValidateResult;
 use crate::validation::{check_token, check_user_id};
 use serde::{Deserialize, Serialize};
@@ -139,6 +139,42 @@ impl Next {
     pub fn to_json(&self) -> Value {
         to_json_value(self)
     }
+}
+
+/// Refuses a token answer that names another user than the journey's: iProov's answer says
+/// whom the token is tied to, and a journey is one user's attempts (field case C2: iProov's
+/// verify page asks for the enrolment's user_id). An answer without `user_id` states
+/// nothing to the contrary. Fails with `invalid_input` (field `user_id`).
+pub fn check_claim_user(user_id: &str, claim: &ClaimToken) -> Result<(), Error> {
+    match claim.user_id.as_deref() {
+        Some(named) if named != user_id => Err(Error::invalid_input(
+            "user_id",
+            "the token answer names another user than this journey's",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a validate result at a weaker assurance than the journey asked for: a journey set
+/// up for `genuine_presence` does not end on a pass at `liveness` (field case C1, a
+/// downgrade-closed integrator). A journey that asked for nothing takes what iProov used (its
+/// default is genuine presence); a stronger assurance than asked is accepted. An answer
+/// without `assurance_type` is accepted: the token was issued for the assurance asked (iProov
+/// refuses one that is not enabled with 403 `invalid_assurance_type`), and such an answer
+/// does not state another. Fails with `invalid_input` (field `assurance_type`).
+pub fn check_assurance(asked: Option<AssuranceType>, result: &ValidateResult) -> Result<(), Error> {
+    let (Some(AssuranceType::GenuinePresence), Some(used)) =
+        (asked, result.assurance_type.as_deref())
+    else {
+        return Ok(());
+    };
+    if used == AssuranceType::GenuinePresence.as_str() {
+        return Ok(());
+    }
+    Err(Error::invalid_input(
+        "assurance_type",
+        "the result is not at the genuine_presence assurance this journey asked for",
+    ))
 }
 
 /// One user's attempts at one flow. See the module docs for when to call each method.
@@ -331,6 +367,13 @@ impl Journey {
         Ok(self.next(now))
     }
 
+    /// [`Journey::token_issued`] with iProov's token answer: also refuses (`invalid_input`,
+    /// field `user_id`, journey unchanged) an answer that names another user.
+    pub fn claim_issued(&mut self, claim: &ClaimToken, now: u64) -> Result<Next, Error> {
+        check_claim_user(&self.user_id, claim)?;
+        self.token_issued(&claim.token, now)
+    }
+
     /// Finds the pending attempt holding `token`, or explains why there is none.
     fn pending_index(&self, token: &str) -> Result<usize, Error> {
         let Some(index) = self.attempts.iter().position(|a| a.token == token) else {
@@ -387,6 +430,7 @@ impl Journey {
                 ),
             ));
         }
+        check_assurance(self.assurance_type, result)?;
         let summary = ResultSummary::from(result);
         Ok(self.finish(index, now, |a| {
             a.status = if result.passed {

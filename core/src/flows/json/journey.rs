@@ -40,7 +40,7 @@ pub(super) fn step(config: &Value, state: &Value, step: &Step) -> Result<StepOut
                 let cfg = parse_config(config)?;
                 let claim = crate::ops::claim::parse_claim_token(&cfg, &response.view())
                     .map_err(|e| e.with_operation(journey.flow().token_operation().name()))?;
-                journey.token_issued(&claim.token, now)?
+                journey.claim_issued(&claim, now)?
             }
             _ => {
                 return Err(Error::invalid_input(
