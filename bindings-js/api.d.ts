@@ -328,6 +328,9 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** The journey attempt the call belongs to, for its audit records. */
   attempt?: number;
+  /** The longest wait before a retry, in ms: a longer backoff or `Retry-After` ends the call
+   * at once with its error (its `retryAfterMs` kept). Default: the retry policy's own limits. */
+  maxWaitMs?: number;
 }
 
 export type AssuranceType = 'genuine_presence' | 'liveness';

@@ -78,18 +78,19 @@ export function makeClientClass(ctx) {
 
     /**
      * Any operation by its core name, with an input in the vector format (snake_case) or in
-     * camelCase. `options`: `{signal?: AbortSignal, attempt?: number}` (the journey attempt,
-     * for the audit records).
+     * camelCase. `options`: `{signal?: AbortSignal, attempt?: number, maxWaitMs?: number}`
+     * (the journey attempt, for the audit records; the longest wait before a retry, in ms:
+     * a longer backoff or `Retry-After` ends the call at once with its error).
      */
-    async call(operation, input, { signal, attempt = 0, [CALL_AUDIT]: also, ...unknown } = {}) {
+    async call(operation, input, { signal, attempt = 0, maxWaitMs = 0, [CALL_AUDIT]: also, ...unknown } = {}) {
       // A per-call timeoutMs is gone (core owns deadlines): say so rather than ignore it.
       const extra = Object.keys(unknown);
-      if (extra.length > 0) throw new TypeError(`unknown call option(s) ${extra.join(', ')}: a call takes {signal, attempt}`);
+      if (extra.length > 0) throw new TypeError(`unknown call option(s) ${extra.join(', ')}: a call takes {signal, attempt, maxWaitMs}`);
       const driver = this.#driver;
       // quiet: no hook takes this call's audit records, so core makes none (their building,
       // redaction and text cost more than anything else core does in a call).
       const quiet = this.#audit === undefined && also === undefined;
-      const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, quiet, Date.now());
+      const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, quiet, maxWaitMs, Date.now());
       let open = true;
       try {
         for (;;) {

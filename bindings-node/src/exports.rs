@@ -240,8 +240,9 @@ pub fn driver_new(
     core(host::driver_new(&config.parsed, &options_json, seed)).map(|inner| NativeDriver { inner })
 }
 
-/// `driverStart(driver, operation, inputJson, attempt, quiet, now)`: the new call's id;
-/// `quiet`: no audit hook or journey takes the call's records (core then makes none).
+/// `driverStart(driver, operation, inputJson, attempt, quiet, maxWaitMs, now)`: the new
+/// call's id; `quiet`: no audit hook or journey takes the call's records (core then makes
+/// none); `maxWaitMs`: the longest wait before a retry, 0 for the policy's own.
 #[napi]
 pub fn driver_start(
     driver: &mut NativeDriver,
@@ -249,6 +250,7 @@ pub fn driver_start(
     input_json: String,
     attempt: u32,
     quiet: bool,
+    max_wait_ms: f64,
     now: f64,
 ) -> Result<f64, CoreFailure> {
     core(host::driver_start(
@@ -257,6 +259,7 @@ pub fn driver_start(
         &input_json,
         attempt,
         quiet,
+        whole(max_wait_ms),
         whole(now),
     ))
     .map(|id| id as f64)

@@ -68,9 +68,11 @@ impl PyDriver {
 
     /// Starts a call of `operation` with `input` (a dict in the vector format); `attempt` is
     /// the journey attempt for its audit records; `quiet`: no audit hook or journey takes the
-    /// call's records (core then makes none). Returns the call id. A bad input fails the call
+    /// call's records (core then makes none); `max_wait_ms`: the longest wait before a retry
+    /// (core's `CallContext::max_wait_ms`). Returns the call id. A bad input fails the call
     /// at its first poll.
-    #[pyo3(signature = (operation, input, attempt=None, now=0, quiet=false))]
+    #[pyo3(signature = (operation, input, attempt=None, now=0, quiet=false, max_wait_ms=None))]
+    #[allow(clippy::too_many_arguments)]
     fn start(
         &self,
         py: Python<'_>,
@@ -79,12 +81,16 @@ impl PyDriver {
         attempt: Option<u32>,
         now: u64,
         quiet: bool,
+        max_wait_ms: Option<u64>,
     ) -> PyResult<u64> {
         let op = self::operation(py, operation)?;
         let text = serde_json::to_vec(&to_value(input, "input")?).unwrap_or_default();
-        Ok(self
-            .lock()
-            .start(op, &text, CallContext { attempt, quiet }, now))
+        let context = CallContext {
+            attempt,
+            quiet,
+            max_wait_ms,
+        };
+        Ok(self.lock().start(op, &text, context, now))
     }
 
     /// Starts a photo enrol with the image as bytes (no base64 round trip).

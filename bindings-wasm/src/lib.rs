@@ -379,8 +379,9 @@ pub fn free_driver(handle: u32) {
     DRIVERS.with(|drivers| drivers.borrow_mut().release(handle));
 }
 
-/// `driverStart(driver, operation, inputJson, attempt, quiet, now)`: the new call's id;
-/// `quiet`: no audit hook or journey takes the call's records (core then makes none).
+/// `driverStart(driver, operation, inputJson, attempt, quiet, maxWaitMs, now)`: the new
+/// call's id; `quiet`: no audit hook or journey takes the call's records (core then makes
+/// none); `maxWaitMs`: the longest wait before a retry, 0 for the policy's own.
 #[wasm_bindgen(js_name = driverStart)]
 pub fn driver_start(
     driver: u32,
@@ -388,10 +389,19 @@ pub fn driver_start(
     input_json: &str,
     attempt: u32,
     quiet: bool,
+    max_wait_ms: f64,
     now: f64,
 ) -> Thrown<f64> {
     with_driver(driver, |d| {
-        host::driver_start(d, operation, input_json, attempt, quiet, whole(now))
+        host::driver_start(
+            d,
+            operation,
+            input_json,
+            attempt,
+            quiet,
+            whole(max_wait_ms),
+            whole(now),
+        )
     })
     .and_then(|started| core(started).map(|id| id as f64))
 }

@@ -437,9 +437,24 @@ impl Error {
         self.0.base_url.as_deref()
     }
 
-    /// How long iProov asked to wait, in milliseconds (`too_many_requests`).
+    /// How long iProov asked to wait, in milliseconds (`too_many_requests`, or a 503 that
+    /// said so).
     pub fn retry_after_ms(&self) -> Option<u64> {
         self.0.retry_after_ms
+    }
+
+    /// Takes `Retry-After` from the answer that gave this error, in either of its forms
+    /// (delay-seconds or an HTTP date, read against `now`), for a 429 or 503 (the statuses
+    /// RFC 9110 gives it meaning for) when the error does not hold one yet. The error a
+    /// caller gets then says when to try again, whichever form iProov (or a proxy) used.
+    #[must_use]
+    pub fn with_retry_after(mut self, response: &crate::http::Response<'_>, now: u64) -> Self {
+        if self.0.retry_after_ms.is_none() && matches!(response.status, 429 | 503) {
+            self.0.retry_after_ms = response
+                .header("retry-after")
+                .and_then(|value| crate::flows::retry::retry_after_ms(value, now));
+        }
+        self
     }
 
     /// Where in the body decoding stopped (`decode_error`).

@@ -591,3 +591,75 @@ fn a_caller_abort_while_sleeping_or_waiting_ends_the_call_as_aborted() {
     d.on_failure(id, TransportFailure::Timeout, "stray", T0);
     let _ = sent(&d.poll(id, T0));
 }
+
+fn respond_with(d: &mut Driver, id: CallId, status: u16, headers: &[(&str, &str)], now: u64) {
+    let mut all = json_headers();
+    all.extend(
+        headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let body = r#"{"error":"too_many_requests","error_description":"slow down"}"#;
+    d.on_response(id, &Response::new(status, &all, body.as_bytes()), now);
+}
+
+#[test]
+fn a_bounded_call_does_not_sleep_through_a_long_retry_after() {
+    // A browser-facing call (issue 22): iProov's Retry-After: 30 is not slept on; the call
+    // fails at once and its error keeps when to try again.
+    let bounded = CallContext {
+        max_wait_ms: Some(iproov_core::driver::INTERACTIVE_MAX_WAIT_MS),
+        ..CallContext::default()
+    };
+    let mut d = driver();
+    let body = input(json!({"resource": "Onboarding", "user_id": USER}));
+    let id = d.start(Operation::EnrolToken, &body, bounded, T0);
+    let _ = sent(&d.poll(id, T0));
+    respond_with(&mut d, id, 429, &[("retry-after", "30")], T0 + 5);
+    let error = failed(d.poll(id, T0 + 5));
+    assert_eq!(error.kind(), ErrorKind::RateLimited);
+    assert_eq!(error.retry_after_ms(), Some(30_000));
+
+    // Unbounded, the same answer is slept on and the request sent again.
+    let id = d.start(Operation::EnrolToken, &body, CallContext::default(), T0);
+    let _ = sent(&d.poll(id, T0));
+    respond_with(&mut d, id, 429, &[("retry-after", "30")], T0 + 5);
+    match d.poll(id, T0 + 5).action {
+        Action::SleepUntil { at_ms } => assert_eq!(at_ms, T0 + 30_005),
+        other => panic!("expected a sleep, got {other:?}"),
+    }
+
+    // A short backoff still fits the bound: a 503 without Retry-After is retried.
+    let id = d.start(Operation::EnrolToken, &body, bounded, T0);
+    let _ = sent(&d.poll(id, T0));
+    respond_with(&mut d, id, 503, &[], T0 + 5);
+    assert!(matches!(
+        d.poll(id, T0 + 5).action,
+        Action::SleepUntil { .. }
+    ));
+}
+
+#[test]
+fn a_retry_after_date_reaches_the_error() {
+    // Retry-After as an HTTP date (issue 22 item 3): 40 s after T0 (a whole second).
+    let now = 1_751_270_400_000; // Mon, 30 Jun 2025 08:00:00 GMT
+    let mut d = Driver::new(
+        config(),
+        DriverOptions::from_json_text(br#"{"retry": {"max_retries": 0}}"#).unwrap(),
+        7,
+    )
+    .unwrap();
+    let body = input(json!({"resource": "Onboarding", "user_id": USER}));
+    let id = d.start(Operation::VerifyToken, &body, CallContext::default(), now);
+    let _ = sent(&d.poll(id, now));
+    respond_with(
+        &mut d,
+        id,
+        429,
+        &[("retry-after", "Mon, 30 Jun 2025 08:00:40 GMT")],
+        now,
+    );
+    let error = failed(d.poll(id, now));
+    assert_eq!(error.retry_after_ms(), Some(40_000));
+    assert_eq!(error.to_json()["retry_after_ms"], 40_000);
+}

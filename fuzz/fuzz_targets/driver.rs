@@ -98,7 +98,9 @@ impl Harness {
         let attempt = u32::from(r.byte() % 4);
         // Quiet calls (no audit record) take other paths through the driver: fuzz both.
         let quiet = r.byte() % 2 == 1;
-        match host::driver_start(&mut self.driver, &name, &input, attempt, quiet, self.now) {
+        // A bounded wait (browser-facing calls) gives up on long backoffs: fuzz both.
+        let max_wait = u64::from(r.byte() % 3) * 1_000;
+        match host::driver_start(&mut self.driver, &name, &input, attempt, quiet, max_wait, self.now) {
             Ok(id) => self.calls.push(Track {
                 id,
                 op,

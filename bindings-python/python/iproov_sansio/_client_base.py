@@ -105,13 +105,21 @@ class ClientCore:
 
         return both
 
-    def _start(self, operation: str, input: Dict[str, Any], attempt: Optional[int], hook: Optional[object]) -> int:
-        """Starts the call; with no ``hook`` for its records, core makes none (``quiet``)."""
+    def _start(
+        self,
+        operation: str,
+        input: Dict[str, Any],
+        attempt: Optional[int],
+        hook: Optional[object],
+        max_wait_ms: Optional[int] = None,
+    ) -> int:
+        """Starts the call; with no ``hook`` for its records, core makes none (``quiet``);
+        ``max_wait_ms``: the longest wait before a retry (core's ``CallContext``)."""
         if operation == "enrol_image":
             return self._driver.start_enrol_image(
                 input["token"], input["source"], input["image"], input.get("rotation"), attempt, now_ms()
             )
-        return self._driver.start(operation, input, attempt, now_ms(), hook is None)
+        return self._driver.start(operation, input, attempt, now_ms(), hook is None, max_wait_ms)
 
     @staticmethod
     def _result(operation: str, value: Dict[str, Any]) -> Result:

@@ -117,7 +117,13 @@ class RetryAdvisor:
 class Driver:
     def __new__(cls, config: Config, options: Optional[Mapping[str, Any]] = None, seed: int = 0) -> Driver: ...
     def start(
-        self, operation: str, input: Mapping[str, Any], attempt: Optional[int] = None, now: int = 0, quiet: bool = False
+        self,
+        operation: str,
+        input: Mapping[str, Any],
+        attempt: Optional[int] = None,
+        now: int = 0,
+        quiet: bool = False,
+        max_wait_ms: Optional[int] = None,
     ) -> int: ...
     def start_enrol_image(
         self,

@@ -134,10 +134,15 @@ class Client(SyncOperations, ClientCore):
             guard.disarm()
 
     def _run(
-        self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None, hook: Audit = None
+        self,
+        operation: str,
+        input: Dict[str, Any],
+        attempt: Optional[int] = None,
+        hook: Audit = None,
+        max_wait_ms: Optional[int] = None,
     ) -> Any:
         records = self._hook(hook)
-        call = self._start(operation, input, attempt, records)
+        call = self._start(operation, input, attempt, records, max_wait_ms)
         return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, records))
 
     def close(self) -> None:
@@ -223,10 +228,15 @@ class AsyncClient(AsyncOperations, ClientCore):
             return Failure("timeout", "no complete answer before the deadline", None)
 
     async def _run(
-        self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None, hook: Audit = None
+        self,
+        operation: str,
+        input: Dict[str, Any],
+        attempt: Optional[int] = None,
+        hook: Audit = None,
+        max_wait_ms: Optional[int] = None,
     ) -> Any:
         records = self._hook(hook)
-        call = self._start(operation, input, attempt, records)
+        call = self._start(operation, input, attempt, records, max_wait_ms)
         return self._result(operation, await run_async(self._driver, call, self._send, self._wakeup, records))
 
     async def aclose(self) -> None:

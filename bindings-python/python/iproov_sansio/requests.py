@@ -141,10 +141,15 @@ class Client(SyncOperations, ClientCore):
             guard.disarm()
 
     def _run(
-        self, operation: str, input: Dict[str, Any], attempt: Optional[int] = None, hook: Audit = None
+        self,
+        operation: str,
+        input: Dict[str, Any],
+        attempt: Optional[int] = None,
+        hook: Audit = None,
+        max_wait_ms: Optional[int] = None,
     ) -> Any:
         records = self._hook(hook)
-        call = self._start(operation, input, attempt, records)
+        call = self._start(operation, input, attempt, records, max_wait_ms)
         return self._result(operation, run_sync(self._driver, call, self._send, self._wakeup, records))
 
     def close(self) -> None:

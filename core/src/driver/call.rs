@@ -59,6 +59,8 @@ pub(super) struct Call {
     /// none is made, sparing their building and redaction.
     records: bool,
     audit: Vec<AuditRecord>,
+    /// [`super::CallContext::max_wait_ms`].
+    pub(super) max_wait_ms: Option<u64>,
 }
 
 impl Call {
@@ -89,6 +91,29 @@ impl Call {
             rejections: 0,
             records,
             audit,
+            max_wait_ms: None,
+        }
+    }
+
+    /// The retry advice, unless its wait is beyond this call's bound: then `GiveUp`, so that
+    /// the error that asked for the wait ends the call now.
+    fn advice(
+        &self,
+        driver: &mut Driver,
+        op: Operation,
+        attempt: u32,
+        observed: Observed<'_>,
+        now: u64,
+    ) -> Option<Advice> {
+        match driver.retry_advice(op, attempt, observed, now) {
+            Some(Advice::RetryAt { delay_ms, .. })
+                if self.max_wait_ms.is_some_and(|max| delay_ms > max) =>
+            {
+                Some(Advice::GiveUp {
+                    reason: crate::flows::retry::GiveUpReason::RetryAfterTooLong,
+                })
+            }
+            other => other,
         }
     }
 
@@ -274,8 +299,13 @@ impl Call {
 
     fn token_answer(&mut self, driver: &mut Driver, id: CallId, response: &Response<'_>, now: u64) {
         let op = Operation::AccessToken;
-        let advice =
-            driver.retry_advice(op, self.token_attempt, Observed::Response(*response), now);
+        let advice = self.advice(
+            driver,
+            op,
+            self.token_attempt,
+            Observed::Response(*response),
+            now,
+        );
         if let Some(Advice::RetryAt { at_ms, .. }) = advice {
             let error =
                 error_from_response_redacted(&driver.parse_config, response, &driver.redactor);
@@ -301,6 +331,7 @@ impl Call {
                 self.state = State::Ready;
             }
             Err(error) => {
+                let error = error.with_retry_after(response, now);
                 self.record_failure(op, &error, now);
                 self.fetch_failed(driver, id, &error, now);
                 self.state = State::Failed(error);
@@ -332,7 +363,7 @@ impl Call {
             };
             return;
         }
-        let advice = driver.retry_advice(op, self.attempt, Observed::Response(*response), now);
+        let advice = self.advice(driver, op, self.attempt, Observed::Response(*response), now);
         match advice {
             Some(Advice::RetryAt { at_ms, .. }) => {
                 let error =
@@ -378,7 +409,7 @@ impl Call {
                         format!("the 200 answer could not be read: {}", error.message()),
                     )
                 } else {
-                    error
+                    error.with_retry_after(response, now)
                 };
                 self.record_failure(op, &error, now);
                 self.state = State::Failed(error);
@@ -423,7 +454,7 @@ impl Call {
         } else {
             Observed::MayHaveReachedServer
         };
-        let error = match driver.retry_advice(op, attempt, observed, now) {
+        let error = match self.advice(driver, op, attempt, observed, now) {
             Some(Advice::RetryAt { at_ms, .. }) if !failure.is_abort() => {
                 self.record_failure(op, &failure.error(cause), now);
                 self.state = State::Sleeping {

@@ -176,7 +176,18 @@ pub struct CallContext {
     /// the call makes none ([`Poll::audit`] stays empty), which spares building and
     /// redacting them on every call. What a record holds is still core's decision alone.
     pub quiet: bool,
+    /// The longest wait before a retry this call may take, in ms: a backoff or `Retry-After`
+    /// beyond it is not slept on; the call fails at once with the error that asked for it
+    /// (its `retry_after_ms` kept). `None`: the retry policy's own limits. A browser-facing
+    /// call passes [`INTERACTIVE_MAX_WAIT_MS`].
+    pub max_wait_ms: Option<u64>,
 }
+
+/// The wait bound of a call a person is waiting on (a browser's request through the web
+/// endpoints): 2 s. The retry policy's first two backoffs (0.5 s, 1 s) fit in it; iProov's
+/// `Retry-After` of a rate limit (tens of seconds) does not, and goes back to the browser as
+/// `Retry-After` instead of holding its request and a server worker.
+pub const INTERACTIVE_MAX_WAIT_MS: u64 = 2_000;
 
 /// How long a token request that failed with an error no retry can fix (wrong OAuth
 /// credentials, a wrong key) answers later calls with the same error, without a new request:
@@ -290,7 +301,9 @@ impl Driver {
         } else {
             audit_context(input, context, self.options.audit_frames)
         };
-        self.insert(Call::new(operation, built, audit, !context.quiet, now))
+        let mut call = Call::new(operation, built, audit, !context.quiet, now);
+        call.max_wait_ms = context.max_wait_ms;
+        self.insert(call)
     }
 
     /// Starts a call with a request the host built itself through core (enrol image from

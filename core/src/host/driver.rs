@@ -20,7 +20,9 @@ pub fn driver_new(config: &JsonConfig, options_json: &str, seed: &[u8]) -> Resul
 }
 
 /// Starts a call (see [`Driver::start`]); `attempt` is the journey attempt, 0 for none;
-/// `quiet`: the host has no consumer for the call's audit records ([`CallContext::quiet`]).
+/// `quiet`: the host has no consumer for the call's audit records ([`CallContext::quiet`]);
+/// `max_wait_ms`: the longest wait before a retry ([`CallContext::max_wait_ms`]), 0 for the
+/// retry policy's own limits.
 /// Gives the call's id. Fails only for an unknown operation name (`invalid_input`, field
 /// `operation`); a bad input fails the call at its first poll, with its audit record.
 pub fn driver_start(
@@ -29,11 +31,13 @@ pub fn driver_start(
     input_json: &str,
     attempt: u32,
     quiet: bool,
+    max_wait_ms: u64,
     now: u64,
 ) -> Result<u64, Error> {
     let context = CallContext {
         attempt: (attempt > 0).then_some(attempt),
         quiet,
+        max_wait_ms: (max_wait_ms > 0).then_some(max_wait_ms),
     };
     let op = Operation::parse(operation)?;
     Ok(driver.start(op, input_json.as_bytes(), context, now))
@@ -116,6 +120,7 @@ mod tests {
             r#"{"resource": "R", "user_id": "u-1"}"#,
             2,
             false,
+            0,
             1_000,
         )
         .unwrap();
@@ -143,7 +148,7 @@ mod tests {
         assert_eq!(json(lines.next().unwrap())["token"], "abc");
         assert!(!done.contains("s3cr3t-x"));
         assert_eq!(
-            driver_start(&mut driver, "nope", "", 0, false, 0)
+            driver_start(&mut driver, "nope", "", 0, false, 0, 0)
                 .unwrap_err()
                 .field(),
             Some("operation")
