@@ -4,11 +4,11 @@
 // the same functions over its handles.
 
 /**
- * Functions a native backend provides. `Config`, `Flow` and `Driver` are its opaque handle
+ * Functions a native backend provides. `Config`, `Flow`, `Driver` and `Pump` are its opaque handle
  * types (core keeps what they stand for; JS keeps only the handle). Times are Unix
  * milliseconds and call ids are integers, both as JS numbers.
  */
-export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknown> {
+export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknown, Pump = unknown> {
   info(): string;
   newConfig(configJson: string): Config;
   configInfo(config: Config): string;
@@ -32,10 +32,15 @@ export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknow
   driverResponse(driver: Driver, id: number, status: number, headersJson: string, body: Uint8Array, now: number): void;
   driverFailure(driver: Driver, id: number, failure: string, cause: string, now: number): void;
   driverCancel(driver: Driver, id: number): void;
-  servicePolicy(policyJson: string): string;
-  serviceStep(config: Config, policyJson: string, action: string, storedJson: string, inputJson: string, newId: string, now: number): string;
+  serviceSetup(policyJson: string, optionsJson: string): string;
+  serviceView(recordJson: string): string;
+  storeSchema(dialect: string): string;
+  pumpNew(config: Config, setupJson: string, requestJson: string, newId: string, now: number): Pump;
+  pumpNext(pump: Pump, eventJson: string, now: number): string;
+  spoolDue(text: string, now: number): string;
+  spoolTombstone(id: string, now: number): string;
   webDecide(what: string, factsJson: string): string;
 }
 
 /** Binds the JS API (api.d.ts) to a backend. */
-export declare function createApi<Config, Flow, Driver>(native: NativeBackend<Config, Flow, Driver>): typeof import('./api.js');
+export declare function createApi<Config, Flow, Driver, Pump>(native: NativeBackend<Config, Flow, Driver, Pump>): typeof import('./api.js');

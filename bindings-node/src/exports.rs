@@ -309,34 +309,68 @@ pub fn driver_cancel(driver: &mut NativeDriver, id: f64) {
     driver.inner.cancel(whole(id));
 }
 
-/// `servicePolicy(policyJson)`: the journey-service policy with core's defaults (JSON).
+/// `serviceSetup(policyJson, optionsJson)`: the journey service's checked policy, with what
+/// core derives from the client's driver options (`host::service_setup`).
 #[napi]
-pub fn service_policy(policy_json: String) -> Result<String, CoreFailure> {
-    core(host::service_policy(&policy_json))
+pub fn service_setup(policy_json: String, options_json: String) -> Result<String, CoreFailure> {
+    core(host::service_setup(&policy_json, &options_json))
 }
 
-/// `serviceStep(config, policyJson, action, storedJson, inputJson, newId, now)`: one step of
-/// core's journey service (`host::service_step`), its output as JSON.
+/// `serviceView(recordJson)`: a journey record as a history shows it (no token).
 #[napi]
-#[allow(clippy::too_many_arguments)] // the step's inputs, one argument each
-pub fn service_step(
+pub fn service_view(record_json: String) -> Result<String, CoreFailure> {
+    core(host::service_view(&record_json))
+}
+
+/// `storeSchema(dialect)`: the store's statements for `sqlite` or `postgres` (JSON).
+#[napi]
+pub fn store_schema(dialect: String) -> Result<String, CoreFailure> {
+    core(host::store_schema(&dialect))
+}
+
+/// `spoolDue(text, now)`: what to replay, keep and drop of a spool's text (JSON).
+#[napi]
+pub fn spool_due(text: String, now: f64) -> String {
+    host::spool_due(&text, whole(now))
+}
+
+/// `spoolTombstone(id, now)`: the tombstone line of spool entry `id`.
+#[napi]
+pub fn spool_tombstone(id: String, now: f64) -> String {
+    host::spool_tombstone(&id, whole(now))
+}
+
+/// One request's journey pump (`iproov_core::service::Pump`): its tokens never leave it but
+/// through the actions it gives.
+#[napi]
+#[derive(Debug)]
+pub struct NativePump {
+    inner: iproov_core::service::Pump,
+}
+
+/// `pumpNew(config, setupJson, requestJson, newId, now)`: a pump for one request.
+#[napi]
+pub fn pump_new(
     config: &NativeConfig,
-    policy_json: String,
-    action: String,
-    stored_json: String,
-    input_json: String,
+    setup_json: String,
+    request_json: String,
     new_id: String,
     now: f64,
-) -> Result<String, CoreFailure> {
-    core(host::service_step(
+) -> Result<NativePump, CoreFailure> {
+    core(host::pump_new(
         &config.parsed,
-        &policy_json,
-        &action,
-        &stored_json,
-        &input_json,
+        &setup_json,
+        &request_json,
         &new_id,
         whole(now),
     ))
+    .map(|inner| NativePump { inner })
+}
+
+/// `pumpNext(pump, eventJson, now)`: the next action (JSON) after the event (`""` first).
+#[napi]
+pub fn pump_next(pump: &mut NativePump, event_json: String, now: f64) -> String {
+    host::pump_next(&mut pump.inner, &event_json, whole(now))
 }
 
 /// `webDecide(what, factsJson)`: a decision of the browser-facing endpoints

@@ -231,49 +231,6 @@ pub fn transport_failures() -> Vec<&'static str> {
     TransportFailure::ALL.iter().map(|f| f.name()).collect()
 }
 
-/// One step of core's journey service (`iproov_core::service::step`): `stored` is the record
-/// dict as read (or `None`), `input` the step's dict; returns core's step output dict
-/// (`write`, `expected_version`, `record`, `call`, `respond`). Raises core's error.
-#[pyfunction]
-#[pyo3(signature = (config, policy, action, stored, input, new_id, now))]
-#[allow(clippy::too_many_arguments)] // the step's inputs, one argument each
-pub fn service_step<'py>(
-    py: Python<'py>,
-    config: &Bound<'_, PyConfig>,
-    policy: &Bound<'_, PyAny>,
-    action: &str,
-    stored: &Bound<'_, PyAny>,
-    input: &Bound<'_, PyAny>,
-    new_id: &str,
-    now: u64,
-) -> PyResult<Bound<'py, PyAny>> {
-    let policy = iproov_core::service::ServicePolicy::from_json(&to_value(policy, "policy")?)
-        .or_raise(py)?;
-    let out = iproov_core::service::step(
-        &config.get().json.config,
-        &policy,
-        action,
-        &to_value(stored, "record")?,
-        &to_value(input, "input")?,
-        new_id,
-        now,
-    )
-    .or_raise(py)?;
-    to_py(py, &out)
-}
-
-/// Checks a journey-service policy dict and gives it with core's defaults filled in; raises
-/// `InvalidInputError` naming the field.
-#[pyfunction]
-pub fn service_policy<'py>(
-    py: Python<'py>,
-    policy: &Bound<'_, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let policy = iproov_core::service::ServicePolicy::from_json(&to_value(policy, "policy")?)
-        .or_raise(py)?;
-    to_py(py, &policy.to_json())
-}
-
 /// A decision of the browser-facing endpoints (`iproov_core::web::decide`): `what` names it,
 /// `facts` is its dict (or `None`); returns the decision's dict. Raises `InvalidInputError`
 /// for an unknown `what`.

@@ -8,6 +8,7 @@ mod driver;
 mod errors;
 mod flows;
 mod ids;
+mod journey;
 mod ops;
 mod request;
 
@@ -25,8 +26,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<driver::PyDriver>()?;
     m.add_function(wrap_pyfunction!(driver::error_classes, m)?)?;
     m.add_function(wrap_pyfunction!(driver::transport_failures, m)?)?;
-    m.add_function(wrap_pyfunction!(driver::service_step, m)?)?;
-    m.add_function(wrap_pyfunction!(driver::service_policy, m)?)?;
+    m.add_class::<journey::PyPump>()?;
+    m.add_function(wrap_pyfunction!(journey::service_setup, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::service_view, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::store_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::spool_due, m)?)?;
+    m.add_function(wrap_pyfunction!(journey::spool_tombstone, m)?)?;
     m.add_function(wrap_pyfunction!(driver::web_decide, m)?)?;
     m.add_class::<flows::PyRetryAdvisor>()?;
     m.add_function(wrap_pyfunction!(ops::build, m)?)?;

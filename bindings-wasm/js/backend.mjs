@@ -94,7 +94,7 @@ function staleHandle() {
   return Object.assign(new Error(json), { code: 'IPROOV_CORE' });
 }
 
-const release = { config: glue.freeConfig, flow: glue.freeFlow, driver: glue.freeDriver };
+const release = { config: glue.freeConfig, flow: glue.freeFlow, driver: glue.freeDriver, pump: glue.freePump };
 const weak = typeof FinalizationRegistry === 'function' && typeof WeakRef === 'function';
 // One handle object per live entry: clients sharing a driver share its object, and so the
 // Promise the JS layer keys on it to wake calls waiting for the shared token.
@@ -157,8 +157,13 @@ export const native = Object.freeze({
   driverResponse: guarded(withHandle(glue.driverResponse)),
   driverFailure: guarded(withHandle(glue.driverFailure)),
   driverCancel: guarded(withHandle(glue.driverCancel)),
-  servicePolicy: guarded(glue.servicePolicy),
-  serviceStep: guarded(withHandle(glue.serviceStep)),
+  serviceSetup: guarded(glue.serviceSetup),
+  serviceView: guarded(glue.serviceView),
+  storeSchema: guarded(glue.storeSchema),
+  pumpNew: guarded((config, ...rest) => handle('pump', glue.pumpNew(idOf(config), ...rest))),
+  pumpNext: guarded(withHandle(glue.pumpNext)),
+  spoolDue: guarded(glue.spoolDue),
+  spoolTombstone: guarded(glue.spoolTombstone),
   webDecide: guarded(glue.webDecide),
   /** Test hook: makes the instance trap, to prove the package survives it. */
   trapForTests: guarded(glue.__trapForTests),

@@ -130,6 +130,7 @@ thread_local! {
     static CONFIGS: RefCell<Table<StoredConfig>> = RefCell::new(Table::default());
     static FLOWS: RefCell<Table<StoredFlow>> = RefCell::new(Table::default());
     static DRIVERS: RefCell<Table<StoredDriver>> = RefCell::new(Table::default());
+    static PUMPS: RefCell<Table<iproov_core::service::Pump>> = RefCell::new(Table::default());
 }
 
 fn unknown(what: &str) -> Error {
@@ -441,35 +442,66 @@ pub fn driver_cancel(driver: u32, id: f64) -> Thrown<()> {
     with_driver(driver, |d| d.cancel(whole(id)))
 }
 
-/// `servicePolicy(policyJson)`: the journey-service policy with core's defaults (JSON).
-#[wasm_bindgen(js_name = servicePolicy)]
-pub fn service_policy(policy_json: &str) -> Thrown<String> {
-    core(host::service_policy(policy_json))
+/// `serviceSetup(policyJson, optionsJson)`: the journey service's checked policy, with what
+/// core derives from the client's driver options (`host::service_setup`).
+#[wasm_bindgen(js_name = serviceSetup)]
+pub fn service_setup(policy_json: &str, options_json: &str) -> Thrown<String> {
+    core(host::service_setup(policy_json, options_json))
 }
 
-/// `serviceStep(config, policyJson, action, storedJson, inputJson, newId, now)`: one step of
-/// core's journey service (`host::service_step`), its output as JSON.
-#[wasm_bindgen(js_name = serviceStep)]
-pub fn service_step(
+/// `serviceView(recordJson)`: a journey record as a history shows it (no token).
+#[wasm_bindgen(js_name = serviceView)]
+pub fn service_view(record_json: &str) -> Thrown<String> {
+    core(host::service_view(record_json))
+}
+
+/// `storeSchema(dialect)`: the store's statements for `sqlite` or `postgres` (JSON).
+#[wasm_bindgen(js_name = storeSchema)]
+pub fn store_schema(dialect: &str) -> Thrown<String> {
+    core(host::store_schema(dialect))
+}
+
+/// `spoolDue(text, now)`: what to replay, keep and drop of a spool's text (JSON).
+#[wasm_bindgen(js_name = spoolDue)]
+pub fn spool_due(text: &str, now: f64) -> String {
+    host::spool_due(text, whole(now))
+}
+
+/// `spoolTombstone(id, now)`: the tombstone line of spool entry `id`.
+#[wasm_bindgen(js_name = spoolTombstone)]
+pub fn spool_tombstone(id: &str, now: f64) -> String {
+    host::spool_tombstone(id, whole(now))
+}
+
+/// `pumpNew(config, setupJson, requestJson, newId, now)`: a pump for one request; its handle
+/// (give it back with `freePump`).
+#[wasm_bindgen(js_name = pumpNew)]
+pub fn pump_new(
     config: u32,
-    policy_json: &str,
-    action: &str,
-    stored_json: &str,
-    input_json: &str,
+    setup_json: &str,
+    request_json: &str,
     new_id: &str,
     now: f64,
-) -> Thrown<String> {
-    with_config(config, |c| {
-        host::service_step(
-            &c.parsed,
-            policy_json,
-            action,
-            stored_json,
-            input_json,
-            new_id,
-            whole(now),
-        )
+) -> Thrown<u32> {
+    let pump = with_config(config, |c| {
+        host::pump_new(&c.parsed, setup_json, request_json, new_id, whole(now))
+    })?;
+    Ok(PUMPS.with(|pumps| pumps.borrow_mut().insert(pump)))
+}
+
+/// `pumpNext(pump, eventJson, now)`: the next action (JSON) after the event (`""` first).
+#[wasm_bindgen(js_name = pumpNext)]
+pub fn pump_next(pump: u32, event_json: &str, now: f64) -> Thrown<String> {
+    PUMPS.with(|pumps| match pumps.borrow_mut().get_mut(pump) {
+        Some(p) => Ok(host::pump_next(p, event_json, whole(now))),
+        None => core(Err(unknown("pump"))),
     })
+}
+
+/// `freePump(handle)`: drops a pump (its tokens with it).
+#[wasm_bindgen(js_name = freePump)]
+pub fn free_pump(handle: u32) {
+    PUMPS.with(|pumps| pumps.borrow_mut().release(handle));
 }
 
 /// `webDecide(what, factsJson)`: a decision of the browser-facing endpoints

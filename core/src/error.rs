@@ -36,6 +36,10 @@ pub mod codes {
     pub const INVALID_TOKEN: &str = "invalid_token";
     /// iProov: a generic server error.
     pub const SERVER_ERROR: &str = "server_error";
+    /// The journey service: a limit of its policy (attempts, token requests) is reached.
+    pub const LIMIT_EXCEEDED: &str = "limit_exceeded";
+    /// The journey service: the store failed (a database down, locked, full, read-only).
+    pub const STORE_UNAVAILABLE: &str = "store_unavailable";
 }
 
 /// The family an error belongs to; each host has one typed error per family.
@@ -67,11 +71,15 @@ pub enum ErrorKind {
     Aborted,
     /// A flow (journey, token manager) was driven out of order.
     InvalidState,
+    /// A limit of the journey service's policy is reached: try again after `retry_after_ms`.
+    LimitExceeded,
+    /// The journey service's store failed; a validated outcome travels with the error.
+    StoreUnavailable,
 }
 
 impl ErrorKind {
     /// Every family, each with its own host class.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 15] = [
         Self::InvalidInput,
         Self::InvalidKey,
         Self::RateLimited,
@@ -85,6 +93,8 @@ impl ErrorKind {
         Self::Timeout,
         Self::Aborted,
         Self::InvalidState,
+        Self::LimitExceeded,
+        Self::StoreUnavailable,
     ];
 
     /// Snake-case name of the family, as in canonical JSON's `kind`.
@@ -103,7 +113,14 @@ impl ErrorKind {
             Self::Timeout => "timeout",
             Self::Aborted => "aborted",
             Self::InvalidState => "invalid_state",
+            Self::LimitExceeded => "limit_exceeded",
+            Self::StoreUnavailable => "store_unavailable",
         }
+    }
+
+    /// The family of a snake-case name ([`ErrorKind::as_str`]), if it is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
     /// The host-side class name, identical in Python and JavaScript.
@@ -122,6 +139,8 @@ impl ErrorKind {
             Self::Timeout => "TimeoutError",
             Self::Aborted => "AbortedError",
             Self::InvalidState => "InvalidStateError",
+            Self::LimitExceeded => "LimitExceededError",
+            Self::StoreUnavailable => "StoreUnavailableError",
         }
     }
 
@@ -193,6 +212,20 @@ pub(crate) struct ErrorData {
     pub(crate) body_excerpt: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) operation: Option<&'static str>,
+    /// Which limit of the journey service's policy (`limit_exceeded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) limit: Option<String>,
+    /// The store call that failed (`store_unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) store_operation: Option<String>,
+    /// The journey concerned (`store_unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) journey_id: Option<String>,
+    /// The validated outcome the store could not take (`store_unavailable` after a validate):
+    /// what the caller would have got, `{journey_id, passed, reason?, attempt, state,
+    /// attempts_left, next}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) result: Option<serde_json::Value>,
 }
 
 impl Error {
@@ -210,7 +243,67 @@ impl Error {
             path: None,
             body_excerpt: None,
             operation: None,
+            limit: None,
+            store_operation: None,
+            journey_id: None,
+            result: None,
         }))
+    }
+
+    /// An error of iProov's own family that the journey service concluded from iProov's
+    /// answers (no HTTP status of its own): `code` is iProov's, `message` says what to do.
+    pub fn derived_api(code: &str, message: impl Into<String>) -> Self {
+        Self::bare(code, None, ErrorKind::Api, message.into())
+    }
+
+    /// A limit of the journey service's policy is reached (`limit`: `attempts`,
+    /// `user_token_requests` or `service_token_requests`); `retry_after_ms`: when the limit's
+    /// window lets the next request through, from now.
+    pub fn limit_exceeded(
+        limit: &str,
+        retry_after_ms: Option<u64>,
+        problem: impl fmt::Display,
+    ) -> Self {
+        let mut error = Self::bare(
+            codes::LIMIT_EXCEEDED,
+            None,
+            ErrorKind::LimitExceeded,
+            problem.to_string(),
+        );
+        error.0.limit = Some(limit.to_owned());
+        error.0.retry_after_ms = retry_after_ms;
+        error
+    }
+
+    /// The journey service's store failed at `store_operation` (`get`, `insert`, `update`,
+    /// `append_audit`, ...) for journey `journey_id`; `result`: the validated outcome it could
+    /// not store, if there is one (the caller still gets it). The store's own error (which
+    /// may quote a connection string) never goes in: hosts chain it as the cause.
+    pub fn store_unavailable(
+        store_operation: &str,
+        journey_id: Option<&str>,
+        result: Option<serde_json::Value>,
+    ) -> Self {
+        let message = match &result {
+            Some(_) => format!(
+                "the journey store failed ({store_operation}) after iProov answered: the \
+                 validated outcome is in this error and in the service's spool, and reaches the \
+                 store when it is back"
+            ),
+            None => {
+                format!("the journey store failed ({store_operation}); nothing was sent to iProov")
+            }
+        };
+        let mut error = Self::bare(
+            codes::STORE_UNAVAILABLE,
+            None,
+            ErrorKind::StoreUnavailable,
+            message,
+        );
+        error.0.store_operation = Some(store_operation.to_owned());
+        error.0.journey_id = journey_id.map(str::to_owned);
+        error.0.result = result;
+        error
     }
 
     /// An input that failed a check; `field` names it, `problem` says what is wrong.
@@ -408,6 +501,8 @@ impl Error {
             "timeout" => ErrorKind::Timeout,
             "aborted" => ErrorKind::Aborted,
             "invalid_state" => ErrorKind::InvalidState,
+            "limit_exceeded" => ErrorKind::LimitExceeded,
+            "store_unavailable" => ErrorKind::StoreUnavailable,
             _ => ErrorKind::Api,
         }
     }
@@ -454,6 +549,23 @@ impl Error {
                 .header("retry-after")
                 .and_then(|value| crate::flows::retry::retry_after_ms(value, now));
         }
+        self
+    }
+
+    /// Which limit was reached (`limit_exceeded`).
+    pub fn limit(&self) -> Option<&str> {
+        self.0.limit.as_deref()
+    }
+
+    /// The validated outcome a failed store could not take (`store_unavailable`).
+    pub fn result(&self) -> Option<&serde_json::Value> {
+        self.0.result.as_ref()
+    }
+
+    /// The same error with another message (the journey service names an operator's action).
+    #[must_use]
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.0.message = message.into();
         self
     }
 

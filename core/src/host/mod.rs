@@ -262,13 +262,17 @@ pub fn transport_error(kind: &str, cause: &str) -> String {
 }
 
 mod driver;
+mod journey;
 mod steps;
 
 #[cfg(test)]
 mod test_support;
 
 pub use driver::{driver_failure, driver_new, driver_poll, driver_response, driver_start};
-pub use steps::{flow_new, flow_step, service_policy, service_step, web_decide};
+pub use journey::{
+    pump_new, pump_next, service_setup, service_view, spool_due, spool_tombstone, store_schema,
+};
+pub use steps::{flow_new, flow_step, web_decide};
 
 #[cfg(test)]
 mod tests {

@@ -82,14 +82,41 @@ pub struct StoredAttempt {
     /// The error's code (`error`, `outcome_unknown`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    /// The validated result without images (`passed`, `failed`).
+    /// The validated result without images (`passed`, `failed`; an `error` whose pass
+    /// the journey could not take).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<ResultSummary>,
+    /// Who settled it without iProov's answer: `stale` (its validate's instance never
+    /// wrote an outcome: a late answer still replaces it) or `users_api` (an inconclusive
+    /// enrol, checked against iProov's user since).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settled_by: Option<String>,
+    /// True when the attempt does not count against the user's attempts: it ended by a
+    /// fault that was not the user's (iProov's or the service's side).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_counted: bool,
 }
 json_object! {
     StoredAttempt, deny_unknown_fields;
     req number, opt token, req token_sha256, req state, req issued_at_ms, opt validating_since_ms,
-    opt ended_at_ms, opt reason, opt error_code, opt result,
+    opt ended_at_ms, opt reason, opt error_code, opt result, opt settled_by, opt not_counted,
+}
+
+impl StoredAttempt {
+    /// Ended without a conclusive answer by a fault (not the user's), and not yet checked
+    /// against iProov's users API.
+    fn inconclusive(&self) -> bool {
+        let faulted = self.state == AttemptState::OutcomeUnknown
+            || (self.state == AttemptState::Error && self.not_counted && self.result.is_none());
+        faulted && self.settled_by.as_deref() != Some("users_api")
+    }
+
+    /// True when the attempt counts against the user's attempts (see
+    /// [`crate::service::ServicePolicy::max_attempts`]): not an outcome unknown, not a
+    /// fault of iProov's or the service's side.
+    pub fn counts(&self) -> bool {
+        !self.not_counted && self.state != AttemptState::OutcomeUnknown
+    }
 }
 
 /// A journey as stored: one user's attempts at one flow. See the module docs of
@@ -111,6 +138,10 @@ pub struct JourneyRecord {
     pub resource: String,
     /// Attempts allowed.
     pub max_attempts: u32,
+    /// How long after `created_at_ms` the journey takes new attempts (ms); absent in records
+    /// of schema 1 (no window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_ms: Option<u64>,
     /// After this the store may delete the journey (Unix ms): [`JourneyRecord::touch`] moves
     /// it on with every change.
     pub expires_at_ms: u64,
@@ -128,7 +159,7 @@ pub struct JourneyRecord {
 json_object! {
     JourneyRecord, deny_unknown_fields;
     req id, req version, req flow, req user_id, opt assurance_type, req resource, req max_attempts,
-    req expires_at_ms, req retention_ms,
+    opt window_ms, req expires_at_ms, req retention_ms,
     req token_ttl_ms, req created_at_ms, req updated_at_ms, opt attempts,
 }
 
@@ -171,6 +202,22 @@ impl JourneyRecord {
         u32::try_from(self.attempts.len()).unwrap_or(u32::MAX)
     }
 
+    fn counted(&self) -> u32 {
+        let counted = self.attempts.iter().filter(|a| a.counts()).count();
+        u32::try_from(counted).unwrap_or(u32::MAX)
+    }
+
+    /// When the journey stops taking new attempts (Unix ms; `None`: never).
+    pub fn window_ends_at_ms(&self) -> Option<u64> {
+        self.window_ms
+            .map(|ms| self.created_at_ms.saturating_add(ms))
+    }
+
+    /// True when the journey takes no new attempt at `now`: its window ended.
+    pub fn window_over(&self, now: u64) -> bool {
+        self.window_ends_at_ms().is_some_and(|end| now >= end)
+    }
+
     /// The attempt that passed, if any.
     pub fn passed(&self) -> Option<&StoredAttempt> {
         self.attempts
@@ -183,9 +230,10 @@ impl JourneyRecord {
         self.attempts.last().filter(|a| !a.state.is_final())
     }
 
-    /// Attempts still allowed (an open one not counted as left).
+    /// Attempts still allowed (an open one not counted as left; see
+    /// [`StoredAttempt::counts`]).
     pub fn attempts_left(&self) -> u32 {
-        self.max_attempts.saturating_sub(self.count())
+        self.max_attempts.saturating_sub(self.counted())
     }
 
     /// Applies what time alone decides: an issued token past its lifetime is expired, and a
@@ -217,6 +265,9 @@ impl JourneyRecord {
         let Some((state, code)) = ended else {
             return false;
         };
+        if state == AttemptState::OutcomeUnknown {
+            last.settled_by = Some("stale".to_owned());
+        }
         last.state = state;
         last.error_code = code;
         last.token = None;
@@ -227,7 +278,8 @@ impl JourneyRecord {
 
     /// Records a new token as attempt `n + 1`. Fails with `invalid_state` (record unchanged)
     /// after a pass, while an attempt is open, when the attempts are used up, or for a token
-    /// seen before; `invalid_input` for a malformed token.
+    /// seen before; `invalid_input` for a malformed token. (The journey pump checks that the
+    /// token answer names this journey's user first: [`crate::flows::journey::check_claim_user`].)
     pub fn token_issued(&mut self, token: &str, now: u64) -> Result<(), Error> {
         check_token(token)?;
         if self.passed().is_some() {
@@ -260,15 +312,11 @@ impl JourneyRecord {
             reason: None,
             error_code: None,
             result: None,
+            settled_by: None,
+            not_counted: false,
         });
         self.touch(now);
         Ok(())
-    }
-
-    /// The index of the attempt holding `token`.
-    pub(crate) fn attempt_of(&self, token: &str) -> Option<usize> {
-        let sha = token_sha256(token);
-        self.attempts.iter().position(|a| a.token_sha256 == sha)
     }
 
     /// Moves the open attempt of `token` to `validating`: the host writes this before the
@@ -290,13 +338,26 @@ impl JourneyRecord {
         Ok(())
     }
 
-    /// Records the validate's result for the attempt at `index` (validating).
+    /// Records the validate's result for the attempt at `index` (validating, or settled
+    /// `outcome_unknown` by staleness: iProov's answer is authoritative, however late). A
+    /// pass at a weaker assurance than the journey asked for is not a pass of this journey
+    /// ([`crate::flows::journey::check_assurance`]): the attempt ends `error` with the
+    /// result kept, and does not count against the user.
     pub fn validated(
         &mut self,
         index: usize,
         result: &ValidateResult,
         now: u64,
     ) -> Result<(), Error> {
+        if let Err(refused) = crate::flows::journey::check_assurance(self.assurance_type, result) {
+            let code = refused.code().to_owned();
+            return self.end(index, now, |a| {
+                a.state = AttemptState::Error;
+                a.error_code = Some(code);
+                a.result = Some(ResultSummary::from(result));
+                a.not_counted = true;
+            });
+        }
         self.end(index, now, |a| {
             a.state = if result.passed {
                 AttemptState::Passed
@@ -341,11 +402,50 @@ impl JourneyRecord {
         } else {
             AttemptState::Error
         };
+        // Only a token the user left unfinished (iProov's invalid_token: not streamed, or
+        // expired) is the user's doing; iProov's or the service's faults do not count.
+        let not_counted = error.kind() != ErrorKind::InvalidToken;
         let code = error.code().to_owned();
         self.end(index, now, |a| {
             a.state = state;
             a.error_code = Some(code);
+            a.not_counted = not_counted;
         })
+    }
+
+    /// Records that iProov's users API says the enrol of an inconclusive attempt completed
+    /// (the user is Active): that attempt passed (`settled_by: users_api`).
+    pub fn reconciled_enrolled(&mut self, index: usize, now: u64) -> Result<(), Error> {
+        let Some(attempt) = self.attempts.get_mut(index) else {
+            return Err(Error::invalid_state("no such attempt"));
+        };
+        attempt.state = AttemptState::Passed;
+        attempt.error_code = None;
+        attempt.settled_by = Some("users_api".to_owned());
+        attempt.ended_at_ms = attempt.ended_at_ms.or(Some(now));
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Marks every inconclusive attempt as checked against iProov's users API, so the next
+    /// start does not ask again.
+    pub fn reconciled_checked(&mut self, now: u64) {
+        for attempt in &mut self.attempts {
+            if attempt.inconclusive() {
+                attempt.settled_by = Some("users_api".to_owned());
+            }
+        }
+        self.touch(now);
+    }
+
+    /// The enrol attempt whose outcome iProov may know better than the record: ended
+    /// `outcome_unknown` or `error` by a fault (the capture may have passed and iProov
+    /// enrolled the user), not yet checked against the users API.
+    pub fn unreconciled(&self) -> Option<usize> {
+        if self.flow != Flow::Enrol {
+            return None;
+        }
+        self.attempts.iter().rposition(StoredAttempt::inconclusive)
     }
 
     fn end(
@@ -354,13 +454,14 @@ impl JourneyRecord {
         now: u64,
         update: impl FnOnce(&mut StoredAttempt),
     ) -> Result<(), Error> {
-        let Some(attempt) = self
-            .attempts
-            .get_mut(index)
-            .filter(|a| a.state == AttemptState::Validating)
-        else {
+        let Some(attempt) = self.attempts.get_mut(index).filter(|a| {
+            a.state == AttemptState::Validating
+                || (a.state == AttemptState::OutcomeUnknown
+                    && a.settled_by.as_deref() == Some("stale"))
+        }) else {
             return Err(Error::invalid_state("the attempt is not being validated"));
         };
+        attempt.settled_by = None;
         update(attempt);
         attempt.token = None;
         attempt.ended_at_ms = Some(now);

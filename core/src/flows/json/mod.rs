@@ -284,11 +284,12 @@ struct WireError {
     base_url: Option<String>,
     retry_after_ms: Option<u64>,
     path: Option<String>,
+    kind: Option<String>,
 }
 json_object! {
     WireError, allow_unknown_fields;
     req code, opt status, opt description, opt message, opt field, opt region, opt base_url,
-    opt retry_after_ms, opt path,
+    opt retry_after_ms, opt path, opt kind,
 }
 
 /// An [`Error`] from `{"code", "status"?, "description"?}` as a host reports it.
@@ -314,6 +315,14 @@ pub(crate) fn error_from_json(operation: Operation, value: &Value) -> Result<Err
     data.base_url = wire.base_url;
     data.retry_after_ms = wire.retry_after_ms;
     data.path = wire.path;
+    // The family the host's error carried (its class), over the one guessed from the code.
+    if let Some(kind) = wire
+        .kind
+        .as_deref()
+        .and_then(crate::error::ErrorKind::parse)
+    {
+        data.kind = kind.as_str();
+    }
     Ok(error)
 }
 

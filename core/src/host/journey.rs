@@ -1,0 +1,114 @@
+//! The journey service ([`crate::service`]) as text: its setup, its store's statements, and
+//! the pump a host runs for each request. Documented for JS in `bindings-js/NATIVE.md`.
+
+use super::{json_arg, to_text};
+use crate::driver::DriverOptions;
+use crate::error::Error;
+use crate::operation::JsonConfig;
+use crate::service::{Event, Pump, Resolved, ServicePolicy};
+use serde_json::{Value, json};
+
+/// The service's setup from its policy (`""`: every default; see [`ServicePolicy`]) and the
+/// client's driver options (`""`: the defaults): the checked policy with what core derived,
+/// as JSON text for the host to keep and hand to every pump. Fails with `invalid_input`
+/// naming the field (a zero limit, a `stale_validate_ms` the client's validate would outrun).
+pub fn service_setup(policy_json: &str, options_json: &str) -> Result<String, Error> {
+    let policy = match json_arg("policy", policy_json)? {
+        Value::Null => ServicePolicy::default(),
+        value => ServicePolicy::from_json(&value)?,
+    };
+    let options = DriverOptions::from_json_text(options_json.as_bytes())?;
+    Ok(to_text(&policy.resolve(&options)?.to_json()))
+}
+
+/// A journey record as a history shows it (no token), as JSON text.
+pub fn service_view(record_json: &str) -> Result<String, Error> {
+    Ok(to_text(&crate::service::view(&json_arg(
+        "record",
+        record_json,
+    )?)?))
+}
+
+/// The store's statements for `dialect` (`sqlite`, `postgres`), as JSON text
+/// ([`crate::service::schema::schema`]).
+pub fn store_schema(dialect: &str) -> Result<String, Error> {
+    Ok(to_text(&crate::service::schema::schema(dialect)?))
+}
+
+/// What to do with a spool's text at `now` ([`crate::service::spool::due`]), as JSON text:
+/// `{"replay": [entry], "keep": [line], "dropped": n}`.
+pub fn spool_due(text: &str, now: u64) -> String {
+    to_text(&crate::service::spool::due(text, now))
+}
+
+/// The tombstone line of spool entry `id` (JSON text, no newline).
+pub fn spool_tombstone(id: &str, now: u64) -> String {
+    to_text(&crate::service::spool::tombstone(id, now))
+}
+
+/// A pump for one request ([`Pump::new`]): `setup_json` from [`service_setup`],
+/// `request_json` the request, `new_id` a fresh random id. Fails with `invalid_input`.
+pub fn pump_new(
+    config: &JsonConfig,
+    setup_json: &str,
+    request_json: &str,
+    new_id: &str,
+    now: u64,
+) -> Result<Pump, Error> {
+    let setup = Resolved::from_json(&json_arg("setup", setup_json)?)?;
+    let request = json_arg("request", request_json)?;
+    Pump::new(config.config.clone(), setup, &request, new_id, now)
+}
+
+/// The pump's next action as JSON text ([`crate::service::Action::to_json`]) after the event
+/// (`""` for the first call; see [`crate::service::pump`]). An event that is not JSON, or not
+/// one the pump knows, ends the pump with `invalid_input`.
+pub fn pump_next(pump: &mut Pump, event_json: &str, now: u64) -> String {
+    let event = match json_arg("event", event_json) {
+        Ok(Value::Null) => Ok(None),
+        Ok(value) => Event::from_json(&value).map(Some),
+        Err(error) => Err(error),
+    };
+    let action = match event {
+        Ok(event) => pump.next(event, now).to_json(),
+        Err(error) => json!({"do": "failed", "error": error.to_json()}),
+    };
+    to_text(&action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::test_support::{eu_config, json};
+
+    #[test]
+    fn a_verify_start_as_text() {
+        let config = eu_config();
+        let setup = service_setup(r#"{"max_attempts": 2}"#, "").unwrap();
+        assert_eq!(json(&setup)["policy"]["max_attempts"], 2);
+        assert_eq!(
+            service_setup(r#"{"max_attempts": 0}"#, "")
+                .unwrap_err()
+                .field(),
+            Some("max_attempts")
+        );
+        let request = r#"{"action": "start", "flow": "verify", "user_id": "u-1"}"#;
+        let mut pump = pump_new(&config, &setup, request, "j-1", 1_000).unwrap();
+        let read = json(&pump_next(&mut pump, "", 1_000));
+        assert_eq!(
+            read,
+            serde_json::json!({"do": "read", "table": "users", "id": "u-1"})
+        );
+        let claim = json(&pump_next(&mut pump, r#"{"read": null}"#, 1_000));
+        assert_eq!(claim["do"], "insert");
+        assert_eq!(claim["record"]["verify"]["journey_id"], "j-1");
+        let bad = json(&pump_next(&mut pump, r#"{"nope": 1}"#, 1_000));
+        assert_eq!(bad["do"], "failed", "{bad}");
+        assert_eq!(bad["error"]["code"], "invalid_input");
+        assert!(!format!("{pump:?}").contains("u-1"));
+        assert_eq!(
+            json(&store_schema("sqlite").unwrap())["version"],
+            crate::service::schema::VERSION
+        );
+    }
+}

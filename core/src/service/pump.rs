@@ -1,0 +1,419 @@
+//! The journey pump: one `start`, `finish` or spool `replay` of the journey service as a
+//! state machine the host pumps, in the call driver's shape (h11, quinn-proto). The host's
+//! loop is the same in every host and decides nothing:
+//!
+//! ```text
+//! pump = Pump::new(config, setup, request, new_id, now)
+//! event = None
+//! loop:
+//!     action = pump.next(event, now)
+//!     match action:
+//!         read {table, id}                  -> event = {"read": record | null}
+//!         insert {table, record}            -> event = {"written": true | false}   (false: the id exists)
+//!         update {table, record, expected_version}
+//!                                           -> event = {"written": true | false}   (false: another version)
+//!         append_audit {journey_id, records} -> event = {"written": true}
+//!         call {operation, input, attempt?, max_wait_ms?}
+//!                                           -> run it through the client (its driver):
+//!                                              event = {"result": {...}, "audit": [...]}
+//!                                                   or {"error": {...}, "audit": [...]}
+//!         sleep {until_ms}                  -> sleep; event = {"slept": true}
+//!         spool {entry, log?}               -> append `entry` to the spool, durably (fsync);
+//!                                              log `log` at error level if given;
+//!                                              event = {"spooled": true | false}
+//!         unspool {id}                      -> append the entry's tombstone `{"done": id,
+//!                                              "at_ms"}` (no fsync needed); event = {"spooled": true}
+//!         done {answer}                     -> return it
+//!         failed {error, log?}              -> log `log` at error level if given; raise the error
+//!                                              (its class: core's kind)
+//!     any store call that raises            -> event = {"store_failed": "<store call>"}
+//! ```
+//!
+//! What the pump decides (none of it is left to a host): every transition of the journey and
+//! of the user's limits, the order of the writes (an outcome before its audit records), what a
+//! conflict means (read again and decide again), how long to wait for another instance, how
+//! long a failing store is retried and when a validated outcome goes to the spool, and every
+//! error. Time comes in as `now`; a new journey's id and the instance's claim mark come in as
+//! `new_id` (the host draws it randomly).
+
+use super::finish::FinishJob;
+use super::policy::{Resolved, STORE_RETRY_MS};
+use super::start::StartJob;
+use crate::config::Config;
+use crate::error::Error;
+use crate::json_object::json_object;
+use crate::operation::from_json_value as from_value;
+use serde_json::{Map, Value, json};
+
+/// The tables a store keeps (see [`super::schema`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// Journey records ([`super::JourneyRecord`]).
+    Journeys,
+    /// The users' limits and the service's budget ([`super::UserRecord`]).
+    Users,
+}
+
+impl Table {
+    /// `journeys` or `users`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Journeys => "journeys",
+            Self::Users => "users",
+        }
+    }
+}
+
+/// What the host does next (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Read one record.
+    Read {
+        /// Where.
+        table: Table,
+        /// Its id.
+        id: String,
+    },
+    /// Store a new record (`false` when its id exists).
+    Insert {
+        /// Where.
+        table: Table,
+        /// The record.
+        record: Value,
+    },
+    /// Replace a record if the stored one has `expected_version` (compare-and-set).
+    Update {
+        /// Where.
+        table: Table,
+        /// The record.
+        record: Value,
+        /// The version it replaces.
+        expected_version: u64,
+    },
+    /// Append audit records to a journey's.
+    AppendAudit {
+        /// The journey.
+        journey_id: String,
+        /// The records, in order.
+        records: Vec<Value>,
+    },
+    /// Make an API call through the client's driver.
+    Call {
+        /// The operation's name.
+        operation: &'static str,
+        /// Its input (vector format).
+        input: Value,
+        /// The journey attempt, for the call's audit records.
+        attempt: Option<u32>,
+        /// The call's wait bound ([`crate::driver::CallContext::max_wait_ms`]).
+        max_wait_ms: Option<u64>,
+    },
+    /// Sleep until then.
+    Sleep {
+        /// Unix ms.
+        until_ms: u64,
+    },
+    /// Append `entry` to the spool, durably (and log `log` at error level when given).
+    Spool {
+        /// The spool entry ([`SpoolEntry`]'s JSON).
+        entry: Value,
+        /// What to log: the journey, the outcome, where it waits; no token, no secret.
+        log: Option<String>,
+    },
+    /// The entry `id` reached the store: append its tombstone.
+    Unspool {
+        /// The entry's id.
+        id: String,
+    },
+    /// Finished: give the caller `answer`.
+    Done {
+        /// The answer.
+        answer: Value,
+    },
+    /// Finished: raise `error` (after logging `log` at error level, when given).
+    Failed {
+        /// The error.
+        error: Error,
+        /// What to log: a validated outcome the store could not take.
+        log: Option<String>,
+    },
+}
+
+impl Action {
+    /// The action as JSON: `{"do": "read" | ..., ...fields}`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Read { table, id } => json!({"do": "read", "table": table.as_str(), "id": id}),
+            Self::Insert { table, record } => {
+                json!({"do": "insert", "table": table.as_str(), "record": record})
+            }
+            Self::Update {
+                table,
+                record,
+                expected_version,
+            } => json!({"do": "update", "table": table.as_str(), "record": record,
+                        "expected_version": expected_version}),
+            Self::AppendAudit {
+                journey_id,
+                records,
+            } => json!({"do": "append_audit", "journey_id": journey_id, "records": records}),
+            Self::Call {
+                operation,
+                input,
+                attempt,
+                max_wait_ms,
+            } => {
+                let mut map = Map::new();
+                map.insert("do".into(), json!("call"));
+                map.insert("operation".into(), json!(operation));
+                map.insert("input".into(), input.clone());
+                if let Some(attempt) = attempt {
+                    map.insert("attempt".into(), json!(attempt));
+                }
+                if let Some(ms) = max_wait_ms {
+                    map.insert("max_wait_ms".into(), json!(ms));
+                }
+                Value::Object(map)
+            }
+            Self::Sleep { until_ms } => json!({"do": "sleep", "until_ms": until_ms}),
+            Self::Spool { entry, log } => match log {
+                Some(log) => json!({"do": "spool", "entry": entry, "log": log}),
+                None => json!({"do": "spool", "entry": entry}),
+            },
+            Self::Unspool { id } => json!({"do": "unspool", "id": id}),
+            Self::Done { answer } => json!({"do": "done", "answer": answer}),
+            Self::Failed { error, log } => match log {
+                Some(log) => json!({"do": "failed", "error": error.to_json(), "log": log}),
+                None => json!({"do": "failed", "error": error.to_json()}),
+            },
+        }
+    }
+}
+
+/// What happened to the last action (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The record read (`None`: there is none).
+    Read(Option<Value>),
+    /// Whether the write took.
+    Written(bool),
+    /// The call's outcome and its audit records.
+    Called {
+        /// The result's canonical JSON, or
+        result: Option<Value>,
+        /// the error's canonical JSON.
+        error: Option<Value>,
+        /// The call's audit records, in order.
+        audit: Vec<Value>,
+    },
+    /// Slept.
+    Slept,
+    /// Whether the spool took the entry.
+    Spooled(bool),
+    /// The store call raised.
+    StoreFailed,
+}
+
+struct WireEvent {
+    read: Option<Value>,
+    written: Option<bool>,
+    result: Option<Value>,
+    error: Option<Value>,
+    audit: Option<Vec<Value>>,
+    slept: Option<bool>,
+    spooled: Option<bool>,
+    store_failed: Option<Value>,
+}
+json_object! {
+    WireEvent, deny_unknown_fields;
+    opt read, opt written, opt result, opt error, opt audit, opt slept, opt spooled,
+    opt store_failed,
+}
+
+impl Event {
+    /// Reads an event's JSON (see the module docs). `{"read": null}` is a read that found
+    /// nothing. Fails with `invalid_input` (field `event`) for anything else.
+    pub fn from_json(value: &Value) -> Result<Self, Error> {
+        let has_read = value.get("read").is_some();
+        let wire: WireEvent = from_value("event", value)?;
+        Ok(match wire {
+            WireEvent {
+                store_failed: Some(_),
+                ..
+            } => Self::StoreFailed,
+            WireEvent {
+                written: Some(w), ..
+            } => Self::Written(w),
+            WireEvent {
+                result: Some(r),
+                error: None,
+                audit,
+                ..
+            } => Self::Called {
+                result: Some(r),
+                error: None,
+                audit: audit.unwrap_or_default(),
+            },
+            WireEvent {
+                result: None,
+                error: Some(e),
+                audit,
+                ..
+            } => Self::Called {
+                result: None,
+                error: Some(e),
+                audit: audit.unwrap_or_default(),
+            },
+            WireEvent { slept: Some(_), .. } => Self::Slept,
+            WireEvent {
+                spooled: Some(s), ..
+            } => Self::Spooled(s),
+            WireEvent { read, .. } if has_read => Self::Read(read.filter(|v| !v.is_null())),
+            _ => {
+                return Err(Error::invalid_input(
+                    "event",
+                    "one of read, written, result or error (with audit), slept, spooled, store_failed",
+                ));
+            }
+        })
+    }
+}
+
+/// Retries of a write while the store fails: when the next try is due, or `None` once the
+/// time for them ([`STORE_RETRY_MS`]) is spent.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct StoreRetry {
+    since_ms: Option<u64>,
+    tries: u32,
+}
+
+impl StoreRetry {
+    pub(super) fn next_try(&mut self, now: u64) -> Option<u64> {
+        let since = *self.since_ms.get_or_insert(now);
+        let delay = 100u64.saturating_mul(1 << self.tries.min(10));
+        self.tries += 1;
+        let at = now.saturating_add(delay);
+        (at <= since.saturating_add(STORE_RETRY_MS)).then_some(at)
+    }
+
+    pub(super) fn reset(&mut self) {
+        *self = Self::default();
+    }
+}
+
+/// What a job sees of the pump: the configuration, the policy and the instance's mark.
+pub(super) struct Ctx<'a> {
+    pub(super) config: &'a Config,
+    pub(super) setup: &'a Resolved,
+    /// A new journey's id and this instance's claim mark.
+    pub(super) new_id: &'a str,
+}
+
+enum Job {
+    Start(Box<StartJob>),
+    Finish(Box<FinishJob>),
+}
+
+/// One `start`, `finish` or `replay` (see the module docs).
+pub struct Pump {
+    config: Config,
+    setup: Resolved,
+    new_id: String,
+    job: Job,
+    /// Once finished, the same final action again.
+    finished: Option<Action>,
+}
+
+impl std::fmt::Debug for Pump {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The job holds claim tokens: never shown.
+        f.debug_struct("Pump").finish_non_exhaustive()
+    }
+}
+
+impl Pump {
+    /// A pump for `request`: `{"action": "start", "flow", "user_id", "journey_id"?,
+    /// "assurance_type"?, "interactive"?, "wait_ms"?, "spool"?}`, `{"action": "finish",
+    /// "journey_id", "token", "client", "user_id"?, "interactive"?, "wait_ms"?, "spool"?}` or
+    /// `{"action": "replay",
+    /// "entry"}` (a spool entry). `interactive`: a person waits on this request (the browser's
+    /// endpoints): calls wait at most [`crate::driver::INTERACTIVE_MAX_WAIT_MS`] before a
+    /// retry. `wait_ms`: how long to wait for another instance's request in progress on the
+    /// same journey (a double submit) before failing `invalid_state`. `spool`: the host keeps
+    /// a spool ([`super::spool`]): validated outcomes are written to it ahead of the store,
+    /// and audit records the store refused wait there. `new_id`: a fresh random
+    /// id (a new journey's, and this instance's claim mark). Fails with `invalid_input`.
+    pub fn new(
+        config: Config,
+        setup: Resolved,
+        request: &Value,
+        new_id: &str,
+        now: u64,
+    ) -> Result<Self, Error> {
+        crate::validation::check_required_text("new_id", new_id)?;
+        let action = request.get("action").and_then(Value::as_str).unwrap_or("");
+        let mut fields = request.clone();
+        if let Value::Object(map) = &mut fields {
+            map.remove("action");
+        }
+        let job = match action {
+            "start" => Job::Start(Box::new(StartJob::new(&fields, now)?)),
+            "finish" => Job::Finish(Box::new(FinishJob::new(&fields, now)?)),
+            "replay" => Job::Finish(Box::new(FinishJob::replay(&fields)?)),
+            _ => {
+                return Err(Error::invalid_input(
+                    "action",
+                    "one of start, finish, replay",
+                ));
+            }
+        };
+        Ok(Self {
+            config,
+            setup,
+            new_id: new_id.to_owned(),
+            job,
+            finished: None,
+        })
+    }
+
+    /// Takes what happened to the last action (`None` for the first call) and gives the next
+    /// action. An event that does not answer the last action fails the pump (`invalid_state`)
+    /// before anything else is done; once finished, the final action is given again.
+    pub fn next(&mut self, event: Option<Event>, now: u64) -> Action {
+        if let Some(finished) = &self.finished {
+            return finished.clone();
+        }
+        let ctx = Ctx {
+            config: &self.config,
+            setup: &self.setup,
+            new_id: &self.new_id,
+        };
+        let action = match &mut self.job {
+            Job::Start(job) => job.next(&ctx, event, now),
+            Job::Finish(job) => job.next(&ctx, event, now),
+        };
+        if matches!(action, Action::Done { .. } | Action::Failed { .. }) {
+            self.finished = Some(action.clone());
+        }
+        action
+    }
+}
+
+/// The step after an event that does not answer the last action (a host bug).
+pub(super) fn unexpected(event: &Option<Event>) -> Action {
+    Action::Failed {
+        log: None,
+        error: Error::invalid_state(format!(
+            "the event {} does not answer the pump's last action",
+            match event {
+                None => "(none)",
+                Some(Event::Read(_)) => "read",
+                Some(Event::Written(_)) => "written",
+                Some(Event::Called { .. }) => "call outcome",
+                Some(Event::Slept) => "slept",
+                Some(Event::Spooled(_)) => "spooled",
+                Some(Event::StoreFailed) => "store_failed",
+            }
+        )),
+    }
+}

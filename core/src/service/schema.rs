@@ -1,0 +1,274 @@
+//! The store's tables and every statement the hosts' stores run, for SQLite and PostgreSQL,
+//! written once here (Python's `stores`, Node's and the Durable Object's stores only run them).
+//!
+//! Schema version 2:
+//!
+//! ```text
+//! iproov_schema(version)
+//! iproov_journeys(id PRIMARY KEY, user_id, version, expires_at_ms, record)   -- JourneyRecord
+//! iproov_audit(seq, journey_id, record)                                      -- audit records
+//! iproov_users(id PRIMARY KEY, version, expires_at_ms, record)               -- UserRecord
+//! ```
+//!
+//! Each record is core's JSON kept whole, with the columns beside it that look it up. A write
+//! takes when its statement returns one row (`RETURNING id`): an insert over an existing id
+//! and an update over another version return none (compare-and-set). Version 1 (no users
+//! table) is migrated by creating it.
+
+use crate::error::Error;
+use serde_json::{Value, json};
+
+/// The schema version these statements create and read.
+pub const VERSION: u32 = 2;
+
+/// The advisory lock PostgreSQL stores take while they create or migrate the schema (two
+/// instances starting at once).
+const PG_LOCK: i64 = 7_283_019;
+
+struct Dialect {
+    name: &'static str,
+    /// The column type of a record (JSON text in SQLite, JSONB in PostgreSQL).
+    json: &'static str,
+    /// A record's value as text on the way out.
+    out: &'static str,
+    int: &'static str,
+    /// The journeys table's extra insertion-order column (PostgreSQL has no rowid).
+    seq: &'static str,
+    order: &'static str,
+    audit_seq: &'static str,
+}
+
+const SQLITE: Dialect = Dialect {
+    name: "sqlite",
+    json: "TEXT",
+    out: "record",
+    int: "INTEGER",
+    seq: "",
+    order: "rowid",
+    audit_seq: "seq INTEGER PRIMARY KEY AUTOINCREMENT",
+};
+
+const POSTGRES: Dialect = Dialect {
+    name: "postgres",
+    json: "JSONB",
+    out: "record::text AS record",
+    int: "BIGINT",
+    seq: ", seq BIGSERIAL",
+    order: "seq",
+    audit_seq: "seq BIGSERIAL PRIMARY KEY",
+};
+
+impl Dialect {
+    /// The `n`th placeholder (1-based).
+    fn p(&self, n: usize) -> String {
+        match self.name {
+            "sqlite" => "?".to_owned(),
+            _ => format!("${n}"),
+        }
+    }
+
+    /// A record parameter: JSON text, cast where the column is JSONB.
+    fn record(&self, n: usize) -> String {
+        match self.name {
+            "sqlite" => "?".to_owned(),
+            _ => format!("${n}::jsonb"),
+        }
+    }
+
+    fn users_table(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS iproov_users (id TEXT PRIMARY KEY, version {int} NOT NULL, \
+             expires_at_ms {int} NOT NULL, record {json} NOT NULL)",
+            int = self.int,
+            json = self.json
+        )
+    }
+
+    fn create(&self) -> Vec<String> {
+        vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS iproov_journeys (id TEXT PRIMARY KEY, user_id TEXT NOT \
+                 NULL, version {int} NOT NULL, expires_at_ms {int} NOT NULL, record {json} NOT \
+                 NULL{seq})",
+                int = self.int,
+                json = self.json,
+                seq = self.seq
+            ),
+            "CREATE INDEX IF NOT EXISTS iproov_journeys_user ON iproov_journeys (user_id)".into(),
+            "CREATE INDEX IF NOT EXISTS iproov_journeys_expiry ON iproov_journeys (expires_at_ms)"
+                .into(),
+            format!(
+                "CREATE TABLE IF NOT EXISTS iproov_audit ({}, journey_id TEXT NOT NULL, record {} \
+                 NOT NULL)",
+                self.audit_seq, self.json
+            ),
+            "CREATE INDEX IF NOT EXISTS iproov_audit_journey ON iproov_audit (journey_id)".into(),
+            self.users_table(),
+            "CREATE INDEX IF NOT EXISTS iproov_users_expiry ON iproov_users (expires_at_ms)".into(),
+        ]
+    }
+
+    fn statements(&self) -> Value {
+        let p = |n| self.p(n);
+        let r = |n| self.record(n);
+        let stmt = |sql: String, params: &[&str]| json!({"sql": sql, "params": params});
+        json!({
+            "get": {
+                "journeys": stmt(format!("SELECT {} FROM iproov_journeys WHERE id = {}", self.out, p(1)), &["id"]),
+                "users": stmt(format!("SELECT {} FROM iproov_users WHERE id = {}", self.out, p(1)), &["id"]),
+            },
+            "insert": {
+                "journeys": stmt(format!(
+                    "INSERT INTO iproov_journeys (id, user_id, version, expires_at_ms, record) VALUES \
+                     ({}, {}, {}, {}, {}) ON CONFLICT (id) DO NOTHING RETURNING id",
+                    p(1), p(2), p(3), p(4), r(5)
+                ), &["id", "user_id", "version", "expires_at_ms", "record"]),
+                "users": stmt(format!(
+                    "INSERT INTO iproov_users (id, version, expires_at_ms, record) VALUES ({}, {}, {}, \
+                     {}) ON CONFLICT (id) DO NOTHING RETURNING id",
+                    p(1), p(2), p(3), r(4)
+                ), &["id", "version", "expires_at_ms", "record"]),
+            },
+            "update": {
+                "journeys": stmt(format!(
+                    "UPDATE iproov_journeys SET version = {}, expires_at_ms = {}, record = {} WHERE id \
+                     = {} AND version = {} RETURNING id",
+                    p(1), p(2), r(3), p(4), p(5)
+                ), &["version", "expires_at_ms", "record", "id", "expected_version"]),
+                "users": stmt(format!(
+                    "UPDATE iproov_users SET version = {}, expires_at_ms = {}, record = {} WHERE id = \
+                     {} AND version = {} RETURNING id",
+                    p(1), p(2), r(3), p(4), p(5)
+                ), &["version", "expires_at_ms", "record", "id", "expected_version"]),
+            },
+            "append_audit": stmt(format!(
+                "INSERT INTO iproov_audit (journey_id, record) VALUES ({}, {})", p(1), r(2)
+            ), &["journey_id", "record"]),
+            "journeys_of": stmt(format!(
+                "SELECT {} FROM iproov_journeys WHERE user_id = {} ORDER BY {}", self.out, p(1), self.order
+            ), &["user_id"]),
+            "audit_of": stmt(format!(
+                "SELECT {} FROM iproov_audit WHERE journey_id = {} ORDER BY seq", self.out, p(1)
+            ), &["journey_id"]),
+            // In one transaction, in order; the journeys deleted are the rows returned.
+            "delete_expired": [
+                stmt(format!(
+                    "DELETE FROM iproov_audit WHERE journey_id IN (SELECT id FROM iproov_journeys \
+                     WHERE expires_at_ms <= {})", p(1)
+                ), &["now_ms"]),
+                stmt(format!("DELETE FROM iproov_journeys WHERE expires_at_ms <= {} RETURNING id", p(1)), &["now_ms"]),
+                stmt(format!("DELETE FROM iproov_users WHERE expires_at_ms <= {}", p(1)), &["now_ms"]),
+            ],
+        })
+    }
+}
+
+/// Every statement of `dialect` (`sqlite` or `postgres`) as JSON:
+///
+/// ```text
+/// {"version": 2, "dialect", "lock": sql | null, "schema_table", "schema_version",
+///  "create": [sql], "migrations": [{"from": 1, "statements": [sql]}],
+///  "set_version": {"sql", "params": ["version"]},
+///  "get" | "insert" | "update": {"journeys": {"sql", "params"}, "users": {...}},
+///  "append_audit" | "journeys_of" | "audit_of": {"sql", "params"},
+///  "delete_expired": [{"sql", "params"}]}
+/// ```
+///
+/// `params` name each placeholder's value in order: a record's field (`id`, `user_id`,
+/// `version`, `expires_at_ms`), `record` (the record as JSON text), `expected_version`,
+/// `journey_id`, `now_ms`, `version` (the schema's). Placeholders are `?` (SQLite) and `$n`
+/// (PostgreSQL; psycopg's `%s` is the same list in order). Records come back as JSON text in
+/// a column named `record`. A store opens with: `lock` (PostgreSQL, in a transaction),
+/// `schema_table`, `schema_version` (one row, column `version`); none: `create`, then
+/// `set_version` with [`VERSION`]; an older one: its migrations in order, then `set_version`;
+/// a newer one: refuse to run ([`check_version`]).
+pub fn schema(dialect: &str) -> Result<Value, Error> {
+    let d = match dialect {
+        "sqlite" => &SQLITE,
+        "postgres" => &POSTGRES,
+        _ => return Err(Error::invalid_input("dialect", "sqlite or postgres")),
+    };
+    let mut out = d.statements();
+    if let Value::Object(map) = &mut out {
+        map.insert("version".into(), json!(VERSION));
+        map.insert("dialect".into(), json!(d.name));
+        map.insert(
+            "lock".into(),
+            match d.name {
+                "postgres" => json!(format!("SELECT pg_advisory_xact_lock({PG_LOCK})")),
+                _ => Value::Null,
+            },
+        );
+        map.insert(
+            "schema_table".into(),
+            json!("CREATE TABLE IF NOT EXISTS iproov_schema (version INTEGER NOT NULL)"),
+        );
+        map.insert(
+            "schema_version".into(),
+            json!("SELECT max(version) AS version FROM iproov_schema"),
+        );
+        map.insert("create".into(), json!(d.create()));
+        map.insert(
+            "migrations".into(),
+            json!([{"from": 1, "statements": [d.users_table(),
+                "CREATE INDEX IF NOT EXISTS iproov_users_expiry ON iproov_users (expires_at_ms)"]}]),
+        );
+        map.insert(
+            "set_version".into(),
+            json!({"sql": format!("INSERT INTO iproov_schema (version) VALUES ({})", d.p(1)),
+                   "params": ["version"]}),
+        );
+    }
+    Ok(out)
+}
+
+/// Refuses a store whose schema is newer than this build knows (`invalid_state`, naming both
+/// versions): its records may hold what this build would drop.
+pub fn check_version(found: u32) -> Result<(), Error> {
+    if found > VERSION {
+        return Err(Error::invalid_state(format!(
+            "the store's schema is version {found}; this build knows up to {VERSION}: upgrade \
+             iproov-sansio everywhere that shares the store"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_match_their_params() {
+        for dialect in ["sqlite", "postgres"] {
+            let s = schema(dialect).unwrap();
+            let mut stmts = vec![
+                s["append_audit"].clone(),
+                s["journeys_of"].clone(),
+                s["audit_of"].clone(),
+            ];
+            for op in ["get", "insert", "update"] {
+                for table in ["journeys", "users"] {
+                    stmts.push(s[op][table].clone());
+                }
+            }
+            stmts.extend(s["delete_expired"].as_array().unwrap().iter().cloned());
+            for stmt in stmts {
+                let sql = stmt["sql"].as_str().unwrap();
+                let n = stmt["params"].as_array().unwrap().len();
+                let found = if dialect == "sqlite" {
+                    sql.matches('?').count()
+                } else {
+                    (1..=9).filter(|i| sql.contains(&format!("${i}"))).count()
+                };
+                assert_eq!(found, n, "{dialect}: {sql}");
+            }
+        }
+        assert_eq!(schema("mysql").unwrap_err().field(), Some("dialect"));
+        assert!(check_version(VERSION).is_ok());
+        assert_eq!(
+            check_version(VERSION + 1).unwrap_err().code(),
+            "invalid_state"
+        );
+    }
+}
