@@ -2,8 +2,8 @@
 //! and wasm's `webDecide`, Python's `_core.web_decide`).
 
 use super::{
-    Answer, Code, FLOWS, MAX_BODY_BYTES, VALIDATE_POLL_MS, VALIDATE_WAIT_MS, answer, browser_code,
-    check_request, codes, config_answer, emulator_answer, read_input, routes, validate_waits,
+    Answer, Code, FLOWS, MAX_BODY_BYTES, VALIDATE_WAIT_MS, answer, browser_code, check_request,
+    codes, config_answer, emulator_answer, read_input, routes,
 };
 use serde_json::{Value, json};
 
@@ -11,12 +11,14 @@ use serde_json::{Value, json};
 /// `what` names the decision, `facts` is its JSON (`null` where it takes none).
 ///
 /// - `table`: `{"codes": [{"code", "status", "message"}], "routes": [Route], "max_body_bytes",
-///   "validate_poll_ms", "validate_wait_ms", "flows"}` (the last two: the hosts' defaults)
+///   "validate_wait_ms", "flows"}` (the last two: the hosts' defaults; `validate_wait_ms` is
+///   the journey requests' `wait_ms`)
 /// - `request` ([`check_request`]'s facts): `{}`, or `{"answer"}` for a refused request
 /// - `input` ([`read_input`]'s facts): `{"input"}`, or `{"answer"}`
 /// - `answer` (`{"answer": the service's answer}`): `{"answer"}`, the visible fields
-/// - `error` (`{"error": core's error JSON | null}`): `{"answer", "code"}`
-/// - `waits` (`{"record": record | null, "user"}`): `{"retry_in_ms": ms | null}`
+/// - `error` (`{"error": core's error JSON | null}`): `{"answer", "code"}`; a
+///   `store_unavailable` that carries a validated outcome answers that outcome (200: the
+///   person passed or failed, whatever the store did; code `outcome_delivered`)
 /// - `emulator` (`{"status": the emulator's HTTP status, 0 if unreached}`): `{"answer"}`
 /// - `config` (`{"stand_in": bool}`): `{"answer"}`
 ///
@@ -30,7 +32,6 @@ pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
             "codes": codes(),
             "routes": crate::json_value::to_json_value(&routes()),
             "max_body_bytes": MAX_BODY_BYTES,
-            "validate_poll_ms": VALIDATE_POLL_MS,
             "validate_wait_ms": VALIDATE_WAIT_MS,
             "flows": FLOWS,
         }),
@@ -39,13 +40,16 @@ pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
         "answer" => answered(answer(facts.get("answer").unwrap_or(&Value::Null))),
         "error" => {
             let error = facts.get("error").unwrap_or(&Value::Null);
+            if let Some(result) = error
+                .get("result")
+                .filter(|_| error.get("kind") == Some(&json!("store_unavailable")))
+            {
+                return Ok(
+                    json!({"answer": answer(result).to_json(), "code": "outcome_delivered"}),
+                );
+            }
             let (code, retry_after_s) = browser_code(error);
             json!({"answer": Answer::refused(code, retry_after_s).to_json(), "code": code.as_str()})
-        }
-        "waits" => {
-            let record = facts.get("record").unwrap_or(&Value::Null);
-            let user = facts.get("user").and_then(Value::as_str).unwrap_or("");
-            json!({"retry_in_ms": validate_waits(record, user)})
         }
         "emulator" => {
             let status = facts.get("status").and_then(Value::as_u64).unwrap_or(0);
@@ -101,10 +105,25 @@ mod tests {
         .unwrap();
         assert_eq!(error["code"], "try_again");
         assert_eq!(error["answer"]["headers"]["Retry-After"], "1");
+        let limited = decide(
+            "error",
+            &json!({"error": {"kind": "limit_exceeded", "retry_after_ms": 60_001}}),
+        )
+        .unwrap();
+        assert_eq!(limited["answer"]["status"], 429);
+        assert_eq!(limited["answer"]["headers"]["Retry-After"], "61");
+        let kept = decide(
+            "error",
+            &json!({"error": {"kind": "store_unavailable", "result": {"passed": true, "token": "t"}}}),
+        )
+        .unwrap();
+        assert_eq!(kept["answer"]["status"], 200);
         assert_eq!(
-            decide("waits", &json!({})).unwrap(),
-            json!({"retry_in_ms": null})
+            kept["answer"]["body"],
+            json!({"passed": true, "token": "t"})
         );
+        let busy = decide("error", &json!({"error": {"kind": "server"}})).unwrap();
+        assert_eq!(busy["answer"]["headers"]["Retry-After"], "5");
         assert_eq!(
             decide("emulator", &json!({"status": 70000})).unwrap()["answer"]["status"],
             503

@@ -1,7 +1,7 @@
 //! The checks a browser's request passes before the journey service is called, and what the
 //! service is called with.
 
-use super::{Code, MAX_BODY_BYTES, VALIDATE_POLL_MS};
+use super::{Code, MAX_BODY_BYTES};
 use serde_json::{Map, Value, json};
 
 /// What a route calls once the request passed its checks: JSON `{"route": "token", "user_id",
@@ -123,21 +123,6 @@ pub fn read_input(facts: &Value) -> Result<Input, Code> {
         }
         _ => Err(Code::BadRequest),
     }
-}
-
-/// Whether a validate the service refused as `invalid_state` is a double submit to wait for:
-/// the stored journey (core's record as the store holds it, `null` for none) is `user`'s and
-/// one of its attempts is `validating`. Its outcome is stored once it comes, and a later
-/// finish gives it, so the host looks again in `Some(ms)`; `None`: answer the refusal at once
-/// (an unknown journey, another user's, or one with nothing in flight).
-pub fn validate_waits(record: &Value, user: &str) -> Option<u64> {
-    let mine = record.get("user_id").and_then(Value::as_str) == Some(user);
-    let attempts = record.get("attempts").and_then(Value::as_array);
-    let validating = attempts.is_some_and(|all| {
-        all.iter()
-            .any(|a| a.get("state").and_then(Value::as_str) == Some("validating"))
-    });
-    (mine && validating).then_some(VALIDATE_POLL_MS)
 }
 
 #[cfg(test)]
@@ -315,17 +300,5 @@ mod tests {
                 "{body}"
             );
         }
-    }
-
-    #[test]
-    fn only_the_users_validate_in_flight_is_waited_for() {
-        let record = |user: &str, state: &str| json!({"user_id": user, "attempts": [{"state": "failed"}, {"state": state}]});
-        assert_eq!(
-            validate_waits(&record("u", "validating"), "u"),
-            Some(VALIDATE_POLL_MS)
-        );
-        assert_eq!(validate_waits(&record("v", "validating"), "u"), None);
-        assert_eq!(validate_waits(&record("u", "passed"), "u"), None);
-        assert_eq!(validate_waits(&json!(null), "u"), None);
     }
 }

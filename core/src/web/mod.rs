@@ -23,7 +23,7 @@ mod input;
 mod routes;
 
 pub use decide::decide;
-pub use input::{Input, check_request, read_input, validate_waits};
+pub use input::{Input, check_request, read_input};
 pub use routes::{Route, routes};
 
 use crate::error::ErrorKind;
@@ -33,13 +33,15 @@ use serde_json::{Map, Value, json};
 /// The largest request body the routes read, in bytes (their bodies are a few short fields).
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
 
-/// How long a double-submitted validate sleeps between looks at the stored journey, in ms.
-pub const VALIDATE_POLL_MS: u64 = 200;
-
-/// How long a double-submitted validate waits for the first one's stored outcome before it is
-/// refused, in ms, unless the host's caller sets another wait: longer than a validate normally
-/// takes, well under a browser's patience.
+/// How long a browser's request waits for another request on the same journey (a double
+/// submit of the validate, a second tab's token request) before it is refused, in ms, unless
+/// the host's caller sets another wait: longer than a validate normally takes, well under a
+/// browser's patience. The journey pump does the waiting (its `wait_ms`).
 pub const VALIDATE_WAIT_MS: u64 = 30_000;
+
+/// The `Retry-After` (seconds) of a `try_again` when iProov named no wait: the page counts
+/// down from it rather than leave the person guessing.
+pub const DEFAULT_RETRY_AFTER_S: u64 = 5;
 
 /// The flows the browser may start unless the host's caller narrows them.
 pub const FLOWS: [&str; 2] = ["enrol", "verify"];
@@ -79,6 +81,9 @@ pub enum Code {
     PayloadTooLarge,
     /// 415: a content type other than `application/json`.
     UnsupportedMediaType,
+    /// 429: a limit of the journey service (the user's attempts or token requests, the
+    /// service's budget), with `Retry-After`.
+    TooManyAttempts,
     /// 500: the application's side failed (its store, its `resolve_user`, a bad user_id).
     InternalError,
     /// 502: iProov refused the service's configuration (key, secret, OAuth) or answered
@@ -90,7 +95,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the table's order.
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 13] = [
         Self::BadRequest,
         Self::Unauthenticated,
         Self::ForbiddenOrigin,
@@ -100,6 +105,7 @@ impl Code {
         Self::NotEnrolled,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
+        Self::TooManyAttempts,
         Self::InternalError,
         Self::ServiceError,
         Self::TryAgain,
@@ -154,6 +160,11 @@ impl Code {
                 "unsupported_media_type",
                 415,
                 "Send the request as application/json.",
+            ),
+            Self::TooManyAttempts => (
+                "too_many_attempts",
+                429,
+                "You have used every attempt for now. Try again later.",
             ),
             Self::InternalError => ("internal_error", 500, "Something went wrong on our side."),
             Self::ServiceError => (
@@ -262,17 +273,17 @@ pub fn browser_code(error: &Value) -> (Code, Option<u64>) {
         }
         ErrorKind::InvalidInput => (Code::BadRequest, None),
         ErrorKind::InvalidState => (Code::JourneyConflict, None),
-        ErrorKind::RateLimited => {
-            let wait = error.get("retry_after_ms").and_then(Value::as_u64);
-            (Code::TryAgain, wait.map(|ms| ms.div_ceil(1000).max(1)))
-        }
+        ErrorKind::LimitExceeded => (Code::TooManyAttempts, Some(wait_s(error))),
         // A token request is safe to ask again (a validate's errors never get here: the
-        // service stores them as the attempt's outcome).
-        ErrorKind::Server
+        // service stores them as the attempt's outcome); a store that failed before anything
+        // was sent lost nothing.
+        ErrorKind::RateLimited
+        | ErrorKind::Server
         | ErrorKind::Connection
         | ErrorKind::Timeout
         | ErrorKind::Aborted
-        | ErrorKind::OutcomeUnknown => (Code::TryAgain, None),
+        | ErrorKind::OutcomeUnknown
+        | ErrorKind::StoreUnavailable => (Code::TryAgain, Some(wait_s(error))),
         _ => match account_code(code).filter(|_| kind.is_api()) {
             Some(account) => (account, None),
             // A wrong key, an OAuth failure, an answer that is not iProov's: the service's
@@ -280,6 +291,15 @@ pub fn browser_code(error: &Value) -> (Code, Option<u64>) {
             None => (Code::ServiceError, None),
         },
     }
+}
+
+/// When to try again, in whole seconds: the error's `retry_after_ms` rounded up (at least 1),
+/// or [`DEFAULT_RETRY_AFTER_S`].
+fn wait_s(error: &Value) -> u64 {
+    error
+        .get("retry_after_ms")
+        .and_then(Value::as_u64)
+        .map_or(DEFAULT_RETRY_AFTER_S, |ms| ms.div_ceil(1000).max(1))
 }
 
 /// The answer for a failure ([`browser_code`]).
@@ -363,7 +383,14 @@ mod tests {
             code_of(json!({"kind": "invalid_state"})),
             ("journey_conflict", None)
         );
-        assert_eq!(code_of(json!({"kind": "timeout"})), ("try_again", None));
+        assert_eq!(
+            code_of(json!({"kind": "timeout"})),
+            ("try_again", Some(DEFAULT_RETRY_AFTER_S))
+        );
+        assert_eq!(
+            code_of(json!({"kind": "limit_exceeded", "retry_after_ms": 90_000})),
+            ("too_many_attempts", Some(90))
+        );
         assert_eq!(
             code_of(json!({"kind": "invalid_key", "code": "invalid_key"})),
             ("service_error", None)
@@ -396,7 +423,10 @@ mod tests {
         assert_eq!(limited(json!(1000)), ("try_again", Some(1)));
         assert_eq!(limited(json!(1001)), ("try_again", Some(2)));
         assert_eq!(limited(json!(0)), ("try_again", Some(1)));
-        assert_eq!(limited(json!(null)), ("try_again", None));
+        assert_eq!(
+            limited(json!(null)),
+            ("try_again", Some(DEFAULT_RETRY_AFTER_S))
+        );
         let answer = error_answer(&json!({"kind": "rate_limited", "retry_after_ms": 2500}));
         assert_eq!(answer.status, 503);
         assert_eq!(answer.headers["Retry-After"], "3");
