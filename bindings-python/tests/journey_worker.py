@@ -13,8 +13,10 @@ EU = {"api_key": "eudefaultkey0000000000000000000000000000", "secret": "eudefaul
 
 args = json.loads(sys.argv[1])
 seen = {}
-with Client(base_url=args["base_url"], **EU) as client:
-    service = JourneyService(client, PostgresStore(args["postgres"]), policy=args.get("policy"))
+# "quick": the client of a test that needs a short stale limit (1 s, no retry).
+quick = {"timeout": 1.0, "retry": ip.RetryPolicy(max_retries=0)} if args.get("quick") else {}
+with Client(base_url=args["base_url"], **EU, **quick) as client:
+    service = JourneyService(client, PostgresStore(args["postgres"]), policy=args.get("policy"), spool=False)
     for journey_id, token in args["journeys"]:
         try:
             result = service.finish(journey_id, token, "race")

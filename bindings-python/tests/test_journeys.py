@@ -31,7 +31,7 @@ def _clear_postgres() -> None:
     import psycopg
 
     with psycopg.connect(POSTGRES or "", autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_schema")
+        conn.execute("DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_users, iproov_schema")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -41,7 +41,7 @@ def store(request: Any, tmp_path: Path) -> Any:
     if not POSTGRES:
         pytest.skip("IPROOV_TEST_POSTGRES is not set (scripts/test starts PostgreSQL and sets it)")
     _clear_postgres()
-    return PostgresStore(POSTGRES)
+    return PostgresStore(POSTGRES, spool_path=tmp_path / "spool.jsonl")
 
 
 @pytest.fixture
@@ -110,8 +110,11 @@ def test_attempts_run_out(emulator: Emulator, service: Any) -> None:
         emulator.complete(started["token"], passed=False)
         result = svc.finish(journey, started["token"], "pytest")
     assert result["next"] == "exhausted"
-    again = svc.start("verify", user, journey)
-    assert again["next"] == "exhausted" and "token" not in again
+    # Named or not (a reload), the journey takes no new attempt until its window ends.
+    for named in (journey, None):
+        with pytest.raises(ip.LimitExceededError) as refused:
+            svc.start("verify", user, named)
+        assert refused.value.limit == "attempts" and (refused.value.retry_after_ms or 0) > 0
     assert emulator.count("/claim/verify/token") == 2
 
 
@@ -214,7 +217,7 @@ def test_eight_processes_racing_validate_each_token_once(emulator: Emulator) -> 
     store = PostgresStore(POSTGRES or "")
     journeys = []
     with Client(base_url=emulator.base_url(), **EU) as client:
-        svc = JourneyService(client, store)
+        svc = JourneyService(client, store, spool=False)
         for _ in range(12):
             started = svc.start("verify", enrolled(emulator))
             emulator.complete(started["token"], passed=True)
@@ -231,7 +234,7 @@ def test_eight_processes_racing_validate_each_token_once(emulator: Emulator) -> 
         seen = [o[journey_id] for o in outputs]
         assert any(s == "passed" for s in seen), seen
         assert all(s in ("passed", "in_progress") for s in seen), seen
-        stored = store.get(journey_id)
+        stored = store.get("journeys", journey_id)
         assert stored is not None and stored["attempts"][0]["state"] == "passed"
 
 
@@ -239,14 +242,17 @@ def test_eight_processes_racing_validate_each_token_once(emulator: Emulator) -> 
 def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(emulator: Emulator) -> None:
     _clear_postgres()
     store = PostgresStore(POSTGRES or "")
-    with Client(base_url=emulator.base_url(), **EU) as client:
-        svc = JourneyService(client, store, policy={"stale_validate_ms": 1500})
+    # Core refuses a stale limit shorter than the client's longest validate plus a 10 s
+    # margin: a client of 1 s and no retry allows 11 s.
+    quick = {"timeout": 1.0, "retry": ip.RetryPolicy(max_retries=0)}
+    with Client(base_url=emulator.base_url(), **EU, **quick) as client:  # type: ignore[arg-type]
+        svc = JourneyService(client, store, policy={"stale_validate_ms": 11_000}, spool=False)
         user = enrolled(emulator)
         started = svc.start("verify", user)
         emulator.complete(started["token"], passed=True)
         emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=5000)
         args = {"base_url": emulator.base_url(), "postgres": POSTGRES, "journeys": [[started["journey_id"], started["token"]]],
-                "policy": {"stale_validate_ms": 1500}}
+                "policy": {"stale_validate_ms": 11_000}, "quick": True}
         [victim] = _workers(args, 1)
         deadline = time.time() + 10
         # Killed once its validate is at the emulator (held there by the delay): the attempt
@@ -254,14 +260,14 @@ def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(
         while emulator.count("/claim/verify/validate") < 1:
             assert time.time() < deadline, "the worker's validate never reached the emulator"
             time.sleep(0.02)
-        assert (store.get(started["journey_id"]) or {})["attempts"][0]["state"] == "validating"
+        assert (store.get("journeys", started["journey_id"]) or {})["attempts"][0]["state"] == "validating"
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        assert store.get(started["journey_id"])["attempts"][0]["state"] == "validating"  # type: ignore[index]
+        assert store.get("journeys", started["journey_id"])["attempts"][0]["state"] == "validating"  # type: ignore[index]
         with pytest.raises(ip.InvalidStateError):
             svc.finish(started["journey_id"], started["token"], "pytest")  # still in progress, not sent again
-        time.sleep(1.6)
-        settled = svc.finish(started["journey_id"], started["token"], "pytest")
+        # The pump waits (wait_s) until the attempt is stale, then settles it.
+        settled = svc.finish(started["journey_id"], started["token"], "pytest", wait_s=30)
         assert settled["state"] == "outcome_unknown" and settled["next"] == "start_attempt"
         again = svc.start("verify", user, started["journey_id"])
         assert again["attempt"] == 2 and again["token"] != started["token"]

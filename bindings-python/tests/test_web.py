@@ -141,8 +141,10 @@ def test_a_failure_then_attempts_run_out(emulator: Emulator, site: Dict[str, Any
         out = browser.post("validate", {"journey_id": journey, "token": data["token"]}).json()
         assert out["passed"] is False and out["reason"] == "too_dark" and out["attempts_left"] == 3 - attempt
         assert out["next"] == ("exhausted" if attempt == 3 else "start_attempt")
-    over = browser.post("token", {"flow": "enrol", "journey_id": journey}).json()
-    assert over["next"] == "exhausted" and "token" not in over
+    # Named or not (a reload), no new attempt until the journey's window ends: 429 with when.
+    for body in ({"flow": "enrol", "journey_id": journey}, {"flow": "enrol"}):
+        over = browser.post("token", body)
+        assert error_of(over) == "too_many_attempts" and int(over.headers["retry-after"]) > 0
     assert emulator.count("/claim/enrol/token") == 3
 
 
@@ -177,7 +179,7 @@ def test_a_fault_during_validate_is_stored_as_outcome_unknown(emulator: Emulator
     out = browser.post("validate", {"journey_id": data["journey_id"], "token": data["token"]})
     assert out.status_code == 200
     assert out.json() == {"journey_id": data["journey_id"], "passed": False, "attempt": 1,
-                          "state": "outcome_unknown", "attempts_left": 2, "next": "start_attempt"}
+                          "state": "outcome_unknown", "attempts_left": 3, "next": "start_attempt"}  # not counted
     stored = site["service"].history(who)[0]["journey"]["attempts"][0]
     assert stored["state"] == "outcome_unknown" and stored["error_code"] == "outcome_unknown"
     # The browser never sees the error code (it stays in the store and the audit).
@@ -216,8 +218,9 @@ def test_requests_a_browser_must_not_make_are_refused(emulator: Emulator, site: 
         assert error_of(browser.post("token", body)) == "bad_request"
     for body in ({"journey_id": "x"}, {"journey_id": "x", "token": 5}):
         assert error_of(browser.post("validate", body)) == "bad_request"
-    # An unknown journey, whatever the token: refused before anything is sent.
-    assert error_of(browser.post("validate", {"journey_id": str(uuid.uuid4()), "token": "../../x"})) == "journey_conflict"
+    # A malformed token, or an unknown journey: refused before anything is sent.
+    assert error_of(browser.post("validate", {"journey_id": str(uuid.uuid4()), "token": "../../x"})) == "bad_request"
+    assert error_of(browser.post("validate", {"journey_id": str(uuid.uuid4()), "token": "ab" * 32})) == "journey_conflict"
     assert error_of(browser.post("token", {"flow": "verify", "pad": "x" * 10_000})) == "payload_too_large"
     assert error_of(browser.post("emulator/complete", {"token": "../reset", "passed": True})) == "bad_request"
     # No CORS: a preflight is not granted.

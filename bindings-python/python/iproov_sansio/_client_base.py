@@ -5,13 +5,14 @@ drives each call); every decision is core's driver's.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 from . import _core
 from ._core import Config
 from ._flows import RetryPolicy, TokenManager, TokenStatus
-from ._loop import driver_for, now_ms
+from ._loop import now_ms
 from ._ops import RESULT_TYPES, Result
 from ._results import (
     AccessToken,
@@ -60,11 +61,30 @@ def config_from_env(environ: Optional[Mapping[str, str]] = None, **given: Option
     return Config.from_dict(fields)
 
 
+def driver_options(
+    timeout: Optional[float], retry: Optional[RetryPolicy], token_manager: Optional[TokenManager]
+) -> Dict[str, Any]:
+    """Core's ``DriverOptions`` as a dict for a client's arguments: ``timeout`` (seconds)
+    becomes ``timeout_ms`` (core checks it when the driver is made: an unusable one raises
+    :class:`InvalidInputError` there, not at the first call), ``retry`` its policy and
+    ``token_manager`` its token policy (the driver keeps its own token)."""
+    options: Dict[str, Any] = {"audit_frames": False}
+    if timeout is not None:
+        ms = timeout * 1000 if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) else timeout
+        options["timeout_ms"] = round(ms) if isinstance(ms, float) and math.isfinite(ms) else ms
+    if retry is not None:
+        options["retry"] = retry.to_dict()
+    if token_manager is not None:
+        options["token"] = token_manager.to_dict()["policy"]
+    return options
+
+
 class ClientCore:
     """One client's configuration, core driver and audit hook (shared by every client)."""
 
     _config: Config
     _driver: _core.Driver
+    _driver_options: Dict[str, Any]
     _audit: Optional[Callable[[Dict[str, Any]], None]]
     _timeout: Optional[float]
 
@@ -79,7 +99,10 @@ class ClientCore:
         audit: Optional[Callable[[Dict[str, Any]], None]],
     ) -> None:
         self._config = config if config is not None else config_from_env(environ, **fields)
-        self._driver = driver_for(self._config, timeout=timeout, retry=retry, token_manager=token_manager)
+        # The options stay with the client: the journey service derives its limits from them
+        # (how long a validate or a token request can run: core's ``service_setup``).
+        self._driver_options = driver_options(timeout, retry, token_manager)
+        self._driver = _core.Driver(self._config, self._driver_options, int.from_bytes(os.urandom(8), "little"))
         self._audit = audit
         self._timeout = timeout
 

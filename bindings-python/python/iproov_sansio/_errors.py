@@ -21,6 +21,8 @@ __all__ = [
     "ConnectionError",
     "TimeoutError",
     "AbortedError",
+    "LimitExceededError",
+    "StoreUnavailableError",
     "from_dict",
 ]
 
@@ -205,6 +207,59 @@ class AbortedError(TransportError):
     kind = "aborted"
 
 
+class LimitExceededError(IProovError):
+    """A limit of the journey service's policy is reached (``limit``: ``attempts``,
+    ``user_token_requests`` or ``service_token_requests``); nothing was sent to iProov. Try
+    again after ``retry_after`` seconds (``retry_after_ms`` in milliseconds), when the limit's
+    window lets the next request through."""
+
+    kind = "limit_exceeded"
+
+    @property
+    def limit(self) -> Optional[str]:
+        """Which limit of the policy was reached."""
+        return _opt_str(self._data, "limit")
+
+    @property
+    def retry_after_ms(self) -> Optional[int]:
+        """How long until the limit's window lets a request through, in milliseconds."""
+        return _opt_int(self._data, "retry_after_ms")
+
+    @property
+    def retry_after(self) -> Optional[float]:
+        """How long until the limit's window lets a request through, in seconds."""
+        ms = self.retry_after_ms
+        return None if ms is None else ms / 1000.0
+
+
+class StoreUnavailableError(IProovError):
+    """The journey service's store failed (its own exception is this error's ``__cause__``;
+    its message, which may quote a connection string, is never in this one).
+
+    ``result`` is ``None`` when nothing was sent to iProov (try again later), or the validated
+    outcome (``{journey_id, passed, attempts_left, next, attempt?, state?, reason?}``) when
+    iProov had answered: the person passed or failed; the outcome waits in the service's spool
+    and reaches the store when it is back."""
+
+    kind = "store_unavailable"
+
+    @property
+    def store_operation(self) -> Optional[str]:
+        """The store call that failed: ``get``, ``insert``, ``update``, ``append_audit``."""
+        return _opt_str(self._data, "store_operation")
+
+    @property
+    def journey_id(self) -> Optional[str]:
+        """The journey concerned, when known."""
+        return _opt_str(self._data, "journey_id")
+
+    @property
+    def result(self) -> Optional[Dict[str, Any]]:
+        """The validated outcome the store could not take, or ``None`` (nothing was sent)."""
+        value = self._data.get("result")
+        return copy.deepcopy(value) if isinstance(value, dict) else None
+
+
 def _classes_by_kind() -> Dict[str, Type[IProovError]]:
     """Core names the class of every error family (``_core.error_classes()``): this module
     only defines the classes (for typing and docs) and checks that each one core names exists
@@ -235,6 +290,8 @@ _CLASSES = (
     ConnectionError,
     TimeoutError,
     AbortedError,
+    LimitExceededError,
+    StoreUnavailableError,
 )
 _BY_KIND = _classes_by_kind()
 

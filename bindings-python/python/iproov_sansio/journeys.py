@@ -1,183 +1,443 @@
-"""Journeys that are stored, not just driven: :class:`JourneyService` runs core's journey
-service (``iproov_core::service``) over a client and a :class:`Store`. Core decides every
-transition (attempts, expiry, what is kept, validate once); the service only reads, writes
-with compare-and-set, and calls iProov through the client.
+"""Journeys that are stored, not just driven: :class:`JourneyService` (a blocking client) and
+:class:`AsyncJourneyService` (``iproov_sansio.httpx.AsyncClient``) run core's journey pump
+(``core/src/service``) over a client, a store and a spool.
 
-Validate is sent once across every process sharing the store: the attempt is written as
-``validating`` (compare-and-set on the record's version) before the request leaves, so a
-second process, or a double-submitted request, gets the stored outcome or an
-``InvalidStateError`` ("in progress") and never sends a second validate. A process that dies
-between sending and writing the answer leaves the attempt ``validating``; after
-``stale_validate_ms`` core settles it as outcome unknown and offers a new attempt.
+Core decides everything: the user's limits (attempts per flow in a window, token requests
+per window, an optional budget for the whole service), one token request per attempt and one
+validate per token across every process sharing the store, reconciling an inconclusive enrol
+with iProov's users API, how long a failing store is tried again, what goes to the spool, and
+every error. The loop here only carries out the pump's actions (``bindings-js/NATIVE.md``,
+"The journey loop"): store calls, client calls, sleeps, spool appends.
+
+**A store outage.** Before anything is sent to iProov, a store that raises ends the request
+with :class:`~iproov_sansio.StoreUnavailableError` (``result`` ``None``: nothing happened; the
+store's exception is its ``__cause__``). Once iProov answered a validate, the outcome is
+written to the spool first (fsync), then to the store, tried again for a few seconds (core's
+``STORE_RETRY_MS``); if the store still fails, the caller gets ``StoreUnavailableError`` with
+the outcome in ``result``, the outcome is logged at ERROR (logger ``iproov_sansio.journeys``:
+the journey and the outcome, never a token or secret), and the spool brings it into the store
+later: :meth:`JourneyService.replay_spool` runs when the service is made, after each request
+while the spool file has lines, and whenever you call it.
+
+**The spool** is a JSON-lines file beside an SQLite store (``<db path>.spool.jsonl``); for
+PostgreSQL give one (``PostgresStore(..., spool_path=...)`` or ``spool=``), a local path per
+instance. ``spool=False`` runs without one (a validated outcome the store refuses then exists
+only in the error the caller gets).
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import json
+import logging
 import os
-import threading
 import time
-from typing import Any, Dict, List, Mapping, Optional, Protocol
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
 
 from . import _core
-from ._errors import IProovError, InvalidStateError
+from ._errors import InvalidInputError, IProovError, StoreUnavailableError, from_dict
+from ._spool import Spool, Taken
 
-__all__ = ["JourneyService", "Store"]
+__all__ = ["AsyncJourneyService", "AsyncStore", "JourneyService", "Store"]
 
-#: How often a step is run again after another process changed the journey in between.
-_TRIES = 8
+_log = logging.getLogger("iproov_sansio.journeys")
+
+Record = Dict[str, Any]
+SpoolOption = Union[str, "os.PathLike[str]", bool, None]
 
 
 class Store(Protocol):
-    """Where journeys live. Every method is one statement against the store: no logic.
+    """Where journeys live (``SQLiteStore``, ``PostgresStore``, or yours): each method is one
+    statement, or one transaction, of core's schema (``_core.store_schema``); no logic.
+    ``table`` is ``journeys`` or ``users``; a record is core's JSON (a dict) with ``id`` and
+    ``version``. Any exception means the store failed (the service maps it)."""
 
-    A record is core's JSON (a dict) with ``id``, ``user_id``, ``version`` and
-    ``expires_at_ms`` among its fields; a store keeps it whole and may index those four.
-    """
+    def get(self, table: str, id: str) -> Optional[Record]: ...
+    def insert(self, table: str, record: Record) -> bool: ...
+    def update(self, table: str, record: Record, expected_version: int) -> bool: ...
+    def append_audit(self, journey_id: str, records: Sequence[Record]) -> None: ...
+    def journeys_of(self, user_id: str) -> List[Record]: ...
+    def audit_of(self, journey_id: str) -> List[Record]: ...
+    def delete_expired(self, now_ms: int) -> int: ...
 
-    def get(self, journey_id: str) -> Optional[Dict[str, Any]]:
-        """The record, or ``None``."""
 
-    def insert(self, record: Dict[str, Any]) -> bool:
-        """Stores a new record; ``False`` when its id exists."""
+class AsyncStore(Protocol):
+    """:class:`Store` with coroutine methods (``AsyncPostgresStore``)."""
 
-    def update(self, record: Dict[str, Any], expected_version: int) -> bool:
-        """Replaces the record if the stored one has ``expected_version``; ``False`` otherwise."""
-
-    def append_audit(self, journey_id: str, records: List[Dict[str, Any]]) -> None:
-        """Appends audit records to the journey's."""
-
-    def journeys_of(self, user_id: str) -> List[Dict[str, Any]]:
-        """The user's records, oldest first."""
-
-    def audit_of(self, journey_id: str) -> List[Dict[str, Any]]:
-        """The journey's audit records, in order."""
-
-    def delete_expired(self, now_ms: int) -> int:
-        """Deletes the journeys (and their audit records) with ``expires_at_ms <= now_ms``."""
+    async def get(self, table: str, id: str) -> Optional[Record]: ...
+    async def insert(self, table: str, record: Record) -> bool: ...
+    async def update(self, table: str, record: Record, expected_version: int) -> bool: ...
+    async def append_audit(self, journey_id: str, records: Sequence[Record]) -> None: ...
+    async def journeys_of(self, user_id: str) -> List[Record]: ...
+    async def audit_of(self, journey_id: str) -> List[Record]: ...
+    async def delete_expired(self, now_ms: int) -> int: ...
 
 
 def _now() -> int:
     return int(time.time() * 1000)
 
 
-class JourneyService:
-    """A user's enrol or verify journey over a blocking client (``iproov_sansio.httpx.Client``
-    or ``iproov_sansio.requests.Client``) and a :class:`Store` (``SQLiteStore`` by default
-    path, ``PostgresStore`` for many instances).
+class _Run:
+    """One pump (``_core.JourneyPump``) and what its loop keeps between actions."""
 
-    ``policy`` is core's service policy: ``max_attempts`` (3), ``token_ttl_ms`` (120000),
-    ``stale_validate_ms`` (90000), ``retention_ms`` (30 days), ``resource``. Raises
-    ``InvalidInputError`` at once for an unusable policy.
-    """
+    def __init__(self, service: "_Service", request: Dict[str, Any]) -> None:
+        new_id = _core.random_user_id(os.urandom(16))
+        self.pump = _core.JourneyPump(service._client.config, service._setup, json.dumps(request), new_id, _now())
+        self.cause: Optional[BaseException] = None
 
-    def __init__(self, client: Any, store: Store, *, policy: Optional[Mapping[str, Any]] = None) -> None:
+    def next(self, event: str) -> Dict[str, Any]:
+        """The next action; raises the error of a ``failed`` one (its log at ERROR first)."""
+        action: Dict[str, Any] = json.loads(self.pump.next(event, _now()))
+        if action.get("log"):
+            _log.error("%s", action["log"])
+        if action["do"] == "failed":
+            error = from_dict(action["error"])
+            if isinstance(error, StoreUnavailableError) and self.cause is not None:
+                raise error from self.cause
+            raise error
+        return action
+
+    @staticmethod
+    def store_call(action: Dict[str, Any]) -> Tuple[str, Tuple[Any, ...]]:
+        do = action["do"]
+        if do == "read":
+            return "get", (action["table"], action["id"])
+        if do == "insert":
+            return "insert", (action["table"], action["record"])
+        if do == "update":
+            return "update", (action["table"], action["record"], int(action["expected_version"]))
+        if do == "append_audit":
+            return "append_audit", (action["journey_id"], action["records"])
+        raise RuntimeError(f"iproov_sansio: the journey pump asked for an unknown action {do!r}")
+
+    @staticmethod
+    def stored(do: str, out: Any) -> str:
+        return json.dumps({"read": out} if do == "read" else {"written": do == "append_audit" or bool(out)})
+
+    def store_failed(self, method: str, exc: BaseException) -> str:
+        self.cause = exc  # the cause of the store_unavailable the pump may end with
+        return json.dumps({"store_failed": method})
+
+    @staticmethod
+    def called(result: Any, error: Optional[IProovError], records: List[Record]) -> str:
+        outcome = {"error": error.to_dict()} if error is not None else {"result": result.to_dict()}
+        return json.dumps({**outcome, "audit": records})
+
+    @staticmethod
+    def spool_line(action: Dict[str, Any]) -> str:
+        if action["do"] == "spool":
+            return json.dumps(action["entry"])
+        return _core.spool_tombstone(action["id"], _now())
+
+
+class _Service:
+    """What both services share: setup, requests, the spool's bookkeeping."""
+
+    def __init__(self, client: Any, store: Any, policy: Optional[Dict[str, Any]], spool: SpoolOption) -> None:
         self._client = client
         self._store = store
-        self._policy: Dict[str, Any] = _core.service_policy(dict(policy or {}))
+        options = getattr(client, "_driver_options", {})
+        self._setup: str = _core.service_setup(json.dumps(dict(policy or {})), json.dumps(options))
+        self._spool: Optional[Spool] = None
+        if spool is not False:
+            path = getattr(store, "spool_path", None) if spool is None or spool is True else spool
+            if path is None:
+                raise InvalidInputError({
+                    "code": "invalid_input", "kind": "invalid_input", "field": "spool",
+                    "message": f"invalid spool: {type(store).__name__} has no default spool; give spool= a local "
+                    "path (one per instance), or spool=False to run without one",
+                })
+            self._spool = Spool(path)
+        self._recovered = False
 
     @property
-    def store(self) -> Store:
+    def policy(self) -> Dict[str, Any]:
+        """The policy in force (core's defaults filled in, ``stale_validate_ms`` derived from
+        the client): ``max_attempts``, ``attempt_window_ms``, ``user_token_requests``, ... ."""
+        policy: Dict[str, Any] = json.loads(self._setup)["policy"]
+        return policy
+
+    @property
+    def store(self) -> Any:
         """The store the service reads and writes."""
         return self._store
 
-    def _step(self, action: str, stored: Optional[Dict[str, Any]], input: Mapping[str, Any]) -> Dict[str, Any]:
-        new_id = _core.random_user_id(os.urandom(16))
-        out: Dict[str, Any] = _core.service_step(
-            self._client.config, self._policy, action, stored, dict(input), new_id, _now()
-        )
-        return out
+    @property
+    def spool_path(self) -> Optional[Path]:
+        """The spool file, or ``None`` (``spool=False``)."""
+        return None if self._spool is None else self._spool.path
 
-    def _write(self, step: Mapping[str, Any]) -> bool:
-        write = step.get("write")
-        if write == "insert":
-            return self._store.insert(step["record"])
-        if write == "update":
-            return self._store.update(step["record"], int(step["expected_version"]))
-        return True
+    def _request(self, action: str, fields: Dict[str, Any], interactive: bool, wait_s: Optional[float]) -> Dict[str, Any]:
+        request = {"action": action, **{k: v for k, v in fields.items() if v is not None}}
+        request.update(interactive=interactive, spool=self._spool is not None)
+        if wait_s is not None:
+            request["wait_ms"] = round(wait_s * 1000)
+        return request
 
-    def _call(self, journey_id: str, operation: str, input: Dict[str, Any], attempt: Optional[int]) -> Dict[str, Any]:
-        """The call through the client (core's driver); its audit records go to the journey."""
-        records: List[Dict[str, Any]] = []
-        lock = threading.Lock()
+    def _replay_due(self) -> bool:
+        return self._spool is not None and (not self._recovered or self._spool.has_lines())
 
-        def keep(record: Dict[str, Any]) -> None:
-            with lock:
-                records.append(record)
-
+    def _append(self, line: str, durable: bool) -> str:
+        if self._spool is None:
+            return '{"spooled": false}'
         try:
-            result = self._client._run(operation, input, attempt, hook=keep)
-            outcome: Dict[str, Any] = {"result": result.to_dict()}
-        except IProovError as error:
-            outcome = {"error": error.to_dict(), "raise": error}
-        self._store.append_audit(journey_id, records)
-        return outcome
+            self._spool.append([line], durable)
+        except OSError as exc:
+            _log.error("iproov journeys: the spool %s refused a line: %s", self._spool.path, exc.strerror or exc)
+            return '{"spooled": false}'
+        return '{"spooled": true}'
 
-    def start(self, flow: str, user_id: str, journey_id: Optional[str] = None, *, assurance_type: Optional[str] = None) -> Dict[str, Any]:
+    def _due(self, taken: Taken, now_ms: Optional[int]) -> Tuple[List[Record], List[str]]:
+        due = json.loads(_core.spool_due(taken.text, _now() if now_ms is None else now_ms))
+        return list(due["replay"]), list(due["keep"])
+
+    def _put_back(self, taken: Taken, keep: List[str], failed: List[Record]) -> None:
+        """Appends back what stays in the spool, then drops the taken files (kept for the
+        next replayer if the append fails)."""
+        assert self._spool is not None
+        done = False
+        try:
+            self._spool.append(keep + [json.dumps(e) for e in failed], durable=True)
+            done = True
+        finally:
+            self._spool.release(taken, done)
+        if failed:
+            _log.warning("iproov journeys: %d spooled outcome(s) still wait in %s for the store", len(failed), self._spool.path)
+
+
+def _start_fields(flow: str, user_id: str, journey_id: Optional[str], assurance_type: Optional[str]) -> Dict[str, Any]:
+    return {"flow": flow, "user_id": user_id, "journey_id": journey_id, "assurance_type": assurance_type}
+
+
+def _finish_fields(journey_id: str, token: str, client: str, user_id: Optional[str]) -> Dict[str, Any]:
+    return {"journey_id": journey_id, "token": token, "client": client, "user_id": user_id}
+
+
+class JourneyService(_Service):
+    """A user's enrol or verify journey over a blocking client (``iproov_sansio.httpx.Client``
+    or ``iproov_sansio.requests.Client``) and a :class:`Store` (``SQLiteStore``, or
+    ``PostgresStore`` for many instances); see the module docs for store outages and the
+    spool.
+
+    ``policy``: core's service policy, every field optional (``max_attempts`` 3,
+    ``attempt_window_ms`` 1 h, ``user_token_requests`` 10, ``token_window_ms`` 1 h,
+    ``service_token_requests`` none, ``service_window_ms`` 1 day, ``token_ttl_ms`` 120000,
+    ``stale_validate_ms`` derived from the client, ``retention_ms`` 30 days, ``resource``).
+    ``spool``: ``None`` (the store's default), a path, or ``False``. Raises
+    ``InvalidInputError`` at once for an unusable policy (naming the field) or when the store
+    has no default spool and none is given (field ``spool``). Replays the spool before it
+    returns (outcomes a crashed process left).
+    """
+
+    def __init__(self, client: Any, store: Store, *, policy: Optional[Dict[str, Any]] = None, spool: SpoolOption = None) -> None:
+        super().__init__(client, store, policy, spool)
+        self.replay_spool()
+
+    def _pump(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        run = _Run(self, request)
+        event = ""
+        while True:
+            action = run.next(event)
+            do = action["do"]
+            if do == "done":
+                answer: Dict[str, Any] = action["answer"]
+                return answer
+            if do == "call":
+                records: List[Record] = []
+                try:
+                    result = self._client._run(action["operation"], action["input"], action.get("attempt"),
+                                               hook=records.append, max_wait_ms=action.get("max_wait_ms"))
+                    event = _Run.called(result, None, records)
+                except IProovError as error:
+                    event = _Run.called(None, error, records)
+            elif do == "sleep":
+                time.sleep(max(0, action["until_ms"] - _now()) / 1000)
+                event = '{"slept": true}'
+            elif do in ("spool", "unspool"):
+                event = self._append(_Run.spool_line(action), do == "spool")
+            else:
+                method, args = _Run.store_call(action)
+                try:
+                    event = _Run.stored(do, getattr(self._store, method)(*args))
+                except Exception as exc:  # any store failure is the pump's to decide on
+                    event = run.store_failed(method, exc)
+
+    def _serve(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            return self._pump(request)
+        finally:
+            if self._replay_due():
+                try:
+                    self.replay_spool()
+                except Exception:
+                    _log.exception("iproov journeys: replaying the spool failed; it is tried again later")
+
+    def start(self, flow: str, user_id: str, journey_id: Optional[str] = None, *, assurance_type: Optional[str] = None,
+              interactive: bool = False, wait_s: Optional[float] = None) -> Dict[str, Any]:
         """A token for iProov's SDK: ``{journey_id, token, sdk_url, attempt, attempts_left}``
-        (the same token again while the attempt is open), or ``{passed, next, ...}`` when the
-        journey is over (``next``: ``done`` or ``exhausted``). ``user_id`` comes from your
-        application (its session or auth), never from the browser. Raises core's errors
-        (``InvalidStateError`` for another user's or an unknown journey, or a validate in
-        progress) and the token request's."""
-        request: Dict[str, Any] = {"flow": flow, "user_id": user_id}
-        if journey_id is not None:
-            request["journey_id"] = journey_id
-        if assurance_type is not None:
-            request["assurance_type"] = assurance_type
-        for _ in range(_TRIES):
-            stored = self._store.get(journey_id) if journey_id is not None else None
-            step = self._step("start", stored, request)
-            if not self._write(step):
-                continue
-            if "respond" in step:
-                return dict(step["respond"])
-            record = step["record"]
-            attempt = len(record["attempts"]) + 1
-            outcome = self._call(record["id"], step["call"]["operation"], step["call"]["input"], attempt)
-            if "raise" in outcome:
-                raise outcome["raise"]
-            issued = self._step("token_issued", record, outcome)
-            if self._write(issued):
-                return dict(issued["respond"])
-        raise InvalidStateError({"code": "invalid_state", "kind": "invalid_state",
-                                 "message": "the journey kept changing under this request; try again"})
+        (the same token again while the attempt is open, also for a reload that gives no
+        ``journey_id``: the user's current journey of the flow is resumed), or ``{journey_id,
+        passed, attempts_left, next, ...}`` for a journey that passed (``next`` ``done``).
+        ``user_id`` comes from your application (its session or auth), never the browser.
+        ``interactive``: a person waits (calls wait at most core's 2 s before a retry);
+        ``wait_s``: how long to wait for another request of the same journey in progress.
+        Raises ``LimitExceededError`` (attempts or token requests used up, with
+        ``retry_after``), ``StoreUnavailableError``, ``InvalidStateError`` (another user's or
+        an unknown journey, a request in progress) and the token request's errors."""
+        fields = _start_fields(flow, user_id, journey_id, assurance_type)
+        return self._serve(self._request("start", fields, interactive, wait_s))
 
-    def finish(self, journey_id: str, token: str, client: str, *, user_id: Optional[str] = None) -> Dict[str, Any]:
-        """Validates the token once, across every process sharing the store:
-        ``{journey_id, passed, reason?, attempt, state, attempts_left, next}`` (``next``:
-        ``done``, ``start_attempt`` or ``exhausted``). A double-submitted request gets the
-        stored outcome. Raises ``InvalidStateError`` while another request validates the
-        token, and core's errors for an unknown journey or token. With ``user_id`` (the user
-        your session says is asking), another user's journey is an unknown journey."""
-        request: Dict[str, Any] = {"token": token, "client": client}
-        if user_id is not None:
-            request["user_id"] = user_id
-        for _ in range(_TRIES):
-            step = self._step("finish", self._store.get(journey_id), request)
-            if not self._write(step):
-                continue
-            if "respond" in step:
-                return dict(step["respond"])
-            record = step["record"]
-            call = step["call"]
-            attempt = len(record["attempts"])
-            outcome = self._call(journey_id, call["operation"], call["input"], attempt)
-            outcome.pop("raise", None)
-            done = self._step("validated", record, {"token": token, **outcome})
-            if self._write(done):
-                return dict(done["respond"])
-            # Someone settled the attempt meanwhile (it looked abandoned): read what is stored.
-        raise InvalidStateError({"code": "invalid_state", "kind": "invalid_state",
-                                 "message": "the journey kept changing under this request; try again"})
+    def finish(self, journey_id: str, token: str, client: str, *, user_id: Optional[str] = None,
+               interactive: bool = False, wait_s: Optional[float] = None) -> Dict[str, Any]:
+        """Validates the token once across every process sharing the store: ``{journey_id,
+        passed, attempts_left, next, attempt, state, reason?}`` (``next``: ``done``,
+        ``start_attempt`` or ``exhausted``, then ``retry_after_ms``). A double submit gets the
+        stored outcome (waiting up to ``wait_s`` for the first one's). With ``user_id`` (your
+        session's user), another user's journey is an unknown one. Raises
+        ``InvalidStateError`` (unknown journey or token, a validate in progress),
+        ``StoreUnavailableError`` (``result``: the outcome, when iProov answered) and the
+        validate's errors when it was never sent."""
+        fields = _finish_fields(journey_id, token, client, user_id)
+        return self._serve(self._request("finish", fields, interactive, wait_s))
+
+    def replay_spool(self, now_ms: Optional[int] = None) -> int:
+        """Brings spooled outcomes and audit records into the store: the entries core says are
+        due at ``now_ms`` (Unix ms, default now; an entry is due once its writer is surely
+        done with it, 13 s after it was written). Entries the store still refuses stay in the
+        spool. Returns how many were replayed. Raises ``OSError`` when the spool file cannot
+        be read or written."""
+        self._recovered = True
+        taken = self._spool.take() if self._spool is not None else None
+        if taken is None:
+            return 0
+        todo, keep = self._due(taken, now_ms)
+        failed: List[Record] = []
+        replayed = 0
+        try:
+            while todo:
+                try:
+                    replayed += self._pump({"action": "replay", "entry": todo[0]}).get("replayed") is True
+                except IProovError:
+                    failed.append(todo[0])
+                todo.pop(0)
+        finally:
+            self._put_back(taken, keep, failed + todo)
+        return replayed
 
     def history(self, user_id: str) -> List[Dict[str, Any]]:
         """The user's journeys as stored (no token) with their audit records, oldest first:
-        ``[{"journey": {...}, "audit": [...]}]``."""
+        ``[{"journey": {...}, "audit": [...]}]``. Raises the store's own exceptions."""
         return [
-            {"journey": self._step("view", record, {})["record"], "audit": self._store.audit_of(record["id"])}
+            {"journey": json.loads(_core.service_view(json.dumps(record))), "audit": self._store.audit_of(record["id"])}
             for record in self._store.journeys_of(user_id)
         ]
 
     def delete_expired(self) -> int:
-        """Deletes the journeys past their retention (core's ``expires_at_ms``)."""
-        return self._store.delete_expired(_now())
+        """Deletes the journeys (and user records) past their retention (core's
+        ``expires_at_ms``); returns how many journeys. Raises the store's own exceptions."""
+        return int(self._store.delete_expired(_now()))
+
+
+class AsyncJourneyService(_Service):
+    """:class:`JourneyService` for asyncio over ``iproov_sansio.httpx.AsyncClient``: the same
+    arguments, methods and errors, as coroutines. ``store``: an :class:`AsyncStore`
+    (``AsyncPostgresStore``), or a blocking :class:`Store` (``SQLiteStore``) whose calls then
+    run in a worker thread (``asyncio.to_thread``), as do the spool's file operations. The
+    spool is replayed at the first request (``__init__`` cannot wait) and then as for
+    :class:`JourneyService`; call :meth:`replay_spool` at start-up to do it sooner."""
+
+    def __init__(self, client: Any, store: Union[AsyncStore, Store], *, policy: Optional[Dict[str, Any]] = None,
+                 spool: SpoolOption = None) -> None:
+        super().__init__(client, store, policy, spool)
+
+    async def _store_call(self, method: str, args: Tuple[Any, ...]) -> Any:
+        call: Callable[..., Any] = getattr(self._store, method)
+        if inspect.iscoroutinefunction(call):
+            return await call(*args)
+        return await asyncio.to_thread(call, *args)
+
+    async def _pump(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        run = _Run(self, request)
+        event = ""
+        while True:
+            action = run.next(event)
+            do = action["do"]
+            if do == "done":
+                answer: Dict[str, Any] = action["answer"]
+                return answer
+            if do == "call":
+                records: List[Record] = []
+                try:
+                    result = await self._client._run(action["operation"], action["input"], action.get("attempt"),
+                                                     hook=records.append, max_wait_ms=action.get("max_wait_ms"))
+                    event = _Run.called(result, None, records)
+                except IProovError as error:
+                    event = _Run.called(None, error, records)
+            elif do == "sleep":
+                await asyncio.sleep(max(0, action["until_ms"] - _now()) / 1000)
+                event = '{"slept": true}'
+            elif do in ("spool", "unspool"):
+                event = await asyncio.to_thread(self._append, _Run.spool_line(action), do == "spool")
+            else:
+                method, args = _Run.store_call(action)
+                try:
+                    event = _Run.stored(do, await self._store_call(method, args))
+                except Exception as exc:  # any store failure is the pump's to decide on
+                    event = run.store_failed(method, exc)
+
+    async def _serve(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            return await self._pump(request)
+        finally:
+            if self._replay_due():
+                try:
+                    await self.replay_spool()
+                except Exception:
+                    _log.exception("iproov journeys: replaying the spool failed; it is tried again later")
+
+    async def start(self, flow: str, user_id: str, journey_id: Optional[str] = None, *,
+                    assurance_type: Optional[str] = None, interactive: bool = False,
+                    wait_s: Optional[float] = None) -> Dict[str, Any]:
+        """As :meth:`JourneyService.start`."""
+        fields = _start_fields(flow, user_id, journey_id, assurance_type)
+        return await self._serve(self._request("start", fields, interactive, wait_s))
+
+    async def finish(self, journey_id: str, token: str, client: str, *, user_id: Optional[str] = None,
+                     interactive: bool = False, wait_s: Optional[float] = None) -> Dict[str, Any]:
+        """As :meth:`JourneyService.finish`."""
+        fields = _finish_fields(journey_id, token, client, user_id)
+        return await self._serve(self._request("finish", fields, interactive, wait_s))
+
+    async def replay_spool(self, now_ms: Optional[int] = None) -> int:
+        """As :meth:`JourneyService.replay_spool`."""
+        self._recovered = True
+        taken = await asyncio.to_thread(self._spool.take) if self._spool is not None else None
+        if taken is None:
+            return 0
+        todo, keep = self._due(taken, now_ms)
+        failed: List[Record] = []
+        replayed = 0
+        try:
+            while todo:
+                try:
+                    replayed += (await self._pump({"action": "replay", "entry": todo[0]})).get("replayed") is True
+                except IProovError:
+                    failed.append(todo[0])
+                todo.pop(0)
+        finally:
+            await asyncio.to_thread(self._put_back, taken, keep, failed + todo)
+        return replayed
+
+    async def history(self, user_id: str) -> List[Dict[str, Any]]:
+        """As :meth:`JourneyService.history`."""
+        records: List[Record] = await self._store_call("journeys_of", (user_id,))
+        return [
+            {"journey": json.loads(_core.service_view(json.dumps(r))), "audit": await self._store_call("audit_of", (r["id"],))}
+            for r in records
+        ]
+
+    async def delete_expired(self) -> int:
+        """As :meth:`JourneyService.delete_expired`."""
+        return int(await self._store_call("delete_expired", (_now(),)))

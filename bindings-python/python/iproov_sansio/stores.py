@@ -1,234 +1,426 @@
 """Stores for :class:`iproov_sansio.journeys.JourneyService`: :class:`SQLiteStore` (the
-embedded default: a file, created on first use) and :class:`PostgresStore` (many instances,
-``pip install "iproov-sansio[postgres]"``, psycopg 3). Both keep core's record whole as JSON
-with four columns beside it to look it up (id, user_id, version, expires_at_ms), and write it
-only over the version they read (compare-and-set). No journey logic lives here.
+embedded default: a file, created on first use), :class:`PostgresStore` (many instances,
+``pip install "iproov-sansio[postgres]"``, psycopg 3) and :class:`AsyncPostgresStore` (the
+same for :class:`~iproov_sansio.journeys.AsyncJourneyService`).
 
-Schema version 1 (each store creates it when missing and refuses a newer one)::
+They run core's statements and nothing else (``_core.store_schema``, written once in
+``core/src/service/schema.rs`` for every host): each method is one statement, or one
+transaction of statements, over one of core's tables (``journeys``, ``users``). A record is
+core's JSON (a dict), kept whole beside the columns that look it up; a write takes when its
+statement returns a row (an insert over an existing id, or an update over another version,
+returns none: compare-and-set). No journey logic lives here.
 
-    iproov_schema(version)
-    iproov_journeys(id PRIMARY KEY, user_id, version, expires_at_ms, record)
-    iproov_audit(seq, journey_id, record)
+Opening a store creates the schema when missing (under an advisory lock on PostgreSQL, for
+instances starting together), migrates an older one (version 1 -> 2) and refuses a newer one
+with ``InvalidStateError``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, Generator, List, Optional, Sequence, Tuple, Union
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore", "PostgresStore"]
+from . import _core
+from ._errors import InvalidStateError
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "AsyncPostgresStore", "PostgresStore", "SQLiteStore"]
+
+Record = Dict[str, Any]
+#: One statement and its parameters.
+_Stmt = Tuple[str, Tuple[Any, ...]]
+#: A store call: its statements (one transaction when there are several) and what makes its
+#: answer of the rows each returned.
+_Plan = Tuple[List[_Stmt], Callable[[List[List[Any]]], Any]]
 
 
-def _check_schema(found: Optional[int]) -> None:
-    if found is not None and found > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"iproov_sansio: the store's schema is version {found}; this package knows up to {SCHEMA_VERSION}"
-        )
+def _schema(dialect: str) -> Dict[str, Any]:
+    schema: Dict[str, Any] = json.loads(_core.store_schema(dialect))
+    return schema
 
 
-class SQLiteStore:
+#: The schema version core's statements create and read.
+SCHEMA_VERSION: int = _schema("sqlite")["version"]
+
+
+def _percent(sql: str) -> str:
+    """Core's ``$1, $2, ...`` as psycopg's ``%s`` (the same list, in order)."""
+    numbers = [int(n) for n in re.findall(r"\$(\d+)", sql)]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(f"placeholders out of order in core's statement: {sql}")
+    return re.sub(r"\$\d+", "%s", sql.replace("%", "%%"))
+
+
+def _record(text: Any) -> Record:
+    record: Record = json.loads(text) if isinstance(text, (str, bytes)) else dict(text)
+    return record
+
+
+class _Plans:
+    """Core's statements for one dialect, bound to a call's values."""
+
+    def __init__(self, dialect: str) -> None:
+        schema = _schema(dialect)
+        if dialect == "postgres":  # every statement with parameters; DDL has none
+            _convert(schema)
+        self.schema = schema
+
+    def _bind(self, stmt: Dict[str, Any], record: Optional[Record] = None, **values: Any) -> _Stmt:
+        def value(name: str) -> Any:
+            if name in values:
+                return values[name]
+            assert record is not None, name
+            return json.dumps(record, separators=(",", ":")) if name == "record" else record[name]
+
+        return stmt["sql"], tuple(value(name) for name in stmt["params"])
+
+    def _table(self, what: str, table: str) -> Dict[str, Any]:
+        try:
+            stmt: Dict[str, Any] = self.schema[what][table]
+        except KeyError:
+            raise ValueError(f"core's schema has no table {table!r}") from None
+        return stmt
+
+    def get(self, table: str, id: str) -> _Plan:
+        return [self._bind(self._table("get", table), id=id)], lambda rows: _record(rows[0][0][0]) if rows[0] else None
+
+    def insert(self, table: str, record: Record) -> _Plan:
+        return [self._bind(self._table("insert", table), record)], lambda rows: bool(rows[0])
+
+    def update(self, table: str, record: Record, expected_version: int) -> _Plan:
+        stmt = self._bind(self._table("update", table), record, expected_version=expected_version)
+        return [stmt], lambda rows: bool(rows[0])
+
+    def append_audit(self, journey_id: str, records: Sequence[Record]) -> _Plan:
+        stmts = [self._bind(self.schema["append_audit"], r, journey_id=journey_id) for r in records]
+        return stmts, lambda rows: None
+
+    def journeys_of(self, user_id: str) -> _Plan:
+        return [self._bind(self.schema["journeys_of"], user_id=user_id)], lambda rows: [_record(r[0]) for r in rows[0]]
+
+    def audit_of(self, journey_id: str) -> _Plan:
+        stmt = self._bind(self.schema["audit_of"], journey_id=journey_id)
+        return [stmt], lambda rows: [_record(r[0]) for r in rows[0]]
+
+    def delete_expired(self, now_ms: int) -> _Plan:
+        stmts = [self._bind(s, now_ms=now_ms) for s in self.schema["delete_expired"]]
+        return stmts, lambda rows: sum(len(r) for r in rows)
+
+    def open(self) -> Generator[_Stmt, List[Any], None]:
+        """Opening the schema, as core's ``schema()`` says: gives each statement, takes its
+        rows. Raises ``InvalidStateError`` for a schema newer than this build's."""
+        s = self.schema
+        if s["lock"]:
+            yield s["lock"], ()
+        yield s["schema_table"], ()
+        found = (yield s["schema_version"], ())[0][0]
+        if found is not None and found > s["version"]:
+            raise InvalidStateError({
+                "code": "invalid_state", "kind": "invalid_state",
+                "message": f"the store's schema is version {found}; this build knows up to {s['version']}: "
+                "upgrade iproov-sansio everywhere that shares the store",
+            })
+        if found == s["version"]:
+            return
+        if found is None:
+            steps = list(s["create"])
+        else:
+            steps = [sql for m in s["migrations"] if m["from"] >= found for sql in m["statements"]]
+        for sql in steps:
+            yield sql, ()
+        yield self._bind(s["set_version"], version=s["version"])
+
+
+def _convert(schema: Dict[str, Any]) -> None:
+    for key, value in schema.items():
+        if isinstance(value, dict) and "sql" in value:
+            value["sql"] = _percent(value["sql"])
+        elif isinstance(value, dict):
+            _convert(value)
+        elif key == "delete_expired":
+            for stmt in value:
+                stmt["sql"] = _percent(stmt["sql"])
+
+
+class _SyncStore:
+    """The store interface over ``_execute`` (the statements of a plan, their rows)."""
+
+    _plans: _Plans
+
+    def _execute(self, stmts: List[_Stmt]) -> List[List[Any]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _run(self, plan: _Plan) -> Any:
+        stmts, answer = plan
+        return answer(self._execute(stmts)) if stmts else answer([])
+
+    def get(self, table: str, id: str) -> Optional[Record]:
+        """The record of ``id`` in ``table`` (``journeys`` or ``users``), or ``None``."""
+        found: Optional[Record] = self._run(self._plans.get(table, id))
+        return found
+
+    def insert(self, table: str, record: Record) -> bool:
+        """Stores a new record; ``False`` when its id exists."""
+        return bool(self._run(self._plans.insert(table, record)))
+
+    def update(self, table: str, record: Record, expected_version: int) -> bool:
+        """Replaces the record if the stored one has ``expected_version``; ``False`` otherwise."""
+        return bool(self._run(self._plans.update(table, record, expected_version)))
+
+    def append_audit(self, journey_id: str, records: Sequence[Record]) -> None:
+        """Appends audit records to the journey's, in one transaction."""
+        self._run(self._plans.append_audit(journey_id, records))
+
+    def journeys_of(self, user_id: str) -> List[Record]:
+        """The user's journey records, oldest first."""
+        found: List[Record] = self._run(self._plans.journeys_of(user_id))
+        return found
+
+    def audit_of(self, journey_id: str) -> List[Record]:
+        """The journey's audit records, in order."""
+        found: List[Record] = self._run(self._plans.audit_of(journey_id))
+        return found
+
+    def delete_expired(self, now_ms: int) -> int:
+        """Deletes, in one transaction, the journeys (with their audit records) and user
+        records whose ``expires_at_ms <= now_ms`` (Unix ms); returns how many journeys."""
+        return int(self._run(self._plans.delete_expired(now_ms)))
+
+
+class SQLiteStore(_SyncStore):
     """Journeys in one SQLite file (``path``, created with its directory on first use; WAL
-    mode, so readers do not wait for a writer). Safe to share between threads and between
-    processes on one machine."""
+    mode, so readers do not wait for a writer, and ``synchronous=FULL``, so a committed
+    outcome survives a power cut). Safe to share between threads and between processes on
+    one machine. A writer waits up to ``timeout`` seconds for another's lock, then the call
+    raises ``sqlite3.OperationalError`` (the service makes it a ``StoreUnavailableError``).
 
-    def __init__(self, path: Union[str, Path] = "iproov-journeys.sqlite3") -> None:
+    ``spool_path`` is where a service keeps its spool by default: ``<path>.spool.jsonl``.
+    Needs SQLite 3.35+ (``RETURNING``); raises ``RuntimeError`` on an older one.
+    """
+
+    def __init__(self, path: Union[str, Path] = "iproov-journeys.sqlite3", *, timeout: float = 10.0) -> None:
+        if sqlite3.sqlite_version_info < (3, 35, 0):
+            raise RuntimeError(
+                f"iproov_sansio: SQLiteStore needs SQLite 3.35 or later (RETURNING); this Python has {sqlite3.sqlite_version}"
+            )
         self.path = Path(path)
+        self.spool_path = self.path.with_name(self.path.name + ".spool.jsonl")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._timeout = timeout
         self._local = threading.local()
-        with self._tx() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS iproov_schema (version INTEGER NOT NULL)")
-            row = db.execute("SELECT max(version) FROM iproov_schema").fetchone()
-            _check_schema(row[0])
-            if row[0] is None:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS iproov_journeys (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
-                    " version INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL, record TEXT NOT NULL)"
-                )
-                db.execute("CREATE INDEX IF NOT EXISTS iproov_journeys_user ON iproov_journeys (user_id)")
-                db.execute("CREATE INDEX IF NOT EXISTS iproov_journeys_expiry ON iproov_journeys (expires_at_ms)")
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS iproov_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-                    " journey_id TEXT NOT NULL, record TEXT NOT NULL)"
-                )
-                db.execute("CREATE INDEX IF NOT EXISTS iproov_audit_journey ON iproov_audit (journey_id)")
-                db.execute("INSERT INTO iproov_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+        self._plans = _Plans("sqlite")
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            steps = self._plans.open()
+            sql, params = next(steps)
+            while True:
+                sql, params = steps.send(db.execute(sql, params).fetchall())
+        except StopIteration:
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
+        db: Optional[sqlite3.Connection] = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA synchronous=FULL")
             self._local.db = db
         return db
 
-    class _Tx:
-        def __init__(self, db: sqlite3.Connection) -> None:
-            self.db = db
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN IMMEDIATE")
-            return self.db
-
-        def __exit__(self, kind: Any, *rest: Any) -> None:
-            self.db.execute("ROLLBACK" if kind else "COMMIT")
-
-    def _tx(self) -> "SQLiteStore._Tx":
-        return SQLiteStore._Tx(self._db())
-
-    def get(self, journey_id: str) -> Optional[Dict[str, Any]]:
-        row = self._db().execute("SELECT record FROM iproov_journeys WHERE id = ?", (journey_id,)).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
-
-    def insert(self, record: Dict[str, Any]) -> bool:
+    def _execute(self, stmts: List[_Stmt]) -> List[List[Any]]:
+        db = self._db()
+        if len(stmts) == 1:
+            return [db.execute(*stmts[0]).fetchall()]
+        db.execute("BEGIN IMMEDIATE")
         try:
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO iproov_journeys (id, user_id, version, expires_at_ms, record) VALUES (?, ?, ?, ?, ?)",
-                    (record["id"], record["user_id"], record["version"], record["expires_at_ms"], json.dumps(record)),
-                )
-        except sqlite3.IntegrityError:
-            return False
-        return True
-
-    def update(self, record: Dict[str, Any], expected_version: int) -> bool:
-        with self._tx() as db:
-            cursor = db.execute(
-                "UPDATE iproov_journeys SET version = ?, expires_at_ms = ?, record = ? WHERE id = ? AND version = ?",
-                (record["version"], record["expires_at_ms"], json.dumps(record), record["id"], expected_version),
-            )
-            return cursor.rowcount == 1
-
-    def append_audit(self, journey_id: str, records: List[Dict[str, Any]]) -> None:
-        if records:
-            with self._tx() as db:
-                db.executemany(
-                    "INSERT INTO iproov_audit (journey_id, record) VALUES (?, ?)",
-                    [(journey_id, json.dumps(r)) for r in records],
-                )
-
-    def journeys_of(self, user_id: str) -> List[Dict[str, Any]]:
-        rows = self._db().execute(
-            "SELECT record FROM iproov_journeys WHERE user_id = ? ORDER BY rowid", (user_id,)
-        ).fetchall()
-        return [dict(json.loads(r[0])) for r in rows]
-
-    def audit_of(self, journey_id: str) -> List[Dict[str, Any]]:
-        rows = self._db().execute(
-            "SELECT record FROM iproov_audit WHERE journey_id = ? ORDER BY seq", (journey_id,)
-        ).fetchall()
-        return [dict(json.loads(r[0])) for r in rows]
-
-    def delete_expired(self, now_ms: int) -> int:
-        with self._tx() as db:
-            db.execute(
-                "DELETE FROM iproov_audit WHERE journey_id IN (SELECT id FROM iproov_journeys WHERE expires_at_ms <= ?)",
-                (now_ms,),
-            )
-            return db.execute("DELETE FROM iproov_journeys WHERE expires_at_ms <= ?", (now_ms,)).rowcount
+            rows = [db.execute(sql, params).fetchall() for sql, params in stmts]
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return rows
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
 
-class PostgresStore:
+def _connect_args(conninfo: str) -> Dict[str, Any]:
+    from psycopg.conninfo import conninfo_to_dict
+
+    # A database host that does not answer must fail the call, not hang it.
+    return {} if "connect_timeout" in conninfo_to_dict(conninfo) else {"connect_timeout": 10}
+
+
+class PostgresStore(_SyncStore):
     """Journeys in PostgreSQL, for many instances of a service: ``conninfo`` is a libpq
     connection string (``"host=... dbname=... user=..."`` or a URL). One connection per
-    thread, autocommit: every method is one statement, and the compare-and-set of
-    :meth:`update` is one ``UPDATE ... WHERE version = %s``."""
+    thread, autocommit (a call of several statements is one transaction); a connection the
+    server dropped is replaced at the next call. The store's exceptions are psycopg's.
 
-    def __init__(self, conninfo: str) -> None:
+    ``spool_path``: where a service over this store keeps its spool (a local file, one per
+    instance; the service refuses to start without one unless given ``spool=``). Nothing of
+    ``conninfo`` is shown in the store's ``repr``.
+    """
+
+    def __init__(self, conninfo: str, *, spool_path: Union[str, Path, None] = None) -> None:
         import psycopg
 
         self._psycopg = psycopg
         self._conninfo = conninfo
+        self._args = _connect_args(conninfo)
+        self.spool_path = None if spool_path is None else Path(spool_path)
         self._local = threading.local()
-        with self._conn().transaction():
-            db = self._conn()
-            db.execute("SELECT pg_advisory_xact_lock(7283019)")  # two instances creating at once
-            db.execute("CREATE TABLE IF NOT EXISTS iproov_schema (version INTEGER NOT NULL)")
-            row = db.execute("SELECT max(version) FROM iproov_schema").fetchone()
-            found = None if row is None else row[0]
-            _check_schema(found)
-            if found is None:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS iproov_journeys (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
-                    " version BIGINT NOT NULL, expires_at_ms BIGINT NOT NULL, record JSONB NOT NULL,"
-                    " seq BIGSERIAL)"
-                )
-                db.execute("CREATE INDEX IF NOT EXISTS iproov_journeys_user ON iproov_journeys (user_id)")
-                db.execute("CREATE INDEX IF NOT EXISTS iproov_journeys_expiry ON iproov_journeys (expires_at_ms)")
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS iproov_audit (seq BIGSERIAL PRIMARY KEY, journey_id TEXT NOT NULL,"
-                    " record JSONB NOT NULL)"
-                )
-                db.execute("CREATE INDEX IF NOT EXISTS iproov_audit_journey ON iproov_audit (journey_id)")
-                db.execute("INSERT INTO iproov_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        self._plans = _Plans("postgres")
+        conn = self._conn()
+        with conn.transaction():
+            steps = self._plans.open()
+            try:
+                sql, params = next(steps)
+                while True:
+                    sql, params = steps.send(_rows(conn.execute(sql, params or None)))
+            except StopIteration:
+                pass
 
     def _conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = self._psycopg.connect(self._conninfo, autocommit=True)
+        if conn is None or conn.closed or conn.broken:
+            if conn is not None:
+                conn.close()
+            conn = self._psycopg.connect(self._conninfo, autocommit=True, **self._args)
             self._local.conn = conn
         return conn
 
-    def _json(self, record: Dict[str, Any]) -> Any:
-        from psycopg.types.json import Jsonb
-
-        return Jsonb(record)
-
-    def get(self, journey_id: str) -> Optional[Dict[str, Any]]:
-        row = self._conn().execute("SELECT record FROM iproov_journeys WHERE id = %s", (journey_id,)).fetchone()
-        return None if row is None else dict(row[0])
-
-    def insert(self, record: Dict[str, Any]) -> bool:
-        cursor = self._conn().execute(
-            "INSERT INTO iproov_journeys (id, user_id, version, expires_at_ms, record) VALUES (%s, %s, %s, %s, %s)"
-            " ON CONFLICT (id) DO NOTHING",
-            (record["id"], record["user_id"], record["version"], record["expires_at_ms"], self._json(record)),
-        )
-        return bool(cursor.rowcount == 1)
-
-    def update(self, record: Dict[str, Any], expected_version: int) -> bool:
-        cursor = self._conn().execute(
-            "UPDATE iproov_journeys SET version = %s, expires_at_ms = %s, record = %s WHERE id = %s AND version = %s",
-            (record["version"], record["expires_at_ms"], self._json(record), record["id"], expected_version),
-        )
-        return bool(cursor.rowcount == 1)
-
-    def append_audit(self, journey_id: str, records: List[Dict[str, Any]]) -> None:
-        if records:
-            with self._conn().cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO iproov_audit (journey_id, record) VALUES (%s, %s)",
-                    [(journey_id, self._json(r)) for r in records],
-                )
-
-    def journeys_of(self, user_id: str) -> List[Dict[str, Any]]:
-        rows = self._conn().execute(
-            "SELECT record FROM iproov_journeys WHERE user_id = %s ORDER BY seq", (user_id,)
-        ).fetchall()
-        return [dict(r[0]) for r in rows]
-
-    def audit_of(self, journey_id: str) -> List[Dict[str, Any]]:
-        rows = self._conn().execute(
-            "SELECT record FROM iproov_audit WHERE journey_id = %s ORDER BY seq", (journey_id,)
-        ).fetchall()
-        return [dict(r[0]) for r in rows]
-
-    def delete_expired(self, now_ms: int) -> int:
+    def _execute(self, stmts: List[_Stmt]) -> List[List[Any]]:
         conn = self._conn()
+        if len(stmts) == 1:
+            return [_rows(conn.execute(*stmts[0]))]
         with conn.transaction():
-            conn.execute(
-                "DELETE FROM iproov_audit WHERE journey_id IN (SELECT id FROM iproov_journeys WHERE expires_at_ms <= %s)",
-                (now_ms,),
-            )
-            return int(conn.execute("DELETE FROM iproov_journeys WHERE expires_at_ms <= %s", (now_ms,)).rowcount)
+            return [_rows(conn.execute(sql, params)) for sql, params in stmts]
 
     def __repr__(self) -> str:
         return "PostgresStore(<conninfo not shown>)"
+
+
+def _rows(cursor: Any) -> List[Any]:
+    return list(cursor.fetchall()) if cursor.description is not None else []
+
+
+class AsyncPostgresStore:
+    """:class:`PostgresStore` for asyncio (psycopg's ``AsyncConnection``), with the same
+    methods as coroutines; made with ``await AsyncPostgresStore.open(conninfo, spool_path=...)``
+    (which opens the schema). Connections are kept in a small pool of idle ones, one per
+    concurrent call; one the server dropped is closed and replaced."""
+
+    def __init__(self, conninfo: str, *, spool_path: Union[str, Path, None] = None) -> None:
+        """Use :meth:`open`; a store made here opens the schema at its first call."""
+        import psycopg
+
+        self._psycopg = psycopg
+        self._conninfo = conninfo
+        self._args = _connect_args(conninfo)
+        self.spool_path = None if spool_path is None else Path(spool_path)
+        self._plans = _Plans("postgres")
+        self._idle: List[Any] = []
+        self._opened = False
+
+    @classmethod
+    async def open(cls, conninfo: str, *, spool_path: Union[str, Path, None] = None) -> "AsyncPostgresStore":
+        """A store with its schema opened (created, migrated; a newer one raises
+        ``InvalidStateError``)."""
+        store = cls(conninfo, spool_path=spool_path)
+        await store._open()
+        return store
+
+    async def _open(self) -> None:
+        conn = await self._take()
+        try:
+            async with conn.transaction():
+                steps = self._plans.open()
+                try:
+                    sql, params = next(steps)
+                    while True:
+                        sql, params = steps.send(await _arows(await conn.execute(sql, params or None)))
+                except StopIteration:
+                    pass
+            self._opened = True
+        finally:
+            await self._give(conn)
+
+    async def _take(self) -> Any:
+        while self._idle:
+            conn = self._idle.pop()
+            if not (conn.closed or conn.broken):
+                return conn
+            await conn.close()
+        return await self._psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, **self._args)
+
+    async def _give(self, conn: Any) -> None:
+        if conn.closed or conn.broken or len(self._idle) >= 16:
+            await conn.close()
+        else:
+            self._idle.append(conn)
+
+    async def _run(self, plan: _Plan) -> Any:
+        if not self._opened:
+            await self._open()
+        stmts, answer = plan
+        if not stmts:
+            return answer([])
+        conn = await self._take()
+        try:
+            if len(stmts) == 1:
+                return answer([await _arows(await conn.execute(*stmts[0]))])
+            async with conn.transaction():
+                return answer([await _arows(await conn.execute(sql, params)) for sql, params in stmts])
+        finally:
+            await self._give(conn)
+
+    async def get(self, table: str, id: str) -> Optional[Record]:
+        """As :meth:`PostgresStore.get`."""
+        found: Optional[Record] = await self._run(self._plans.get(table, id))
+        return found
+
+    async def insert(self, table: str, record: Record) -> bool:
+        """As :meth:`PostgresStore.insert`."""
+        return bool(await self._run(self._plans.insert(table, record)))
+
+    async def update(self, table: str, record: Record, expected_version: int) -> bool:
+        """As :meth:`PostgresStore.update`."""
+        return bool(await self._run(self._plans.update(table, record, expected_version)))
+
+    async def append_audit(self, journey_id: str, records: Sequence[Record]) -> None:
+        """As :meth:`PostgresStore.append_audit`."""
+        await self._run(self._plans.append_audit(journey_id, records))
+
+    async def journeys_of(self, user_id: str) -> List[Record]:
+        """As :meth:`PostgresStore.journeys_of`."""
+        found: List[Record] = await self._run(self._plans.journeys_of(user_id))
+        return found
+
+    async def audit_of(self, journey_id: str) -> List[Record]:
+        """As :meth:`PostgresStore.audit_of`."""
+        found: List[Record] = await self._run(self._plans.audit_of(journey_id))
+        return found
+
+    async def delete_expired(self, now_ms: int) -> int:
+        """As :meth:`PostgresStore.delete_expired`."""
+        return int(await self._run(self._plans.delete_expired(now_ms)))
+
+    async def close(self) -> None:
+        """Closes the idle connections."""
+        while self._idle:
+            await self._idle.pop().close()
+
+    def __repr__(self) -> str:
+        return "AsyncPostgresStore(<conninfo not shown>)"
+
+
+async def _arows(cursor: Any) -> List[Any]:
+    return list(await cursor.fetchall()) if cursor.description is not None else []

@@ -1,16 +1,19 @@
-"""Drop-in HTTP endpoints for a browser's iProov journey, over :class:`JourneyService`
-(``pip install "iproov-sansio[web]"``, Starlette). :func:`journey_routes` gives a Starlette
-``Router``, an ASGI app that mounts as it is into Starlette or FastAPI
+"""Drop-in HTTP endpoints for a browser's iProov journey, over :class:`JourneyService` or
+:class:`AsyncJourneyService` (``pip install "iproov-sansio[web]"``, Starlette).
+:func:`journey_routes` gives a Starlette ``Router``, an ASGI app that mounts as it is into Starlette or FastAPI
 (``app.mount("/iproov", journey_routes(...))``)::
 
     POST {mount}/token     {"flow": "enrol" | "verify", "journey_id"?: str}
       200 {"journey_id", "token", "sdk_url", "attempt", "attempts_left"}
-          or, when the journey is over, {"journey_id", "passed", "attempts_left", "next",
-          "attempt"?, "state"?, "reason"?}  (next: "done" | "exhausted")
+          or, when the journey passed, {"journey_id", "passed", "attempts_left", "next",
+          "attempt"?, "state"?}  (next: "done")
+      429 too_many_attempts with Retry-After: the user's attempts or token requests are
+          used up for now (a reload or a new journey does not reset them)
     POST {mount}/validate  {"journey_id": str, "token": str}
       200 {"journey_id", "passed", "reason"?, "attempt", "state", "attempts_left", "next"}
-          (next: "done" | "start_attempt" | "exhausted"; state "outcome_unknown" or "error":
-          the attempt is inconclusive, a new one may start)
+          (next: "done" | "start_attempt" | "exhausted", then "retry_after_ms"; also when the
+          store failed after iProov answered: the outcome stands; state "outcome_unknown" or
+          "error": the attempt is inconclusive, a new one may start)
     GET  {mount}/          the browser page (static HTML; {mount}/journey.mjs, {mount}/page.css)
     GET  {mount}/config    {"stand_in": bool}: whether the page shows the emulator's stand-in
     POST {mount}/emulator/complete  {"token", "passed": bool, "reason"?}  (only with
@@ -29,7 +32,6 @@ routes set no CORS headers.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import logging
@@ -44,8 +46,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, Router
 
 from .. import _core
-from .._errors import InvalidStateError, IProovError
-from ..journeys import JourneyService
+from .._errors import IProovError, StoreUnavailableError
+from ..journeys import AsyncJourneyService, JourneyService
 
 __all__ = ["ERRORS", "ResolveUser", "browser_error", "journey_routes"]
 
@@ -102,10 +104,13 @@ def _own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
+Service = Union[JourneyService, AsyncJourneyService]
+
+
 class _Endpoints:
     def __init__(
         self,
-        service: JourneyService,
+        service: Service,
         resolve_user: ResolveUser,
         allowed_origins: Optional[Iterable[str]],
         flows: Sequence[str],
@@ -154,13 +159,23 @@ class _Endpoints:
             raise _Refused(read["answer"])
         return dict(read["input"])
 
+    async def _serve(self, method: str, *args: Any, **kwargs: Any) -> Dict[str, Any]:
+        """The service's ``start`` or ``finish`` for a person waiting: no call waits long
+        before a retry (``interactive``), and a request in progress on the same journey (a
+        double submit, a second tab) is waited for up to ``validate_wait_s`` (the pump
+        waits). An async service runs on the event loop; a blocking one in Starlette's thread
+        pool."""
+        kwargs.update(interactive=True, wait_s=self.validate_wait_s)
+        if isinstance(self.service, AsyncJourneyService):
+            answer: Dict[str, Any] = await getattr(self.service, method)(*args, **kwargs)
+        else:
+            answer = await run_in_threadpool(getattr(self.service, method), *args, **kwargs)
+        return answer
+
     async def token(self, request: Request) -> Response:
         try:
             given = await self._guarded(request, "token")
-            # The service blocks (the store's driver, the client's socket): run it in
-            # Starlette's thread pool rather than keep a second, async service and async
-            # stores in step with it. A request holds a thread for one token request.
-            started = await run_in_threadpool(self.service.start, given["flow"], given["user_id"], given.get("journey_id"))
+            started = await self._serve("start", given["flow"], given["user_id"], given.get("journey_id"))
             return _respond(_core.web_decide("answer", {"answer": started})["answer"])
         except _Refused as refused:
             return _respond(refused.answer)
@@ -170,22 +185,8 @@ class _Endpoints:
     async def validate(self, request: Request) -> Response:
         try:
             given = await self._guarded(request, "validate")
-            journey_id, user = given["journey_id"], given["user_id"]
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self.validate_wait_s
-            while True:
-                try:
-                    done = await run_in_threadpool(self.service.finish, journey_id, given["token"], given["client"], user_id=user)
-                    return _respond(_core.web_decide("answer", {"answer": done})["answer"])
-                except InvalidStateError:
-                    # A double submit (core decides: the user's journey, an attempt
-                    # validating) waits for the first request's stored outcome, sleeping
-                    # here, holding no thread; anything else is refused at once.
-                    record = await run_in_threadpool(self.service.store.get, journey_id)
-                    wait = _core.web_decide("waits", {"record": record, "user": user})["retry_in_ms"]
-                    if wait is None or loop.time() >= deadline:
-                        raise
-                    await asyncio.sleep(wait / 1000)
+            done = await self._serve("finish", given["journey_id"], given["token"], given["client"], user_id=given["user_id"])
+            return _respond(_core.web_decide("answer", {"answer": done})["answer"])
         except _Refused as refused:
             return _respond(refused.answer)
         except Exception as error:
@@ -223,10 +224,15 @@ class _Endpoints:
 
     def _failed(self, route: str, error: Exception) -> JSONResponse:
         decided = _decide_error(error)
-        # The log gets the class and code; core's messages carry no secret, but the browser
-        # gets only the fixed text of the code.
-        if isinstance(error, IProovError):
-            _log.warning("iproov %s: %s %s: %s", route, type(error).__name__, error.code, error.message)
+        # The log gets the codes and core's message (which carries no secret); the browser
+        # gets only the fixed text of its code. A store's own exception (the cause) may quote
+        # a connection string: only its class is logged.
+        if isinstance(error, StoreUnavailableError):
+            cause = type(error.__cause__).__name__ if error.__cause__ is not None else "none"
+            _log.warning("iproov %s: %s (%s, cause %s): %s", route, decided["code"], error.code, cause, error.message)
+        elif isinstance(error, IProovError):
+            _log.info("iproov %s refused: %s (%s %s): %s", route, decided["code"], type(error).__name__, error.code,
+                      error.message)
         else:
             _log.exception("iproov %s failed", route)
         return _respond(decided["answer"])
@@ -244,7 +250,7 @@ def _static(route: Mapping[str, Any]) -> Callable[[Request], Awaitable[Response]
 
 
 def journey_routes(
-    service: JourneyService,
+    service: Service,
     *,
     resolve_user: ResolveUser,
     allowed_origins: Optional[Iterable[str]] = None,
