@@ -1,22 +1,201 @@
 #![no_main]
-//! The journey service (`iproov_core::service::step`, which hosts run around their store):
-//! start, token_issued, finish, validated and view in any order on one stored record, the
-//! record written back as the step says (or the write lost, as when another instance won
-//! the compare-and-set). Errors never show a credential of the config, whatever the input;
-//! outputs never show one the caller's own inputs did not hold; `view` never shows a claim
-//! token (a history shows none).
-use iproov_core::Operation;
+//! The journey pump (`iproov_core::service::Pump`), every step, as several instances share one
+//! store: starts, finishes and spool replays interleaved action by action; store calls that
+//! raise at random; spool appends that fail; processes killed between any two actions;
+//! iProov answering tokens (some for another user), passes, failures, errors, lost answers;
+//! time jumping; now and then an event that does not answer the action (a host bug).
+//!
+//! Oracles: no panic; no credential of the config in any action, error, stored row, audit
+//! record, spool line or log text (but those the fuzzer's own inputs put there); never two
+//! validates of one token; and every validate answer that reached the spool or the store is
+//! in the store, final, once the store is healthy and the spool replayed.
+use iproov_core::driver::DriverOptions;
 use iproov_core::host;
-use iproov_core::service::{ServicePolicy, step};
-use iproov_core_fuzz::{
-    CLAIM_TOKEN, Reader, check, check_error, check_json, config_from, creds_in_input,
-    success_body, without_keys,
-};
+use iproov_core::service::{Action, Event, Pump, ServicePolicy, Table};
+use iproov_core_fuzz::{Known, Reader, check_error, check_json, config_from, creds_in_input};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
-const TOKENS: [&str; 3] = [CLAIM_TOKEN, "fzclaim2222222222222222", "fzclaim3333333333333333"];
-const ACTIONS: [&str; 6] = ["start", "token_issued", "finish", "validated", "view", "nope"];
+const USERS: [&str; 3] = ["fz-user-a", "fz-user-b", "fz-user-c"];
+
+#[derive(Default)]
+struct World {
+    journeys: BTreeMap<String, Value>,
+    users: BTreeMap<String, Value>,
+    audit: Vec<Value>,
+    spool: Vec<Value>,
+    done: Vec<String>,
+    logs: Vec<String>,
+    /// Validates per token, and the outcome iProov gave (true: passed).
+    validates: BTreeMap<String, u32>,
+    /// SHA-256 of tokens whose answer (passed?) reached the spool or the store.
+    secured: BTreeMap<String, bool>,
+    /// Users an enrol validate passed for.
+    enrolled: Vec<String>,
+    issued: u32,
+    now: u64,
+}
+
+fn sha256_hex(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl World {
+    fn rows(&mut self, table: Table) -> &mut BTreeMap<String, Value> {
+        match table {
+            Table::Journeys => &mut self.journeys,
+            Table::Users => &mut self.users,
+        }
+    }
+
+    /// Carries out `action` with faults from `r`; `None` for a final action.
+    fn act(&mut self, action: &Action, r: &mut Reader<'_>, healthy: bool, answered: &mut BTreeMap<String, bool>) -> Option<Event> {
+        let fault = !healthy && r.byte() < 24;
+        Some(match action {
+            Action::Read { table, id } => {
+                if fault {
+                    return Some(Event::StoreFailed);
+                }
+                Event::Read(self.rows(*table).get(id).cloned())
+            }
+            Action::Insert { table, record } => {
+                if fault {
+                    return Some(Event::StoreFailed);
+                }
+                let id = record["id"].as_str().unwrap_or_default().to_owned();
+                let rows = self.rows(*table);
+                if rows.contains_key(&id) {
+                    Event::Written(false)
+                } else {
+                    rows.insert(id, record.clone());
+                    Event::Written(true)
+                }
+            }
+            Action::Update { table, record, expected_version } => {
+                if fault {
+                    return Some(Event::StoreFailed);
+                }
+                let id = record["id"].as_str().unwrap_or_default().to_owned();
+                let rows = self.rows(*table);
+                let took = rows.get(&id).is_some_and(|s| s["version"] == json!(expected_version));
+                if took {
+                    rows.insert(id, record.clone());
+                    if *table == Table::Journeys {
+                        for attempt in record["attempts"].as_array().into_iter().flatten() {
+                            let sha = attempt["token_sha256"].as_str().unwrap_or_default();
+                            if let Some(passed) = answered.get(sha)
+                                && matches!(attempt["state"].as_str(), Some("passed" | "failed" | "error"))
+                            {
+                                self.secured.insert(sha.to_owned(), *passed);
+                            }
+                        }
+                    }
+                }
+                Event::Written(took)
+            }
+            Action::AppendAudit { records, .. } => {
+                if fault {
+                    return Some(Event::StoreFailed);
+                }
+                self.audit.extend(records.iter().cloned());
+                Event::Written(true)
+            }
+            Action::Call { operation, input, .. } => {
+                let pick = r.byte();
+                let record = json!({"operation": operation, "outcome": "fz"});
+                let ok = |result: Value| Event::Called { result: Some(result), error: None, audit: vec![record.clone()] };
+                let err = |code: &str, kind: &str| Event::Called {
+                    result: None,
+                    error: Some(json!({"code": code, "kind": kind, "message": "fz", "status": 500})),
+                    audit: vec![record.clone()],
+                };
+                match *operation {
+                    "enrol_token" | "verify_token" => match pick % 8 {
+                        0 => err("server_error", "server"),
+                        1 => err("too_many_requests", "rate_limited"),
+                        2 => ok(json!({"token": format!("{:064x}", 0xf00u32 + self.issued), "user_id": "fz-someone-else"})),
+                        _ => {
+                            self.issued += 1;
+                            ok(json!({"token": format!("{:064x}", self.issued), "user_id": input["user_id"]}))
+                        }
+                    },
+                    "enrol_validate" | "verify_validate" => {
+                        let token = input["token"].as_str().unwrap_or_default().to_owned();
+                        let count = self.validates.entry(token.clone()).or_insert(0);
+                        *count += 1;
+                        assert!(*count <= 1, "a second validate of token {token}");
+                        let kind = if *operation == "enrol_validate" { "enrol" } else { "verify" };
+                        match pick % 6 {
+                            0 => err("outcome_unknown", "outcome_unknown"),
+                            1 => err("invalid_token", "invalid_token"),
+                            2 => {
+                                // Never sent (connection refused): the token may be validated again.
+                                *self.validates.entry(token.clone()).or_insert(1) -= 1;
+                                Event::Called {
+                                result: None,
+                                    error: Some(json!({"code": "connection_error", "kind": "connection", "message": "fz"})),
+                                    audit: vec![record.clone()],
+                                }
+                            }
+                            p => {
+                                let passed = p != 3;
+                                answered.insert(sha256_hex(&token), passed);
+                                if passed && kind == "enrol" {
+                                    self.enrolled.push(input["user_id"].as_str().unwrap_or_default().to_owned());
+                                }
+                                let assurance = if r.byte() < 32 { "liveness" } else { "genuine_presence" };
+                                ok(json!({"passed": passed, "token": token, "type": kind, "assurance_type": assurance}))
+                            }
+                        }
+                    }
+                    // iProov's users API agrees with its validates: a user an enrol passed for
+                    // is Active.
+                    "get_user" if self.enrolled.iter().any(|u| input["user_id"] == json!(u)) => {
+                        ok(json!({"user_id": input["user_id"], "status": "Active"}))
+                    }
+                    "get_user" => match pick % 5 {
+                        0 => ok(json!({"user_id": input["user_id"], "status": "Deleted"})),
+                        1 => ok(json!({"user_id": input["user_id"], "status": "Inactive"})),
+                        2 => ok(json!({"user_id": input["user_id"], "status": "Suspended"})),
+                        3 => err("no_user", "api"),
+                        _ => err("server_error", "server"),
+                    },
+                    _ => ok(json!({"user_id": input["user_id"], "status": "Deleted"})),
+                }
+            }
+            Action::Sleep { until_ms } => {
+                self.now = self.now.max(*until_ms);
+                Event::Slept
+            }
+            Action::Spool { entry, log } => {
+                self.logs.extend(log.clone());
+                if fault {
+                    return Some(Event::Spooled(false));
+                }
+                if let (Some(sha), Some(passed)) = (
+                    entry["token_sha256"].as_str(),
+                    entry["outcome"]["result"]["passed"].as_bool(),
+                ) {
+                    self.secured.insert(sha.to_owned(), passed);
+                }
+                self.spool.push(entry.clone());
+                Event::Spooled(true)
+            }
+            Action::Unspool { id } => {
+                self.done.push(id.clone());
+                Event::Spooled(true)
+            }
+            Action::Done { .. } | Action::Failed { .. } => return None,
+        })
+    }
+}
+
+struct Running {
+    pump: Pump,
+    event: Option<Event>,
+}
 
 fuzz_target!(|data: &[u8]| {
     let mut r = Reader::new(data);
@@ -25,101 +204,117 @@ fuzz_target!(|data: &[u8]| {
         Ok(config) => config.config,
         Err(error) => return check_error("new_config", &error, cfg.known),
     };
-    let policy = match r.byte() % 4 {
-        0 => ServicePolicy::default(),
-        pick => {
-            let value = match pick {
-                1 => json!({"max_attempts": r.byte() % 4, "token_ttl_ms": r.u16(),
-                            "stale_validate_ms": r.u16(), "retention_ms": r.u32()}),
-                2 => json!({"resource": r.text()}),
-                _ => serde_json::from_str(&r.text()).unwrap_or(Value::Null),
-            };
-            match ServicePolicy::from_json(&value) {
-                Ok(policy) => policy,
-                Err(error) => return check_error("service policy", &error, cfg.known),
-            }
-        }
+    let policy = json!({"max_attempts": 1 + r.byte() % 3, "attempt_window_ms": 1 + u64::from(r.u16()) * 100,
+        "user_token_requests": 3 + r.byte() % 4, "token_window_ms": 1 + u64::from(r.u16()) * 100,
+        "service_token_requests": if r.bool() { json!(1 + r.byte() % 8) } else { Value::Null },
+        "token_ttl_ms": 1 + u64::from(r.u16())});
+    let setup = match ServicePolicy::from_json(&policy).and_then(|p| p.resolve(&DriverOptions::default())) {
+        Ok(setup) => setup,
+        Err(error) => return check_error("setup", &error, cfg.known),
     };
-    let mut callers = creds_in_input(serde_json::to_string(&policy.resource).unwrap().as_bytes());
-    let mut stored = Value::Null;
-    let mut now: u64 = 1_700_000_000_000;
-    for _ in 0..10 {
+    let mut world = World { now: 1_700_000_000_000, ..World::default() };
+    let mut answered: BTreeMap<String, bool> = BTreeMap::new();
+    let mut callers = Known::NONE;
+    let mut running: Vec<Running> = Vec::new();
+    let mut ids = 0u32;
+    for _ in 0..120 {
         if r.is_empty() {
             break;
         }
-        now = now.saturating_add(u64::from(r.u16()) * u64::from(r.byte() % 16));
+        world.now = world.now.saturating_add(u64::from(r.byte()) * u64::from(r.byte() % 8) * 100);
         let pick = r.byte();
-        let action = ACTIONS[usize::from(pick) % ACTIONS.len()];
-        let input = input_for(&mut r, action);
-        let new_id = if r.byte() == 0xEE { r.text() } else { "fz-journey-1".to_owned() };
-        callers = callers.union(creds_in_input(input.to_string().as_bytes()));
-        callers = callers.union(creds_in_input(new_id.as_bytes()));
-        let stored_now = if pick >= 0xF0 { json!({"id": r.text()}) } else { stored.clone() };
-        match step(&config, &policy, action, &stored_now, &input, &new_id, now) {
-            Ok(out) => {
-                let shown = cfg.known.minus(callers);
-                let keys = ["token", "result", "user_id", "reason", "error", "resource", "input"];
-                check_json("service output", &without_keys(&out, &keys), shown);
-                if action == "view" {
-                    let text = out.to_string();
-                    for token in TOKENS {
-                        check_no_token(&text, token);
-                    }
-                }
-                if out["write"].is_string() && r.byte() != 0xDD {
-                    stored = out["record"].clone();
+        if running.len() < 4 && (running.is_empty() || pick < 64) {
+            let user = USERS[usize::from(r.byte()) % USERS.len()];
+            let journeys: Vec<String> = world.journeys.keys().cloned().collect();
+            let journey = journeys.get(usize::from(r.byte()) % journeys.len().max(1)).cloned();
+            let tokens: Vec<String> = (1..=world.issued).map(|n| format!("{n:064x}")).collect();
+            let token = tokens.get(usize::from(r.byte()) % tokens.len().max(1)).cloned().unwrap_or_else(|| "0".repeat(64));
+            let request = match r.byte() % 4 {
+                0 | 1 => json!({"action": "start", "flow": if r.bool() { "enrol" } else { "verify" }, "user_id": user,
+                    "journey_id": if r.bool() { json!(journey) } else { Value::Null },
+                    "assurance_type": if r.bool() { json!("genuine_presence") } else { Value::Null },
+                    "interactive": r.bool(), "wait_ms": u64::from(r.byte()) * 10, "spool": r.bool()}),
+                2 => json!({"action": "finish", "journey_id": journey.unwrap_or_default(), "token": token,
+                    "client": String::from_utf8_lossy(r.blob()), "user_id": if r.bool() { json!(user) } else { Value::Null },
+                    "interactive": r.bool(), "wait_ms": u64::from(r.byte()) * 10, "spool": r.byte() > 40}),
+                _ => match world.spool.last() {
+                    Some(entry) => json!({"action": "replay", "entry": entry}),
+                    None => json!({"action": "replay", "entry": String::from_utf8_lossy(r.blob())}),
+                },
+            };
+            callers = callers.union(creds_in_input(request.to_string().as_bytes()));
+            ids += 1;
+            match Pump::new(config.clone(), setup.clone(), &request, &format!("fz-id-{ids}"), world.now) {
+                Ok(pump) => running.push(Running { pump, event: None }),
+                Err(error) => check_error("pump_new", &error, cfg.known),
+            }
+            continue;
+        }
+        let at = usize::from(pick) % running.len();
+        if r.byte() < 8 {
+            // The process dies between two actions.
+            running.swap_remove(at);
+            continue;
+        }
+        let event = if r.byte() < 3 { Some(Event::Slept) } else { running[at].event.take() };
+        let action = running[at].pump.next(event, world.now);
+        let shown = cfg.known.minus(callers);
+        match &action {
+            Action::Call { .. } => {}
+            Action::Failed { error, log } => {
+                check_error("pump failed", error, cfg.known);
+                if let Some(log) = log {
+                    check_json("pump log", &json!(log), shown);
                 }
             }
-            Err(error) => check_error(&format!("service {action}"), &error, cfg.known),
+            other => check_json("pump action", &other.to_json(), shown),
         }
+        match world.act(&action, &mut r, false, &mut answered) {
+            Some(event) => running[at].event = Some(event),
+            None => {
+                running.swap_remove(at);
+            }
+        }
+    }
+    let shown = cfg.known.minus(callers);
+    check_json("store", &json!([world.journeys, world.users, world.audit, world.spool]), shown);
+    check_json("logs", &json!(world.logs), shown);
+
+    // Heal: every pending spool entry replayed into a healthy store, then every secured answer
+    // is in the store, final.
+    let pending: Vec<Value> = world
+        .spool
+        .iter()
+        .filter(|e| !world.done.iter().any(|d| e["id"] == json!(d)))
+        .cloned()
+        .collect();
+    for entry in pending {
+        ids += 1;
+        let Ok(mut pump) = Pump::new(config.clone(), setup.clone(), &json!({"action": "replay", "entry": entry}),
+            &format!("fz-id-{ids}"), world.now) else { continue };
+        let mut event = None;
+        let mut none = Reader::new(&[]);
+        for _ in 0..200 {
+            let action = pump.next(event.take(), world.now);
+            if matches!(action, Action::Done { .. } | Action::Failed { .. }) {
+                break;
+            }
+            event = world.act(&action, &mut none, true, &mut answered);
+        }
+    }
+    for (sha, passed) in &world.secured {
+        let state = world
+            .journeys
+            .values()
+            .flat_map(|j| j["attempts"].as_array().cloned().unwrap_or_default())
+            .find(|a| a["token_sha256"] == json!(sha))
+            .and_then(|a| a["state"].as_str().map(str::to_owned));
+        let ok = match state.as_deref() {
+            Some("passed") => *passed,
+            Some("failed") => !*passed,
+            Some("error") => true, // a pass at a weaker assurance than asked
+            _ => false,
+        };
+        assert!(ok, "a secured answer (passed: {passed}) is not in the store: attempt {state:?}");
     }
 });
-
-fn check_no_token(text: &str, token: &str) {
-    assert!(!text.contains(token), "view shows claim token {token}: {text}");
-    // The oracle for credentials does the rest; a claim token is not one of them.
-    check("view", text, iproov_core_fuzz::Known::NONE);
-}
-
-fn token(r: &mut Reader<'_>) -> Value {
-    match r.byte() % 8 {
-        7 => json!(r.text()),
-        pick => json!(TOKENS[usize::from(pick) % TOKENS.len()]),
-    }
-}
-
-fn input_for(r: &mut Reader<'_>, action: &str) -> Value {
-    if r.byte() == 0xFF {
-        return serde_json::from_str(&r.text()).unwrap_or(Value::Null);
-    }
-    match action {
-        "start" => {
-            let mut input = json!({"flow": if r.bool() { "verify" } else { "enrol" },
-                                   "user_id": if r.bool() { "fz-user-1".to_owned() } else { r.text() }});
-            if r.bool() {
-                input["journey_id"] = json!("fz-journey-1");
-            }
-            input
-        }
-        "token_issued" => match r.byte() % 3 {
-            0 => json!({"error": {"code": "server_error", "status": 500, "description": r.text()}}),
-            _ => json!({"result": {"token": token(r), "user_id": "fz-user-1"}}),
-        },
-        "finish" => json!({"token": token(r), "client": "fz-client"}),
-        "validated" => match r.byte() % 3 {
-            0 => {
-                let codes = ["outcome_unknown", "invalid_token", "server_error"];
-                let code = codes[usize::from(r.byte() % 3)];
-                json!({"token": token(r), "error": {"code": code, "status": 500,
-                                                    "description": r.text()}})
-            }
-            _ => {
-                let mut result = success_body(r, Some(Operation::VerifyValidate));
-                let t = token(r);
-                result["token"] = t.clone();
-                json!({"token": t, "result": result})
-            }
-        },
-        _ => Value::Null,
-    }
-}

@@ -275,7 +275,7 @@ impl FinishJob {
     }
 
     fn decide(&mut self, ctx: &Ctx<'_>, now: u64) -> Action {
-        if self.outcome.is_some() && self.ahead.is_none() && self.spool() {
+        if self.ahead.is_none() && self.spool() && self.outcome.as_ref().is_some_and(is_answer) {
             return self.spool_ahead(ctx, now);
         }
         let Some(journey) = self.journey.clone() else {
@@ -399,6 +399,10 @@ impl FinishJob {
                 .map_err(|e| Error::invalid_input("result", e.message()))
                 .and_then(|result| journey.validated(index, &result, now))
             }
+            // A replay applies iProov's answers only (never a send that did not happen).
+            (None, Some(_)) if self.request.is_none() && !is_answer(outcome) => {
+                Err(Error::invalid_state("not an answer of iProov's"))
+            }
             (None, Some(error)) => {
                 crate::flows::json::error_from_json(journey.flow.validate_operation(), error)
                     .and_then(|error| {
@@ -453,6 +457,20 @@ impl FinishJob {
             answer: self.answer.clone().unwrap_or(Value::Null),
         }
     }
+}
+
+/// True for an outcome that is iProov's answer: a result, or an error iProov reported. A
+/// send that failed (or never happened) is not one: nothing to keep for later.
+fn is_answer(outcome: &Value) -> bool {
+    if outcome.get("result").is_some() {
+        return true;
+    }
+    outcome
+        .get("error")
+        .and_then(|e| e.get("kind"))
+        .and_then(Value::as_str)
+        .and_then(crate::error::ErrorKind::parse)
+        .is_some_and(crate::error::ErrorKind::is_api)
 }
 
 fn send(journey: &JourneyRecord, index: usize, request: &FinishRequest) -> Action {

@@ -339,7 +339,7 @@ impl JourneyRecord {
     }
 
     /// Records the validate's result for the attempt at `index` (validating, or settled
-    /// `outcome_unknown` by staleness: iProov's answer is authoritative, however late). A
+    /// `outcome_unknown` meanwhile: iProov's answer is authoritative, however late). A
     /// pass at a weaker assurance than the journey asked for is not a pass of this journey
     /// ([`crate::flows::journey::check_assurance`]): the attempt ends `error` with the
     /// result kept, and does not count against the user.
@@ -454,10 +454,14 @@ impl JourneyRecord {
         now: u64,
         update: impl FnOnce(&mut StoredAttempt),
     ) -> Result<(), Error> {
+        // An outcome unknown (settled by staleness, or checked against the users API) takes
+        // iProov's answer when it comes after all: a validate is sent once, so an answer
+        // for this attempt is the answer.
         let Some(attempt) = self.attempts.get_mut(index).filter(|a| {
-            a.state == AttemptState::Validating
-                || (a.state == AttemptState::OutcomeUnknown
-                    && a.settled_by.as_deref() == Some("stale"))
+            matches!(
+                a.state,
+                AttemptState::Validating | AttemptState::OutcomeUnknown
+            )
         }) else {
             return Err(Error::invalid_state("the attempt is not being validated"));
         };
