@@ -20,6 +20,7 @@
 
 mod decide;
 mod input;
+pub mod reasons;
 mod routes;
 
 pub use decide::decide;
@@ -47,7 +48,7 @@ pub const DEFAULT_RETRY_AFTER_S: u64 = 5;
 pub const FLOWS: [&str; 2] = ["enrol", "verify"];
 
 /// The fields of the journey service's answers that the browser gets.
-pub const VISIBLE: [&str; 9] = [
+pub const VISIBLE: [&str; 10] = [
     "journey_id",
     "token",
     "sdk_url",
@@ -57,6 +58,7 @@ pub const VISIBLE: [&str; 9] = [
     "reason",
     "state",
     "next",
+    "retry_after_ms",
 ];
 
 /// What the browser may learn of a failure: a stable code, its HTTP status and a fixed
@@ -309,7 +311,8 @@ pub fn error_answer(error: &Value) -> Answer {
 }
 
 /// The answer for the journey service's answer (`start`'s or `finish`'s, snake_case): 200 with
-/// only the [`VISIBLE`] fields.
+/// only the [`VISIBLE`] fields, and `reason_text` (a sentence, [`reasons::sentence`]) beside a
+/// `reason`.
 pub fn answer(service_answer: &Value) -> Answer {
     let mut body = Map::new();
     if let Some(fields) = service_answer.as_object() {
@@ -317,6 +320,10 @@ pub fn answer(service_answer: &Value) -> Answer {
             if let Some(value) = fields.get(name) {
                 body.insert(name.into(), value.clone());
             }
+        }
+        // The person reads a sentence; the code stays beside it for support.
+        if let Some(reason) = fields.get("reason").and_then(Value::as_str) {
+            body.insert("reason_text".into(), json!(reasons::sentence(reason)));
         }
     }
     Answer::ok(Value::Object(body))
