@@ -56,3 +56,51 @@ fn the_readme_web_example_is_the_one_test_web_runs() {
         read("bindings-python/tests/test_web.py").contains("def test_the_readme_fastapi_example")
     );
 }
+
+#[test]
+fn the_limits_table_gives_cores_defaults() {
+    use iproov_core::driver::DriverOptions;
+    use iproov_core::service::ServicePolicy;
+    let table = section(
+        &read("README.md"),
+        "Journeys: limits, and what a store outage does",
+    );
+    let defaults = ServicePolicy::default();
+    let resolved = defaults.resolve(&DriverOptions::default()).unwrap();
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}` |")))
+            .unwrap_or_else(|| panic!("no row for {name}"))
+            .split('|')
+            .nth(2)
+            .unwrap()
+            .trim()
+            .replace(',', "")
+    };
+    let number = |name: &str| -> u64 {
+        row(name)
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: no number in {:?}", row(name)))
+    };
+    assert_eq!(number("max_attempts"), u64::from(defaults.max_attempts));
+    assert_eq!(number("attempt_window_ms"), defaults.attempt_window_ms);
+    assert_eq!(
+        number("user_token_requests"),
+        u64::from(defaults.user_token_requests)
+    );
+    assert_eq!(number("token_window_ms"), defaults.token_window_ms);
+    assert_eq!(number("service_window_ms"), defaults.service_window_ms);
+    assert_eq!(number("token_ttl_ms"), defaults.token_ttl_ms);
+    assert_eq!(row("service_token_requests"), "none");
+    assert!(defaults.service_token_requests.is_none());
+    assert_eq!(row("retention_ms"), "30 days");
+    assert_eq!(defaults.retention_ms, 30 * 86_400_000);
+    // "3 sends of 20 s, 2 backoffs of at most 8 s, plus 10 s".
+    assert_eq!(
+        resolved.stale_validate_ms(),
+        3 * 20_000 + 2 * 8_000 + 10_000
+    );
+}
