@@ -34,7 +34,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from . import _core
 from ._errors import InvalidInputError, IProovError, StoreUnavailableError, from_dict
@@ -135,7 +135,7 @@ class _Run:
 class _Service:
     """What both services share: setup, requests, the spool's bookkeeping."""
 
-    def __init__(self, client: Any, store: Any, policy: Optional[Dict[str, Any]], spool: SpoolOption) -> None:
+    def __init__(self, client: Any, store: Any, policy: Optional[Mapping[str, Any]], spool: SpoolOption) -> None:
         self._client = client
         self._store = store
         options = getattr(client, "_driver_options", {})
@@ -231,7 +231,7 @@ class JourneyService(_Service):
     returns (outcomes a crashed process left).
     """
 
-    def __init__(self, client: Any, store: Store, *, policy: Optional[Dict[str, Any]] = None, spool: SpoolOption = None) -> None:
+    def __init__(self, client: Any, store: Store, *, policy: Optional[Mapping[str, Any]] = None, spool: SpoolOption = None) -> None:
         super().__init__(client, store, policy, spool)
         self.replay_spool()
 
@@ -348,7 +348,7 @@ class AsyncJourneyService(_Service):
     spool is replayed at the first request (``__init__`` cannot wait) and then as for
     :class:`JourneyService`; call :meth:`replay_spool` at start-up to do it sooner."""
 
-    def __init__(self, client: Any, store: Union[AsyncStore, Store], *, policy: Optional[Dict[str, Any]] = None,
+    def __init__(self, client: Any, store: Union[AsyncStore, Store], *, policy: Optional[Mapping[str, Any]] = None,
                  spool: SpoolOption = None) -> None:
         super().__init__(client, store, policy, spool)
 

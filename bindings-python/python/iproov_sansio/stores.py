@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import sqlite3
 import threading
 from pathlib import Path
@@ -251,6 +252,20 @@ class SQLiteStore(_SyncStore):
         return f"SQLiteStore({str(self.path)!r})"
 
 
+def _dropped(conn: Any) -> bool:
+    """True when the server dropped ``conn``: closed, broken, or (idle between calls, when
+    nothing may arrive) its socket is readable, the server's close waiting there (a restart
+    or failover). Without this look, the first call on each connection after a restart would
+    fail, a store error for a request that never reached the database."""
+    if conn.closed or conn.broken:
+        return True
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
 def _connect_args(conninfo: str) -> Dict[str, Any]:
     from psycopg.conninfo import conninfo_to_dict
 
@@ -267,6 +282,9 @@ class PostgresStore(_SyncStore):
     ``spool_path``: where a service over this store keeps its spool (a local file, one per
     instance; the service refuses to start without one unless given ``spool=``). Nothing of
     ``conninfo`` is shown in the store's ``repr``.
+
+    A connection the server closed (a restart, a failover) is noticed before it is used and
+    replaced; a call that meets a failure mid-way raises it (the service decides).
     """
 
     def __init__(self, conninfo: str, *, spool_path: Union[str, Path, None] = None) -> None:
@@ -290,7 +308,7 @@ class PostgresStore(_SyncStore):
 
     def _conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
+        if conn is None or _dropped(conn):
             if conn is not None:
                 conn.close()
             conn = self._psycopg.connect(self._conninfo, autocommit=True, **self._args)
@@ -356,7 +374,7 @@ class AsyncPostgresStore:
     async def _take(self) -> Any:
         while self._idle:
             conn = self._idle.pop()
-            if not (conn.closed or conn.broken):
+            if not _dropped(conn):
                 return conn
             await conn.close()
         return await self._psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, **self._args)

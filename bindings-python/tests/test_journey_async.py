@@ -1,0 +1,156 @@
+"""AsyncJourneyService over iproov_sansio.httpx.AsyncClient, on SQLite (its calls in worker
+threads) and on PostgreSQL (AsyncPostgresStore), against the emulator; and the ASGI routes
+running it on the event loop: held token requests hold no thread, so other users' validates
+answer at once, and a long Retry-After from iProov is answered at once, not slept on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, List
+
+import httpx
+import pytest
+from emulator_fixtures import EU, Emulator
+from journey_support import LATER_MS, STORE_SECRET, Flaky, StoreDown, clear_postgres, enrolled, postgres_conninfo
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from test_web import ORIGIN, Browser, resolve_test_user, serve
+
+import iproov_sansio as ip
+from iproov_sansio.httpx import AsyncClient
+from iproov_sansio.journeys import AsyncJourneyService
+from iproov_sansio.stores import AsyncPostgresStore, SQLiteStore
+from iproov_sansio.web import journey_routes
+
+
+async def _store(kind: str, tmp_path: Path) -> Any:
+    if kind == "sqlite":
+        return SQLiteStore(tmp_path / "journeys.sqlite3")
+    conninfo = postgres_conninfo()
+    clear_postgres(conninfo)
+    return await AsyncPostgresStore.open(conninfo, spool_path=tmp_path / "spool.jsonl")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_an_async_journey_validates_once_and_keeps_the_limits(emulator: Emulator, tmp_path: Path, kind: str) -> None:
+    async def scenario() -> None:
+        store = await _store(kind, tmp_path)
+        async with AsyncClient(base_url=emulator.base_url(), **EU) as client:
+            svc = AsyncJourneyService(client, store)
+            user = enrolled(emulator)
+            first, again = await asyncio.gather(svc.start("verify", user, wait_s=10), svc.start("verify", user, wait_s=10))
+            assert first["token"] == again["token"] and emulator.count("/claim/verify/token") == 1
+            emulator.complete(first["token"], passed=True)
+            emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=300)
+            # A double submit: one validate, and both get its stored outcome.
+            outs = await asyncio.gather(*(svc.finish(first["journey_id"], first["token"], "pytest", wait_s=10)
+                                          for _ in range(3)))
+            assert [o["passed"] for o in outs] == [True, True, True]
+            assert emulator.count("/claim/verify/validate") == 1
+            history = await svc.history(user)
+            assert [r["operation"] for r in history[0]["audit"]] == ["verify_token", "verify_validate"]
+            assert first["token"] not in str(history[0]["journey"])
+            # Starting over after a pass: a new journey; its limits are core's.
+            assert svc.policy["max_attempts"] == 3
+            nxt = await svc.start("verify", user)
+            assert nxt["journey_id"] != first["journey_id"] and nxt["attempt"] == 1
+            assert await svc.delete_expired() == 0
+        if kind == "postgres":
+            await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_async_service_keeps_a_pass_through_a_store_outage(emulator: Emulator, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        store = SQLiteStore(tmp_path / "journeys.sqlite3")
+        log: List[str] = []
+        flaky = Flaky(store, log)
+        async with AsyncClient(base_url=emulator.base_url(), **EU) as client:
+            svc = AsyncJourneyService(client, flaky)
+            started = await svc.start("verify", enrolled(emulator))
+            emulator.complete(started["token"], passed=True)
+            flaky.down_at = flaky.calls + 3  # the outcome's write: after the read and `validating`
+            with pytest.raises(ip.StoreUnavailableError) as caught:
+                await svc.finish(started["journey_id"], started["token"], "pytest")
+            assert caught.value.result is not None and caught.value.result["passed"] is True
+            assert isinstance(caught.value.__cause__, StoreDown) and STORE_SECRET not in str(caught.value)
+            flaky.up()
+            assert await svc.replay_spool(int(time.time() * 1000) + LATER_MS) == 1
+            assert (store.get("journeys", started["journey_id"]) or {})["attempts"][0]["state"] == "passed"
+            assert emulator.count("/claim/verify/validate") == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_new_async_service_replays_what_a_dead_one_spooled(emulator: Emulator, tmp_path: Path) -> None:
+    """The spool is replayed at the first request of a new service (crash recovery)."""
+    async def scenario() -> None:
+        store = SQLiteStore(tmp_path / "journeys.sqlite3")
+        entry = {"id": "e-1", "journey_id": "gone", "audit": [], "at_ms": 1}
+        store.spool_path.write_text(f"{__import__('json').dumps(entry)}\n")
+        async with AsyncClient(base_url=emulator.base_url(), **EU) as client:
+            svc = AsyncJourneyService(client, store)
+            assert store.spool_path.read_text() != ""
+            await svc.start("verify", enrolled(emulator))
+            # Due and for a journey that is gone: replayed (dropped, said so), the file emptied.
+            assert not store.spool_path.exists() or store.spool_path.read_text() == ""
+
+    asyncio.run(scenario())
+
+
+@pytest.fixture
+def async_site(emulator: Emulator, tmp_path: Path) -> Any:
+    client = AsyncClient(base_url=emulator.base_url(), **EU)
+    service = AsyncJourneyService(client, SQLiteStore(tmp_path / "journeys.sqlite3"))
+    app = Starlette(routes=[Mount("/iproov", journey_routes(
+        service, resolve_user=resolve_test_user, allowed_origins=[ORIGIN], emulator_url=emulator.url,
+        validate_wait_s=10))])
+    with serve(app) as url:
+        yield {"url": url, "service": service}
+
+
+def test_the_routes_run_an_async_service(emulator: Emulator, async_site: Dict[str, Any]) -> None:
+    browser = Browser(async_site["url"], enrolled(emulator))
+    data = browser.post("token", {"flow": "verify"}).json()
+    assert data["attempt"] == 1
+    assert browser.post("emulator/complete", {"token": data["token"], "passed": True}).json() == {"completed": True}
+    done = browser.post("validate", {"journey_id": data["journey_id"], "token": data["token"]})
+    assert done.status_code == 200 and done.json()["passed"] is True and done.json()["next"] == "done"
+
+
+def test_held_token_requests_do_not_delay_other_users_validates(emulator: Emulator, async_site: Dict[str, Any]) -> None:
+    url = async_site["url"]
+    ready = Browser(url, enrolled(emulator))
+    data = ready.post("token", {"flow": "verify"}).json()
+    emulator.complete(data["token"], passed=True)
+    # 80 users' token requests held 3 s at iProov: more than Starlette's thread pool (40
+    # threads), which a blocking service would fill before the validate gets one.
+    emulator.fault(path="/claim/enrol/token", kind="delay", delay_ms=3000, times=80)
+    with ThreadPoolExecutor(80) as pool:
+        held = [pool.submit(Browser(url, str(uuid.uuid4())).post, "token", {"flow": "enrol"}) for _ in range(80)]
+        deadline = time.monotonic() + 10
+        while emulator.count("/claim/enrol/token") < 40:
+            assert time.monotonic() < deadline, "the held token requests did not reach the emulator"
+            time.sleep(0.01)
+        began = time.monotonic()
+        done = ready.post("validate", {"journey_id": data["journey_id"], "token": data["token"]})
+        took = time.monotonic() - began
+        assert done.status_code == 200 and done.json()["passed"] is True
+        assert took < 1.0, f"a validate waited {took:.2f} s behind held token requests"
+        assert all(h.result(timeout=30).status_code == 200 for h in held)
+
+
+def test_a_long_retry_after_is_answered_at_once(emulator: Emulator, async_site: Dict[str, Any]) -> None:
+    emulator.fault(path="/claim/enrol/token", kind="status", status=429, headers={"Retry-After": "30"}, times=5)
+    began = time.monotonic()
+    answer = Browser(async_site["url"], str(uuid.uuid4())).post("token", {"flow": "enrol"})
+    assert time.monotonic() - began < 1.0, "not slept on"
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "30"
+    assert answer.json()["error"]["code"] == "try_again"
+    assert emulator.count("/claim/enrol/token") == 1
+    httpx.get(f"{async_site['url']}/iproov/config").raise_for_status()

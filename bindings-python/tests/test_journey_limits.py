@@ -1,0 +1,134 @@
+"""The journey service's per-user limits (issue 22) on real SQLite files and the real
+PostgreSQL, against the emulator: token requests per user bounded whatever the requests end
+with, a reload or a second tab resumes the user's journey, and the attempts of a flow are not
+reset by starting over; within one process and across two."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from emulator_fixtures import EU, Emulator
+from journey_support import enrolled, make_store, run_procs
+
+import iproov_sansio as ip
+from iproov_sansio.httpx import Client
+from iproov_sansio.journeys import JourneyService
+
+KINDS = ["sqlite", "postgres"]
+#: No retry: each start makes at most one HTTP request, so the emulator counts token requests.
+QUICK: Dict[str, Any] = {"timeout": 2.0, "retry": ip.RetryPolicy(max_retries=0)}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_200_starts_by_one_user_make_one_token_request_while_its_token_is_open(
+    emulator: Emulator, tmp_path: Path, kind: str
+) -> None:
+    store, _ = make_store(kind, tmp_path)
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        svc = JourneyService(http, store, spool=tmp_path / "spool.jsonl")
+        user = enrolled(emulator)
+        answers = [svc.start("verify", user) for _ in range(200)]
+    assert len({(a["journey_id"], a["token"]) for a in answers}) == 1, "a reload resumes the open token"
+    assert emulator.count("/claim/verify/token") == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_200_failing_starts_by_one_user_make_at_most_the_policys_token_requests(
+    emulator: Emulator, tmp_path: Path, kind: str
+) -> None:
+    store, _ = make_store(kind, tmp_path)
+    emulator.fault(path="/claim/verify/token", kind="status", status=503, times=200)
+    with Client(base_url=emulator.base_url(), **EU, **QUICK) as http:
+        svc = JourneyService(http, store, spool=tmp_path / "spool.jsonl")
+        limit = svc.policy["user_token_requests"]
+        assert limit == 10
+        user = enrolled(emulator)
+        seen: List[str] = []
+        for _ in range(200):
+            try:
+                svc.start("verify", user)
+                seen.append("token")
+            except ip.LimitExceededError as error:
+                assert error.limit == "user_token_requests"
+                assert error.retry_after_ms is not None and 0 < error.retry_after_ms <= 3_600_000
+                assert error.retry_after == error.retry_after_ms / 1000
+                seen.append("limit")
+            except ip.ServerError:
+                seen.append("server")
+    assert seen == ["server"] * limit + ["limit"] * (200 - limit)
+    assert emulator.count("/claim/verify/token") == limit
+    # Another user is not held back by this one's limit.
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        emulator.control("DELETE", "/faults")
+        assert JourneyService(http, store, spool=tmp_path / "spool.jsonl").start("verify", enrolled(emulator))["attempt"] == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_token_limit_holds_across_two_processes(emulator: Emulator, tmp_path: Path, kind: str) -> None:
+    _, proc = make_store(kind, tmp_path)
+    emulator.fault(path="/claim/verify/token", kind="status", status=503, times=200)
+    user = enrolled(emulator)
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    do = {"starts": 100, "flow": "verify", "user_id": user}
+    outs = run_procs([{**proc, "base_url": emulator.base_url(), "quick": True, "do": do}] * 2, barrier=barrier)
+    seen = [o.get("error") for out in outs for o in out]
+    # Each start ended with iProov's 503, the limit, or (the other process's request out at
+    # that moment) "in progress"; never more token requests than the policy allows.
+    assert set(seen) <= {"ServerError", "LimitExceededError", "InvalidStateError"}, set(seen)
+    assert seen.count("ServerError") == 10 and emulator.count("/claim/verify/token") == 10
+    assert seen.count("LimitExceededError") > 0
+    # Once both are done, the user's next start anywhere is over the limit.
+    [[last]] = run_procs([{**proc, "base_url": emulator.base_url(), "do": {**do, "starts": 1}}])
+    assert last["error"] == "LimitExceededError" and last["limit"] == "user_token_requests"
+    assert emulator.count("/claim/verify/token") == 10
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_reload_resumes_the_journey_and_keeps_its_count(emulator: Emulator, tmp_path: Path, kind: str) -> None:
+    store, proc = make_store(kind, tmp_path)
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        svc = JourneyService(http, store, spool=tmp_path / "spool.jsonl")
+        user = enrolled(emulator)
+        first = svc.start("verify", user)
+        # Another instance (a second tab on another server) gets the same open token.
+        [[other]] = run_procs([{**proc, "base_url": emulator.base_url(),
+                                "do": {"starts": 1, "flow": "verify", "user_id": user}}])
+        assert other == {"token": first["token"], "journey_id": first["journey_id"]}
+        emulator.complete(first["token"], passed=False, reason="too_much_movement")
+        failed = svc.finish(first["journey_id"], first["token"], "pytest")
+        assert failed["next"] == "start_attempt" and failed["attempts_left"] == 2
+        # The page reloaded: no journey id; attempt 2 of the same journey, not a fresh count.
+        second = svc.start("verify", user)
+        assert second["journey_id"] == first["journey_id"]
+        assert second["attempt"] == 2 and second["attempts_left"] == 1
+    assert emulator.count("/claim/verify/token") == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_starting_over_after_the_last_attempt_is_refused_with_when(emulator: Emulator, tmp_path: Path, kind: str) -> None:
+    store, proc = make_store(kind, tmp_path)
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        svc = JourneyService(http, store, spool=tmp_path / "spool.jsonl", policy={"attempt_window_ms": 600_000})
+        user = enrolled(emulator)
+        for attempt in (1, 2, 3):
+            started = svc.start("verify", user)
+            assert started["attempt"] == attempt
+            emulator.complete(started["token"], passed=False, reason="eyes_closed")
+            out = svc.finish(started["journey_id"], started["token"], "pytest")
+        assert out["next"] == "exhausted" and 0 < out["retry_after_ms"] <= 600_000
+        began = time.time()
+        for journey_id in (None, started["journey_id"]):  # start over, or the old journey
+            with pytest.raises(ip.LimitExceededError) as refused:
+                svc.start("verify", user, journey_id)
+            assert refused.value.limit == "attempts"
+            assert 0 < (refused.value.retry_after_ms or 0) <= 600_000
+        # Another process (another instance behind the load balancer) says the same.
+        [[again]] = run_procs([{**proc, "base_url": emulator.base_url(), "policy": {"attempt_window_ms": 600_000},
+                                "do": {"starts": 1, "flow": "verify", "user_id": user}}])
+        assert again["error"] == "LimitExceededError" and again["limit"] == "attempts"
+        assert 0 < again["retry_after_ms"] <= 600_000 - int((time.time() - began) * 1000) + 1000
+    assert emulator.count("/claim/verify/token") == 3
