@@ -205,7 +205,9 @@ export type ErrorKind =
   | 'connection'
   | 'timeout'
   | 'aborted'
-  | 'invalid_state';
+  | 'invalid_state'
+  | 'limit_exceeded'
+  | 'store_unavailable';
 
 /** Core's canonical error JSON. */
 export interface ErrorJson {
@@ -221,6 +223,14 @@ export interface ErrorJson {
   path?: string;
   body_excerpt?: string;
   operation?: string;
+  /** Which limit of the journey service's policy (`limit_exceeded`). */
+  limit?: string;
+  /** The store call that failed (`store_unavailable`). */
+  store_operation?: string;
+  /** The journey concerned (`store_unavailable`). */
+  journey_id?: string;
+  /** The validated outcome a failed store could not take (`store_unavailable`). */
+  result?: Record<string, Json>;
 }
 
 export declare class IProovError extends Error {
@@ -262,6 +272,29 @@ export declare class TimeoutError extends TransportError {}
  * may have reached iProov is an OutcomeUnknownError instead). */
 export declare class AbortedError extends TransportError {}
 export declare class InvalidStateError extends IProovError {}
+/**
+ * A limit of the journey service's policy is reached (`limit`: `attempts`,
+ * `user_token_requests` or `service_token_requests`); nothing was sent to iProov. The web
+ * endpoints answer it 429 `too_many_attempts` with `Retry-After`.
+ */
+export declare class LimitExceededError extends IProovError {
+  readonly limit: 'attempts' | 'user_token_requests' | 'service_token_requests';
+  /** When the limit's window lets the next request through, in ms from now. */
+  readonly retryAfterMs?: number;
+}
+/**
+ * The journey store failed (`cause`: the store's own error; its text never goes into this
+ * error). Without `result`, nothing was sent to iProov. With it, iProov answered a validate
+ * and `result` is the outcome the caller would have got; it waits in the spool (where the
+ * service has one) and reaches the store when the spool is replayed.
+ */
+export declare class StoreUnavailableError extends IProovError {
+  /** The store method that failed (`get`, `insert`, `update`, `append_audit`). */
+  readonly storeOperation: string;
+  readonly journeyId?: string;
+  /** The validated outcome (camelCase, as `finish` answers it). */
+  result?: JourneyFinished;
+}
 
 /** Core's error kind -> the class core names for it (`info().error_classes`). */
 export declare const ERROR_CLASSES: Readonly<Record<ErrorKind, typeof IProovError>>;
@@ -487,46 +520,109 @@ export type AttemptState = 'issued' | 'validating' | 'passed' | 'failed' | 'erro
  */
 export type JourneyRecord = { id: string; user_id: string; version: number; expires_at_ms: number; [field: string]: Json };
 
+/** Core's record of a user's limits (table `users`): kept whole, like a journey's. */
+export type UserRecord = { id: string; version: number; expires_at_ms: number; [field: string]: Json };
+
+/** The tables of a journey store. */
+export type JourneyTable = 'journeys' | 'users';
+
 /** Core's audit record of a request or a call's outcome (snake_case JSON, free of secrets). */
 export type AuditRecordJson = Record<string, Json>;
 
 type Awaitable<T> = T | Promise<T>;
 
 /**
- * Where journeys live. Every method is one write or read, with no journey logic; each may
- * return a Promise. `update` is the compare-and-set that makes validate happen once across
- * every instance sharing the store: it must replace the record only if the stored one still
- * has `expectedVersion`, atomically.
+ * Where journeys and the users' limits live. Every method is one of core's statements
+ * (`core/src/service/schema.rs`), or one transaction of them, with no journey logic; each may
+ * return a Promise, and anything it throws becomes core's `StoreUnavailableError` (the thrown
+ * error as its `cause`). `insert` and `update` are the compare-and-set that makes validate
+ * happen once and a token request be made once across every instance sharing the store.
  */
 export interface JourneyStore {
-  /** The record, or `null` (or `undefined`). */
-  get(journeyId: string): Awaitable<JourneyRecord | null | undefined>;
+  /** The record of `table` with `id`, or `null` (or `undefined`). */
+  get(table: JourneyTable, id: string): Awaitable<JourneyRecord | UserRecord | null | undefined>;
   /** Stores a new record; `false` when its id exists. */
-  insert(record: JourneyRecord): Awaitable<boolean>;
-  /** Replaces the record if the stored one has `expectedVersion`; `false` otherwise. */
-  update(record: JourneyRecord, expectedVersion: number): Awaitable<boolean>;
-  /** Appends audit records to the journey's, in order. */
+  insert(table: JourneyTable, record: JourneyRecord | UserRecord): Awaitable<boolean>;
+  /** Replaces the record if the stored one has `expectedVersion`, atomically; `false` otherwise. */
+  update(table: JourneyTable, record: JourneyRecord | UserRecord, expectedVersion: number): Awaitable<boolean>;
+  /** Appends audit records to the journey's, in order, in one transaction. */
   appendAudit(journeyId: string, records: AuditRecordJson[]): Awaitable<void>;
-  /** The user's records, oldest first. */
+  /** The user's journey records, oldest first. */
   journeysOf(userId: string): Awaitable<JourneyRecord[]>;
   /** The journey's audit records, in order. */
   auditOf(journeyId: string): Awaitable<AuditRecordJson[]>;
-  /** Deletes the journeys (and their audit records) with `expires_at_ms <= nowMs`; how many journeys. */
+  /** Deletes what expired by `nowMs` (journeys, their audit, users' records); how many journeys. */
   deleteExpired(nowMs: number): Awaitable<number>;
+  /** The spool the service uses by default: a spool, `false` (none: a Durable Object), or absent. */
+  readonly spool?: JourneySpool | false;
 }
 
-/** Core's service policy (camelCase or snake_case names). */
+/**
+ * Where validated outcomes wait while the store is down: an append-only list of lines that one
+ * replayer at a time takes whole. The Node package's `FileSpool` is a JSON-lines file.
+ */
+export interface JourneySpool {
+  /** Appends lines (without their newline); `durable`: on disk before this returns. Throws when it cannot. */
+  append(lines: string[], durable: boolean): Awaitable<void>;
+  /** True when there is something to replay. */
+  hasLines(): boolean;
+  /** Takes the lines (no other replayer gets them), or `null`; `release()` once the lines to keep are appended back. */
+  take(): Awaitable<{ text: string; release(options?: { remove?: boolean }): Awaitable<void> } | null>;
+}
+
+/**
+ * Core's service policy (camelCase or snake_case names); every field optional, checked when the
+ * service is made (InvalidInputError naming the field).
+ */
 export interface ServicePolicy {
-  /** Attempts per journey (3). */
+  /** Attempts a user has at one flow within `attemptWindowMs` (3; a reload or a new journey does not reset them). */
   maxAttempts?: number;
+  /** How long a user's attempts at a flow count, from the first one (1 hour, in ms). */
+  attemptWindowMs?: number;
+  /** Token requests (each billable) one user may cause in `tokenWindowMs` (10). */
+  userTokenRequests?: number;
+  /** The window of `userTokenRequests` (1 hour, in ms). */
+  tokenWindowMs?: number;
+  /** Token requests the whole service may make in `serviceWindowMs` (none by default). */
+  serviceTokenRequests?: number | null;
+  /** The window of `serviceTokenRequests` (1 day, in ms). */
+  serviceWindowMs?: number;
   /** A token not validated this long after it was issued is expired (120000 ms). */
   tokenTtlMs?: number;
-  /** A validate begun this long ago whose outcome was never written is outcome unknown (90000 ms). */
+  /**
+   * A validate begun this long ago whose outcome was never written is outcome unknown; by
+   * default derived from the client (its validate's longest run plus 10 s); shorter is refused.
+   */
   staleValidateMs?: number;
-  /** How long a journey is kept after its last change (30 days, in ms). */
+  /** How long a journey (and a user's record) is kept after its last change (30 days, in ms). */
   retentionMs?: number;
   /** The `resource` sent with every token request. */
   resource?: string;
+}
+
+/** The policy in force: every field set (`serviceTokenRequests` `null` without a budget). */
+export type ResolvedServicePolicy = Required<Omit<ServicePolicy, 'serviceTokenRequests'>> & { serviceTokenRequests: number | null };
+
+export interface JourneyServiceOptions {
+  policy?: ServicePolicy;
+  /**
+   * Where validated outcomes wait while the store is down: a spool, a file path (the Node
+   * package), or `false` for none. By default the store's own (`store.spool`: SQLiteStore's
+   * file beside it; a DurableObjectStore has none); a store with no default needs this.
+   */
+  spool?: JourneySpool | string | false;
+  /** Gets the service's error-level lines (an outcome the store could not take; console by default). */
+  logger?: { error(...args: unknown[]): void };
+  /** The time, Unix ms (Date.now by default). */
+  clock?: () => number;
+}
+
+/** What a `start` or `finish` asks beyond its arguments. */
+export interface JourneyRequestOptions {
+  /** A person waits on this request (the web endpoints): calls wait at most core's short bound before a retry. */
+  interactive?: boolean;
+  /** How long to wait for another request on the same journey (a double submit, a second tab), in ms (0: refuse at once). */
+  waitMs?: number;
 }
 
 /** A token for iProov's SDK. */
@@ -551,34 +647,60 @@ export interface JourneyFinished {
   reason?: string;
   /** The error's code for an `error` or `outcome_unknown` attempt. */
   errorCode?: string;
+  /** `exhausted`: when the user's attempts' window lets a new journey start, in ms from now. */
+  retryAfterMs?: number;
+}
+
+/** What a spool replay did. */
+export interface SpoolReplay {
+  /** Entries now in the store. */
+  replayed: number;
+  /** Entries whose replay failed (back in the spool). */
+  failed: number;
+  /** Lines not due yet, put back. */
+  kept: number;
+  /** Lines done with (an entry with its tombstone, a line a crash cut short). */
+  dropped: number;
 }
 
 /**
- * A user's enrol or verify journey, stored: core decides every transition; the service reads,
- * writes with compare-and-set and calls iProov through the client.
+ * A user's enrol or verify journey, stored: core's journey pump decides everything (limits,
+ * attempts, validate once, what a store fault means); the service carries out its store
+ * calls, client calls, sleeps and spool appends.
  */
 export declare class JourneyService {
-  /** @throws {InvalidInputError} for an unusable policy; TypeError for a foreign client or an incomplete store */
-  constructor(client: IProovClient, store: JourneyStore, options?: { policy?: ServicePolicy });
-  /** The policy in force, core's defaults filled in. */
-  readonly policy: Required<ServicePolicy>;
-  /** A token (`JourneyStarted`), or the outcome of a journey that is over (`JourneyFinished`). */
+  /**
+   * @throws {InvalidInputError} for an unusable policy, or no spool for a store with no
+   *   default (`field` names it); TypeError for a foreign client or an incomplete store
+   */
+  constructor(client: IProovClient, store: JourneyStore, options?: JourneyServiceOptions);
+  /** The policy in force, core's defaults and what it derived from the client filled in. */
+  readonly policy: ResolvedServicePolicy;
+  /**
+   * A token (`JourneyStarted`), or the outcome of a journey that passed (`JourneyFinished`).
+   * Without `journeyId`, the user's current journey of the flow (a reload resumes it).
+   * @throws {LimitExceededError} over a limit; {StoreUnavailableError} (nothing sent);
+   *   {InvalidStateError} for another user's or an unknown journey, or a request in progress
+   */
   start(
     flow: 'enrol' | 'verify',
     userId: string,
     journeyId?: string | null,
-    options?: { assuranceType?: AssuranceType },
+    options?: JourneyRequestOptions & { assuranceType?: AssuranceType },
   ): Promise<JourneyStarted | JourneyFinished>;
   /** The store the service reads and writes. */
   readonly store: JourneyStore;
   /**
    * Validates the token once across every instance sharing the store. `userId`: the user your
    * session says is asking (another user's journey is then an unknown journey).
+   * @throws {StoreUnavailableError} with `result` when iProov answered but the store failed
    */
-  finish(journeyId: string, token: string, client: string, options?: { userId?: string }): Promise<JourneyFinished>;
+  finish(journeyId: string, token: string, client: string, options?: JourneyRequestOptions & { userId?: string }): Promise<JourneyFinished>;
+  /** Replays the spool's due entries into the store (also done when the service is made, and after a request while it holds lines). */
+  replaySpool(): Promise<SpoolReplay>;
   /** The user's journeys (no token) with their audit records, oldest first. */
   history(userId: string): Promise<Array<{ journey: JourneyRecord; audit: AuditRecordJson[] }>>;
-  /** Deletes the journeys past their retention; how many. */
+  /** Deletes what is past its retention; how many journeys. */
   deleteExpired(): Promise<number>;
 }
 
@@ -596,9 +718,10 @@ export type BrowserErrorCode =
   | 'not_enrolled' // 409
   | 'payload_too_large' // 413
   | 'unsupported_media_type' // 415
+  | 'too_many_attempts' // 429 (with Retry-After in seconds: a limit of the journey service)
   | 'internal_error' // 500
   | 'service_error' // 502
-  | 'try_again'; // 503 (with Retry-After in seconds where iProov asked for a wait)
+  | 'try_again'; // 503 (with Retry-After in seconds: iProov's wait, or core's 5 s)
 
 /** Core's browser error codes with their HTTP status and fixed message (Python: `iproov_sansio.web.ERRORS`). */
 export declare const BROWSER_ERRORS: Readonly<Record<BrowserErrorCode, Readonly<{ status: number; message: string }>>>;
@@ -622,10 +745,14 @@ export interface JourneyHandlerOptions {
   page?: boolean;
   /** The emulator's root URL, only when the service points at it: the page's stand-in and `emulator/complete`. */
   emulatorUrl?: string | null;
-  /** How long a double-submitted validate waits for the first one's outcome before a 409, in ms (30000). */
+  /** How long a request waits for another on the same journey (a double submit, a second tab) before a 409, in ms (30000). */
   validateWaitMs?: number;
-  /** Each failure, for your logs (console by default); `isCore`: an IProovError. The browser gets only its code. */
-  log?: (route: string, error: unknown, isCore: boolean) => void;
+  /**
+   * Each failure, for your logs (console by default: refusals, status below 500, at info; the
+   * rest at error); `isCore`: an IProovError; `answer`: the browser's code and status. The
+   * browser gets only its code.
+   */
+  log?: (route: string, error: unknown, isCore: boolean, answer: { code: string; status: number }) => void;
 }
 
 /**
@@ -642,9 +769,9 @@ export declare function createJourneyHandler(service: JourneyService, options: J
 
 /** A store whose methods answer at once (the SQLite stores: better-sqlite3, Durable Objects). */
 export interface SyncJourneyStore extends JourneyStore {
-  get(journeyId: string): JourneyRecord | null;
-  insert(record: JourneyRecord): boolean;
-  update(record: JourneyRecord, expectedVersion: number): boolean;
+  get(table: JourneyTable, id: string): JourneyRecord | UserRecord | null;
+  insert(table: JourneyTable, record: JourneyRecord | UserRecord): boolean;
+  update(table: JourneyTable, record: JourneyRecord | UserRecord, expectedVersion: number): boolean;
   appendAudit(journeyId: string, records: AuditRecordJson[]): void;
   journeysOf(userId: string): JourneyRecord[];
   auditOf(journeyId: string): AuditRecordJson[];

@@ -25,6 +25,7 @@ import {
 } from './util.mjs';
 import { makeClientClass } from './client.mjs';
 import { makeJourneyService } from './journeys.mjs';
+import { useCore } from './stores.mjs';
 import { makeWebHandler } from './web.mjs';
 
 export { results, Secret, IProovError };
@@ -35,8 +36,10 @@ export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
 /**
  * Binds the JS API to a native backend.
  * @param {object} native an object implementing NATIVE.md
+ * @param {{spoolAt?: (path: string) => object}} [host] what the host package adds: the Node
+ *   package's file spool, for a journey service given its spool as a path
  */
-export function createApi(native) {
+export function createApi(native, { spoolAt } = {}) {
   const info = JSON.parse(native.info());
   const HANDLE = Symbol('iproov.nativeConfig');
   const { classes: ERROR_CLASSES, byKind } = makeErrorClasses(info.error_classes);
@@ -742,14 +745,17 @@ export function createApi(native) {
     randomUserId,
     IProovClient,
     IProovError,
+    spoolAt,
   });
+  // The edge package's DurableObjectStore is exported beside the API: it reads core's
+  // statements and errors from here.
+  useCore({ schema: (dialect) => JSON.parse(call(native.storeSchema, dialect)), errorFromJSON });
 
   const { createJourneyHandler, BROWSER_ERRORS } = makeWebHandler({
     native,
     call,
     snakeDeep,
     IProovError,
-    InvalidStateError: ERROR_CLASSES.InvalidStateError,
     JourneyService,
   });
 

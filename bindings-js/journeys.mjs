@@ -1,57 +1,65 @@
-// Journeys that are stored, not just driven: `JourneyService` runs core's journey service
-// (core/src/service, through `native.serviceStep`) over a client and a store. Core decides every
-// transition (attempts, expiry, what is kept, validate once); this file only reads, writes with
-// compare-and-set, and calls iProov through the client. The same loop as Python's
+// Journeys that are stored, not just driven: `JourneyService` runs core's journey pump
+// (core/src/service/pump.rs; NATIVE.md, "The journey loop") over a client, a store and a spool.
+// Core decides everything (limits, attempts, validate once across instances, the order of the
+// writes, how long a failing store is tried again, what goes to the spool, every error); this
+// loop only carries out the pump's actions. The same loop as Python's
 // `iproov_sansio.journeys.JourneyService`.
-//
-// Validate is sent once across every process sharing the store: the attempt is written as
-// `validating` (compare-and-set on the record's version) before the request leaves, so a second
-// process, or a double-submitted request, gets the stored outcome or an `InvalidStateError`
-// ("in progress") and never sends a second validate. A process that dies between sending and
-// writing the answer leaves the attempt `validating`; after `stale_validate_ms` core settles it
-// as outcome unknown and offers a new attempt.
 
 import { CALL_AUDIT } from './client.mjs';
+import { STORE_METHODS } from './stores.mjs';
 
-/** How often a step is run again after another process changed the journey in between. */
-const TRIES = 8;
-
-/** The methods a store has (see `Store` in api.d.ts and the README's "Your own store"). */
-export const STORE_METHODS = Object.freeze(['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired']);
+export { STORE_METHODS };
 
 export function makeJourneyService(ctx) {
-  const { native, HANDLE, call, camelDeep, snakeDeep, errorFromJSON, randomUserId, IProovClient, IProovError } = ctx;
-
-  const keptChanging = () =>
-    errorFromJSON({
-      code: 'invalid_state',
-      kind: 'invalid_state',
-      message: 'the journey kept changing under this request; try again',
-    });
+  const { native, HANDLE, call, camelDeep, snakeDeep, errorFromJSON, randomUserId, IProovClient, IProovError, spoolAt } = ctx;
+  const refuse = (field, problem) => errorFromJSON({ code: 'invalid_input', kind: 'invalid_input', message: `invalid ${field}: ${problem}`, field });
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  // The store's part of the pump's actions: [method, its arguments, the event of its value].
+  const STORE_ACTIONS = {
+    read: ['get', (a) => [a.table, a.id], (record) => ({ read: record ?? null })],
+    insert: ['insert', (a) => [a.table, a.record], (took) => ({ written: took === true })],
+    update: ['update', (a) => [a.table, a.record, a.expected_version], (took) => ({ written: took === true })],
+    append_audit: ['appendAudit', (a) => [a.journey_id, a.records], () => ({ written: true })],
+  };
 
   class JourneyService {
     #client;
     #store;
-    #policy; // core's policy JSON text, checked once
+    #setup; // core's checked policy and what it derived from the client (JSON text)
+    #spool; // a spool object, or false
+    #logger;
+    #clock;
+    #replaying = Promise.resolve();
 
     /**
      * @param {IProovClient} client this package's client (its config, driver and audit hook)
-     * @param {object} store a journey store: `get`, `insert`, `update`, `appendAudit`,
-     *   `journeysOf`, `auditOf`, `deleteExpired` (each may return a Promise)
-     * @param {{policy?: {maxAttempts?: number, tokenTtlMs?: number, staleValidateMs?: number,
-     *   retentionMs?: number, resource?: string}}} [options] core's service policy (3 attempts,
-     *   120000 ms token lifetime, 90000 ms before an unfinished validate is outcome unknown,
-     *   30 days' retention; snake_case names work too)
+     * @param {object} store a journey store (`JourneyStore` in api.d.ts; each method may
+     *   return a Promise)
+     * @param {{policy?: object, spool?: string | false | object, logger?: {error: Function},
+     *   clock?: () => number}} [options] `policy`: core's service policy (camelCase or
+     *   snake_case; README "Limits"); `spool`: where validated outcomes wait while the store is
+     *   down (a path in the Node package, a spool object, or `false`), by default the store's
+     *   own (`store.spool`); `logger.error` gets the pump's error-level lines (console by
+     *   default); `clock`: Unix ms (Date.now)
      * @throws {TypeError} for a client of another package or a store lacking a method
-     * @throws {InvalidInputError} at once for an unusable policy (its `field` names the entry)
+     * @throws {InvalidInputError} for an unusable policy (`field` names it), or no spool
+     *   (`field` is `spool`) for a store that has no default
      */
-    constructor(client, store, { policy } = {}) {
+    constructor(client, store, { policy, spool, logger = console, clock = Date.now } = {}) {
       if (!(client instanceof IProovClient)) throw new TypeError('client must be made by createClient of this package');
       const missing = STORE_METHODS.filter((m) => typeof store?.[m] !== 'function');
       if (missing.length > 0) throw new TypeError(`the store lacks ${missing.join(', ')}`);
-      this.#client = client;
-      this.#store = store;
-      this.#policy = call(native.servicePolicy, JSON.stringify(snakeDeep(policy ?? {})));
+      if (typeof logger?.error !== 'function') throw new TypeError('logger must have an error(...) method');
+      this.#setup = call(native.serviceSetup, JSON.stringify(snakeDeep(policy ?? {})), JSON.stringify(client.toJSON().options));
+      const chosen = spool === undefined ? store.spool : spool;
+      if (chosen === undefined || chosen === null) {
+        throw refuse('spool', 'this store keeps no spool of its own: give one (a local file where validated outcomes wait while the store is down), or spool: false to go without');
+      }
+      if (typeof chosen === 'string' && spoolAt === undefined) throw refuse('spool', 'a path needs the Node package; give a spool object or false');
+      this.#spool = typeof chosen === 'string' ? spoolAt(chosen) : chosen;
+      [this.#client, this.#store, this.#logger, this.#clock] = [client, store, logger, clock];
+      // Crash recovery: outcomes a process before this one spooled reach the store.
+      if (this.#spool && this.#spool.hasLines()) this.replaySpool().catch((e) => this.#log('iproov journeys: the spool replay failed:', e));
     }
 
     /** The store the service reads and writes. */
@@ -59,105 +67,181 @@ export function makeJourneyService(ctx) {
       return this.#store;
     }
 
-    /** Core's policy in force, defaults filled in (camelCase). */
+    /** Core's policy in force, defaults and what core derived from the client filled in (camelCase). */
     get policy() {
-      return camelDeep(JSON.parse(this.#policy));
+      return camelDeep(JSON.parse(this.#setup).policy);
     }
 
-    #step(action, stored, input) {
-      const newId = action === 'start' ? randomUserId() : '';
-      const storedJson = stored === null || stored === undefined ? '' : JSON.stringify(stored);
-      const text = call(native.serviceStep, this.#client.config[HANDLE], this.#policy, action, storedJson, JSON.stringify(input), newId, Date.now());
-      return JSON.parse(text);
-    }
-
-    /** The step's write with compare-and-set: false when another process got there first. */
-    async #write(step) {
-      if (step.write === 'insert') return (await this.#store.insert(step.record)) === true;
-      if (step.write === 'update') return (await this.#store.update(step.record, step.expected_version)) === true;
-      return true;
-    }
-
-    /**
-     * The call through the client (core's driver); its audit records go to the journey, after
-     * the client's own `audit` hook has seen them. `{result}` or `{error, raise}` (an
-     * IProovError); anything else thrown passes through once the records are stored.
-     */
-    async #call(journeyId, operation, input, attempt) {
-      const records = [];
-      let outcome;
+    #log(...parts) {
       try {
-        const result = await this.#client.call(operation, input, { attempt, [CALL_AUDIT]: (record) => records.push(record) });
-        outcome = { result: result.canonical() };
-      } catch (error) {
-        if (!(error instanceof IProovError)) {
-          await this.#store.appendAudit(journeyId, records);
-          throw error;
+        this.#logger.error(...parts);
+      } catch {} // eslint-disable-line no-empty -- a logger that throws changes no outcome
+    }
+
+    /** Runs one pump to its end: its answer, or throws its error (the store's error as cause). */
+    async #run(request) {
+      const now = () => this.#clock();
+      const pump = call(native.pumpNew, this.#client.config[HANDLE], this.#setup, JSON.stringify(request), randomUserId(), now());
+      try {
+        let event = '';
+        let storeError; // the last error a store method threw
+        for (;;) {
+          const action = JSON.parse(native.pumpNext(pump, event, now()));
+          let out;
+          const onStore = STORE_ACTIONS[action.do];
+          if (onStore !== undefined) {
+            const [method, args, took] = onStore;
+            try {
+              out = took(await this.#store[method](...args(action)));
+            } catch (error) {
+              // The pump decides what it means; the store's text never goes into core's error.
+              storeError = error;
+              out = { store_failed: method };
+            }
+          } else if (action.do === 'call') {
+            out = await this.#call(action);
+          } else if (action.do === 'sleep') {
+            await sleep(action.until_ms - now());
+            out = { slept: true };
+          } else if (action.do === 'spool') {
+            if (action.log !== undefined) this.#log(action.log);
+            out = { spooled: await this.#append([JSON.stringify(action.entry)], true) };
+          } else if (action.do === 'unspool') {
+            await this.#append([native.spoolTombstone(action.id, now())], false);
+            out = { spooled: true };
+          } else if (action.do === 'done') {
+            return camelDeep(action.answer);
+          } else if (action.do === 'failed') {
+            if (action.log !== undefined) this.#log(action.log);
+            const cause = action.error.kind === 'store_unavailable' ? storeError : undefined;
+            const error = errorFromJSON(action.error, cause === undefined ? undefined : { cause });
+            // The outcome the caller would have got, in this package's convention (camelCase).
+            if (action.error.result !== undefined) error.result = camelDeep(action.error.result);
+            throw error;
+          } else {
+            throw new TypeError(`the journey pump asked for an unknown action: ${action.do}`);
+          }
+          event = JSON.stringify(out);
         }
-        outcome = { error: error.toJSON(), raise: error };
+      } finally {
+        native.freePump?.(pump); // wasm: the entry goes now (napi: with the handle)
       }
-      await this.#store.appendAudit(journeyId, records);
-      return outcome;
+    }
+
+    /** A call through the client (its driver, its audit hook); the outcome as the pump takes it. */
+    async #call({ operation, input, attempt, max_wait_ms: maxWaitMs }) {
+      const audit = [];
+      const options = { attempt: attempt ?? 0, maxWaitMs: maxWaitMs ?? 0, [CALL_AUDIT]: (record) => audit.push(record) };
+      try {
+        return { result: (await this.#client.call(operation, input, options)).canonical(), audit };
+      } catch (error) {
+        if (!(error instanceof IProovError)) throw error;
+        return { error: error.toJSON(), audit };
+      }
+    }
+
+    /** Appends spool lines; whether they took (a full or read-only disk: false, logged). */
+    async #append(lines, durable) {
+      try {
+        await this.#spool.append(lines, durable);
+        return true;
+      } catch (error) {
+        this.#log('iproov journeys: the spool refused a line:', error);
+        return false;
+      }
+    }
+
+    /** A start or finish request, then the spool's replay when it holds lines (its answer stands). */
+    async #serve(request) {
+      const answer = await this.#run({ ...request, spool: this.#spool !== false });
+      if (this.#spool && this.#spool.hasLines()) await this.replaySpool().catch((e) => this.#log('iproov journeys: the spool replay failed:', e));
+      return answer;
     }
 
     /**
      * A token for iProov's SDK: `{journeyId, token, sdkUrl, attempt, attemptsLeft}` (the same
-     * token again while the attempt is open), or `{journeyId, passed, next,
-     * attemptsLeft, ...}` when the journey is over (`next`: `done` or `exhausted`). `userId`
-     * comes from your application (its session or auth), never from the browser.
+     * token again while the attempt is open; a reload resumes the user's current journey of the
+     * flow), or `{journeyId, passed, next, attemptsLeft, ...}` for a journey that passed.
+     * `userId` comes from your application (its session or auth), never from the browser.
      * @param {'enrol' | 'verify'} flow
      * @param {string} userId
-     * @param {string} [journeyId] a journey started before (a new attempt, or the open one)
-     * @param {{assuranceType?: 'genuine_presence' | 'liveness'}} [options]
-     * @throws {InvalidStateError} for another user's or an unknown journey, or a validate in
-     *   progress; the token request's errors; the store's
+     * @param {string | null} [journeyId] a journey started before (a new attempt, or the open one)
+     * @param {{assuranceType?: 'genuine_presence' | 'liveness', interactive?: boolean,
+     *   waitMs?: number}} [options] `interactive`: a person waits (calls wait at most core's
+     *   interactive bound before a retry); `waitMs`: how long to wait for another request's
+     *   token request on the user's journey (0: refuse at once)
+     * @throws {LimitExceededError} over a limit of the policy (`limit`, `retryAfterMs`)
+     * @throws {StoreUnavailableError} the store failed (nothing was sent; `cause`: the store's)
+     * @throws {InvalidStateError} for another user's or an unknown journey, or a request in
+     *   progress; the token request's errors
      */
-    async start(flow, userId, journeyId, { assuranceType } = {}) {
-      const request = { flow, user_id: userId };
-      if (journeyId !== undefined && journeyId !== null) request.journey_id = journeyId;
-      if (assuranceType !== undefined) request.assurance_type = assuranceType;
-      for (let i = 0; i < TRIES; i++) {
-        const stored = request.journey_id === undefined ? null : await this.#store.get(request.journey_id);
-        const step = this.#step('start', stored, request);
-        if (!(await this.#write(step))) continue;
-        if (step.respond !== undefined) return camelDeep(step.respond);
-        const { record } = step;
-        const attempt = record.attempts.length + 1;
-        const outcome = await this.#call(record.id, step.call.operation, step.call.input, attempt);
-        if (outcome.raise !== undefined) throw outcome.raise;
-        const issued = this.#step('token_issued', record, outcome);
-        if (await this.#write(issued)) return camelDeep(issued.respond);
-      }
-      throw keptChanging();
+    async start(flow, userId, journeyId, { assuranceType, interactive, waitMs } = {}) {
+      return this.#serve(snakeDeep({ action: 'start', flow, userId, journeyId: journeyId ?? undefined, assuranceType, interactive, waitMs }));
     }
 
     /**
      * Validates the token once, across every process sharing the store: `{journeyId, passed,
-     * reason?, errorCode?, attempt, state, attemptsLeft, next}` (`next`: `done`,
-     * `start_attempt` or `exhausted`; `state`: `passed`, `failed`, `error`, `outcome_unknown`
-     * or `expired`). A double-submitted request gets the stored outcome.
+     * reason?, errorCode?, attempt, state, attemptsLeft, next, retryAfterMs?}` (`next`:
+     * `done`, `start_attempt` or `exhausted`, then `retryAfterMs`). A double-submitted request
+     * gets the stored outcome (after waiting up to `waitMs` for it).
      * @param {string} journeyId
      * @param {string} token the attempt's token, as the browser reports it
      * @param {string} client the client (device) description iProov's validate asks for
-     * @param {{userId?: string}} [options] the user your session says is asking: another
-     *   user's journey is then an unknown journey (nothing is sent)
-     * @throws {InvalidStateError} while another request validates the token, and for an
-     *   unknown journey or token; the store's errors
+     * @param {{userId?: string, interactive?: boolean, waitMs?: number}} [options] `userId`:
+     *   the user your session says is asking (another user's journey is then unknown);
+     *   `interactive`, `waitMs`: as for `start`
+     * @throws {StoreUnavailableError} the store failed: before sending, nothing was sent; after
+     *   iProov answered, `result` holds the outcome (also in the spool, replayed later)
+     * @throws {InvalidStateError} while another request validates the token (after `waitMs`),
+     *   and for an unknown journey or token
      */
-    async finish(journeyId, token, client, { userId } = {}) {
-      const request = { token, client };
-      if (userId !== undefined && userId !== null) request.user_id = userId;
-      for (let i = 0; i < TRIES; i++) {
-        const step = this.#step('finish', await this.#store.get(journeyId), request);
-        if (!(await this.#write(step))) continue;
-        if (step.respond !== undefined) return camelDeep(step.respond);
-        const { record, call: validate } = step;
-        const { raise, ...outcome } = await this.#call(journeyId, validate.operation, validate.input, record.attempts.length);
-        const done = this.#step('validated', record, { token, ...outcome });
-        if (await this.#write(done)) return camelDeep(done.respond);
-        // Someone settled the attempt meanwhile (it looked abandoned): read what is stored.
+    async finish(journeyId, token, client, { userId, interactive, waitMs } = {}) {
+      return this.#serve(snakeDeep({ action: 'finish', journeyId, token, client, userId: userId ?? undefined, interactive, waitMs }));
+    }
+
+    /**
+     * Replays the spool into the store: every entry core says is due (old enough that its
+     * writer is done with it) runs a replay pump; entries whose replay failed, and lines not
+     * due yet, go back to the spool. Runs one at a time per service.
+     * @returns {Promise<{replayed: number, failed: number, kept: number, dropped: number}>}
+     * @throws {Error} the file system's, when the spool cannot be read (its lines stay)
+     */
+    replaySpool() {
+      const run = this.#replaying.then(() => this.#replay());
+      this.#replaying = run.catch(() => {});
+      return run;
+    }
+
+    async #replay() {
+      const counts = { replayed: 0, failed: 0, kept: 0, dropped: 0 };
+      const taken = this.#spool ? await this.#spool.take() : null;
+      if (taken === null) return counts;
+      let back = taken.text.split('\n').filter((line) => line.trim() !== '');
+      try {
+        const due = JSON.parse(native.spoolDue(taken.text, this.#clock()));
+        back = [...due.keep];
+        [counts.kept, counts.dropped] = [due.keep.length, due.dropped];
+        for (const entry of due.replay) {
+          try {
+            await this.#run({ action: 'replay', entry });
+            counts.replayed += 1;
+          } catch (error) {
+            back.push(JSON.stringify(entry));
+            counts.failed += 1;
+            this.#log(`iproov journey ${entry.journey_id}: the spooled outcome could not reach the store yet; it stays in the spool:`, error);
+          }
+        }
+      } finally {
+        // Whatever happened, the lines go back before the taken file goes.
+        let kept = false;
+        try {
+          await this.#spool.append(back, true);
+          kept = true;
+        } finally {
+          await taken.release({ remove: kept });
+        }
       }
-      throw keptChanging();
+      return counts;
     }
 
     /**
@@ -167,14 +251,14 @@ export function makeJourneyService(ctx) {
     async history(userId) {
       const out = [];
       for (const record of await this.#store.journeysOf(userId)) {
-        out.push({ journey: this.#step('view', record, {}).record, audit: await this.#store.auditOf(record.id) });
+        out.push({ journey: JSON.parse(call(native.serviceView, JSON.stringify(record))), audit: await this.#store.auditOf(record.id) });
       }
       return out;
     }
 
-    /** Deletes the journeys past their retention (core's `expires_at_ms`); gives how many. */
+    /** Deletes what is past its retention (core's `expires_at_ms`); gives how many journeys. */
     async deleteExpired() {
-      return this.#store.deleteExpired(Date.now());
+      return this.#store.deleteExpired(this.#clock());
     }
   }
 

@@ -1,116 +1,169 @@
-// Journey stores over SQLite's dialect, shared by the Node package's `SQLiteStore`
-// (better-sqlite3) and the edge package's `DurableObjectStore` (a Durable Object's
-// `ctx.storage.sql`). The schema is Python's (`iproov_sansio.stores`, version 1), so one file
-// can serve both languages. Core's record is kept whole as JSON, with four columns beside it to
-// look it up (id, user_id, version, expires_at_ms), and written only over the version read
-// (compare-and-set). No journey logic lives here.
+// Journey stores over core's statements (core/src/service/schema.rs, `storeSchema(dialect)`):
+// the SQL exists once, in core; these stores only bind each statement's named parameters and
+// run it. Shared by the Node package's `SQLiteStore` (better-sqlite3) and `PostgresStore`
+// (bindings-node/stores.mjs) and the edge package's `DurableObjectStore` (a Durable Object's
+// `ctx.storage.sql`). No journey logic lives here: each method is one statement of core's, or
+// one transaction of them.
 //
-// Schema version 1 (created when missing; a newer one is refused):
-//   iproov_schema(version)
-//   iproov_journeys(id PRIMARY KEY, user_id, version, expires_at_ms, record)
-//   iproov_audit(seq, journey_id, record)
+// A write took when its statement returned a row (`RETURNING id`): an insert over an existing
+// id and an update over another version return none (compare-and-set).
 
-/** The schema version these stores create and read (Python's `stores.SCHEMA_VERSION`). */
-export const SCHEMA_VERSION = 1;
+/** The tables a store keeps (core's `Table`). */
+export const TABLES = Object.freeze(['journeys', 'users']);
 
-/** Throws when a store holds a schema newer than this package knows. */
-export function checkSchema(found) {
-  if (found !== null && found !== undefined && Number(found) > SCHEMA_VERSION) {
-    throw new Error(`iproov-sansio: the store's schema is version ${found}; this package knows up to ${SCHEMA_VERSION}`);
-  }
-}
-
-/** SQLite statements, the same as Python's SQLiteStore's (RETURNING tells a write that took). */
-export const SQLITE = Object.freeze({
-  schemaTable: 'CREATE TABLE IF NOT EXISTS iproov_schema (version INTEGER NOT NULL)',
-  schemaVersion: 'SELECT max(version) AS version FROM iproov_schema',
-  create: Object.freeze([
-    'CREATE TABLE IF NOT EXISTS iproov_journeys (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,' +
-      ' version INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL, record TEXT NOT NULL)',
-    'CREATE INDEX IF NOT EXISTS iproov_journeys_user ON iproov_journeys (user_id)',
-    'CREATE INDEX IF NOT EXISTS iproov_journeys_expiry ON iproov_journeys (expires_at_ms)',
-    'CREATE TABLE IF NOT EXISTS iproov_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT,' +
-      ' journey_id TEXT NOT NULL, record TEXT NOT NULL)',
-    'CREATE INDEX IF NOT EXISTS iproov_audit_journey ON iproov_audit (journey_id)',
-  ]),
-  setVersion: 'INSERT INTO iproov_schema (version) VALUES (?)',
-  get: 'SELECT record FROM iproov_journeys WHERE id = ?',
-  insert:
-    'INSERT INTO iproov_journeys (id, user_id, version, expires_at_ms, record) VALUES (?, ?, ?, ?, ?)' +
-    ' ON CONFLICT (id) DO NOTHING RETURNING id',
-  update: 'UPDATE iproov_journeys SET version = ?, expires_at_ms = ?, record = ? WHERE id = ? AND version = ? RETURNING id',
-  appendAudit: 'INSERT INTO iproov_audit (journey_id, record) VALUES (?, ?)',
-  journeysOf: 'SELECT record FROM iproov_journeys WHERE user_id = ? ORDER BY rowid',
-  auditOf: 'SELECT record FROM iproov_audit WHERE journey_id = ? ORDER BY seq',
-  deleteExpiredAudit: 'DELETE FROM iproov_audit WHERE journey_id IN (SELECT id FROM iproov_journeys WHERE expires_at_ms <= ?)',
-  deleteExpired: 'DELETE FROM iproov_journeys WHERE expires_at_ms <= ? RETURNING id',
-});
+/** The methods a store has (see `JourneyStore` in api.d.ts). */
+export const STORE_METHODS = Object.freeze(['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired']);
 
 /**
- * A journey store over any SQLite connection, given as `{rows(sql, params) -> row objects,
- * tx(fn) -> fn's value, run atomically under the write lock}`. Creates schema version 1 when
- * missing. Every method is synchronous (both SQLite APIs it serves are).
+ * A statement's values in the order of its `params` (core names each placeholder): a record's
+ * field (`id`, `user_id`, `version`, `expires_at_ms`), `record` (the record as JSON text), or
+ * one of `values` (`expected_version`, `journey_id`, `now_ms`, `user_id`, `version`).
+ * @param {{sql: string, params: string[]}} statement
+ * @param {object} [record] core's record
+ * @param {object} [values] the other named values
+ * @returns {unknown[]}
+ */
+export function bind(statement, record, values = {}) {
+  return statement.params.map((name) => {
+    if (name in values) return values[name];
+    if (name === 'record') return JSON.stringify(record);
+    return record[name];
+  });
+}
+
+/** The table's statement of `kind` (`get`, `insert`, `update`); TypeError for an unknown table. */
+export function statementOf(schema, kind, table) {
+  const statement = TABLES.includes(table) ? schema[kind][table] : undefined;
+  if (statement === undefined) throw new TypeError(`no such journey table: ${table} (one of ${TABLES.join(', ')})`);
+  return statement;
+}
+
+/**
+ * Core's schema error for a store whose schema is newer than this build knows (core's
+ * `check_version`: its records may hold what this build would drop).
+ */
+export function newerSchema(found, version) {
+  return {
+    code: 'invalid_state',
+    kind: 'invalid_state',
+    message: `the store's schema is version ${found}; this build knows up to ${version}: upgrade iproov-sansio everywhere that shares the store`,
+  };
+}
+
+/**
+ * The statements that bring a store at schema `found` (`null`: none yet) to core's version,
+ * as core's `schema()` says: none, `create` then `set_version`; an older one, its migrations
+ * in order then `set_version`; the current one, nothing. Throws core's `invalid_state` (made
+ * by `fail`) for a newer one.
+ * @returns {Array<{sql: string, params: unknown[]}>}
+ */
+export function openingStatements(schema, found, fail) {
+  const setVersion = { sql: schema.set_version.sql, params: bind(schema.set_version, undefined, { version: schema.version }) };
+  if (found === null || found === undefined) {
+    return [...schema.create.map((sql) => ({ sql, params: [] })), setVersion];
+  }
+  const at = Number(found);
+  if (at > schema.version) throw fail(newerSchema(at, schema.version));
+  if (at === schema.version) return [];
+  const steps = schema.migrations.filter((m) => m.from >= at).sort((a, b) => a.from - b.from);
+  return [...steps.flatMap((m) => m.statements.map((sql) => ({ sql, params: [] }))), setVersion];
+}
+
+/** A record column (JSON text, or already parsed by a driver) as an object. */
+const parsed = (value) => (typeof value === 'string' ? JSON.parse(value) : value);
+
+/**
+ * A journey store over any synchronous SQLite connection, given as `{rows(sql, params) -> row
+ * objects (every row a statement returns), tx(fn) -> fn's value, run atomically under the
+ * write lock}`, and core's SQLite schema (`storeSchema('sqlite')`, parsed). Opens the schema
+ * as core says (creates it, migrates an older one, refuses a newer one). Every method is
+ * synchronous (both SQLite APIs it serves are).
  */
 export class SqliteJourneyStore {
   #db;
+  #schema;
 
-  constructor(db) {
+  /**
+   * @param {{rows(sql: string, params: unknown[]): object[], tx<T>(fn: () => T): T}} db
+   * @param {object} schema core's statements for `sqlite`
+   * @param {(json: object) => Error} fail makes the error for core's error JSON
+   * @throws {InvalidStateError} (from `fail`) for a store of a newer schema
+   */
+  constructor(db, schema, fail) {
     this.#db = db;
+    this.#schema = schema;
     db.tx(() => {
-      db.rows(SQLITE.schemaTable, []);
-      const [row] = db.rows(SQLITE.schemaVersion, []);
-      const found = row?.version ?? null;
-      checkSchema(found);
-      if (found === null) {
-        for (const sql of SQLITE.create) db.rows(sql, []);
-        db.rows(SQLITE.setVersion, [SCHEMA_VERSION]);
-      }
+      db.rows(schema.schema_table, []);
+      const [row] = db.rows(schema.schema_version, []);
+      for (const { sql, params } of openingStatements(schema, row?.version ?? null, fail)) db.rows(sql, params);
     });
   }
 
-  /** The record (core's JSON), or `null`. */
-  get(journeyId) {
-    const [row] = this.#db.rows(SQLITE.get, [journeyId]);
-    return row === undefined ? null : JSON.parse(row.record);
+  /** The record of `table` (`journeys`, `users`) with `id` (core's JSON), or `null`. */
+  get(table, id) {
+    const [row] = this.#db.rows(statementOf(this.#schema, 'get', table).sql, [id]);
+    return row === undefined ? null : parsed(row.record);
   }
 
   /** Stores a new record; `false` when its id exists. */
-  insert(record) {
-    const args = [record.id, record.user_id, record.version, record.expires_at_ms, JSON.stringify(record)];
-    return this.#db.rows(SQLITE.insert, args).length === 1;
+  insert(table, record) {
+    const statement = statementOf(this.#schema, 'insert', table);
+    return this.#db.rows(statement.sql, bind(statement, record)).length === 1;
   }
 
   /** Replaces the record if the stored one has `expectedVersion`; `false` otherwise. */
-  update(record, expectedVersion) {
-    const args = [record.version, record.expires_at_ms, JSON.stringify(record), record.id, expectedVersion];
-    return this.#db.rows(SQLITE.update, args).length === 1;
+  update(table, record, expectedVersion) {
+    const statement = statementOf(this.#schema, 'update', table);
+    return this.#db.rows(statement.sql, bind(statement, record, { expected_version: expectedVersion })).length === 1;
   }
 
   /** Appends audit records (objects) to the journey's, in order, in one transaction. */
   appendAudit(journeyId, records) {
     if (records.length === 0) return;
+    const statement = this.#schema.append_audit;
     this.#db.tx(() => {
-      for (const record of records) this.#db.rows(SQLITE.appendAudit, [journeyId, JSON.stringify(record)]);
+      for (const record of records) this.#db.rows(statement.sql, bind(statement, record, { journey_id: journeyId }));
     });
   }
 
-  /** The user's records, oldest first. */
+  /** The user's journey records, oldest first. */
   journeysOf(userId) {
-    return this.#db.rows(SQLITE.journeysOf, [userId]).map((row) => JSON.parse(row.record));
+    const statement = this.#schema.journeys_of;
+    return this.#db.rows(statement.sql, bind(statement, undefined, { user_id: userId })).map((row) => parsed(row.record));
   }
 
   /** The journey's audit records, in order. */
   auditOf(journeyId) {
-    return this.#db.rows(SQLITE.auditOf, [journeyId]).map((row) => JSON.parse(row.record));
+    const statement = this.#schema.audit_of;
+    return this.#db.rows(statement.sql, bind(statement, undefined, { journey_id: journeyId })).map((row) => parsed(row.record));
   }
 
-  /** Deletes the journeys (and their audit records) with `expires_at_ms <= nowMs`; gives how many journeys. */
+  /**
+   * Deletes what expired by `nowMs` (core's `delete_expired`, in one transaction: journeys,
+   * their audit records, users' records); gives how many journeys (the rows returned).
+   */
   deleteExpired(nowMs) {
     return this.#db.tx(() => {
-      this.#db.rows(SQLITE.deleteExpiredAudit, [nowMs]);
-      return this.#db.rows(SQLITE.deleteExpired, [nowMs]).length;
+      let count = 0;
+      for (const statement of this.#schema.delete_expired) {
+        count += this.#db.rows(statement.sql, bind(statement, undefined, { now_ms: nowMs })).length;
+      }
+      return count;
     });
   }
+}
+
+// The edge package's store gets core's schema and error classes from the API made over its
+// backend (createApi calls useCore): the store is exported beside the API, not made by it.
+let core;
+
+/**
+ * Hands this module core's schema and errors (`createApi` does, for the edge package's
+ * `DurableObjectStore`): `schema(dialect)` gives `storeSchema`'s JSON parsed,
+ * `errorFromJSON(json)` the error of core's class.
+ */
+export function useCore(given) {
+  core ??= given;
 }
 
 /**
@@ -119,20 +172,36 @@ export class SqliteJourneyStore {
  * requests for the object run in it, one at a time between awaits, so its journeys' writes are
  * serialised there; the compare-and-set still guards a validate against a second request that
  * arrives while the first one's call to iProov is on its way.
+ *
+ * No spool (`spool` is `false`): the storage is the object's own transactional SQLite, local to
+ * the object, and does not go down apart from it, so there is nowhere more durable to put a
+ * validated outcome; should a write fail anyway, the outcome reaches the caller in the error.
  */
 export class DurableObjectStore extends SqliteJourneyStore {
   /**
    * @param {{sql: {exec(sql: string, ...bindings: unknown[]): {toArray(): object[]}},
    *   transactionSync<T>(fn: () => T): T}} storage the Durable Object's `ctx.storage`
-   * @throws {TypeError} when `storage` has no SQL API (a key-value-backed Durable Object)
+   * @throws {TypeError} when `storage` has no SQL API (a key-value-backed Durable Object), or
+   *   before the package is initialised
+   * @throws {InvalidStateError} for a storage whose schema is newer than this build knows
    */
   constructor(storage) {
     if (typeof storage?.sql?.exec !== 'function' || typeof storage?.transactionSync !== 'function') {
       throw new TypeError('DurableObjectStore needs a SQLite-backed Durable Object: pass ctx.storage of a class declared with new_sqlite_classes (wrangler) or enableSql (workerd)');
     }
-    super({
-      rows: (sql, params) => storage.sql.exec(sql, ...params).toArray(),
-      tx: (fn) => storage.transactionSync(fn),
-    });
+    if (core === undefined) throw new TypeError('iproov-sansio-edge is not initialized: call init() or initSync() first');
+    super(
+      {
+        rows: (sql, params) => storage.sql.exec(sql, ...params).toArray(),
+        tx: (fn) => storage.transactionSync(fn),
+      },
+      core.schema('sqlite'),
+      core.errorFromJSON,
+    );
+  }
+
+  /** No spool: see the class's description. */
+  get spool() {
+    return false;
   }
 }

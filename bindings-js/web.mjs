@@ -3,8 +3,9 @@
 // Deno and Bun (and in Node's http or Express through `toNodeHandler`). The same routes and
 // answers as Python's `iproov_sansio.web.journey_routes`: every decision (the routes, the
 // origin / content-type / size / body checks, the error codes and their messages, what of the
-// service's answers the browser sees, when a double submit waits) is core's
-// (core/src/web, through `native.webDecide`); this file only moves bytes.
+// service's answers the browser sees) is core's (core/src/web, through `native.webDecide`), and
+// the waiting for a double submit or a second tab is the journey pump's (`waitMs`); this file
+// only moves bytes.
 //
 //   POST {base}/token      {"flow", "journey_id"?}  -> {journey_id, token, sdk_url, attempt, attempts_left}
 //   POST {base}/validate   {"journey_id", "token"}  -> {journey_id, passed, reason?, attempt, state, attempts_left, next}
@@ -15,10 +16,13 @@
 // their one source, bindings-python/python/iproov_sansio/web/static (build-static.mjs).
 import PAGE_FILES from 'iproov-sansio:web-static';
 
-const defaultLog = (route, error, isCore) => {
-  // Core's messages carry no secret; the browser gets only the fixed text of the code.
-  if (isCore) console.warn(`iproov ${route}: ${error.name} ${error.code}: ${error.message}`);
-  else console.error(`iproov ${route} failed`, error);
+const defaultLog = (route, error, isCore, { code, status } = {}) => {
+  // Core's messages carry no secret; the browser gets only the fixed text of the code. A
+  // refusal (a limit, a conflict, a bad request: the browser's doing) is information, a
+  // failure of the service's side an error.
+  if (!isCore) console.error(`iproov ${route} failed`, error);
+  else if (status < 500) console.info(`iproov ${route}: refused ${code} (${error.name} ${error.code}): ${error.message}`);
+  else console.error(`iproov ${route}: ${code} (${error.name} ${error.code}): ${error.message}`);
 };
 
 async function readBody(request, limit) {
@@ -46,7 +50,7 @@ async function readBody(request, limit) {
   return body;
 }
 
-export function makeWebHandler({ native, call, snakeDeep, IProovError, InvalidStateError, JourneyService }) {
+export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneyService }) {
   /** One of core's web decisions (core/src/web/mod.rs, `decide`). */
   const decide = (what, facts) => JSON.parse(call(native.webDecide, what, facts === undefined ? '' : JSON.stringify(facts)));
   const write = ({ status, headers, body }, method) =>
@@ -80,16 +84,19 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, InvalidSt
    * @param {boolean} [options.page] serve the page (true)
    * @param {string} [options.emulatorUrl] the emulator's root URL, only when the service points
    *   at it: turns on the page's stand-in and `emulator/complete`
-   * @param {number} [options.validateWaitMs] how long a double-submitted validate waits for the
-   *   first one's outcome before answering 409, in ms (30000)
-   * @param {(route: string, error: unknown, isCore: boolean) => void} [options.log] each failure
-   *   (console by default): the browser sees only its code
+   * @param {number} [options.validateWaitMs] how long a request waits for another one on the
+   *   same journey (a double-submitted validate for the first one's outcome, a second tab's
+   *   token request) before answering 409, in ms (core's `validate_wait_ms`, 30000)
+   * @param {(route: string, error: unknown, isCore: boolean, answer: {code: string, status: number}) => void} [options.log]
+   *   each failure with the browser's code and status (console by default: refusals, status
+   *   below 500, at info; the rest at error): the browser sees only its code
    * @returns {(request: Request, ...context: unknown[]) => Promise<Response>}
    */
   function createJourneyHandler(service, options = {}) {
     if (!(service instanceof JourneyService)) throw new TypeError('service must be a JourneyService of this package');
     const table = decide('table');
-    // The flows and the double submit's wait default to core's (table.flows, validate_wait_ms).
+    // The flows and the wait for another request on the journey default to core's
+    // (table.flows, validate_wait_ms).
     const { resolveUser, allowedOrigins = null, basePath = '', flows = table.flows, page = true } = options;
     const { emulatorUrl, validateWaitMs = table.validate_wait_ms, log = defaultLog } = options;
     if (typeof resolveUser !== 'function') throw new TypeError('resolveUser must be a function (request) => user_id');
@@ -129,25 +136,16 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, InvalidSt
 
     const answer = (serviceAnswer) => decide('answer', { answer: snakeDeep(serviceAnswer) }).answer;
 
+    // A person waits on these: calls wait at most core's interactive bound before a retry, and
+    // the pump waits up to validateWaitMs for another request on the same journey.
+    const asked = (userId) => ({ userId, interactive: true, waitMs: validateWaitMs });
+
     async function token(input) {
-      return answer(await service.start(input.flow, input.user_id, input.journey_id));
+      return answer(await service.start(input.flow, input.user_id, input.journey_id, asked()));
     }
 
     async function validate(input) {
-      const deadline = Date.now() + validateWaitMs;
-      for (;;) {
-        try {
-          return answer(await service.finish(input.journey_id, input.token, input.client, { userId: input.user_id }));
-        } catch (error) {
-          if (!(error instanceof InvalidStateError)) throw error;
-          // A double submit (core decides: the user's journey, an attempt validating) waits
-          // for the first request's stored outcome; anything else is refused at once.
-          const record = await service.store.get(input.journey_id);
-          const wait = decide('waits', { record: record ?? null, user: input.user_id }).retry_in_ms;
-          if (wait === null || Date.now() >= deadline) throw error;
-          await new Promise((resolve) => setTimeout(resolve, wait));
-        }
-      }
+      return answer(await service.finish(input.journey_id, input.token, input.client, asked(input.user_id)));
     }
 
     async function complete(input) {
@@ -196,12 +194,15 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, InvalidSt
         } catch (error) {
           if (error instanceof Refused) return write(error.answer, method);
           const isCore = error instanceof IProovError;
+          // Core maps the failure: a limit is 429 with Retry-After, a store that failed with a
+          // validated outcome answers that outcome (200).
+          const decided = decide('error', { error: isCore ? error.toJSON() : null });
           try {
-            log(route.route, error, isCore);
+            log(route.route, error, isCore, { code: decided.code, status: decided.answer.status });
           } catch {
             // a logger that throws changes nothing the browser gets
           }
-          return write(decide('error', { error: isCore ? error.toJSON() : null }).answer, method);
+          return write(decided.answer, method);
         }
       } catch {
         return write(internal, method);

@@ -3,7 +3,7 @@
 // napi-rs addon (native.cjs, the loader `napi build` writes). Where no addon matches the
 // platform (or IPROOV_SANSIO_BACKEND=wasm), the same API over the edge package's wasm build
 // (dist/api-wasm.cjs), saying so only when debugging is on (NODE_DEBUG=iproov-sansio). With
-// either, the Node-only journey stores (dist/stores.cjs) and the http / Express adapter
+// either, the Node-only journey stores and their spool file (dist/stores.cjs) and the http / Express adapter
 // (node-http.cjs). index.mjs re-exports this very object.
 const notice = require('node:util').debuglog('iproov-sansio');
 
@@ -31,9 +31,13 @@ function backend() {
 }
 
 const { layer, native } = backend();
-const { makeNodeStores } = require('./dist/stores.cjs');
+const { makeNodeStores, FileSpool } = require('./dist/stores.cjs');
 const { toNodeHandler } = require('./node-http.cjs');
 
-// The journey stores load their drivers (better-sqlite3, pg: optional peer dependencies)
-// through this `require`, from the application's node_modules, when a store is made.
-module.exports = Object.freeze({ ...layer.createApi(native), ...makeNodeStores(require), toNodeHandler });
+// A journey service given its spool as a path keeps it in a file (dist/stores.cjs).
+const api = layer.createApi(native, { spoolAt: (path) => new FileSpool(path) });
+// The journey stores run core's statements and throw core's errors; they load their drivers
+// (better-sqlite3, pg: optional peer dependencies) through this `require`, from the
+// application's node_modules, when a store is made.
+const core = { schema: (dialect) => JSON.parse(native.storeSchema(dialect)), errorFromJSON: api.errorFromJSON };
+module.exports = Object.freeze({ ...api, ...makeNodeStores(require, core), toNodeHandler });

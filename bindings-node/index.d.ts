@@ -1,4 +1,4 @@
-// Types of `require('iproov-sansio')`: the shared JS API (bindings-js/api.d.ts, copied to dist/ by the build) the Node journey stores and the http / Express adapter.
+// Types of `require('iproov-sansio')`: the shared JS API (bindings-js/api.d.ts, copied to dist/ by the build) the Node journey stores, their spool file and the http / Express adapter.
 export * from './dist/api';
-export { SQLiteStore, PostgresStore, type PgPoolLike } from './stores';
+export { SQLiteStore, PostgresStore, FileSpool, type PgPoolLike } from './stores';
 export { toNodeHandler, type NodeListener } from './node-http';

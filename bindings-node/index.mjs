@@ -41,10 +41,12 @@ export const {
   InvalidKeyError,
   InvalidStateError,
   InvalidTokenError,
+  LimitExceededError,
   OAuthError,
   OutcomeUnknownError,
   RateLimitedError,
   ServerError,
+  StoreUnavailableError,
   TimeoutError,
   TransportError,
   AccessToken,
@@ -58,5 +60,5 @@ export const {
   resultFor,
 } = api;
 // Node only (the edge package's build copies the list above, not this one): the journey
-// stores and the Node http / Express adapter of createJourneyHandler.
-export const { SQLiteStore, PostgresStore, toNodeHandler } = api;
+// stores, their spool file and the Node http / Express adapter of createJourneyHandler.
+export const { SQLiteStore, PostgresStore, FileSpool, toNodeHandler } = api;

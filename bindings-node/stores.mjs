@@ -1,55 +1,32 @@
 // The Node package's journey stores (bundled by scripts/build-js.mjs into dist/stores.cjs):
 // `SQLiteStore` (the embedded default: better-sqlite3 12.x, a file created on first use) and
-// `PostgresStore` (many instances: node-postgres). Both use Python's schema (version 1,
-// `iproov_sansio.stores`), so Python and Node instances can share one database. No journey
-// logic lives here: each method is one statement (or one transaction of them).
+// `PostgresStore` (many instances: node-postgres), with the spool file beside them
+// (spool.mjs). Both run core's statements (`storeSchema`, core/src/service/schema.rs), the
+// same as Python's stores, so Python and Node instances can share one database. No journey
+// logic and no SQL lives here: each method is one of core's statements (or one transaction).
 //
 // The drivers are optional peer dependencies, loaded (through the package entry's `require`)
 // only when a store is made: a service that uses neither installs neither.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { SCHEMA_VERSION, SqliteJourneyStore, checkSchema } from '../bindings-js/stores.mjs';
+import { SqliteJourneyStore, bind, openingStatements, statementOf } from '../bindings-js/stores.mjs';
+import { FileSpool } from './spool.mjs';
 
-/** PostgreSQL statements, the same schema as Python's PostgresStore. */
-const POSTGRES = Object.freeze({
-  lock: 'SELECT pg_advisory_xact_lock(7283019)', // two instances creating the schema at once
-  schemaTable: 'CREATE TABLE IF NOT EXISTS iproov_schema (version INTEGER NOT NULL)',
-  schemaVersion: 'SELECT max(version) AS version FROM iproov_schema',
-  create: Object.freeze([
-    'CREATE TABLE IF NOT EXISTS iproov_journeys (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,' +
-      ' version BIGINT NOT NULL, expires_at_ms BIGINT NOT NULL, record JSONB NOT NULL, seq BIGSERIAL)',
-    'CREATE INDEX IF NOT EXISTS iproov_journeys_user ON iproov_journeys (user_id)',
-    'CREATE INDEX IF NOT EXISTS iproov_journeys_expiry ON iproov_journeys (expires_at_ms)',
-    'CREATE TABLE IF NOT EXISTS iproov_audit (seq BIGSERIAL PRIMARY KEY, journey_id TEXT NOT NULL,' +
-      ' record JSONB NOT NULL)',
-    'CREATE INDEX IF NOT EXISTS iproov_audit_journey ON iproov_audit (journey_id)',
-  ]),
-  setVersion: 'INSERT INTO iproov_schema (version) VALUES ($1)',
-  get: 'SELECT record FROM iproov_journeys WHERE id = $1',
-  insert:
-    'INSERT INTO iproov_journeys (id, user_id, version, expires_at_ms, record) VALUES ($1, $2, $3, $4, $5)' +
-    ' ON CONFLICT (id) DO NOTHING',
-  update: 'UPDATE iproov_journeys SET version = $1, expires_at_ms = $2, record = $3 WHERE id = $4 AND version = $5',
-  journeysOf: 'SELECT record FROM iproov_journeys WHERE user_id = $1 ORDER BY seq',
-  auditOf: 'SELECT record FROM iproov_audit WHERE journey_id = $1 ORDER BY seq',
-  // One statement: the journeys go, and their audit records with them.
-  deleteExpired:
-    'WITH gone AS (DELETE FROM iproov_journeys WHERE expires_at_ms <= $1 RETURNING id),' +
-    ' audit AS (DELETE FROM iproov_audit WHERE journey_id IN (SELECT id FROM gone))' +
-    ' SELECT count(*)::int AS n FROM gone',
-});
+export { FileSpool };
 
-/** `INSERT ... VALUES ($1, $2), ($1, $3), ...`: one statement, rows (and `seq`) in order. */
-function appendAuditSql(n) {
-  const rows = Array.from({ length: n }, (_, i) => `($1, $${i + 2})`);
-  return `INSERT INTO iproov_audit (journey_id, record) VALUES ${rows.join(', ')}`;
+/** A spool option as a spool: a path, a spool object, or `false` (none). */
+function spoolOf(option) {
+  if (option === false) return false;
+  if (typeof option === 'string') return new FileSpool(option);
+  return option;
 }
 
 /**
- * The stores over the drivers `load(name)` gives (the package entry's `require`).
- * @returns {{SQLiteStore: Function, PostgresStore: Function}}
+ * The stores over the drivers `load(name)` gives (the package entry's `require`) and core's
+ * `schema(dialect)` (parsed `storeSchema`) and `errorFromJSON`.
+ * @returns {{SQLiteStore: Function, PostgresStore: Function, FileSpool: typeof FileSpool}}
  */
-export function makeNodeStores(load) {
+export function makeNodeStores(load, core) {
   function driver(name, store) {
     try {
       return load(name);
@@ -65,54 +42,69 @@ export function makeNodeStores(load) {
   /**
    * Journeys in one SQLite file, for one machine: `path` is created with its directory on
    * first use (WAL mode, so readers do not wait for a writer). Safe to share between the
-   * processes of a machine (writes wait up to `timeoutMs` for the file's write lock).
-   * Synchronous underneath (better-sqlite3); the methods return plain values.
+   * processes of a machine (writes wait up to `timeoutMs` for the file's write lock). Its
+   * spool is `<path>.spool.jsonl` beside it. Synchronous underneath (better-sqlite3); the
+   * methods return plain values.
    */
   class SQLiteStore extends SqliteJourneyStore {
     #db;
     #path;
+    #spool;
 
     /**
      * @param {string} [path] default `iproov-journeys.sqlite3` in the working directory
-     * @param {{timeoutMs?: number}} [options] how long a write waits for another process's (30000)
-     * @throws {Error} without better-sqlite3 installed, or for a store of a newer schema
+     * @param {{timeoutMs?: number, spool?: string | false}} [options] `timeoutMs`: how long a
+     *   write waits for another process's (30000); `spool`: the spool file (default
+     *   `<path>.spool.jsonl`), or `false` for none
+     * @throws {Error} without better-sqlite3 installed
+     * @throws {InvalidStateError} for a store of a newer schema
      */
-    constructor(path = 'iproov-journeys.sqlite3', { timeoutMs = 30_000 } = {}) {
+    constructor(path = 'iproov-journeys.sqlite3', { timeoutMs = 30_000, spool } = {}) {
       const Database = driver('better-sqlite3', 'SQLiteStore');
       const file = resolve(String(path));
       mkdirSync(dirname(file), { recursive: true });
       const db = new Database(file, { timeout: timeoutMs });
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      const statements = new Map();
-      const prepared = (sql) => {
-        let statement = statements.get(sql);
-        if (statement === undefined) statements.set(sql, (statement = db.prepare(sql)));
-        return statement;
-      };
       try {
-        super({
-          rows: (sql, params) => {
-            const statement = prepared(sql);
-            if (statement.reader) return statement.all(...params);
-            statement.run(...params);
-            return [];
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        const statements = new Map();
+        const prepared = (sql) => {
+          let statement = statements.get(sql);
+          if (statement === undefined) statements.set(sql, (statement = db.prepare(sql)));
+          return statement;
+        };
+        super(
+          {
+            rows: (sql, params) => {
+              const statement = prepared(sql);
+              if (statement.reader) return statement.all(...params);
+              statement.run(...params);
+              return [];
+            },
+            // IMMEDIATE: take the write lock at BEGIN, so two processes never both read, then
+            // both fail to upgrade.
+            tx: (fn) => db.transaction(fn).immediate(),
           },
-          // IMMEDIATE: take the write lock at BEGIN, so two processes never both read, then
-          // both fail to upgrade.
-          tx: (fn) => db.transaction(fn).immediate(),
-        });
+          core.schema('sqlite'),
+          core.errorFromJSON,
+        );
       } catch (error) {
         db.close();
         throw error;
       }
       this.#db = db;
       this.#path = file;
+      this.#spool = spoolOf(spool === undefined ? `${file}.spool.jsonl` : spool);
     }
 
     /** The file's absolute path. */
     get path() {
       return this.#path;
+    }
+
+    /** The spool the journey service uses by default (`false`: none). */
+    get spool() {
+      return this.#spool;
     }
 
     /** Closes the file; the store is unusable afterwards. */
@@ -122,21 +114,27 @@ export function makeNodeStores(load) {
   }
 
   /**
-   * Journeys in PostgreSQL, for many instances of a service. Every method is one statement
-   * through a `pg` pool; the compare-and-set of `update` is one `UPDATE ... WHERE version =
-   * $5`. The schema is created (under an advisory lock) before the first statement.
+   * Journeys in PostgreSQL, for many instances of a service. Every method is one of core's
+   * statements through a `pg` pool (appendAudit and deleteExpired: one transaction); the
+   * compare-and-set of `update` is one `UPDATE ... WHERE version = ...`. The schema is opened
+   * (under an advisory lock) before the first statement.
    */
   class PostgresStore {
     #pool;
     #own; // a pool this store made (and `close()` ends)
     #ready;
+    #schema;
+    #spool;
 
     /**
      * @param {string | object} target a connection URL (`postgresql://user@host:port/db`), a
      *   `pg.Pool` config, or a pool (anything with `query` and `connect`: yours to end)
+     * @param {{spool?: string | false}} [options] `spool`: a local file where validated
+     *   outcomes wait while the database is down (the service needs one, or `spool: false`)
      * @throws {Error} without the `pg` package installed
      */
-    constructor(target) {
+    constructor(target, { spool } = {}) {
+      this.#schema = core.schema('postgres');
       if (typeof target?.query === 'function' && typeof target?.connect === 'function') {
         this.#pool = target;
         this.#own = false;
@@ -145,39 +143,54 @@ export function makeNodeStores(load) {
         this.#pool = new Pool(typeof target === 'string' ? { connectionString: target } : target);
         this.#own = true;
       }
+      // A pool's idle connection that the server drops (a restart, a failover) emits
+      // 'error' on the pool; unhandled, it would end the process. The next query reconnects.
+      if (this.#own) this.#pool.on('error', () => {});
+      this.#spool = spool === undefined ? undefined : spoolOf(spool);
     }
 
-    /** Creates the schema once (a failure is retried by the next call). */
+    /** The spool the journey service uses by default (`undefined`: none was given). */
+    get spool() {
+      return this.#spool;
+    }
+
+    /** Opens the schema once, as core says (a failure is tried again by the next call). */
     #init() {
-      this.#ready ??= (async () => {
-        const client = await this.#pool.connect();
-        try {
-          await client.query('BEGIN');
-          await client.query(POSTGRES.lock);
-          await client.query(POSTGRES.schemaTable);
-          const found = (await client.query(POSTGRES.schemaVersion)).rows[0]?.version ?? null;
-          checkSchema(found);
-          if (found === null) {
-            for (const sql of POSTGRES.create) await client.query(sql);
-            await client.query(POSTGRES.setVersion, [SCHEMA_VERSION]);
-          }
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {});
-          throw error;
-        } finally {
-          client.release();
+      this.#ready ??= this.#transaction(async (client) => {
+        await client.query(this.#schema.lock);
+        await client.query(this.#schema.schema_table);
+        const found = (await client.query(this.#schema.schema_version)).rows[0]?.version ?? null;
+        for (const { sql, params } of openingStatements(this.#schema, found, core.errorFromJSON)) {
+          await client.query(sql, params);
         }
-      })().catch((error) => {
+      }).catch((error) => {
         this.#ready = undefined;
         throw error;
       });
       return this.#ready;
     }
 
-    async #query(sql, params) {
+    /** `fn(client)` in one transaction on one connection of the pool. */
+    async #transaction(fn) {
+      const client = await this.#pool.connect();
+      let broken;
+      try {
+        await client.query('BEGIN');
+        const out = await fn(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (error) {
+        broken = await client.query('ROLLBACK').then(() => undefined, (e) => e);
+        throw error;
+      } finally {
+        // A connection whose rollback failed is not given back to the pool.
+        client.release(broken);
+      }
+    }
+
+    async #rows(statement, values, record) {
       await this.#init();
-      return this.#pool.query(sql, params);
+      return (await this.#pool.query(statement.sql, bind(statement, record, values))).rows;
     }
 
     /** Waits for the schema: errors of the connection or schema surface here. */
@@ -185,43 +198,56 @@ export function makeNodeStores(load) {
       await this.#init();
     }
 
-    /** The record (core's JSON), or `null`. */
-    async get(journeyId) {
-      const { rows } = await this.#query(POSTGRES.get, [journeyId]);
-      return rows.length === 0 ? null : rows[0].record;
+    /** The record of `table` (`journeys`, `users`) with `id` (core's JSON), or `null`. */
+    async get(table, id) {
+      const [row] = await this.#rows(statementOf(this.#schema, 'get', table), {}, { id });
+      return row === undefined ? null : JSON.parse(row.record);
     }
 
     /** Stores a new record; `false` when its id exists. */
-    async insert(record) {
-      const args = [record.id, record.user_id, record.version, record.expires_at_ms, JSON.stringify(record)];
-      return (await this.#query(POSTGRES.insert, args)).rowCount === 1;
+    async insert(table, record) {
+      return (await this.#rows(statementOf(this.#schema, 'insert', table), {}, record)).length === 1;
     }
 
     /** Replaces the record if the stored one has `expectedVersion`; `false` otherwise. */
-    async update(record, expectedVersion) {
-      const args = [record.version, record.expires_at_ms, JSON.stringify(record), record.id, expectedVersion];
-      return (await this.#query(POSTGRES.update, args)).rowCount === 1;
+    async update(table, record, expectedVersion) {
+      const statement = statementOf(this.#schema, 'update', table);
+      return (await this.#rows(statement, { expected_version: expectedVersion }, record)).length === 1;
     }
 
-    /** Appends audit records to the journey's, in order (one statement). */
+    /** Appends audit records to the journey's, in order, in one transaction. */
     async appendAudit(journeyId, records) {
       if (records.length === 0) return;
-      await this.#query(appendAuditSql(records.length), [journeyId, ...records.map((r) => JSON.stringify(r))]);
+      await this.#init();
+      const statement = this.#schema.append_audit;
+      await this.#transaction(async (client) => {
+        for (const record of records) await client.query(statement.sql, bind(statement, record, { journey_id: journeyId }));
+      });
     }
 
-    /** The user's records, oldest first. */
+    /** The user's journey records, oldest first. */
     async journeysOf(userId) {
-      return (await this.#query(POSTGRES.journeysOf, [userId])).rows.map((row) => row.record);
+      return (await this.#rows(this.#schema.journeys_of, { user_id: userId })).map((row) => JSON.parse(row.record));
     }
 
     /** The journey's audit records, in order. */
     async auditOf(journeyId) {
-      return (await this.#query(POSTGRES.auditOf, [journeyId])).rows.map((row) => row.record);
+      return (await this.#rows(this.#schema.audit_of, { journey_id: journeyId })).map((row) => JSON.parse(row.record));
     }
 
-    /** Deletes the journeys (and their audit records) with `expires_at_ms <= nowMs`; gives how many journeys. */
+    /**
+     * Deletes what expired by `nowMs` (core's `delete_expired`, in one transaction); gives how
+     * many journeys (the rows returned).
+     */
     async deleteExpired(nowMs) {
-      return (await this.#query(POSTGRES.deleteExpired, [nowMs])).rows[0].n;
+      await this.#init();
+      return this.#transaction(async (client) => {
+        let count = 0;
+        for (const statement of this.#schema.delete_expired) {
+          count += (await client.query(statement.sql, bind(statement, undefined, { now_ms: nowMs }))).rows.length;
+        }
+        return count;
+      });
     }
 
     /** Ends the pool this store made (a pool you passed stays yours). */
@@ -234,5 +260,5 @@ export function makeNodeStores(load) {
     }
   }
 
-  return { SQLiteStore, PostgresStore };
+  return { SQLiteStore, PostgresStore, FileSpool };
 }

@@ -42,7 +42,7 @@ function coreInfo() {
 
 test('the error classes are exactly the ones core names, each extending the parent core names', () => {
   const table = coreInfo().error_classes;
-  assert.equal(table.length, 13, 'one row per ErrorKind');
+  assert.equal(table.length, 15, 'one row per ErrorKind');
   const parents = new Set(table.map((row) => row.parent));
   for (const name of ['AbortedError', 'TransportError', 'ApiError', 'IProovError']) {
     assert.ok(table.some((row) => row.class === name) || parents.has(name), `core names ${name}`);

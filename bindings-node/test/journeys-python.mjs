@@ -1,5 +1,5 @@
-// A Python and a Node journey service sharing one PostgreSQL database (the same schema, version
-// 1): a journey started by one is finished by the other, each sees the other's records and
+// A Python and a Node journey service sharing one PostgreSQL database (core's schema, version
+// 2): a journey started by one is finished by the other, each sees the other's records and
 // audit, a second submit from the other language gets the stored outcome, and either creates
 // the schema the other then uses. Run by scripts/test after the Python suite (it needs the
 // Python package installed): node --test bindings-node/test/journeys-python.mjs, with
@@ -51,7 +51,7 @@ beforeEach(async () => {
   const db = new PgClient({ connectionString: URL_ });
   await db.connect();
   try {
-    await db.query('DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_schema');
+    await db.query('DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_users, iproov_schema');
   } finally {
     await db.end();
   }
@@ -69,7 +69,7 @@ function python(action, fields) {
 }
 
 async function nodeService(run) {
-  const store = new PostgresStore(URL_);
+  const store = new PostgresStore(URL_, { spool: false });
   try {
     return await run(new api.JourneyService(api.createClient({ baseUrl: emu.region('eu'), ...EU, timeoutMs: 5_000 }), store));
   } finally {

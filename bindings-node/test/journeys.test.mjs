@@ -43,7 +43,7 @@ async function clearPostgres() {
   const db = new PgClient({ connectionString: POSTGRES });
   await db.connect();
   try {
-    await db.query('DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_schema');
+    await db.query('DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_users, iproov_schema');
   } finally {
     await db.end();
   }
@@ -54,7 +54,7 @@ let files = 0;
 async function openStore(kind) {
   if (kind === 'sqlite') return new SQLiteStore(join(scratch, `deep-${++files}`, 'journeys.sqlite3'));
   await clearPostgres();
-  return new PostgresStore(POSTGRES);
+  return new PostgresStore(POSTGRES, { spool: join(scratch, `deep-${++files}`, 'spool.jsonl') });
 }
 
 function client(extra = {}) {
@@ -146,9 +146,11 @@ for (const kind of ['sqlite', 'postgres']) {
         result = await svc.finish(journey, started.token, 'node-test');
       }
       assert.equal(result.next, 'exhausted');
-      const again = await svc.start('verify', user, journey);
-      assert.equal(again.next, 'exhausted');
-      assert.equal(again.token, undefined);
+      // A new token is refused until the attempts' window ends (a limit, with when).
+      const again = await thrown(svc.start('verify', user, journey));
+      assert.ok(again instanceof api.LimitExceededError, String(again));
+      assert.equal(again.limit, 'attempts');
+      assert.ok(again.retryAfterMs > 0, String(again.retryAfterMs));
       assert.equal(await emu.count('/claim/verify/token'), 2);
     });
 
@@ -171,7 +173,7 @@ for (const kind of ['sqlite', 'postgres']) {
       await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 300 });
       // Four reads at once first, so that a pool holds four open connections and the four
       // submits below read the journey at the same time (not one after another's write).
-      await Promise.all(Array.from({ length: 4 }, () => store.get(started.journeyId)));
+      await Promise.all(Array.from({ length: 4 }, () => store.get('journeys', started.journeyId)));
       const outcomes = await Promise.all(
         Array.from({ length: 4 }, () => svc.finish(started.journeyId, started.token, 'node-test').catch((error) => error)),
       );
@@ -239,20 +241,20 @@ for (const kind of ['sqlite', 'postgres']) {
 
     test('a store of a newer schema is refused', async (t) => {
       t.after(done);
-      assert.equal(await store.get('x'), null); // the schema exists now
+      assert.equal(await store.get('journeys', 'x'), null); // the schema exists now
       if (kind === 'sqlite') {
         const Database = createRequire(import.meta.url)('better-sqlite3');
         const db = new Database(store.path);
-        db.prepare('INSERT INTO iproov_schema (version) VALUES (2)').run();
+        db.prepare('INSERT INTO iproov_schema (version) VALUES (3)').run();
         db.close();
-        assert.throws(() => new SQLiteStore(store.path), /schema is version 2/);
+        assert.throws(() => new SQLiteStore(store.path), /schema is version 3/);
       } else {
         const db = new PgClient({ connectionString: POSTGRES });
         await db.connect();
-        await db.query('INSERT INTO iproov_schema (version) VALUES (2)');
+        await db.query('INSERT INTO iproov_schema (version) VALUES (3)');
         await db.end();
         const newer = new PostgresStore(POSTGRES);
-        await assert.rejects(newer.get('x'), /schema is version 2/);
+        await assert.rejects(newer.get('journeys', 'x'), /schema is version 3/);
         await newer.close();
       }
     });
@@ -286,7 +288,7 @@ function workers(args, n) {
 describe('validate once across processes (PostgreSQL)', { skip: NO_POSTGRES }, () => {
   test('eight processes racing validate each token once', async () => {
     await clearPostgres();
-    const store = new PostgresStore(POSTGRES);
+    const store = new PostgresStore(POSTGRES, { spool: false });
     try {
       const svc = new api.JourneyService(client(), store);
       const journeys = [];
@@ -308,7 +310,7 @@ describe('validate once across processes (PostgreSQL)', { skip: NO_POSTGRES }, (
         const seen = outputs.map((o) => o[journeyId]);
         assert.ok(seen.includes('passed'), JSON.stringify(seen));
         assert.ok(seen.every((s) => s === 'passed' || s === 'in_progress'), JSON.stringify(seen));
-        assert.equal((await store.get(journeyId)).attempts[0].state, 'passed');
+        assert.equal((await store.get('journeys', journeyId)).attempts[0].state, 'passed');
       }
     } finally {
       await store.close();
@@ -317,16 +319,15 @@ describe('validate once across processes (PostgreSQL)', { skip: NO_POSTGRES }, (
 
   test('a process killed mid-validate leaves outcome unknown and a new attempt', async () => {
     await clearPostgres();
-    const store = new PostgresStore(POSTGRES);
+    const store = new PostgresStore(POSTGRES, { spool: join(scratch, 'killed-mid-validate.spool.jsonl') });
     try {
-      const policy = { staleValidateMs: 1500 };
-      const svc = new api.JourneyService(client(), store, { policy });
+      const svc = new api.JourneyService(client(), store);
       const user = await enrolled();
       const started = await svc.start('verify', user);
       await emu.complete(started.token, { passed: true });
       await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 5000 });
-      const [victim] = workers({ baseUrl: emu.region('eu'), postgres: POSTGRES, journeys: [[started.journeyId, started.token]], policy }, 1);
-      const state = async () => (await store.get(started.journeyId)).attempts[0].state;
+      const [victim] = workers({ baseUrl: emu.region('eu'), postgres: POSTGRES, journeys: [[started.journeyId, started.token]] }, 1);
+      const state = async () => (await store.get('journeys', started.journeyId)).attempts[0].state;
       // Killed once the validate is written as begun and has reached iProov (the emulator holds
       // its answer for 5 s): the worst moment, when iProov may have validated.
       const deadline = Date.now() + 10_000;
@@ -340,8 +341,9 @@ describe('validate once across processes (PostgreSQL)', { skip: NO_POSTGRES }, (
       assert.equal(await state(), 'validating');
       // Still in progress: never sent again.
       assert.ok((await thrown(svc.finish(started.journeyId, started.token, 'node-test'))) instanceof api.InvalidStateError);
-      await sleep(1600);
-      const settled = await svc.finish(started.journeyId, started.token, 'node-test');
+      // Once core's staleness limit has passed (a service whose clock is that far ahead).
+      const later = new api.JourneyService(client(), store, { clock: () => Date.now() + svc.policy.staleValidateMs });
+      const settled = await later.finish(started.journeyId, started.token, 'node-test');
       assert.equal(settled.state, 'outcome_unknown');
       assert.equal(settled.next, 'start_attempt');
       const again = await svc.start('verify', user, started.journeyId);

@@ -22,7 +22,11 @@ import api, {
   JourneyService,
   SQLiteStore,
   PostgresStore,
+  FileSpool,
+  LimitExceededError,
+  StoreUnavailableError,
   type JourneyStore,
+  type UserRecord,
   type JourneyRecord,
   type JourneyFinished,
   createJourneyHandler,
@@ -76,30 +80,45 @@ export async function sample(): Promise<void> {
 }
 
 export async function journeys(client: ReturnType<typeof createClient>): Promise<void> {
-  const service = new JourneyService(client, new SQLiteStore('journeys.sqlite3'), { policy: { maxAttempts: 3 } });
-  const started = await service.start('verify', randomUserId());
-  if ('token' in started) {
-    const finished: JourneyFinished = await service.finish(started.journeyId, started.token, 'web', { userId: 'u' });
-    if (finished.next === 'start_attempt') console.log(finished.attemptsLeft, finished.state);
+  const service = new JourneyService(client, new SQLiteStore('journeys.sqlite3'), { policy: { maxAttempts: 3, userTokenRequests: 10 } });
+  try {
+    const started = await service.start('verify', randomUserId(), null, { interactive: true, waitMs: 30_000 });
+    if ('token' in started) {
+      const finished: JourneyFinished = await service.finish(started.journeyId, started.token, 'web', { userId: 'u', waitMs: 0 });
+      if (finished.next === 'start_attempt') console.log(finished.attemptsLeft, finished.state);
+      if (finished.next === 'exhausted') console.log(finished.retryAfterMs);
+    }
+  } catch (e) {
+    if (e instanceof LimitExceededError) console.log(e.limit, e.retryAfterMs);
+    if (e instanceof StoreUnavailableError) console.log(e.storeOperation, e.journeyId, e.result?.passed, e.cause);
   }
+  const replayed = await service.replaySpool();
+  console.log(replayed.replayed, replayed.failed, replayed.kept, replayed.dropped);
   const history = await service.history('user');
   const first: JourneyRecord | undefined = history[0]?.journey;
   void first;
-  const many = new JourneyService(client, new PostgresStore('postgresql://u@127.0.0.1/db'));
+  const many = new JourneyService(client, new PostgresStore('postgresql://u@127.0.0.1/db', { spool: '/var/lib/app/iproov.spool.jsonl' }), {
+    logger: console,
+    clock: Date.now,
+  });
   const deleted: number = await many.deleteExpired();
   void deleted;
-  // A store of your own: any object with the seven methods.
-  const rows = new Map<string, JourneyRecord>();
+  const window: number = many.policy.attemptWindowMs;
+  void window;
+  // A store of your own: any object with the seven methods, by table.
+  const rows = new Map<string, JourneyRecord | UserRecord>();
+  const key = (table: string, id: string) => `${table} ${id}`;
   const own: JourneyStore = {
-    get: (id) => rows.get(id) ?? null,
-    insert: (r) => (rows.has(r.id) ? false : (rows.set(r.id, r), true)),
-    update: (r, v) => (rows.get(r.id)?.version === v ? (rows.set(r.id, r), true) : false),
+    get: (table, id) => rows.get(key(table, id)) ?? null,
+    insert: (table, r) => (rows.has(key(table, r.id)) ? false : (rows.set(key(table, r.id), r), true)),
+    update: (table, r, v) => (rows.get(key(table, r.id))?.version === v ? (rows.set(key(table, r.id), r), true) : false),
     appendAudit: async () => {},
-    journeysOf: (user) => [...rows.values()].filter((r) => r.user_id === user),
+    journeysOf: () => [],
     auditOf: () => [],
     deleteExpired: () => 0,
   };
-  void new JourneyService(client, own).policy.maxAttempts;
+  void new JourneyService(client, own, { spool: new FileSpool('spool.jsonl') }).policy.maxAttempts;
+  void new JourneyService(client, own, { spool: false });
   void api.SQLiteStore;
 }
 
