@@ -301,14 +301,15 @@ export function createApi(native, { spoolAt } = {}) {
   /** A driver poll (NATIVE.md): `KIND WAKE N\n`, N audit record lines (JSON), the payload. */
   function readPoll(text) {
     let at = text.indexOf('\n');
-    const [kind, wake, n] = text.slice(0, at).split(' ');
+    const [kind, wake, n, m = '0'] = text.slice(0, at).split(' ');
     const audit = [];
-    for (let i = 0; i < Number(n); i++) {
+    const events = [];
+    for (let i = 0; i < Number(n) + Number(m); i++) {
       const next = text.indexOf('\n', at + 1);
-      audit.push(JSON.parse(text.slice(at + 1, next)));
+      (i < Number(n) ? audit : events).push(JSON.parse(text.slice(at + 1, next)));
       at = next;
     }
-    return { kind, wake: wake === '1', audit, payload: text.slice(at + 1) };
+    return { kind, wake: wake === '1', audit, events, payload: text.slice(at + 1) };
   }
 
   /**

@@ -90,7 +90,7 @@ export function makeClientClass(ctx) {
       // quiet: no hook takes this call's audit records, so core makes none (their building,
       // redaction and text cost more than anything else core does in a call).
       const quiet = this.#audit === undefined && also === undefined;
-      const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, quiet, maxWaitMs, Date.now());
+      const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, quiet, maxWaitMs, false, Date.now());
       let open = true;
       try {
         for (;;) {

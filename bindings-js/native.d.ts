@@ -27,7 +27,7 @@ export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknow
   newFlow(flow: string, optionsJson: string): Flow;
   flowRun(flow: Flow, config: Config | undefined | null, stepJson: string): string;
   driverNew(config: Config, optionsJson: string, seed: Uint8Array): Driver;
-  driverStart(driver: Driver, operation: string, inputJson: string, attempt: number, quiet: boolean, maxWaitMs: number, now: number): number;
+  driverStart(driver: Driver, operation: string, inputJson: string, attempt: number, quiet: boolean, maxWaitMs: number, telemetry: boolean, now: number): number;
   driverPoll(driver: Driver, id: number, now: number): string;
   driverResponse(driver: Driver, id: number, status: number, headersJson: string, body: Uint8Array, now: number): void;
   driverFailure(driver: Driver, id: number, failure: string, cause: string, now: number): void;

@@ -240,10 +240,12 @@ pub fn driver_new(
     core(host::driver_new(&config.parsed, &options_json, seed)).map(|inner| NativeDriver { inner })
 }
 
-/// `driverStart(driver, operation, inputJson, attempt, quiet, maxWaitMs, now)`: the new
-/// call's id; `quiet`: no audit hook or journey takes the call's records (core then makes
-/// none); `maxWaitMs`: the longest wait before a retry, 0 for the policy's own.
+/// `driverStart(driver, operation, inputJson, attempt, quiet, maxWaitMs, telemetry, now)`:
+/// the new call's id; `quiet`: no audit hook or journey takes the call's records (core then
+/// makes none); `maxWaitMs`: the longest wait before a retry, 0 for the policy's own;
+/// `telemetry`: the host maps the call's telemetry events.
 #[napi]
+#[allow(clippy::too_many_arguments)] // one argument per fact of the call
 pub fn driver_start(
     driver: &mut NativeDriver,
     operation: String,
@@ -251,6 +253,7 @@ pub fn driver_start(
     attempt: u32,
     quiet: bool,
     max_wait_ms: f64,
+    telemetry: bool,
     now: f64,
 ) -> Result<f64, CoreFailure> {
     core(host::driver_start(
@@ -260,6 +263,7 @@ pub fn driver_start(
         attempt,
         quiet,
         whole(max_wait_ms),
+        telemetry,
         whole(now),
     ))
     .map(|id| id as f64)

@@ -71,7 +71,7 @@ impl PyDriver {
     /// call's records (core then makes none); `max_wait_ms`: the longest wait before a retry
     /// (core's `CallContext::max_wait_ms`). Returns the call id. A bad input fails the call
     /// at its first poll.
-    #[pyo3(signature = (operation, input, attempt=None, now=0, quiet=false, max_wait_ms=None))]
+    #[pyo3(signature = (operation, input, attempt=None, now=0, quiet=false, max_wait_ms=None, telemetry=false))]
     #[allow(clippy::too_many_arguments)]
     fn start(
         &self,
@@ -82,6 +82,7 @@ impl PyDriver {
         now: u64,
         quiet: bool,
         max_wait_ms: Option<u64>,
+        telemetry: bool,
     ) -> PyResult<u64> {
         let op = self::operation(py, operation)?;
         let text = serde_json::to_vec(&to_value(input, "input")?).unwrap_or_default();
@@ -89,6 +90,7 @@ impl PyDriver {
             attempt,
             quiet,
             max_wait_ms,
+            telemetry,
         };
         Ok(self.lock().start(op, &text, context, now))
     }

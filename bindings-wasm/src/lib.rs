@@ -380,10 +380,12 @@ pub fn free_driver(handle: u32) {
     DRIVERS.with(|drivers| drivers.borrow_mut().release(handle));
 }
 
-/// `driverStart(driver, operation, inputJson, attempt, quiet, maxWaitMs, now)`: the new
-/// call's id; `quiet`: no audit hook or journey takes the call's records (core then makes
-/// none); `maxWaitMs`: the longest wait before a retry, 0 for the policy's own.
+/// `driverStart(driver, operation, inputJson, attempt, quiet, maxWaitMs, telemetry, now)`:
+/// the new call's id; `quiet`: no audit hook or journey takes the call's records (core then
+/// makes none); `maxWaitMs`: the longest wait before a retry, 0 for the policy's own;
+/// `telemetry`: the host maps the call's telemetry events.
 #[wasm_bindgen(js_name = driverStart)]
+#[allow(clippy::too_many_arguments)] // one argument per fact of the call
 pub fn driver_start(
     driver: u32,
     operation: &str,
@@ -391,6 +393,7 @@ pub fn driver_start(
     attempt: u32,
     quiet: bool,
     max_wait_ms: f64,
+    telemetry: bool,
     now: f64,
 ) -> Thrown<f64> {
     with_driver(driver, |d| {
@@ -401,6 +404,7 @@ pub fn driver_start(
             attempt,
             quiet,
             whole(max_wait_ms),
+            telemetry,
             whole(now),
         )
     })

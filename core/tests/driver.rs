@@ -663,3 +663,105 @@ fn a_retry_after_date_reaches_the_error() {
     assert_eq!(error.retry_after_ms(), Some(40_000));
     assert_eq!(error.to_json()["retry_after_ms"], 40_000);
 }
+
+#[test]
+fn a_call_with_telemetry_tells_each_send_retry_and_its_end_without_a_secret() {
+    let with = CallContext {
+        telemetry: true,
+        attempt: Some(1),
+        ..CallContext::default()
+    };
+    let mut d = driver();
+    let body = input(json!({"resource": "Onboarding", "user_id": USER}));
+    let id = d.start(Operation::VerifyToken, &body, with, T0);
+    let first = d.poll(id, T0);
+    assert!(first.events.is_empty());
+    let _ = sent(&first);
+    respond_with(&mut d, id, 503, &[], T0 + 40);
+    let slept = d.poll(id, T0 + 40);
+    let at = match slept.action {
+        Action::SleepUntil { at_ms } => at_ms,
+        ref other => panic!("{other:?}"),
+    };
+    let names: Vec<&str> = slept
+        .events
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["iproov.send", "iproov.retry"]);
+    let send = &slept.events[0];
+    assert_eq!(send["attributes"]["http.response.status_code"], 503);
+    assert_eq!(send["attributes"]["error.type"], "503");
+    assert_eq!(send["attributes"]["url.template"], "/claim/verify/token");
+    assert_eq!(
+        send["attributes"]["server.address"],
+        "eu.rp.secure.iproov.me"
+    );
+    assert_eq!(send["attributes"]["iproov.region"], "eu");
+    assert_eq!(
+        (send["start_ms"].as_u64(), send["end_ms"].as_u64()),
+        (Some(T0), Some(T0 + 40))
+    );
+    assert_eq!(slept.events[1]["level"], "info");
+    // The failed send's record says what happened to it.
+    assert_eq!(slept.audit[0]["status"], 503);
+    assert_eq!(slept.audit[0]["duration_ms"], 40);
+    assert_eq!(slept.audit[0]["sends"], 1);
+    let _ = sent(&d.poll(id, at));
+    respond(&mut d, id, 200, CLAIM, at + 10);
+    let last = d.poll(id, at + 10);
+    assert_eq!(last.audit[0]["sends"], 2);
+    let names: Vec<&str> = last
+        .events
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["iproov.send", "iproov.call"]);
+    let call = &last.events[1];
+    assert_eq!(call["attributes"]["iproov.outcome"], "token_issued");
+    assert_eq!(call["attributes"]["iproov.sends"], 2);
+    assert_eq!(call["metrics"][0]["name"], "iproov.client.calls");
+    assert_eq!(call["metrics"][1]["value"], at + 10 - T0);
+    let all = serde_json::to_string(&last.events).unwrap()
+        + &serde_json::to_string(&slept.events).unwrap();
+    for hidden in [SECRET, KEY, USER, "1f2e3d4c5b6a7980"] {
+        assert!(!all.contains(hidden), "{hidden} in {all}");
+    }
+    // Without telemetry, no event is built.
+    let id = d.start(Operation::VerifyToken, &body, CallContext::default(), T0);
+    let _ = sent(&d.poll(id, T0));
+    respond(&mut d, id, 200, CLAIM, T0 + 1);
+    assert!(d.poll(id, T0 + 1).events.is_empty());
+}
+
+#[test]
+fn the_users_api_token_fetch_is_told_and_its_key_never_shown() {
+    let with = CallContext {
+        telemetry: true,
+        ..CallContext::default()
+    };
+    let mut d = driver();
+    let id = d.start(
+        Operation::GetUser,
+        &input(json!({"user_id": USER})),
+        with,
+        T0,
+    );
+    let _ = sent(&d.poll(id, T0));
+    respond(&mut d, id, 200, TOKEN, T0 + 5);
+    let fetched = d.poll(id, T0 + 5);
+    let names: Vec<&str> = fetched
+        .events
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["iproov.send", "iproov.token"]);
+    assert_eq!(
+        fetched.events[0]["attributes"]["url.template"],
+        "/{api_key}/access_token"
+    );
+    let text = serde_json::to_string(&fetched.events).unwrap();
+    assert!(
+        !text.contains(KEY) && !text.contains("at-driver-Vb6Jc3Tp5Fy0") && !text.contains(PASSWORD)
+    );
+}

@@ -550,3 +550,29 @@ fn nothing_secret_reaches_the_store_the_spool_or_a_log() {
     }
     assert!(!format!("{pump:?}").contains(&token_of(&started)));
 }
+
+#[test]
+fn a_finished_request_tells_its_outcome_without_a_token_or_a_user() {
+    let mut w = World::new(json!({}), false);
+    let started = w.start("verify", None).unwrap();
+    let mut pump = w.pump(json!({"action": "finish", "journey_id": id_of(&started),
+                                 "token": token_of(&started), "client": "ua", "spool": true}));
+    assert!(
+        pump.event(w.now).is_none(),
+        "nothing to tell before the end"
+    );
+    w.drive(&mut pump).unwrap();
+    let told = pump.event(w.now).unwrap();
+    assert_eq!(told["name"], "iproov.journey");
+    assert_eq!(told["attributes"]["iproov.outcome"], "passed");
+    assert_eq!(told["attributes"]["iproov.journey.action"], "finish");
+    assert_eq!(told["attributes"]["iproov.journey.id"], id_of(&started));
+    assert_eq!(told["metrics"][0]["name"], "iproov.journeys");
+    assert_eq!(told["metrics"][1]["name"], "iproov.journey.attempts");
+    let text = told.to_string();
+    assert!(!text.contains(&token_of(&started)) && !text.contains(USER));
+    let mut pump = w.pump(json!({"action": "start", "flow": "verify", "user_id": USER,
+                                 "journey_id": "nope"}));
+    assert!(w.drive(&mut pump).is_err());
+    assert_eq!(pump.event(w.now).unwrap()["level"], "info");
+}

@@ -128,6 +128,7 @@ class Driver:
         now: int = 0,
         quiet: bool = False,
         max_wait_ms: Optional[int] = None,
+        telemetry: bool = False,
     ) -> int: ...
     def start_enrol_image(
         self,

@@ -9,6 +9,7 @@ use crate::flows::token_manager::{TokenStep, is_token_rejection};
 use crate::http::{Request, Response};
 use crate::operation::{self, Operation};
 use crate::redact::Redactor;
+use crate::telemetry::{self, Event};
 use serde_json::Value;
 
 /// A waiting call takes a token request over this long after the request's deadline: its
@@ -61,6 +62,14 @@ pub(super) struct Call {
     audit: Vec<AuditRecord>,
     /// [`super::CallContext::max_wait_ms`].
     pub(super) max_wait_ms: Option<u64>,
+    /// [`super::CallContext::telemetry`].
+    pub(super) telemetry: bool,
+    events: Vec<Value>,
+    started_ms: u64,
+    /// When the send in flight left.
+    sent_at_ms: u64,
+    /// The last send's status, duration and number, for the records it ends with.
+    last_send: Option<(Option<u16>, u64, u32)>,
 }
 
 impl Call {
@@ -92,7 +101,167 @@ impl Call {
             records,
             audit,
             max_wait_ms: None,
+            telemetry: false,
+            events: Vec::new(),
+            started_ms: now,
+            sent_at_ms: now,
+            last_send: None,
         }
+    }
+
+    pub(super) fn take_events(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// A send of `op` (number `sends`) ended at `now`, answered `status` or failed as
+    /// `failure`: its facts for the records it ends with, and its event.
+    fn send_ended(
+        &mut self,
+        driver: &Driver,
+        op: Operation,
+        sends: u32,
+        status: Option<u16>,
+        failure: Option<&str>,
+        now: u64,
+    ) {
+        let duration = now.saturating_sub(self.sent_at_ms);
+        self.last_send = Some((status, duration, sends));
+        if !self.telemetry {
+            return;
+        }
+        let how = match (status, failure) {
+            (Some(status), _) => format!("answered {status}"),
+            (None, Some(failure)) => format!("failed ({failure})"),
+            _ => "ended".to_owned(),
+        };
+        let event = Event::new(
+            telemetry::SEND,
+            "debug",
+            now,
+            format!("iproov {} send {sends} {how} in {duration} ms", op.name()),
+        )
+        .since(self.sent_at_ms)
+        .with("http.request.method", telemetry::method(op))
+        .with("url.template", telemetry::url_template(op))
+        .with("iproov.operation", op.name())
+        .with("iproov.send", sends)
+        .with_opt("iproov.attempt", self.context.attempt)
+        .with_opt("http.response.status_code", status)
+        .with_opt(
+            "error.type",
+            failure
+                .map(str::to_owned)
+                .or_else(|| status.filter(|s| *s >= 400).map(|s| s.to_string())),
+        );
+        self.events
+            .push(driver.server_attributes(event).into_json());
+    }
+
+    /// A retry of `op` is scheduled for `at_ms` after `error`.
+    fn retry_scheduled(
+        &mut self,
+        driver: &Driver,
+        op: Operation,
+        error: &Error,
+        at_ms: u64,
+        now: u64,
+    ) {
+        if !self.telemetry {
+            return;
+        }
+        let delay = at_ms.saturating_sub(now);
+        let event = Event::new(
+            telemetry::RETRY,
+            "info",
+            now,
+            format!(
+                "iproov {} failed ({}): retry in {delay} ms",
+                op.name(),
+                error.code()
+            ),
+        )
+        .with("iproov.operation", op.name())
+        .with("iproov.retry.delay_ms", delay)
+        .with("error.type", error.code().to_owned())
+        .with("iproov.send", self.last_send.map_or(0, |(_, _, n)| n));
+        self.events
+            .push(driver.server_attributes(event).into_json());
+    }
+
+    /// The call ended with `action` (done or failed): its event and metrics.
+    pub(super) fn ended(&mut self, driver: &Driver, action: &super::Action, now: u64) {
+        if !self.telemetry {
+            return;
+        }
+        let op = self.operation;
+        let (outcome, error, level) = match action {
+            super::Action::Done { result } => {
+                let outcome = match (op.is_one_shot(), result.get("passed")) {
+                    (true, Some(Value::Bool(true))) => "passed",
+                    (true, Some(Value::Bool(false))) => "failed",
+                    _ if matches!(op, Operation::EnrolToken | Operation::VerifyToken) => {
+                        "token_issued"
+                    }
+                    _ if op == Operation::AccessToken => "token_obtained",
+                    _ => "ok",
+                };
+                (outcome, None, "debug")
+            }
+            super::Action::Failed { error } => {
+                let (outcome, level) = match error.kind() {
+                    ErrorKind::OutcomeUnknown => ("outcome_unknown", "warning"),
+                    ErrorKind::RateLimited
+                    | ErrorKind::Server
+                    | ErrorKind::Connection
+                    | ErrorKind::Timeout
+                    | ErrorKind::InvalidKey
+                    | ErrorKind::OAuth => ("error", "warning"),
+                    _ => ("error", "info"),
+                };
+                (outcome, Some(error.code().to_owned()), level)
+            }
+            _ => return,
+        };
+        let duration = now.saturating_sub(self.started_ms);
+        let sends = self.attempt;
+        let message = match &error {
+            Some(code) => format!(
+                "iproov {} {outcome} ({code}) after {sends} send(s), {duration} ms",
+                op.name()
+            ),
+            None => format!(
+                "iproov {} {outcome} after {sends} send(s), {duration} ms",
+                op.name()
+            ),
+        };
+        let event = Event::new(telemetry::CALL, level, now, message)
+            .since(self.started_ms)
+            .with("iproov.operation", op.name())
+            .with("iproov.outcome", outcome)
+            .with("iproov.sends", sends)
+            .with_opt("iproov.attempt", self.context.attempt)
+            .with_opt("error.type", error);
+        let by = ["iproov.operation", "iproov.outcome"];
+        let event = driver
+            .server_attributes(event)
+            .metric(telemetry::METRIC_CALLS, "counter", 1, None, &by)
+            .metric(
+                telemetry::METRIC_CALL_DURATION,
+                "histogram",
+                duration,
+                Some("ms"),
+                &by,
+            );
+        self.events.push(event.into_json());
+    }
+
+    /// Keeps `record` with the facts of the send it ends.
+    fn push_record(&mut self, record: AuditRecord) {
+        let record = match self.last_send {
+            Some((status, duration, sends)) => record.with_send(status, duration, sends),
+            None => record,
+        };
+        self.audit.push(record);
     }
 
     /// The retry advice, unless its wait is beyond this call's bound: then `GiveUp`, so that
@@ -229,6 +398,8 @@ impl Call {
             }
         }
         self.attempt += 1;
+        self.sent_at_ms = now;
+        self.last_send = None;
         let deadline_ms = now.saturating_add(driver.options.timeout_ms(self.operation));
         self.state = State::Sent { generation };
         Some(Action::Send {
@@ -241,6 +412,8 @@ impl Call {
         match driver.tokens.token_request(&driver.config) {
             Ok(request) => {
                 self.token_attempt += 1;
+                self.sent_at_ms = now;
+                self.last_send = None;
                 let deadline_ms =
                     now.saturating_add(driver.options.timeout_ms(Operation::AccessToken));
                 if let Some(fetch) = driver.fetch.as_mut().filter(|f| f.by == id) {
@@ -299,6 +472,14 @@ impl Call {
 
     fn token_answer(&mut self, driver: &mut Driver, id: CallId, response: &Response<'_>, now: u64) {
         let op = Operation::AccessToken;
+        self.send_ended(
+            driver,
+            op,
+            self.token_attempt,
+            Some(response.status),
+            None,
+            now,
+        );
         let advice = self.advice(
             driver,
             op,
@@ -310,6 +491,7 @@ impl Call {
             let error =
                 error_from_response_redacted(&driver.parse_config, response, &driver.redactor);
             self.record_failure(op, &error, now);
+            self.retry_scheduled(driver, op, &error, at_ms, now);
             self.state = State::Sleeping {
                 at_ms,
                 then: Resume::FetchReady,
@@ -324,8 +506,19 @@ impl Call {
                     && let Ok(token) =
                         crate::ops::oauth::parse_access_token(&driver.config, response)
                 {
-                    self.audit
-                        .push(AuditRecord::success(op, &self.context, &token, now));
+                    self.push_record(AuditRecord::success(op, &self.context, &token, now));
+                }
+                if self.telemetry {
+                    let event = Event::new(
+                        telemetry::TOKEN,
+                        "info",
+                        now,
+                        "iproov: the users API's OAuth access token was fetched",
+                    )
+                    .since(self.sent_at_ms)
+                    .with("iproov.operation", self.operation.name());
+                    self.events
+                        .push(driver.server_attributes(event).into_json());
                 }
                 driver.release_fetch(id);
                 self.state = State::Ready;
@@ -347,6 +540,7 @@ impl Call {
         now: u64,
     ) {
         let op = self.operation;
+        self.send_ended(driver, op, self.attempt, Some(response.status), None, now);
         if let Some(generation) = generation.filter(|_| is_token_rejection(response)) {
             let error =
                 error_from_response_redacted(&driver.parse_config, response, &driver.redactor);
@@ -369,6 +563,7 @@ impl Call {
                 let error =
                     error_from_response_redacted(&driver.parse_config, response, &driver.redactor);
                 self.record_failure(op, &error, now);
+                self.retry_scheduled(driver, op, &error, at_ms, now);
                 self.state = State::Sleeping {
                     at_ms,
                     then: Resume::Ready,
@@ -388,12 +583,8 @@ impl Call {
         match operation::parse_for_driver(op, &driver.parse_config, response) {
             Ok(result) => {
                 if self.records {
-                    self.audit.push(AuditRecord::success_value(
-                        op,
-                        &self.context,
-                        result.clone(),
-                        now,
-                    ));
+                    let record = AuditRecord::success_value(op, &self.context, result.clone(), now);
+                    self.push_record(record);
                 }
                 self.state = State::Done(result);
             }
@@ -439,6 +630,7 @@ impl Call {
                 // shared token): the call ends as aborted, with its record, and a token
                 // request this call owned passes to the calls waiting for it.
                 let error = failure.error(cause);
+                self.last_send = None;
                 self.record_failure(self.operation, &error, now);
                 driver.release_fetch(id);
                 self.state = State::Failed(error);
@@ -454,9 +646,12 @@ impl Call {
         } else {
             Observed::MayHaveReachedServer
         };
+        self.send_ended(driver, op, attempt, None, Some(failure.name()), now);
         let error = match self.advice(driver, op, attempt, observed, now) {
             Some(Advice::RetryAt { at_ms, .. }) if !failure.is_abort() => {
-                self.record_failure(op, &failure.error(cause), now);
+                let error = failure.error(cause);
+                self.record_failure(op, &error, now);
+                self.retry_scheduled(driver, op, &error, at_ms, now);
                 self.state = State::Sleeping {
                     at_ms,
                     then: resume,
@@ -494,8 +689,7 @@ impl Call {
                 ..self.context.clone()
             }
         };
-        self.audit
-            .push(AuditRecord::failure(operation, &context, error, now));
+        self.push_record(AuditRecord::failure(operation, &context, error, now));
     }
 
     /// This call's token request failed for good: the calls waiting for it fail with it, and

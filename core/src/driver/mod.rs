@@ -164,6 +164,9 @@ pub struct Poll {
     pub audit: Vec<Value>,
     /// True when calls waiting for a token ([`Action::WaitForToken`]) should be woken now.
     pub wake: bool,
+    /// Telemetry events produced since the last poll ([`crate::telemetry`]; only for a call
+    /// started with [`CallContext::telemetry`]).
+    pub events: Vec<Value>,
 }
 
 /// The context of a call for its audit records: the journey attempt it belongs to. The user
@@ -181,6 +184,9 @@ pub struct CallContext {
     /// (its `retry_after_ms` kept). `None`: the retry policy's own limits. A browser-facing
     /// call passes [`INTERACTIVE_MAX_WAIT_MS`].
     pub max_wait_ms: Option<u64>,
+    /// The host maps telemetry ([`crate::telemetry`]): the call makes its events
+    /// ([`Poll::events`]); without it, none is built.
+    pub telemetry: bool,
 }
 
 /// The wait bound of a call a person is waiting on (a browser's request through the web
@@ -303,6 +309,7 @@ impl Driver {
         };
         let mut call = Call::new(operation, built, audit, !context.quiet, now);
         call.max_wait_ms = context.max_wait_ms;
+        call.telemetry = context.telemetry;
         self.insert(call)
     }
 
@@ -337,16 +344,22 @@ impl Driver {
                 error: Error::invalid_state(format!("no open call {id}")),
             },
             Some(mut call) => {
-                let action = call.poll(self, id, now);
+                let polled = call.poll(self, id, now);
+                let action = self.redact_action(polled);
+                if matches!(action, Action::Done { .. } | Action::Failed { .. }) {
+                    call.ended(self, &action, now);
+                }
                 let audit = call.take_audit(&self.redactor);
+                let events = call.take_events();
                 if !matches!(action, Action::Done { .. } | Action::Failed { .. }) {
                     self.calls.push((id, call));
                 }
                 let wake = std::mem::take(&mut self.wake);
                 return Poll {
-                    action: self.redact_action(action),
+                    action,
                     audit,
                     wake,
+                    events,
                 };
             }
         };
@@ -354,6 +367,7 @@ impl Driver {
             action,
             audit: Vec::new(),
             wake: std::mem::take(&mut self.wake),
+            events: Vec::new(),
         }
     }
 
@@ -415,6 +429,22 @@ impl Driver {
             self.fetch_epoch += 1;
             self.wake = true;
         }
+    }
+
+    /// The `server.address`, `server.port` and `iproov.region` every event of this driver's
+    /// calls carries.
+    pub(crate) fn server_attributes(
+        &self,
+        event: crate::telemetry::Event,
+    ) -> crate::telemetry::Event {
+        let (address, port) = crate::telemetry::server(self.config.base_url());
+        event
+            .with("server.address", address)
+            .with("server.port", port)
+            .with_opt(
+                "iproov.region",
+                self.config.target().region().map(|r| r.id()),
+            )
     }
 
     fn refresh_redactor(&mut self) {

@@ -117,6 +117,15 @@ pub struct AuditRecord {
     /// The error's canonical JSON (failure only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
+    /// The HTTP status of the answer this record ends with, when one came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// How long the send this record ends took (ms), from leaving to its answer or failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// How many times the request was sent so far (1 for the first send; retries add one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sends: Option<u32>,
 }
 
 impl AuditRecord {
@@ -184,6 +193,9 @@ impl AuditRecord {
             outcome,
             result: Some(fields),
             error: None,
+            status: None,
+            duration_ms: None,
+            sends: None,
         }
     }
 
@@ -213,7 +225,20 @@ impl AuditRecord {
             outcome,
             result: None,
             error: Some(error_json),
+            status: None,
+            duration_ms: None,
+            sends: None,
         }
+    }
+
+    /// The record with the facts of the send it ends: the answer's status (if one came), the
+    /// send's duration (ms) and how many sends the request has had.
+    #[must_use]
+    pub fn with_send(mut self, status: Option<u16>, duration_ms: u64, sends: u32) -> Self {
+        self.status = status;
+        self.duration_ms = Some(duration_ms);
+        self.sends = Some(sends);
+        self
     }
 
     /// Replaces every credential `redactor` knows, in every form it travels in, in every text
@@ -267,6 +292,15 @@ impl AuditRecord {
         }
         if let Some(error) = self.error {
             map.insert("error".into(), error);
+        }
+        if let Some(status) = self.status {
+            map.insert("status".into(), Value::from(status));
+        }
+        if let Some(duration) = self.duration_ms {
+            map.insert("duration_ms".into(), Value::from(duration));
+        }
+        if let Some(sends) = self.sends {
+            map.insert("sends".into(), Value::from(sends));
         }
         Value::Object(map)
     }

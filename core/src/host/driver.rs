@@ -22,9 +22,11 @@ pub fn driver_new(config: &JsonConfig, options_json: &str, seed: &[u8]) -> Resul
 /// Starts a call (see [`Driver::start`]); `attempt` is the journey attempt, 0 for none;
 /// `quiet`: the host has no consumer for the call's audit records ([`CallContext::quiet`]);
 /// `max_wait_ms`: the longest wait before a retry ([`CallContext::max_wait_ms`]), 0 for the
-/// retry policy's own limits.
+/// retry policy's own limits; `telemetry`: the host maps the call's events
+/// ([`CallContext::telemetry`]).
 /// Gives the call's id. Fails only for an unknown operation name (`invalid_input`, field
 /// `operation`); a bad input fails the call at its first poll, with its audit record.
+#[allow(clippy::too_many_arguments)] // one argument per fact of the call, as the bindings pass them
 pub fn driver_start(
     driver: &mut Driver,
     operation: &str,
@@ -32,12 +34,14 @@ pub fn driver_start(
     attempt: u32,
     quiet: bool,
     max_wait_ms: u64,
+    telemetry: bool,
     now: u64,
 ) -> Result<u64, Error> {
     let context = CallContext {
         attempt: (attempt > 0).then_some(attempt),
         quiet,
         max_wait_ms: (max_wait_ms > 0).then_some(max_wait_ms),
+        telemetry,
     };
     let op = Operation::parse(operation)?;
     Ok(driver.start(op, input_json.as_bytes(), context, now))
@@ -46,8 +50,9 @@ pub fn driver_start(
 /// Polls a call (see [`Driver::poll`]) and gives the poll as one text:
 ///
 /// ```text
-/// KIND WAKE N\n          KIND: send | sleep | wait | done | failed; WAKE: 1 to wake waiting calls
+/// KIND WAKE N M\n        KIND: send | sleep | wait | done | failed; WAKE: 1 to wake waiting calls
 /// <audit record JSON>\n  N lines, one record each
+/// <event JSON>\n         M lines, one telemetry event each (crate::telemetry)
 /// payload
 /// ```
 ///
@@ -70,8 +75,10 @@ pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
     out.push_str(kind);
     out.push_str(if poll.wake { " 1 " } else { " 0 " });
     out.push_str(&poll.audit.len().to_string());
+    out.push(' ');
+    out.push_str(&poll.events.len().to_string());
     out.push('\n');
-    for record in &poll.audit {
+    for record in poll.audit.iter().chain(&poll.events) {
         out.push_str(&to_text(record));
         out.push('\n');
     }
@@ -121,13 +128,14 @@ mod tests {
             2,
             false,
             0,
+            false,
             1_000,
         )
         .unwrap();
         let sent = driver_poll(&mut driver, id, 1_000);
         assert!(
             sent.starts_with(
-                "send 0 0\n2500\nPOST\nhttps://eu.rp.secure.iproov.me/api/v2/claim/enrol/token\n"
+                "send 0 0 0\n2500\nPOST\nhttps://eu.rp.secure.iproov.me/api/v2/claim/enrol/token\n"
             ),
             "{sent}"
         );
@@ -141,14 +149,14 @@ mod tests {
         );
         let done = driver_poll(&mut driver, id, 1_100);
         let mut lines = done.lines();
-        assert_eq!(lines.next(), Some("done 0 1"));
+        assert_eq!(lines.next(), Some("done 0 1 0"));
         let record = json(lines.next().unwrap());
         assert_eq!(record["outcome"], "token_issued");
         assert_eq!(record["attempt"], 2);
         assert_eq!(json(lines.next().unwrap())["token"], "abc");
         assert!(!done.contains("s3cr3t-x"));
         assert_eq!(
-            driver_start(&mut driver, "nope", "", 0, false, 0, 0)
+            driver_start(&mut driver, "nope", "", 0, false, 0, false, 0)
                 .unwrap_err()
                 .field(),
             Some("operation")

@@ -69,10 +69,13 @@ pub fn pump_next(pump: &mut Pump, event_json: &str, now: u64) -> String {
         Ok(value) => Event::from_json(&value).map(Some),
         Err(error) => Err(error),
     };
-    let action = match event {
+    let mut action = match event {
         Ok(event) => pump.next(event, now).to_json(),
         Err(error) => json!({"do": "failed", "error": error.to_json()}),
     };
+    if let (Some(told), Value::Object(map)) = (pump.event(now), &mut action) {
+        map.insert("event".into(), told);
+    }
     to_text(&action)
 }
 

@@ -29,6 +29,9 @@
 //!     any store call that raises            -> event = {"store_failed": "<store call>"}
 //! ```
 //!
+//! Through the text interface ([`crate::host::pump_next`]) a final `done` or `failed` also
+//! carries `event`: the request's telemetry ([`Pump::event`], [`crate::telemetry`]).
+//!
 //! What the pump decides (none of it is left to a host): every transition of the journey and
 //! of the user's limits, the order of the writes (an outcome before its audit records), what a
 //! conflict means (read again and decide again), how long to wait for another instance, how
@@ -320,6 +323,9 @@ pub struct Pump {
     setup: Resolved,
     new_id: String,
     job: Job,
+    /// `start`, `finish` or `replay`.
+    action: &'static str,
+    started_ms: u64,
     /// Once finished, the same final action again.
     finished: Option<Action>,
 }
@@ -356,10 +362,13 @@ impl Pump {
         if let Value::Object(map) = &mut fields {
             map.remove("action");
         }
-        let job = match action {
-            "start" => Job::Start(Box::new(StartJob::new(&fields, now)?)),
-            "finish" => Job::Finish(Box::new(FinishJob::new(&fields, now)?)),
-            "replay" => Job::Finish(Box::new(FinishJob::replay(&fields)?)),
+        let (job, action) = match action {
+            "start" => (Job::Start(Box::new(StartJob::new(&fields, now)?)), "start"),
+            "finish" => (
+                Job::Finish(Box::new(FinishJob::new(&fields, now)?)),
+                "finish",
+            ),
+            "replay" => (Job::Finish(Box::new(FinishJob::replay(&fields)?)), "replay"),
             _ => {
                 return Err(Error::invalid_input(
                     "action",
@@ -372,6 +381,8 @@ impl Pump {
             setup,
             new_id: new_id.to_owned(),
             job,
+            action,
+            started_ms: now,
             finished: None,
         })
     }
@@ -396,6 +407,77 @@ impl Pump {
             self.finished = Some(action.clone());
         }
         action
+    }
+
+    /// Once finished, the request's telemetry event ([`crate::telemetry::JOURNEY`]): its
+    /// action, how it ended, the attempt and what is left, the journey's (random) id; never a
+    /// token or a user_id.
+    pub fn event(&self, now: u64) -> Option<Value> {
+        use crate::telemetry::{self as t, Event as Told};
+        let (outcome, level, answer, error) = match self.finished.as_ref()? {
+            Action::Done { answer } => {
+                let outcome = match (
+                    answer.get("token"),
+                    answer.get("state").and_then(Value::as_str),
+                ) {
+                    (Some(_), _) => "issued",
+                    (None, Some(state)) => state,
+                    _ if answer.get("replayed").is_some() => "replayed",
+                    _ => "answered",
+                };
+                let level = if outcome == "outcome_unknown" {
+                    "warning"
+                } else {
+                    "info"
+                };
+                (outcome.to_owned(), level, Some(answer), None)
+            }
+            Action::Failed { error, .. } => {
+                let level = match error.kind() {
+                    crate::error::ErrorKind::StoreUnavailable => "error",
+                    crate::error::ErrorKind::InvalidInput
+                    | crate::error::ErrorKind::InvalidState => "info",
+                    _ => "warning",
+                };
+                (error.code().to_owned(), level, error.result(), Some(error))
+            }
+            _ => return None,
+        };
+        let field = |key: &str| answer.and_then(|a| a.get(key)).cloned();
+        let message = format!("iproov journey {}: {outcome}", self.action);
+        let mut told = Told::new(t::JOURNEY, level, now, message)
+            .since(self.started_ms)
+            .with("iproov.journey.action", self.action)
+            .with("iproov.outcome", outcome)
+            .with_opt("iproov.journey.id", field("journey_id"))
+            .with_opt("iproov.attempt", field("attempt"))
+            .with_opt("iproov.attempts_left", field("attempts_left"))
+            .with_opt("iproov.next", field("next"))
+            .with_opt("error.type", error.map(|e| e.code().to_owned()))
+            .with_opt(
+                "iproov.limit",
+                error.and_then(|e| e.limit().map(str::to_owned)),
+            )
+            .metric(
+                t::METRIC_JOURNEYS,
+                "counter",
+                1,
+                None,
+                &["iproov.journey.action", "iproov.outcome"],
+            );
+        if let (Some(attempt), true) = (
+            field("attempt").and_then(|a| a.as_u64()),
+            field("state").is_some(),
+        ) {
+            told = told.metric(
+                t::METRIC_ATTEMPTS,
+                "histogram",
+                attempt,
+                None,
+                &["iproov.outcome"],
+            );
+        }
+        Some(told.into_json())
     }
 }
 
