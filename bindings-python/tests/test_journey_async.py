@@ -6,13 +6,13 @@ answer at once, and a long Retry-After from iProov is answered at once, not slep
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List
 
-import httpx
 import pytest
 from emulator_fixtures import EU, Emulator
 from journey_support import LATER_MS, STORE_SECRET, Flaky, StoreDown, clear_postgres, enrolled, postgres_conninfo
@@ -145,7 +145,10 @@ def test_held_token_requests_do_not_delay_other_users_validates(emulator: Emulat
         assert all(h.result(timeout=30).status_code == 200 for h in held)
 
 
-def test_a_long_retry_after_is_answered_at_once(emulator: Emulator, async_site: Dict[str, Any]) -> None:
+def test_a_long_retry_after_is_answered_at_once(
+    emulator: Emulator, async_site: Dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="iproov_sansio.web")
     emulator.fault(path="/claim/enrol/token", kind="status", status=429, headers={"Retry-After": "30"}, times=5)
     began = time.monotonic()
     answer = Browser(async_site["url"], str(uuid.uuid4())).post("token", {"flow": "enrol"})
@@ -153,4 +156,6 @@ def test_a_long_retry_after_is_answered_at_once(emulator: Emulator, async_site: 
     assert answer.status_code == 503 and answer.headers["retry-after"] == "30"
     assert answer.json()["error"]["code"] == "try_again"
     assert emulator.count("/claim/enrol/token") == 1
-    httpx.get(f"{async_site['url']}/iproov/config").raise_for_status()
+    # The refusal is logged at INFO with its code.
+    refusals = [r for r in caplog.records if r.name == "iproov_sansio.web" and r.levelno == logging.INFO]
+    assert refusals and "try_again" in refusals[0].getMessage() and "too_many_requests" in refusals[0].getMessage()

@@ -143,7 +143,7 @@ class _Service:
         self._spool: Optional[Spool] = None
         if spool is not False:
             path = getattr(store, "spool_path", None) if spool is None or spool is True else spool
-            if path is None:
+            if not isinstance(path, (str, os.PathLike)):
                 raise InvalidInputError({
                     "code": "invalid_input", "kind": "invalid_input", "field": "spool",
                     "message": f"invalid spool: {type(store).__name__} has no default spool; give spool= a local "
