@@ -576,3 +576,41 @@ fn a_finished_request_tells_its_outcome_without_a_token_or_a_user() {
     assert!(w.drive(&mut pump).is_err());
     assert_eq!(pump.event(w.now).unwrap()["level"], "info");
 }
+
+#[test]
+fn a_store_failing_between_the_claim_and_the_token_request_blocks_nobody() {
+    let mut w = World::new(json!({}), false);
+    w.fail("insert:journeys", 1);
+    let error = w.start("verify", None).unwrap_err();
+    assert_eq!(error["code"], "store_unavailable");
+    assert_eq!(error["store_operation"], "insert");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was sent")
+    );
+    assert!(w.calls.is_empty());
+    // The claim and its count were given back: the next start goes at once.
+    assert!(w.users[USER]["verify"].get("requesting").is_none());
+    assert_eq!(w.users[USER]["tokens"]["count"], 0);
+    let started = w.start("verify", None).unwrap();
+    assert_eq!(started["attempt"], 1);
+    assert_eq!(w.users[USER]["tokens"]["count"], 1);
+}
+
+#[test]
+fn a_store_failing_after_the_token_was_issued_says_it_was_sent() {
+    let mut w = World::new(json!({}), false);
+    let mut pump = w.pump(json!({"action": "start", "flow": "verify", "user_id": USER}));
+    let (call, _) = w.until_call(&mut pump);
+    w.fail("update:journeys", 1_000);
+    let error = w.resume(&mut pump, &call).unwrap_err();
+    assert_eq!(error["store_operation"], "update");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("after iProov issued a token")
+    );
+}

@@ -11,9 +11,12 @@
 //! ```
 //!
 //! Each record is core's JSON kept whole, with the columns beside it that look it up. A write
-//! takes when its statement returns one row (`RETURNING id`): an insert over an existing id
-//! and an update over another version return none (compare-and-set). Version 1 (no users
-//! table) is migrated by creating it.
+//! took when its statement changed one row (the driver's row count: Python sqlite3's and
+//! psycopg's `rowcount`, better-sqlite3's `changes`, a Durable Object cursor's `rowsWritten`,
+//! node-postgres' `rowCount`): an insert over an existing id and an update over another
+//! version change none (compare-and-set). No statement needs more than SQLite 3.8 (no
+//! `RETURNING`, no upsert: RHEL 8 and Amazon Linux 2 ship older SQLites than 3.35) or
+//! PostgreSQL 9.5. Version 1 (no users table) is migrated by creating it.
 
 use crate::error::Error;
 use serde_json::{Value, json};
@@ -108,6 +111,16 @@ impl Dialect {
         ]
     }
 
+    /// `INSERT` that skips an existing id (SQLite's `OR IGNORE`, PostgreSQL's `ON CONFLICT`).
+    fn insert(&self, table: &str, columns: &str, values: &str) -> String {
+        match self.name {
+            "sqlite" => format!("INSERT OR IGNORE INTO {table} ({columns}) VALUES ({values})"),
+            _ => format!(
+                "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT (id) DO NOTHING"
+            ),
+        }
+    }
+
     fn statements(&self) -> Value {
         let p = |n| self.p(n);
         let r = |n| self.record(n);
@@ -118,26 +131,26 @@ impl Dialect {
                 "users": stmt(format!("SELECT {} FROM iproov_users WHERE id = {}", self.out, p(1)), &["id"]),
             },
             "insert": {
-                "journeys": stmt(format!(
-                    "INSERT INTO iproov_journeys (id, user_id, version, expires_at_ms, record) VALUES \
-                     ({}, {}, {}, {}, {}) ON CONFLICT (id) DO NOTHING RETURNING id",
-                    p(1), p(2), p(3), p(4), r(5)
+                "journeys": stmt(self.insert(
+                    "iproov_journeys",
+                    "id, user_id, version, expires_at_ms, record",
+                    &format!("{}, {}, {}, {}, {}", p(1), p(2), p(3), p(4), r(5)),
                 ), &["id", "user_id", "version", "expires_at_ms", "record"]),
-                "users": stmt(format!(
-                    "INSERT INTO iproov_users (id, version, expires_at_ms, record) VALUES ({}, {}, {}, \
-                     {}) ON CONFLICT (id) DO NOTHING RETURNING id",
-                    p(1), p(2), p(3), r(4)
+                "users": stmt(self.insert(
+                    "iproov_users",
+                    "id, version, expires_at_ms, record",
+                    &format!("{}, {}, {}, {}", p(1), p(2), p(3), r(4)),
                 ), &["id", "version", "expires_at_ms", "record"]),
             },
             "update": {
                 "journeys": stmt(format!(
                     "UPDATE iproov_journeys SET version = {}, expires_at_ms = {}, record = {} WHERE id \
-                     = {} AND version = {} RETURNING id",
+                     = {} AND version = {}",
                     p(1), p(2), r(3), p(4), p(5)
                 ), &["version", "expires_at_ms", "record", "id", "expected_version"]),
                 "users": stmt(format!(
                     "UPDATE iproov_users SET version = {}, expires_at_ms = {}, record = {} WHERE id = \
-                     {} AND version = {} RETURNING id",
+                     {} AND version = {}",
                     p(1), p(2), r(3), p(4), p(5)
                 ), &["version", "expires_at_ms", "record", "id", "expected_version"]),
             },
@@ -150,13 +163,15 @@ impl Dialect {
             "audit_of": stmt(format!(
                 "SELECT {} FROM iproov_audit WHERE journey_id = {} ORDER BY seq", self.out, p(1)
             ), &["journey_id"]),
-            // In one transaction, in order; the journeys deleted are the rows returned.
+            // In one transaction, in order; the journeys deleted are the rows the one marked
+            // `count` changed.
             "delete_expired": [
                 stmt(format!(
                     "DELETE FROM iproov_audit WHERE journey_id IN (SELECT id FROM iproov_journeys \
                      WHERE expires_at_ms <= {})", p(1)
                 ), &["now_ms"]),
-                stmt(format!("DELETE FROM iproov_journeys WHERE expires_at_ms <= {} RETURNING id", p(1)), &["now_ms"]),
+                json!({"sql": format!("DELETE FROM iproov_journeys WHERE expires_at_ms <= {}", p(1)),
+                       "params": ["now_ms"], "count": true}),
                 stmt(format!("DELETE FROM iproov_users WHERE expires_at_ms <= {}", p(1)), &["now_ms"]),
             ],
         })
@@ -178,7 +193,8 @@ impl Dialect {
 /// `version`, `expires_at_ms`), `record` (the record as JSON text), `expected_version`,
 /// `journey_id`, `now_ms`, `version` (the schema's). Placeholders are `?` (SQLite) and `$n`
 /// (PostgreSQL; psycopg's `%s` is the same list in order). Records come back as JSON text in
-/// a column named `record`. A store opens with: `lock` (PostgreSQL, in a transaction),
+/// a column named `record`. A write took when it changed one row (the module docs);
+/// `delete_expired`'s count is the rows its statement marked `"count": true` changed. A store opens with: `lock` (PostgreSQL, in a transaction),
 /// `schema_table`, `schema_version` (one row, column `version`); none: `create`, then
 /// `set_version` with [`VERSION`]; an older one: its migrations in order, then `set_version`;
 /// a newer one: refuse to run ([`check_version`]).

@@ -10,8 +10,9 @@
 //! takes the file (an atomic rename, so one process at a time), replays what `due` says, and
 //! appends back what it says to keep plus every entry whose replay failed.
 //!
-//! An entry holds what the journey record keeps: no token (its SHA-256), no image, no
-//! secret. Audit records may be appended twice when a process dies between a replay and
+//! An entry holds what the journey record and the audit table keep: the attempt's token only
+//! as its SHA-256 (the audit records carry it, as the audit table does), no image, no
+//! credential. Audit records may be appended twice when a process dies between a replay and
 //! dropping its entry (a record is never lost; one may repeat).
 
 use super::policy::{CLAIM_MARGIN_MS, STORE_RETRY_MS};

@@ -88,6 +88,10 @@ pub(super) struct StartJob {
     issued: bool,
     cleared: bool,
     clear_tries: u32,
+    /// The last store call asked for (`get`, `insert`, `update`, `append_audit`).
+    store_op: &'static str,
+    /// The token request was handed to the host (it may have reached iProov).
+    asked: bool,
     audit: Vec<Value>,
     answer: Option<Value>,
     retry: StoreRetry,
@@ -122,6 +126,8 @@ impl StartJob {
             issued: false,
             cleared: false,
             clear_tries: 0,
+            store_op: "get",
+            asked: false,
             audit: Vec::new(),
             answer: None,
             retry: StoreRetry::default(),
@@ -133,6 +139,17 @@ impl StartJob {
             return action;
         }
         let action = self.decide(ctx, now);
+        self.store_op = match &action {
+            Action::Read { .. } => "get",
+            Action::Insert { .. } => "insert",
+            Action::Update { .. } => "update",
+            Action::AppendAudit { .. } => "append_audit",
+            Action::Call { .. } => {
+                self.asked |= self.pending == Pending::CallToken;
+                self.store_op
+            }
+            _ => self.store_op,
+        };
         if let Action::Update { record, .. } | Action::Insert { record, .. } = &action {
             self.writing = Some(record.clone());
         }
@@ -301,6 +318,7 @@ impl StartJob {
     }
 
     fn on_store_failure(&mut self, ctx_id: &str, pending: Pending, now: u64) -> Result<(), Action> {
+        let op = self.store_op;
         match pending {
             // The token is issued (and billed): keep trying to record it for a while.
             Pending::WriteJourney if self.token.is_some() => match self.retry.next_try(now) {
@@ -308,8 +326,20 @@ impl StartJob {
                     self.pending = Pending::SleepRetry;
                     Err(Action::Sleep { until_ms: at })
                 }
-                None => Err(self.store_failed("update")),
+                None => Err(Action::Failed {
+                    log: None,
+                    error: Error::store_unavailable(op, self.journey_id(), None).with_message(format!(
+                        "the journey store failed ({op}) after iProov issued a token: the token \
+                         could not be recorded (iProov counts it); start again"
+                    )),
+                }),
             },
+            // Claimed, nothing sent: give the claim (and its count) back before failing, so
+            // the user's next start need not wait for it to lapse.
+            Pending::Insert | Pending::ReadService | Pending::WriteService if self.claimed => {
+                self.call_error = Some(Error::store_unavailable(op, self.journey_id(), None));
+                Ok(())
+            }
             // The claim lapses by itself (`until_ms`): the token is the caller's.
             Pending::Clear => {
                 self.cleared = true;
@@ -334,10 +364,7 @@ impl StartJob {
                 self.audit.clear();
                 Ok(())
             }
-            Pending::ReadUser | Pending::ReadService => Err(self.store_failed("get")),
-            Pending::ReadJourney => Err(self.store_failed("get")),
-            Pending::Insert => Err(self.store_failed("insert")),
-            _ => Err(self.store_failed("update")),
+            _ => Err(self.store_failed(op)),
         }
     }
 
@@ -698,6 +725,10 @@ impl StartJob {
             if let Some(mut user) = user.filter(|u| self.ours(ctx, u)) {
                 let read = user.version;
                 user.slot_mut(self.req.flow).requesting = None;
+                if !self.asked {
+                    // The token request never left: it is not the user's to count.
+                    user.tokens.give_back();
+                }
                 user.touch(now, ctx.setup.policy.retention_ms);
                 self.pending = Pending::Release;
                 return write(Table::Users, user.to_json(), read);

@@ -51,6 +51,11 @@ impl Window {
         self.count = self.count.saturating_add(1);
     }
 
+    /// Gives one event back (a token request that never left).
+    pub fn give_back(&mut self) {
+        self.count = self.count.saturating_sub(1);
+    }
+
     /// How long from `now` until this window ends.
     pub fn ends_in(&self, now: u64, window_ms: u64) -> u64 {
         self.start_ms.saturating_add(window_ms).saturating_sub(now)
