@@ -1,17 +1,22 @@
-// The face-check page end to end, in Debian's headless Chromium driven by playwright-core:
-// the real page served by demo/web.py (iproov_sansio.web on the SQLite store, uvicorn on
-// 127.0.0.1), the real emulator behind it. Each test is a fresh browser profile, so a new
-// signed-in user (the demo's cookie). Every wait is bounded. Then the same page through the
-// JS handler (createJourneyHandler): the root README's worker example inside workerd on a
+// The face-check page end to end, in Debian's headless Chromium driven by playwright-core,
+// over real HTTP against the real emulator, through three hosts of the same routes: the page
+// served by demo/web.py (iproov_sansio.web on the SQLite store, uvicorn on 127.0.0.1), and by
+// the JS handler (createJourneyHandler): the root README's worker example inside workerd on a
 // Durable Object (the edge package), and its Node example on Node's http (the Node package),
 // each signed in by an `e2e_user` cookie that the examples' `./auth.js` (auth.mjs) reads.
 //
-//   node --test tests/web/e2e.test.mjs      (scripts/test runs it; see tests/web/run.sh)
+// Against the emulator the page defines its stand-in for iProov's web SDK under the SDK's own
+// element name, <iproov-me>, which dispatches the SDK's events: these tests drive the page's
+// real event handling through it. Each test is a fresh browser profile, so a new signed-in
+// user. Every wait is bounded; nothing sleeps to synchronise.
+//
+//   node --test tests/web/e2e.test.mjs      (scripts/test runs it: scripts/web.sh)
 //
 // Needs: /usr/bin/chromium (or $CHROMIUM), target/debug/iproov-emulator ($IPROOV_EMULATOR_BIN),
 // target/py-venv with the wheel, starlette and uvicorn ($IPROOV_TEST_PYTHON), the edge package
 // built with its dev tools (bindings-wasm: dist/, esbuild, workerd) and the Node package
-// built (bindings-node: the addon, dist/, better-sqlite3).
+// built (bindings-node: the addon, dist/, better-sqlite3). $IPROOV_WEB_HOSTS (python, worker,
+// node; comma-separated, default all) narrows the hosts.
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,12 +28,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
-import { bundleWorker, prepareBuildDir, serveWorkerd } from '../../bindings-wasm/scripts/workerd.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const EMULATOR = process.env.IPROOV_EMULATOR_BIN ?? join(ROOT, 'target/debug/iproov-emulator');
 const PYTHON = process.env.IPROOV_TEST_PYTHON ?? join(ROOT, 'target/py-venv/bin/python');
+const HOSTS = (process.env.IPROOV_WEB_HOSTS ?? 'python,worker,node').split(',');
 const SHOTS = join(ROOT, 'target/web');
 const WAIT = 15_000; // any one thing the page does
 const TEST = { timeout: 120_000 };
@@ -42,9 +47,8 @@ const EU = {
 const children = [];
 let dir;
 let emulatorUrl;
-let pageUrl;
-let workerd; // the worker example inside workerd: {url, stop}
 const scratch = []; // directories to remove at the end
+const stops = []; // servers to stop at the end
 
 /** Starts a process and resolves with its first stdout line matching `pattern`. */
 function startProcess(command, args, env, pattern, what, cwd = ROOT) {
@@ -83,55 +87,63 @@ async function control(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
-const validates = async (flow = 'enrol') =>
-  (await control('GET', `/requests?path=/claim/${flow}/validate`)).count;
+/** How many requests the emulator got at `path` (its request log, reset before each test). */
+const emulatorCount = async (path) => (await control('GET', `/requests?path=${path}`)).count;
+const validates = (flow = 'enrol') => emulatorCount(`/claim/${flow}/validate`);
+const tokenRequests = (flow = 'enrol') => emulatorCount(`/claim/${flow}/token`);
 
-/** The journey as a SQLite store holds it (core's record): the Python demo's by default. */
-function stored(journeyId, file = join(dir, 'journeys.sqlite3')) {
+/** The journey as a SQLite store holds it (core's record). */
+function stored(journeyId, file) {
   const script = `
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 row = db.execute("SELECT record FROM iproov_journeys WHERE id = ?", (sys.argv[2],)).fetchone()
 print(row[0] if row else "null")
 `;
-  const out = execFileSync(PYTHON, ['-c', script, file, journeyId], {
-    timeout: 10_000,
-  });
+  const out = execFileSync(PYTHON, ['-c', script, file, journeyId], { timeout: 10_000 });
   return JSON.parse(out.toString());
 }
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'iproov-web-e2e-'));
-  mkdirSync(SHOTS, { recursive: true });
-  emulatorUrl = await startProcess(EMULATOR, ['--port', '0'], process.env, /^listening on (http:\S+)$/, 'the emulator');
+/** demo/web.py on a free port; `standIn`: with the emulator's stand-in (IPROOV_DEMO_EMULATOR). */
+async function startDemo(standIn) {
+  const out = mkdtempSync(join(tmpdir(), 'iproov-web-demo-'));
+  scratch.push(out);
   const env = {
     ...process.env,
     ...EU,
     IPROOV_BASE_URL: `${emulatorUrl}/eu`,
-    IPROOV_DEMO_EMULATOR: emulatorUrl,
-    IPROOV_DEMO_DIR: dir,
+    IPROOV_DEMO_DIR: out,
     IPROOV_DEMO_PORT: '0',
   };
   delete env.IPROOV_REGION;
-  pageUrl = await startProcess(PYTHON, ['demo/web.py'], env, /^open (http:\S+)$/, 'demo/web.py');
+  if (standIn) env.IPROOV_DEMO_EMULATOR = emulatorUrl;
+  else delete env.IPROOV_DEMO_EMULATOR;
+  const url = await startProcess(PYTHON, ['demo/web.py'], env, /^open (http:\S+)$/, 'demo/web.py');
+  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'demo_user', shots: true };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'iproov-web-e2e-'));
+  scratch.push(dir);
+  mkdirSync(SHOTS, { recursive: true });
+  emulatorUrl = await startProcess(EMULATOR, ['--port', '0'], process.env, /^listening on (http:\S+)$/, 'the emulator');
 });
 
 after(() => {
-  workerd?.stop();
+  for (const stop of stops) stop();
   for (const child of children) child.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
   for (const out of scratch) rmSync(out, { recursive: true, force: true });
 });
 
-/** A fresh Chromium profile (a new user of the demo) on the page, ready. `site`: another
- * site's page URL, whose user is the `e2e_user` cookie set here. */
+/** A fresh Chromium profile (a new user) on `site`'s page, ready: {page, context, journeys
+ * (the page's 200 token answers), tokenPosts (every token request it sent), user}. */
 async function openBrowser(t, site) {
   const profile = mkdtempSync(join(tmpdir(), 'iproov-web-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     timeout: 30_000,
-    viewport: { width: 760, height: 720 },
+    viewport: { width: 760, height: 760 },
     // As root in a container without a GPU, on a machine whose network is loopback only.
     args: [
       '--no-sandbox',
@@ -147,23 +159,40 @@ async function openBrowser(t, site) {
     rmSync(profile, { recursive: true, force: true });
   });
   context.setDefaultTimeout(WAIT);
-  const page = context.pages()[0] ?? (await context.newPage());
   const problems = [];
-  page.on('pageerror', (error) => problems.push(String(error)));
-  t.after(() => assert.deepEqual(problems, [], 'no script error in the page'));
-  // What the page sent and got, for the checks below.
+  t.after(() => assert.deepEqual(problems, [], 'no script error or refused load in the page'));
   const journeys = [];
+  const tokenPosts = [];
+  context.on('page', (page) => watch(page, problems, journeys, tokenPosts));
+  const page = context.pages()[0] ?? (await context.newPage());
+  watch(page, problems, journeys, tokenPosts);
+  let user;
+  if (site.cookie === 'e2e_user') {
+    user = randomUUID();
+    await context.addCookies([{ name: 'e2e_user', value: user, url: site.url, httpOnly: true, sameSite: 'Strict' }]);
+  }
+  await page.goto(site.url, { timeout: WAIT });
+  await page.waitForSelector('body[data-state=ready]');
+  if (user === undefined) user = (await context.cookies()).find((c) => c.name === site.cookie).value;
+  return { page, context, journeys, tokenPosts, user };
+}
+
+/** Records a page's script errors, refused loads (its CSP's), token requests and answers. */
+function watch(page, problems, journeys, tokenPosts) {
+  if (page.watched) return;
+  page.watched = true;
+  page.on('pageerror', (error) => problems.push(String(error)));
+  // Chromium logs every 4xx/5xx answer as "Failed to load resource": the routes' own refusals,
+  // which the tests provoke. Anything else logged as an error (a CSP refusal) is a problem.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+  });
+  page.on('request', (request) => {
+    if (request.url().endsWith('/iproov/token')) tokenPosts.push(JSON.parse(request.postData()));
+  });
   page.on('response', async (response) => {
     if (response.url().endsWith('/iproov/token') && response.ok()) journeys.push(await response.json());
   });
-  let user;
-  if (site !== undefined) {
-    user = randomUUID();
-    await context.addCookies([{ name: 'e2e_user', value: user, url: site, httpOnly: true, sameSite: 'Strict' }]);
-  }
-  await page.goto(site ?? pageUrl, { timeout: WAIT });
-  await page.waitForSelector('body[data-state=ready]');
-  return { page, journeys, context, user };
 }
 
 async function startCheck(page, flow = 'enrol') {
@@ -172,129 +201,325 @@ async function startCheck(page, flow = 'enrol') {
   await page.waitForSelector('body[data-state=capture]');
 }
 
-async function result(page) {
-  await page.waitForSelector('body[data-state=result]');
+/** Clicks the stand-in SDK's button: `passed`, `failed` (data-end) or an SDK event's name. */
+async function capture(page, end, { reason, double = false } = {}) {
+  if (reason) await page.selectOption('iproov-me select[name=reason]', reason);
+  const button = end === 'passed' || end === 'failed' ? `iproov-me [data-end=${end}]` : `iproov-me [data-event=${end}]`;
+  if (double) await page.dblclick(button);
+  else await page.click(button);
+}
+
+async function result(page, state = 'result') {
+  await page.waitForSelector(`body[data-state=${state}]`);
   return {
     text: await page.textContent('#result-text'),
     left: await page.textContent('#attempts-left'),
     again: await page.isVisible('#again'),
+    reason: await page.getAttribute('#result', 'data-reason'),
   };
 }
 
-describe('the face-check page in Chromium', () => {
+/** The page's own tab's answers to the token requests, as the server gave them. */
+const last = (list) => list[list.length - 1];
+
+/** Every journey test, against `site()` ({url, store?, cookie, shots?}). */
+function journeyTests(site) {
   beforeEach(async () => {
     await control('POST', '/reset');
   });
 
   test('a pass: enrolled, then verified', TEST, async (t) => {
-    const { page, journeys } = await openBrowser(t);
+    const { page, journeys, user } = await openBrowser(t, site());
     await startCheck(page, 'enrol');
-    assert.ok(await page.isVisible('#stand-in'), 'the emulator stand-in replaces the SDK');
-    await page.screenshot({ path: join(SHOTS, 'capture.png') });
+    // The capture is the SDK's element, here the stand-in registered under its name.
+    const element = await page.$eval('iproov-me', (el) => ({
+      defined: customElements.get('iproov-me') === el.constructor,
+      token: el.getAttribute('token'),
+      base: el.getAttribute('base_url'),
+    }));
+    assert.deepEqual(element, { defined: true, token: journeys[0].token, base: new URL(emulatorUrl).origin });
     assert.equal(await page.textContent('#attempt'), '1 (2 more after this one)');
-    await page.click('#pass');
-    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 2', again: false });
-    await page.screenshot({ path: join(SHOTS, 'page.png') });
+    if (site().shots) await page.screenshot({ path: join(SHOTS, 'capture.png') });
+    await capture(page, 'passed');
+    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 2', again: false, reason: null });
+    if (site().shots) await page.screenshot({ path: join(SHOTS, 'page.png') });
     assert.equal(await validates(), 1);
-    assert.equal(stored(journeys[0].journey_id).attempts[0].state, 'passed');
+    if (site().store) assert.equal(stored(journeys[0].journey_id, site().store).attempts[0].state, 'passed');
 
     await page.click('#restart');
     await startCheck(page, 'verify');
-    await page.click('#pass');
+    await capture(page, 'passed');
     assert.equal((await result(page)).text, 'Passed: verified.');
     const claims = (await control('GET', '/state')).claims;
-    assert.equal(new Set(claims.map((c) => c.user_id)).size, 1, 'one user, from the session');
+    assert.deepEqual([...new Set(claims.map((c) => c.user_id))], [user], "one user, the app's");
   });
 
-  test('a failure, then a pass on a new token', TEST, async (t) => {
-    const { page, journeys } = await openBrowser(t);
+  test('a failure (its reason as a sentence, the code kept), then a pass on a new token', TEST, async (t) => {
+    const { page, journeys } = await openBrowser(t, site());
     await startCheck(page);
-    await page.selectOption('#reason', 'too_dark');
-    await page.click('#fail');
-    assert.deepEqual(await result(page), { text: 'Not passed (too_dark).', left: 'Attempts left: 2', again: true });
+    await capture(page, 'failed', { reason: 'too_dark' });
+    assert.deepEqual(await result(page), {
+      text: 'Not passed. Move somewhere with more light.',
+      left: 'Attempts left: 2',
+      again: true,
+      reason: 'too_dark',
+    });
+    assert.equal(await page.textContent('#support'), 'Code for support: too_dark');
     await page.click('#again');
     await page.waitForSelector('body[data-state=capture]');
     assert.equal(await page.textContent('#attempt'), '2 (1 more after this one)');
-    await page.click('#pass');
-    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 1', again: false });
+    await capture(page, 'passed');
+    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 1', again: false, reason: null });
     assert.equal(journeys.length, 2);
     assert.equal(journeys[0].journey_id, journeys[1].journey_id);
     assert.notEqual(journeys[0].token, journeys[1].token);
-    assert.deepEqual(stored(journeys[0].journey_id).attempts.map((a) => a.state), ['failed', 'passed']);
+    if (site().store) {
+      assert.deepEqual(stored(journeys[0].journey_id, site().store).attempts.map((a) => a.state), ['failed', 'passed']);
+    }
   });
 
-  test('attempts run out', TEST, async (t) => {
-    const { page, journeys } = await openBrowser(t);
+  test('attempts run out; "Start over" and a reload then count down to the window, never three fresh attempts', TEST, async (t) => {
+    const { page, journeys, tokenPosts } = await openBrowser(t, site());
     await startCheck(page);
     for (const left of [2, 1]) {
-      await page.click('#fail');
+      await capture(page, 'failed');
       assert.deepEqual(await result(page), {
-        text: 'Not passed (too_much_movement).',
+        text: 'Not passed. Hold still while the check runs.',
         left: `Attempts left: ${left}`,
         again: true,
+        reason: 'too_much_movement',
       });
       await page.click('#again');
       await page.waitForSelector('body[data-state=capture]');
     }
-    await page.click('#fail');
+    await capture(page, 'failed');
     assert.deepEqual(await result(page), {
-      text: 'Not passed (too_much_movement). No attempts left.',
+      text: 'Not passed. Hold still while the check runs. No attempts left for this check.',
       left: 'Attempts left: 0',
       again: false,
+      reason: 'too_much_movement',
     });
-    assert.ok(await page.isVisible('#restart'));
+    // The exhausted answer's retry_after_ms: the journey's window (1 hour) from its first attempt.
+    assert.match(await page.textContent('#wait'), /^A new check can start in (59:[0-5]\d|1:00:00)\.$/);
     assert.equal(await validates(), 3);
-    assert.deepEqual(stored(journeys[0].journey_id).attempts.map((a) => a.state), ['failed', 'failed', 'failed']);
+    assert.equal(await tokenRequests(), 3);
+
+    // Start over: the page forgets the journey, Start asks without one, the server resumes it.
+    await page.click('#restart');
+    await page.click('#start');
+    const limited = await result(page, 'waiting');
+    assert.equal(limited.text, 'You have used every attempt for now. Try again later.');
+    assert.equal(limited.reason, 'too_many_attempts');
+    assert.match(await page.textContent('#wait'), /^You can try again in (59:[0-5]\d|1:00:00)\.$/);
+    assert.ok(await page.isDisabled('#start'), 'Start waits for the countdown');
+    assert.deepEqual(last(tokenPosts), { flow: 'enrol' }, 'Start sends no journey_id');
+    if (site().shots) await page.screenshot({ path: join(SHOTS, 'waiting.png') });
+
+    // A reload is no way around it.
+    await page.reload();
+    await page.waitForSelector('body[data-state=ready]');
+    await page.click('#start');
+    assert.equal((await result(page, 'waiting')).reason, 'too_many_attempts');
+    assert.equal(await tokenRequests(), 3, 'no new token after the third attempt');
+    assert.equal(new Set(journeys.map((j) => j.journey_id)).size, 1);
+    // The limit is this flow's: the other one may start.
+    await page.check('input[name=flow][value=verify]');
+    assert.ok(await page.isEnabled('#start'));
+    await page.check('input[name=flow][value=enrol]');
+    assert.ok(await page.isDisabled('#start'));
   });
 
-  test('a double-clicked validate sends one validate', TEST, async (t) => {
-    const { page } = await openBrowser(t);
+  test('a reload mid-journey resumes it: the same open token, then the attempt number and count kept', TEST, async (t) => {
+    const { page, journeys, tokenPosts } = await openBrowser(t, site());
+    await startCheck(page);
+    await page.reload();
+    await page.waitForSelector('body[data-state=ready]');
+    await startCheck(page);
+    assert.equal(await page.textContent('#attempt'), '1 (2 more after this one)');
+    assert.equal(journeys[1].token, journeys[0].token, 'the open token, not a new billable one');
+    assert.equal(await tokenRequests(), 1);
+    await capture(page, 'failed');
+    assert.equal((await result(page)).left, 'Attempts left: 2');
+    await page.reload();
+    await page.waitForSelector('body[data-state=ready]');
+    await startCheck(page);
+    assert.equal(await page.textContent('#attempt'), '2 (1 more after this one)');
+    assert.equal(journeys[2].journey_id, journeys[0].journey_id);
+    assert.ok(tokenPosts.every((body) => body.journey_id === undefined), 'Start never names a journey');
+    await capture(page, 'passed');
+    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 1', again: false, reason: null });
+    assert.equal(await tokenRequests(), 2);
+  });
+
+  test('a second tab gets the same journey; when it finished the check, the first learns it passed', TEST, async (t) => {
+    const { page, context, journeys } = await openBrowser(t, site());
+    await startCheck(page);
+    const second = await context.newPage();
+    await second.goto(site().url, { timeout: WAIT });
+    await second.waitForSelector('body[data-state=ready]');
+    await startCheck(second);
+    assert.equal(await second.textContent('#attempt'), '1 (2 more after this one)');
+    assert.equal(journeys[1].journey_id, journeys[0].journey_id);
+    assert.equal(journeys[1].token, journeys[0].token);
+    await capture(second, 'passed');
+    assert.equal((await result(second)).text, 'Passed: enrolled.');
+    // The first tab's capture of the same token: the claim is no longer the phone's to finish.
+    await capture(page, 'passed');
+    const stopped = await result(page);
+    assert.equal(stopped.reason, 'error_server');
+    assert.ok(stopped.again);
+    await page.click('#again');
+    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 2', again: false, reason: null });
+    assert.equal(await validates(), 1);
+    assert.equal(await tokenRequests(), 1);
+  });
+
+  test('a double-clicked capture sends one validate', TEST, async (t) => {
+    const { page } = await openBrowser(t, site());
     await startCheck(page);
     // iProov takes a while to answer, so that a second submit arrives while the first is out.
     await control('POST', '/faults', { path: '/claim/enrol/validate', kind: 'delay', delay_ms: 1500 });
     const sent = page.waitForRequest((request) => request.url().endsWith('/iproov/validate'));
-    await page.dblclick('#pass');
+    await capture(page, 'passed', { double: true });
     const first = await sent;
     // The page sends one validate per attempt by itself; a second submit of the same request
-    // (a second tab, a replayed request) from this browser, while the first is in flight:
+    // (a replayed request) from this browser, while the first is in flight:
     const replayed = await page.evaluate(async (body) => {
-      const response = await fetch('validate', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body,
-      });
+      const response = await fetch('validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
       return { status: response.status, body: await response.json() };
     }, first.postData());
-    assert.equal(replayed.status, 200);
+    assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
     assert.equal(replayed.body.passed, true);
     assert.equal((await result(page)).text, 'Passed: enrolled.');
     assert.equal(await validates(), 1, 'one validate in the emulator request log');
   });
 
+  test("the SDK's ends without a result (canceled, no_camera, permission then permission_denied, error) validate nothing and cost no attempt; unsupported offers none", TEST, async (t) => {
+    const { page } = await openBrowser(t, site());
+    await startCheck(page);
+    const ends = [
+      ['canceled', 'The face check was closed before it finished. Try again when you are ready.', 'user_canceled'],
+      ['no_camera', 'No camera was found. Connect a camera, or use a phone or computer that has one, then try again.', 'no_camera'],
+      ['permission_denied', "The camera is blocked for this site. Allow it in your browser's site settings (the camera or lock icon beside the address), then try again.", 'error_camera_permission_denied'],
+      ['error', 'The face check stopped: The camera is already in use and cannot be accessed. Try again.', 'error_camera_in_use'],
+    ];
+    for (const [end, text, reason] of ends) {
+      await page.waitForSelector('body[data-state=capture]');
+      if (end === 'permission_denied') {
+        // Permission still to be asked for: a prompt, and the capture goes on.
+        await capture(page, 'permission');
+        await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Allow the camera'));
+        assert.equal(await page.getAttribute('body', 'data-state'), 'capture');
+      }
+      await capture(page, end);
+      assert.deepEqual(await result(page), { text, left: '', again: true, reason }, end);
+      if (end === 'permission_denied' && site().shots) await page.screenshot({ path: join(SHOTS, 'permission-denied.png') });
+      assert.equal(await page.$('iproov-me'), null, 'the SDK element is gone');
+      await page.click('#again');
+      await page.waitForSelector('body[data-state=capture]');
+      // The attempt stayed open on the server: the same one again.
+      assert.equal(await page.textContent('#attempt'), '1 (2 more after this one)', end);
+    }
+    assert.equal(await validates(), 0);
+    await capture(page, 'passed');
+    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 2', again: false, reason: null });
+    assert.equal(await validates(), 1);
+    assert.equal(await tokenRequests(), 1, 'one token for the whole attempt');
+
+    await page.click('#restart');
+    await startCheck(page, 'verify');
+    await capture(page, 'unsupported');
+    const unsupported = await result(page);
+    assert.equal(unsupported.text, 'This browser cannot run the face check. Open this page in a recent Chrome, Safari, Edge or Firefox.');
+    assert.equal(unsupported.reason, 'error_not_supported');
+    assert.ok(!unsupported.again && !(await page.isVisible('#restart')), 'nothing to try again in this browser');
+    assert.equal(await validates('verify'), 0);
+  });
+
+  test("a verify before any enrol: the server's sentence and code, then Start over to enrol", TEST, async (t) => {
+    const { page } = await openBrowser(t, site());
+    await page.check('input[name=flow][value=verify]');
+    await page.click('#start');
+    const refused = await result(page, 'error');
+    assert.deepEqual(refused, { text: 'This account has not enrolled yet.', left: '', again: false, reason: 'not_enrolled' });
+    await page.click('#restart');
+    await startCheck(page, 'enrol');
+    await capture(page, 'passed');
+    assert.equal((await result(page)).text, 'Passed: enrolled.');
+  });
+
+  test('iProov busy (503 with Retry-After): the page counts down, then Start works', TEST, async (t) => {
+    const { page } = await openBrowser(t, site());
+    // iProov's rate limit on the token request, with a wait longer than core lets a browser's
+    // request sleep (2 s): the browser gets 503 try_again and the wait at once.
+    await control('POST', '/faults', {
+      path: '/claim/enrol/token', kind: 'status', status: 429, headers: { 'Retry-After': '3' },
+    });
+    const asked = Date.now();
+    await page.click('#start');
+    const busy = await result(page, 'waiting');
+    assert.equal(busy.reason, 'try_again');
+    assert.equal(busy.text, 'The face verification service is busy or unreachable. Try again shortly.');
+    assert.match(await page.textContent('#wait'), /^You can try again in 0:0[1-3]\.$/);
+    assert.ok(await page.isDisabled('#start'));
+    await page.waitForSelector('#start:enabled', { timeout: 8_000 });
+    assert.ok(Date.now() - asked >= 2_000, 'Start came back only after the wait');
+    assert.equal(await page.textContent('#wait'), 'You can try again now.');
+    await startCheck(page);
+    assert.equal(await page.textContent('#attempt'), '1 (2 more after this one)');
+    await capture(page, 'passed');
+    assert.equal((await result(page)).text, 'Passed: enrolled.');
+  });
+
   test('an emulator fault during validate: try again, and the store holds outcome unknown', TEST, async (t) => {
-    const { page, journeys, context } = await openBrowser(t);
-    // A verify (an enrol whose answer was lost leaves iProov's user half made): the demo's
-    // signed-in user, enrolled directly on the emulator.
-    const [cookie] = (await context.cookies()).filter((c) => c.name === 'demo_user');
-    await control('POST', '/users', { api_key: EU.IPROOV_API_KEY, user_id: cookie.value });
+    const { page, journeys, user } = await openBrowser(t, site());
+    // A verify (an enrol whose answer was lost leaves iProov's user half made): the signed-in
+    // user, enrolled directly on the emulator.
+    await control('POST', '/users', { api_key: EU.IPROOV_API_KEY, user_id: user });
     await startCheck(page, 'verify');
     await control('POST', '/faults', { path: '/claim/verify/validate', kind: 'status', status: 503 });
-    await page.click('#pass');
+    await capture(page, 'passed');
+    // An attempt whose outcome is unknown does not count (README: the journey service's limits).
     assert.deepEqual(await result(page), {
       text: 'We could not get the result of this attempt. Try again.',
-      left: 'Attempts left: 2',
+      left: 'Attempts left: 3',
       again: true,
+      reason: 'outcome_unknown',
     });
-    const record = stored(journeys[0].journey_id);
-    assert.equal(record.attempts[0].state, 'outcome_unknown');
-    assert.equal(record.attempts[0].token, undefined, 'the token is forgotten');
+    if (site().store) {
+      const record = stored(journeys[0].journey_id, site().store);
+      assert.equal(record.attempts[0].state, 'outcome_unknown');
+      assert.equal(record.attempts[0].token, undefined, 'the token is forgotten');
+    }
     // The new attempt gets a new token and passes.
     await page.click('#again');
     await page.waitForSelector('body[data-state=capture]');
-    await page.click('#pass');
+    assert.equal(await page.textContent('#attempt'), '2 (2 more after this one)');
+    await capture(page, 'passed');
     assert.equal((await result(page)).text, 'Passed: verified.');
     assert.notEqual(journeys[1].token, journeys[0].token);
     assert.equal(await validates('verify'), 2);
+  });
+}
+
+describe('the page through Python (demo/web.py)', { skip: !HOSTS.includes('python') }, () => {
+  let site;
+  let bare; // the same demo without the emulator's stand-in, nor iProov's SDK
+  before(async () => {
+    site = await startDemo(true);
+    bare = await startDemo(false);
+  });
+  journeyTests(() => site);
+
+  test("iProov's SDK not loaded: the page says so and asks for no token", TEST, async (t) => {
+    const { page, tokenPosts } = await openBrowser(t, bare);
+    await page.click('#start');
+    const missing = await result(page, 'error');
+    assert.equal(missing.reason, 'sdk_missing');
+    assert.match(missing.text, /^The face check could not load on this page \(iProov's web SDK is missing\)\./);
+    assert.deepEqual(tokenPosts, [], 'the page sent no token request');
+    assert.equal(await tokenRequests(), 0, 'iProov got no token request');
+    assert.equal(await page.evaluate(() => customElements.get('iproov-me')), undefined, 'no stand-in without the emulator');
   });
 });
 
@@ -309,6 +534,8 @@ function readmeBlock(words) {
 
 /** The README's worker example inside workerd (its Durable Objects on SQLite on disk). */
 async function startWorker(out) {
+  // Imported here: only these tests need the edge package's dev tools.
+  const { bundleWorker, prepareBuildDir, serveWorkerd } = await import('../../bindings-wasm/scripts/workerd.mjs');
   const build = join(out, 'build');
   prepareBuildDir(build);
   copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(build, 'auth.js'));
@@ -342,7 +569,8 @@ const site :Workerd.Worker = (
 );
 `);
   const { port, stop } = await serveWorkerd(join(out, 'config.capnp'), { args: ['--directory-path', `storage=${join(out, 'storage')}`] });
-  return { url: `http://127.0.0.1:${port}/iproov/`, stop };
+  stops.push(stop);
+  return { url: `http://127.0.0.1:${port}/iproov/`, cookie: 'e2e_user' };
 }
 
 /** The README's Node example with `node`, on a free port, in `out` (its SQLite file there). */
@@ -358,67 +586,40 @@ async function startNode(out) {
   writeFileSync(join(out, 'example.mjs'), source.replace(listen, onFreePort));
   const env = { ...process.env, ...EU, IPROOV_EMULATOR_URL: emulatorUrl };
   const url = await startProcess(process.execPath, [join(out, 'example.mjs')], env, /^open (http:\S+)$/, "the README's Node example", out);
-  return { url, store: join(out, 'journeys.sqlite3') };
+  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
 }
 
-describe('the same page through the JS handler (createJourneyHandler)', () => {
-  const sites = {};
+/** A signed-out request: the API says so (the example's auth.js named nobody). */
+async function signedOut(site) {
+  const response = await fetch(new URL('token', site.url), {
+    method: 'POST',
+    headers: { Origin: new URL(site.url).origin, 'Content-Type': 'application/json' },
+    body: '{"flow": "enrol"}',
+  });
+  assert.equal(response.status, 401);
+  assert.equal((await response.json()).error.code, 'unauthenticated');
+}
+
+describe("the page through the README's worker inside workerd (createJourneyHandler, Durable Object store)", { skip: !HOSTS.includes('worker') }, () => {
+  let site;
   before(async () => {
-    const out = mkdtempSync(join(tmpdir(), 'iproov-web-js-'));
+    const out = mkdtempSync(join(tmpdir(), 'iproov-web-worker-'));
     scratch.push(out);
-    mkdirSync(join(out, 'worker'));
-    mkdirSync(join(out, 'node'));
-    workerd = await startWorker(join(out, 'worker'));
-    sites['the worker inside workerd (Durable Object store)'] = { url: workerd.url };
-    sites['Node http (SQLite store)'] = await startNode(join(out, 'node'));
+    site = await startWorker(out);
   });
-  beforeEach(async () => {
-    await control('POST', '/reset');
+  test('signed out, the API says so', TEST, () => signedOut(site));
+  journeyTests(() => site);
+});
+
+describe("the page through the README's Node example (createJourneyHandler on Node's http, SQLite store)", { skip: !HOSTS.includes('node') }, () => {
+  let site;
+  before(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'iproov-web-node-'));
+    scratch.push(out);
+    site = await startNode(out);
   });
-
-  for (const name of ['the worker inside workerd (Durable Object store)', 'Node http (SQLite store)']) {
-    test(`${name}: signed out, the API says so; a pass: enrolled, then verified`, TEST, async (t) => {
-      const site = sites[name];
-      const signedOut = await fetch(new URL('token', site.url), {
-        method: 'POST',
-        headers: { Origin: new URL(site.url).origin, 'Content-Type': 'application/json' },
-        body: '{"flow": "enrol"}',
-      });
-      assert.equal(signedOut.status, 401);
-      assert.equal((await signedOut.json()).error.code, 'unauthenticated');
-      const { page, journeys, user } = await openBrowser(t, site.url);
-      await startCheck(page, 'enrol');
-      assert.ok(await page.isVisible('#stand-in'), 'the emulator stand-in replaces the SDK');
-      assert.equal(await page.textContent('#attempt'), '1 (2 more after this one)');
-      await page.click('#pass');
-      assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 2', again: false });
-      assert.equal(await validates(), 1);
-      if (site.store) assert.equal(stored(journeys[0].journey_id, site.store).attempts[0].state, 'passed');
-      await page.click('#restart');
-      await startCheck(page, 'verify');
-      await page.click('#pass');
-      assert.equal((await result(page)).text, 'Passed: verified.');
-      const claims = (await control('GET', '/state')).claims;
-      assert.deepEqual([...new Set(claims.map((c) => c.user_id))], [user], 'one user, from the app\'s auth');
-    });
-
-    test(`${name}: a double-clicked validate sends one validate`, TEST, async (t) => {
-      const { page } = await openBrowser(t, sites[name].url);
-      await startCheck(page);
-      await control('POST', '/faults', { path: '/claim/enrol/validate', kind: 'delay', delay_ms: 1500 });
-      const sent = page.waitForRequest((request) => request.url().endsWith('/iproov/validate'));
-      await page.dblclick('#pass');
-      const first = await sent;
-      const replayed = await page.evaluate(async (body) => {
-        const response = await fetch('validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-        return { status: response.status, body: await response.json() };
-      }, first.postData());
-      assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
-      assert.equal(replayed.body.passed, true);
-      assert.equal((await result(page)).text, 'Passed: enrolled.');
-      assert.equal(await validates(), 1, 'one validate in the emulator request log');
-    });
-  }
+  test('signed out, the API says so', TEST, () => signedOut(site));
+  journeyTests(() => site);
 });
 
 test('the README shows screenshots of the page', () => {
