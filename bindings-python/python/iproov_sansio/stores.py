@@ -6,9 +6,9 @@ same for :class:`~iproov_sansio.journeys.AsyncJourneyService`).
 They run core's statements and nothing else (``_core.store_schema``, written once in
 ``core/src/service/schema.rs`` for every host): each method is one statement, or one
 transaction of statements, over one of core's tables (``journeys``, ``users``). A record is
-core's JSON (a dict), kept whole beside the columns that look it up; a write takes when its
-statement returns a row (an insert over an existing id, or an update over another version,
-returns none: compare-and-set). No journey logic lives here.
+core's JSON (a dict), kept whole beside the columns that look it up; a write took when its
+statement changed one row (an insert over an existing id, or an update over another version,
+changes none: compare-and-set). No journey logic lives here.
 
 Opening a store creates the schema when missing (under an advisory lock on PostgreSQL, for
 instances starting together), migrates an older one (version 1 -> 2) and refuses a newer one
@@ -33,9 +33,11 @@ __all__ = ["SCHEMA_VERSION", "AsyncPostgresStore", "PostgresStore", "SQLiteStore
 Record = Dict[str, Any]
 #: One statement and its parameters.
 _Stmt = Tuple[str, Tuple[Any, ...]]
+#: What one statement gave: the rows it returned and how many rows it changed.
+_Done = Tuple[List[Any], int]
 #: A store call: its statements (one transaction when there are several) and what makes its
-#: answer of the rows each returned.
-_Plan = Tuple[List[_Stmt], Callable[[List[List[Any]]], Any]]
+#: answer of what each gave.
+_Plan = Tuple[List[_Stmt], Callable[[List[_Done]], Any]]
 
 
 def _schema(dialect: str) -> Dict[str, Any]:
@@ -86,38 +88,41 @@ class _Plans:
         return stmt
 
     def get(self, table: str, id: str) -> _Plan:
-        return [self._bind(self._table("get", table), id=id)], lambda rows: _record(rows[0][0][0]) if rows[0] else None
+        stmt = self._bind(self._table("get", table), id=id)
+        return [stmt], lambda done: _record(done[0][0][0][0]) if done[0][0] else None
 
     def insert(self, table: str, record: Record) -> _Plan:
-        return [self._bind(self._table("insert", table), record)], lambda rows: bool(rows[0])
+        return [self._bind(self._table("insert", table), record)], lambda done: done[0][1] == 1
 
     def update(self, table: str, record: Record, expected_version: int) -> _Plan:
         stmt = self._bind(self._table("update", table), record, expected_version=expected_version)
-        return [stmt], lambda rows: bool(rows[0])
+        return [stmt], lambda done: done[0][1] == 1
 
     def append_audit(self, journey_id: str, records: Sequence[Record]) -> _Plan:
         stmts = [self._bind(self.schema["append_audit"], r, journey_id=journey_id) for r in records]
-        return stmts, lambda rows: None
+        return stmts, lambda done: None
 
     def journeys_of(self, user_id: str) -> _Plan:
-        return [self._bind(self.schema["journeys_of"], user_id=user_id)], lambda rows: [_record(r[0]) for r in rows[0]]
+        stmt = self._bind(self.schema["journeys_of"], user_id=user_id)
+        return [stmt], lambda done: [_record(r[0]) for r in done[0][0]]
 
     def audit_of(self, journey_id: str) -> _Plan:
         stmt = self._bind(self.schema["audit_of"], journey_id=journey_id)
-        return [stmt], lambda rows: [_record(r[0]) for r in rows[0]]
+        return [stmt], lambda done: [_record(r[0]) for r in done[0][0]]
 
     def delete_expired(self, now_ms: int) -> _Plan:
+        marked = [bool(s.get("count")) for s in self.schema["delete_expired"]]
         stmts = [self._bind(s, now_ms=now_ms) for s in self.schema["delete_expired"]]
-        return stmts, lambda rows: sum(len(r) for r in rows)
+        return stmts, lambda done: sum(changed for (_, changed), count in zip(done, marked) if count)
 
-    def open(self) -> Generator[_Stmt, List[Any], None]:
-        """Opening the schema, as core's ``schema()`` says: gives each statement, takes its
-        rows. Raises ``InvalidStateError`` for a schema newer than this build's."""
+    def open(self) -> Generator[_Stmt, _Done, None]:
+        """Opening the schema, as core's ``schema()`` says: gives each statement, takes what
+        it gave. Raises ``InvalidStateError`` for a schema newer than this build's."""
         s = self.schema
         if s["lock"]:
             yield s["lock"], ()
         yield s["schema_table"], ()
-        found = (yield s["schema_version"], ())[0][0]
+        found = (yield s["schema_version"], ())[0][0][0]
         if found is not None and found > s["version"]:
             raise InvalidStateError({
                 "code": "invalid_state", "kind": "invalid_state",
@@ -151,7 +156,7 @@ class _SyncStore:
 
     _plans: _Plans
 
-    def _execute(self, stmts: List[_Stmt]) -> List[List[Any]]:  # pragma: no cover - abstract
+    def _execute(self, stmts: List[_Stmt]) -> List[_Done]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _run(self, plan: _Plan) -> Any:
@@ -199,14 +204,10 @@ class SQLiteStore(_SyncStore):
     raises ``sqlite3.OperationalError`` (the service makes it a ``StoreUnavailableError``).
 
     ``spool_path`` is where a service keeps its spool by default: ``<path>.spool.jsonl``.
-    Needs SQLite 3.35+ (``RETURNING``); raises ``RuntimeError`` on an older one.
+    Core's statements need SQLite 3.8 or later (any Python 3.9 has it).
     """
 
     def __init__(self, path: Union[str, Path] = "iproov-journeys.sqlite3", *, timeout: float = 10.0) -> None:
-        if sqlite3.sqlite_version_info < (3, 35, 0):
-            raise RuntimeError(
-                f"iproov_sansio: SQLiteStore needs SQLite 3.35 or later (RETURNING); this Python has {sqlite3.sqlite_version}"
-            )
         self.path = Path(path)
         self.spool_path = self.path.with_name(self.path.name + ".spool.jsonl")
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -219,7 +220,7 @@ class SQLiteStore(_SyncStore):
             steps = self._plans.open()
             sql, params = next(steps)
             while True:
-                sql, params = steps.send(db.execute(sql, params).fetchall())
+                sql, params = steps.send(_done(db.execute(sql, params)))
         except StopIteration:
             db.execute("COMMIT")
         except BaseException:
@@ -235,18 +236,18 @@ class SQLiteStore(_SyncStore):
             self._local.db = db
         return db
 
-    def _execute(self, stmts: List[_Stmt]) -> List[List[Any]]:
+    def _execute(self, stmts: List[_Stmt]) -> List[_Done]:
         db = self._db()
         if len(stmts) == 1:
-            return [db.execute(*stmts[0]).fetchall()]
+            return [_done(db.execute(*stmts[0]))]
         db.execute("BEGIN IMMEDIATE")
         try:
-            rows = [db.execute(sql, params).fetchall() for sql, params in stmts]
+            done = [_done(db.execute(sql, params)) for sql, params in stmts]
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-        return rows
+        return done
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -302,7 +303,7 @@ class PostgresStore(_SyncStore):
             try:
                 sql, params = next(steps)
                 while True:
-                    sql, params = steps.send(_rows(conn.execute(sql, params or None)))
+                    sql, params = steps.send(_done(conn.execute(sql, params or None)))
             except StopIteration:
                 pass
 
@@ -315,19 +316,21 @@ class PostgresStore(_SyncStore):
             self._local.conn = conn
         return conn
 
-    def _execute(self, stmts: List[_Stmt]) -> List[List[Any]]:
+    def _execute(self, stmts: List[_Stmt]) -> List[_Done]:
         conn = self._conn()
         if len(stmts) == 1:
-            return [_rows(conn.execute(*stmts[0]))]
+            return [_done(conn.execute(*stmts[0]))]
         with conn.transaction():
-            return [_rows(conn.execute(sql, params)) for sql, params in stmts]
+            return [_done(conn.execute(sql, params)) for sql, params in stmts]
 
     def __repr__(self) -> str:
         return "PostgresStore(<conninfo not shown>)"
 
 
-def _rows(cursor: Any) -> List[Any]:
-    return list(cursor.fetchall()) if cursor.description is not None else []
+def _done(cursor: Any) -> _Done:
+    """What a statement gave: its rows (none for a write) and the rows it changed."""
+    rows = list(cursor.fetchall()) if cursor.description is not None else []
+    return rows, int(cursor.rowcount)
 
 
 class AsyncPostgresStore:
@@ -364,7 +367,7 @@ class AsyncPostgresStore:
                 try:
                     sql, params = next(steps)
                     while True:
-                        sql, params = steps.send(await _arows(await conn.execute(sql, params or None)))
+                        sql, params = steps.send(await _adone(await conn.execute(sql, params or None)))
                 except StopIteration:
                     pass
             self._opened = True
@@ -394,9 +397,9 @@ class AsyncPostgresStore:
         conn = await self._take()
         try:
             if len(stmts) == 1:
-                return answer([await _arows(await conn.execute(*stmts[0]))])
+                return answer([await _adone(await conn.execute(*stmts[0]))])
             async with conn.transaction():
-                return answer([await _arows(await conn.execute(sql, params)) for sql, params in stmts])
+                return answer([await _adone(await conn.execute(sql, params)) for sql, params in stmts])
         finally:
             await self._give(conn)
 
@@ -440,5 +443,6 @@ class AsyncPostgresStore:
         return "AsyncPostgresStore(<conninfo not shown>)"
 
 
-async def _arows(cursor: Any) -> List[Any]:
-    return list(await cursor.fetchall()) if cursor.description is not None else []
+async def _adone(cursor: Any) -> _Done:
+    rows = list(await cursor.fetchall()) if cursor.description is not None else []
+    return rows, int(cursor.rowcount)
