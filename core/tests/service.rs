@@ -614,3 +614,44 @@ fn a_store_failing_after_the_token_was_issued_says_it_was_sent() {
             .contains("after iProov issued a token")
     );
 }
+
+#[test]
+fn an_sdk_exit_ends_the_attempt_and_the_next_start_gets_a_new_token() {
+    let mut w = World::new(json!({}), false);
+    let first = w.start("verify", None).unwrap();
+    let exit = |w: &mut World, started: &Value, event: &str| {
+        let mut pump = w.pump(json!({"action": "exit", "journey_id": id_of(started), "token": token_of(started),
+                                     "client": "Mozilla/5.0 (X11)", "event": event, "feedback": "user_canceled"}));
+        w.drive(&mut pump)
+    };
+    let out = exit(&mut w, &first, "canceled").unwrap();
+    assert_eq!(
+        (out["state"].clone(), out["attempts_left"].clone()),
+        (json!("exited"), json!(2))
+    );
+    let attempt = &w.journey(&id_of(&first))["attempts"][0];
+    assert_eq!(
+        attempt["exit"],
+        json!({"event": "canceled", "feedback": "user_canceled"})
+    );
+    assert_eq!(attempt["client"], "Mozilla/5.0 (X11)");
+    assert!(attempt.get("token").is_none());
+    // A device that cannot run the check does not use an attempt.
+    let second = w.start("verify", None).unwrap();
+    assert_ne!(token_of(&second), token_of(&first));
+    assert_eq!(
+        exit(&mut w, &second, "no_camera").unwrap()["attempts_left"],
+        2
+    );
+    // Sent twice (a double click): the stored answer again.
+    assert_eq!(
+        exit(&mut w, &second, "no_camera").unwrap()["state"],
+        "exited"
+    );
+    let third = w.start("verify", None).unwrap();
+    assert_eq!(
+        exit(&mut w, &third, "closed_tab").unwrap_err()["field"],
+        "event"
+    );
+    assert_eq!(w.calls_of("verify_validate"), 0);
+}

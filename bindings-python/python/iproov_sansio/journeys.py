@@ -215,6 +215,11 @@ def _finish_fields(journey_id: str, token: str, client: str, user_id: Optional[s
     return {"journey_id": journey_id, "token": token, "client": client, "user_id": user_id}
 
 
+def _exit_fields(journey_id: str, token: str, event: str, client: str, feedback: Optional[str],
+                 user_id: Optional[str]) -> Dict[str, Any]:
+    return {**_finish_fields(journey_id, token, client, user_id), "event": event, "feedback": feedback}
+
+
 class JourneyService(_Service):
     """A user's enrol or verify journey over a blocking client (``iproov_sansio.httpx.Client``
     or ``iproov_sansio.requests.Client``) and a :class:`Store` (``SQLiteStore``, or
@@ -301,6 +306,17 @@ class JourneyService(_Service):
         validate's errors when it was never sent."""
         fields = _finish_fields(journey_id, token, client, user_id)
         return self._serve(self._request("finish", fields, interactive, wait_s))
+
+    def exit(self, journey_id: str, token: str, event: str, client: str, *, feedback: Optional[str] = None,
+             user_id: Optional[str] = None) -> Dict[str, Any]:
+        """iProov's SDK ended the attempt without a capture (``event``: ``canceled``,
+        ``error``, ``no_camera``, ``permission_denied``, ``unsupported``, ``multiple_cameras``;
+        ``feedback``: its code): the attempt ends ``exited`` with the event and ``client``
+        kept, no validate is sent, and the next :meth:`start` gets a new token. A cancel uses
+        the attempt; a device that cannot run the check does not (core's table). Answers as
+        :meth:`finish`; raises ``InvalidInputError`` for an event the SDK does not send."""
+        fields = _exit_fields(journey_id, token, event, client, feedback, user_id)
+        return self._serve(self._request("exit", fields, False, None))
 
     def replay_spool(self, now_ms: Optional[int] = None) -> int:
         """Brings spooled outcomes and audit records into the store: the entries core says are
@@ -409,6 +425,12 @@ class AsyncJourneyService(_Service):
         """As :meth:`JourneyService.finish`."""
         fields = _finish_fields(journey_id, token, client, user_id)
         return await self._serve(self._request("finish", fields, interactive, wait_s))
+
+    async def exit(self, journey_id: str, token: str, event: str, client: str, *, feedback: Optional[str] = None,
+                   user_id: Optional[str] = None) -> Dict[str, Any]:
+        """As :meth:`JourneyService.exit`."""
+        fields = _exit_fields(journey_id, token, event, client, feedback, user_id)
+        return await self._serve(self._request("exit", fields, False, None))
 
     async def replay_spool(self, now_ms: Optional[int] = None) -> int:
         """As :meth:`JourneyService.replay_spool`."""

@@ -13,7 +13,7 @@
 
 use super::finished;
 use super::pump::{Action, Ctx, Event, StoreRetry, Table, unexpected};
-use super::record::{AttemptState, JourneyRecord, token_sha256};
+use super::record::{AttemptState, Exit, JourneyRecord, token_sha256};
 use super::spool::{SpoolEntry, kept_outcome};
 use super::start::WAIT_POLL_MS;
 use crate::driver::INTERACTIVE_MAX_WAIT_MS;
@@ -34,6 +34,25 @@ struct FinishRequest {
 json_object! {
     FinishRequest, deny_unknown_fields;
     req journey_id, req token, req client, opt user_id, opt interactive, opt wait_ms, opt spool,
+}
+
+/// `exit`: iProov's SDK ended an attempt without a capture.
+struct ExitRequest {
+    journey_id: String,
+    token: String,
+    client: String,
+    user_id: Option<String>,
+    event: String,
+    feedback: Option<String>,
+    // What every request may carry; an exit sends nothing and waits for nothing.
+    interactive: bool,
+    wait_ms: u64,
+    spool: bool,
+}
+json_object! {
+    ExitRequest, deny_unknown_fields;
+    req journey_id, req token, req client, opt user_id, req event, opt feedback, opt interactive,
+    opt wait_ms, opt spool,
 }
 
 struct ReplayRequest {
@@ -78,6 +97,8 @@ pub(super) struct FinishJob {
     ahead: Option<bool>,
     /// A validate that failed before it was sent: raised once the attempt is `issued` again.
     never_sent: Option<Error>,
+    /// An `exit` request's SDK exit (no validate is sent).
+    exit: Option<Exit>,
     written: bool,
     audit: Vec<Value>,
     audit_done: bool,
@@ -135,7 +156,21 @@ impl FinishJob {
             audit_done: false,
             answer: None,
             retry: StoreRetry::default(),
+            exit: None,
         }
+    }
+
+    pub(super) fn exit(fields: &Value, now: u64) -> Result<Self, Error> {
+        let request: ExitRequest = from_value("request", fields)?;
+        let _ = (request.interactive, request.wait_ms, request.spool);
+        let finish = json!({"journey_id": request.journey_id, "token": request.token,
+                            "client": request.client, "user_id": request.user_id});
+        let mut job = Self::new(&finish, now)?;
+        job.exit = Some(Exit {
+            event: request.event,
+            feedback: request.feedback,
+        });
+        Ok(job)
     }
 
     fn spool(&self) -> bool {
@@ -335,7 +370,15 @@ impl FinishJob {
         let passed = journey.passed().map(|p| p.number);
         match state.unwrap_or(AttemptState::Expired) {
             AttemptState::Issued if passed.is_none() => {
-                if let Err(error) = journey.begin_validate(index, now) {
+                if let Some(exit) = self.exit.clone() {
+                    if let Err(error) = journey.exited(index, exit, &request.client, now) {
+                        return Action::Failed { error, log: None };
+                    }
+                    self.answer = Some(finished(&journey, Some(index), now));
+                    self.pending = Pending::Outcome;
+                    return update(&journey, read);
+                }
+                if let Err(error) = journey.begin_validate(index, &request.client, now) {
                     return Action::Failed { error, log: None };
                 }
                 self.pending = Pending::Begin;

@@ -34,7 +34,7 @@ mod user;
 
 pub use policy::{Resolved, ServicePolicy};
 pub use pump::{Action, Event, Pump, Table};
-pub use record::{AttemptState, JourneyRecord, StoredAttempt};
+pub use record::{AttemptState, EXIT_EVENTS, Exit, JourneyRecord, StoredAttempt};
 pub use spool::SpoolEntry;
 pub use user::{FlowSlot, Requesting, SERVICE_KEY, UserRecord, Window};
 

@@ -340,8 +340,10 @@ impl std::fmt::Debug for Pump {
 impl Pump {
     /// A pump for `request`: `{"action": "start", "flow", "user_id", "journey_id"?,
     /// "assurance_type"?, "interactive"?, "wait_ms"?, "spool"?}`, `{"action": "finish",
-    /// "journey_id", "token", "client", "user_id"?, "interactive"?, "wait_ms"?, "spool"?}` or
-    /// `{"action": "replay",
+    /// "journey_id", "token", "client", "user_id"?, "interactive"?, "wait_ms"?, "spool"?}`,
+    /// `{"action": "exit", "journey_id", "token", "client", "user_id"?, "event", "feedback"?}`
+    /// (iProov's SDK ended the attempt without a capture: it ends, no validate is sent, and
+    /// the next start gets a new token) or `{"action": "replay",
     /// "entry"}` (a spool entry). `interactive`: a person waits on this request (the browser's
     /// endpoints): calls wait at most [`crate::driver::INTERACTIVE_MAX_WAIT_MS`] before a
     /// retry. `wait_ms`: how long to wait for another instance's request in progress on the
@@ -369,10 +371,14 @@ impl Pump {
                 "finish",
             ),
             "replay" => (Job::Finish(Box::new(FinishJob::replay(&fields)?)), "replay"),
+            "exit" => (
+                Job::Finish(Box::new(FinishJob::exit(&fields, now)?)),
+                "exit",
+            ),
             _ => {
                 return Err(Error::invalid_input(
                     "action",
-                    "one of start, finish, replay",
+                    "one of start, finish, exit, replay",
                 ));
             }
         };

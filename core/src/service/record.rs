@@ -33,6 +33,9 @@ pub enum AttemptState {
     OutcomeUnknown,
     /// The token was never validated within its lifetime.
     Expired,
+    /// iProov's SDK ended without a capture to validate (the person cancelled, no camera,
+    /// permission denied, an SDK error): `exit` says how.
+    Exited,
 }
 
 impl AttemptState {
@@ -46,6 +49,7 @@ impl AttemptState {
             Self::Error => "error",
             Self::OutcomeUnknown => "outcome_unknown",
             Self::Expired => "expired",
+            Self::Exited => "exited",
         }
     }
 
@@ -95,11 +99,50 @@ pub struct StoredAttempt {
     /// fault that was not the user's (iProov's or the service's side).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_counted: bool,
+    /// The client (the browser's User-Agent) that finished or exited the attempt, at most
+    /// [`CLIENT_CHARS`] characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// How iProov's SDK ended without a capture: its event (`canceled`, `error`, ...) and
+    /// its feedback code, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<Exit>,
+}
+
+/// The longest client text kept with an attempt.
+pub const CLIENT_CHARS: usize = 256;
+
+/// The SDK events an attempt may end with, without a capture (iProov's Web SDK 5.x), and
+/// whether each counts against the user: a person who cancelled used an attempt; a device
+/// that cannot run the check (no camera, permission denied, unsupported, an SDK error) did
+/// not decide anything (the user's token limit still bounds such tokens).
+pub const EXIT_EVENTS: [(&str, bool); 6] = [
+    ("canceled", true),
+    ("error", false),
+    ("no_camera", false),
+    ("permission_denied", false),
+    ("unsupported", false),
+    ("multiple_cameras", false),
+];
+
+/// How an attempt ended without a capture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exit {
+    /// The SDK's event ([`EXIT_EVENTS`]).
+    pub event: String,
+    /// Its feedback code, at most 64 characters of `[a-z0-9_]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+}
+json_object! {
+    Exit, deny_unknown_fields;
+    req event, opt feedback,
 }
 json_object! {
     StoredAttempt, deny_unknown_fields;
     req number, opt token, req token_sha256, req state, req issued_at_ms, opt validating_since_ms,
     opt ended_at_ms, opt reason, opt error_code, opt result, opt settled_by, opt not_counted,
+    opt client, opt exit,
 }
 
 impl StoredAttempt {
@@ -314,6 +357,8 @@ impl JourneyRecord {
             result: None,
             settled_by: None,
             not_counted: false,
+            client: None,
+            exit: None,
         });
         self.touch(now);
         Ok(())
@@ -321,7 +366,7 @@ impl JourneyRecord {
 
     /// Moves the open attempt of `token` to `validating`: the host writes this before the
     /// validate leaves. Fails with `invalid_state` when the token's attempt is not `issued`.
-    pub fn begin_validate(&mut self, index: usize, now: u64) -> Result<(), Error> {
+    pub fn begin_validate(&mut self, index: usize, client: &str, now: u64) -> Result<(), Error> {
         let Some(attempt) = self.attempts.get_mut(index) else {
             return Err(Error::invalid_state("no such attempt"));
         };
@@ -334,6 +379,53 @@ impl JourneyRecord {
         }
         attempt.state = AttemptState::Validating;
         attempt.validating_since_ms = Some(now);
+        attempt.client = Some(client.chars().take(CLIENT_CHARS).collect());
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Ends the issued attempt at `index` without a capture: iProov's SDK reported `exit`
+    /// (one of [`EXIT_EVENTS`]) to `client`. Fails with `invalid_input` (field `event` or
+    /// `feedback`) for an event or feedback the SDK does not send, and `invalid_state` when
+    /// the attempt is not `issued`.
+    pub fn exited(
+        &mut self,
+        index: usize,
+        exit: Exit,
+        client: &str,
+        now: u64,
+    ) -> Result<(), Error> {
+        let Some(&(_, counts)) = EXIT_EVENTS.iter().find(|(e, _)| *e == exit.event) else {
+            return Err(Error::invalid_input(
+                "event",
+                "canceled, error, no_camera, permission_denied, unsupported or multiple_cameras",
+            ));
+        };
+        if exit.feedback.as_ref().is_some_and(|f| {
+            f.is_empty()
+                || f.len() > 64
+                || !f
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        }) {
+            return Err(Error::invalid_input(
+                "feedback",
+                "an SDK feedback code: [a-z0-9_], at most 64",
+            ));
+        }
+        let Some(attempt) = self
+            .attempts
+            .get_mut(index)
+            .filter(|a| a.state == AttemptState::Issued)
+        else {
+            return Err(Error::invalid_state("the attempt is not open"));
+        };
+        attempt.state = AttemptState::Exited;
+        attempt.token = None;
+        attempt.ended_at_ms = Some(now);
+        attempt.not_counted = !counts;
+        attempt.client = Some(client.chars().take(CLIENT_CHARS).collect());
+        attempt.exit = Some(exit);
         self.touch(now);
         Ok(())
     }

@@ -5,8 +5,10 @@ use super::{Code, MAX_BODY_BYTES};
 use serde_json::{Map, Value, json};
 
 /// What a route calls once the request passed its checks: JSON `{"route": "token", "user_id",
-/// "flow", "journey_id"?}`, `{"route": "validate", "user_id", "journey_id", "token", "client"}`
-/// or `{"route": "emulator_complete", "token", "claim": {"passed", "reason"?}}`.
+/// "flow", "journey_id"?}`, `{"route": "validate", "user_id", "journey_id", "token", "client"}`,
+/// `{"route": "exit", "user_id", "journey_id", "token", "event", "feedback"?, "client"}` (the
+/// SDK ended the attempt without a capture) or `{"route": "emulator_complete", "token",
+/// "claim": {"passed", "reason"?}}`.
 pub type Input = Value;
 
 fn text<'a>(facts: &'a Value, name: &str) -> Option<&'a str> {
@@ -56,6 +58,12 @@ fn is_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// The request's User-Agent, the `client` iProov's validate asks for (`"unknown"` without one).
+fn client(facts: &Value) -> &str {
+    let agent = text(facts, "user_agent").unwrap_or("").trim();
+    if agent.is_empty() { "unknown" } else { agent }
+}
+
 fn is_reason(reason: &str) -> bool {
     (1..=64).contains(&reason.len()) && reason.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
@@ -65,7 +73,7 @@ fn is_reason(reason: &str) -> bool {
 /// route's fields. The user_id is the application's alone (a `user_id` in the body is
 /// ignored); the validate's `client` is the request's User-Agent (`"unknown"` without one).
 ///
-/// `facts`: `{"route": "token" | "validate" | "emulator_complete", "user": str | null (what
+/// `facts`: `{"route": "token" | "validate" | "exit" | "emulator_complete", "user": str | null (what
 /// the application's resolve_user gave), "body": str (the body as UTF-8 text), "flows": [str]
 /// (the flows the browser may start), "user_agent": str | null}`.
 pub fn read_input(facts: &Value) -> Result<Input, Code> {
@@ -94,15 +102,29 @@ pub fn read_input(facts: &Value) -> Result<Input, Code> {
             }
             Ok(Value::Object(input))
         }
-        Some("validate") => {
-            let agent = text(facts, "user_agent").unwrap_or("").trim();
-            Ok(json!({
-                "route": "validate",
+        Some("validate") => Ok(json!({
+            "route": "validate",
+            "user_id": user,
+            "journey_id": string("journey_id")?,
+            "token": string("token")?,
+            "client": client(facts),
+        })),
+        // The journey service checks the event and the feedback (core's exit table).
+        Some("exit") => {
+            let mut input = json!({
+                "route": "exit",
                 "user_id": user,
                 "journey_id": string("journey_id")?,
                 "token": string("token")?,
-                "client": if agent.is_empty() { "unknown" } else { agent },
-            }))
+                "event": string("event")?,
+                "client": client(facts),
+            });
+            if field("feedback").is_some()
+                && let Value::Object(map) = &mut input
+            {
+                map.insert("feedback".into(), json!(string("feedback")?));
+            }
+            Ok(input)
         }
         Some("emulator_complete") => {
             let token = string("token")?;
@@ -300,5 +322,23 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn an_exit_takes_the_event_and_the_user_agent() {
+        let facts =
+            |body: &str| json!({"route": "exit", "user": "u", "body": body, "user_agent": "UA/1"});
+        let read = read_input(&facts(r#"{"journey_id": "j", "token": "t", "event": "canceled", "feedback": "user_canceled"}"#)).unwrap();
+        assert_eq!(read["client"], "UA/1");
+        assert_eq!(read["feedback"], "user_canceled");
+        assert_eq!(read["user_id"], "u");
+        assert_eq!(
+            read_input(&facts(r#"{"journey_id": "j", "token": "t"}"#)),
+            Err(Code::BadRequest)
+        );
+        assert_eq!(
+            read_input(&facts(r#"{"journey_id": "j", "token": "t", "event": 1}"#)),
+            Err(Code::BadRequest)
+        );
     }
 }

@@ -12,7 +12,7 @@ pub struct Route {
     pub path: &'static str,
     /// `GET` or `POST`.
     pub method: &'static str,
-    /// `token`, `validate`, `emulator_complete`, `config` or `file`.
+    /// `token`, `validate`, `exit`, `emulator_complete`, `config` or `file`.
     pub route: &'static str,
     /// Served only with the page (hosts' `page` option, on by default).
     pub page: bool,
@@ -70,6 +70,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         api("/token", "POST", "token"),
         api("/validate", "POST", "validate"),
+        api("/exit", "POST", "exit"),
         file("/", "index.html", "text/html; charset=utf-8"),
         file(
             "/journey.mjs",
@@ -109,7 +110,7 @@ mod tests {
             );
             assert_eq!(route.route == "file", route.file.is_some());
         }
-        let json = serde_json::to_value(&all[5]).unwrap();
+        let json = serde_json::to_value(all.iter().find(|r| r.path == "/config").unwrap()).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"path": "/config", "method": "GET", "route": "config",

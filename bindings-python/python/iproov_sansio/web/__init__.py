@@ -14,6 +14,10 @@
           (next: "done" | "start_attempt" | "exhausted", then "retry_after_ms"; also when the
           store failed after iProov answered: the outcome stands; state "outcome_unknown" or
           "error": the attempt is inconclusive, a new one may start)
+    POST {mount}/exit      {"journey_id": str, "token": str, "event": str, "feedback"?: str}
+      200 as validate, state "exited": iProov's SDK ended the attempt without a capture
+          (canceled, error, no_camera, permission_denied, unsupported, multiple_cameras); no
+          validate is sent and the next token request gets a new token
     GET  {mount}/          the browser page (static HTML; {mount}/journey.mjs, {mount}/page.css)
     GET  {mount}/config    {"stand_in": bool}: whether the page shows the emulator's stand-in
     POST {mount}/emulator/complete  {"token", "passed": bool, "reason"?}  (only with
@@ -165,7 +169,8 @@ class _Endpoints:
         double submit, a second tab) is waited for up to ``validate_wait_s`` (the pump
         waits). An async service runs on the event loop; a blocking one in Starlette's thread
         pool."""
-        kwargs.update(interactive=True, wait_s=self.validate_wait_s)
+        if method != "exit":  # an exit sends nothing and waits for nothing
+            kwargs.update(interactive=True, wait_s=self.validate_wait_s)
         if isinstance(self.service, AsyncJourneyService):
             answer: Dict[str, Any] = await getattr(self.service, method)(*args, **kwargs)
         else:
@@ -191,6 +196,18 @@ class _Endpoints:
             return _respond(refused.answer)
         except Exception as error:
             return self._failed("validate", error)
+
+    async def exit(self, request: Request) -> Response:
+        """iProov's SDK ended the attempt without a capture: the service ends it."""
+        try:
+            given = await self._guarded(request, "exit")
+            ended = await self._serve("exit", given["journey_id"], given["token"], given["event"], given["client"],
+                                      feedback=given.get("feedback"), user_id=given["user_id"])
+            return _respond(_core.web_decide("answer", {"answer": ended})["answer"])
+        except _Refused as refused:
+            return _respond(refused.answer)
+        except Exception as error:
+            return self._failed("exit", error)
 
     async def complete(self, request: Request) -> Response:
         """The stand-in's pass or fail: the emulator's control API, as the user's phone."""
@@ -282,6 +299,7 @@ def journey_routes(
     answer = {
         "token": endpoints.token,
         "validate": endpoints.validate,
+        "exit": endpoints.exit,
         "config": endpoints.config,
         "emulator_complete": endpoints.complete,
     }
