@@ -696,6 +696,14 @@ export declare class JourneyService {
    * @throws {StoreUnavailableError} with `result` when iProov answered but the store failed
    */
   finish(journeyId: string, token: string, client: string, options?: JourneyRequestOptions & { userId?: string }): Promise<JourneyFinished>;
+  /** iProov's SDK ended the attempt without a capture: it ends `exited` (event and client kept), no validate is sent, the next start gets a new token. Throws InvalidInputError (`field` "event") for an event the SDK does not send. */
+  exit(
+    journeyId: string,
+    token: string,
+    event: 'canceled' | 'error' | 'no_camera' | 'permission_denied' | 'unsupported' | 'multiple_cameras',
+    client: string,
+    options?: { feedback?: string; userId?: string },
+  ): Promise<JourneyFinished>;
   /** Replays the spool's due entries into the store (also done when the service is made, and after a request while it holds lines). */
   replaySpool(): Promise<SpoolReplay>;
   /** The user's journeys (no token) with their audit records, oldest first. */

@@ -200,6 +200,23 @@ export function makeJourneyService(ctx) {
     }
 
     /**
+     * iProov's SDK ended the attempt without a capture: the attempt ends `exited` with the
+     * event and `client` kept, no validate is sent, and the next `start` gets a new token. A
+     * cancel uses the attempt; a device that cannot run the check does not (core's table).
+     * Answers as `finish`.
+     * @param {string} journeyId
+     * @param {string} token the attempt's token
+     * @param {'canceled' | 'error' | 'no_camera' | 'permission_denied' | 'unsupported' | 'multiple_cameras'} event
+     * @param {string} client the browser's User-Agent
+     * @param {{feedback?: string, userId?: string}} [options] the SDK's feedback code; the
+     *   user your session says is asking
+     * @throws {InvalidInputError} for an event the SDK does not send (`field` "event")
+     */
+    async exit(journeyId, token, event, client, { feedback, userId } = {}) {
+      return this.#serve(snakeDeep({ action: 'exit', journeyId, token, event, client, feedback, userId: userId ?? undefined }));
+    }
+
+    /**
      * Replays the spool into the store: every entry core says is due (old enough that its
      * writer is done with it) runs a replay pump; entries whose replay failed, and lines not
      * due yet, go back to the spool. Runs one at a time per service.

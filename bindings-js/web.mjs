@@ -148,6 +148,10 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
       return answer(await service.finish(input.journey_id, input.token, input.client, asked(input.user_id)));
     }
 
+    async function exit(input) {
+      return answer(await service.exit(input.journey_id, input.token, input.event, input.client, { feedback: input.feedback, userId: input.user_id }));
+    }
+
     async function complete(input) {
       let status = 0;
       try {
@@ -165,7 +169,7 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
       return decide('emulator', { status }).answer;
     }
 
-    const answers = { token, validate, emulator_complete: complete };
+    const answers = { token, validate, exit, emulator_complete: complete };
 
     return async function journeyHandler(request, ...context) {
       const { method } = request;
