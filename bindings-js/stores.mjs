@@ -5,8 +5,8 @@
 // `ctx.storage.sql`). No journey logic lives here: each method is one statement of core's, or
 // one transaction of them.
 //
-// A write took when its statement returned a row (`RETURNING id`): an insert over an existing
-// id and an update over another version return none (compare-and-set).
+// A write took when its statement changed one row (core's schema docs): an insert over an
+// existing id and an update over another version change none (compare-and-set).
 
 /** The tables a store keeps (core's `Table`). */
 export const TABLES = Object.freeze(['journeys', 'users']);
@@ -74,17 +74,18 @@ const parsed = (value) => (typeof value === 'string' ? JSON.parse(value) : value
 
 /**
  * A journey store over any synchronous SQLite connection, given as `{rows(sql, params) -> row
- * objects (every row a statement returns), tx(fn) -> fn's value, run atomically under the
- * write lock}`, and core's SQLite schema (`storeSchema('sqlite')`, parsed). Opens the schema
- * as core says (creates it, migrates an older one, refuses a newer one). Every method is
- * synchronous (both SQLite APIs it serves are).
+ * objects, run(sql, params) -> how many rows it changed, tx(fn) -> fn's value, run atomically
+ * under the write lock}`, and core's SQLite schema (`storeSchema('sqlite')`, parsed). Opens
+ * the schema as core says (creates it, migrates an older one, refuses a newer one). Every
+ * method is synchronous (both SQLite APIs it serves are).
  */
 export class SqliteJourneyStore {
   #db;
   #schema;
 
   /**
-   * @param {{rows(sql: string, params: unknown[]): object[], tx<T>(fn: () => T): T}} db
+   * @param {{rows(sql: string, params: unknown[]): object[], run(sql: string, params: unknown[]): number,
+   *   tx<T>(fn: () => T): T}} db
    * @param {object} schema core's statements for `sqlite`
    * @param {(json: object) => Error} fail makes the error for core's error JSON
    * @throws {InvalidStateError} (from `fail`) for a store of a newer schema
@@ -93,9 +94,9 @@ export class SqliteJourneyStore {
     this.#db = db;
     this.#schema = schema;
     db.tx(() => {
-      db.rows(schema.schema_table, []);
+      db.run(schema.schema_table, []);
       const [row] = db.rows(schema.schema_version, []);
-      for (const { sql, params } of openingStatements(schema, row?.version ?? null, fail)) db.rows(sql, params);
+      for (const { sql, params } of openingStatements(schema, row?.version ?? null, fail)) db.run(sql, params);
     });
   }
 
@@ -108,13 +109,13 @@ export class SqliteJourneyStore {
   /** Stores a new record; `false` when its id exists. */
   insert(table, record) {
     const statement = statementOf(this.#schema, 'insert', table);
-    return this.#db.rows(statement.sql, bind(statement, record)).length === 1;
+    return this.#db.run(statement.sql, bind(statement, record)) === 1;
   }
 
   /** Replaces the record if the stored one has `expectedVersion`; `false` otherwise. */
   update(table, record, expectedVersion) {
     const statement = statementOf(this.#schema, 'update', table);
-    return this.#db.rows(statement.sql, bind(statement, record, { expected_version: expectedVersion })).length === 1;
+    return this.#db.run(statement.sql, bind(statement, record, { expected_version: expectedVersion })) === 1;
   }
 
   /** Appends audit records (objects) to the journey's, in order, in one transaction. */
@@ -122,7 +123,7 @@ export class SqliteJourneyStore {
     if (records.length === 0) return;
     const statement = this.#schema.append_audit;
     this.#db.tx(() => {
-      for (const record of records) this.#db.rows(statement.sql, bind(statement, record, { journey_id: journeyId }));
+      for (const record of records) this.#db.run(statement.sql, bind(statement, record, { journey_id: journeyId }));
     });
   }
 
@@ -140,13 +141,15 @@ export class SqliteJourneyStore {
 
   /**
    * Deletes what expired by `nowMs` (core's `delete_expired`, in one transaction: journeys,
-   * their audit records, users' records); gives how many journeys (the rows returned).
+   * their audit records, users' records); gives how many journeys (the rows the statement
+   * core marks `count` changed).
    */
   deleteExpired(nowMs) {
     return this.#db.tx(() => {
       let count = 0;
       for (const statement of this.#schema.delete_expired) {
-        count += this.#db.rows(statement.sql, bind(statement, undefined, { now_ms: nowMs })).length;
+        const changed = this.#db.run(statement.sql, bind(statement, undefined, { now_ms: nowMs }));
+        if (statement.count) count += changed;
       }
       return count;
     });
@@ -193,6 +196,12 @@ export class DurableObjectStore extends SqliteJourneyStore {
     super(
       {
         rows: (sql, params) => storage.sql.exec(sql, ...params).toArray(),
+        // The rows the statement changed, as SQLite counts them (a cursor's `rowsWritten`
+        // also counts the index entries written).
+        run: (sql, params) => {
+          storage.sql.exec(sql, ...params).toArray();
+          return storage.sql.exec('SELECT changes() AS changed').one().changed;
+        },
         tx: (fn) => storage.transactionSync(fn),
       },
       core.schema('sqlite'),

@@ -75,12 +75,8 @@ export function makeNodeStores(load, core) {
         };
         super(
           {
-            rows: (sql, params) => {
-              const statement = prepared(sql);
-              if (statement.reader) return statement.all(...params);
-              statement.run(...params);
-              return [];
-            },
+            rows: (sql, params) => prepared(sql).all(...params),
+            run: (sql, params) => prepared(sql).run(...params).changes,
             // IMMEDIATE: take the write lock at BEGIN, so two processes never both read, then
             // both fail to upgrade.
             tx: (fn) => db.transaction(fn).immediate(),
@@ -116,8 +112,9 @@ export function makeNodeStores(load, core) {
   /**
    * Journeys in PostgreSQL, for many instances of a service. Every method is one of core's
    * statements through a `pg` pool (appendAudit and deleteExpired: one transaction); the
-   * compare-and-set of `update` is one `UPDATE ... WHERE version = ...`. The schema is opened
-   * (under an advisory lock) before the first statement.
+   * compare-and-set of `update` is one `UPDATE ... WHERE version = ...`, and a write took
+   * when it changed one row. The schema is opened (under an advisory lock) before the first
+   * statement.
    */
   class PostgresStore {
     #pool;
@@ -188,9 +185,13 @@ export function makeNodeStores(load, core) {
       }
     }
 
-    async #rows(statement, values, record) {
+    async #query(statement, values, record) {
       await this.#init();
-      return (await this.#pool.query(statement.sql, bind(statement, record, values))).rows;
+      return this.#pool.query(statement.sql, bind(statement, record, values));
+    }
+
+    async #rows(statement, values, record) {
+      return (await this.#query(statement, values, record)).rows;
     }
 
     /** Waits for the schema: errors of the connection or schema surface here. */
@@ -206,13 +207,13 @@ export function makeNodeStores(load, core) {
 
     /** Stores a new record; `false` when its id exists. */
     async insert(table, record) {
-      return (await this.#rows(statementOf(this.#schema, 'insert', table), {}, record)).length === 1;
+      return (await this.#query(statementOf(this.#schema, 'insert', table), {}, record)).rowCount === 1;
     }
 
     /** Replaces the record if the stored one has `expectedVersion`; `false` otherwise. */
     async update(table, record, expectedVersion) {
       const statement = statementOf(this.#schema, 'update', table);
-      return (await this.#rows(statement, { expected_version: expectedVersion }, record)).length === 1;
+      return (await this.#query(statement, { expected_version: expectedVersion }, record)).rowCount === 1;
     }
 
     /** Appends audit records to the journey's, in order, in one transaction. */
@@ -237,14 +238,15 @@ export function makeNodeStores(load, core) {
 
     /**
      * Deletes what expired by `nowMs` (core's `delete_expired`, in one transaction); gives how
-     * many journeys (the rows returned).
+     * many journeys (the rows the statement core marks `count` changed).
      */
     async deleteExpired(nowMs) {
       await this.#init();
       return this.#transaction(async (client) => {
         let count = 0;
         for (const statement of this.#schema.delete_expired) {
-          count += (await client.query(statement.sql, bind(statement, undefined, { now_ms: nowMs }))).rows.length;
+          const { rowCount } = await client.query(statement.sql, bind(statement, undefined, { now_ms: nowMs }));
+          if (statement.count) count += rowCount ?? 0;
         }
         return count;
       });

@@ -1,8 +1,10 @@
 // The journey service on a Durable Object's SQLite storage, inside workerd, against the
 // emulator: the same behaviours as Python's tests/test_journeys.py and the Node stores' tests,
-// driven the way a worker drives it. The test handler calls the object over RPC (as a worker's
-// routes would); the object runs `JourneyService` over `DurableObjectStore(ctx.storage)`. Each
-// test uses an object of its own (its own database). Every check that fails throws.
+// driven the way a worker drives it, then the per-user limits and the store failing from each
+// of its calls in turn (no spool on a Durable Object: a validated outcome reaches the caller
+// in the error). The test handler calls the object over RPC (as a worker's routes would); the
+// object runs `JourneyService` over `DurableObjectStore(ctx.storage)`. Each test uses an object
+// of its own (its own database). Every check that fails throws.
 import { DurableObject } from 'cloudflare:workers';
 import api, { DurableObjectStore } from 'iproov-sansio-edge';
 
@@ -11,10 +13,30 @@ const EU = {
   secret: 'eudefaultsecret0000000000000000000000000',
 };
 
-/** An error as an RPC answer (what a route would send the browser): class name, code, message, field. */
+/** An error as an RPC answer: class name, code, message and core's fields, the cause's message. */
 function asAnswer(error) {
   if (!(error instanceof api.IProovError)) throw error;
-  return { error: { name: error.name, code: error.code, message: error.message, field: error.field } };
+  const { name, code, message, field, limit, retryAfterMs, storeOperation, journeyId, result } = error;
+  return { error: { name, code, message, field, limit, retryAfterMs, storeOperation, journeyId, result, cause: error.cause?.message } };
+}
+
+/** The store's password in a failing store's error: it must stay in the error's cause. */
+const STORE_SECRET = 'pw-Do83LxT1';
+
+/**
+ * `store` with its calls counted; from call `from` on (1-based) they throw, until `heal()`.
+ */
+function failingStore(store, from) {
+  const wrapper = { calls: 0, healed: false, spool: store.spool };
+  wrapper.heal = () => (wrapper.healed = true);
+  for (const method of ['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired']) {
+    wrapper[method] = (...args) => {
+      wrapper.calls += 1;
+      if (!wrapper.healed && wrapper.calls >= from) throw new Error(`SQLITE_FULL (${method}) at sqlite://journeys:${STORE_SECRET}@object`);
+      return store[method](...args);
+    };
+  }
+  return wrapper;
 }
 
 /** The object under test: the service's methods over RPC, on its own SQLite storage. */
@@ -32,8 +54,35 @@ export class JourneyStoreTest extends DurableObject {
     return service;
   }
 
-  async start(userId, journeyId, policy) {
-    return this.#service(policy).start('verify', userId, journeyId).catch(asAnswer);
+  async start(userId, journeyId, policy, options) {
+    return this.#service(policy).start('verify', userId, journeyId, options).catch(asAnswer);
+  }
+
+  /** A start by a service whose clock is `skewMs` ahead. */
+  async startLater(userId, skewMs) {
+    const client = api.createClient({ baseUrl: `${this.env.EMULATOR_URL}/eu`, ...EU, timeoutMs: 5_000 });
+    const service = new api.JourneyService(client, new DurableObjectStore(this.ctx.storage), { clock: () => Date.now() + skewMs });
+    return service.start('verify', userId).catch(asAnswer);
+  }
+
+  /** `n` starts at once by one user (each waits for the others' token request). */
+  async startAtOnce(userId, n) {
+    const service = this.#service();
+    return Promise.all(Array.from({ length: n }, () => service.start('verify', userId, undefined, { waitMs: 30_000 }).catch(asAnswer)));
+  }
+
+  /**
+   * A start (no `token`) or a finish with the store failing from its call `from` on:
+   * `{outcome, calls, lines}` (`lines`: what the service logged at error level).
+   */
+  async underFault(from, userId, journeyId, token) {
+    const client = api.createClient({ baseUrl: `${this.env.EMULATOR_URL}/eu`, ...EU, timeoutMs: 5_000 });
+    const store = failingStore(new DurableObjectStore(this.ctx.storage), from);
+    const lines = [];
+    const service = new api.JourneyService(client, store, { logger: { error: (...parts) => lines.push(parts.map(String).join(' ')) } });
+    const run = () => (token === undefined ? service.start('verify', userId) : service.finish(journeyId, token, 'workerd-test'));
+    const outcome = await run().catch(asAnswer);
+    return { outcome, calls: store.calls, lines };
   }
 
   async finish(journeyId, token, policy, userId) {
@@ -56,7 +105,7 @@ export class JourneyStoreTest extends DurableObject {
 
   /** The stored record itself (tests look at what the store keeps). */
   async stored(journeyId) {
-    return new DurableObjectStore(this.ctx.storage).get(journeyId);
+    return new DurableObjectStore(this.ctx.storage).get('journeys', journeyId);
   }
 
   /** Core refuses an unusable policy when the service is made. */
@@ -126,9 +175,12 @@ const TESTS = {
       await emu('POST', `/claims/${started.token}/complete`, { passed: false });
       result = await store.finish(journey, started.token, policy);
     }
-    check(result.next === 'exhausted', 'exhausted', result);
-    const again = await store.start(user, journey, policy);
-    check(again.next === 'exhausted' && again.token === undefined, 'no third token', again);
+    check(result.next === 'exhausted' && result.retryAfterMs > 0, 'exhausted, saying when', result);
+    // Named or not (starting over), no new attempt until the window ends: a limit, with when.
+    for (const named of [journey, undefined]) {
+      const again = await store.start(user, named, policy);
+      check(again.error?.name === 'LimitExceededError' && again.error.limit === 'attempts' && again.error.retryAfterMs > 0, 'no third token', again);
+    }
     check((await count('/claim/verify/token')) === 2, 'two token requests');
   },
 
@@ -204,6 +256,98 @@ const TESTS = {
     check((await store.deleteExpired(policy)) === 1, 'one deleted');
     check((await store.history(user)).length === 0, 'nothing left');
     check((await store.stored(started.journeyId)) === null, 'the record is gone');
+  },
+
+  async '200 logins by one user make at most userTokenRequests token requests'({ store, emu, enrolled, count }) {
+    const user = await enrolled();
+    let limited = 0;
+    for (let i = 0; i < 200; i++) {
+      const started = await store.start(user);
+      if (started.error !== undefined) {
+        check(started.error.name === 'LimitExceededError' && started.error.limit === 'user_token_requests' && started.error.retryAfterMs > 0, 'the limit', started);
+        limited += 1;
+        continue;
+      }
+      await emu('POST', `/claims/${started.token}/complete`, { passed: true });
+      check((await store.finish(started.journeyId, started.token)).next === 'done', 'a login');
+    }
+    const made = await count('/claim/verify/token');
+    check(made === 10 && limited === 190, 'ten token requests (the default userTokenRequests), the rest refused', { made, limited });
+  },
+
+  async '200 starts at once make one token request'({ store, emu, enrolled, count }) {
+    const user = await enrolled();
+    await emu('POST', '/faults', { path: '/claim/verify/token', kind: 'delay', delay_ms: 300 });
+    const answers = await store.startAtOnce(user, 200);
+    check(new Set(answers.map((a) => a.token)).size === 1 && typeof answers[0].token === 'string', 'one token for all', answers.slice(0, 3));
+    check((await count('/claim/verify/token')) === 1, 'one token request');
+  },
+
+  async "a reload resumes the user's journey and its count"({ store, emu, enrolled, count }) {
+    const user = await enrolled();
+    const first = await store.start(user);
+    await emu('POST', `/claims/${first.token}/complete`, { passed: false });
+    check((await store.finish(first.journeyId, first.token)).attemptsLeft === 2, 'one attempt used');
+    const resumed = await store.start(user); // the page forgot the journey
+    check(resumed.journeyId === first.journeyId && resumed.attempt === 2 && resumed.attemptsLeft === 1, 'the same journey, its count kept', resumed);
+    const later = await store.startLater(user, 3_600_000); // the attempts' window is over
+    check(later.attempt === 1 && later.journeyId !== first.journeyId, 'a new journey once the window ended', later);
+    check((await count('/claim/verify/token')) === 3, 'three token requests');
+  },
+
+  async 'the store failing from each call of a finish: nothing sent, or the outcome in the error'({ store, emu, enrolled }) {
+    const seen = new Set();
+    for (let from = 1; ; from++) {
+      const user = await enrolled();
+      const started = await store.start(user);
+      await emu('POST', `/claims/${started.token}/complete`, { passed: true });
+      const { outcome, calls, lines } = await store.underFault(from, user, started.journeyId, started.token);
+      const validated = (await emu('GET', `/claims/${started.token}`)).status.state === 'validated';
+      // The store's error (its password) is only the cause; core's error and the log never show it.
+      const shown = (o) => (o.error === undefined ? o : { ...o, error: { ...o.error, cause: undefined } });
+      const text = JSON.stringify([shown(outcome), lines]);
+      check(!text.includes(STORE_SECRET) && !lines.join(' ').includes(started.token), 'nothing secret in the errors or the log', text);
+      if (outcome.error === undefined) {
+        check(outcome.passed === true && validated, 'the pass', outcome);
+        seen.add('answered');
+        if (from > calls) break; // the store never failed: every call had its case
+        continue;
+      }
+      const { error } = outcome;
+      check(error.name === 'StoreUnavailableError' && /SQLITE_FULL/.test(error.cause) && typeof error.storeOperation === 'string', 'StoreUnavailableError, the store error its cause', error);
+      if (error.result === undefined) {
+        check(!validated, `from call ${from}: nothing sent`, outcome);
+        const after = await store.finish(started.journeyId, started.token);
+        check(after.passed === true, 'once the store is back the user finishes', after);
+        seen.add('before');
+      } else {
+        // No spool on a Durable Object: the outcome reaches the caller, and the log says so.
+        check(validated && error.result.passed === true && error.result.next === 'done', 'the outcome in the error', error);
+        check(lines.some((l) => l.includes(started.journeyId) && /no spool/.test(l)), 'logged at error level', lines);
+        seen.add('after');
+      }
+    }
+    check(seen.has('before') && seen.has('after') && seen.has('answered'), 'failures before sending and after the answer', [...seen]);
+  },
+
+  async 'the store failing from each call of a start: nothing sent before it is recorded'({ store, emu, enrolled }) {
+    const seen = new Set();
+    for (let from = 1; ; from++) {
+      const user = await enrolled();
+      const { outcome, calls } = await store.underFault(from, user);
+      const issued = (await emu('GET', '/state')).claims.filter((c) => c.user_id === user);
+      if (outcome.error === undefined) {
+        // A failure after the token was recorded (releasing the claim, appending the audit
+        // records) leaves the answer standing.
+        check(issued.length === 1 && issued[0].token === outcome.token, 'the token', outcome);
+        if (from > calls) break; // the store never failed: every call had its case
+        continue;
+      }
+      check(outcome.error.name === 'StoreUnavailableError' && outcome.error.result === undefined, 'StoreUnavailableError', outcome);
+      check(issued.length <= 1, 'one token request at most', issued);
+      seen.add(issued.length === 0 ? 'before' : 'after');
+    }
+    check(seen.has('before'), 'failures before sending', [...seen]);
   },
 
   async 'an unusable policy is refused at once'({ store }) {
