@@ -394,7 +394,7 @@ function journeyTests(site) {
     assert.equal(await validates(), 1, 'one validate in the emulator request log');
   });
 
-  test("the SDK's ends without a result (canceled, no_camera, permission then permission_denied, error) validate nothing and cost no attempt; unsupported offers none", TEST, async (t) => {
+  test("the SDK's ends without a result (canceled, no_camera, permission then permission_denied, error) validate nothing, end the attempt on the server (a cancel uses it, a device problem does not); unsupported offers none", TEST, async (t) => {
     const { page } = await openBrowser(t, site());
     await startCheck(page);
     const ends = [
@@ -412,19 +412,21 @@ function journeyTests(site) {
         assert.equal(await page.getAttribute('body', 'data-state'), 'capture');
       }
       await capture(page, end);
-      assert.deepEqual(await result(page), { text, left: '', again: true, reason }, end);
+      // The server ended the attempt: only the cancel used one.
+      assert.deepEqual(await result(page), { text, left: 'Attempts left: 2', again: true, reason }, end);
       if (end === 'permission_denied' && site().shots) await page.screenshot({ path: join(SHOTS, 'permission-denied.png') });
       assert.equal(await page.$('iproov-me'), null, 'the SDK element is gone');
       await page.click('#again');
       await page.waitForSelector('body[data-state=capture]');
-      // The attempt stayed open on the server: the same one again.
-      assert.equal(await page.textContent('#attempt'), '1 (2 more after this one)', end);
+      // A new attempt with a new token (the ended one cannot be reused).
+      const number = ends.findIndex(([e]) => e === end) + 2;
+      assert.equal(await page.textContent('#attempt'), `${number} (1 more after this one)`, end);
     }
     assert.equal(await validates(), 0);
     await capture(page, 'passed');
-    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 2', again: false, reason: null });
+    assert.deepEqual(await result(page), { text: 'Passed: enrolled.', left: 'Attempts left: 1', again: false, reason: null });
     assert.equal(await validates(), 1);
-    assert.equal(await tokenRequests(), 1, 'one token for the whole attempt');
+    assert.equal(await tokenRequests(), 5, 'a new token after each end');
 
     await page.click('#restart');
     await startCheck(page, 'verify');

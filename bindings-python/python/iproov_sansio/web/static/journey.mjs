@@ -331,13 +331,22 @@ function capture(started) {
       validate(current);
     }, listen);
   }
-  // The ends without a result: nothing to validate. The attempt stays open on the server,
-  // so Try again gets the same journey (and, while it lives, the same token) back.
+  // The ends without a result: nothing to validate. The backend ends the attempt (keeping
+  // the event for support), so Try again gets a new token; how many attempts are left is
+  // the server's word.
   for (const name of ['canceled', 'error', 'no_camera', 'permission_denied', 'unsupported']) {
-    element.addEventListener(name, (event) => {
+    element.addEventListener(name, async (event) => {
       current.ends.abort();
       endCapture();
       const detail = event.detail ?? {};
+      const feedback = typeof detail.feedback === 'string' && /^[a-z0-9_]{1,64}$/.test(detail.feedback) ? detail.feedback : undefined;
+      let attemptsLeft;
+      try {
+        const ended = await post('exit', { journey_id: current.journeyId, token: current.token, event: name, feedback });
+        attemptsLeft = ended.attempts_left;
+      } catch {
+        // Not recorded: the attempt's token lapses on the server by itself.
+      }
       // The SDK's own sentence says which problem (its README: shown to the user as it is).
       const text = name === 'error' && typeof detail.reason === 'string' && detail.reason
         ? `The face check stopped: ${detail.reason.replace(/\.?$/, '.')} Try again.`
@@ -345,10 +354,11 @@ function capture(started) {
       showResult({
         text,
         kind: 'failed',
+        attemptsLeft,
         // A browser that cannot run it will not run it on a second go either.
-        next: name === 'unsupported' ? 'none' : 'start_attempt',
+        next: name === 'unsupported' ? 'none' : attemptsLeft === 0 ? 'exhausted' : 'start_attempt',
         // The SDK's feedback code for support; the event's name when it gave none.
-        reason: typeof detail.feedback === 'string' && detail.feedback ? detail.feedback : name,
+        reason: feedback ?? name,
       });
       retry = 'start';
       setState('result');
