@@ -52,6 +52,17 @@ pub fn new_config(config_json: String) -> Result<NativeConfig, CoreFailure> {
     })
 }
 
+/// `newConfigFromEnv(givenJson, envJson)`: a config from the caller's fields and the
+/// environment's `IPROOV_*` variables, by core's rules (`JsonConfig::from_env`); the merged
+/// text (with its credentials) stays in Rust.
+#[napi]
+pub fn new_config_from_env(
+    given_json: String,
+    env_json: String,
+) -> Result<NativeConfig, CoreFailure> {
+    new_config(core(host::config_text_from_env(&given_json, &env_json))?)
+}
+
 fn config_text(config: Option<&NativeConfig>) -> &str {
     config.map_or("", |c| c.text.expose())
 }

@@ -112,6 +112,18 @@ impl PyConfig {
 
     /// Reads a config dict in the vector format (`region` or `base_url`, `api_key`, `secret`,
     /// `oauth_username`, `oauth_password`, `access_token`, `user_agent`).
+    /// A config from the caller's fields (`given`: a dict, `None` values absent) and the
+    /// environment's `IPROOV_*` variables (`env`: a mapping), by core's rules
+    /// (`JsonConfig::from_env`). Raises `InvalidInputError`.
+    #[staticmethod]
+    fn from_env(given: &Bound<'_, PyAny>, env: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let raw = iproov_core::operation::JsonConfig::env_fields(
+            &to_value(given, "given")?,
+            &to_value(env, "env")?,
+        );
+        Self::from_value(given.py(), raw)
+    }
+
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
         let raw = to_value(data, "config")?;

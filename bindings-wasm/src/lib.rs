@@ -161,6 +161,14 @@ pub fn info() -> String {
     host::info()
 }
 
+/// `newConfigFromEnv(givenJson, envJson)`: a config from the caller's fields and a worker's
+/// `IPROOV_*` bindings, by core's rules; its handle (the merged text stays in the instance).
+#[wasm_bindgen(js_name = newConfigFromEnv)]
+pub fn new_config_from_env(given_json: &str, env_json: &str) -> Thrown<u32> {
+    let text = core(host::config_text_from_env(given_json, env_json))?;
+    new_config(&text)
+}
+
 /// `newConfig(configJson)`: reads a vector-format config; gives its handle (an equal config
 /// already held gives its handle, with one more holder).
 #[wasm_bindgen(js_name = newConfig)]

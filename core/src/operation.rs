@@ -237,6 +237,58 @@ impl JsonConfig {
     }
 }
 
+/// Config field -> the environment variable a host reads it from when the caller did not
+/// give it (Python's clients and `config_from_env`, Node's `configFromEnv`).
+pub const ENV_VARS: [(&str, &str); 6] = [
+    ("region", "IPROOV_REGION"),
+    ("base_url", "IPROOV_BASE_URL"),
+    ("api_key", "IPROOV_API_KEY"),
+    ("secret", "IPROOV_SECRET"),
+    ("oauth_username", "IPROOV_OAUTH_USERNAME"),
+    ("oauth_password", "IPROOV_OAUTH_PASSWORD"),
+];
+
+impl JsonConfig {
+    /// A config from what the caller gave (`given`: the vector-format fields, any of them
+    /// absent or `null`) and the host's environment (`env`: `{"IPROOV_REGION": "...", ...}`,
+    /// only the [`ENV_VARS`] are read). Each field the caller did not give is read from its
+    /// variable (an empty one counts as unset); the target (`region` or `base_url`) comes
+    /// from the caller when it names either, else from the environment (so a caller's
+    /// `base_url` is never mixed with an environment's region). Fails as
+    /// [`JsonConfig::from_json`] does.
+    pub fn from_env(given: &Value, env: &Value) -> Result<Self, Error> {
+        Self::from_json(&Self::env_fields(given, env))
+    }
+
+    /// The vector-format config [`JsonConfig::from_env`] reads (it holds the credentials:
+    /// keep it where the config is kept).
+    pub fn env_fields(given: &Value, env: &Value) -> Value {
+        let text = |map: &Value, key: &str| {
+            map.get(key)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let mut fields = serde_json::Map::new();
+        if let Value::Object(map) = given {
+            for (key, value) in map.iter().filter(|(_, v)| !v.is_null()) {
+                fields.insert(key.clone(), value.clone());
+            }
+        }
+        let target_given = fields.contains_key("region") || fields.contains_key("base_url");
+        for (key, var) in ENV_VARS {
+            let target = key == "region" || key == "base_url";
+            if fields.contains_key(key) || (target && target_given) {
+                continue;
+            }
+            if let Some(value) = text(env, var) {
+                fields.insert(key.to_owned(), Value::String(value));
+            }
+        }
+        Value::Object(fields)
+    }
+}
+
 /// The credentials a config text holds, read leniently: an error about any other field (an
 /// unknown region, a bad user agent, a misspelt key) may quote a value that is one of them.
 #[cold]
@@ -689,5 +741,39 @@ mod tests {
             !error.to_json().to_string().contains("sec-Secret-2"),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn a_config_from_the_environment_keeps_the_callers_target_whole() {
+        use serde_json::json;
+        let env = json!({"IPROOV_REGION": "us", "IPROOV_API_KEY": "k-env", "IPROOV_SECRET": "sec-Env-1",
+                         "IPROOV_OAUTH_USERNAME": "", "UNRELATED": "x"});
+        let from_env = JsonConfig::from_env(&json!({}), &env).unwrap();
+        assert_eq!(
+            from_env.config.target().region().map(|r| r.id()),
+            Some("us")
+        );
+        assert_eq!(
+            from_env.config.oauth_username(),
+            None,
+            "an empty variable is unset"
+        );
+        let given = JsonConfig::from_env(
+            &json!({"base_url": "http://127.0.0.1:9/eu/api/v2", "region": null}),
+            &env,
+        )
+        .unwrap();
+        assert!(
+            given.config.target().region().is_none(),
+            "the caller's base URL, not the environment's region"
+        );
+        assert_eq!(given.config.require_api_key().unwrap(), "k-env");
+        let error = JsonConfig::from_env(
+            &json!({"api_key": "k"}),
+            &json!({"IPROOV_REGION": "mars", "IPROOV_SECRET": "sec-Env-1"}),
+        )
+        .unwrap_err();
+        assert_eq!(error.field(), Some("region"));
+        assert!(!error.to_json().to_string().contains("sec-Env-1"));
     }
 }

@@ -48,17 +48,11 @@ def config_from_env(environ: Optional[Mapping[str, str]] = None, **given: Option
     the arguments when they name one (``region`` or ``base_url``), else from
     ``IPROOV_REGION`` / ``IPROOV_BASE_URL``."""
     env = os.environ if environ is None else environ
-    fields: Dict[str, str] = {}
-    target_given = given.get("region") is not None or given.get("base_url") is not None
-    for key, var in ENV_VARS.items():
-        value = given.get(key)
-        if value is None and not (target_given and key in ("region", "base_url")):
-            value = env.get(var) or None
-        if value is not None:
-            fields[key] = value
-    if given.get("user_agent") is not None:
-        fields["user_agent"] = str(given["user_agent"])
-    return Config.from_dict(fields)
+    # The rules are core's (JsonConfig::from_env); only the variables it reads cross over.
+    return Config.from_env(
+        {k: v for k, v in given.items() if v is not None},
+        {var: env[var] for var in ENV_VARS.values() if var in env},
+    )
 
 
 def driver_options(

@@ -78,6 +78,16 @@ pub fn new_config(config_json: &str) -> Result<JsonConfig, Error> {
     JsonConfig::from_json_text(config_json.as_bytes())
 }
 
+/// The vector-format config text of [`JsonConfig::from_env`] (`given_json`: the caller's
+/// fields; `env_json`: the host's `IPROOV_*` variables, `{"IPROOV_REGION": ...}`), for the
+/// binding to read with [`new_config`] and keep as it keeps any config text. Fails with
+/// `invalid_input` when either is not a JSON object.
+pub fn config_text_from_env(given_json: &str, env_json: &str) -> Result<String, Error> {
+    let given = json_arg("given", given_json)?;
+    let env = json_arg("env", env_json)?;
+    Ok(to_text(&JsonConfig::env_fields(&given, &env)))
+}
+
 /// The config's non-secret facts: `{"base_url", "region"?, "user_agent", "oauth_username"?,
 /// "api_key"?}`.
 pub fn config_info(config: &JsonConfig) -> String {
