@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 /// `what` names the decision, `facts` is its JSON (`null` where it takes none).
 ///
 /// - `table`: `{"codes": [{"code", "status", "message"}], "routes": [Route], "max_body_bytes",
-///   "validate_wait_ms", "flows"}` (the last two: the hosts' defaults; `validate_wait_ms` is
-///   the journey requests' `wait_ms`)
+///   "validate_wait_ms", "health_wait_ms", "flows"}` (`validate_wait_ms`: the journey
+///   requests' `wait_ms`; `health_wait_ms`: the health route's availability call's
+///   `max_wait_ms`; `flows`: the hosts' default)
 /// - `request` ([`check_request`]'s facts): `{}`, or `{"answer"}` for a refused request
 /// - `input` ([`read_input`]'s facts): `{"input"}`, or `{"answer"}`
 /// - `answer` (`{"answer": the service's answer}`): `{"answer"}`, the visible fields
@@ -21,6 +22,9 @@ use serde_json::{Value, json};
 ///   person passed or failed, whatever the store did; code `outcome_delivered`)
 /// - `emulator` (`{"status": the emulator's HTTP status, 0 if unreached}`): `{"answer"}`
 /// - `config` (`{"stand_in": bool}`): `{"answer"}`
+/// - `no_route` (`{"allow": [methods]}`, empty for no route at the path): `{"answer"}` (404,
+///   or 405 with `Allow`), the JSON error shape of every other refusal
+/// - `health` (`{"iproov_up": bool | null, "store_ok": bool}`): `{"answer", "cache_ms"}`
 ///
 /// Each `answer` is [`Answer`]'s JSON, to write as it is. Fails with `invalid_input` (field
 /// `what`) for an unknown decision; malformed facts are decided as missing ones.
@@ -33,6 +37,7 @@ pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
             "routes": crate::json_value::to_json_value(&routes()),
             "max_body_bytes": MAX_BODY_BYTES,
             "validate_wait_ms": VALIDATE_WAIT_MS,
+            "health_wait_ms": crate::driver::INTERACTIVE_MAX_WAIT_MS,
             "flows": FLOWS,
         }),
         "request" => check_request(facts).map_or_else(refused, |()| json!({})),
@@ -54,6 +59,23 @@ pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
         "emulator" => {
             let status = facts.get("status").and_then(Value::as_u64).unwrap_or(0);
             answered(emulator_answer(u16::try_from(status).unwrap_or(0)))
+        }
+        "no_route" => {
+            let allow: Vec<&str> = facts
+                .get("allow")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            answered(super::no_route(&allow))
+        }
+        "health" => {
+            let up = facts.get("iproov_up").and_then(Value::as_bool);
+            let store_ok = facts
+                .get("store_ok")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            json!({"answer": super::health_answer(up, store_ok).to_json(),
+                   "cache_ms": super::HEALTH_CACHE_MS})
         }
         "config" => {
             let stand_in = facts

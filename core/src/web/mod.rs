@@ -69,6 +69,10 @@ pub enum Code {
     BadRequest,
     /// 401: the application's `resolve_user` named nobody.
     Unauthenticated,
+    /// 404: no route at this path under the mount point.
+    NotFound,
+    /// 405: the route takes another method (`Allow` says which).
+    MethodNotAllowed,
     /// 403: no `Origin`, or one not allowed.
     ForbiddenOrigin,
     /// 403: iProov says the account cannot be used (`inactive_user`).
@@ -97,9 +101,11 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the table's order.
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 15] = [
         Self::BadRequest,
         Self::Unauthenticated,
+        Self::NotFound,
+        Self::MethodNotAllowed,
         Self::ForbiddenOrigin,
         Self::AccountInactive,
         Self::JourneyConflict,
@@ -136,6 +142,12 @@ impl Code {
                 "The request does not have the fields this endpoint takes.",
             ),
             Self::Unauthenticated => ("unauthenticated", 401, "Sign in first."),
+            Self::NotFound => ("not_found", 404, "There is nothing at this address."),
+            Self::MethodNotAllowed => (
+                "method_not_allowed",
+                405,
+                "This address does not take that kind of request.",
+            ),
             Self::ForbiddenOrigin => (
                 "forbidden_origin",
                 403,
@@ -329,6 +341,56 @@ pub fn answer(service_answer: &Value) -> Answer {
     Answer::ok(Value::Object(body))
 }
 
+/// The answer for a path under the mount point that no route has (404), or for a method the
+/// route does not take (405, `Allow`: the methods it takes, `HEAD` beside `GET`).
+pub fn no_route(allow: &[&str]) -> Answer {
+    if allow.is_empty() {
+        return Answer::refused(Code::NotFound, None);
+    }
+    let mut methods: Vec<&str> = Vec::new();
+    for method in allow {
+        if !methods.contains(method) {
+            methods.push(method);
+        }
+        if *method == "GET" && !methods.contains(&"HEAD") {
+            methods.push("HEAD");
+        }
+    }
+    let mut answer = Answer::refused(Code::MethodNotAllowed, None);
+    answer
+        .headers
+        .insert("Allow".into(), json!(methods.join(", ")));
+    answer
+}
+
+/// How long a host keeps a health answer before asking iProov and the store again, in ms: the
+/// route is public (load balancers call it), so it must not become a way to hammer iProov.
+pub const HEALTH_CACHE_MS: u64 = 10_000;
+
+/// The answer of `GET {mount}/health` from what the host found out: `iproov_up` (iProov's
+/// availability call answered `up`, `null` when the call failed) and `store_ok` (a read of
+/// the store worked). 200 when both are fine, else 503; the body names each part
+/// (`{"status": "ok" | "degraded", "iproov": "up" | "down" | "unreachable", "store": "ok" |
+/// "failing"}`), nothing else (no error text, no address).
+pub fn health_answer(iproov_up: Option<bool>, store_ok: bool) -> Answer {
+    let iproov = match iproov_up {
+        Some(true) => "up",
+        Some(false) => "down",
+        None => "unreachable",
+    };
+    let ok = iproov == "up" && store_ok;
+    let body = json!({
+        "status": if ok { "ok" } else { "degraded" },
+        "iproov": iproov,
+        "store": if store_ok { "ok" } else { "failing" },
+    });
+    Answer {
+        status: if ok { 200 } else { 503 },
+        headers: no_store(),
+        body,
+    }
+}
+
 /// The answer to the page's stand-in once the emulator's control API answered `status` to its
 /// claim completion: 200 `{"completed": true}`; 404 (unknown claim) or 409 (expired, not
 /// pending) is not this attempt's to finish; anything else (0: not reached) is a try again.
@@ -481,5 +543,30 @@ mod tests {
         assert_eq!(emulator_answer(409).status, 409);
         assert_eq!(emulator_answer(0).body["error"]["code"], "try_again");
         assert_eq!(config_answer(true).body, json!({"stand_in": true}));
+    }
+
+    #[test]
+    fn no_route_and_health_answer_in_the_json_shape() {
+        let missing = no_route(&[]);
+        assert_eq!(
+            (missing.status, missing.body["error"]["code"].clone()),
+            (404, json!("not_found"))
+        );
+        let wrong = no_route(&["GET"]);
+        assert_eq!(wrong.status, 405);
+        assert_eq!(wrong.headers["Allow"], "GET, HEAD");
+        assert_eq!(no_route(&["POST", "POST"]).headers["Allow"], "POST");
+        let fine = health_answer(Some(true), true);
+        assert_eq!(
+            (fine.status, fine.body["status"].clone()),
+            (200, json!("ok"))
+        );
+        let down = health_answer(None, true);
+        assert_eq!(
+            (down.status, down.body["iproov"].clone()),
+            (503, json!("unreachable"))
+        );
+        assert_eq!(health_answer(Some(true), false).body["store"], "failing");
+        assert_eq!(fine.headers["Cache-Control"], "no-store");
     }
 }

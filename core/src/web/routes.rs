@@ -12,7 +12,7 @@ pub struct Route {
     pub path: &'static str,
     /// `GET` or `POST`.
     pub method: &'static str,
-    /// `token`, `validate`, `exit`, `emulator_complete`, `config` or `file`.
+    /// `token`, `validate`, `exit`, `emulator_complete`, `config`, `health` or `file`.
     pub route: &'static str,
     /// Served only with the page (hosts' `page` option, on by default).
     pub page: bool,
@@ -82,6 +82,7 @@ pub fn routes() -> Vec<Route> {
             page: true,
             ..api("/config", "GET", "config")
         },
+        api("/health", "GET", "health"),
         Route {
             emulator: true,
             ..api("/emulator/complete", "POST", "emulator_complete")
@@ -106,7 +107,7 @@ mod tests {
         for route in &all {
             assert_eq!(
                 route.method == "POST",
-                route.file.is_none() && route.route != "config"
+                route.file.is_none() && route.route != "config" && route.route != "health"
             );
             assert_eq!(route.route == "file", route.file.is_some());
         }

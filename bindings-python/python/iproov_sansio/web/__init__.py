@@ -20,6 +20,11 @@
           validate is sent and the next token request gets a new token
     GET  {mount}/          the browser page (static HTML; {mount}/journey.mjs, {mount}/page.css)
     GET  {mount}/config    {"stand_in": bool}: whether the page shows the emulator's stand-in
+    GET  {mount}/health    200 {"status": "ok", "iproov": "up", "store": "ok"}, else 503 with
+          "degraded" and which part failed (iProov "down" or "unreachable", store "failing");
+          kept for core's 10 s, so it cannot be used to hammer iProov
+    anything else under {mount}: 404 {"error": {"code": "not_found", ...}}, a wrong method 405
+          with ``Allow``
     POST {mount}/emulator/complete  {"token", "passed": bool, "reason"?}  (only with
           ``emulator_url``: the page's stand-in plays the user's phone through the backend)
 
@@ -36,6 +41,7 @@ routes set no CORS headers.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -127,6 +133,7 @@ class _Endpoints:
         self.flows = list(flows)
         self.emulator_url = emulator_url.rstrip("/") if emulator_url else None
         self.validate_wait_s = validate_wait_s
+        self._health: Tuple[float, Mapping[str, Any]] = (0.0, {})
 
     async def _guarded(self, request: Request, route: str) -> Dict[str, Any]:
         """The route's input (core's ``read_input``) after core's origin, content-type, size
@@ -236,6 +243,33 @@ class _Endpoints:
         except OSError:
             return 0
 
+    async def health(self, request: Request) -> Response:
+        """iProov's availability and a read of the store, answered as core says and kept for
+        core's ``cache_ms`` (the route is public: it must not let anyone hammer iProov)."""
+        loop = asyncio.get_running_loop()
+        until, answer = self._health
+        if loop.time() < until:
+            return _respond(answer)
+        client, store = self.service._client, self.service.store
+        up: Optional[bool] = None
+        try:
+            # A bounded call (core's interactive wait): a load balancer is waiting.
+            got = client._run("availability", {}, max_wait_ms=_TABLE["health_wait_ms"])
+            up = bool((await got if inspect.isawaitable(got) else got).up)
+        except Exception:
+            _log.info("iproov health: iProov's availability call failed", exc_info=True)
+        try:
+            got = store.get("journeys", "#health")
+            if inspect.isawaitable(got):
+                await got
+            store_ok = True
+        except Exception:
+            _log.warning("iproov health: the store failed a read", exc_info=True)
+            store_ok = False
+        decided = _core.web_decide("health", {"iproov_up": up, "store_ok": store_ok})
+        self._health = (loop.time() + decided["cache_ms"] / 1000, decided["answer"])
+        return _respond(decided["answer"])
+
     async def config(self, request: Request) -> Response:
         return _respond(_core.web_decide("config", {"stand_in": self.emulator_url is not None})["answer"])
 
@@ -301,12 +335,33 @@ def journey_routes(
         "validate": endpoints.validate,
         "exit": endpoints.exit,
         "config": endpoints.config,
+        "health": endpoints.health,
         "emulator_complete": endpoints.complete,
     }
-    routes = []
+    by_path: Dict[str, Dict[str, Callable[[Request], Awaitable[Response]]]] = {}
     for route in _TABLE["routes"]:  # core's table: paths, methods, which need the page or emulator
         if (route["page"] and not page) or (route["emulator"] and not emulator_url):
             continue
         endpoint = _static(route) if route["route"] == "file" else answer[route["route"]]
-        routes.append(Route(route["path"], endpoint, methods=[route["method"]]))
-    return Router(routes=routes)
+        by_path.setdefault(route["path"], {})[route["method"]] = endpoint
+    # One route per path taking every method, so that a wrong method (405) and an unknown path
+    # (404) answer core's JSON error shape, not the framework's own page.
+    routes = [Route(path, _by_method(methods), methods=_METHODS) for path, methods in by_path.items()]
+    return Router(routes=routes, default=_no_route)
+
+
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _by_method(methods: Mapping[str, Callable[[Request], Awaitable[Response]]]) -> Callable[[Request], Awaitable[Response]]:
+    async def dispatch(request: Request) -> Response:
+        endpoint = methods.get("GET" if request.method == "HEAD" and "GET" in methods else request.method)
+        if endpoint is None:
+            return _respond(_core.web_decide("no_route", {"allow": list(methods)})["answer"])
+        return await endpoint(request)
+
+    return dispatch
+
+
+async def _no_route(scope: Any, receive: Any, send: Any) -> None:
+    await _respond(_core.web_decide("no_route", {"allow": []})["answer"])(scope, receive, send)
