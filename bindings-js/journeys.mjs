@@ -50,6 +50,7 @@ export function makeJourneyService(ctx) {
       const missing = STORE_METHODS.filter((m) => typeof store?.[m] !== 'function');
       if (missing.length > 0) throw new TypeError(`the store lacks ${missing.join(', ')}`);
       if (typeof logger?.error !== 'function') throw new TypeError('logger must have an error(...) method');
+      if (typeof clock !== 'function') throw new TypeError('clock must be a function () => Unix ms');
       this.#setup = call(native.serviceSetup, JSON.stringify(snakeDeep(policy ?? {})), JSON.stringify(client.toJSON().options));
       const chosen = spool === undefined ? store.spool : spool;
       if (chosen === undefined || chosen === null) {
