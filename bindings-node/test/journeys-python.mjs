@@ -29,7 +29,7 @@ from iproov_sansio.stores import PostgresStore
 
 args = json.loads(sys.argv[1])
 with Client(base_url=args["base_url"], api_key=args["api_key"], secret=args["secret"]) as client:
-    service = JourneyService(client, PostgresStore(args["conninfo"]))
+    service = JourneyService(client, PostgresStore(args["conninfo"]), spool=False)
     if args["action"] == "start":
         out = service.start("verify", args["user_id"])
     elif args["action"] == "finish":
