@@ -690,6 +690,8 @@ export declare class JourneyService {
   ): Promise<JourneyStarted | JourneyFinished>;
   /** The store the service reads and writes. */
   readonly store: JourneyStore;
+  /** The client the service calls iProov through. */
+  readonly client: IProovClient;
   /**
    * Validates the token once across every instance sharing the store. `userId`: the user your
    * session says is asking (another user's journey is then an unknown journey).

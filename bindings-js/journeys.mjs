@@ -68,6 +68,11 @@ export function makeJourneyService(ctx) {
       return this.#store;
     }
 
+    /** The client the service calls iProov through. */
+    get client() {
+      return this.#client;
+    }
+
     /** Core's policy in force, defaults and what core derived from the client filled in (camelCase). */
     get policy() {
       return camelDeep(JSON.parse(this.#setup).policy);

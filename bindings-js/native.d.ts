@@ -37,6 +37,8 @@ export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknow
   storeSchema(dialect: string): string;
   pumpNew(config: Config, setupJson: string, requestJson: string, newId: string, now: number): Pump;
   pumpNext(pump: Pump, eventJson: string, now: number): string;
+  /** wasm only: drops the pump's entry now (napi's go with their handle). */
+  freePump?(pump: Pump): void;
   spoolDue(text: string, now: number): string;
   spoolTombstone(id: string, now: number): string;
   webDecide(what: string, factsJson: string): string;

@@ -171,6 +171,29 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
 
     const answers = { token, validate, exit, emulator_complete: complete };
 
+    // iProov's availability and a read of the store, answered as core says and kept for core's
+    // cache_ms: the route is public, and must not let anyone hammer iProov.
+    let healthKept = { until: 0, answer: null };
+    async function health() {
+      if (Date.now() < healthKept.until) return healthKept.answer;
+      let up = null;
+      try {
+        up = (await service.client.call('availability', {}, { maxWaitMs: table.health_wait_ms })).up === true;
+      } catch (error) {
+        log('health', error, error instanceof IProovError, { code: 'iproov_unreachable' });
+      }
+      let storeOk = true;
+      try {
+        await service.store.get('journeys', '#health');
+      } catch (error) {
+        storeOk = false;
+        log('health', error, false, { code: 'store_failing' });
+      }
+      const decided = decide('health', { iproov_up: up, store_ok: storeOk });
+      healthKept = { until: Date.now() + decided.cache_ms, answer: decided.answer };
+      return decided.answer;
+    }
+
     return async function journeyHandler(request, ...context) {
       const { method } = request;
       const path = new URL(request.url).pathname;
@@ -179,11 +202,8 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
       if (rest === '') return new Response(null, { status: 307, headers: { Location: `${base}/` } });
       const here = routes.filter((r) => r.path === rest);
       const route = here.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
-      if (here.length === 0) return plain(404, 'Not Found');
-      if (route === undefined) {
-        const allow = [...new Set(here.flatMap((r) => (r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])))];
-        return plain(405, 'Method Not Allowed', { Allow: allow.join(', ') });
-      }
+      // Under the mount, every refusal is core's JSON shape (404; 405 with Allow).
+      if (route === undefined) return write(decide('no_route', { allow: here.map((r) => r.method) }).answer, method);
       try {
         if (route.route === 'file') {
           return new Response(method === 'HEAD' ? null : PAGE_FILES[route.file], {
@@ -192,6 +212,7 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
           });
         }
         if (route.route === 'config') return write(decide('config', { stand_in: emulator !== null }).answer, method);
+        if (route.route === 'health') return write(await health(), method);
         try {
           const input = await guarded(request, route.route, context);
           return write(await answers[route.route](input), method);

@@ -118,7 +118,7 @@ function handle(kind, id) {
   }
   const h = Object.freeze({ kind, id, of: generation });
   live.set(key, weak ? new WeakRef(h) : h);
-  registry?.register(h, { kind, id, of: generation, key });
+  registry?.register(h, { kind, id, of: generation, key }, h);
   return h;
 }
 
@@ -162,6 +162,14 @@ export const native = Object.freeze({
   storeSchema: guarded(glue.storeSchema),
   pumpNew: guarded((config, ...rest) => handle('pump', glue.pumpNew(idOf(config), ...rest))),
   pumpNext: guarded(withHandle(glue.pumpNext)),
+  /** A pump's entry (its tokens) goes now: a request's pump is done when it ends, and a
+   * worker's garbage collector may never run the registry's callback. */
+  freePump: guarded((h) => {
+    if (h === undefined || h === null || h.of !== generation) return;
+    registry?.unregister(h);
+    live.delete(`pump ${h.id}`);
+    glue.freePump(h.id);
+  }),
   spoolDue: guarded(glue.spoolDue),
   spoolTombstone: guarded(glue.spoolTombstone),
   webDecide: guarded(glue.webDecide),

@@ -84,17 +84,18 @@ export interface DurableObjectSqlStorage {
   sql: { exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[] } };
   transactionSync<T>(fn: () => T): T;
 }
-/** Journeys in a Durable Object's SQLite storage (schema version 1, as the Node and Python stores). */
+/** Journeys in a Durable Object's SQLite storage (core's schema, as the Node and Python stores; no spool: the object's own storage is the most durable place a worker has). */
 export declare class DurableObjectStore implements api.SyncJourneyStore {
   /** @throws TypeError for the storage of a key-value-backed Durable Object */
   constructor(storage: DurableObjectSqlStorage);
-  get(journeyId: string): api.JourneyRecord | null;
-  insert(record: api.JourneyRecord): boolean;
-  update(record: api.JourneyRecord, expectedVersion: number): boolean;
+  get(table: api.JourneyTable, id: string): api.JourneyRecord | api.UserRecord | null;
+  insert(table: api.JourneyTable, record: api.JourneyRecord | api.UserRecord): boolean;
+  update(table: api.JourneyTable, record: api.JourneyRecord | api.UserRecord, expectedVersion: number): boolean;
   appendAudit(journeyId: string, records: api.AuditRecordJson[]): void;
   journeysOf(userId: string): api.JourneyRecord[];
   auditOf(journeyId: string): api.AuditRecordJson[];
   deleteExpired(nowMs: number): number;
+  readonly spool: false;
 }
 `,
 );

@@ -287,8 +287,8 @@ impl Error {
         let message = match &result {
             Some(_) => format!(
                 "the journey store failed ({store_operation}) after iProov answered: the \
-                 validated outcome is in this error and in the service's spool, and reaches the \
-                 store when it is back"
+                 validated outcome is in this error (result); a service with a spool keeps it \
+                 there until the store is back"
             ),
             None => {
                 format!("the journey store failed ({store_operation}); nothing was sent to iProov")

@@ -620,9 +620,8 @@ fn an_sdk_exit_ends_the_attempt_and_the_next_start_gets_a_new_token() {
     let mut w = World::new(json!({}), false);
     let first = w.start("verify", None).unwrap();
     let exit = |w: &mut World, started: &Value, event: &str| {
-        let mut pump = w.pump(json!({"action": "exit", "journey_id": id_of(started), "token": token_of(started),
-                                     "client": "Mozilla/5.0 (X11)", "event": event, "feedback": "user_canceled"}));
-        w.drive(&mut pump)
+        w.request(json!({"action": "exit", "journey_id": id_of(started), "token": token_of(started),
+                         "client": "Mozilla/5.0 (X11)", "event": event, "feedback": "user_canceled"}))
     };
     let out = exit(&mut w, &first, "canceled").unwrap();
     assert_eq!(

@@ -166,10 +166,12 @@ impl FinishJob {
         let finish = json!({"journey_id": request.journey_id, "token": request.token,
                             "client": request.client, "user_id": request.user_id});
         let mut job = Self::new(&finish, now)?;
-        job.exit = Some(Exit {
+        let exit = Exit {
             event: request.event,
             feedback: request.feedback,
-        });
+        };
+        exit.check()?;
+        job.exit = Some(exit);
         Ok(job)
     }
 
@@ -252,14 +254,21 @@ impl FinishJob {
         let id = self.journey_id.clone();
         let replaying = self.request.is_none();
         match pending {
-            // iProov answered: write the outcome again for a while.
-            Pending::Outcome if !replaying => match self.retry.next_try(now) {
-                Some(at) => {
-                    self.pending = Pending::SleepRetry;
-                    Err(Action::Sleep { until_ms: at })
+            // iProov answered: write the outcome again for a while (and read the journey
+            // again for a while, after a conflict).
+            Pending::Outcome | Pending::Read if !replaying && self.outcome.is_some() => {
+                match self.retry.next_try(now) {
+                    Some(at) => {
+                        self.pending = Pending::SleepRetry;
+                        Err(Action::Sleep { until_ms: at })
+                    }
+                    None => Err(self.outcome_lost(if pending == Pending::Read {
+                        "get"
+                    } else {
+                        "update"
+                    })),
                 }
-                None => Err(self.outcome_lost("update")),
-            },
+            }
             // The outcome is stored; the spool entry (kept) brings the records later.
             Pending::Audit if !replaying && self.ahead == Some(true) => {
                 self.audit_done = true;

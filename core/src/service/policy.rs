@@ -31,7 +31,9 @@ pub struct ServicePolicy {
     pub attempt_window_ms: u64,
     /// Token requests (each billable) one user may cause in `token_window_ms`, whatever they
     /// end with: 10 (3 attempts, and room for token requests that iProov refused or that a
-    /// fault lost). A bot behind one account cannot run up the bill beyond it.
+    /// fault lost). A bot behind one account cannot run up the bill beyond it. Counted per
+    /// request the service starts: the client may send one again after a 5xx or a failed
+    /// connection (its retry policy, 2 retries by default), answers iProov does not bill.
     pub user_token_requests: u32,
     /// The window of `user_token_requests`: 1 hour.
     pub token_window_ms: u64,

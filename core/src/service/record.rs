@@ -138,6 +138,33 @@ json_object! {
     Exit, deny_unknown_fields;
     req event, opt feedback,
 }
+
+impl Exit {
+    /// Refuses an event the SDK does not send (`invalid_input`, field `event`) or a feedback
+    /// that is not an SDK code (field `feedback`); gives whether the exit counts against the
+    /// user ([`EXIT_EVENTS`]).
+    pub fn check(&self) -> Result<bool, Error> {
+        let Some(&(_, counts)) = EXIT_EVENTS.iter().find(|(e, _)| *e == self.event) else {
+            return Err(Error::invalid_input(
+                "event",
+                "canceled, error, no_camera, permission_denied, unsupported or multiple_cameras",
+            ));
+        };
+        let code = |f: &String| {
+            !f.is_empty()
+                && f.len() <= 64
+                && f.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        if self.feedback.as_ref().is_some_and(|f| !code(f)) {
+            return Err(Error::invalid_input(
+                "feedback",
+                "an SDK feedback code: [a-z0-9_], at most 64",
+            ));
+        }
+        Ok(counts)
+    }
+}
 json_object! {
     StoredAttempt, deny_unknown_fields;
     req number, opt token, req token_sha256, req state, req issued_at_ms, opt validating_since_ms,
@@ -395,24 +422,7 @@ impl JourneyRecord {
         client: &str,
         now: u64,
     ) -> Result<(), Error> {
-        let Some(&(_, counts)) = EXIT_EVENTS.iter().find(|(e, _)| *e == exit.event) else {
-            return Err(Error::invalid_input(
-                "event",
-                "canceled, error, no_camera, permission_denied, unsupported or multiple_cameras",
-            ));
-        };
-        if exit.feedback.as_ref().is_some_and(|f| {
-            f.is_empty()
-                || f.len() > 64
-                || !f
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        }) {
-            return Err(Error::invalid_input(
-                "feedback",
-                "an SDK feedback code: [a-z0-9_], at most 64",
-            ));
-        }
+        let counts = exit.check()?;
         let Some(attempt) = self
             .attempts
             .get_mut(index)

@@ -12,8 +12,9 @@
 //!
 //! Each record is core's JSON kept whole, with the columns beside it that look it up. A write
 //! took when its statement changed one row (the driver's row count: Python sqlite3's and
-//! psycopg's `rowcount`, better-sqlite3's `changes`, a Durable Object cursor's `rowsWritten`,
-//! node-postgres' `rowCount`): an insert over an existing id and an update over another
+//! psycopg's `rowcount`, better-sqlite3's `changes`, node-postgres' `rowCount`, and in a
+//! Durable Object `SELECT changes()` after it: a cursor's `rowsWritten` counts index entries
+//! too): an insert over an existing id and an update over another
 //! version change none (compare-and-set). No statement needs more than SQLite 3.8 (no
 //! `RETURNING`, no upsert: RHEL 8 and Amazon Linux 2 ship older SQLites than 3.35) or
 //! PostgreSQL 9.5. Version 1 (no users table) is migrated by creating it.

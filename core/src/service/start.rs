@@ -330,7 +330,9 @@ impl StartJob {
                     log: None,
                     error: Error::store_unavailable(op, self.journey_id(), None).with_message(format!(
                         "the journey store failed ({op}) after iProov issued a token: the token \
-                         could not be recorded (iProov counts it); start again"
+                         could not be recorded (iProov counts it); the user may start again once \
+                         the store is back (this request's claim on the journey lapses within a \
+                         minute)"
                     )),
                 }),
             },
@@ -352,17 +354,13 @@ impl StartJob {
                     .clone()
                     .unwrap_or_else(|| Error::store_unavailable("update", None, None)),
             }),
-            // The token is recorded: its call's audit records wait in the spool (a host
-            // without one, a Durable Object, has a store that does not fail this way).
-            Pending::Audit if self.req.spool => {
+            // The token is recorded: its call's audit records wait in the spool; a host
+            // without one (a Durable Object) answers `spooled: false` and logs the loss.
+            Pending::Audit => {
                 let records = std::mem::take(&mut self.audit);
                 let journey_id = self.journey_id().unwrap_or_default().to_owned();
                 self.pending = Pending::Audit;
-                Err(spool_audit(ctx_id, &journey_id, records, now))
-            }
-            Pending::Audit => {
-                self.audit.clear();
-                Ok(())
+                Err(spool_audit(ctx_id, &journey_id, records, self.req.spool, now))
             }
             _ => Err(self.store_failed(op)),
         }
@@ -855,7 +853,7 @@ fn held(result: Option<&Value>, error: Option<Value>) -> Result<Held, Error> {
 }
 
 /// The spool entry for audit records the store could not take.
-fn spool_audit(id: &str, journey_id: &str, records: Vec<Value>, now: u64) -> Action {
+fn spool_audit(id: &str, journey_id: &str, records: Vec<Value>, spool: bool, now: u64) -> Action {
     let entry = super::spool::SpoolEntry {
         id: id.to_owned(),
         journey_id: journey_id.to_owned(),
@@ -866,9 +864,16 @@ fn spool_audit(id: &str, journey_id: &str, records: Vec<Value>, now: u64) -> Act
     };
     Action::Spool {
         entry: entry.to_json(),
-        log: Some(format!(
-            "iproov journey {journey_id}: the store failed appending audit records; they wait in \
-             the spool until the store is back"
-        )),
+        log: Some(if spool {
+            format!(
+                "iproov journey {journey_id}: the store failed appending audit records; they wait \
+                 in the spool until the store is back"
+            )
+        } else {
+            format!(
+                "iproov journey {journey_id}: the store failed appending audit records, and this \
+                 service has no spool: they are lost"
+            )
+        }),
     }
 }

@@ -117,6 +117,21 @@ impl World {
         format!("{n:02x}").repeat(32)
     }
 
+    /// Runs one request to its end; a request the pump refuses to start is an `Err` too.
+    pub fn request(&mut self, request: Value) -> Result<Value, Value> {
+        let id = format!("j-{}", self.next_id);
+        self.next_id += 1;
+        let mut pump = Pump::new(
+            self.config.clone(),
+            self.setup.clone(),
+            &request,
+            &id,
+            self.now,
+        )
+        .map_err(|e| e.to_json())?;
+        self.drive(&mut pump)
+    }
+
     pub fn pump(&mut self, request: Value) -> Pump {
         let id = format!("j-{}", self.next_id);
         self.next_id += 1;
