@@ -654,3 +654,64 @@ fn an_sdk_exit_ends_the_attempt_and_the_next_start_gets_a_new_token() {
     );
     assert_eq!(w.calls_of("verify_validate"), 0);
 }
+
+#[test]
+fn forgetting_a_user_erases_them_at_iproov_first_then_in_the_store() {
+    let mut w = World::new(json!({}), true);
+    let started = w.start("verify", None).unwrap();
+    w.finish(&id_of(&started), &token_of(&started)).unwrap();
+    let out = w
+        .request(json!({"action": "forget", "user_id": USER, "at_iproov": true}))
+        .unwrap();
+    assert_eq!(
+        out,
+        json!({"journeys": 1, "audit_records": 2, "at_iproov": "deleted"})
+    );
+    assert_eq!(w.calls_of("delete_user"), 1);
+    assert!(w.journeys.is_empty() && w.users.is_empty() && w.audit.is_empty());
+    // The erased user's journey id is no journey any more.
+    let gone = w.start("verify", Some(&id_of(&started))).unwrap_err();
+    assert_eq!(gone["message"], "no such journey");
+    // iProov no longer knows them either: "absent", and the store is erased all the same.
+    w.answer("delete_user", api_error("no_user", 400));
+    let again = w
+        .request(json!({"action": "forget", "user_id": USER, "at_iproov": true}))
+        .unwrap();
+    assert_eq!(again["at_iproov"], "absent");
+}
+
+#[test]
+fn forgetting_at_iproov_fails_before_the_store_is_touched() {
+    let mut w = World::new(json!({}), false);
+    w.start("verify", None).unwrap();
+    let error = w
+        .request(json!({"action": "forget", "user_id": USER, "at_iproov": true}))
+        .unwrap_err();
+    assert_eq!(error["field"], "at_iproov");
+    assert_eq!(w.journeys.len(), 1);
+    let mut w = World::new(json!({}), true);
+    w.start("verify", None).unwrap();
+    w.answer("delete_user", api_error("server_error", 500));
+    assert_eq!(
+        w.request(json!({"action": "forget", "user_id": USER, "at_iproov": true}))
+            .unwrap_err()["kind"],
+        "server"
+    );
+    assert_eq!(
+        w.journeys.len(),
+        1,
+        "nothing erased when iProov's deletion failed"
+    );
+    w.fail("forget", 1);
+    assert_eq!(
+        w.request(json!({"action": "forget", "user_id": USER}))
+            .unwrap_err()["code"],
+        "store_unavailable"
+    );
+    assert_eq!(
+        w.request(json!({"action": "forget", "user_id": USER}))
+            .unwrap()["at_iproov"],
+        "not_asked"
+    );
+    assert!(w.journeys.is_empty());
+}

@@ -31,6 +31,10 @@ struct World {
     validates: BTreeMap<String, u32>,
     /// SHA-256 of tokens whose answer (passed?) reached the spool or the store.
     secured: BTreeMap<String, bool>,
+    /// The journey of each secured answer.
+    secured_in: BTreeMap<String, String>,
+    /// Journeys a `forget` erased: their answers left with them.
+    erased: Vec<String>,
     /// Users an enrol validate passed for.
     enrolled: Vec<String>,
     issued: u32,
@@ -81,7 +85,7 @@ impl World {
                 let rows = self.rows(*table);
                 let took = rows.get(&id).is_some_and(|s| s["version"] == json!(expected_version));
                 if took {
-                    rows.insert(id, record.clone());
+                    rows.insert(id.clone(), record.clone());
                     if *table == Table::Journeys {
                         for attempt in record["attempts"].as_array().into_iter().flatten() {
                             let sha = attempt["token_sha256"].as_str().unwrap_or_default();
@@ -89,6 +93,7 @@ impl World {
                                 && matches!(attempt["state"].as_str(), Some("passed" | "failed" | "error"))
                             {
                                 self.secured.insert(sha.to_owned(), *passed);
+                                self.secured_in.insert(sha.to_owned(), id.clone());
                             }
                         }
                     }
@@ -169,6 +174,23 @@ impl World {
                 self.now = self.now.max(*until_ms);
                 Event::Slept
             }
+            Action::Forget { user_id } => {
+                if fault {
+                    return Some(Event::StoreFailed);
+                }
+                let before = self.journeys.len();
+                let gone: Vec<String> = self
+                    .journeys
+                    .iter()
+                    .filter(|(_, j)| j["user_id"] == json!(user_id))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                self.journeys.retain(|id, _| !gone.contains(id));
+                self.users.remove(user_id);
+                // An erased user's answers leave with them (and any that arrive later).
+                self.erased.extend(gone);
+                Event::Forgotten { journeys: (before - self.journeys.len()) as u64, audit_records: 0 }
+            }
             Action::Spool { entry, log } => {
                 self.logs.extend(log.clone());
                 if fault {
@@ -179,6 +201,8 @@ impl World {
                     entry["outcome"]["result"]["passed"].as_bool(),
                 ) {
                     self.secured.insert(sha.to_owned(), passed);
+                    let journey = entry["journey_id"].as_str().unwrap_or_default().to_owned();
+                    self.secured_in.insert(sha.to_owned(), journey);
                 }
                 self.spool.push(entry.clone());
                 Event::Spooled(true)
@@ -234,6 +258,7 @@ fuzz_target!(|data: &[u8]| {
                     "journey_id": if r.bool() { json!(journey) } else { Value::Null },
                     "assurance_type": if r.bool() { json!("genuine_presence") } else { Value::Null },
                     "interactive": r.bool(), "wait_ms": u64::from(r.byte()) * 10, "spool": r.bool()}),
+                _ if r.byte() < 8 => json!({"action": "forget", "user_id": user, "at_iproov": r.bool()}),
                 2 => json!({"action": "finish", "journey_id": journey.unwrap_or_default(), "token": token,
                     "client": String::from_utf8_lossy(r.blob()), "user_id": if r.bool() { json!(user) } else { Value::Null },
                     "interactive": r.bool(), "wait_ms": u64::from(r.byte()) * 10, "spool": r.byte() > 40}),
@@ -303,6 +328,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     for (sha, passed) in &world.secured {
+        if world.secured_in.get(sha).is_some_and(|j| world.erased.contains(j)) {
+            continue;
+        }
         let state = world
             .journeys
             .values()

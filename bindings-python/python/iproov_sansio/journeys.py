@@ -61,6 +61,7 @@ class Store(Protocol):
     def journeys_of(self, user_id: str) -> List[Record]: ...
     def audit_of(self, journey_id: str) -> List[Record]: ...
     def delete_expired(self, now_ms: int) -> int: ...
+    def forget(self, user_id: str) -> Dict[str, int]: ...
 
 
 class AsyncStore(Protocol):
@@ -73,6 +74,7 @@ class AsyncStore(Protocol):
     async def journeys_of(self, user_id: str) -> List[Record]: ...
     async def audit_of(self, journey_id: str) -> List[Record]: ...
     async def delete_expired(self, now_ms: int) -> int: ...
+    async def forget(self, user_id: str) -> Dict[str, int]: ...
 
 
 def _now() -> int:
@@ -110,10 +112,14 @@ class _Run:
             return "update", (action["table"], action["record"], int(action["expected_version"]))
         if do == "append_audit":
             return "append_audit", (action["journey_id"], action["records"])
+        if do == "forget":
+            return "forget", (action["user_id"],)
         raise RuntimeError(f"iproov_sansio: the journey pump asked for an unknown action {do!r}")
 
     @staticmethod
     def stored(do: str, out: Any) -> str:
+        if do == "forget":
+            return json.dumps({"forgotten": out})
         return json.dumps({"read": out} if do == "read" else {"written": do == "append_audit" or bool(out)})
 
     def store_failed(self, method: str, exc: BaseException) -> str:
@@ -318,6 +324,16 @@ class JourneyService(_Service):
         fields = _exit_fields(journey_id, token, event, client, feedback, user_id)
         return self._serve(self._request("exit", fields, False, None))
 
+    def forget(self, user_id: str, *, at_iproov: bool = False) -> Dict[str, Any]:
+        """Erases one user's data (GDPR art. 17): with ``at_iproov``, the user at iProov first
+        (the users API's delete: needs OAuth credentials in the config), then every journey,
+        audit record and limit record of the user in the store, in one transaction. Gives
+        ``{"journeys": n, "audit_records": m, "at_iproov": "deleted" | "absent" |
+        "not_asked"}``. Afterwards the user's journey ids answer as unknown. Raises
+        ``InvalidInputError`` (``at_iproov`` without OAuth credentials), the users API's errors
+        (nothing erased then) and ``StoreUnavailableError``."""
+        return self._serve({"action": "forget", "user_id": user_id, "at_iproov": at_iproov})
+
     def replay_spool(self, now_ms: Optional[int] = None) -> int:
         """Brings spooled outcomes and audit records into the store: the entries core says are
         due at ``now_ms`` (Unix ms, default now; an entry is due once its writer is surely
@@ -431,6 +447,10 @@ class AsyncJourneyService(_Service):
         """As :meth:`JourneyService.exit`."""
         fields = _exit_fields(journey_id, token, event, client, feedback, user_id)
         return await self._serve(self._request("exit", fields, False, None))
+
+    async def forget(self, user_id: str, *, at_iproov: bool = False) -> Dict[str, Any]:
+        """As :meth:`JourneyService.forget`."""
+        return await self._serve({"action": "forget", "user_id": user_id, "at_iproov": at_iproov})
 
     async def replay_spool(self, now_ms: Optional[int] = None) -> int:
         """As :meth:`JourneyService.replay_spool`."""

@@ -115,6 +115,11 @@ class _Plans:
         stmts = [self._bind(s, now_ms=now_ms) for s in self.schema["delete_expired"]]
         return stmts, lambda done: sum(changed for (_, changed), count in zip(done, marked) if count)
 
+    def forget(self, user_id: str) -> _Plan:
+        names = [s.get("count") for s in self.schema["forget"]]
+        stmts = [self._bind(s, user_id=user_id) for s in self.schema["forget"]]
+        return stmts, lambda done: {name: changed for (_, changed), name in zip(done, names) if name}
+
     def open(self) -> Generator[_Stmt, _Done, None]:
         """Opening the schema, as core's ``schema()`` says: gives each statement, takes what
         it gave. Raises ``InvalidStateError`` for a schema newer than this build's."""
@@ -146,9 +151,10 @@ def _convert(schema: Dict[str, Any]) -> None:
             value["sql"] = _percent(value["sql"])
         elif isinstance(value, dict):
             _convert(value)
-        elif key == "delete_expired":
+        elif isinstance(value, list):  # statements run in order (delete_expired, forget)
             for stmt in value:
-                stmt["sql"] = _percent(stmt["sql"])
+                if isinstance(stmt, dict) and "sql" in stmt:
+                    stmt["sql"] = _percent(stmt["sql"])
 
 
 class _SyncStore:
@@ -194,6 +200,12 @@ class _SyncStore:
         """Deletes, in one transaction, the journeys (with their audit records) and user
         records whose ``expires_at_ms <= now_ms`` (Unix ms); returns how many journeys."""
         return int(self._run(self._plans.delete_expired(now_ms)))
+
+    def forget(self, user_id: str) -> Dict[str, int]:
+        """Erases, in one transaction, the user's journeys, their audit records and the user's
+        limits record: ``{"journeys": n, "audit_records": m}``."""
+        forgotten: Dict[str, int] = self._run(self._plans.forget(user_id))
+        return forgotten
 
 
 class SQLiteStore(_SyncStore):
@@ -433,6 +445,11 @@ class AsyncPostgresStore:
     async def delete_expired(self, now_ms: int) -> int:
         """As :meth:`PostgresStore.delete_expired`."""
         return int(await self._run(self._plans.delete_expired(now_ms)))
+
+    async def forget(self, user_id: str) -> Dict[str, int]:
+        """As :meth:`PostgresStore.forget`."""
+        forgotten: Dict[str, int] = await self._run(self._plans.forget(user_id))
+        return forgotten
 
     async def close(self) -> None:
         """Closes the idle connections."""

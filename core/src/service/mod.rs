@@ -24,6 +24,7 @@
 //! `store_unavailable` carrying the outcome, and the spool brings it into the store later.
 
 mod finish;
+mod forget;
 pub mod policy;
 pub mod pump;
 mod record;

@@ -13,6 +13,9 @@
 //!         update {table, record, expected_version}
 //!                                           -> event = {"written": true | false}   (false: another version)
 //!         append_audit {journey_id, records} -> event = {"written": true}
+//!         forget {user_id}                  -> run the store's `forget` statements in one
+//!                                              transaction; event = {"forgotten":
+//!                                              {"journeys": n, "audit_records": m}}
 //!         call {operation, input, attempt?, max_wait_ms?}
 //!                                           -> run it through the client (its driver):
 //!                                              event = {"result": {...}, "audit": [...]}
@@ -40,6 +43,7 @@
 //! `new_id` (the host draws it randomly).
 
 use super::finish::FinishJob;
+use super::forget::ForgetJob;
 use super::policy::{Resolved, STORE_RETRY_MS};
 use super::start::StartJob;
 use crate::config::Config;
@@ -92,6 +96,12 @@ pub enum Action {
         record: Value,
         /// The version it replaces.
         expected_version: u64,
+    },
+    /// Erase the user's journeys, their audit records and the user's record, in one
+    /// transaction (the store's `forget` statements).
+    Forget {
+        /// The user.
+        user_id: String,
     },
     /// Append audit records to a journey's.
     AppendAudit {
@@ -179,6 +189,7 @@ impl Action {
                 Value::Object(map)
             }
             Self::Sleep { until_ms } => json!({"do": "sleep", "until_ms": until_ms}),
+            Self::Forget { user_id } => json!({"do": "forget", "user_id": user_id}),
             Self::Spool { entry, log } => match log {
                 Some(log) => json!({"do": "spool", "entry": entry, "log": log}),
                 None => json!({"do": "spool", "entry": entry}),
@@ -215,6 +226,13 @@ pub enum Event {
     Spooled(bool),
     /// The store call raised.
     StoreFailed,
+    /// What a `forget` erased.
+    Forgotten {
+        /// Journeys.
+        journeys: u64,
+        /// Audit records.
+        audit_records: u64,
+    },
 }
 
 struct WireEvent {
@@ -226,11 +244,21 @@ struct WireEvent {
     slept: Option<bool>,
     spooled: Option<bool>,
     store_failed: Option<Value>,
+    forgotten: Option<Forgotten>,
+}
+
+struct Forgotten {
+    journeys: u64,
+    audit_records: u64,
+}
+json_object! {
+    Forgotten, deny_unknown_fields;
+    req journeys, req audit_records,
 }
 json_object! {
     WireEvent, deny_unknown_fields;
     opt read, opt written, opt result, opt error, opt audit, opt slept, opt spooled,
-    opt store_failed,
+    opt store_failed, opt forgotten,
 }
 
 impl Event {
@@ -269,13 +297,19 @@ impl Event {
             },
             WireEvent { slept: Some(_), .. } => Self::Slept,
             WireEvent {
+                forgotten: Some(f), ..
+            } => Self::Forgotten {
+                journeys: f.journeys,
+                audit_records: f.audit_records,
+            },
+            WireEvent {
                 spooled: Some(s), ..
             } => Self::Spooled(s),
             WireEvent { read, .. } if has_read => Self::Read(read.filter(|v| !v.is_null())),
             _ => {
                 return Err(Error::invalid_input(
                     "event",
-                    "one of read, written, result or error (with audit), slept, spooled, store_failed",
+                    "one of read, written, result or error (with audit), slept, spooled, forgotten, store_failed",
                 ));
             }
         })
@@ -315,6 +349,7 @@ pub(super) struct Ctx<'a> {
 enum Job {
     Start(Box<StartJob>),
     Finish(Box<FinishJob>),
+    Forget(Box<ForgetJob>),
 }
 
 /// One `start`, `finish` or `replay` (see the module docs).
@@ -341,6 +376,8 @@ impl Pump {
     /// A pump for `request`: `{"action": "start", "flow", "user_id", "journey_id"?,
     /// "assurance_type"?, "interactive"?, "wait_ms"?, "spool"?}`, `{"action": "finish",
     /// "journey_id", "token", "client", "user_id"?, "interactive"?, "wait_ms"?, "spool"?}`,
+    /// `{"action": "forget", "user_id", "at_iproov"?, "interactive"?}` (the user's data
+    /// erased, at iProov first when `at_iproov`: see the `forget` module),
     /// `{"action": "exit", "journey_id", "token", "client", "user_id"?, "event", "feedback"?}`
     /// (iProov's SDK ended the attempt without a capture: it ends, no validate is sent, and
     /// the next start gets a new token) or `{"action": "replay",
@@ -375,10 +412,11 @@ impl Pump {
                 Job::Finish(Box::new(FinishJob::exit(&fields, now)?)),
                 "exit",
             ),
+            "forget" => (Job::Forget(Box::new(ForgetJob::new(&fields)?)), "forget"),
             _ => {
                 return Err(Error::invalid_input(
                     "action",
-                    "one of start, finish, exit, replay",
+                    "one of start, finish, exit, replay, forget",
                 ));
             }
         };
@@ -408,6 +446,7 @@ impl Pump {
         let action = match &mut self.job {
             Job::Start(job) => job.next(&ctx, event, now),
             Job::Finish(job) => job.next(&ctx, event, now),
+            Job::Forget(job) => job.next(&ctx, event, now),
         };
         if matches!(action, Action::Done { .. } | Action::Failed { .. }) {
             self.finished = Some(action.clone());
@@ -501,6 +540,7 @@ pub(super) fn unexpected(event: &Option<Event>) -> Action {
                 Some(Event::Slept) => "slept",
                 Some(Event::Spooled(_)) => "spooled",
                 Some(Event::StoreFailed) => "store_failed",
+                Some(Event::Forgotten { .. }) => "forgotten",
             }
         )),
     }

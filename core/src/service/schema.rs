@@ -175,6 +175,17 @@ impl Dialect {
                        "params": ["now_ms"], "count": true}),
                 stmt(format!("DELETE FROM iproov_users WHERE expires_at_ms <= {}", p(1)), &["now_ms"]),
             ],
+            // A user erased, in one transaction, in order; each statement's `count` names what
+            // the rows it changed are (the event's `forgotten` fields).
+            "forget": [
+                json!({"sql": format!(
+                    "DELETE FROM iproov_audit WHERE journey_id IN (SELECT id FROM iproov_journeys \
+                     WHERE user_id = {})", p(1)
+                ), "params": ["user_id"], "count": "audit_records"}),
+                json!({"sql": format!("DELETE FROM iproov_journeys WHERE user_id = {}", p(1)),
+                       "params": ["user_id"], "count": "journeys"}),
+                stmt(format!("DELETE FROM iproov_users WHERE id = {}", p(1)), &["user_id"]),
+            ],
         })
     }
 }
@@ -187,7 +198,8 @@ impl Dialect {
 ///  "set_version": {"sql", "params": ["version"]},
 ///  "get" | "insert" | "update": {"journeys": {"sql", "params"}, "users": {...}},
 ///  "append_audit" | "journeys_of" | "audit_of": {"sql", "params"},
-///  "delete_expired": [{"sql", "params"}]}
+///  "delete_expired": [{"sql", "params", "count"?: true}],
+///  "forget": [{"sql", "params", "count"?: "audit_records" | "journeys"}]}
 /// ```
 ///
 /// `params` name each placeholder's value in order: a record's field (`id`, `user_id`,
@@ -270,6 +282,7 @@ mod tests {
                 }
             }
             stmts.extend(s["delete_expired"].as_array().unwrap().iter().cloned());
+            stmts.extend(s["forget"].as_array().unwrap().iter().cloned());
             for stmt in stmts {
                 let sql = stmt["sql"].as_str().unwrap();
                 let n = stmt["params"].as_array().unwrap().len();

@@ -242,6 +242,26 @@ impl World {
                 self.now = self.now.max(*until_ms);
                 Event::Slept
             }
+            Action::Forget { user_id } => {
+                if self.faulty("forget") {
+                    return Some(Event::StoreFailed);
+                }
+                let gone: Vec<String> = self
+                    .journeys
+                    .iter()
+                    .filter(|(_, j)| j["user_id"] == json!(user_id))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                let before = self.audit.len();
+                self.audit.retain(|(j, _)| !gone.contains(j));
+                let audit_records = (before - self.audit.len()) as u64;
+                self.journeys.retain(|id, _| !gone.contains(id));
+                self.users.remove(user_id);
+                Event::Forgotten {
+                    journeys: gone.len() as u64,
+                    audit_records,
+                }
+            }
             Action::Spool { entry, log } => {
                 if self.faulty("spool") {
                     return Some(Event::Spooled(false));
