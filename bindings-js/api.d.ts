@@ -553,6 +553,8 @@ export interface JourneyStore {
   auditOf(journeyId: string): Awaitable<AuditRecordJson[]>;
   /** Deletes what expired by `nowMs` (journeys, their audit, users' records); how many journeys. */
   deleteExpired(nowMs: number): Awaitable<number>;
+  /** Erases one user's journeys, their audit records and the user's record, in one transaction. */
+  forget(userId: string): Awaitable<{ journeys: number; audit_records: number }>;
   /** The spool the service uses by default: a spool, `false` (none: a Durable Object), or absent. */
   readonly spool?: JourneySpool | false;
 }
@@ -712,6 +714,8 @@ export declare class JourneyService {
   history(userId: string): Promise<Array<{ journey: JourneyRecord; audit: AuditRecordJson[] }>>;
   /** Deletes what is past its retention; how many journeys. */
   deleteExpired(): Promise<number>;
+  /** Erases one user's data (GDPR art. 17): at iProov first with `atIproov` (needs OAuth credentials), then the user's journeys, audit records and limits record. */
+  forget(userId: string, options?: { atIproov?: boolean }): Promise<{ journeys: number; auditRecords: number; atIproov: 'deleted' | 'absent' | 'not_asked' }>;
 }
 
 /**
@@ -786,6 +790,7 @@ export interface SyncJourneyStore extends JourneyStore {
   journeysOf(userId: string): JourneyRecord[];
   auditOf(journeyId: string): AuditRecordJson[];
   deleteExpired(nowMs: number): number;
+  forget(userId: string): { journeys: number; audit_records: number };
 }
 
 export interface AuditEvent {

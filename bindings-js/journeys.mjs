@@ -20,6 +20,7 @@ export function makeJourneyService(ctx) {
     insert: ['insert', (a) => [a.table, a.record], (took) => ({ written: took === true })],
     update: ['update', (a) => [a.table, a.record, a.expected_version], (took) => ({ written: took === true })],
     append_audit: ['appendAudit', (a) => [a.journey_id, a.records], () => ({ written: true })],
+    forget: ['forget', (a) => [a.user_id], (gone) => ({ forgotten: gone })],
   };
 
   class JourneyService {
@@ -277,6 +278,21 @@ export function makeJourneyService(ctx) {
         out.push({ journey: JSON.parse(call(native.serviceView, JSON.stringify(record))), audit: await this.#store.auditOf(record.id) });
       }
       return out;
+    }
+
+    /**
+     * Erases one user's data (GDPR art. 17): with `atIproov`, the user at iProov first (the
+     * users API's delete: needs OAuth credentials in the config), then every journey, audit
+     * record and limit record of the user in the store, in one transaction.
+     * @param {string} userId
+     * @param {{atIproov?: boolean}} [options]
+     * @returns {Promise<{journeys: number, auditRecords: number, atIproov: 'deleted' | 'absent' | 'not_asked'}>}
+     * @throws {InvalidInputError} `atIproov` without OAuth credentials (`field` "at_iproov")
+     * @throws {ApiError} the users API's errors (nothing erased then)
+     * @throws {StoreUnavailableError}
+     */
+    async forget(userId, { atIproov = false } = {}) {
+      return this.#serve({ action: 'forget', user_id: userId, at_iproov: atIproov });
     }
 
     /** Deletes what is past its retention (core's `expires_at_ms`); gives how many journeys. */

@@ -12,7 +12,7 @@
 export const TABLES = Object.freeze(['journeys', 'users']);
 
 /** The methods a store has (see `JourneyStore` in api.d.ts). */
-export const STORE_METHODS = Object.freeze(['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired']);
+export const STORE_METHODS = Object.freeze(['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired', 'forget']);
 
 /**
  * A statement's values in the order of its `params` (core names each placeholder): a record's
@@ -152,6 +152,19 @@ export class SqliteJourneyStore {
         if (statement.count) count += changed;
       }
       return count;
+    });
+  }
+
+  /** Erases the user's journeys, their audit records and the user's record, in one
+   * transaction: `{journeys, audit_records}` (core's `forget` statements). */
+  forget(userId) {
+    return this.#db.tx(() => {
+      const gone = {};
+      for (const statement of this.#schema.forget) {
+        const changed = this.#db.run(statement.sql, bind(statement, undefined, { user_id: userId }));
+        if (statement.count) gone[statement.count] = changed;
+      }
+      return gone;
     });
   }
 }

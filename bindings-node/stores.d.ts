@@ -41,6 +41,7 @@ export declare class SQLiteStore implements SyncJourneyStore {
   journeysOf(userId: string): JourneyRecord[];
   auditOf(journeyId: string): AuditRecordJson[];
   deleteExpired(nowMs: number): number;
+  forget(userId: string): { journeys: number; audit_records: number };
   /** Closes the file. */
   close(): void;
 }
@@ -74,6 +75,7 @@ export declare class PostgresStore implements JourneyStore {
   journeysOf(userId: string): Promise<JourneyRecord[]>;
   auditOf(journeyId: string): Promise<AuditRecordJson[]>;
   deleteExpired(nowMs: number): Promise<number>;
+  forget(userId: string): Promise<{ journeys: number; audit_records: number }>;
   /** Ends the pool the store made (a pool you passed stays yours). */
   close(): Promise<void>;
 }

@@ -252,6 +252,20 @@ export function makeNodeStores(load, core) {
       });
     }
 
+    /** Erases the user's journeys, their audit records and the user's record, in one
+     * transaction: `{journeys, audit_records}` (core's `forget` statements). */
+    async forget(userId) {
+      await this.#init();
+      return this.#transaction(async (client) => {
+        const gone = {};
+        for (const statement of this.#schema.forget) {
+          const { rowCount } = await client.query(statement.sql, bind(statement, undefined, { user_id: userId }));
+          if (statement.count) gone[statement.count] = rowCount ?? 0;
+        }
+        return gone;
+      });
+    }
+
     /** Ends the pool this store made (a pool you passed stays yours). */
     async close() {
       if (this.#own) await this.#pool.end();

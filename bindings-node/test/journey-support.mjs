@@ -56,7 +56,7 @@ export function openStore(kind, dir, postgres, options = {}) {
 }
 
 /** The methods of a journey store. */
-export const METHODS = ['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired'];
+export const METHODS = ['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired', 'forget'];
 
 /**
  * The text a failing store throws: as a driver's error would, with a connection string and

@@ -95,6 +95,7 @@ export declare class DurableObjectStore implements api.SyncJourneyStore {
   journeysOf(userId: string): api.JourneyRecord[];
   auditOf(journeyId: string): api.AuditRecordJson[];
   deleteExpired(nowMs: number): number;
+  forget(userId: string): { journeys: number; audit_records: number };
   readonly spool: false;
 }
 `,

@@ -18,10 +18,13 @@ struct ForgetRequest {
     user_id: String,
     at_iproov: bool,
     interactive: bool,
+    // What every request may carry; a forget keeps nothing in a spool and waits for nothing.
+    wait_ms: u64,
+    spool: bool,
 }
 json_object! {
     ForgetRequest, deny_unknown_fields;
-    req user_id, opt at_iproov, opt interactive,
+    req user_id, opt at_iproov, opt interactive, opt wait_ms, opt spool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +44,7 @@ pub(super) struct ForgetJob {
 impl ForgetJob {
     pub(super) fn new(fields: &Value) -> Result<Self, Error> {
         let req: ForgetRequest = from_value("request", fields)?;
+        let _ = (req.wait_ms, req.spool);
         crate::validation::check_user_id("user_id", &req.user_id)?;
         Ok(Self {
             req,
