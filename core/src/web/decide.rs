@@ -21,7 +21,10 @@ use serde_json::{Value, json};
 ///   `store_unavailable` that carries a validated outcome answers that outcome (200: the
 ///   person passed or failed, whatever the store did; code `outcome_delivered`)
 /// - `emulator` (`{"status": the emulator's HTTP status, 0 if unreached}`): `{"answer"}`
-/// - `config` (`{"stand_in": bool}`): `{"answer"}`
+/// - `config` (`{"stand_in": bool, "sdk_script"?}`): `{"answer"}`
+/// - `page` (`{"sdk_script"?, "sdk_url", "assets_url"?}`): `{"headers"}` for the page's HTML:
+///   its `Content-Security-Policy` ([`super::page_csp`]); `invalid_input` for a URL it cannot
+///   name (hosts ask when they are set up, so a bad option fails at once)
 /// - `no_route` (`{"allow": [methods]}`, empty for no route at the path): `{"answer"}` (404,
 ///   or 405 with `Allow`), the JSON error shape of every other refusal
 /// - `health` (`{"iproov_up": bool | null, "store_ok": bool}`): `{"answer", "cache_ms"}`
@@ -82,7 +85,17 @@ pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
                 .get("stand_in")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            answered(config_answer(stand_in))
+            let script = facts.get("sdk_script").and_then(Value::as_str);
+            answered(config_answer(stand_in, script))
+        }
+        "page" => {
+            let text = |key: &str| facts.get(key).and_then(Value::as_str);
+            let csp = super::page_csp(
+                text("sdk_script"),
+                text("sdk_url").unwrap_or(""),
+                text("assets_url"),
+            )?;
+            json!({"headers": {"Content-Security-Policy": csp}})
         }
         _ => {
             return Err(crate::Error::invalid_input(

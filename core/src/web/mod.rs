@@ -25,7 +25,7 @@ mod routes;
 
 pub use decide::decide;
 pub use input::{Input, check_request, read_input};
-pub use routes::{Route, routes};
+pub use routes::{Route, SDK_ASSETS, page_csp, routes};
 
 use crate::error::ErrorKind;
 use serde::Serialize;
@@ -403,9 +403,14 @@ pub fn emulator_answer(status: u16) -> Answer {
 }
 
 /// The answer of the page's `config` route: `{"stand_in"}` (whether the page shows the
-/// emulator's stand-in for iProov's web SDK).
-pub fn config_answer(stand_in: bool) -> Answer {
-    Answer::ok(json!({"stand_in": stand_in}))
+/// emulator's stand-in for iProov's web SDK), and `sdk_script` (where the page loads iProov's
+/// Web SDK from) when the host serves the page with it.
+pub fn config_answer(stand_in: bool, sdk_script: Option<&str>) -> Answer {
+    let mut body = json!({"stand_in": stand_in});
+    if let (Some(script), Value::Object(map)) = (sdk_script, &mut body) {
+        map.insert("sdk_script".into(), json!(script));
+    }
+    Answer::ok(body)
 }
 
 #[cfg(test)]
@@ -542,7 +547,11 @@ mod tests {
         );
         assert_eq!(emulator_answer(409).status, 409);
         assert_eq!(emulator_answer(0).body["error"]["code"], "try_again");
-        assert_eq!(config_answer(true).body, json!({"stand_in": true}));
+        assert_eq!(config_answer(true, None).body, json!({"stand_in": true}));
+        assert_eq!(
+            config_answer(false, Some("https://x.example/sdk.js")).body["sdk_script"],
+            "https://x.example/sdk.js"
+        );
     }
 
     #[test]
