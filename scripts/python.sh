@@ -45,7 +45,8 @@ python_suite() {
   step "Python: virtual environment ($PY_VENV) and test tools"
   # starlette, uvicorn, fastapi: the web endpoints (iproov_sansio.web), their tests and the
   # README's FastAPI example.
-  python_venv pytest httpx requests mypy "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi
+  python_venv pytest httpx requests mypy "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi \
+    opentelemetry-api opentelemetry-sdk
   note "$("$PY" --version), maturin $("$PY" -m maturin --version | awk '{print $2}')"
 
   step "Python: build and install the iproov-sansio wheel (release, abi3)"

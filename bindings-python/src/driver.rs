@@ -126,20 +126,24 @@ impl PyDriver {
             .start_built(Operation::EnrolImage, built, context, now))
     }
 
-    /// What to do next for call `id`: `(kind, value, audit, wake)` where `kind` is `"send"`
+    /// What to do next for call `id`: `(kind, value, audit, wake, events)` where `kind` is `"send"`
     /// (`value` = `(Request, deadline_ms)`), `"sleep"` / `"wait"` (`value` = Unix ms to poll
     /// again by), `"done"` (`value` = the result dict) or `"failed"` (`value` = the exception
     /// to raise, its class core's); `audit` is a list of record dicts (or `None`); `wake`
-    /// says to wake the calls waiting for a token.
+    /// says to wake the calls waiting for a token; `events` the call's telemetry events
+    /// (core's `telemetry`, for a call started with `telemetry=True`) or `None`.
     fn poll<'py>(&self, py: Python<'py>, id: u64, now: u64) -> PyResult<Bound<'py, PyTuple>> {
         let poll = self.lock().poll(id, now);
-        let audit = if poll.audit.is_empty() {
-            py.None().into_bound(py)
-        } else {
-            let records: PyResult<Vec<Bound<'py, PyAny>>> =
-                poll.audit.iter().map(|r| to_py(py, r)).collect();
-            PyList::new(py, records?)?.into_any()
+        let list = |items: &[serde_json::Value]| -> PyResult<Bound<'py, PyAny>> {
+            if items.is_empty() {
+                return Ok(py.None().into_bound(py));
+            }
+            let converted: PyResult<Vec<Bound<'py, PyAny>>> =
+                items.iter().map(|r| to_py(py, r)).collect();
+            Ok(PyList::new(py, converted?)?.into_any())
         };
+        let audit = list(&poll.audit)?;
+        let events = list(&poll.events)?;
         let (kind, value): (&str, Bound<'py, PyAny>) = match poll.action {
             Action::Send {
                 request,
@@ -174,6 +178,7 @@ impl PyDriver {
                 value,
                 audit,
                 poll.wake.into_pyobject(py)?.to_owned().into_any(),
+                events,
             ],
         )
     }

@@ -10,6 +10,7 @@ import os
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 from . import _core
+from . import telemetry as _telemetry
 from ._core import Config
 from ._flows import RetryPolicy, TokenManager, TokenStatus
 from ._loop import now_ms
@@ -136,7 +137,7 @@ class ClientCore:
             return self._driver.start_enrol_image(
                 input["token"], input["source"], input["image"], input.get("rotation"), attempt, now_ms()
             )
-        return self._driver.start(operation, input, attempt, now_ms(), hook is None, max_wait_ms)
+        return self._driver.start(operation, input, attempt, now_ms(), hook is None, max_wait_ms, _telemetry.wanted())
 
     @staticmethod
     def _result(operation: str, value: Dict[str, Any]) -> Result:

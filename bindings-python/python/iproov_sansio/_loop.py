@@ -21,6 +21,7 @@ import zlib
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 from . import _core
+from . import telemetry as _telemetry
 from ._core import MAX_BODY_BYTES, Config, Request
 from ._flows import RetryPolicy, TokenManager
 
@@ -126,12 +127,14 @@ def run_sync(
     try:
         while True:
             with wakeup:
-                kind, value, records, wake = driver.poll(call, now_ms())
+                kind, value, records, wake, events = driver.poll(call, now_ms())
                 if wake:
                     wakeup.notify_all()
                 if kind == "wait":
                     wakeup.wait(max(0.0, (value - now_ms()) / 1000.0))
             _report(hook, records)
+            if events:
+                _telemetry.emit(events)
             if kind == "send":
                 cause = _report_sent(driver, call, send(value[0], value[1]))
             elif kind == "sleep":
@@ -171,10 +174,12 @@ async def run_async(driver: _core.Driver, call: int, send: SendAsync, wakeup: As
     cause: Optional[BaseException] = None
     try:
         while True:
-            kind, value, records, wake = driver.poll(call, now_ms())
+            kind, value, records, wake, events = driver.poll(call, now_ms())
             if wake:
                 wakeup.wake()
             _report(hook, records)
+            if events:
+                _telemetry.emit(events)
             if kind == "send":
                 sending = True
                 sent = await send(value[0], value[1])
@@ -194,10 +199,12 @@ async def run_async(driver: _core.Driver, call: int, send: SendAsync, wakeup: As
     except asyncio.CancelledError:
         if sending:
             driver.on_failure(call, "aborted", "the task was cancelled", now_ms())
-            _kind, _value, records, wake = driver.poll(call, now_ms())
+            _kind, _value, records, wake, events = driver.poll(call, now_ms())
             if wake:
                 wakeup.wake()
             _report(hook, records)
+            if events:
+                _telemetry.emit(events)
         driver.cancel(call)
         raise
     except BaseException:

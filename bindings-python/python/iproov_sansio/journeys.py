@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from . import _core
+from . import telemetry as _telemetry
 from ._errors import InvalidInputError, IProovError, StoreUnavailableError, from_dict
 from ._spool import Spool, Taken
 
@@ -94,6 +95,8 @@ class _Run:
         action: Dict[str, Any] = json.loads(self.pump.next(event, _now()))
         if action.get("log"):
             _log.error("%s", action["log"])
+        if "event" in action:  # the request's telemetry, on its end
+            _telemetry.emit([action["event"]])
         if action["do"] == "failed":
             error = from_dict(action["error"])
             if isinstance(error, StoreUnavailableError) and self.cause is not None:

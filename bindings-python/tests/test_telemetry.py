@@ -1,0 +1,96 @@
+"""Telemetry (issue 27 items 1-3, 7): core's events as Python log records and OpenTelemetry
+spans and metrics (the SDK's in-memory exporters), for calls against the emulator and a
+journey: what each says, and that none carries a credential, a claim token, the api_key or
+the user_id."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Iterator, List
+
+import pytest
+from emulator_fixtures import EU, Emulator
+from journey_support import enrolled
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from iproov_sansio import telemetry
+from iproov_sansio.httpx import Client
+from iproov_sansio.journeys import JourneyService
+from iproov_sansio.stores import SQLiteStore
+
+
+@pytest.fixture
+def otel() -> Iterator[Any]:
+    spans = InMemorySpanExporter()
+    tracer = TracerProvider()
+    tracer.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    telemetry.use_opentelemetry(tracer, MeterProvider(metric_readers=[reader]))
+    try:
+        yield spans, reader
+    finally:
+        telemetry.stop_opentelemetry()
+
+
+def metric_points(reader: InMemoryMetricReader) -> dict:
+    points: dict = {}
+    data = reader.get_metrics_data()
+    for resource in data.resource_metrics if data else []:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                points[metric.name] = [(dict(p.attributes), getattr(p, "value", None) or getattr(p, "count", None))
+                                       for p in metric.data.data_points]
+    return points
+
+
+def test_a_call_is_a_span_with_a_client_span_per_send_and_its_metrics(emulator: Emulator, otel: Any) -> None:
+    spans, reader = otel
+    emulator.fault(path="/claim/enrol/token", kind="status", status=503, times=1)
+    user = "8c4e2a6f-1b3d-4f7a-9c2e-5d8b0f3a6e19"
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        token = http.enrol_token(resource="telemetry", user_id=user).token
+    done = spans.get_finished_spans()
+    call = [s for s in done if s.name == "iproov.call"]
+    sends = [s for s in done if s.name == "iproov.send"]
+    assert len(call) == 1 and len(sends) == 2, [s.name for s in done]
+    assert all(s.parent is not None and s.parent.span_id == call[0].context.span_id for s in sends)
+    assert [s.attributes["http.response.status_code"] for s in sends] == [503, 200]
+    assert sends[0].attributes["url.template"] == "/claim/enrol/token"
+    assert call[0].attributes["iproov.outcome"] == "token_issued"
+    assert call[0].attributes["iproov.sends"] == 2
+    assert [e.name for e in call[0].events] == ["iproov.retry"]
+    points = metric_points(reader)
+    assert points["iproov.client.calls"] == [({"iproov.operation": "enrol_token", "iproov.outcome": "token_issued"}, 1)]
+    shown = repr([(s.name, dict(s.attributes)) for s in done]) + repr(points)
+    for hidden in (EU["secret"], EU["api_key"], EU["oauth_password"], token, user):
+        assert hidden not in shown
+
+
+def test_logs_say_each_send_and_each_journey_outcome_without_a_secret(
+    emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="iproov_sansio")
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        svc = JourneyService(http, SQLiteStore(tmp_path / "j.sqlite3"))
+        user = enrolled(emulator)
+        started = svc.start("verify", user)
+        emulator.complete(started["token"], passed=True)
+        svc.finish(started["journey_id"], started["token"], "pytest")
+        http.get_user(user_id=user)  # the users API: its OAuth token request too
+    records: List[logging.LogRecord] = [r for r in caplog.records if hasattr(r, "iproov")]
+    by_logger = {r.name for r in records}
+    assert by_logger == {"iproov_sansio.client", "iproov_sansio.journeys"}
+    sends = [r for r in records if r.iproov_event == "iproov.send"]  # type: ignore[attr-defined]
+    assert {r.iproov["url.template"] for r in sends} >= {  # type: ignore[attr-defined]
+        "/claim/verify/token", "/claim/verify/validate", "/{api_key}/access_token", "/users/{user_id}"}
+    journeys = [r for r in records if r.name == "iproov_sansio.journeys"]
+    assert [r.iproov["iproov.outcome"] for r in journeys] == ["issued", "passed"]  # type: ignore[attr-defined]
+    assert all(r.levelno == logging.INFO for r in journeys)
+    text = "\n".join(f"{r.getMessage()} {r.iproov}" for r in records)  # type: ignore[attr-defined]
+    for hidden in (EU["secret"], EU["api_key"], EU["oauth_password"], started["token"], user):
+        assert hidden not in text
