@@ -39,6 +39,11 @@ pub struct FaultSpec {
     /// Only requests under this region's prefix, if given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<Region>,
+    /// Only requests whose body is a JSON object holding each of these
+    /// top-level fields with an equal value (`{"token": "..."}`: one
+    /// claim's validate, whatever else is in flight), if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_fields: Option<serde_json::Map<String, Value>>,
     /// How many matching requests the rule applies to (default 1).
     #[serde(default = "one")]
     pub times: u32,
@@ -125,10 +130,14 @@ pub struct RequestInfo<'a> {
     pub relative_path: &'a str,
     /// Full request path.
     pub full_path: &'a str,
+    /// The body read as JSON, when a rule with `body_fields` made the
+    /// middleware read it (and it was JSON).
+    pub body: Option<&'a Value>,
 }
 
 impl FaultSpec {
-    fn matches(&self, req: &RequestInfo<'_>) -> bool {
+    /// Method, region and path match (`body_fields` aside).
+    fn matches_route(&self, req: &RequestInfo<'_>) -> bool {
         let method_ok = self
             .method
             .as_deref()
@@ -139,6 +148,15 @@ impl FaultSpec {
             MatchMode::Exact => req.relative_path == self.path || req.full_path == self.path,
         };
         method_ok && region_ok && path_ok
+    }
+
+    fn matches(&self, req: &RequestInfo<'_>) -> bool {
+        self.matches_route(req)
+            && self.body_fields.as_ref().is_none_or(|fields| {
+                req.body
+                    .and_then(Value::as_object)
+                    .is_some_and(|body| fields.iter().all(|(k, v)| body.get(k) == Some(v)))
+            })
     }
 }
 
@@ -207,6 +225,16 @@ impl Faults {
         self.lock().rules.clone()
     }
 
+    /// True when a pending rule that matches the request's route needs its
+    /// body (`body_fields`): only then does the middleware read the body
+    /// before the handler.
+    pub fn wants_body(&self, req: &RequestInfo<'_>) -> bool {
+        self.lock()
+            .rules
+            .iter()
+            .any(|r| r.spec.body_fields.is_some() && r.spec.matches_route(req))
+    }
+
     /// Counts the request and takes one use of the first matching rule
     /// (oldest first).
     pub fn on_request(&self, req: &RequestInfo<'_>) -> Option<FaultSpec> {
@@ -269,6 +297,7 @@ mod tests {
             match_mode: mode,
             method: None,
             region: None,
+            body_fields: None,
             times,
             delay_ms: 0,
             action: FaultAction::Delay,
@@ -281,6 +310,7 @@ mod tests {
             region: Region::Eu,
             relative_path: relative,
             full_path: full,
+            body: None,
         }
     }
 
@@ -321,6 +351,32 @@ mod tests {
                 .on_request(&info("/claim/enrol/token", "/eu/api/v2/claim/enrol/token"))
                 .is_some()
         );
+    }
+
+    #[test]
+    fn body_fields_pick_one_request_among_others() {
+        let faults = Faults::default();
+        let mut rule = spec("/claim/enrol/validate", MatchMode::Suffix, 1);
+        rule.body_fields = serde_json::from_str(r#"{"token":"b","user_id":"u"}"#).unwrap();
+        faults.add(rule);
+        fn at(body: Option<&Value>) -> RequestInfo<'_> {
+            RequestInfo {
+                body,
+                ..info("/claim/enrol/validate", "/eu/api/v2/claim/enrol/validate")
+            }
+        }
+        assert!(faults.wants_body(&at(None)));
+        assert!(!faults.wants_body(&info("/claim/enrol/token", "/eu/api/v2/claim/enrol/token")));
+        let other: Value = serde_json::json!({"token": "a", "user_id": "u"});
+        let partial: Value = serde_json::json!({"token": "b"});
+        let text: Value = serde_json::json!("token=b&user_id=u");
+        let wanted: Value = serde_json::json!({"token": "b", "user_id": "u", "client": "x"});
+        for body in [None, Some(&other), Some(&partial), Some(&text)] {
+            assert!(faults.on_request(&at(body)).is_none(), "{body:?}");
+        }
+        assert!(faults.on_request(&at(Some(&wanted))).is_some());
+        assert!(faults.list().is_empty() && !faults.wants_body(&at(None)));
+        assert_eq!(faults.count_matching("/claim/enrol/validate", None), 5);
     }
 
     #[test]

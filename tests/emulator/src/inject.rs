@@ -30,8 +30,14 @@ use crate::region::Region;
 use crate::server::ConnControl;
 use crate::state::AppState;
 
+/// The most of a request body read to match a rule's `body_fields`: above
+/// every route's own limit, which the handler still applies to the body it
+/// is given back.
+const MATCH_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 /// Counts the request, waits out the `slow_network` preset, then applies
-/// the first matching fault, if any.
+/// the first matching fault, if any. The body is read first (and handed on
+/// whole) only while a rule of the request's route has `body_fields`.
 pub async fn inject_faults(
     State(state): State<Arc<AppState>>,
     req: Request,
@@ -42,14 +48,29 @@ pub async fn inject_faults(
         .extensions()
         .get::<OriginalUri>()
         .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
-    let fault = region.and_then(|region| {
-        state.faults.on_request(&RequestInfo {
-            method: req.method().as_str(),
-            region,
-            relative_path: req.uri().path(),
-            full_path: &full_path,
-        })
-    });
+    let method = req.method().clone();
+    let relative_path = req.uri().path().to_owned();
+    let info = |region, body| RequestInfo {
+        method: method.as_str(),
+        region,
+        relative_path: &relative_path,
+        full_path: &full_path,
+        body,
+    };
+    let mut req = req;
+    let mut json = None;
+    if let Some(region) = region
+        && state.faults.wants_body(&info(region, None))
+    {
+        let (parts, body) = req.into_parts();
+        // A body over the limit (or cut short) goes on empty: the handler refuses it.
+        let bytes = axum::body::to_bytes(body, MATCH_BODY_LIMIT)
+            .await
+            .unwrap_or_default();
+        json = serde_json::from_slice::<Value>(&bytes).ok();
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    let fault = region.and_then(|region| state.faults.on_request(&info(region, json.as_ref())));
     if let Some(delay_ms) = state.network_delay_ms() {
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
     }

@@ -295,3 +295,69 @@ async fn request_counts_show_what_reached_the_emulator() {
     env.control(Method::DELETE, "/requests", None).await;
     assert_eq!(env.count("/claim/enrol/validate").await, 0);
 }
+
+#[tokio::test]
+async fn body_fields_pick_one_claims_validate_among_concurrent_ones() {
+    let env = start().await;
+    let users = ["bf-a", "bf-b", "bf-c"];
+    let mut tokens = Vec::new();
+    for user in users {
+        let token = env.token(EU, "enrol", user).await;
+        env.complete(&token, json!({"passed": true})).await.ok();
+        tokens.push(token);
+    }
+    // The rule is meant for b's validate only, however the validates interleave.
+    let rule = json!({
+        "path": "/claim/enrol/validate", "body_fields": {"token": tokens[1], "user_id": "bf-b"},
+        "kind": "status", "status": 503, "headers": {"Retry-After": "4"}
+    });
+    env.fault(rule).await;
+    let list = env.control(Method::GET, "/faults", None).await.ok();
+    assert_eq!(
+        list["faults"][0]["body_fields"]["token"], tokens[1],
+        "{list}"
+    );
+    // Requests of the route whose body does not match leave the rule in place: another
+    // claim's validate, b's token with another user_id, a body that is not JSON.
+    env.validate(EU, "enrol", &tokens[0], "bf-a").await.ok();
+    env.validate(EU, "enrol", &tokens[1], "bf-x")
+        .await
+        .assert_error(400, "invalid_validation");
+    let form = fresh_client()
+        .post(env.url(Region::Eu, "/claim/enrol/validate"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={}&user_id=bf-b", tokens[1]))
+        .send()
+        .await
+        .unwrap();
+    common::into_reply(form)
+        .await
+        .assert_error(400, "invalid_request");
+    assert_eq!(
+        env.control(Method::GET, "/faults", None).await.ok()["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // b's validates, concurrently with c's: b gets the fault (the handler does not run), c
+    // is answered; then the rule is gone and b's token is still valid.
+    let b = env.validate(EU, "enrol", &tokens[1], "bf-b");
+    let c = env.validate(EU, "enrol", &tokens[2], "bf-c");
+    let (b, c) = tokio::join!(b, c);
+    b.assert_error(503, "server_error");
+    assert_eq!(b.headers["retry-after"], "4");
+    assert_eq!(c.ok()["passed"], true);
+    assert!(
+        env.control(Method::GET, "/faults", None).await.ok()["faults"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        env.validate(EU, "enrol", &tokens[1], "bf-b").await.ok()["passed"],
+        true
+    );
+    // Every request was counted once, the faulted one included.
+    assert_eq!(env.count("/claim/enrol/validate").await, 6);
+}
