@@ -1,7 +1,13 @@
 """Drop-in HTTP endpoints for a browser's iProov journey, over :class:`JourneyService` or
-:class:`AsyncJourneyService` (``pip install "iproov-sansio[web]"``, Starlette).
-:func:`journey_routes` gives a Starlette ``Router``, an ASGI app that mounts as it is into Starlette or FastAPI
-(``app.mount("/iproov", journey_routes(...))``)::
+:class:`AsyncJourneyService`, in any Python web framework:
+
+- :func:`journey_routes`: a Starlette ``Router`` (``pip install "iproov-sansio[web]"``), an ASGI
+  app that mounts as it is into Starlette or FastAPI (``app.mount("/iproov", journey_routes(...))``);
+- :mod:`iproov_sansio.django`: a reusable Django app (``pip install "iproov-sansio[django]"``);
+- :func:`iproov_sansio.flask.iproov_blueprint`: a Flask blueprint (``pip install "iproov-sansio[flask]"``);
+- :class:`JourneyEndpoints`: what they share, framework-free, for any other framework.
+
+The routes::
 
     POST {mount}/token     {"flow": "enrol" | "verify", "journey_id"?: str}
       200 {"journey_id", "token", "sdk_url", "attempt", "attempts_left"}
@@ -18,8 +24,10 @@
       200 as validate, state "exited": iProov's SDK ended the attempt without a capture
           (canceled, error, no_camera, permission_denied, unsupported, multiple_cameras); no
           validate is sent and the next token request gets a new token
-    GET  {mount}/          the browser page (static HTML; {mount}/journey.mjs, {mount}/page.css)
-    GET  {mount}/config    {"stand_in": bool}: whether the page shows the emulator's stand-in
+    GET  {mount}/          the browser page (static HTML; {mount}/journey.mjs, {mount}/page.css),
+          its Content-Security-Policy core's (``sdk_script`` widens it for iProov's Web SDK)
+    GET  {mount}/config    {"stand_in": bool, "sdk_script"?: str}: whether the page shows the
+          emulator's stand-in, and where it loads iProov's Web SDK from
     GET  {mount}/health    200 {"status": "ok", "iproov": "up", "store": "ok"}, else 503 with
           "degraded" and which part failed (iProov "down" or "unreachable", store "failing");
           kept for core's 10 s, so it cannot be used to hammer iProov
@@ -29,46 +37,63 @@
           ``emulator_url``: the page's stand-in plays the user's phone through the backend)
 
 Every failure is ``{"error": {"code", "message"}}`` with a fixed message per code (see
-:data:`ERRORS`): nothing of an exception's own message reaches the browser. The user_id comes
-only from ``resolve_user(request)``, the application's own session or auth; ``client`` (sent
-with the validate) is the request's User-Agent.
+:data:`ERRORS`): nothing of an exception's own message reaches the browser. Every refusal is
+logged at INFO (logger ``iproov_sansio.web``) with its code. The user_id comes only from the
+application's own session or auth; ``client`` (sent with the validate) is the request's
+User-Agent.
 
 Requests are accepted only with ``Content-Type: application/json`` (a cross-site form or
 "simple" request cannot send that without a CORS preflight, which these routes never grant)
 and an ``Origin`` header from ``allowed_origins`` (default: the request's own origin). The
 routes set no CORS headers.
+
+Every decision is core's (``core/src/web``, through ``_core.web_decide``): the routes, the
+checks, the codes, what the browser sees, the page's headers. :class:`JourneyEndpoints` asks
+core for them and says what it needs of the framework (:class:`Need`: the body, the user, the
+framework's own check, a call of the service); an adapter only turns its framework's request
+into an :class:`Incoming`, answers those needs and writes the :class:`Answer`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
-
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route, Router
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Generator,
+    Iterable,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from .. import _core
 from .._errors import IProovError, StoreUnavailableError
 from ..journeys import AsyncJourneyService, JourneyService
 
-__all__ = ["ERRORS", "ResolveUser", "browser_error", "journey_routes"]
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.routing import Router
+
+__all__ = ["ERRORS", "Answer", "Incoming", "JourneyEndpoints", "Need", "ResolveUser", "browser_error", "journey_routes"]
 
 _log = logging.getLogger("iproov_sansio.web")
 
 #: ``resolve_user(request)``: the user_id of whoever your session or auth says is asking, or
 #: ``None`` (the routes answer 401). May be a coroutine function.
-ResolveUser = Callable[[Request], Union[Optional[str], Awaitable[Optional[str]]]]
+ResolveUser = Callable[["Request"], Union[Optional[str], Awaitable[Optional[str]]]]
 
-# Every decision below is core's (core/src/web): the routes, the checks, the codes, what the
-# browser sees. This module only moves bytes between Starlette and those decisions.
 _TABLE: Dict[str, Any] = _core.web_decide("table")
 
 #: What the browser may see of a failure: code -> (HTTP status, fixed message), core's table
@@ -76,8 +101,9 @@ _TABLE: Dict[str, Any] = _core.web_decide("table")
 #: carry nothing of the request's state.
 ERRORS: Mapping[str, Tuple[int, str]] = {row["code"]: (row["status"], row["message"]) for row in _TABLE["codes"]}
 
-_MAX_BODY: int = _TABLE["max_body_bytes"]
 _STATIC = Path(__file__).resolve().parent / "static"
+
+Service = Union[JourneyService, AsyncJourneyService]
 
 
 def browser_error(error: BaseException) -> Tuple[str, Optional[int]]:
@@ -99,135 +125,252 @@ def _decide_error(error: BaseException) -> Dict[str, Any]:
     return _core.web_decide("error", {"error": facts})
 
 
-def _respond(answer: Mapping[str, Any]) -> JSONResponse:
-    """Core's answer ``{"status", "headers", "body"}`` as it is."""
-    return JSONResponse(answer["body"], status_code=answer["status"], headers=dict(answer["headers"]))
+@dataclass(frozen=True)
+class Incoming:
+    """What the endpoints read of a request, in any framework: ``path`` under the mount point
+    (``"/"``, ``"/token"``; ``None`` for one the framework knows is not a route), the
+    ``Origin``, the request's own origin (``scheme://host`` as the server sees it), the
+    ``Content-Type`` and the ``User-Agent``."""
+
+    method: str
+    path: Optional[str]
+    origin: Optional[str]
+    own_origin: str
+    content_type: Optional[str]
+    user_agent: Optional[str]
 
 
-class _Refused(Exception):
-    def __init__(self, answer: Mapping[str, Any]) -> None:
-        super().__init__(answer["status"])
-        self.answer = answer
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer to write as it is: ``headers`` hold every header (``Content-Type``
+    too). ``own``: instead, the framework's own response, as a guard (its CSRF check) gave it."""
+
+    status: int
+    headers: Dict[str, str]
+    body: bytes
+    own: Any = None
 
 
-def _own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', '')}"
+@dataclass(frozen=True)
+class Need:
+    """What :meth:`JourneyEndpoints.steps` needs of the framework next, and the value it takes
+    back (or the exception to throw in):
+
+    - ``body``: the request body, at most ``limit`` bytes (``bytes``);
+    - ``user``: the application's user_id for the request, or ``None``;
+    - ``guard``: the framework's own check of a POST (Django's CSRF): ``None``, or its refusal;
+    - ``call``: ``fn(*args, **kwargs)``, a call of the service, its client or its store (await
+      it when it gives an awaitable); ``blocking``: a blocking call even beside an async
+      service (run it in a worker thread in an async host).
+    """
+
+    kind: str
+    fn: Optional[Callable[..., Any]] = None
+    args: Tuple[Any, ...] = ()
+    kwargs: Dict[str, Any] = field(default_factory=dict)
+    limit: int = 0
+    blocking: bool = False
 
 
-Service = Union[JourneyService, AsyncJourneyService]
+Steps = Generator[Need, Any, Answer]
 
 
-class _Endpoints:
+def _json(answer: Mapping[str, Any]) -> Answer:
+    """Core's answer ``{"status", "headers", "body"}`` as bytes."""
+    headers = {"Content-Type": "application/json", **answer["headers"]}
+    body = json.dumps(answer["body"], ensure_ascii=False, separators=(",", ":")).encode()
+    return Answer(answer["status"], headers, body)
+
+
+def _streaming_url(config: Any) -> str:
+    """Where iProov's SDK streams to for ``config``'s tokens (the journey answers' ``sdk_url``)."""
+    if config.region:
+        return str(_core.region_info(config.region)["streaming_url"])
+    # Core's Config::streaming_url for a base URL (not exposed to Python: see the report).
+    base = str(config.base_url)
+    base = base[: -len("/api/v2")] if base.endswith("/api/v2") else base
+    scheme, _, rest = base.partition("://")
+    return f"{'ws' if scheme == 'http' else 'wss'}://{rest}/ws"
+
+
+class JourneyEndpoints:
+    """The endpoints, framework-free: :meth:`steps` decides a request with core and says what
+    it needs of the framework (:class:`Need`); :meth:`serve` runs those steps for a blocking
+    framework (WSGI). The arguments are :func:`journey_routes`'s; ``sdk_script`` (an https URL
+    of iProov's Web SDK) and ``assets_url`` are checked by core here (``InvalidInputError``).
+    """
+
     def __init__(
         self,
         service: Service,
-        resolve_user: ResolveUser,
-        allowed_origins: Optional[Iterable[str]],
-        flows: Sequence[str],
-        emulator_url: Optional[str],
-        validate_wait_s: float,
+        *,
+        allowed_origins: Optional[Iterable[str]] = None,
+        flows: Optional[Sequence[str]] = None,
+        page: bool = True,
+        emulator_url: Optional[str] = None,
+        validate_wait_s: Optional[float] = None,
+        sdk_script: Optional[str] = None,
+        assets_url: Optional[str] = None,
     ) -> None:
         self.service = service
-        self.resolve_user = resolve_user
         self.origins = None if allowed_origins is None else list(allowed_origins)
-        self.flows = list(flows)
+        # The flows and the double submit's wait default to core's (its table).
+        self.flows = list(_TABLE["flows"] if flows is None else flows)
+        self.validate_wait_s = _TABLE["validate_wait_ms"] / 1000 if validate_wait_s is None else validate_wait_s
         self.emulator_url = emulator_url.rstrip("/") if emulator_url else None
-        self.validate_wait_s = validate_wait_s
-        self._health: Tuple[float, Mapping[str, Any]] = (0.0, {})
+        self.max_body: int = _TABLE["max_body_bytes"]
+        self.sdk_script = sdk_script
+        facts = {"sdk_script": sdk_script, "assets_url": assets_url, "sdk_url": ""}
+        if sdk_script is not None:
+            facts["sdk_url"] = _streaming_url(service._client.config)
+        self._page_headers: Dict[str, str] = _core.web_decide("page", facts)["headers"]
+        self._paths: Dict[str, Dict[str, Mapping[str, Any]]] = {}
+        for route in _TABLE["routes"]:  # core's table: paths, methods, which need the page or emulator
+            if (route["page"] and not page) or (route["emulator"] and not self.emulator_url):
+                continue
+            self._paths.setdefault(route["path"], {})[route["method"]] = route
+        self._health: Tuple[float, Answer] = (0.0, Answer(0, {}, b""))
 
-    async def _guarded(self, request: Request, route: str) -> Dict[str, Any]:
-        """The route's input (core's ``read_input``) after core's origin, content-type, size
-        and authentication checks; raises :class:`_Refused` with core's answer."""
-        body = bytearray()
+    @property
+    def paths(self) -> Sequence[str]:
+        """The paths served (core's table, less the page's or the emulator's when off)."""
+        return list(self._paths)
+
+    def steps(self, incoming: Incoming) -> Steps:
+        """The request's answer, as a generator: it yields each :class:`Need` and takes its
+        value (``send``) or its exception (``throw``); its return value is the answer."""
+        methods = self._paths.get(incoming.path or "")
+        if methods is None or incoming.path is None:
+            return self._refused(incoming, _core.web_decide("no_route", {"allow": []})["answer"])
+        method = "GET" if incoming.method == "HEAD" and "GET" in methods else incoming.method
+        route = methods.get(method)
+        if route is None:
+            return self._refused(incoming, _core.web_decide("no_route", {"allow": list(methods)})["answer"])
+        name = route["route"]
+        if name == "file":
+            return self._file(route, incoming.method == "HEAD")
+        if name == "config":
+            facts = {"stand_in": self.emulator_url is not None, "sdk_script": self.sdk_script}
+            return _json(_core.web_decide("config", facts)["answer"])
+        if name == "health":
+            return (yield from self._checked_health())
+        return (yield from self._post(name, incoming))
+
+    def serve(
+        self,
+        incoming: Incoming,
+        *,
+        read_body: Callable[[int], bytes],
+        resolve_user: Callable[[], Optional[str]],
+        guard: Optional[Callable[[], Any]] = None,
+    ) -> Answer:
+        """:meth:`steps` run by a blocking framework: ``read_body(n)`` reads up to ``n`` more
+        bytes of the body (``b""`` at its end), ``resolve_user()`` names the user,
+        ``guard()`` is the framework's own check (``None``: passed)."""
+        steps = self.steps(incoming)
+        sent: Any = None
+        error: Optional[BaseException] = None
+        while True:
+            try:
+                need = steps.send(sent) if error is None else steps.throw(error)
+            except StopIteration as done:
+                answer: Answer = done.value
+                return answer
+            sent, error = None, None
+            try:
+                if need.kind == "body":
+                    body = bytearray()
+                    while len(body) < need.limit:
+                        chunk = read_body(need.limit - len(body))
+                        if not chunk:
+                            break
+                        body += chunk
+                    sent = bytes(body)
+                elif need.kind == "user":
+                    sent = resolve_user()
+                elif need.kind == "guard":
+                    sent = None if guard is None else guard()
+                else:
+                    assert need.fn is not None
+                    sent = need.fn(*need.args, **need.kwargs)
+            except Exception as exc:  # thrown into the steps: they answer with a code
+                error = exc
+
+    # ---- the steps --------------------------------------------------------------------------
+
+    def _refused(self, incoming: Incoming, answer: Mapping[str, Any], route: Optional[str] = None) -> Answer:
+        where = route or f"{incoming.method} {incoming.path if incoming.path is not None else '(not a route)'}"
+        _log.info("iproov %s refused: %s", where, answer["body"]["error"]["code"])
+        return _json(answer)
+
+    def _file(self, route: Mapping[str, Any], head: bool) -> Answer:
+        headers = {"Content-Type": route["content_type"], **dict(route["headers"])}
+        if "Content-Security-Policy" in headers:  # the page's HTML: core's policy for it
+            headers.update(self._page_headers)
+        return Answer(200, headers, b"" if head else (_STATIC / route["file"]).read_bytes())
+
+    def _post(self, name: str, incoming: Incoming) -> Steps:
+        """A POST route: core's checks (origin, content type, size), the framework's guard,
+        the user, core's input, the call, core's answer."""
         facts: Dict[str, Any] = {
-            "origin": request.headers.get("origin"),
-            "own_origin": _own_origin(request),
+            "origin": incoming.origin,
+            "own_origin": incoming.own_origin,
             "allowed_origins": self.origins,
-            "content_type": request.headers.get("content-type"),
+            "content_type": incoming.content_type,
             "body_bytes": 0,
         }
         checked = _core.web_decide("request", facts)
-        if "answer" not in checked:
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > _MAX_BODY:
-                    break
+        if "answer" in checked:
+            return self._refused(incoming, checked["answer"], name)
+        try:
+            body: bytes = yield Need("body", limit=self.max_body + 1)
             facts["body_bytes"] = len(body)
             checked = _core.web_decide("request", facts)
-        if "answer" in checked:
-            raise _Refused(checked["answer"])
-        user = self.resolve_user(request)
-        if inspect.isawaitable(user):
-            user = await user
-        read = _core.web_decide("input", {
-            "route": route,
-            "user": None if user is None else str(user),
-            "body": bytes(body).decode("utf-8", "replace"),
-            "flows": self.flows,
-            "user_agent": request.headers.get("user-agent"),
-        })
-        if "answer" in read:
-            raise _Refused(read["answer"])
-        return dict(read["input"])
-
-    async def _serve(self, method: str, *args: Any, **kwargs: Any) -> Dict[str, Any]:
-        """The service's ``start`` or ``finish`` for a person waiting: no call waits long
-        before a retry (``interactive``), and a request in progress on the same journey (a
-        double submit, a second tab) is waited for up to ``validate_wait_s`` (the pump
-        waits). An async service runs on the event loop; a blocking one in Starlette's thread
-        pool."""
-        if method != "exit":  # an exit sends nothing and waits for nothing
-            kwargs.update(interactive=True, wait_s=self.validate_wait_s)
-        if isinstance(self.service, AsyncJourneyService):
-            answer: Dict[str, Any] = await getattr(self.service, method)(*args, **kwargs)
-        else:
-            answer = await run_in_threadpool(getattr(self.service, method), *args, **kwargs)
-        return answer
-
-    async def token(self, request: Request) -> Response:
-        try:
-            given = await self._guarded(request, "token")
-            started = await self._serve("start", given["flow"], given["user_id"], given.get("journey_id"))
-            return _respond(_core.web_decide("answer", {"answer": started})["answer"])
-        except _Refused as refused:
-            return _respond(refused.answer)
+            if "answer" in checked:
+                return self._refused(incoming, checked["answer"], name)
+            own = yield Need("guard")
+            if own is not None:
+                _log.info("iproov %s refused: the framework's own check (%s)", name, getattr(own, "status_code", own))
+                return Answer(int(getattr(own, "status_code", 403)), {}, b"", own)
+            user = yield Need("user")
+            read = _core.web_decide("input", {
+                "route": name,
+                "user": None if user is None else str(user),
+                "body": body.decode("utf-8", "replace"),
+                "flows": self.flows,
+                "user_agent": incoming.user_agent,
+            })
+            if "answer" in read:
+                return self._refused(incoming, read["answer"], name)
+            given: Dict[str, Any] = read["input"]
+            if name == "emulator_complete":
+                status = yield Need("call", self._post_complete, (given["token"], given["claim"]), blocking=True)
+                decided = _core.web_decide("emulator", {"status": status})["answer"]
+                if decided["status"] != 200:
+                    return self._refused(incoming, decided, name)
+                return _json(decided)
+            result = yield self._call(name, given)
+            return _json(_core.web_decide("answer", {"answer": result})["answer"])
         except Exception as error:  # every failure answers with a code, never a message
-            return self._failed("token", error)
+            return self._failed(name, error)
 
-    async def validate(self, request: Request) -> Response:
-        try:
-            given = await self._guarded(request, "validate")
-            done = await self._serve("finish", given["journey_id"], given["token"], given["client"], user_id=given["user_id"])
-            return _respond(_core.web_decide("answer", {"answer": done})["answer"])
-        except _Refused as refused:
-            return _respond(refused.answer)
-        except Exception as error:
-            return self._failed("validate", error)
-
-    async def exit(self, request: Request) -> Response:
-        """iProov's SDK ended the attempt without a capture: the service ends it."""
-        try:
-            given = await self._guarded(request, "exit")
-            ended = await self._serve("exit", given["journey_id"], given["token"], given["event"], given["client"],
-                                      feedback=given.get("feedback"), user_id=given["user_id"])
-            return _respond(_core.web_decide("answer", {"answer": ended})["answer"])
-        except _Refused as refused:
-            return _respond(refused.answer)
-        except Exception as error:
-            return self._failed("exit", error)
-
-    async def complete(self, request: Request) -> Response:
-        """The stand-in's pass or fail: the emulator's control API, as the user's phone."""
-        try:
-            given = await self._guarded(request, "emulator_complete")
-            status = await run_in_threadpool(self._post_complete, given["token"], given["claim"])
-            return _respond(_core.web_decide("emulator", {"status": status})["answer"])
-        except _Refused as refused:
-            return _respond(refused.answer)
-        except Exception as error:
-            return self._failed("emulator complete", error)
+    def _call(self, name: str, given: Dict[str, Any]) -> Need:
+        """The service's ``start``, ``finish`` or ``exit`` for a person waiting: no call waits
+        long before a retry (``interactive``), and a request in progress on the same journey
+        (a double submit, a second tab) is waited for up to ``validate_wait_s`` (the pump
+        waits). An exit sends nothing and waits for nothing."""
+        service = self.service
+        waiting = {"interactive": True, "wait_s": self.validate_wait_s}
+        if name == "token":
+            return Need("call", service.start, (given["flow"], given["user_id"], given.get("journey_id")), waiting)
+        if name == "validate":
+            validate = (given["journey_id"], given["token"], given["client"])
+            return Need("call", service.finish, validate, {"user_id": given["user_id"], **waiting})
+        ended = (given["journey_id"], given["token"], given["event"], given["client"])
+        return Need("call", service.exit, ended, {"feedback": given.get("feedback"), "user_id": given["user_id"]})
 
     def _post_complete(self, token: str, claim: Dict[str, Any]) -> int:
+        """The stand-in's pass or fail: the emulator's control API, as the user's phone."""
         assert self.emulator_url is not None
         request = urllib.request.Request(
             f"{self.emulator_url}/__emulator/claims/{token}/complete",
@@ -243,37 +386,32 @@ class _Endpoints:
         except OSError:
             return 0
 
-    async def health(self, request: Request) -> Response:
+    def _checked_health(self) -> Steps:
         """iProov's availability and a read of the store, answered as core says and kept for
         core's ``cache_ms`` (the route is public: it must not let anyone hammer iProov)."""
-        loop = asyncio.get_running_loop()
         until, answer = self._health
-        if loop.time() < until:
-            return _respond(answer)
+        if time.monotonic() < until:
+            return answer
         client, store = self.service._client, self.service.store
         up: Optional[bool] = None
         try:
             # A bounded call (core's interactive wait): a load balancer is waiting.
-            got = client._run("availability", {}, max_wait_ms=_TABLE["health_wait_ms"])
-            up = bool((await got if inspect.isawaitable(got) else got).up)
+            got = yield Need("call", client._run, ("availability", {}), {"max_wait_ms": _TABLE["health_wait_ms"]})
+            up = bool(got.up)
         except Exception:
             _log.info("iproov health: iProov's availability call failed", exc_info=True)
         try:
-            got = store.get("journeys", "#health")
-            if inspect.isawaitable(got):
-                await got
+            yield Need("call", store.get, ("journeys", "#health"))
             store_ok = True
         except Exception:
             _log.warning("iproov health: the store failed a read", exc_info=True)
             store_ok = False
         decided = _core.web_decide("health", {"iproov_up": up, "store_ok": store_ok})
-        self._health = (loop.time() + decided["cache_ms"] / 1000, decided["answer"])
-        return _respond(decided["answer"])
+        answer = _json(decided["answer"])
+        self._health = (time.monotonic() + decided["cache_ms"] / 1000, answer)
+        return answer
 
-    async def config(self, request: Request) -> Response:
-        return _respond(_core.web_decide("config", {"stand_in": self.emulator_url is not None})["answer"])
-
-    def _failed(self, route: str, error: Exception) -> JSONResponse:
+    def _failed(self, route: str, error: Exception) -> Answer:
         decided = _decide_error(error)
         # The log gets the codes and core's message (which carries no secret); the browser
         # gets only the fixed text of its code. A store's own exception (the cause) may quote
@@ -286,18 +424,7 @@ class _Endpoints:
                       error.message)
         else:
             _log.exception("iproov %s failed", route)
-        return _respond(decided["answer"])
-
-
-def _static(route: Mapping[str, Any]) -> Callable[[Request], Awaitable[Response]]:
-    path = _STATIC / route["file"]
-    headers = dict(route["headers"])
-    media_type = route["content_type"]
-
-    async def serve(request: Request) -> Response:
-        return FileResponse(path, media_type=media_type, headers=headers)
-
-    return serve
+        return _json(decided["answer"])
 
 
 def journey_routes(
@@ -309,7 +436,9 @@ def journey_routes(
     page: bool = True,
     emulator_url: Optional[str] = None,
     validate_wait_s: Optional[float] = None,
-) -> Router:
+    sdk_script: Optional[str] = None,
+    assets_url: Optional[str] = None,
+) -> "Router":
     """The journey endpoints (and the page) as a Starlette ``Router``; see the module docs for
     the routes, their bodies and their errors.
 
@@ -317,51 +446,22 @@ def journey_routes(
     auth (sync or async; ``None`` answers 401). ``allowed_origins``: the exact origins
     (``"https://app.example.com"``) whose pages may call the routes; ``None`` accepts only the
     request's own origin (scheme and Host as the server sees them: behind a proxy that
-    terminates TLS, list the public origin). ``flows``: the flows the browser may start (default: core's, enrol and verify).
-    ``page``: serve the browser page. ``emulator_url``: the emulator's root URL
-    (``http://127.0.0.1:PORT``), only when the service points at the emulator; it turns on
-    the page's stand-in and its ``emulator/complete`` route. ``validate_wait_s``: how long a
-    double-submitted validate waits for the first one's outcome before answering 409, in
-    seconds (default: core's, 30 s).
+    terminates TLS, list the public origin). ``flows``: the flows the browser may start
+    (default: core's, enrol and verify). ``page``: serve the browser page. ``emulator_url``:
+    the emulator's root URL (``http://127.0.0.1:PORT``), only when the service points at the
+    emulator; it turns on the page's stand-in and its ``emulator/complete`` route.
+    ``validate_wait_s``: how long a double-submitted validate waits for the first one's
+    outcome before answering 409, in seconds (default: core's, 30 s). ``sdk_script``: the
+    https URL of iProov's Web SDK script: the page loads it (``config`` names it) and its
+    Content-Security-Policy opens what the SDK needs (its script's origin, the region's
+    streaming host, ``assets_url``: where the SDK loads its assets, default iProov's CDN).
+
+    An :class:`AsyncJourneyService` runs on the event loop; a :class:`JourneyService` in
+    Starlette's thread pool.
     """
-    # The flows and the double submit's wait default to core's (its table: flows, validate_wait_ms).
-    if flows is None:
-        flows = _TABLE["flows"]
-    if validate_wait_s is None:
-        validate_wait_s = _TABLE["validate_wait_ms"] / 1000
-    endpoints = _Endpoints(service, resolve_user, allowed_origins, flows, emulator_url, validate_wait_s)
-    answer = {
-        "token": endpoints.token,
-        "validate": endpoints.validate,
-        "exit": endpoints.exit,
-        "config": endpoints.config,
-        "health": endpoints.health,
-        "emulator_complete": endpoints.complete,
-    }
-    by_path: Dict[str, Dict[str, Callable[[Request], Awaitable[Response]]]] = {}
-    for route in _TABLE["routes"]:  # core's table: paths, methods, which need the page or emulator
-        if (route["page"] and not page) or (route["emulator"] and not emulator_url):
-            continue
-        endpoint = _static(route) if route["route"] == "file" else answer[route["route"]]
-        by_path.setdefault(route["path"], {})[route["method"]] = endpoint
-    # One route per path taking every method, so that a wrong method (405) and an unknown path
-    # (404) answer core's JSON error shape, not the framework's own page.
-    routes = [Route(path, _by_method(methods), methods=_METHODS) for path, methods in by_path.items()]
-    return Router(routes=routes, default=_no_route)
+    from ._starlette import router
 
-
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-def _by_method(methods: Mapping[str, Callable[[Request], Awaitable[Response]]]) -> Callable[[Request], Awaitable[Response]]:
-    async def dispatch(request: Request) -> Response:
-        endpoint = methods.get("GET" if request.method == "HEAD" and "GET" in methods else request.method)
-        if endpoint is None:
-            return _respond(_core.web_decide("no_route", {"allow": list(methods)})["answer"])
-        return await endpoint(request)
-
-    return dispatch
-
-
-async def _no_route(scope: Any, receive: Any, send: Any) -> None:
-    await _respond(_core.web_decide("no_route", {"allow": []})["answer"])(scope, receive, send)
+    endpoints = JourneyEndpoints(service, allowed_origins=allowed_origins, flows=flows, page=page,
+                                 emulator_url=emulator_url, validate_wait_s=validate_wait_s,
+                                 sdk_script=sdk_script, assets_url=assets_url)
+    return router(endpoints, resolve_user)

@@ -10,7 +10,8 @@
 //
 // Against the emulator (GET config says stand_in) this module also defines the emulator's
 // stand-in for the SDK under the SDK's own element name, so the page runs the same code, and
-// handles the same events, as with iProov's SDK.
+// handles the same events, as with iProov's SDK. When GET config names the SDK's script
+// (sdk_script) and nothing defined the element yet, this module loads that script.
 
 const $ = (id) => document.getElementById(id);
 // The endpoints sit beside this module, wherever the application mounted them.
@@ -70,16 +71,27 @@ function retryAfterMs(header) {
   return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }
 
+/** Django's CSRF token, from its cookie (Django's default name): a Django backend checks it
+ * in X-CSRFToken. Other backends set no such cookie; read when each request is sent, since a
+ * login changes it. */
+function csrfToken() {
+  const match = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
 async function post(path, body) {
   // Every wait is bounded.
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), REQUEST_MS);
   let response;
   try {
+    // JSON: a content type no cross-site form can send, which the backend requires.
+    const headers = { 'Content-Type': 'application/json' };
+    const csrf = csrfToken();
+    if (csrf) headers['X-CSRFToken'] = csrf;
     response = await fetch(endpoint(path), {
       method: 'POST',
-      // JSON: a content type no cross-site form can send, which the backend requires.
-      headers: { 'Content-Type': 'application/json' },
+      headers,
       credentials: 'same-origin',
       body: JSON.stringify(body),
       signal: controller.signal,
@@ -257,9 +269,33 @@ function showOutcome(outcome, flow) {
   }
 }
 
-/** The SDK's element, once defined; false when it is not within SDK_WAIT_MS. */
+// The SDK's script when this page loads it (GET config's sdk_script): a promise that settles
+// once the script loaded (true) or failed to (false).
+let sdkScript = null;
+
+/** Adds iProov's Web SDK script (a classic script, which defines <iproov-me>). */
+function loadSdk(src) {
+  const script = document.createElement('script');
+  sdkScript = new Promise((resolve) => {
+    script.addEventListener('load', () => resolve(true), { once: true });
+    script.addEventListener('error', () => resolve(false), { once: true });
+  });
+  script.src = src;
+  document.head.append(script);
+}
+
+/** The SDK's element, once defined; false when it is not within SDK_WAIT_MS (after its
+ * script loaded, when this page loads it; at once when that script failed to load). */
 async function sdkLoaded() {
   if (customElements.get(SDK_ELEMENT)) return true;
+  if (sdkScript) {
+    let timer;
+    const late = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(false), REQUEST_MS);
+    });
+    const loaded = await Promise.race([sdkScript, late]).finally(() => clearTimeout(timer));
+    if (!loaded) return false;
+  }
   let timer;
   const late = new Promise((resolve) => {
     timer = setTimeout(() => resolve(false), SDK_WAIT_MS);
@@ -517,15 +553,17 @@ class EmulatorStandIn extends HTMLElement {
 // ---- start -------------------------------------------------------------------------------------
 
 async function main() {
-  let standIn = false;
+  let config = {};
   try {
     const response = await fetch(endpoint('config'), { credentials: 'same-origin', signal: AbortSignal.timeout(REQUEST_MS) });
-    standIn = Boolean((await response.json()).stand_in);
+    config = (await response.json()) ?? {};
   } catch {
-    standIn = false;
+    config = {};
   }
-  // The stand-in only against the emulator, and never over iProov's own element.
-  if (standIn && !customElements.get(SDK_ELEMENT)) customElements.define(SDK_ELEMENT, EmulatorStandIn);
+  // iProov's SDK from where the backend says, unless the page defined the element already;
+  // else the stand-in, only against the emulator, and never over iProov's own element.
+  if (typeof config.sdk_script === 'string' && !customElements.get(SDK_ELEMENT)) loadSdk(config.sdk_script);
+  else if (config.stand_in === true && !customElements.get(SDK_ELEMENT)) customElements.define(SDK_ELEMENT, EmulatorStandIn);
   $('start-form').addEventListener('submit', (event) => {
     event.preventDefault();
     if (!$('start').disabled) startAttempt();
