@@ -92,7 +92,10 @@ async fn apply(fault: FaultSpec, req: Request, next: Next) -> Response {
             json,
             html,
             headers,
-        } => synthetic(status, json, html, &headers),
+        } => {
+            drain(req).await;
+            synthetic(status, json, html, &headers)
+        }
         FaultAction::Reset { after_handler } => {
             if after_handler {
                 drop(next.run(req).await);
@@ -106,6 +109,7 @@ async fn apply(fault: FaultSpec, req: Request, next: Next) -> Response {
             html,
         } => {
             let response = if json.is_some() || html.is_some() {
+                drain(req).await;
                 synthetic(status.unwrap_or(200), json, html, &BTreeMap::new())
             } else {
                 next.run(req).await
@@ -113,6 +117,17 @@ async fn apply(fault: FaultSpec, req: Request, next: Next) -> Response {
             cut(response, send_bytes).await
         }
     }
+}
+
+/// Reads the request body to its end before a made-up answer, as a server
+/// does that parses the request first. Answered with the body unread (its
+/// bytes still on their way), hyper cannot reuse the connection and closes
+/// it after the response without saying so (no `Connection: close`): the
+/// client pools it, and its next request on it races that close, failing
+/// with no answer although the emulator never saw it (a validate would then
+/// end `outcome_unknown` without reaching iProov).
+async fn drain(req: Request) {
+    let _ = axum::body::to_bytes(req.into_body(), MATCH_BODY_LIMIT).await;
 }
 
 /// A made-up response; without a body, an API error body that fits the

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use common::{EU, Env, start};
 use iproov_emulator::Region;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// A client that never reuses connections, so that one fault cannot leak
 /// into the next request through the pool.
@@ -360,4 +360,76 @@ async fn body_fields_pick_one_claims_validate_among_concurrent_ones() {
     );
     // Every request was counted once, the faulted one included.
     assert_eq!(env.count("/claim/enrol/validate").await, 6);
+}
+
+/// One HTTP/1.1 response read off a raw connection: its status line and body (by
+/// `Content-Length`); `None` when the server closed the connection first.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut data = Vec::new();
+    loop {
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length {
+                let body = data[end + 4..end + 4 + length].to_vec();
+                return Some((head.lines().next().unwrap_or("").to_owned(), body));
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => data.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_status_fault_keeps_the_connection_when_the_body_comes_late() {
+    // A client writes the headers, then the body (two writes, as httpx does). A status fault
+    // answering before the body is read made hyper close the connection after the answer,
+    // unannounced: the client's next request on its pooled connection then failed with no
+    // answer, never reaching the emulator. The fault now reads the body first.
+    use tokio::io::AsyncWriteExt;
+    let env = start().await;
+    env.fault(json!({"path": "/claim/enrol/validate", "kind": "status", "status": 503}))
+        .await;
+    let mut stream = tokio::net::TcpStream::connect(env.emu.addr())
+        .await
+        .unwrap();
+    let body = json!({"api_key": EU.key, "secret": EU.secret, "token": "t", "user_id": "late"})
+        .to_string();
+    let head = format!(
+        "POST /eu/api/v2/claim/enrol/validate HTTP/1.1\r\nHost: emulator\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The body leaves once the emulator has taken the request (and its fault) in hand.
+    while env.count("/claim/enrol/validate").await == 0 {
+        tokio::task::yield_now().await;
+    }
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let (status, _) = read_response(&mut stream)
+        .await
+        .expect("the fault's answer");
+    assert!(status.contains(" 503 "), "{status}");
+    // The same connection serves the next request.
+    let next = format!(
+        "GET /eu/api/v2/availability?api_key={} HTTP/1.1\r\nHost: emulator\r\n\r\n",
+        EU.key
+    );
+    stream.write_all(next.as_bytes()).await.unwrap();
+    let (status, body) = read_response(&mut stream)
+        .await
+        .expect("the connection was closed after the fault's answer");
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["up"], true);
 }
