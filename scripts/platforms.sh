@@ -188,9 +188,11 @@ extra_pythons() {
       rm -rf "target/py$v-venv"
       "$base" -m venv "target/py$v-venv"
       # The test tools python_suite installs, but mypy (3.11 types the package); test_web
-      # needs the web extra's starlette, uvicorn and fastapi.
+      # needs the web extra's starlette, uvicorn and fastapi, test_django and test_flask the
+      # frameworks (pip picks each one's newest release for this CPython: Django 4.2 on 3.9).
       "target/py$v-venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest httpx requests \
-        "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi opentelemetry-api opentelemetry-sdk "$wheel"
+        "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi django flask opentelemetry-api \
+        opentelemetry-sdk "$wheel"
       "$(postgres_bin)/createdb" -h 127.0.0.1 -p "$port" -U postgres "iproov_py${v/./}"
       (cd bindings-python/tests &&
         IPROOV_TEST_POSTGRES="host=127.0.0.1 port=$port dbname=iproov_py${v/./} user=postgres" \

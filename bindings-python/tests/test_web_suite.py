@@ -9,7 +9,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import httpx
 import pytest
@@ -74,6 +74,13 @@ def check(step: Dict[str, Any], answer: httpx.Response, elapsed_s: float, last: 
 
 @pytest.mark.parametrize("case", SUITE["cases"], ids=[c["name"] for c in SUITE["cases"]])
 def test_the_shared_http_suite(case: Dict[str, Any], emulator: Emulator, site: str) -> None:
+    walk(case, emulator, site)
+
+
+def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Dict[str, str]] = None) -> None:
+    """One case of the suite against the site at ``site`` (mounted at /iproov), the user named
+    by an ``X-Test-User`` header; ``extra``: headers every request carries besides (the
+    framework's own, e.g. Django's CSRF cookie and token)."""
     users = {"self": str(uuid.uuid4()), "other": str(uuid.uuid4())}
     last: Dict[str, Any] = {}
     for step in case["steps"]:
@@ -93,7 +100,7 @@ def test_the_shared_http_suite(case: Dict[str, Any], emulator: Emulator, site: s
             assert emulator.total() == step["total"], json.dumps(step)
         else:
             method = next(m for m in ("post", "get", "options") if m in step)
-            headers = {"Origin": ORIGIN, "User-Agent": "Mozilla/5.0 (suite)"}
+            headers = {"Origin": ORIGIN, "User-Agent": "Mozilla/5.0 (suite)", **(extra or {})}
             if method == "post":
                 headers["Content-Type"] = "application/json"
             who = step.get("user", "self")
