@@ -105,7 +105,7 @@ export async function journeys(client: ReturnType<typeof createClient>): Promise
   void deleted;
   const window: number = many.policy.attemptWindowMs;
   void window;
-  // A store of your own: any object with the seven methods, by table.
+  // A store of your own: any object with the eight methods, by table.
   const rows = new Map<string, JourneyRecord | UserRecord>();
   const key = (table: string, id: string) => `${table} ${id}`;
   const own: JourneyStore = {
@@ -116,6 +116,7 @@ export async function journeys(client: ReturnType<typeof createClient>): Promise
     journeysOf: () => [],
     auditOf: () => [],
     deleteExpired: () => 0,
+    forget: () => ({ journeys: 0, audit_records: 0 }),
   };
   void new JourneyService(client, own, { spool: new FileSpool('spool.jsonl') }).policy.maxAttempts;
   void new JourneyService(client, own, { spool: false });
