@@ -83,8 +83,31 @@ export declare class Config {
   readonly userAgent: string;
   readonly apiKey: string | undefined;
   readonly oauthUsername: string | undefined;
+  /** The WebSocket URL iProov's SDK streams to with this config's tokens (core's). */
+  readonly streamingUrl: string;
   toJSON(): Record<string, string>;
 }
+
+/** The variables configFromEnv reads (a worker's `env` holds them as text bindings). */
+export interface IProovEnv {
+  IPROOV_REGION?: string;
+  IPROOV_BASE_URL?: string;
+  IPROOV_API_KEY?: string;
+  IPROOV_SECRET?: string;
+  IPROOV_OAUTH_USERNAME?: string;
+  IPROOV_OAUTH_PASSWORD?: string;
+  [name: string]: unknown;
+}
+
+/**
+ * A Config from the options given and the environment's `IPROOV_*` variables, by core's rules
+ * (Python's `config_from_env`): each field not given from its variable (empty counts as
+ * unset); the target from the options when they name one (`region` or `baseUrl`), else from
+ * `IPROOV_REGION` / `IPROOV_BASE_URL`. `env`: Node's `process.env` by default (the Node
+ * package); a worker passes its bindings.
+ * @throws InvalidInputError for a config core refuses (no target, an unknown region, ...)
+ */
+export declare function configFromEnv(options?: ConfigOptions | WireConfig, env?: IProovEnv): Config;
 
 /** A request to send exactly as described. Inspect and JSON show core's redacted view. */
 export declare class Request {
@@ -337,6 +360,11 @@ export interface TokenPolicyOptions {
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export interface ClientOptions extends ConfigOptions {
+  /** A whole Config (configFromEnv's) in place of the config's fields. */
+  config?: Config;
+  /** Where createClient reads `IPROOV_*` when the options name no target (`region`, `baseUrl`):
+   * Node's `process.env` by default; a worker's bindings. */
+  env?: IProovEnv;
   fetch?: FetchLike;
   /** One deadline (ms, 1 to 600000) for every send, from its start to the answer's last byte;
    * default: core's per operation (10 s; validate 20 s; enrol image 30 s; availability 5 s).
@@ -442,7 +470,9 @@ export declare class IProovClient {
   toJSON(): { config: Record<string, string>; options: Json };
 }
 
-export declare function createClient(options: ClientOptions): IProovClient;
+/** A client; when the options name no target (`region`, `baseUrl`), its config is
+ * `configFromEnv(options, options.env)`'s (Node: `process.env`). */
+export declare function createClient(options?: ClientOptions): IProovClient;
 
 // ---- flows ---------------------------------------------------------------------------------
 
@@ -759,6 +789,10 @@ export interface JourneyHandlerOptions {
   page?: boolean;
   /** The emulator's root URL, only when the service points at it: the page's stand-in and `emulator/complete`. */
   emulatorUrl?: string | null;
+  /** Where the page loads iProov's Web SDK from (`https`): `config` gives it to the page, and the page's Content-Security-Policy (core's) allows it, the region's streaming host and the SDK's assets. Needs a `wss` streaming URL (a real iProov service). */
+  sdkScript?: string | URL;
+  /** Where the SDK loads its assets from (core's default: iProov's CDN), allowed by the same policy. */
+  assetsUrl?: string | URL;
   /** How long a request waits for another on the same journey (a double submit, a second tab) before a 409, in ms (30000). */
   validateWaitMs?: number;
   /**

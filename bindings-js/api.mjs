@@ -30,6 +30,20 @@ import { makeWebHandler } from './web.mjs';
 
 export { results, Secret, IProovError };
 
+/** Config field -> the variable configFromEnv reads it from: core's `ENV_VARS`
+ * (core/src/operation.rs), which alone decides what is read (this list only says which
+ * variables cross over, as Python's `ENV_VARS`). */
+const ENV_VARS = [
+  ['region', 'IPROOV_REGION'],
+  ['base_url', 'IPROOV_BASE_URL'],
+  ['api_key', 'IPROOV_API_KEY'],
+  ['secret', 'IPROOV_SECRET'],
+  ['oauth_username', 'IPROOV_OAUTH_USERNAME'],
+  ['oauth_password', 'IPROOV_OAUTH_PASSWORD'],
+];
+/** The options that name a client's target: without one, createClient reads the environment. */
+const TARGETS = ['region', 'baseUrl', 'base_url'];
+
 /** The code a native backend puts on the errors it throws for core failures. */
 export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
 
@@ -39,9 +53,11 @@ export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
  * @param {{spoolAt?: (path: string) => object}} [host] what the host package adds: the Node
  *   package's file spool, for a journey service given its spool as a path
  */
-export function createApi(native, { spoolAt } = {}) {
+export function createApi(native, { spoolAt, environment } = {}) {
   const info = JSON.parse(native.info());
   const HANDLE = Symbol('iproov.nativeConfig');
+  // A Config made by configFromEnv: its handle, already made by core.
+  const FROM_ENV = Symbol('iproov.configFromEnv');
   const { classes: ERROR_CLASSES, byKind } = makeErrorClasses(info.error_classes);
 
   /**
@@ -112,7 +128,7 @@ export function createApi(native, { spoolAt } = {}) {
      */
     constructor(options) {
       const wire = wireConfig(options);
-      const handle = call(native.newConfig, JSON.stringify(wire));
+      const handle = options?.[FROM_ENV] ?? call(native.newConfig, JSON.stringify(wire));
       Object.defineProperty(this, HANDLE, { value: handle });
       this.#handle = handle;
       this.#given = Object.keys(wire);
@@ -162,6 +178,12 @@ export function createApi(native, { spoolAt } = {}) {
       return this.#facts().oauth_username;
     }
 
+    /** The WebSocket URL iProov's SDK streams to with this config's tokens (core's: the
+     * region's, or the base URL's host). */
+    get streamingUrl() {
+      return this.#facts().streaming_url;
+    }
+
     toJSON() {
       this.#facts();
       return this.#shown;
@@ -171,6 +193,36 @@ export function createApi(native, { spoolAt } = {}) {
       const shown = this.toJSON();
       return `Config ${inspect ? inspect(shown, options) : JSON.stringify(shown)}`;
     }
+  }
+
+  /**
+   * A Config from the options given and the environment's `IPROOV_*` variables, by core's rules
+   * (`JsonConfig::from_env`, as Python's `config_from_env`): each field not given is read from
+   * its variable (`IPROOV_API_KEY`, `IPROOV_SECRET`, `IPROOV_OAUTH_USERNAME`,
+   * `IPROOV_OAUTH_PASSWORD`; empty counts as unset); the target from the options when they name
+   * one (`region` or `baseUrl`), else from `IPROOV_REGION` / `IPROOV_BASE_URL`.
+   * @param {object} [options] the Config's options (any left out come from `env`)
+   * @param {Record<string, string | undefined>} [env] the variables: Node's `process.env` by
+   *   default; in a worker, its bindings (`env`), which it must pass
+   */
+  function configFromEnv(options = {}, env = environment?.()) {
+    if (env !== undefined && (env === null || typeof env !== 'object')) {
+      throw new TypeError('env must be an object of variables (process.env, a worker\'s env)');
+    }
+    const wire = wireConfig(options);
+    // Only the variables core reads cross over, and only strings (a worker's env also holds
+    // its other bindings).
+    const vars = {};
+    for (const [, name] of ENV_VARS) {
+      const value = env?.[name];
+      if (typeof value === 'string') vars[name] = value;
+    }
+    const handle = call(native.newConfigFromEnv, JSON.stringify(wire), JSON.stringify(vars));
+    // The fields' names, to show the secret ones redacted: the given ones and those the
+    // environment may have given.
+    const names = { ...wire };
+    for (const [field, name] of ENV_VARS) if (!(field in names) && vars[name]) names[field] = '';
+    return new Config({ ...names, [FROM_ENV]: handle });
   }
 
   function handleOf(config) {
@@ -764,8 +816,17 @@ export function createApi(native, { spoolAt } = {}) {
    * A client over `fetch`: one async method per operation, each a loop around core's call
    * driver (retries, the shared OAuth token, deadlines, audit records: all core's).
    */
-  function createClient(options) {
-    return new IProovClient(options);
+  function createClient(options = {}) {
+    if (options instanceof Config || options === null || typeof options !== 'object' || options.config !== undefined) {
+      return new IProovClient(options);
+    }
+    const { env, ...rest } = options;
+    if (TARGETS.some((key) => rest[key] !== undefined && rest[key] !== null)) return new IProovClient(rest);
+    // No target named: the config from the options and the environment, by core's rules.
+    const { fetch, timeoutMs, maxRetries, retryPolicy, tokenPolicy, auditFrames, audit, logger, ...config } = rest;
+    const client = { fetch, timeoutMs, maxRetries, retryPolicy, tokenPolicy, auditFrames, audit, logger };
+    for (const key of Object.keys(client)) if (client[key] === undefined) delete client[key];
+    return new IProovClient({ ...client, config: configFromEnv(config, env ?? environment?.()) });
   }
 
   return Object.freeze({
@@ -781,6 +842,7 @@ export function createApi(native, { spoolAt } = {}) {
     build,
     parse,
     createClient,
+    configFromEnv,
     IProovClient,
     TokenManager,
     RetryPolicy,

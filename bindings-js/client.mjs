@@ -42,17 +42,21 @@ export function makeClientClass(ctx) {
     /**
      * @param {object} options `{region | baseUrl, apiKey, secret, oauth: {username, password},
      *   accessToken?, userAgent?, fetch?, timeoutMs?, maxRetries?, retryPolicy?, tokenPolicy?,
-     *   auditFrames?, audit?, logger?}`. `timeoutMs` (1 to 600000) replaces core's per-operation
+     *   auditFrames?, audit?, logger?}`, or `config` (a Config, such as configFromEnv's) in
+     *   place of the config's fields. `timeoutMs` (1 to 600000) replaces core's per-operation
      *   deadlines; `audit(record)` receives core's record of every request and outcome;
      *   `logger.error(...)` (default `console`) reports an audit hook that threw.
      * @throws {InvalidInputError} when core refuses the config or an option
      */
     constructor(options = {}) {
-      const { fetch, timeoutMs, maxRetries, retryPolicy, tokenPolicy, auditFrames, audit, logger = console, ...config } = options;
+      const { fetch, timeoutMs, maxRetries, retryPolicy, tokenPolicy, auditFrames, audit, logger = console, config: made, ...config } = options;
       if (audit !== undefined && typeof audit !== 'function') throw new TypeError('audit must be a function');
       if (typeof logger?.error !== 'function') throw new TypeError('logger must have an error(...) method');
       if (typeof (fetch ?? globalThis.fetch) !== 'function') throw new TypeError('no fetch: pass options.fetch');
-      this.#config = Config.from(options instanceof Config ? options : config);
+      if (made !== undefined && !(made instanceof Config)) throw new TypeError('config must be a Config (configFromEnv gives one); or give its fields as options');
+      const beside = Object.keys(config).filter((key) => config[key] !== undefined);
+      if (made !== undefined && beside.length > 0) throw new TypeError(`config is a whole Config: give ${beside.join(', ')} to it, not beside it`);
+      this.#config = options instanceof Config ? options : (made ?? Config.from(config));
       const retry = snakeDeep({ ...retryPolicy, maxRetries });
       const driverOptions = { retry, token: snakeDeep(tokenPolicy ?? {}), timeout_ms: timeoutMs, audit_frames: auditFrames };
       this.#options = JSON.stringify(driverOptions);

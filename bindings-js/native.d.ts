@@ -11,6 +11,7 @@
 export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknown, Pump = unknown> {
   info(): string;
   newConfig(configJson: string): Config;
+  newConfigFromEnv(givenJson: string, envJson: string): Config;
   configInfo(config: Config): string;
   build(operation: string, config: Config, inputJson: string): string;
   redactRequest(operation: string, config: Config, inputJson: string): string;

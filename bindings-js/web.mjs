@@ -84,6 +84,11 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
    * @param {boolean} [options.page] serve the page (true)
    * @param {string} [options.emulatorUrl] the emulator's root URL, only when the service points
    *   at it: turns on the page's stand-in and `emulator/complete`
+   * @param {string} [options.sdkScript] where the page loads iProov's Web SDK from (an
+   *   `https` URL): `config` gives it to the page, and the page's Content-Security-Policy
+   *   (core's `page` decision) then allows it, the region's streaming host and the SDK's assets
+   * @param {string} [options.assetsUrl] where the SDK loads its assets from (core's default:
+   *   iProov's CDN), allowed by the same policy
    * @param {number} [options.validateWaitMs] how long a request waits for another one on the
    *   same journey (a double-submitted validate for the first one's outcome, a second tab's
    *   token request) before answering 409, in ms (core's `validate_wait_ms`, 30000)
@@ -98,10 +103,19 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
     // The flows and the wait for another request on the journey default to core's
     // (table.flows, validate_wait_ms).
     const { resolveUser, allowedOrigins = null, basePath = '', flows = table.flows, page = true } = options;
-    const { emulatorUrl, validateWaitMs = table.validate_wait_ms, log = defaultLog } = options;
+    const { emulatorUrl, validateWaitMs = table.validate_wait_ms, log = defaultLog, sdkScript, assetsUrl } = options;
     if (typeof resolveUser !== 'function') throw new TypeError('resolveUser must be a function (request) => user_id');
+    const text = (value) => (value === undefined || value === null ? undefined : String(value));
+    // The page's HTML headers (its policy, widened for iProov's Web SDK when the page loads
+    // it): core's page decision, asked now, so that a URL core cannot name fails here.
+    const pageHeaders = decide('page', {
+      sdk_script: text(sdkScript),
+      sdk_url: service.client.config.streamingUrl,
+      assets_url: text(assetsUrl),
+    }).headers;
     const base = String(basePath).replace(/\/+$/, '');
     const emulator = emulatorUrl ? String(emulatorUrl).replace(/\/+$/, '') : null;
+    const configAnswer = decide('config', { stand_in: emulator !== null, sdk_script: text(sdkScript) }).answer;
     const origins = allowedOrigins === null || allowedOrigins === undefined ? null : [...allowedOrigins];
     const routes = table.routes.filter((r) => (page || !r.page) && (emulator !== null || !r.emulator));
     const internal = decide('error', { error: null }).answer; // the last resort's answer
@@ -206,12 +220,15 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
       if (route === undefined) return write(decide('no_route', { allow: here.map((r) => r.method) }).answer, method);
       try {
         if (route.route === 'file') {
+          const headers = Object.fromEntries(route.headers);
+          // The file core's table gives a policy (the page's HTML) gets the page decision's.
+          if ('Content-Security-Policy' in headers) Object.assign(headers, pageHeaders);
           return new Response(method === 'HEAD' ? null : PAGE_FILES[route.file], {
             status: 200,
-            headers: { ...Object.fromEntries(route.headers), 'Content-Type': route.content_type },
+            headers: { ...headers, 'Content-Type': route.content_type },
           });
         }
-        if (route.route === 'config') return write(decide('config', { stand_in: emulator !== null }).answer, method);
+        if (route.route === 'config') return write(configAnswer, method);
         if (route.route === 'health') return write(await health(), method);
         try {
           const input = await guarded(request, route.route, context);

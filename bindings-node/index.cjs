@@ -34,8 +34,9 @@ const { layer, native } = backend();
 const { makeNodeStores, FileSpool } = require('./dist/stores.cjs');
 const { toNodeHandler } = require('./node-http.cjs');
 
-// A journey service given its spool as a path keeps it in a file (dist/stores.cjs).
-const api = layer.createApi(native, { spoolAt: (path) => new FileSpool(path) });
+// A journey service given its spool as a path keeps it in a file (dist/stores.cjs);
+// configFromEnv and createClient read process.env.
+const api = layer.createApi(native, { spoolAt: (path) => new FileSpool(path), environment: () => process.env });
 // The journey stores run core's statements and throw core's errors; they load their drivers
 // (better-sqlite3, pg: optional peer dependencies) through this `require`, from the
 // application's node_modules, when a store is made.

@@ -17,6 +17,7 @@ export const {
   build,
   parse,
   createClient,
+  configFromEnv,
   IProovClient,
   TokenManager,
   RetryPolicy,

@@ -67,10 +67,20 @@ fn config_text(config: Option<&NativeConfig>) -> &str {
     config.map_or("", |c| c.text.expose())
 }
 
-/// `configInfo(config)`: the non-secret facts of a config, as JSON.
+/// `configInfo(config)`: the non-secret facts of a config, as JSON: core's
+/// (`host::config_info`) and `streaming_url`, the URL iProov's SDK streams to with this
+/// config's tokens (`Config::streaming_url`: the page's policy names its host).
 #[napi]
 pub fn config_info(config: &NativeConfig) -> String {
-    host::config_info(&config.parsed)
+    let mut info: Value =
+        serde_json::from_str(&host::config_info(&config.parsed)).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut info {
+        map.insert(
+            "streaming_url".into(),
+            Value::String(config.parsed.config.streaming_url()),
+        );
+    }
+    info.to_string()
 }
 
 /// `build(operation, config, inputJson)`: the request text (`host::build_text`).

@@ -7,22 +7,19 @@
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { api, REPO } from './impl.mjs';
+import { api } from './impl.mjs';
 import { SQLiteStore } from '../index.mjs';
 import { startEmulator, EU } from './emulator.mjs';
+import { SUITE, ORIGIN, CODES, read, walk } from './web-suite.mjs';
 
 // The adapter is Node's alone: the edge package's run (IPROOV_JS_IMPL) tests its handler
 // through this very file.
 const { toNodeHandler } = createRequire(import.meta.url)('../node-http.cjs');
-const SUITE = JSON.parse(readFileSync(join(REPO, 'tests/web/http-suite.json'), 'utf8'));
-const ORIGIN = SUITE.origin;
-// Core's code table (code -> {status, message}), as Python's iproov_sansio.web.ERRORS.
-const CODES = new Map(Object.entries(api.BROWSER_ERRORS));
 
 let emu;
 const scratch = mkdtempSync(join(tmpdir(), 'iproov-web-'));
@@ -66,104 +63,11 @@ function site(t, options = {}) {
   return serve(t, handler);
 }
 
-const substitute = (value, last) => {
-  if (typeof value === 'string' && value.startsWith('$') && value.slice(1) in last) return last[value.slice(1)];
-  if (Array.isArray(value)) return value.map((v) => substitute(v, last));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, last)]));
-  }
-  return value;
-};
-
-/** An answer as the suite checks it: status, headers, text, JSON (or undefined). */
-async function read(response) {
-  const text = await response.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
-
-function check(step, answer, elapsedMs, last) {
-  const what = `${JSON.stringify(step)}: ${answer.status} ${answer.text}`;
-  if ('status' in step) assert.equal(answer.status, step.status, what);
-  if ('error' in step) {
-    const row = CODES.get(step.error);
-    assert.ok(row, `${step.error} is a code of core's table`);
-    assert.deepEqual(answer.json, { error: { code: step.error, message: row.message } }, what);
-    assert.equal(answer.status, row.status, what);
-  }
-  if ('json' in step) assert.deepEqual(answer.json, substitute(step.json, last), what);
-  if ('keys' in step) assert.deepEqual(Object.keys(answer.json).sort(), [...step.keys].sort(), what);
-  for (const [name, value] of Object.entries(substitute(step.fields ?? {}, last))) {
-    assert.deepEqual(answer.json?.[name], value, `${what}: ${name}`);
-  }
-  for (const [name, value] of Object.entries(step.headers ?? {})) assert.equal(answer.headers.get(name), value, `${what}: ${name}`);
-  for (const [name, parts] of Object.entries(step.header_contains ?? {})) {
-    for (const part of parts) assert.ok((answer.headers.get(name) ?? '').includes(part), `${what}: ${name} has ${part}`);
-  }
-  for (const part of step.contains ?? []) assert.ok(answer.text.includes(part), `${what}: has ${part}`);
-  for (const part of step.absent ?? []) assert.ok(!answer.text.includes(part), `${what}: lacks ${part}`);
-  if ('within_ms' in step) assert.ok(elapsedMs < step.within_ms, `${what}: took ${elapsedMs} ms`);
-}
-
-/** One case of the shared suite against the site at `url`. */
-async function walk(url, steps) {
-  const users = { self: api.randomUserId(), other: api.randomUserId() };
-  let last = {};
-  for (const step of steps) {
-    if (step.emulator === 'enrol' || step.emulator === 'suspend') {
-      await emu.seedUser({ api_key: EU.apiKey, user_id: users.self, ...(step.emulator === 'suspend' ? { status: 'Suspended' } : {}) });
-    } else if (step.emulator === 'complete') {
-      await emu.complete(last.token, { passed: true });
-    } else if (step.emulator === 'fault') {
-      await emu.fault(step.fault);
-    } else if ('count' in step) {
-      assert.equal(await emu.count(step.count), step.is, JSON.stringify(step));
-    } else if ('total' in step) {
-      assert.equal((await emu.control('GET', '/requests')).total, step.total, JSON.stringify(step));
-    } else {
-      const method = ['post', 'get', 'options'].find((m) => m in step);
-      const headers = { Origin: ORIGIN, 'User-Agent': 'Mozilla/5.0 (suite)' };
-      if (method === 'post') headers['Content-Type'] = 'application/json';
-      const who = step.user ?? 'self';
-      if (who !== 'none') headers['X-Test-User'] = users[who];
-      for (const [name, value] of Object.entries(step.send ?? {})) {
-        delete headers[name];
-        if (value !== null) headers[name] = value;
-      }
-      let body = step.content;
-      if (body === undefined && 'body' in step) {
-        const json = substitute(step.body, last);
-        if ('pad_bytes' in step) json.pad = 'x'.repeat(step.pad_bytes);
-        body = JSON.stringify(json);
-      }
-      const send = async () =>
-        read(await fetch(`${url}/iproov/${step[method]}`, { method: method.toUpperCase(), headers, body, signal: AbortSignal.timeout(30_000) }));
-      const started = Date.now();
-      let answers;
-      if ('twice' in step) {
-        const first = send();
-        await sleep(step.twice);
-        answers = await Promise.all([first, send()]);
-        assert.deepEqual(answers[0].json, answers[1].json, 'both get the one stored outcome');
-      } else {
-        answers = [await send()];
-      }
-      for (const answer of answers) check(step, answer, Date.now() - started, last);
-      if (method === 'post' && step.post === 'token' && answers[0].status === 200 && 'token' in answers[0].json) last = answers[0].json;
-    }
-  }
-}
-
 describe('the shared HTTP suite (tests/web/http-suite.json) on Node http', () => {
   for (const { name, steps } of SUITE.cases) {
     test(name, { timeout: 60_000 }, async (t) => {
       const url = await site(t);
-      await walk(url, steps);
+      await walk(emu, url, steps);
     });
   }
 });
@@ -302,6 +206,40 @@ describe('createJourneyHandler beyond the shared suite (as tests/test_web.py)', 
     assert.equal(errorOf(await read(foreign)), 'forbidden_origin');
     assert.throws(() => api.createJourneyHandler({}, { resolveUser: testUser }), TypeError);
     assert.throws(() => api.createJourneyHandler(service(), {}), TypeError);
+  });
+
+  test("sdkScript: the page's policy is core's for iProov's Web SDK, and config names the script", async () => {
+    const real = new api.JourneyService(api.createClient({ region: 'eu', ...EU }), service().store);
+    const sdkScript = 'https://cdn.example.com/iproov/iProovMe.js';
+    const handler = api.createJourneyHandler(real, { basePath: '/iproov', resolveUser: testUser, sdkScript, assetsUrl: new URL('https://assets.example.com/iproov/') });
+    const page = await handler(new Request('https://app.test/iproov/'));
+    assert.equal(page.status, 200);
+    const policy = page.headers.get('content-security-policy');
+    for (const part of [
+      "script-src 'self' https://cdn.example.com 'wasm-unsafe-eval'",
+      "connect-src 'self' wss://eu.rp.secure.iproov.me https://eu.rp.secure.iproov.me https://assets.example.com",
+      "frame-ancestors 'none'",
+    ]) {
+      assert.ok(policy.includes(part), `${policy} has ${part}`);
+    }
+    // Only the page's HTML has a policy; its module and stylesheet keep core's headers.
+    assert.equal((await handler(new Request('https://app.test/iproov/journey.mjs'))).headers.get('content-security-policy'), null);
+    const config = await read(await handler(new Request('https://app.test/iproov/config')));
+    assert.deepEqual(config.json, { stand_in: false, sdk_script: sdkScript });
+    // Without it: core's own policy, and config names no script.
+    const plain = api.createJourneyHandler(real, { resolveUser: testUser });
+    assert.match((await plain(new Request('https://app.test/'))).headers.get('content-security-policy'), /script-src 'self'; connect-src 'self'/);
+    assert.deepEqual((await read(await plain(new Request('https://app.test/config')))).json, { stand_in: false });
+    // What core cannot name in a policy fails when the handler is made, naming the field.
+    for (const [options, field] of [
+      [{ sdkScript: 'http://cdn.example.com/x.js' }, 'sdk_script'],
+      [{ sdkScript: 'https://cdn.example.com/x.js; script-src *' }, 'sdk_script'],
+      [{ sdkScript, assetsUrl: 'https://*.example.com' }, 'assets_url'],
+    ]) {
+      assert.throws(() => api.createJourneyHandler(real, { resolveUser: testUser, ...options }), (e) => e instanceof api.InvalidInputError && e.field === field);
+    }
+    // The emulator's streaming URL is no wss one: the SDK needs a real iProov service.
+    assert.throws(() => api.createJourneyHandler(service(), { resolveUser: testUser, sdkScript }), (e) => e instanceof api.InvalidInputError && e.field === 'sdk_url');
   });
 
   // (Only for the Node package: the edge package has no Node adapter.)

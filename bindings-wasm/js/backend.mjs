@@ -136,6 +136,7 @@ const withConfig = (fn) => (first, config, ...rest) => fn(first, idOf(config), .
 export const native = Object.freeze({
   info: guarded(glue.info),
   newConfig: guarded((json) => handle('config', glue.newConfig(json))),
+  newConfigFromEnv: guarded((given, env) => handle('config', glue.newConfigFromEnv(given, env))),
   configInfo: guarded(withHandle(glue.configInfo)),
   build: guarded(withConfig(glue.build)),
   redactRequest: guarded(withConfig(glue.redactRequest)),

@@ -1,6 +1,7 @@
 // A typed usage sample (ESM), checked by `tsc --noEmit` (npm run typecheck); never run.
 import api, {
   createClient,
+  configFromEnv,
   Config,
   build,
   parse,
@@ -137,4 +138,16 @@ export function handlers(service: JourneyService): void {
   void createServer(listener);
   const code: BrowserErrorCode = 'try_again';
   void code;
+  // iProov's Web SDK in the page: core's policy for it.
+  void createJourneyHandler(service, { resolveUser: () => null, sdkScript: new URL('https://cdn.example.com/iProovMe.js'), assetsUrl: 'https://cdn.iproov.app' });
+}
+
+export function fromEnvironment(): void {
+  // The config from IPROOV_*: process.env by default, a worker's bindings when given.
+  const config: Config = configFromEnv({ apiKey: 'k' }, { IPROOV_REGION: 'eu', IPROOV_SECRET: 's', OTHER_BINDING: {} });
+  const url: string = config.streamingUrl;
+  void url;
+  void createClient();
+  void createClient({ timeoutMs: 5_000, env: { IPROOV_BASE_URL: 'http://127.0.0.1:8080/eu' } });
+  void createClient({ config: configFromEnv(), fetch: globalThis.fetch });
 }

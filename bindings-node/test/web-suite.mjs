@@ -1,0 +1,113 @@
+// The walker of the shared HTTP-level suite (tests/web/http-suite.json, which Python's
+// iproov_sansio.web walks too) over real HTTP: web.test.mjs walks it on Node's http,
+// web-frameworks.test.mjs on Express, Fastify, NestJS, Next.js and Hono. The user comes from
+// the test's stand-in for an application's auth: an X-Test-User header its resolveUser reads.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { api, REPO } from './impl.mjs';
+import { EU } from './emulator.mjs';
+
+export const SUITE = JSON.parse(readFileSync(join(REPO, 'tests/web/http-suite.json'), 'utf8'));
+export const ORIGIN = SUITE.origin;
+// Core's code table (code -> {status, message}), as Python's iproov_sansio.web.ERRORS.
+export const CODES = new Map(Object.entries(api.BROWSER_ERRORS));
+
+const substitute = (value, last) => {
+  if (typeof value === 'string' && value.startsWith('$') && value.slice(1) in last) return last[value.slice(1)];
+  if (Array.isArray(value)) return value.map((v) => substitute(v, last));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, last)]));
+  }
+  return value;
+};
+
+/** An answer as the suite checks it: status, headers, text, JSON (or undefined). */
+export async function read(response) {
+  const text = await response.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+function check(step, answer, elapsedMs, last) {
+  const what = `${JSON.stringify(step)}: ${answer.status} ${answer.text}`;
+  if ('status' in step) assert.equal(answer.status, step.status, what);
+  if ('error' in step) {
+    const row = CODES.get(step.error);
+    assert.ok(row, `${step.error} is a code of core's table`);
+    assert.deepEqual(answer.json, { error: { code: step.error, message: row.message } }, what);
+    assert.equal(answer.status, row.status, what);
+  }
+  if ('json' in step) assert.deepEqual(answer.json, substitute(step.json, last), what);
+  if ('keys' in step) assert.deepEqual(Object.keys(answer.json).sort(), [...step.keys].sort(), what);
+  for (const [name, value] of Object.entries(substitute(step.fields ?? {}, last))) {
+    assert.deepEqual(answer.json?.[name], value, `${what}: ${name}`);
+  }
+  for (const [name, value] of Object.entries(step.headers ?? {})) assert.equal(answer.headers.get(name), value, `${what}: ${name}`);
+  for (const [name, parts] of Object.entries(step.header_contains ?? {})) {
+    for (const part of parts) assert.ok((answer.headers.get(name) ?? '').includes(part), `${what}: ${name} has ${part}`);
+  }
+  for (const part of step.contains ?? []) assert.ok(answer.text.includes(part), `${what}: has ${part}`);
+  for (const part of step.absent ?? []) assert.ok(!answer.text.includes(part), `${what}: lacks ${part}`);
+  if ('within_ms' in step) assert.ok(elapsedMs < step.within_ms, `${what}: took ${elapsedMs} ms`);
+}
+
+/**
+ * One case of the shared suite against the site at `url` (its routes under `/iproov/`), with
+ * the emulator `emu` behind it. `origin`: the page origin the browser's requests carry (the
+ * suite's own by default; a site that allows only its own origin, as the README examples do,
+ * walks with that one: every origin the suite refuses stays refused).
+ */
+export async function walk(emu, url, steps, { origin = ORIGIN } = {}) {
+  const users = { self: api.randomUserId(), other: api.randomUserId() };
+  let last = {};
+  for (const step of steps) {
+    if (step.emulator === 'enrol' || step.emulator === 'suspend') {
+      await emu.seedUser({ api_key: EU.apiKey, user_id: users.self, ...(step.emulator === 'suspend' ? { status: 'Suspended' } : {}) });
+    } else if (step.emulator === 'complete') {
+      await emu.complete(last.token, { passed: true });
+    } else if (step.emulator === 'fault') {
+      await emu.fault(step.fault);
+    } else if ('count' in step) {
+      assert.equal(await emu.count(step.count), step.is, JSON.stringify(step));
+    } else if ('total' in step) {
+      assert.equal((await emu.control('GET', '/requests')).total, step.total, JSON.stringify(step));
+    } else {
+      const method = ['post', 'get', 'options'].find((m) => m in step);
+      const headers = { Origin: origin, 'User-Agent': 'Mozilla/5.0 (suite)' };
+      if (method === 'post') headers['Content-Type'] = 'application/json';
+      const who = step.user ?? 'self';
+      if (who !== 'none') headers['X-Test-User'] = users[who];
+      for (const [name, value] of Object.entries(step.send ?? {})) {
+        delete headers[name];
+        if (value !== null) headers[name] = value;
+      }
+      let body = step.content;
+      if (body === undefined && 'body' in step) {
+        const json = substitute(step.body, last);
+        if ('pad_bytes' in step) json.pad = 'x'.repeat(step.pad_bytes);
+        body = JSON.stringify(json);
+      }
+      const send = async () =>
+        read(await fetch(`${url}/iproov/${step[method]}`, { method: method.toUpperCase(), headers, body, signal: AbortSignal.timeout(30_000) }));
+      const started = Date.now();
+      let answers;
+      if ('twice' in step) {
+        const first = send();
+        await sleep(step.twice);
+        answers = await Promise.all([first, send()]);
+        assert.deepEqual(answers[0].json, answers[1].json, 'both get the one stored outcome');
+      } else {
+        answers = [await send()];
+      }
+      for (const answer of answers) check(step, answer, Date.now() - started, last);
+      if (method === 'post' && step.post === 'token' && answers[0].status === 200 && 'token' in answers[0].json) last = answers[0].json;
+    }
+  }
+}
