@@ -16,7 +16,8 @@
 // target/py-venv with the wheel, starlette and uvicorn ($IPROOV_TEST_PYTHON), the edge package
 // built with its dev tools (bindings-wasm: dist/, esbuild, workerd) and the Node package
 // built (bindings-node: the addon, dist/, better-sqlite3). $IPROOV_WEB_HOSTS (python, worker,
-// node; comma-separated, default all) narrows the hosts.
+// node; comma-separated, default all) narrows the hosts. The Python package's Django and Flask
+// examples run too (django, flask: target/py-venv with django and flask; see their block).
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -174,6 +175,8 @@ async function openBrowser(t, site) {
   await page.goto(site.url, { timeout: WAIT });
   await page.waitForSelector('body[data-state=ready]');
   if (user === undefined) user = (await context.cookies()).find((c) => c.name === site.cookie).value;
+  // A site whose iProov user_id is not the login's name (Django's pseudonymous id) says it.
+  if (site.whoami) user = await page.evaluate(async (url) => (await fetch(url)).text(), site.whoami);
   return { page, context, journeys, tokenPosts, user };
 }
 
@@ -383,11 +386,13 @@ function journeyTests(site) {
     await capture(page, 'passed', { double: true });
     const first = await sent;
     // The page sends one validate per attempt by itself; a second submit of the same request
-    // (a replayed request) from this browser, while the first is in flight:
-    const replayed = await page.evaluate(async (body) => {
-      const response = await fetch('validate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    // (a replayed request, its CSRF token too where the host has one) from this browser,
+    // while the first is in flight:
+    const replayed = await page.evaluate(async ({ body, csrf }) => {
+      const headers = { 'Content-Type': 'application/json', ...(csrf ? { 'X-CSRFToken': csrf } : {}) };
+      const response = await fetch('validate', { method: 'POST', headers, body });
       return { status: response.status, body: await response.json() };
-    }, first.postData());
+    }, { body: first.postData(), csrf: first.headers()['x-csrftoken'] });
     assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
     assert.equal(replayed.body.passed, true);
     assert.equal((await result(page)).text, 'Passed: enrolled.');
@@ -619,6 +624,64 @@ describe("the page through the README's Node example (createJourneyHandler on No
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-node-'));
     scratch.push(out);
     site = await startNode(out);
+  });
+  test('signed out, the API says so', TEST, () => signedOut(site));
+  journeyTests(() => site);
+});
+
+// The Python package's framework examples (bindings-python/README.md, Django and Flask), each
+// run as written in a directory of its own by the Python tests' runners: Django's example in
+// bindings-python/tests/django_project.py (the journeys in the project's SQLite database,
+// Django's threaded server, the user signed in by Django's own login from auth's cookie,
+// Django's CSRF token sent by the page), Flask's in bindings-python/tests/flask_example.py
+// (werkzeug's threaded server, the user in Flask's session from the same cookie).
+// $IPROOV_WEB_HOSTS names them django, flask (both unless it is set).
+const PY_TESTS = join(ROOT, 'bindings-python/tests');
+const pythonFrameworkRuns = (name) => !process.env.IPROOV_WEB_HOSTS || HOSTS.includes(name);
+
+/** `runner` (a file of bindings-python/tests) with the emulator's environment, in `out`. */
+function startPythonExample(out, runner, what, more) {
+  const env = { ...process.env, ...EU, IPROOV_BASE_URL: `${emulatorUrl}/eu`, IPROOV_EMULATOR_URL: emulatorUrl, ...more };
+  delete env.IPROOV_REGION;
+  delete env.DJANGO_SETTINGS_MODULE;
+  return startProcess(PYTHON, [join(PY_TESTS, runner)], env, /^open (http:\S+)$/, what, out);
+}
+
+/** Signed out, with Django's CSRF cookie and token (the page's): core's 401. */
+async function signedOutWithCsrf(site) {
+  const page = await fetch(site.url);
+  const token = /csrftoken=([^;]+)/.exec(page.headers.get('set-cookie') ?? '')?.[1];
+  assert.ok(token, "the page sets Django's CSRF cookie");
+  const response = await fetch(new URL('token', site.url), {
+    method: 'POST',
+    headers: { Origin: new URL(site.url).origin, 'Content-Type': 'application/json', Cookie: `csrftoken=${token}`, 'X-CSRFToken': token },
+    body: '{"flow": "enrol"}',
+  });
+  assert.equal(response.status, 401);
+  assert.equal((await response.json()).error.code, 'unauthenticated');
+}
+
+describe("the page through the Python README's Django example (iproov_sansio.django, Django's SQLite database)", { skip: !pythonFrameworkRuns('django') }, () => {
+  let site;
+  before(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'iproov-web-django-'));
+    scratch.push(out);
+    const more = { IPROOV_TEST_DJANGO_MODE: 'readme', IPROOV_TEST_DJANGO_DIR: out, PYTHONPATH: PY_TESTS };
+    const url = await startPythonExample(out, 'django_project.py', "the README's Django example", more);
+    site = { url, store: join(out, 'db.sqlite3'), cookie: 'e2e_user', whoami: new URL('/e2e/whoami', url).href };
+  });
+  test('signed out, the API says so', TEST, () => signedOutWithCsrf(site));
+  journeyTests(() => site);
+});
+
+describe("the page through the Python README's Flask example (iproov_sansio.flask, SQLite store)", { skip: !pythonFrameworkRuns('flask') }, () => {
+  let site;
+  before(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'iproov-web-flask-'));
+    scratch.push(out);
+    const more = { FLASK_SECRET_KEY: `${randomUUID()}${randomUUID()}` };
+    const url = await startPythonExample(out, 'flask_example.py', "the README's Flask example", more);
+    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
   });
   test('signed out, the API says so', TEST, () => signedOut(site));
   journeyTests(() => site);
