@@ -3,8 +3,8 @@
 // napi-rs addon (native.cjs, the loader `napi build` writes). Where no addon matches the
 // platform (or IPROOV_SANSIO_BACKEND=wasm), the same API over the edge package's wasm build
 // (dist/api-wasm.cjs), saying so only when debugging is on (NODE_DEBUG=iproov-sansio). With
-// either, the Node-only journey stores and their spool file (dist/stores.cjs) and the http / Express adapter
-// (node-http.cjs). index.mjs re-exports this very object.
+// either, the Node-only journey stores and their spool file (dist/stores.cjs), the http / Express adapter
+// (node-http.cjs) and the Fastify plugin (node-fastify.cjs). index.mjs re-exports this very object.
 const notice = require('node:util').debuglog('iproov-sansio');
 
 function backend() {
@@ -32,7 +32,8 @@ function backend() {
 
 const { layer, native } = backend();
 const { makeNodeStores, FileSpool } = require('./dist/stores.cjs');
-const { toNodeHandler } = require('./node-http.cjs');
+const { toNodeHandler, toExpressMiddleware } = require('./node-http.cjs');
+const { makeFastifyPlugin } = require('./node-fastify.cjs');
 
 // A journey service given its spool as a path keeps it in a file (dist/stores.cjs);
 // configFromEnv and createClient read process.env.
@@ -41,4 +42,10 @@ const api = layer.createApi(native, { spoolAt: (path) => new FileSpool(path), en
 // (better-sqlite3, pg: optional peer dependencies) through this `require`, from the
 // application's node_modules, when a store is made.
 const core = { schema: (dialect) => JSON.parse(native.storeSchema(dialect)), errorFromJSON: api.errorFromJSON };
-module.exports = Object.freeze({ ...api, ...makeNodeStores(require, core), toNodeHandler });
+module.exports = Object.freeze({
+  ...api,
+  ...makeNodeStores(require, core),
+  toNodeHandler,
+  toExpressMiddleware,
+  iproovJourneys: makeFastifyPlugin(api.createJourneyHandler),
+});

@@ -27,7 +27,7 @@ test('a platform without an addon gets the wasm build, quietly unless debugging'
   const dir = mkdtempSync(join(tmpdir(), 'iproov-fallback-'));
   try {
     // The package as installed on a platform none of its addons match: no .node file.
-    for (const file of ['index.cjs', 'node-http.cjs', 'native.cjs', 'package.json', 'dist']) cpSync(join(root, file), join(dir, file), { recursive: true });
+    for (const file of ['index.cjs', 'node-http.cjs', 'node-fastify.cjs', 'native.cjs', 'package.json', 'dist']) cpSync(join(root, file), join(dir, file), { recursive: true });
     assert.equal(run(dir, { NODE_DEBUG: '', IPROOV_SANSIO_BACKEND: '' }), '');
     assert.match(run(dir, { NODE_DEBUG: 'iproov-sansio', IPROOV_SANSIO_BACKEND: '' }), /no native addon for linux-x64 .*using the wasm build/);
   } finally {

@@ -24,6 +24,23 @@ export function examples(markdownPath) {
   return blocks;
 }
 
+/** The fenced blocks of a markdown file in `language` (`js`, `ts`): their code, in order. */
+export function fenced(markdownPath, language) {
+  const text = readFileSync(markdownPath, 'utf8');
+  return [...text.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+}
+
+/** The framework a block mounts the journey endpoints in (its README section, "In your
+ * framework", which web-frameworks.test.mjs runs as a server), or undefined. */
+export function frameworkOf(code) {
+  if (/^\/\/ next\.config\.mjs/.test(code) || code.includes('[[...path]]/route.ts')) return 'next';
+  if (code.includes("from '@nestjs/core'")) return 'nest';
+  if (code.includes("from 'express'")) return 'express';
+  if (code.includes("from 'fastify'")) return 'fastify';
+  if (code.includes("from 'hono'")) return 'hono';
+  return undefined;
+}
+
 /** The example as run against `emulatorUrl`; `specifier` replaces the package name if given. */
 export function prepared(code, emulatorUrl, specifier) {
   let out = code.replaceAll("region: 'eu'", `baseUrl: '${emulatorUrl}/eu'`);

@@ -5,7 +5,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { startEmulator } from './emulator.mjs';
-import { examples, prepared, runExample } from './readme.mjs';
+import { examples, frameworkOf, prepared, runExample } from './readme.mjs';
 import { esm, IMPL, requireImpl } from './impl.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,7 +46,14 @@ function missingNames(code) {
 for (const block of blocks) {
   const kind = block.cjs ? 'CJS' : 'ESM';
   const missing = missingNames(block.code);
-  const skip = block.cjs && !hasCjs ? 'no CJS entry' : missing.length > 0 ? `${IMPL} has no ${missing.join(', ')} (Node only)` : false;
+  const framework = frameworkOf(block.code);
+  const skip = framework
+    ? `a server in ${framework}: web-frameworks.test.mjs runs it`
+    : block.cjs && !hasCjs
+      ? 'no CJS entry'
+      : missing.length > 0
+        ? `${IMPL} has no ${missing.join(', ')} (Node only)`
+        : false;
   test(`README example ${block.index} (${kind})`, { skip }, async () => {
     await emu.reset();
     const source = prepared(block.code, emu.url, block.cjs ? cjsSpecifier : esmSpecifier);

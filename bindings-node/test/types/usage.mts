@@ -2,6 +2,9 @@
 import api, {
   createClient,
   configFromEnv,
+  toExpressMiddleware,
+  iproovJourneys,
+  type IproovJourneysOptions,
   Config,
   build,
   parse,
@@ -140,6 +143,12 @@ export function handlers(service: JourneyService): void {
   void code;
   // iProov's Web SDK in the page: core's policy for it.
   void createJourneyHandler(service, { resolveUser: () => null, sdkScript: new URL('https://cdn.example.com/iProovMe.js'), assetsUrl: 'https://cdn.iproov.app' });
+  // Express behind its parsers; Fastify's plugin; Next.js / Hono call the handler as it is.
+  const [expressListener, expressErrors] = toExpressMiddleware(handler);
+  void expressListener;
+  void expressErrors;
+  const plugin: (fastify: any, options: IproovJourneysOptions) => Promise<void> = iproovJourneys;
+  void plugin({}, { service, prefix: '/iproov', resolveUser: (request, fastifyRequest: { user?: string }) => fastifyRequest.user });
 }
 
 export function fromEnvironment(): void {
