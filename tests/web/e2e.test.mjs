@@ -629,6 +629,86 @@ describe("the page through the README's Node example (createJourneyHandler on No
   journeyTests(() => site);
 });
 
+// The Node package's framework examples (bindings-node/README.md, "In your framework"), each
+// run as written with `node` in a directory of its own whose node_modules are the Node
+// package's (the package and the frameworks it tests with): Express behind express.json(),
+// Fastify's plugin, Hono on @hono/node-server. Their client comes from IPROOV_BASE_URL and the
+// credentials, their user from auth.js's cookie. $IPROOV_WEB_HOSTS names them express,
+// fastify, hono (all three unless it is set).
+// (Imported here, not at the top: this block stays apart from the other hosts' for merges.)
+const { readdirSync } = await import('node:fs');
+const { createServer: createNetServer } = await import('node:net');
+const NODE_PACKAGE = join(ROOT, 'bindings-node');
+const FRAMEWORK_LISTEN = {
+  express: "app.listen(8000, '127.0.0.1')",
+  fastify: "app.listen({ port: 8000, host: '127.0.0.1' })",
+  hono: "serve({ fetch: app.fetch, port: 8000, hostname: '127.0.0.1' })",
+};
+const frameworkRuns = (name) => !process.env.IPROOV_WEB_HOSTS || HOSTS.includes(name);
+
+/** The Node package README's one ```js block that imports `framework`. */
+function frameworkBlock(framework) {
+  const readme = readFileSync(join(NODE_PACKAGE, 'README.md'), 'utf8');
+  const found = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes(`from '${framework}'`));
+  assert.equal(found.length, 1, `one bindings-node/README.md example imports ${framework}`);
+  return found[0];
+}
+
+/** The README's `framework` example on a free port, in `out` (its SQLite file there). */
+async function startFramework(out, framework) {
+  const modules = join(out, 'node_modules');
+  mkdirSync(modules);
+  for (const entry of readdirSync(join(NODE_PACKAGE, 'node_modules'))) {
+    if (!entry.startsWith('.')) symlinkSync(join(NODE_PACKAGE, 'node_modules', entry), join(modules, entry), 'dir');
+  }
+  symlinkSync(NODE_PACKAGE, join(modules, 'iproov-sansio'), 'dir');
+  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(out, 'auth.js'));
+  writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
+  const listen = FRAMEWORK_LISTEN[framework];
+  const source = frameworkBlock(framework);
+  assert.ok(source.includes(listen), `the ${framework} example says ${listen}`);
+  const probe = createNetServer();
+  await new Promise((done) => probe.listen(0, '127.0.0.1', done));
+  const { port } = probe.address();
+  await new Promise((done) => probe.close(done));
+  writeFileSync(join(out, 'app.mjs'), source.replace(listen, listen.replace('8000', String(port))));
+  const env = { ...process.env, ...EU, IPROOV_BASE_URL: `${emulatorUrl}/eu`, IPROOV_EMULATOR_URL: emulatorUrl };
+  delete env.IPROOV_REGION;
+  const child = spawn(process.execPath, ['app.mjs'], { cwd: out, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}/iproov/`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    assert.equal(child.exitCode, null, `the README's ${framework} example exited: ${stderr}`);
+    assert.ok(Date.now() < deadline, `the README's ${framework} example did not answer in 30 s: ${stderr}`);
+    const answer = await fetch(`${url}config`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+    if (answer?.status === 200) break;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+}
+
+for (const [framework, what] of [
+  ['express', 'Express, behind express.json() (toExpressMiddleware)'],
+  ['fastify', 'Fastify (the iproovJourneys plugin)'],
+  ['hono', 'Hono on @hono/node-server (the handler as it is)'],
+]) {
+  describe(`the page through the Node README's ${what}, SQLite store`, { skip: !frameworkRuns(framework) }, () => {
+    let site;
+    before(async () => {
+      const out = mkdtempSync(join(tmpdir(), `iproov-web-${framework}-`));
+      scratch.push(out);
+      site = await startFramework(out, framework);
+    });
+    test('signed out, the API says so', TEST, () => signedOut(site));
+    journeyTests(() => site);
+  });
+}
+
 // The Python package's framework examples (bindings-python/README.md, Django and Flask), each
 // run as written in a directory of its own by the Python tests' runners: Django's example in
 // bindings-python/tests/django_project.py (the journeys in the project's SQLite database,
