@@ -23,7 +23,7 @@ if (args.mode === 'finish') {
     process.stdout.write('answered\n');
     return new Promise(() => {}); // killed here, before the store has the outcome
   };
-  for (const method of ['get', 'insert', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired']) hanging[method] = (...a) => store[method](...a);
+  for (const method of ['get', 'insert', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired', 'forget']) hanging[method] = (...a) => store[method](...a);
   const service = new api.JourneyService(client, hanging);
   await service.finish(args.journeyId, args.token, 'killed-child');
   process.stdout.write('finished: the store was never to take the outcome\n');

@@ -324,6 +324,7 @@ describe('the spool', () => {
       journeysOf: () => [],
       auditOf: () => [],
       deleteExpired: () => 0,
+      forget: () => ({ journeys: 0, audit_records: 0 }),
     };
   };
 
