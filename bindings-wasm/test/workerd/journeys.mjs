@@ -29,7 +29,7 @@ const STORE_SECRET = 'pw-Do83LxT1';
 function failingStore(store, from) {
   const wrapper = { calls: 0, healed: false, spool: store.spool };
   wrapper.heal = () => (wrapper.healed = true);
-  for (const method of ['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired']) {
+  for (const method of ['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired', 'forget']) {
     wrapper[method] = (...args) => {
       wrapper.calls += 1;
       if (!wrapper.healed && wrapper.calls >= from) throw new Error(`SQLITE_FULL (${method}) at sqlite://journeys:${STORE_SECRET}@object`);
