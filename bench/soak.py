@@ -1,19 +1,33 @@
-"""Soak of the journey service (a benchmark command, not a test): N journeys against the
-release emulator through a store, passes, failures, timeouts and faults mixed, from several
-threads; then every journey's stored outcome is checked against what its caller was told and
-the emulator's request counts against the journeys' (no lost or duplicated result, one
-validate per token). Prints journeys per second and the latency each store call adds.
+"""Soak of the journey service (a benchmark command, not a test): N enrol journeys against the
+release emulator through a store, from several threads of one process, each following a plan
+drawn from a fixed seed: the capture passes (70%) or fails (30%), and 5% of the journeys get a
+fault on their own validate (half a 503, half an answer later than the client's deadline).
 
-    python bench/soak.py --store sqlite|postgres [--journeys 10000] [--threads 4] [--json FILE]
+Each fault rule names the journey's token (the emulator's ``body_fields``), so it hits that
+journey's validate and no other, whatever else is in flight; the planned outcome of every
+journey is therefore known before it runs, and the checks afterwards are exact:
+
+- every journey's caller got its planned state (``passed``, ``failed``, or ``outcome_unknown``
+  for the two faults), and the store holds that state, in one attempt, with one token and one
+  validate in its audit;
+- the emulator saw exactly one token request and one validate request per journey, and every
+  validate it answered (a claim it validated) is in the store with the claim's outcome;
+- nothing is left for the spool to replay.
+
+Prints journeys per second and the latency each store call adds; exits 1 on any difference.
+
+    python bench/soak.py --store sqlite|postgres [--journeys 10000] [--threads 4] [--seed 42] [--json FILE]
+                         [--emulator BINARY]
 
 ``--store postgres`` reads the libpq connection string from ``IPROOV_TEST_POSTGRES``
-(``scripts/soak`` starts PostgreSQL and sets it).
+(``scripts/soak`` starts PostgreSQL and sets it); its tables are dropped first.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import statistics
@@ -22,11 +36,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, List
-
-import urllib.request
+from typing import Any, Callable, Dict, List, Optional
 
 import iproov_sansio as ip
 from iproov_sansio.httpx import Client
@@ -35,18 +48,31 @@ from iproov_sansio.stores import PostgresStore, SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[1]
 EU = {"api_key": "eudefaultkey0000000000000000000000000000", "secret": "eudefaultsecret0000000000000000000000000"}
+VALIDATE = "/claim/enrol/validate"
+#: The client every journey starts and finishes with: a deadline no healthy call comes near on
+#: a loaded machine, so that no journey ends outcome_unknown that was not planned to.
+DEADLINE_S = 10.0
+#: The journeys planned to get a late answer finish through a client with this deadline; the
+#: emulator holds their validate for LATE_MS (the client hangs up first).
+LATE_DEADLINE_S = 0.3
+LATE_MS = 1000
+#: A replay this far ahead sees every spool entry as due (core's DUE_MS is 13 s).
+LATER_MS = 60_000
 
 
 class TimedStore:
-    """A store whose every call is timed (the latency the store adds to a journey)."""
+    """The store, with every method call timed (the latency the store adds to a journey);
+    its other attributes (``spool_path``) as they are."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.times: Dict[str, List[float]] = {}
         self.lock = threading.Lock()
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
+    def __getattr__(self, name: str) -> Any:
         method = getattr(self.inner, name)
+        if not callable(method):
+            return method
 
         def timed(*args: Any) -> Any:
             t0 = time.perf_counter()
@@ -58,6 +84,18 @@ class TimedStore:
                     self.times.setdefault(name, []).append(elapsed)
 
         return timed
+
+
+class Counted(logging.Handler):
+    """Counts the package's log records by level (the soak's planned faults log a warning
+    each; shown in the summary, not line by line)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.levels: Dict[str, int] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.levels[record.levelname] = self.levels.get(record.levelname, 0) + 1
 
 
 def control(url: str, method: str, path: str, body: Any = None) -> Any:
@@ -74,95 +112,160 @@ def p99(samples: List[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
 
 
+def make_plan(journeys: int, seed: int) -> List[Dict[str, Any]]:
+    """Each journey's capture and fault, and the state its caller must get."""
+    rng = random.Random(seed)
+    plan = []
+    for _ in range(journeys):
+        passed, roll = rng.random() >= 0.3, rng.random()
+        fault = "5xx" if roll < 0.025 else "late" if roll < 0.05 else None
+        state = "outcome_unknown" if fault else "passed" if passed else "failed"
+        plan.append({"passed": passed, "fault": fault, "state": state})
+    return plan
+
+
+def open_store(kind: str, tmp: Path) -> Any:
+    if kind == "sqlite":
+        return SQLiteStore(tmp / "soak.sqlite3")  # its spool beside it
+    conninfo = os.environ["IPROOV_TEST_POSTGRES"]
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_users, iproov_schema")
+    return PostgresStore(conninfo, spool_path=tmp / "soak.spool.jsonl")
+
+
+def check(store: Any, url: str, plan: List[Dict[str, Any]], runs: List[Optional[Dict[str, Any]]],
+          replay: Callable[[int], int]) -> List[str]:
+    """Every difference between the plan, what the callers were told, the store and the
+    emulator (empty: none)."""
+    problems: List[str] = []
+    claims = {c["token"]: c for c in control(url, "GET", "/state")["claims"]}
+    for i, (want, run) in enumerate(zip(plan, runs)):
+        if run is None or "error" in run:
+            problems.append(f"journey {i}: {run['error'] if run else 'did not run'}")
+            continue
+        journey_id, told = run["journey_id"], run["told"]
+        record = store.get("journeys", journey_id)
+        attempts = record["attempts"] if record else []
+        stored = attempts[0]["state"] if attempts else "missing"
+        audit = [r["operation"] for r in store.audit_of(journey_id)]
+        claim = claims.get(run["token"], {}).get("status", {})
+        where = f"journey {i} ({journey_id}, planned {want})"
+        if told["state"] != want["state"]:
+            problems.append(f"{where}: its caller was told {told['state']}")
+        if stored != told["state"] or len(attempts) != 1:
+            problems.append(f"{where}: stored {[a['state'] for a in attempts]}, told {told['state']}")
+        if audit != ["enrol_token", "enrol_validate"]:
+            problems.append(f"{where}: audit {audit}")
+        if claim.get("state") == "validated" and want["fault"] != "late":
+            # The emulator answered this validate: its outcome is the store's.
+            if stored != ("passed" if claim.get("passed") else "failed"):
+                problems.append(f"{where}: the emulator validated it ({claim}), the store says {stored}")
+        elif claim.get("state") != "validated" and want["fault"] is None:
+            problems.append(f"{where}: never validated at the emulator ({claim})")
+    tokens = int(control(url, "GET", "/requests?path=/claim/enrol/token")["count"])
+    validates = int(control(url, "GET", f"/requests?path={VALIDATE}")["count"])
+    if tokens != len(plan) or validates != len(plan):
+        problems.append(f"the emulator saw {tokens} token and {validates} validate requests for {len(plan)} journeys")
+    leftover = control(url, "GET", "/faults")["faults"]
+    if leftover:
+        problems.append(f"{len(leftover)} fault rules were never taken")
+    replayed = replay(int(time.time() * 1000) + LATER_MS)
+    if replayed:
+        problems.append(f"{replayed} spooled outcomes were not in the store until replayed")
+    return problems
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", choices=["sqlite", "postgres"], required=True)
     parser.add_argument("--journeys", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--json")
+    parser.add_argument("--emulator", default=str(ROOT / "target" / "release" / "iproov-emulator"),
+                        help="the emulator binary (default: the release build)")
     args = parser.parse_args()
+    logged = Counted()
+    package_log = logging.getLogger("iproov_sansio")
+    package_log.addHandler(logged)
+    package_log.setLevel(logging.WARNING)
+    package_log.propagate = False
 
-    binary = ROOT / "target" / "release" / "iproov-emulator"
-    emulator = subprocess.Popen([str(binary), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    emulator = subprocess.Popen([args.emulator, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert emulator.stdout is not None
     url = emulator.stdout.readline().decode().strip().split("listening on ", 1)[1]
     threading.Thread(target=lambda: [None for _ in emulator.stdout], daemon=True).start()  # type: ignore[union-attr]
     tmp = tempfile.TemporaryDirectory()
-    if args.store == "sqlite":
-        inner: Any = SQLiteStore(Path(tmp.name) / "soak.sqlite3")
-    else:
-        conninfo = os.environ["IPROOV_TEST_POSTGRES"]
-        import psycopg
-
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute("DROP TABLE IF EXISTS iproov_journeys, iproov_audit, iproov_schema")
-        inner = PostgresStore(conninfo)
+    inner = open_store(args.store, Path(tmp.name))
     store = TimedStore(inner)
-    told: Dict[str, Dict[str, Any]] = {}
-    told_lock = threading.Lock()
-    fault_lock = threading.Lock()
-    rng = random.Random(42)
-    plan = [rng.random() for _ in range(args.journeys)]
+    plan = make_plan(args.journeys, args.seed)
+    runs: List[Optional[Dict[str, Any]]] = [None] * args.journeys
 
     try:
-        with Client(base_url=f"{url}/eu", **EU, timeout=0.5) as client:
+        with Client(base_url=f"{url}/eu", **EU, timeout=DEADLINE_S) as client, \
+                Client(base_url=f"{url}/eu", **EU, timeout=LATE_DEADLINE_S) as hasty:
             service = JourneyService(client, store)
+            # The same store and spool; only the client's deadline differs.
+            late = JourneyService(hasty, store, spool=service.spool_path)
 
             def journey(i: int) -> None:
-                roll = plan[i]
-                user = ip.random_user_id()
-                started = service.start("enrol", user)
-                passed = roll >= 0.3
-                control(url, "POST", f"/claims/{started['token']}/complete", {"passed": passed, **({} if passed else {"reason": "too_much_movement"})})
-                if roll < 0.05:
-                    # A fault on this journey's validate: the emulator's rules apply to the next
-                    # matching request, so the rule and the request are made together.
-                    kind = {"kind": "status", "status": 503} if roll < 0.025 else {"kind": "delay", "delay_ms": 800}
-                    with fault_lock:
-                        control(url, "POST", "/faults", {"path": "/claim/enrol/validate", **kind})
-                        outcome = service.finish(started["journey_id"], started["token"], "soak")
-                else:
-                    outcome = service.finish(started["journey_id"], started["token"], "soak")
-                with told_lock:
-                    told[started["journey_id"]] = outcome
+                want = plan[i]
+                try:
+                    started = service.start("enrol", ip.random_user_id())
+                    token = started["token"]
+                    outcome = {"passed": True} if want["passed"] else {"passed": False, "reason": "too_much_movement"}
+                    control(url, "POST", f"/claims/{token}/complete", outcome)
+                    finisher = service
+                    if want["fault"] is not None:
+                        # The rule names this journey's token: no other validate can take it.
+                        fault = ({"kind": "status", "status": 503} if want["fault"] == "5xx"
+                                 else {"kind": "delay", "delay_ms": LATE_MS})
+                        control(url, "POST", "/faults", {"path": VALIDATE, "body_fields": {"token": token}, **fault})
+                        finisher = late if want["fault"] == "late" else service
+                    told = finisher.finish(started["journey_id"], token, "soak")
+                    runs[i] = {"journey_id": started["journey_id"], "token": token, "told": told}
+                except Exception as exc:  # a journey that raised is a difference, reported below
+                    runs[i] = {"error": f"{type(exc).__name__}: {exc}"}
 
             t0 = time.perf_counter()
             with ThreadPoolExecutor(args.threads) as pool:
                 list(pool.map(journey, range(args.journeys)))
             elapsed = time.perf_counter() - t0
+            problems = check(inner, url, plan, runs, service.replay_spool)
 
-        # No lost or duplicated result: the store says what each caller was told, and the
-        # emulator saw exactly one validate per journey.
-        problems = 0
         states: Dict[str, int] = {}
-        for journey_id, outcome in told.items():
-            record = inner.get(journey_id)
-            state = record["attempts"][0]["state"] if record else "missing"
+        for run in runs:
+            state = run["told"]["state"] if run and "told" in run else "error"
             states[state] = states.get(state, 0) + 1
-            if state != outcome["state"] or len(record["attempts"]) != 1:
-                problems += 1
-        validates = int(control(url, "GET", "/requests?path=/claim/enrol/validate")["count"])
-        tokens = int(control(url, "GET", "/requests?path=/claim/enrol/token")["count"])
-        if validates != args.journeys or tokens != args.journeys or len(told) != args.journeys:
-            problems += 1
+        planned = {"5xx": sum(p["fault"] == "5xx" for p in plan), "late": sum(p["fault"] == "late" for p in plan)}
         latency = {
             name: {"calls": len(t), "mean_ms": statistics.mean(t) * 1000, "p99_ms": p99(t) * 1000}
             for name, t in sorted(store.times.items())
         }
+        tokens = int(control(url, "GET", "/requests?path=/claim/enrol/token")["count"])
+        validates = int(control(url, "GET", f"/requests?path={VALIDATE}")["count"])
         result = {
             "store": args.store,
             "journeys": args.journeys,
             "threads": args.threads,
+            "seed": args.seed,
             "seconds": elapsed,
             "journeys_per_s": args.journeys / elapsed,
             "states": states,
+            "faults": planned,
+            "log_records": logged.levels,
             "emulator": {"enrol_token": tokens, "enrol_validate": validates},
             "store_latency": latency,
             "problems": problems,
         }
-        print(f"soak ({args.store}, {args.threads} threads): {args.journeys} journeys in {elapsed:.1f} s, "
-              f"{args.journeys / elapsed:.0f} journeys/s; outcomes {states}; emulator saw {tokens} token and "
-              f"{validates} validate requests; problems: {problems}")
+        print(f"soak ({args.store}, {args.threads} threads, seed {args.seed}): {args.journeys} journeys in "
+              f"{elapsed:.1f} s, {args.journeys / elapsed:.0f} journeys/s; outcomes {states}; faults {planned}; "
+              f"emulator saw {tokens} token and {validates} validate requests; log records {logged.levels}; "
+              f"differences from the plan: {len(problems)}")
+        for problem in problems[:20]:
+            print(f"  ! {problem}")
         for name, figures in latency.items():
             print(f"  store.{name:<13} {figures['calls']:>6} calls  mean {figures['mean_ms']:.2f} ms  p99 {figures['p99_ms']:.2f} ms")
         if args.json:
