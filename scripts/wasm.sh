@@ -72,13 +72,14 @@ wasm_build() {
 # and the shared JS suite (journeys included) against the wasm build in Node, then vectors,
 # the client scenarios, a journey, the journey service on SQLite-backed Durable Objects, the
 # README's workers and trap recovery inside workerd.
-# Runs after node_suite, which builds the emulator and installs the Node package's tools.
+# Runs after node_suite, which builds the emulator and installs the Node package's tools
+# (scripts/node.sh, whose js_suite it uses).
 wasm_suite() {
   step "Edge package (bindings-wasm): wasm build, wasm-opt, size guard"
   wasm_build
   step "Edge package: the client scenarios and the JS suite against the wasm build, in Node"
   node bindings-js/test/run-scenarios.mjs "edge package in Node" bindings-wasm/dist/node.mjs
-  IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" node --test bindings-node/test/*.test.mjs
+  IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" js_suite bindings-node/test
   step "Edge package: vectors, client scenarios, journey, journeys on Durable Objects, README workers, trap recovery inside workerd"
   (cd bindings-wasm && node test/workerd/run.mjs)
   step "Node package's wasm fallback (platforms without an addon): built, packed, the JS suite and scenarios with it forced"
@@ -92,5 +93,5 @@ wasm_suite() {
       }'
   )
   IPROOV_SANSIO_BACKEND=wasm node bindings-js/test/run-scenarios.mjs "node package, wasm fallback"
-  (cd bindings-node && IPROOV_SANSIO_BACKEND=wasm node --test test/*.test.mjs)
+  (cd bindings-node && IPROOV_SANSIO_BACKEND=wasm js_suite test)
 }
