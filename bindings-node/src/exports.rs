@@ -67,20 +67,10 @@ fn config_text(config: Option<&NativeConfig>) -> &str {
     config.map_or("", |c| c.text.expose())
 }
 
-/// `configInfo(config)`: the non-secret facts of a config, as JSON: core's
-/// (`host::config_info`) and `streaming_url`, the URL iProov's SDK streams to with this
-/// config's tokens (`Config::streaming_url`: the page's policy names its host).
+/// `configInfo(config)`: the non-secret facts of a config, as JSON (`host::config_info`).
 #[napi]
 pub fn config_info(config: &NativeConfig) -> String {
-    let mut info: Value =
-        serde_json::from_str(&host::config_info(&config.parsed)).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut info {
-        map.insert(
-            "streaming_url".into(),
-            Value::String(config.parsed.config.streaming_url()),
-        );
-    }
-    info.to_string()
+    host::config_info(&config.parsed)
 }
 
 /// `build(operation, config, inputJson)`: the request text (`host::build_text`).

@@ -156,6 +156,12 @@ impl PyConfig {
         self.json.config.base_url()
     }
 
+    /// Where iProov's SDKs stream to for this target's tokens (`wss://.../ws`): core's rule.
+    #[getter]
+    fn streaming_url(&self) -> String {
+        self.json.config.streaming_url()
+    }
+
     /// The User-Agent every request carries.
     #[getter]
     fn user_agent(&self) -> &str {

@@ -96,7 +96,7 @@ def test_every_refusal_is_logged_at_info_with_its_code(
     assert emulator.count("/claim/enrol/token") == 0
 
 
-def test_the_frameworks_own_guard_answers_in_its_place(service: JourneyService, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_frameworks_own_guard_refuses_in_cores_shape(service: JourneyService, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="iproov_sansio.web")
     endpoints = JourneyEndpoints(service, allowed_origins=[ORIGIN])
 
@@ -104,9 +104,9 @@ def test_the_frameworks_own_guard_answers_in_its_place(service: JourneyService, 
         status_code = 403
 
     own = Refusal()
-    answer, _ = call(endpoints, "POST", "/token", {"flow": "enrol"}, guard=own)
-    assert answer.own is own and answer.status == 403
-    assert any("framework's own check (403)" in r.getMessage() for r in caplog.records)
+    answer, body = call(endpoints, "POST", "/token", {"flow": "enrol"}, guard=own)
+    assert answer.status == 403 and body["error"]["code"] == "csrf_failed"
+    assert any("token refused: csrf_failed" in r.getMessage() for r in caplog.records)
     # Core's checks come first: a foreign origin is core's refusal, in core's shape.
     assert call(endpoints, "POST", "/token", {}, origin="https://evil.example", guard=own)[1]["error"]["code"] == "forbidden_origin"
 

@@ -195,22 +195,10 @@ pub fn free_config(handle: u32) {
     CONFIGS.with(|configs| configs.borrow_mut().release(handle));
 }
 
-/// `configInfo(handle)`: the config's non-secret facts (JSON): core's (`host::config_info`)
-/// and `streaming_url`, the URL iProov's SDK streams to with this config's tokens
-/// (`Config::streaming_url`: the page's policy names its host).
+/// `configInfo(handle)`: the config's non-secret facts (JSON, `host::config_info`).
 #[wasm_bindgen(js_name = configInfo)]
 pub fn config_info(config: u32) -> Thrown<String> {
-    with_config(config, |c| {
-        let mut info: Value =
-            serde_json::from_str(&host::config_info(&c.parsed)).unwrap_or(Value::Null);
-        if let Value::Object(map) = &mut info {
-            map.insert(
-                "streaming_url".into(),
-                Value::String(c.parsed.config.streaming_url()),
-            );
-        }
-        Ok(info.to_string())
-    })
+    with_config(config, |c| Ok(host::config_info(&c.parsed)))
 }
 
 /// `build(operation, config, inputJson)`: the request text (see `host::build_text`).

@@ -89,7 +89,8 @@ pub fn config_text_from_env(given_json: &str, env_json: &str) -> Result<String, 
 }
 
 /// The config's non-secret facts: `{"base_url", "region"?, "user_agent", "oauth_username"?,
-/// "api_key"?}`.
+/// "api_key"?, "streaming_url"}` (`streaming_url`: where iProov's SDK streams to with this
+/// config's tokens, which the page's policy names).
 pub fn config_info(config: &JsonConfig) -> String {
     let c = &config.config;
     let mut fields = vec![format!("\"base_url\":{}", quoted(c.base_url()))];
@@ -103,6 +104,7 @@ pub fn config_info(config: &JsonConfig) -> String {
     if let Ok(key) = c.require_api_key() {
         fields.push(format!("\"api_key\":{}", quoted(key)));
     }
+    fields.push(format!("\"streaming_url\":{}", quoted(&c.streaming_url())));
     format!("{{{}}}", fields.join(","))
 }
 

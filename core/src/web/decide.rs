@@ -28,6 +28,8 @@ use serde_json::{Value, json};
 /// - `no_route` (`{"allow": [methods]}`, empty for no route at the path): `{"answer"}` (404,
 ///   or 405 with `Allow`), the JSON error shape of every other refusal
 /// - `health` (`{"iproov_up": bool | null, "store_ok": bool}`): `{"answer", "cache_ms"}`
+/// - `refuse` (`{"code"}`, one of the table's): `{"answer"}`, for a refusal a framework's own
+///   check made (Django's CSRF: `csrf_failed`), in the JSON shape of every other
 ///
 /// Each `answer` is [`Answer`]'s JSON, to write as it is. Fails with `invalid_input` (field
 /// `what`) for an unknown decision; malformed facts are decided as missing ones.
@@ -70,6 +72,16 @@ pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
                 .map(|list| list.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
             answered(super::no_route(&allow))
+        }
+        "refuse" => {
+            let code = facts.get("code").and_then(Value::as_str).unwrap_or("");
+            let code = Code::ALL
+                .into_iter()
+                .find(|c| c.as_str() == code)
+                .ok_or_else(|| {
+                    crate::Error::invalid_input("code", "one of core's browser codes")
+                })?;
+            answered(Answer::refused(code, None))
         }
         "health" => {
             let up = facts.get("iproov_up").and_then(Value::as_bool);

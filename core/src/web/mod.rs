@@ -75,6 +75,8 @@ pub enum Code {
     MethodNotAllowed,
     /// 403: no `Origin`, or one not allowed.
     ForbiddenOrigin,
+    /// 403: the framework's own CSRF check refused the request (Django's token).
+    CsrfFailed,
     /// 403: iProov says the account cannot be used (`inactive_user`).
     AccountInactive,
     /// 409: an unknown journey, another user's, or one that cannot take the step.
@@ -101,12 +103,13 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the table's order.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Self::BadRequest,
         Self::Unauthenticated,
         Self::NotFound,
         Self::MethodNotAllowed,
         Self::ForbiddenOrigin,
+        Self::CsrfFailed,
         Self::AccountInactive,
         Self::JourneyConflict,
         Self::AlreadyEnrolled,
@@ -152,6 +155,11 @@ impl Code {
                 "forbidden_origin",
                 403,
                 "Requests from this origin are not accepted.",
+            ),
+            Self::CsrfFailed => (
+                "csrf_failed",
+                403,
+                "The page's security token is missing or out of date. Reload the page and try again.",
             ),
             Self::AccountInactive => (
                 "account_inactive",

@@ -138,9 +138,6 @@ def journey(request: HttpRequest, rest: str = "") -> HttpResponse:
     )
     answer = endpoints.serve(incoming, read_body=request.read, resolve_user=lambda: user_id(request),
                              guard=lambda: _csrf(request))
-    if answer.own is not None:
-        own: HttpResponse = answer.own
-        return own
     response = HttpResponse(answer.body, status=answer.status)
     for name, value in answer.headers.items():
         response[name] = value

@@ -143,12 +143,11 @@ class Incoming:
 @dataclass(frozen=True)
 class Answer:
     """An HTTP answer to write as it is: ``headers`` hold every header (``Content-Type``
-    too). ``own``: instead, the framework's own response, as a guard (its CSRF check) gave it."""
+    too)."""
 
     status: int
     headers: Dict[str, str]
     body: bytes
-    own: Any = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,8 @@ class Need:
 
     - ``body``: the request body, at most ``limit`` bytes (``bytes``);
     - ``user``: the application's user_id for the request, or ``None``;
-    - ``guard``: the framework's own check of a POST (Django's CSRF): ``None``, or its refusal;
+    - ``guard``: the framework's own check of a POST (Django's CSRF): ``None``, or its refusal
+      (answered as core's ``csrf_failed``);
     - ``call``: ``fn(*args, **kwargs)``, a call of the service, its client or its store (await
       it when it gives an awaitable); ``blocking``: a blocking call even beside an async
       service (run it in a worker thread in an async host).
@@ -180,17 +180,6 @@ def _json(answer: Mapping[str, Any]) -> Answer:
     headers = {"Content-Type": "application/json", **answer["headers"]}
     body = json.dumps(answer["body"], ensure_ascii=False, separators=(",", ":")).encode()
     return Answer(answer["status"], headers, body)
-
-
-def _streaming_url(config: Any) -> str:
-    """Where iProov's SDK streams to for ``config``'s tokens (the journey answers' ``sdk_url``)."""
-    if config.region:
-        return str(_core.region_info(config.region)["streaming_url"])
-    # Core's Config::streaming_url for a base URL (not exposed to Python: see the report).
-    base = str(config.base_url)
-    base = base[: -len("/api/v2")] if base.endswith("/api/v2") else base
-    scheme, _, rest = base.partition("://")
-    return f"{'ws' if scheme == 'http' else 'wss'}://{rest}/ws"
 
 
 class JourneyEndpoints:
@@ -222,7 +211,7 @@ class JourneyEndpoints:
         self.sdk_script = sdk_script
         facts = {"sdk_script": sdk_script, "assets_url": assets_url, "sdk_url": ""}
         if sdk_script is not None:
-            facts["sdk_url"] = _streaming_url(service._client.config)
+            facts["sdk_url"] = service._client.config.streaming_url
         self._page_headers: Dict[str, str] = _core.web_decide("page", facts)["headers"]
         self._paths: Dict[str, Dict[str, Mapping[str, Any]]] = {}
         for route in _TABLE["routes"]:  # core's table: paths, methods, which need the page or emulator
@@ -329,9 +318,8 @@ class JourneyEndpoints:
             if "answer" in checked:
                 return self._refused(incoming, checked["answer"], name)
             own = yield Need("guard")
-            if own is not None:
-                _log.info("iproov %s refused: the framework's own check (%s)", name, getattr(own, "status_code", own))
-                return Answer(int(getattr(own, "status_code", 403)), {}, b"", own)
+            if own is not None:  # the framework's own check (Django's CSRF): core's shape
+                return self._refused(incoming, _core.web_decide("refuse", {"code": "csrf_failed"})["answer"], name)
             user = yield Need("user")
             read = _core.web_decide("input", {
                 "route": name,
