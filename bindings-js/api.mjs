@@ -30,19 +30,6 @@ import { makeWebHandler } from './web.mjs';
 
 export { results, Secret, IProovError };
 
-/** Config field -> the variable configFromEnv reads it from: core's `ENV_VARS`
- * (core/src/operation.rs), which alone decides what is read (this list only says which
- * variables cross over, as Python's `ENV_VARS`). */
-const ENV_VARS = [
-  ['region', 'IPROOV_REGION'],
-  ['base_url', 'IPROOV_BASE_URL'],
-  ['api_key', 'IPROOV_API_KEY'],
-  ['secret', 'IPROOV_SECRET'],
-  ['oauth_username', 'IPROOV_OAUTH_USERNAME'],
-  ['oauth_password', 'IPROOV_OAUTH_PASSWORD'],
-];
-/** The options that name a client's target: without one, createClient reads the environment. */
-const TARGETS = ['region', 'baseUrl', 'base_url'];
 
 /** The code a native backend puts on the errors it throws for core failures. */
 export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
@@ -55,6 +42,8 @@ export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
  */
 export function createApi(native, { spoolAt, environment } = {}) {
   const info = JSON.parse(native.info());
+  /** Config field -> the variable configFromEnv hands core (core's `ENV_VARS`). */
+  const ENV_VARS = info.env_vars;
   const HANDLE = Symbol('iproov.nativeConfig');
   // A Config made by configFromEnv: its handle, already made by core.
   const FROM_ENV = Symbol('iproov.configFromEnv');
@@ -821,8 +810,9 @@ export function createApi(native, { spoolAt, environment } = {}) {
       return new IProovClient(options);
     }
     const { env, ...rest } = options;
-    if (TARGETS.some((key) => rest[key] !== undefined && rest[key] !== null)) return new IProovClient(rest);
-    // No target named: the config from the options and the environment, by core's rules.
+    // The config from the options and the environment, by core's rules (as Python's
+    // clients): a target named in the options wins; each credential not given is read from
+    // its variable.
     const { fetch, timeoutMs, maxRetries, retryPolicy, tokenPolicy, auditFrames, audit, logger, ...config } = rest;
     const client = { fetch, timeoutMs, maxRetries, retryPolicy, tokenPolicy, auditFrames, audit, logger };
     for (const key of Object.keys(client)) if (client[key] === undefined) delete client[key];

@@ -55,17 +55,18 @@ test("each field not given comes from its variable; the target from the options 
   assert.equal(fromEnv.toJSON().oauthPassword, '[REDACTED]');
 });
 
-test('createClient: no target named, the config from the environment (env given); a target named, the options as they are', async () => {
+test('createClient: no target named, the config from the environment (env given); a target named wins, and credentials not given come from the environment (as Python)', async () => {
   const env = { IPROOV_BASE_URL: emu.region('eu'), IPROOV_API_KEY: EU.apiKey, IPROOV_SECRET: EU.secret };
   const client = api.createClient({ env, timeoutMs: 10_000, maxRetries: 0 });
   assert.equal(client.config.baseUrl, `${emu.region('eu')}/api/v2`);
   assert.deepEqual(client.toJSON().options, { retry: { max_retries: 0 }, token: {}, timeout_ms: 10_000 });
   const claim = await client.enrolToken({ resource: 'Login', userId: api.randomUserId() });
   assert.equal(typeof claim.token, 'string');
-  // Named: nothing read from the environment (its key would have been given otherwise).
+  // Named: the target is the options' (not the environment's base URL), the key the environment's.
   const named = api.createClient({ region: 'eu', env });
-  assert.equal(named.config.apiKey, undefined);
+  assert.equal(named.config.apiKey, EU.apiKey);
   assert.equal(named.config.region, 'eu');
+  assert.equal(api.createClient({ region: 'eu', apiKey: 'k'.repeat(40), env }).config.apiKey, 'k'.repeat(40));
   // A whole Config, and the options beside it are the client's; fields beside it are refused.
   const made = api.createClient({ config: api.configFromEnv({}, env), timeoutMs: 5_000 });
   assert.equal(made.config.apiKey, EU.apiKey);

@@ -37,7 +37,7 @@ for (const kind of KINDS) {
     test('erases the user at iProov, then in the store; their journey ids are unknown after', async () => {
       const store = openStore(kind, mkdtempSync(join(scratch, kind)), pg);
       const client = api.createClient({ baseUrl: emu.region('eu'), ...EU });
-      const service = new api.JourneyService(client, store, { spool: join(scratch, `${kind}-spool.jsonl`) });
+      const service = new api.JourneyService(client, store);
       const [user, other] = [await enrolled(), await enrolled()];
       for (const who of [user, other]) {
         const started = await service.start('verify', who);

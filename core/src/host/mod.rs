@@ -42,8 +42,10 @@ fn quoted(text: &str) -> String {
 }
 
 /// `{"version", "default_user_agent", "max_body_bytes", "operations": [...], "error_classes":
-/// [{"kind", "class", "parent"}, ...], "transport_failures": [...]}`: hosts create their error
-/// classes from `error_classes` and name their send failures from `transport_failures`.
+/// [{"kind", "class", "parent"}, ...], "transport_failures": [...], "env_vars": [[field,
+/// variable], ...]}`: hosts create their error classes from `error_classes`, name their send
+/// failures from `transport_failures`, and hand `JsonConfig::from_env` the variables of
+/// `env_vars`.
 pub fn info() -> String {
     let operations: Vec<String> = Operation::ALL.iter().map(|op| quoted(op.name())).collect();
     let classes: Vec<String> = ErrorKind::ALL
@@ -61,15 +63,20 @@ pub fn info() -> String {
         .iter()
         .map(|f| quoted(f.name()))
         .collect();
+    let env: Vec<String> = operation::ENV_VARS
+        .iter()
+        .map(|(field, var)| format!("[{},{}]", quoted(field), quoted(var)))
+        .collect();
     format!(
         "{{\"version\":{},\"default_user_agent\":{},\"max_body_bytes\":{},\"operations\":[{}],\
-         \"error_classes\":[{}],\"transport_failures\":[{}]}}",
+         \"error_classes\":[{}],\"transport_failures\":[{}],\"env_vars\":[{}]}}",
         quoted(env!("CARGO_PKG_VERSION")),
         quoted(DEFAULT_USER_AGENT),
         MAX_BODY_BYTES,
         operations.join(","),
         classes.join(","),
-        failures.join(",")
+        failures.join(","),
+        env.join(",")
     )
 }
 
@@ -321,7 +328,8 @@ mod tests {
         assert_eq!(
             json(&shown),
             json!({"base_url": "https://us.rp.secure.iproov.me/api/v2", "region": "us",
-                   "user_agent": "app/1 \"x\"", "oauth_username": "u\"1", "api_key": "k"})
+                   "user_agent": "app/1 \"x\"", "oauth_username": "u\"1", "api_key": "k",
+                   "streaming_url": "wss://us.rp.secure.iproov.me/ws"})
         );
     }
 }
