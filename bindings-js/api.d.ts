@@ -362,8 +362,8 @@ export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 export interface ClientOptions extends ConfigOptions {
   /** A whole Config (configFromEnv's) in place of the config's fields. */
   config?: Config;
-  /** Where createClient reads `IPROOV_*` when the options name no target (`region`, `baseUrl`):
-   * Node's `process.env` by default; a worker's bindings. */
+  /** Where createClient reads the `IPROOV_*` variables of what the options do not give (a
+   * target named in the options wins): Node's `process.env` by default; a worker's bindings. */
   env?: IProovEnv;
   fetch?: FetchLike;
   /** One deadline (ms, 1 to 600000) for every send, from its start to the answer's last byte;
@@ -470,8 +470,8 @@ export declare class IProovClient {
   toJSON(): { config: Record<string, string>; options: Json };
 }
 
-/** A client; when the options name no target (`region`, `baseUrl`), its config is
- * `configFromEnv(options, options.env)`'s (Node: `process.env`). */
+/** A client; its config is `configFromEnv(options, options.env)`'s (Node: `process.env`): the
+ * options' fields, each one not given read from its `IPROOV_*` variable, as Python's clients. */
 export declare function createClient(options?: ClientOptions): IProovClient;
 
 // ---- flows ---------------------------------------------------------------------------------
