@@ -1,5 +1,6 @@
-"""One process of the validate race (test_journeys.py): finishes every journey it is given
-through its own client and PostgreSQL connection, and prints {journey_id: outcome}."""
+"""One process of the validate race (test_journeys.py): makes its own client and PostgreSQL
+store, prints "ready" and waits for a line on stdin (so that every process starts its
+journeys at once), then finishes every journey it is given and prints {journey_id: outcome}."""
 
 import json
 import sys
@@ -15,6 +16,8 @@ args = json.loads(sys.argv[1])
 seen = {}
 with Client(base_url=args["base_url"], **EU) as client:
     service = JourneyService(client, PostgresStore(args["postgres"]), policy=args.get("policy"))
+    print("ready", flush=True)
+    sys.stdin.readline()
     for journey_id, token in args["journeys"]:
         try:
             result = service.finish(journey_id, token, "race")

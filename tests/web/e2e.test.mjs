@@ -43,7 +43,7 @@ const children = [];
 let dir;
 let emulatorUrl;
 let pageUrl;
-let workerd; // the worker example inside workerd: {url, stop}
+let workerd; // the worker example inside workerd: {url, stop, exited}
 const scratch = []; // directories to remove at the end
 
 /** Starts a process and resolves with its first stdout line matching `pattern`. */
@@ -116,9 +116,23 @@ before(async () => {
   pageUrl = await startProcess(PYTHON, ['demo/web.py'], env, /^open (http:\S+)$/, 'demo/web.py');
 });
 
-after(() => {
-  workerd?.stop();
-  for (const child of children) child.kill('SIGTERM');
+/** TERM, then (after 10 s) KILL; resolves once the process is gone. */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolvePromise) => child.once('exit', resolvePromise));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+// Every process this file started is stopped and seen gone, whatever the tests did.
+after(async () => {
+  if (workerd) {
+    workerd.stop();
+    await workerd.exited;
+  }
+  await Promise.all(children.map(stopChild));
   if (dir) rmSync(dir, { recursive: true, force: true });
   for (const out of scratch) rmSync(out, { recursive: true, force: true });
 });
@@ -341,8 +355,8 @@ const site :Workerd.Worker = (
   durableObjectStorage = (localDisk = "storage"),
 );
 `);
-  const { port, stop } = await serveWorkerd(join(out, 'config.capnp'), { args: ['--directory-path', `storage=${join(out, 'storage')}`] });
-  return { url: `http://127.0.0.1:${port}/iproov/`, stop };
+  const { port, stop, exited } = await serveWorkerd(join(out, 'config.capnp'), { args: ['--directory-path', `storage=${join(out, 'storage')}`] });
+  return { url: `http://127.0.0.1:${port}/iproov/`, stop, exited };
 }
 
 /** The README's Node example with `node`, on a free port, in `out` (its SQLite file there). */
