@@ -11,23 +11,67 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
 transcript="$dir/transcript.txt"
 
-# The emulator, whatever the caller's environment says.
-on_emulator() {
-  env -u IPROOV_REGION -u IPROOV_BASE_URL -u IPROOV_API_KEY -u IPROOV_SECRET \
-    -u IPROOV_OAUTH_USERNAME -u IPROOV_OAUTH_PASSWORD "$@"
+# The emulator, whatever the caller's environment says (no IPROOV_* of a real service).
+UNSET_REAL=(-u IPROOV_REGION -u IPROOV_BASE_URL -u IPROOV_API_KEY -u IPROOV_SECRET
+  -u IPROOV_OAUTH_USERNAME -u IPROOV_OAUTH_PASSWORD)
+
+# descendants PID: the pids of PID's children, grandchildren, ... as they are now.
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1"); do
+    echo "$child"
+    descendants "$child"
+  done
 }
 
-# The default: the page. Wait (at most 120 s) for its address, ask it for a token as the page
-# does, then stop it as a kill would (its EXIT trap stops the server and the emulator).
+# refuses PORT: nothing accepts connections on 127.0.0.1:PORT any more.
+refuses() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# gone PID...: each process has exited (a zombie awaiting its reaper counts as gone), polled
+# for up to 30 s; prints those still there.
+gone() {
+  local pid left
+  for _ in $(seq 1 300); do
+    left=""
+    for pid in "$@"; do
+      if [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+        left="$left $pid"
+      fi
+    done
+    [ -z "$left" ] && return 0
+    sleep 0.1
+  done
+  for pid in $left; do echo "  $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"; done
+  return 1
+}
+
+# Whatever happens below, every process this test started is stopped before its directory goes.
+demo_pid=""
+demo_tree=()
+stop_all() {
+  local pid
+  for pid in $demo_pid "${demo_tree[@]}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  [ -z "$demo_pid" ] || wait "$demo_pid" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap stop_all EXIT
+
+# The default: the page. `env` execs scripts/demo, so $! is the demo's own shell (not a
+# subshell around it) and the TERM below reaches the demo itself. Wait (at most 120 s) for
+# its address, ask it for a token as the page does, then stop it as a kill would: its TERM
+# trap exits 143 and its EXIT trap stops the page's server and the emulator.
 web_log="$dir/web.txt"
-on_emulator IPROOV_DEMO_DIR="$dir/web" IPROOV_DEMO_PORT=0 scripts/demo >"$web_log" 2>&1 &
+env "${UNSET_REAL[@]}" IPROOV_DEMO_DIR="$dir/web" IPROOV_DEMO_PORT=0 scripts/demo >"$web_log" 2>&1 &
 demo_pid=$!
 url=""
 for _ in $(seq 1 600); do
-  url=$(grep -oE '^open http://127\.0\.0\.1:[0-9]+/iproov/$' "$web_log" | head -n 1 | cut -d' ' -f2 || true)
+  url=$(sed -n 's|^open \(http://127\.0\.0\.1:[0-9]*/iproov/\)$|\1|p;T;q' "$web_log")
   [ -n "$url" ] && break
   kill -0 "$demo_pid" 2>/dev/null || break
   sleep 0.2
@@ -40,24 +84,44 @@ elif target/py-venv/bin/python demo/check_web.py "$url"; then
 else
   echo "demo test: the printed address did not serve the page and its routes" >&2
 fi
+# Its processes now (the page's server, the emulator, its stdout reader), to see them go.
+mapfile -t demo_tree < <(descendants "$demo_pid")
+emulator_port=$(sed -n 's|^    emulator on http://127\.0\.0\.1:\([0-9]*\),.*|\1|p;T;q' "$web_log")
 kill -TERM "$demo_pid" 2>/dev/null || true
 demo_status=0
 wait "$demo_pid" || demo_status=$?
-if [ -z "$web_ok" ] || [ "$demo_status" -ne 143 ]; then
-  cat "$web_log" >&2
-  echo "demo test: scripts/demo (the page) failed (exit $demo_status after TERM)" >&2
-  exit 1
+demo_pid=""
+problems=()
+[ -n "$web_ok" ] || problems+=("the page did not serve")
+[ "$demo_status" -eq 143 ] || problems+=("exit $demo_status after TERM, not its TERM trap's 143")
+[ "${#demo_tree[@]}" -ge 2 ] || problems+=("${#demo_tree[@]} processes under the demo, expected the page's server and the emulator at least")
+if ! left=$(gone "${demo_tree[@]}"); then
+  problems+=("processes it started outlived it:"$'\n'"$left")
 fi
+page_port=${url#http://127.0.0.1:}
+page_port=${page_port%%/*}
+[ -z "$page_port" ] || refuses "$page_port" || problems+=("the page's port $page_port still accepts connections")
+[ -n "$emulator_port" ] || problems+=("it printed no emulator address")
+[ -z "$emulator_port" ] || refuses "$emulator_port" || problems+=("the emulator's port $emulator_port still accepts connections")
 if grep -qE '^==> (Node package|Edge package)' "$web_log"; then
+  problems+=("it built more than the emulator and the wheel")
+fi
+if [ "${#problems[@]}" -gt 0 ]; then
   cat "$web_log" >&2
-  echo "demo test: scripts/demo (the page) built more than the emulator and the wheel" >&2
+  printf 'demo test: scripts/demo (the page): %s\n' "${problems[@]}" >&2
   exit 1
 fi
-echo "demo test: the page served at $url, a token issued through it, the demo stopped by TERM"
+echo "demo test: the page served at $url, a token issued through it; TERM stopped the demo (143), its ${#demo_tree[@]} processes and both ports"
 
-if ! on_emulator IPROOV_DEMO_DIR="$dir/out" scripts/demo --transcripts >"$transcript" 2>&1; then
+if ! env "${UNSET_REAL[@]}" IPROOV_DEMO_DIR="$dir/out" scripts/demo --transcripts >"$transcript" 2>&1; then
   cat "$transcript"
   echo "demo test: scripts/demo --transcripts failed" >&2
+  exit 1
+fi
+# Its emulator stopped with it.
+emulator_port=$(sed -n 's|^    emulator on http://127\.0\.0\.1:\([0-9]*\),.*|\1|p;T;q' "$transcript")
+if [ -z "$emulator_port" ] || ! refuses "$emulator_port"; then
+  echo "demo test: scripts/demo --transcripts left its emulator (port ${emulator_port:-not printed}) accepting connections" >&2
   exit 1
 fi
 
@@ -106,7 +170,7 @@ for host in python node worker; do
   expect_in $host "Verify token: verify attempt 2 of 3, a new token"
   expect_in $host "← passed: true (verify, "
   expect_in $host "journey: verified on attempt 2 of 3"
-  tokens=$(grep -oE '← token [0-9a-f]{8}…[0-9a-f]{4}' "$dir/$host.txt" | sort -u | wc -l)
+  tokens=$({ grep -oE '← token [0-9a-f]{8}…[0-9a-f]{4}' "$dir/$host.txt" || [ $? = 1 ]; } | sort -u | wc -l)
   [ "$tokens" -eq 3 ] || fail "$host: expected 3 distinct claim tokens (enrol, two verify attempts), saw $tokens"
   # OAuth token then get user, suspend
   expect_in $host "OAuth access token (client credentials)"
@@ -127,7 +191,7 @@ for host in python node worker; do
   expect_in $host "A key used against the wrong region gives exactly this error"
   # every request is shown, redacted
   expect_in $host '"secret":"[REDACTED]"'
-  requests=$(grep -c '    → ' "$dir/$host.txt" || true)
+  requests=$(grep -c '    → ' "$dir/$host.txt" || [ $? = 1 ])   # grep's 1 is a count of 0
   [ "$requests" -eq 11 ] || fail "$host: expected 11 requests shown, saw $requests"
 done
 

@@ -126,8 +126,20 @@ emulator_dist_suite() (
   printf '{ "name": "emulator-dist-check", "version": "1.0.0", "private": true }\n' >"$app/package.json"
   # better-sqlite3 (the app's journey store) is the copy bindings-node's dev install built, as
   # in bindings-node/scripts/pack-check.mjs: its prebuilt binaries come from GitHub, out of reach.
-  (cd "$app" && npm install --no-audit --no-fund --loglevel=error express "$work"/dist/iproov-sansio-*.tgz "$EMU_TGZ" \
-    "$repo/bindings-node/node_modules/better-sqlite3")
+  # --ignore-scripts, as there: npm would compile SQLite again in that built copy. Neither of
+  # this project's tarballs has an install-time script it would skip (checked first).
+  local tgz manifest scripts
+  for tgz in "$work"/dist/iproov-sansio-*.tgz "$EMU_TGZ"; do
+    manifest=$(tar -xzOf "$tgz" package/package.json)
+    scripts=$(node -p 'const { scripts = {} } = JSON.parse(process.argv[1]);
+      ["preinstall", "install", "postinstall"].filter((name) => scripts[name]).join(" ")' "$manifest")
+    if [ -n "$scripts" ]; then
+      echo "$(basename "$tgz") has install scripts ($scripts): install it with them" >&2
+      return 1
+    fi
+  done
+  (cd "$app" && npm install --no-audit --no-fund --loglevel=error --ignore-scripts express \
+    "$work"/dist/iproov-sansio-*.tgz "$EMU_TGZ" "$repo/bindings-node/node_modules/better-sqlite3")
   passes "$work/node.log" "$(grep -c "^test('" "$app/app.test.mjs")" "$app" node --test || failed=1
   note "emulator dist step: $((SECONDS - started)) s"
   [ "$failed" = 0 ] || { echo "emulator dist: tests failed in the projects outside the repo (above)" >&2; return 1; }

@@ -29,12 +29,17 @@ python_venv() {
 }
 
 # python_wheel: builds the abi3 wheel (release, manylinux2014: glibc 2.17, linked by zig) and
-# installs it into target/py-venv: the suites test the wheel that ships.
+# installs it into target/py-venv: the suites test the wheel that ships. With FAST set
+# (scripts/test --fast), a dev build linked by the system's linker.
 python_wheel() {
   rm -rf target/wheels/iproov_sansio-*.whl
-  ensure_tools_venv
-  with_zig "$PY" -m maturin build --release --locked --quiet -m bindings-python/Cargo.toml --interpreter "$PY" \
-    --zig --compatibility manylinux2014 --out target/wheels
+  if [ -n "${FAST:-}" ]; then
+    "$PY" -m maturin build --locked --quiet -m bindings-python/Cargo.toml --interpreter "$PY" --out target/wheels
+  else
+    ensure_tools_venv
+    with_zig "$PY" -m maturin build --release --locked --quiet -m bindings-python/Cargo.toml --interpreter "$PY" \
+      --zig --compatibility manylinux2014 --out target/wheels
+  fi
   local wheel
   wheel=$(ls target/wheels/iproov_sansio-*.whl | head -n 1)
   "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"
@@ -51,25 +56,24 @@ python_suite() {
     opentelemetry-api opentelemetry-sdk
   note "$("$PY" --version), maturin $("$PY" -m maturin --version | awk '{print $2}')"
 
-  step "Python: build and install the iproov-sansio wheel (release, abi3)"
+  step "Python: build and install the iproov-sansio wheel ($([ -n "${FAST:-}" ] && echo dev || echo release), abi3)"
   python_wheel
-
-  step "Python: emulator binary for the integration tests"
-  cargo build --locked -p iproov-emulator
+  ensure_emulator
 
   # scripts/test starts PostgreSQL once for every suite; run alone, this suite starts its own.
   local own_postgres=""
   if [ -z "${IPROOV_TEST_POSTGRES:-}" ]; then
     step "PostgreSQL on loopback for the journey stores"
     postgres_start
-    trap postgres_stop EXIT
+    [ -n "$(trap -p EXIT)" ] || trap postgres_stop EXIT   # never in place of a caller's own
     own_postgres=1
   fi
 
   step "Python tests: vectors, flows, scenarios, trust, journeys (SQLite, PostgreSQL, 8 racing processes), web endpoints, README"
   # From a neutral directory so that `import iproov_sansio` is the installed wheel.
-  (cd bindings-python/tests && "../../$PY" -m pytest -p no:cacheprovider -q .)
+  (cd bindings-python/tests && IPROOV_TEST_REQUIRE_POSTGRES=1 run_pytest pytest "../../$PY" .)
   [ -z "$own_postgres" ] || postgres_stop
+  [ -z "${FAST:-}" ] || return 0
 
   step "Python typing: mypy --strict (package and usage sample), stubtest (native stubs)"
   "$PY" -m mypy --strict --no-incremental --cache-dir=/dev/null \

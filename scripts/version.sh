@@ -24,16 +24,19 @@ copies() {
       if (j.packages) console.log(`${process.argv[2]} (packages[""]): ${j.packages[""].version}`);
       const peer = j.peerDependencies?.["iproov-emulator"];
       if (peer) console.log(`${process.argv[2]} (peer iproov-emulator): ${peer}`);
-    ' "$PWD/$file" "$file"
+    ' "$PWD/$file" "$file" || { echo "scripts/version.sh: cannot read $file" >&2; return 1; }
   done
   echo "Cargo.toml (iproov-core requirement): $(sed -n 's/^iproov-core = {.*version = "\([^"]*\)".*/\1/p' Cargo.toml)"
 }
 
 check() {
-  local want bad
+  local want list bad
   want=$(workspace_version)
   [ -n "$want" ] || { echo "no version under [workspace.package] in Cargo.toml" >&2; exit 1; }
-  bad=$(copies | grep -v ": $want\$" || true)
+  # Every copy read first (a manifest node cannot read fails here), then compared; grep's
+  # status 1 is "no copy differs".
+  list=$(copies)
+  bad=$(grep -v ": $want\$" <<<"$list" || [ $? = 1 ])
   if [ -n "$bad" ]; then
     printf 'version %s (Cargo.toml) differs from:\n%s\nrun: scripts/version.sh set %s\n' "$want" "$bad" "$want" >&2
     exit 1
@@ -42,7 +45,7 @@ check() {
     echo "tag $1 does not name version $want (Cargo.toml)" >&2
     exit 1
   fi
-  echo "version $want: Cargo.toml, $(copies | wc -l) copies agree${1:+, tag $1}"
+  echo "version $want: Cargo.toml, $(wc -l <<<"$list") copies agree${1:+, tag $1}"
 }
 
 set_version() {

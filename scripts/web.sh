@@ -19,5 +19,5 @@ web_suite() {
   note "playwright-core $(node -p 'require("./tests/web/node_modules/playwright-core/package.json").version')"
 
   step "Web page in headless Chromium: pass, fail then pass, attempts exhausted, double submit, a fault during validate (Python); pass and double submit through the JS handler in workerd and on Node's http"
-  (cd tests/web && node --test --test-concurrency=1 e2e.test.mjs)
+  (cd tests/web && run_node_test "node --test (web page in Chromium)" --test-concurrency=1 e2e.test.mjs)
 }

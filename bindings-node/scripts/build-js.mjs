@@ -48,7 +48,8 @@ copyFileSync(join(shared, 'NATIVE.md'), join(dist, 'NATIVE.md'));
 
 // The wasm fallback (index.cjs loads it where no addon matches the platform): the same layer
 // bundled with the edge package's wasm backend, and its .wasm. It needs the edge package's
-// build (scripts/wasm.sh), which scripts/test runs after the Node suite and then this again.
+// build (scripts/wasm.sh: wasm_build), which scripts/test, scripts/node.sh and scripts/package
+// make before this package (the fallback's tests fail without it).
 const glue = join(root, '../bindings-wasm/pkg/iproov_sansio_wasm.js');
 const wasm = join(root, '../bindings-wasm/dist/iproov_sansio_wasm_bg.wasm');
 // A wasm build older than the Rust it is made of (a checkout moved on since scripts/wasm.sh
@@ -64,7 +65,7 @@ const current = existsSync(glue) && existsSync(wasm) &&
 if (!current) {
   rmSync(join(dist, 'api-wasm.cjs'), { force: true });
   rmSync(join(dist, 'iproov_sansio_wasm_bg.wasm'), { force: true });
-  console.log('    the wasm fallback: not built (no current edge build; scripts/wasm.sh builds it, then this again)');
+  console.log('    the wasm fallback: not built (no current edge build: scripts/wasm.sh builds it, then run this again)');
 } else {
   await build({
     entryPoints: [join(root, 'scripts/wasm-fallback.mjs')],

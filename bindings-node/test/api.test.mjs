@@ -16,9 +16,9 @@ import { runVector } from './vectors.mjs';
 const KEY = '0123456789abcdefghij0123456789abcdefghij';
 const config = { region: 'eu', apiKey: KEY, secret: 'sec-s3cr3t-value' };
 
-test('ESM and CJS give the same objects, so instanceof works across them', (t) => {
-  const cjs = requireImpl();
-  if (cjs === undefined) return t.skip('no CJS entry');
+// Made only for an implementation with a CJS entry (the edge package has none).
+const cjs = requireImpl();
+if (cjs !== undefined) test('ESM and CJS give the same objects, so instanceof works across them', () => {
   const names = Object.keys(cjs).sort();
   assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), names, 'index.mjs exports every name');
   for (const name of names) assert.equal(esm[name], cjs[name], name);

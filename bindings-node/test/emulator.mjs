@@ -63,8 +63,8 @@ export async function startEmulator({ config } = {}) {
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`emulator did not start: ${stderr}`));
-    }, 15_000);
+      reject(new Error(`emulator did not start in 60 s: ${stderr}`));
+    }, 60_000);
     child.once('exit', (code) => reject(new Error(`emulator exited (${code}): ${stderr}`)));
     lines.once('line', (line) => {
       clearTimeout(timer);
@@ -135,7 +135,7 @@ export class Emulator {
   }
 
   async stop() {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await exited;

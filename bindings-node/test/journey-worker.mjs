@@ -1,7 +1,9 @@
-// One process of the validate race (journeys.test.mjs): finishes every journey it is given
-// through its own client and PostgreSQL pool, and prints {journeyId: outcome}. The same as
-// Python's tests/journey_worker.py. Argument: JSON {baseUrl, postgres, journeys: [[id, token]],
-// policy?, spool?}.
+// One process of the validate race (journeys.test.mjs): makes its own client and PostgreSQL
+// pool, prints "ready" and waits for a line on stdin (so that every process starts its
+// journeys at once), then finishes every journey it is given and prints {journeyId: outcome}.
+// The same as Python's tests/journey_worker.py. Argument: JSON {baseUrl, postgres,
+// journeys: [[id, token]], policy?, spool?}.
+import { once } from 'node:events';
 import { api } from './impl.mjs';
 import { PostgresStore } from '../index.mjs';
 import { EU } from './emulator.mjs';
@@ -12,6 +14,9 @@ const store = new PostgresStore(args.postgres, { spool: args.spool ?? false });
 const service = new api.JourneyService(client, store, { policy: args.policy });
 const seen = {};
 try {
+  process.stdout.write('ready\n');
+  await once(process.stdin, 'data');
+  process.stdin.destroy();
   for (const [journeyId, token] of args.journeys) {
     try {
       const result = await service.finish(journeyId, token, 'race');

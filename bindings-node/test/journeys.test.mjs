@@ -1,9 +1,9 @@
 // The journey service over both Node stores (SQLite through better-sqlite3, PostgreSQL through
 // pg) against the emulator: the same tests as Python's tests/test_journeys.py for each store,
-// then validate-once across 8 Node processes racing through PostgreSQL, and a process killed
-// mid-validate. PostgreSQL comes from scripts/postgres.sh (IPROOV_TEST_POSTGRES_URL); without
-// it the PostgreSQL tests are skipped, unless IPROOV_TEST_REQUIRE_POSTGRES is set (scripts/test
-// sets it), which makes its absence a failure.
+// then validate-once across 8 Node processes racing through PostgreSQL (their overlap proved),
+// and a process killed mid-validate. PostgreSQL comes from scripts/postgres.sh
+// (IPROOV_TEST_POSTGRES_URL); without it the PostgreSQL tests are skipped, unless
+// IPROOV_TEST_REQUIRE_POSTGRES is set (scripts/test sets it), which makes its absence a failure.
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -271,87 +271,111 @@ describe('the service refuses what it cannot use', () => {
 
 // --- many processes ---------------------------------------------------------------------------
 
-/** Runs journey-worker.mjs processes; each resolves {code, signal, out}. */
-function workers(args, n) {
-  return Array.from({ length: n }, () => {
-    const child = spawn(process.execPath, [join(here, 'journey-worker.mjs'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Starts `n` journey-worker.mjs processes and waits until each is ready (its client and store
+ * made) and waiting for "go" on its stdin. Each is `{child, exited, go}`; `exited` resolves
+ * {code, signal, out}. `t.after` kills and reaps every one still running, also when an
+ * assertion failed.
+ */
+async function workers(t, args, n) {
+  const made = Array.from({ length: n }, () => {
+    const child = spawn(process.execPath, [join(here, 'journey-worker.mjs'), JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const exited = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error('a worker ran over 120 s'))), 120_000);
-      child.once('exit', (code, signal) => (clearTimeout(timer), resolve({ code, signal, out })));
+    let markReady;
+    const ready = new Promise((resolve) => (markReady = resolve));
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.startsWith('ready\n')) markReady();
     });
-    return { child, exited };
+    const exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal, out: out.replace(/^ready\n/, '') }));
+    });
+    return { child, exited, ready, go: () => child.stdin.end('go\n') };
   });
+  t.after(async () => {
+    for (const { child, exited } of made) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  await Promise.race([
+    Promise.all(made.map((w) => w.ready)),
+    Promise.all(made.map((w) => w.exited)).then(() => assert.fail('the workers exited before they were ready')),
+  ]);
+  return made;
 }
 
 describe('validate once across processes (PostgreSQL)', { skip: NO_POSTGRES }, () => {
-  test('eight processes racing validate each token once', async () => {
+  test('eight processes racing validate each token once', async (t) => {
     await clearPostgres();
     const store = new PostgresStore(POSTGRES, { spool: false });
-    try {
-      const svc = new api.JourneyService(client(), store);
-      const journeys = [];
-      for (let i = 0; i < 12; i++) {
-        const started = await svc.start('verify', await enrolled());
-        await emu.complete(started.token, { passed: true });
-        journeys.push([started.journeyId, started.token]);
-      }
-      await emu.control('DELETE', '/requests');
-      const runs = workers({ baseUrl: emu.region('eu'), postgres: POSTGRES, journeys }, 8);
-      const outputs = [];
-      for (const { exited } of runs) {
-        const { code, out } = await exited;
-        assert.equal(code, 0, out);
-        outputs.push(JSON.parse(out));
-      }
-      assert.equal(await emu.count('/claim/verify/validate'), journeys.length, 'exactly one validate per token');
-      for (const [journeyId] of journeys) {
-        const seen = outputs.map((o) => o[journeyId]);
-        assert.ok(seen.includes('passed'), JSON.stringify(seen));
-        assert.ok(seen.every((s) => s === 'passed' || s === 'in_progress'), JSON.stringify(seen));
-        assert.equal((await store.get('journeys', journeyId)).attempts[0].state, 'passed');
-      }
-    } finally {
-      await store.close();
+    t.after(() => store.close());
+    const svc = new api.JourneyService(client(), store);
+    const journeys = [];
+    for (let i = 0; i < 12; i++) {
+      const started = await svc.start('verify', await enrolled());
+      await emu.complete(started.token, { passed: true });
+      journeys.push([started.journeyId, started.token]);
     }
+    await emu.control('DELETE', '/requests');
+    const racing = await workers(t, { baseUrl: emu.region('eu'), postgres: POSTGRES, journeys }, 8);
+    // The first validate to arrive is held for 3 s: the other seven reach its journey while it
+    // is held (they all start together, on the same journeys in the same order), so the race
+    // is a real overlap, which an "in_progress" below proves.
+    await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 3000 });
+    for (const worker of racing) worker.go();
+    const outputs = [];
+    for (const { exited } of racing) {
+      const { code, out } = await exited;
+      assert.equal(code, 0, out);
+      outputs.push(JSON.parse(out));
+    }
+    assert.equal(await emu.count('/claim/verify/validate'), journeys.length, 'exactly one validate per token');
+    let inProgress = 0;
+    for (const [journeyId] of journeys) {
+      const seen = outputs.map((o) => o[journeyId]);
+      assert.ok(seen.includes('passed'), JSON.stringify(seen));
+      assert.ok(seen.every((s) => s === 'passed' || s === 'in_progress'), JSON.stringify(seen));
+      inProgress += seen.filter((s) => s === 'in_progress').length;
+      assert.equal((await store.get('journeys', journeyId)).attempts[0].state, 'passed');
+    }
+    assert.ok(inProgress > 0, "no process ever met another's validate in progress: the race never overlapped");
   });
 
-  test('a process killed mid-validate leaves outcome unknown and a new attempt', async () => {
+  test('a process killed mid-validate leaves outcome unknown and a new attempt', async (t) => {
     await clearPostgres();
     const store = new PostgresStore(POSTGRES, { spool: join(scratch, 'killed-mid-validate.spool.jsonl') });
-    try {
-      const svc = new api.JourneyService(client(), store);
-      const user = await enrolled();
-      const started = await svc.start('verify', user);
-      await emu.complete(started.token, { passed: true });
-      await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 5000 });
-      const [victim] = workers({ baseUrl: emu.region('eu'), postgres: POSTGRES, journeys: [[started.journeyId, started.token]] }, 1);
-      const state = async () => (await store.get('journeys', started.journeyId)).attempts[0].state;
-      // Killed once the validate is written as begun and has reached iProov (the emulator holds
-      // its answer for 5 s): the worst moment, when iProov may have validated.
-      const deadline = Date.now() + 10_000;
-      while ((await state()) !== 'validating' || (await emu.count('/claim/verify/validate')) === 0) {
-        assert.ok(Date.now() < deadline, 'the worker never sent the validate');
-        await sleep(20);
-      }
-      victim.child.kill('SIGKILL');
-      const { signal } = await victim.exited;
-      assert.equal(signal, 'SIGKILL');
-      assert.equal(await state(), 'validating');
-      // Still in progress: never sent again.
-      assert.ok((await thrown(svc.finish(started.journeyId, started.token, 'node-test'))) instanceof api.InvalidStateError);
-      // Once core's staleness limit has passed (a service whose clock is that far ahead).
-      const later = new api.JourneyService(client(), store, { clock: () => Date.now() + svc.policy.staleValidateMs });
-      const settled = await later.finish(started.journeyId, started.token, 'node-test');
-      assert.equal(settled.state, 'outcome_unknown');
-      assert.equal(settled.next, 'start_attempt');
-      const again = await svc.start('verify', user, started.journeyId);
-      assert.equal(again.attempt, 2);
-      assert.notEqual(again.token, started.token);
-      assert.equal(await emu.count('/claim/verify/validate'), 1);
-    } finally {
-      await store.close();
+    t.after(() => store.close());
+    const patient = new api.JourneyService(client(), store);
+    const user = await enrolled();
+    const started = await patient.start('verify', user);
+    await emu.complete(started.token, { passed: true });
+    await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 5000 });
+    const [victim] = await workers(t, { baseUrl: emu.region('eu'), postgres: POSTGRES, journeys: [[started.journeyId, started.token]] }, 1);
+    victim.go();
+    const state = async () => (await store.get('journeys', started.journeyId)).attempts[0].state;
+    // Killed once the validate is written as begun and has reached iProov (the emulator holds
+    // its answer for 5 s): the worst moment, when iProov may have validated.
+    const deadline = Date.now() + 60_000;
+    while ((await state()) !== 'validating' || (await emu.count('/claim/verify/validate')) === 0) {
+      assert.ok(Date.now() < deadline, 'the worker never sent the validate');
+      await sleep(20);
     }
+    victim.child.kill('SIGKILL');
+    const { signal } = await victim.exited;
+    assert.equal(signal, 'SIGKILL');
+    assert.equal(await state(), 'validating');
+    // Within its window: in progress, never sent again.
+    const early = await thrown(patient.finish(started.journeyId, started.token, 'node-test'));
+    assert.ok(early instanceof api.InvalidStateError && /in progress/.test(early.message), String(early));
+    // Once core's staleness limit has passed (a service whose clock is that far ahead).
+    const later = new api.JourneyService(client(), store, { clock: () => Date.now() + patient.policy.staleValidateMs });
+    const settled = await later.finish(started.journeyId, started.token, 'node-test');
+    assert.equal(settled.state, 'outcome_unknown');
+    assert.equal(settled.next, 'start_attempt');
+    const again = await patient.start('verify', user, started.journeyId);
+    assert.equal(again.attempt, 2);
+    assert.notEqual(again.token, started.token);
+    assert.equal(await emu.count('/claim/verify/validate'), 1);
   });
 });

@@ -59,8 +59,8 @@ export function exampleEnv(emulatorUrl) {
   };
 }
 
-/** Writes and runs one example in `dir`; resolves {code, stdout, stderr}. */
-export function runExample(dir, name, source, emulatorUrl, preload = PRELOAD) {
+/** Writes and runs one example in `dir` (`env`: more variables); resolves {code, stdout, stderr}. */
+export function runExample(dir, name, source, emulatorUrl, preload = PRELOAD, env = {}) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
   writeFileSync(file, source);
@@ -68,7 +68,7 @@ export function runExample(dir, name, source, emulatorUrl, preload = PRELOAD) {
     execFile(
       process.execPath,
       ['--import', preload, file],
-      { cwd: dir, env: exampleEnv(emulatorUrl), timeout: 60_000 },
+      { cwd: dir, env: { ...exampleEnv(emulatorUrl), ...env }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr }),
     );
   });

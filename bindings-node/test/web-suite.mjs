@@ -74,6 +74,8 @@ export async function walk(emu, url, steps, { origin = ORIGIN } = {}) {
       await emu.complete(last.token, { passed: true });
     } else if (step.emulator === 'fault') {
       await emu.fault(step.fault);
+    } else if (step.emulator === 'client') {
+      assert.equal((await emu.control('GET', `/claims/${last.token}`)).client, step.is, JSON.stringify(step));
     } else if ('count' in step) {
       assert.equal(await emu.count(step.count), step.is, JSON.stringify(step));
     } else if ('total' in step) {
@@ -99,8 +101,13 @@ export async function walk(emu, url, steps, { origin = ORIGIN } = {}) {
       const started = Date.now();
       let answers;
       if ('twice' in step) {
-        const first = send();
-        await sleep(step.twice);
+        let firstDone = false;
+        const first = send().finally(() => (firstDone = true));
+        // The first reached iProov, where the fault holds it: the second goes while it runs.
+        while ((await emu.count(step.twice)) === 0) {
+          assert.ok(!firstDone, `${JSON.stringify(step)}: the first answered before it reached ${step.twice}`);
+          await sleep(10);
+        }
         answers = await Promise.all([first, send()]);
         assert.deepEqual(answers[0].json, answers[1].json, 'both get the one stored outcome');
       } else {

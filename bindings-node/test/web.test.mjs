@@ -56,7 +56,7 @@ function site(t, options = {}) {
     resolveUser: testUser,
     allowedOrigins: [ORIGIN],
     emulatorUrl: emu.url,
-    validateWaitMs: 10_000,
+    validateWaitMs: 60_000,
     log: () => {},
     ...options,
   });

@@ -116,10 +116,12 @@ def emulator_process() -> Iterator[Emulator]:
         first = lines.get(timeout=30).decode().strip()
     except queue.Empty:
         process.kill()
+        process.wait(timeout=10)
         raise RuntimeError("the emulator did not start within 30 s") from None
     prefix = "listening on "
     if not first.startswith(prefix):
         process.kill()
+        process.wait(timeout=10)
         raise RuntimeError(f"unexpected first line from the emulator: {first!r}")
     emulator = Emulator(first[len(prefix) :], process)
     try:
@@ -130,6 +132,7 @@ def emulator_process() -> Iterator[Emulator]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""One process of the validate race (test_journeys.py): finishes every journey it is given
-through its own client and PostgreSQL connection, and prints {journey_id: outcome}."""
+"""One process of the validate race (test_journeys.py): makes its own client and PostgreSQL
+store, prints "ready" and waits for a line on stdin (so that every process starts its
+journeys at once), then finishes every journey it is given and prints {journey_id: outcome}."""
 
 import json
 import sys
@@ -17,6 +18,8 @@ seen = {}
 quick = {"timeout": 1.0, "retry": ip.RetryPolicy(max_retries=0)} if args.get("quick") else {}
 with Client(base_url=args["base_url"], **EU, **quick) as client:
     service = JourneyService(client, PostgresStore(args["postgres"]), policy=args.get("policy"), spool=False)
+    print("ready", flush=True)
+    sys.stdin.readline()
     for journey_id, token in args["journeys"]:
         try:
             result = service.finish(journey_id, token, "race")

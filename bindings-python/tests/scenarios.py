@@ -198,7 +198,7 @@ def _run_call(client: Any, loop: Optional[asyncio.AbstractEventLoop], step: Mapp
     abort_ms = step.get("abort_after_ms")
     if loop is None:
         if abort_ms is not None:
-            raise AssertionError("a sync client cannot abort a call: the runner skips such scenarios")
+            raise AssertionError("a sync client cannot abort a call: test_scenarios.py makes no such case for it")
 
         def one() -> Any:
             try:

@@ -87,7 +87,7 @@ def serve() -> Iterator[str]:
 
 def iproov_settings(emulator: Emulator, tmp_path: Path, **more: Any) -> Dict[str, Any]:
     return {"BASE_URL": emulator.base_url(), "API_KEY": EU["api_key"], "SECRET": EU["secret"],
-            "ALLOWED_ORIGINS": [ORIGIN], "EMULATOR_URL": emulator.url, "VALIDATE_WAIT_S": 10,
+            "ALLOWED_ORIGINS": [ORIGIN], "EMULATOR_URL": emulator.url, "VALIDATE_WAIT_S": 60,
             "USER_ID": "django_project.username", "SPOOL": str(tmp_path / "spool.jsonl"), **more}
 
 

@@ -65,7 +65,7 @@ def make_app(service: JourneyService, **options: Any) -> Flask:
 def site(emulator: Emulator, tmp_path: Path) -> Iterator[str]:
     with Client(base_url=emulator.base_url(), **EU) as client:
         service = JourneyService(client, SQLiteStore(tmp_path / "journeys.sqlite3"))
-        app = make_app(service, allowed_origins=[ORIGIN], emulator_url=emulator.url, validate_wait_s=10)
+        app = make_app(service, allowed_origins=[ORIGIN], emulator_url=emulator.url, validate_wait_s=60)
         with serve(app) as url:
             yield url
 

@@ -32,7 +32,7 @@ def site(emulator: Emulator, tmp_path: Path) -> Iterator[str]:
     client = Client(base_url=emulator.base_url(), **EU)
     service = JourneyService(client, SQLiteStore(tmp_path / "journeys.sqlite3"))
     routes = journey_routes(service, resolve_user=resolve_test_user, allowed_origins=[ORIGIN],
-                            emulator_url=emulator.url, validate_wait_s=10)
+                            emulator_url=emulator.url, validate_wait_s=60)
     with serve(Starlette(routes=[Mount("/iproov", routes)])) as url:
         yield url
     client.close()
@@ -48,8 +48,12 @@ def substitute(value: Any, last: Dict[str, Any]) -> Any:
     return value
 
 
+def what_of(step: Dict[str, Any]) -> str:
+    return json.dumps(step)
+
+
 def check(step: Dict[str, Any], answer: httpx.Response, elapsed_s: float, last: Dict[str, Any]) -> None:
-    what = json.dumps(step)
+    what = what_of(step)
     if "status" in step:
         assert answer.status_code == step["status"], f"{what}: {answer.status_code} {answer.text}"
     if "error" in step:
@@ -94,6 +98,8 @@ def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Di
             emulator.complete(last["token"], passed=True)
         elif action == "fault":
             emulator.control("POST", "/faults", step["fault"])
+        elif action == "client":
+            assert emulator.control("GET", f"/claims/{last['token']}").get("client") == step["is"], json.dumps(step)
         elif "count" in step:
             assert emulator.count(step["count"]) == step["is"], json.dumps(step)
         elif "total" in step:
@@ -125,7 +131,11 @@ def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Di
             if "twice" in step:
                 with ThreadPoolExecutor(2) as pool:
                     first = pool.submit(send)
-                    time.sleep(step["twice"] / 1000)
+                    seen = emulator.count(step["twice"])
+                    while seen == 0:  # the first reached iProov, where the fault holds it
+                        assert not first.done(), f"{what_of(step)}: the first answered before it reached {step['twice']}"
+                        time.sleep(0.01)
+                        seen = emulator.count(step["twice"])
                     second = pool.submit(send)  # while the first is in flight
                     answers: List[httpx.Response] = [first.result(timeout=30), second.result(timeout=30)]
                 assert answers[0].json() == answers[1].json(), [a.text for a in answers]

@@ -49,7 +49,7 @@ const children = [];
 let dir;
 let emulatorUrl;
 const scratch = []; // directories to remove at the end
-const stops = []; // servers to stop at the end
+const stops = []; // async functions stopping the servers this file started, each resolving once it is gone
 
 /** Starts a process and resolves with its first stdout line matching `pattern`. */
 function startProcess(command, args, env, pattern, what, cwd = ROOT) {
@@ -130,9 +130,20 @@ before(async () => {
   emulatorUrl = await startProcess(EMULATOR, ['--port', '0'], process.env, /^listening on (http:\S+)$/, 'the emulator');
 });
 
-after(() => {
-  for (const stop of stops) stop();
-  for (const child of children) child.kill('SIGTERM');
+/** TERM, then (after 10 s) KILL; resolves once the process is gone. */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolvePromise) => child.once('exit', resolvePromise));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+// Every process this file started is stopped and seen gone, whatever the tests did.
+after(async () => {
+  await Promise.all(stops.map((stop) => stop()));
+  await Promise.all(children.map(stopChild));
   for (const out of scratch) rmSync(out, { recursive: true, force: true });
 });
 
@@ -509,7 +520,7 @@ function journeyTests(site) {
   });
 }
 
-describe('the page through Python (demo/web.py)', { skip: !HOSTS.includes('python') }, () => {
+if (HOSTS.includes('python')) describe('the page through Python (demo/web.py)', () => {
   let site;
   let bare; // the same demo without the emulator's stand-in, nor iProov's SDK
   before(async () => {
@@ -575,8 +586,11 @@ const site :Workerd.Worker = (
   durableObjectStorage = (localDisk = "storage"),
 );
 `);
-  const { port, stop } = await serveWorkerd(join(out, 'config.capnp'), { args: ['--directory-path', `storage=${join(out, 'storage')}`] });
-  stops.push(stop);
+  const { port, stop, exited } = await serveWorkerd(join(out, 'config.capnp'), { args: ['--directory-path', `storage=${join(out, 'storage')}`] });
+  stops.push(async () => {
+    stop();
+    await exited;
+  });
   return { url: `http://127.0.0.1:${port}/iproov/`, cookie: 'e2e_user' };
 }
 
@@ -607,7 +621,7 @@ async function signedOut(site) {
   assert.equal((await response.json()).error.code, 'unauthenticated');
 }
 
-describe("the page through the README's worker inside workerd (createJourneyHandler, Durable Object store)", { skip: !HOSTS.includes('worker') }, () => {
+if (HOSTS.includes('worker')) describe("the page through the README's worker inside workerd (createJourneyHandler, Durable Object store)", () => {
   let site;
   before(async () => {
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-worker-'));
@@ -618,7 +632,7 @@ describe("the page through the README's worker inside workerd (createJourneyHand
   journeyTests(() => site);
 });
 
-describe("the page through the README's Node example (createJourneyHandler on Node's http, SQLite store)", { skip: !HOSTS.includes('node') }, () => {
+if (HOSTS.includes('node')) describe("the page through the README's Node example (createJourneyHandler on Node's http, SQLite store)", () => {
   let site;
   before(async () => {
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-node-'));
@@ -697,7 +711,7 @@ for (const [framework, what] of [
   ['fastify', 'Fastify (the iproovJourneys plugin)'],
   ['hono', 'Hono on @hono/node-server (the handler as it is)'],
 ]) {
-  describe(`the page through the Node README's ${what}, SQLite store`, { skip: !frameworkRuns(framework) }, () => {
+  if (frameworkRuns(framework)) describe(`the page through the Node README's ${what}, SQLite store`, () => {
     let site;
     before(async () => {
       const out = mkdtempSync(join(tmpdir(), `iproov-web-${framework}-`));
@@ -741,7 +755,7 @@ async function signedOutWithCsrf(site) {
   assert.equal((await response.json()).error.code, 'unauthenticated');
 }
 
-describe("the page through the Python README's Django example (iproov_sansio.django, Django's SQLite database)", { skip: !pythonFrameworkRuns('django') }, () => {
+if (pythonFrameworkRuns('django')) describe("the page through the Python README's Django example (iproov_sansio.django, Django's SQLite database)", () => {
   let site;
   before(async () => {
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-django-'));
@@ -754,7 +768,7 @@ describe("the page through the Python README's Django example (iproov_sansio.dja
   journeyTests(() => site);
 });
 
-describe("the page through the Python README's Flask example (iproov_sansio.flask, SQLite store)", { skip: !pythonFrameworkRuns('flask') }, () => {
+if (pythonFrameworkRuns('flask')) describe("the page through the Python README's Flask example (iproov_sansio.flask, SQLite store)", () => {
   let site;
   before(async () => {
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-flask-'));

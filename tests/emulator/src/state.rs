@@ -142,6 +142,10 @@ pub struct Claim {
     pub expires_at: Millis,
     /// Life-cycle state.
     pub status: ClaimStatus,
+    /// The `client` (the user's device, e.g. its User-Agent) that the validate carried, once
+    /// a validate succeeded: what a test reads to see what its backend sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
 }
 
 impl Claim {

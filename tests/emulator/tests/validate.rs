@@ -15,8 +15,17 @@ async fn validate_before_completion_then_once_only() {
     env.validate(EU, "enrol", &token, "alice")
         .await
         .assert_error(400, "invalid_token");
+    let claim_path = format!("/claims/{token}");
+    let claim = env.control(Method::GET, &claim_path, None).await.ok();
+    assert!(
+        claim.get("client").is_none(),
+        "no client before a validate succeeded"
+    );
     env.complete(&token, json!({"passed": true})).await.ok();
     let body = env.validate(EU, "enrol", &token, "alice").await.ok();
+    // The control API shows the client the validate carried (common::Env::validate's "tests").
+    let claim = env.control(Method::GET, &claim_path, None).await.ok();
+    assert_eq!(claim["client"], "tests");
     assert_eq!(body["passed"], true);
     assert_eq!(body["token"], token.as_str());
     assert_eq!(body["type"], "enrol");

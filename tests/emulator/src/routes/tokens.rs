@@ -100,6 +100,7 @@ fn issue(
             created_at: now,
             expires_at: now.saturating_add(lifetime_ms),
             status: ClaimStatus::Pending,
+            client: None,
         },
     );
     let mut body = json!({

@@ -26,6 +26,7 @@ pub struct ValidateRequest {
     risk_profile: Option<String>,
     ip: Option<String>,
     activate: Option<bool>,
+    client: Option<String>,
 }
 
 /// `POST /claim/enrol/validate`.
@@ -108,6 +109,7 @@ fn validate(
         ));
     }
     claim.status = ClaimStatus::Validated(outcome.clone());
+    claim.client = req.client;
     let body = response_body(claim, &outcome);
 
     if kind == ClaimKind::Enrol && outcome.passed {
