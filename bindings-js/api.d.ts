@@ -796,9 +796,11 @@ export interface JourneyHandlerOptions {
   /** How long a request waits for another on the same journey (a double submit, a second tab) before a 409, in ms (30000). */
   validateWaitMs?: number;
   /**
-   * Each failure, for your logs (console by default: refusals, status below 500, at info; the
-   * rest at error); `isCore`: an IProovError; `answer`: the browser's code and status. The
-   * browser gets only its code.
+   * Each refusal and failure, for your logs (console by default: refusals, status below 500,
+   * at info; the rest at error); `isCore`: an IProovError; `answer`: the browser's code and
+   * status. `error` is `null` for a refusal of core's own checks (origin, content type, size,
+   * user, body; no route under `basePath`: `route` is then `"METHOD /path"`). The browser
+   * gets only its code.
    */
   log?: (route: string, error: unknown, isCore: boolean, answer: { code: string; status: number }) => void;
 }

@@ -56,7 +56,8 @@ try {
       for (const addon of readdirSync(installed).filter((f) => f.endsWith('.node'))) rmSync(join(installed, addon));
     }
     const file = `quickstart.${block.cjs ? 'cjs' : 'mjs'}`;
-    const { code, stdout, stderr } = await runExample(app, file, prepared(block.code, emu.url), emu.url, PRELOAD, { NODE_DEBUG: 'iproov-sansio' });
+    // The quick start (ESM) plays the user's phone itself; the CJS example needs the preload's.
+    const { code, stdout, stderr } = await runExample(app, file, prepared(block.code, emu.url), emu.url, block.cjs ? PRELOAD : null, { NODE_DEBUG: 'iproov-sansio' });
     const fellBack = /using the wasm build/.test(stderr);
     if (code === 0 && /^enrolled$/m.test(stdout) && fellBack === kind.includes('no addon')) {
       passed += 1;

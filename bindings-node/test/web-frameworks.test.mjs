@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmulator, EU } from './emulator.mjs';
 import { fenced, frameworkOf } from './readme.mjs';
-import { SUITE, ORIGIN, CODES, read, walk } from './web-suite.mjs';
+import { SUITE, ORIGIN, CODES, collectingLog, read, walk } from './web-suite.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PACKAGE = join(here, '..');
@@ -106,10 +106,14 @@ function exampleEnv() {
 async function startServer(what, args, cwd, port, env = exampleEnv()) {
   const child = spawn(args[0], args.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
+  let stdout = ''; // whole: the default log's info lines, which the walker counts
   const keep = (chunk) => {
     output = (output + chunk).slice(-6000);
   };
-  child.stdout.on('data', keep);
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    keep(chunk);
+  });
   child.stderr.on('data', keep);
   let exited = null;
   child.once('exit', (code, signal) => {
@@ -142,7 +146,7 @@ async function startServer(what, args, cwd, port, env = exampleEnv()) {
     }
     await sleep(100);
   }
-  return { url, stop, output: () => output };
+  return { url, stop, output: () => output, stdout: () => stdout };
 }
 
 /** The README example of `framework` (ESM), written as app.mjs and started on a free port. */
@@ -156,15 +160,16 @@ async function startEsmExample(framework, listen) {
   return startServer(`the README's ${framework} example`, [process.execPath, 'app.mjs'], dir, port);
 }
 
-/** Every case of the shared suite against `site()`, each a test. */
+/** Every case of the shared suite against `site()`, each a test; each refusal must be in the
+ * example's stdout as the default log writes it (console.info: `iproov ROUTE: refused CODE`). */
 function suiteTests(site, origin) {
   beforeEach(async () => {
     await emu.reset();
   });
   for (const { name, steps } of SUITE.cases) {
     test(name, { timeout: 60_000 }, async () => {
-      const { url } = site();
-      await walk(emu, url, steps, { origin: origin ?? url });
+      const { url, stdout } = site();
+      await walk(emu, url, steps, { origin: origin ?? url, logged: stdout });
     });
   }
 }
@@ -341,13 +346,14 @@ if (!NODE_ONLY) describe('Express behind each kind of body parser: the shared su
     test(name, { timeout: 180_000 }, async (t) => {
       const app = express();
       const before = name === 'mounted before any parser';
-      if (before) app.use('/iproov', api.toExpressMiddleware(handlerFor()));
+      const { log, logged } = collectingLog();
+      if (before) app.use('/iproov', api.toExpressMiddleware(handlerFor(undefined, { log })));
       for (const parser of parsers()) app.use(parser);
-      if (!before) app.use('/iproov', api.toExpressMiddleware(handlerFor()));
+      if (!before) app.use('/iproov', api.toExpressMiddleware(handlerFor(undefined, { log })));
       const url = await listen(t, app);
       for (const { name: caseName, steps } of SUITE.cases) {
         await emu.reset();
-        await t.test(caseName, () => walk(emu, url, steps));
+        await t.test(caseName, () => walk(emu, url, steps, { logged }));
       }
     });
   }

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { api } from './impl.mjs';
 import { SQLiteStore } from '../index.mjs';
 import { startEmulator, EU } from './emulator.mjs';
-import { SUITE, ORIGIN, CODES, read, walk } from './web-suite.mjs';
+import { SUITE, ORIGIN, CODES, collectingLog, read, walk } from './web-suite.mjs';
 
 // The adapter is Node's alone: the edge package's run (IPROOV_JS_IMPL) tests its handler
 // through this very file.
@@ -66,8 +66,10 @@ function site(t, options = {}) {
 describe('the shared HTTP suite (tests/web/http-suite.json) on Node http', () => {
   for (const { name, steps } of SUITE.cases) {
     test(name, { timeout: 60_000 }, async (t) => {
-      const url = await site(t);
-      await walk(emu, url, steps);
+      // The log option gets each refusal with its code.
+      const { log, logged } = collectingLog();
+      const url = await site(t, { log });
+      await walk(emu, url, steps, { logged });
     });
   }
 });
