@@ -1,9 +1,11 @@
 // The face-check page end to end, in Debian's headless Chromium driven by playwright-core,
-// over real HTTP against the real emulator, through three hosts of the same routes: the page
-// served by demo/web.py (iproov_sansio.web on the SQLite store, uvicorn on 127.0.0.1), and by
-// the JS handler (createJourneyHandler): the root README's worker example inside workerd on a
-// Durable Object (the edge package), and its Node example on Node's http (the Node package),
-// each signed in by an `e2e_user` cookie that the examples' `./auth.js` (auth.mjs) reads.
+// over real HTTP against the real emulator, through every host of the same routes: the page
+// served by demo/web.py (iproov_sansio.web on the SQLite store, uvicorn on 127.0.0.1); by the
+// JS handler (createJourneyHandler): the root README's worker example inside workerd on a
+// Durable Object (the edge package), and its Node example on Node's http (the Node package);
+// and by the README examples of Express (behind express.json()), Fastify, Hono, Django, Flask
+// and FastAPI (on the async service). Each is signed in by an `e2e_user` cookie that the
+// examples' `./auth.js` (auth.mjs) or the Python runners' login reads.
 //
 // Against the emulator the page defines its stand-in for iProov's web SDK under the SDK's own
 // element name, <iproov-me>, which dispatches the SDK's events: these tests drive the page's
@@ -16,8 +18,10 @@
 // target/py-venv with the wheel, starlette and uvicorn ($IPROOV_TEST_PYTHON), the edge package
 // built with its dev tools (bindings-wasm: dist/, esbuild, workerd) and the Node package
 // built (bindings-node: the addon, dist/, better-sqlite3). $IPROOV_WEB_HOSTS (python, worker,
-// node; comma-separated, default all) narrows the hosts. The Python package's Django and Flask
-// examples run too (django, flask: target/py-venv with django and flask; see their block).
+// node; comma-separated, default all) narrows the hosts. The README examples of the frameworks
+// run too: the Node package's Express, Fastify and Hono (express, fastify, hono), the Python
+// package's Django, Flask and FastAPI (django, flask, fastapi: target/py-venv with django,
+// flask and fastapi; see their blocks). Every host runs every journey test (journeyTests).
 
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +42,8 @@ const HOSTS = (process.env.IPROOV_WEB_HOSTS ?? 'python,worker,node').split(',');
 const SHOTS = join(ROOT, 'target/web');
 const WAIT = 15_000; // any one thing the page does
 const TEST = { timeout: 120_000 };
+// The page's size in the screenshots (target/web; docs/ holds copies the README shows).
+const VIEWPORT = { width: 760, height: 760 };
 
 // The emulator's built-in eu service provider (tests/emulator/README.md).
 const EU = {
@@ -155,7 +161,7 @@ async function openBrowser(t, site) {
     executablePath: CHROMIUM,
     headless: true,
     timeout: 30_000,
-    viewport: { width: 760, height: 760 },
+    viewport: VIEWPORT,
     // As root in a container without a GPU, on a machine whose network is loopback only.
     args: [
       '--no-sandbox',
@@ -781,11 +787,41 @@ if (pythonFrameworkRuns('flask')) describe("the page through the Python README's
   journeyTests(() => site);
 });
 
-test('the README shows screenshots of the page', () => {
+// The README's FastAPI example (the root README's, and bindings-python/README.md's copy) as
+// written, on AsyncJourneyService, by bindings-python/tests/fastapi_example.py: uvicorn, the
+// SQLite store, the user from the same cookie through a login middleware. Its routes must use
+// no thread pool: the runner counts every use of anyio's to_thread (Starlette's and FastAPI's
+// run_in_threadpool). $IPROOV_WEB_HOSTS names it fastapi (it runs unless that is set).
+if (pythonFrameworkRuns('fastapi')) describe("the page through the README's FastAPI example (AsyncJourneyService, no thread pool, SQLite store)", () => {
+  let site;
+  before(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'iproov-web-fastapi-'));
+    scratch.push(out);
+    const url = await startPythonExample(out, 'fastapi_example.py', "the README's FastAPI example", { PYTHONPATH: PY_TESTS });
+    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+  });
+  test('signed out, the API says so', TEST, () => signedOut(site));
+  journeyTests(() => site);
+
+  test("every journey above ran without a thread pool: anyio's to_thread never used, no AnyIO worker thread", TEST, async () => {
+    const threads = async () => (await fetch(new URL('/e2e/threads', site.url), { signal: AbortSignal.timeout(10_000) })).json();
+    const seen = await threads();
+    assert.equal(seen.anyio_to_thread, 0, `anyio's thread pool was used; threads: ${seen.threads}`);
+    assert.ok(!seen.threads.includes('AnyIO worker thread'), `threads: ${seen.threads}`);
+    // The count counts: one blocking call through Starlette's thread pool is one, in a worker.
+    const ran = await (await fetch(new URL('/e2e/threadpool', site.url), { method: 'POST', signal: AbortSignal.timeout(10_000) })).json();
+    assert.equal(ran.ran, 'AnyIO worker thread');
+    assert.equal((await threads()).anyio_to_thread, 1);
+  });
+});
+
+test("the README shows screenshots of the page, taken by these tests (their viewport's size)", () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   for (const name of ['web-capture.png', 'web-page.png']) {
     assert.ok(readme.includes(`](docs/${name})`), `README shows docs/${name}`);
     const png = readFileSync(join(ROOT, 'docs', name));
     assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // IHDR's width and height: a copy of target/web's capture.png and page.png.
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [VIEWPORT.width, VIEWPORT.height], name);
   }
 });
