@@ -46,7 +46,7 @@ def django_ready(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ.update(IPROOV_TEST_DJANGO_MODE="suite", IPROOV_TEST_DJANGO_DIR=str(out),
                           DJANGO_SETTINGS_MODULE="django_project")
         if POSTGRES:
-            os.environ["IPROOV_TEST_POSTGRES_DJANGO"] = _fresh_postgres_database(POSTGRES, "iproov_django")
+            os.environ["IPROOV_TEST_POSTGRES_DJANGO"] = _fresh_postgres_database(POSTGRES, "django")
     django.setup()
     from django.core.management import call_command
 
@@ -56,10 +56,13 @@ def django_ready(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(settings.DATABASES["default"]["NAME"]).parent
 
 
-def _fresh_postgres_database(conninfo: str, name: str) -> str:
+def _fresh_postgres_database(conninfo: str, suffix: str) -> str:
+    """A new database beside the suite's own, named after it (``<dbname>_<suffix>``), so that
+    suites sharing one server (scripts/platforms.sh runs two at once) never race on one name."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+    name = f"{conninfo_to_dict(conninfo).get('dbname') or 'postgres'}_{suffix}"
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")

@@ -288,9 +288,11 @@ def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(
     _clear_postgres()
     store = PostgresStore(url)
     # Core refuses a stale limit shorter than the client's longest validate plus a 10 s
-    # margin: a client of 1 s and no retry allows 11 s. Two services on one store, differing
-    # only in that limit: the default (90 s), which this test never reaches, and 11 s, which
-    # the pump waits out (wait_s) before it settles the abandoned validate.
+    # margin: a client of 1 s and no retry allows 11 s. Two services here on one store: the
+    # default (90 s), which this test never reaches, and 11 s, which the pump waits out
+    # (wait_s) before it settles the abandoned validate. The victim is a default client (a
+    # 20 s validate) held 15 s by the emulator, so nothing but the kill ends its validate: a
+    # quick victim would settle it itself after 1 s, a race with the kill on a loaded machine.
     quick = {"timeout": 1.0, "retry": ip.RetryPolicy(max_retries=0)}
     with Client(base_url=emulator.base_url(), **EU, **quick) as client:  # type: ignore[arg-type]
         patient = JourneyService(client, store, spool=False)
@@ -298,9 +300,8 @@ def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(
         user = enrolled(emulator)
         started = patient.start("verify", user)
         emulator.complete(started["token"], passed=True)
-        emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=5000)
-        args = {"base_url": emulator.base_url(), "postgres": url, "journeys": [[started["journey_id"], started["token"]]],
-                "policy": {"stale_validate_ms": 11_000}, "quick": True}
+        emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=15_000)
+        args = {"base_url": emulator.base_url(), "postgres": url, "journeys": [[started["journey_id"], started["token"]]]}
         with workers(args, 1) as [victim]:
             go(victim)
             deadline = time.monotonic() + 60
