@@ -24,7 +24,7 @@ import pytest
 
 pytest.importorskip("django")
 
-from emulator_fixtures import EU, Emulator  # noqa: E402
+from emulator_fixtures import EU, Emulator, refuses  # noqa: E402
 from journey_support import POSTGRES, postgres_conninfo  # noqa: E402
 from test_web_suite import ORIGIN, SUITE, walk  # noqa: E402
 
@@ -80,12 +80,16 @@ def serve() -> Iterator[str]:
     server.set_app(get_wsgi_application())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield url
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(timeout=10)
+        thread.join(timeout=30)
+        # Stopped and seen gone: its thread ended, its port refusing.
+        assert not thread.is_alive(), "Django's server did not stop within 30 s"
+        assert refuses(url), f"{url} still accepts connections"
 
 
 def iproov_settings(emulator: Emulator, tmp_path: Path, **more: Any) -> Dict[str, Any]:
@@ -241,14 +245,22 @@ def test_migrations_make_cores_tables_and_checks_name_bad_settings(django_ready:
         assert [m.id for m in check_settings()] == ["iproov.W001"]
     with override_settings(IPROOV={"PAGE": False}, CSRF_COOKIE_HTTPONLY=True):
         assert check_settings() == []
-    if POSTGRES:  # no default spool beside a PostgreSQL database
-        with override_settings(IPROOV={"REGION": "eu", "API_KEY": "k" * 40, "SECRET": "s" * 40, "DATABASE": "postgres"}):
-            with pytest.raises(ImproperlyConfigured, match="SPOOL"):
-                journey_service()
     out = tmp_path / "out.txt"
     with override_settings(IPROOV={"REGION": "eu", "API_KEY": "k" * 40, "SECRET": "s" * 40}), out.open("w") as sink:
         call_command("iproov_delete_expired", stdout=sink)
     assert re.fullmatch(r"deleted \d+ expired journey\(s\)\n", out.read_text())
+
+
+def test_no_default_spool_beside_a_postgres_database(django_ready: Path) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    from iproov_sansio.django.views import journey_service
+
+    postgres_conninfo()  # skipped (or failed, in CI) without PostgreSQL
+    with override_settings(IPROOV={"REGION": "eu", "API_KEY": "k" * 40, "SECRET": "s" * 40, "DATABASE": "postgres"}):
+        with pytest.raises(ImproperlyConfigured, match="SPOOL"):
+            journey_service()
 
 
 def test_an_unmigrated_database_says_to_migrate(django_ready: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -303,5 +315,6 @@ def test_the_readme_django_example(emulator: Emulator, tmp_path: Path) -> None:
     finally:
         process.kill()
         process.communicate(timeout=10)
+    assert refuses(url), f"the project's port ({url}) still accepts connections"
     assert (tmp_path / "db.sqlite3").exists()
     assert [u["status"] for u in emulator.control("GET", "/state")["users"] if u["user_id"] == who] == ["Active"]

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import httpx
 import pytest
 import uvicorn
-from emulator_fixtures import EU, Emulator
+from emulator_fixtures import EU, Emulator, refuses
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
@@ -46,12 +46,16 @@ def serve(app: Any) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start in 60 s"
         time.sleep(0.01)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield url
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         sock.close()
+        # Stopped and seen gone: its thread ended, its port refusing.
+        assert not thread.is_alive(), "uvicorn did not stop within 30 s"
+        assert refuses(url), f"{url} still accepts connections"
 
 
 def resolve_test_user(request: Request) -> Optional[str]:

@@ -45,6 +45,15 @@ async fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
+/// Whether nothing accepts connections on 127.0.0.1:PORT any more (the process seen gone).
+fn refuses(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_secs(10),
+    )
+    .is_err()
+}
+
 async fn wait_exit(child: &mut Child) -> i32 {
     tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
@@ -65,6 +74,10 @@ async fn prints_address_and_config_then_exits_0_on_sigterm() {
     assert_eq!(body["up"], true);
     signal(&child, "TERM").await;
     assert_eq!(wait_exit(&mut child).await, 0);
+    assert!(
+        refuses(port),
+        "port {port} still accepts connections after the exit"
+    );
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).await.unwrap();
     assert!(rest.contains("\"api_key\": \"eudefaultkey0000000000000000000000000000\""));
@@ -74,9 +87,13 @@ async fn prints_address_and_config_then_exits_0_on_sigterm() {
 #[tokio::test]
 async fn exits_0_on_ctrl_c() {
     let (mut child, _stdout, first) = spawn(&[]).await;
-    port_of(&first);
+    let port = port_of(&first);
     signal(&child, "INT").await;
     assert_eq!(wait_exit(&mut child).await, 0);
+    assert!(
+        refuses(port),
+        "port {port} still accepts connections after the exit"
+    );
 }
 
 #[tokio::test]
@@ -100,6 +117,10 @@ async fn loads_a_config_file() {
     assert!(reqwest::get(&url).await.unwrap().status().is_success());
     signal(&child, "TERM").await;
     assert_eq!(wait_exit(&mut child).await, 0);
+    assert!(
+        refuses(port),
+        "port {port} still accepts connections after the exit"
+    );
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).await.unwrap();
     assert!(rest.contains("\"claim_token_lifetime_secs\": 30"));
