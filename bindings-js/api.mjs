@@ -218,8 +218,6 @@ export function createApi(native, { spoolAt, environment } = {}) {
     return Config.from(config)[HANDLE];
   }
 
-  const NOT_SHOWN = 'not shown: this request carries credentials';
-
   /**
    * A request for the host to send exactly as described. Its body and headers carry
    * credentials: `util.inspect` and `JSON.stringify` show core's redacted view only.
@@ -289,7 +287,7 @@ export function createApi(native, { spoolAt, environment } = {}) {
     /** Core's redacted view: secrets replaced by `[REDACTED]`. */
     redacted() {
       const r = this.#redact;
-      if (r === undefined) return { method: this.#method, url: this.#url, headers: NOT_SHOWN, body: NOT_SHOWN };
+      if (r.view !== undefined) return structuredClone(r.view); // core gave it with the request (a flow's)
       try {
         return JSON.parse(native.redactRequest(r.operation, r.handle, r.inputJson));
       } catch (e) {
@@ -378,8 +376,9 @@ export function createApi(native, { spoolAt, environment } = {}) {
   }
 
   /** A wire request of core's flow driver (`{method, url, headers: {}, body | body_base64}`). */
-  function requestFromWire(wire) {
-    return new Request(wire.method, wire.url, Object.entries(wire.headers ?? {}), wireBody(wire), undefined);
+  /** A flow's wire request, shown as the redacted view core gave beside it (`view`). */
+  function requestFromWire(wire, view) {
+    return new Request(wire.method, wire.url, Object.entries(wire.headers ?? {}), wireBody(wire), { view });
   }
 
   /** An input with binary values (the enrol image) as the vector format's `{base64}`. */
@@ -539,8 +538,8 @@ export function createApi(native, { spoolAt, environment } = {}) {
      */
     prepare(operation, input, now = Date.now()) {
       const out = this.#run('prepare', now, { operation, input: input ?? {} });
-      if (out.action === 'authorized') return { action: out.action, uses: out.uses, request: requestFromWire(out.request) };
-      return { action: out.action, tokenRequest: requestFromWire(out.token_request) };
+      if (out.action === 'authorized') return { action: out.action, uses: out.uses, request: requestFromWire(out.request, out.redacted) };
+      return { action: out.action, tokenRequest: requestFromWire(out.token_request, out.redacted) };
     }
 
     /** Takes the answer to the token request; throws the OAuth error core reads from it. */

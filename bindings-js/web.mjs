@@ -253,7 +253,8 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
           if (error instanceof Refused) return write(refused(route.route, error.answer), method);
           const isCore = error instanceof IProovError;
           // Core maps the failure: a limit is 429 with Retry-After, a store that failed with a
-          // validated outcome answers that outcome (200).
+          // validated outcome answers that outcome (200). It reads core's error as core made it
+          // (its canonical JSON and the kind in it, as every host passes it), never the class.
           const decided = decide('error', { error: isCore ? error.toJSON() : null });
           try {
             log(route.route, error, isCore, { code: decided.code, status: decided.answer.status });

@@ -36,6 +36,24 @@ function subset(where, actual, expected) {
   if (actual !== expected) throw new Error(`${where}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
 }
 
+/**
+ * Blocks the thread for `ms`, as a slow synchronous audit hook would (README: `audit_delay`):
+ * Atomics.wait where the platform allows it on this thread (Node), else a busy wait (workerd,
+ * whose clock moves while JS runs; a clock that stood still would throw, never hang).
+ */
+function block(ms) {
+  const start = Date.now();
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    return;
+  } catch {
+    // workerd: "Atomics.wait cannot be called in this context"
+  }
+  for (let spins = 0; Date.now() < start + ms; spins++) {
+    if (spins > 10_000_000 && Date.now() === start) throw new Error('the clock stands still: the hook cannot block');
+  }
+}
+
 function fromBase64(text) {
   const binary = atob(text);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
@@ -119,6 +137,8 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
   const credentials = { ...sp, ...scenario.client?.credentials };
   const vars = { user: api.randomUserId(), user2: api.randomUserId(), sp: credentials };
   const records = [];
+  const delay = scenario.client?.audit_delay;
+  let hookFailed;
   const client = api.createClient({
     baseUrl: `${emulatorUrl}/${scenario.client?.region ?? sp.region}`,
     apiKey: credentials.api_key,
@@ -129,7 +149,15 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
     // package shares one driver (and OAuth token) between clients of equal configuration
     // (workerd), a scenario still starts with a client of its own, as the format says.
     userAgent: `iproov-scenarios/1 (scenario ${index + 1})`,
-    audit: (record) => records.push(record),
+    audit: (record) => {
+      records.push(record);
+      if (record.operation !== delay?.operation) return;
+      try {
+        block(delay.ms);
+      } catch (error) {
+        hookFailed = error; // the client would log it and go on: the scenario fails instead
+      }
+    },
   });
   vars.base_url = client.config.baseUrl; // as core normalised it
   for (const [index, raw] of scenario.steps.entries()) {
@@ -142,6 +170,7 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
       if (step.id !== undefined) vars[step.id] = { result: results[0] };
     } else throw new Error(`step ${index}: unknown kind ${JSON.stringify(raw)}`);
   }
+  if (hookFailed !== undefined) throw new Error(`the audit hook could not block: ${hookFailed}`);
   for (const [rawKey, count] of Object.entries(scenario.requests ?? {})) {
     const key = substitute(rawKey, vars);
     const [method, path] = key.split(' ');

@@ -74,6 +74,31 @@ describe('the shared HTTP suite (tests/web/http-suite.json) on Node http', () =>
   }
 });
 
+/** An `errors` entry's failure: the package's class of that name made from the JSON. */
+function raised(spec) {
+  if (spec === null) return new Error('the session store is down');
+  const cls = api[spec.class];
+  assert.ok(typeof cls === 'function' && (cls === api.IProovError || cls.prototype instanceof api.IProovError), spec.class);
+  return new cls(spec.json);
+}
+
+describe("the shared HTTP suite's errors (tests/web/http-suite.json) on Node http", () => {
+  SUITE.errors.forEach(({ name, raise, error, retry_after: retryAfter }) => {
+    test(name, async (t) => {
+      const url = await site(t, {
+        resolveUser: () => {
+          throw raised(raise);
+        },
+      });
+      const answer = await post(url, 'token', { flow: 'enrol' });
+      const row = CODES.get(error);
+      assert.deepEqual(answer.json, { error: { code: error, message: row.message } }, answer.text);
+      assert.equal(answer.status, row.status);
+      assert.equal(answer.headers.get('retry-after'), retryAfter);
+    });
+  });
+});
+
 const post = (url, path, body, headers = {}) =>
   fetch(`${url}/iproov/${path}`, {
     method: 'POST',

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -111,10 +112,15 @@ def client_kwargs(emulator: Emulator, scenario: Mapping[str, Any], records: List
     creds.update(spec.get("credentials", {}))
     options = spec.get("options", {})
     lock = threading.Lock()
+    delay = spec.get("audit_delay") or {}
 
     def audit(record: Dict[str, Any]) -> None:
         with lock:
             records.append(record)
+        if record.get("operation") == delay.get("operation"):
+            # A slow hook holds the caller's thread (the event loop, in async): what the poll
+            # that handed this record said to do waits for it.
+            time.sleep(delay["ms"] / 1000.0)
 
     kwargs: Dict[str, Any] = {
         "base_url": f"{emulator.url}/{spec.get('region', sp['region'])}",

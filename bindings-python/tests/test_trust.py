@@ -27,6 +27,7 @@ from clients import KINDS, make_client, close_client
 from emulator_fixtures import EU, Emulator, _binary, stopped
 
 import iproov_sansio as ip
+import iproov_sansio.httpx
 
 NO_RETRY = ip.RetryPolicy(max_retries=0)
 
@@ -107,6 +108,46 @@ def test_a_dripping_server_cannot_hold_a_call_past_its_deadline(kind: str, heade
         assert took < DRIP_BYTES * DRIP_EVERY_S / 4, f"{kind}: held for {took:.1f} s with a 1 s deadline"
     finally:
         close_client(client, loop)
+        loop.close()
+        server.close()
+
+
+def test_an_async_send_that_never_started_before_its_deadline_was_not_sent() -> None:
+    """A validate that waits for httpx's one pooled connection (held by another request) past
+    its deadline never left: ``connect_timeout``, retried as nothing was sent, and never
+    ``outcome_unknown`` whichever of httpx's pool timeout and the send's own deadline fires
+    first (the trace says no request headers went out)."""
+    import asyncio
+
+    release = threading.Event()
+    server = RawServer(lambda conn: release.wait(60))
+    loop = asyncio.new_event_loop()
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=1))
+    records: List[Dict[str, Any]] = []
+    client = ip.httpx.AsyncClient(base_url=server.base_url, **EU, timeout=1.0, http_client=http,
+                                  retry=ip.RetryPolicy(max_retries=1, base_delay_ms=10), audit=records.append)
+
+    async def scenario() -> BaseException:
+        held = asyncio.ensure_future(http.get(f"{server.base_url}/held", timeout=None))
+        while server.hits == 0:  # the other request holds the only connection
+            await asyncio.sleep(0.01)
+        try:
+            await client.verify_validate(user_id="u-1", token="a" * 64, client="pytest")
+        except ip.IProovError as error:
+            return error
+        finally:
+            release.set()
+            await asyncio.gather(held, return_exceptions=True)
+        raise AssertionError("the validate gave a result")
+
+    try:
+        error = loop.run_until_complete(scenario())
+        assert isinstance(error, ip.TimeoutError) and "no connection" in error.message, repr(error)
+        assert server.hits == 1, "the validate reached the server"
+        assert [r["outcome"] for r in records] == ["error", "error"], records
+    finally:
+        release.set()
+        loop.run_until_complete(http.aclose())
         loop.close()
         server.close()
 

@@ -1,6 +1,7 @@
 """tests/web/http-suite.json walked against iproov_sansio.web on uvicorn: the same HTTP-level
-scenarios the JS handler walks (bindings-node/test/web.test.mjs), so both hosts answer alike.
-The file's description says what each step does. Walked on a Starlette app over the blocking
+scenarios and application failures (``errors``) the JS handler walks
+(bindings-node/test/web.test.mjs), so both hosts answer alike. The file's descriptions say
+what each step does. Walked on a Starlette app over the blocking
 service (Starlette's thread pool), and on the README's FastAPI example as written
 (fastapi_example.py: AsyncJourneyService), where no request may use anyio's thread pool. Each
 refusal must be logged at INFO with its code (Django's and Flask's walks check the same)."""
@@ -21,9 +22,11 @@ import httpx
 import pytest
 from emulator_fixtures import EU, Emulator
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.routing import Mount
 from test_web import resolve_test_user, serve
 
+import iproov_sansio
 from iproov_sansio.httpx import Client
 from iproov_sansio.journeys import JourneyService
 from iproov_sansio.stores import SQLiteStore
@@ -33,11 +36,29 @@ SUITE = json.loads((Path(__file__).resolve().parents[2] / "tests/web/http-suite.
 ORIGIN: str = SUITE["origin"]
 
 
+def raised(spec: Optional[Dict[str, Any]]) -> Exception:
+    """An ``errors`` entry's failure: the package's class of that name made from the JSON."""
+    if spec is None:
+        return RuntimeError("the session store is down")
+    cls = getattr(iproov_sansio, spec["class"])
+    assert issubclass(cls, iproov_sansio.IProovError), spec
+    error: Exception = cls(spec["json"])
+    return error
+
+
+def resolve_suite_user(request: Request) -> Optional[str]:
+    """The suite's user (``X-Test-User``); with ``X-Test-Raise``, the failure of that ``errors`` entry."""
+    entry = request.headers.get("x-test-raise")
+    if entry is not None:
+        raise raised(SUITE["errors"][int(entry)]["raise"])
+    return resolve_test_user(request)
+
+
 @pytest.fixture
 def site(emulator: Emulator, tmp_path: Path) -> Iterator[str]:
     client = Client(base_url=emulator.base_url(), **EU)
     service = JourneyService(client, SQLiteStore(tmp_path / "journeys.sqlite3"))
-    routes = journey_routes(service, resolve_user=resolve_test_user, allowed_origins=[ORIGIN],
+    routes = journey_routes(service, resolve_user=resolve_suite_user, allowed_origins=[ORIGIN],
                             emulator_url=emulator.url, validate_wait_s=60)
     with serve(Starlette(routes=[Mount("/iproov", routes)])) as url:
         yield url
@@ -85,6 +106,17 @@ def check(step: Dict[str, Any], answer: httpx.Response, elapsed_s: float, last: 
 @pytest.mark.parametrize("case", SUITE["cases"], ids=[c["name"] for c in SUITE["cases"]])
 def test_the_shared_http_suite(case: Dict[str, Any], emulator: Emulator, site: str) -> None:
     walk(case, emulator, site)
+
+
+@pytest.mark.parametrize("index", range(len(SUITE["errors"])), ids=[e["name"] for e in SUITE["errors"]])
+def test_the_shared_suites_errors(index: int, site: str) -> None:
+    entry = SUITE["errors"][index]
+    headers = {"Origin": ORIGIN, "Content-Type": "application/json", "X-Test-Raise": str(index)}
+    answer = httpx.post(f"{site}/iproov/token", headers=headers, content=json.dumps({"flow": "enrol"}), timeout=30)
+    status, message = ERRORS[entry["error"]]
+    assert answer.json() == {"error": {"code": entry["error"], "message": message}}, answer.text
+    assert answer.status_code == status
+    assert answer.headers.get("retry-after") == entry["retry_after"]
 
 
 def readme_fastapi_env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path) -> None:

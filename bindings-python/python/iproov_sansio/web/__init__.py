@@ -109,19 +109,18 @@ Service = Union[JourneyService, AsyncJourneyService]
 def browser_error(error: BaseException) -> Tuple[str, Optional[int]]:
     """The code (a key of :data:`ERRORS`) the browser gets for ``error``, and a Retry-After
     in seconds where iProov asked for one: core's decision (``core/src/web``, keyed on the
-    error's kind and, for the account errors, iProov's code; never on a message). Anything
-    that is not an :class:`IProovError` is ``internal_error``."""
+    ``kind`` of core's canonical error, :meth:`IProovError.to_dict`, and, for the account
+    errors, iProov's code; never on a message or on the Python class). Anything that is not an
+    :class:`IProovError` is ``internal_error``, and so is one whose dict carries no kind (one
+    made by hand rather than by core)."""
     decided = _decide_error(error)
     retry = decided["answer"]["headers"].get("Retry-After")
     return decided["code"], (None if retry is None else int(retry))
 
 
 def _decide_error(error: BaseException) -> Dict[str, Any]:
-    facts: Optional[Dict[str, Any]] = None
-    if isinstance(error, IProovError):
-        # The class decides (as in every host): its kind, over whatever the dict says.
-        facts = error.to_dict()
-        facts["kind"] = type(error).kind or facts.get("kind", "")
+    # Core's own error as it made it, as every host passes it: the kind is its, never re-derived.
+    facts = error.to_dict() if isinstance(error, IProovError) else None
     return _core.web_decide("error", {"error": facts})
 
 
