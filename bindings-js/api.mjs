@@ -4,8 +4,9 @@
 // only converts names, bytes and JSON, and picks the class core names.
 
 import { IProovError, makeErrorClasses } from './errors.mjs';
-import * as results from './results.mjs';
-import { resultFor } from './results.mjs';
+import { ERROR_TABLE, UNKNOWN_KIND } from './generated/errors.mjs';
+import * as resultClasses from './generated/results.mjs';
+import { IProovResult } from './results.mjs';
 import { Secret, reveal } from './secret.mjs';
 import {
   INSPECT,
@@ -28,6 +29,10 @@ import { makeJourneyService } from './journeys.mjs';
 import { useCore } from './stores.mjs';
 import { makeWebHandler } from './web.mjs';
 
+// The result classes, their base and resultFor, as the API exports them.
+const results = { IProovResult, ...resultClasses };
+const { resultFor } = resultClasses;
+
 export { results, Secret, IProovError };
 
 
@@ -47,14 +52,15 @@ export function createApi(native, { spoolAt, environment } = {}) {
   const HANDLE = Symbol('iproov.nativeConfig');
   // A Config made by configFromEnv: its handle, already made by core.
   const FROM_ENV = Symbol('iproov.configFromEnv');
-  const { classes: ERROR_CLASSES, byKind } = makeErrorClasses(info.error_classes);
+  const { classes: ERROR_CLASSES, byKind } = makeErrorClasses(ERROR_TABLE);
 
   /**
    * The Error object (not thrown) for core's canonical error JSON: the class core names for
-   * its `kind` (a kind this build does not know is an `ApiError`, as core reads it).
+   * its `kind`; a kind this version does not know, or none, is core's ErrorKind::UNKNOWN's
+   * (`ApiError`), as in every host.
    */
   function errorFromJSON(json, options) {
-    const cls = byKind[json?.kind] ?? byKind.api ?? IProovError;
+    const cls = byKind[json?.kind] ?? byKind[UNKNOWN_KIND];
     return new cls(json, options);
   }
 

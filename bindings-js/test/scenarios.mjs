@@ -90,6 +90,17 @@ async function control(emulatorUrl, method, path, body) {
   return text ? JSON.parse(text) : undefined;
 }
 
+/** Throws unless `error` is an IProovError of the expected class holding the expected fields. */
+function checkError(api, where, error, expected) {
+  if (!(error instanceof api.IProovError)) throw new Error(`${where}: threw a non-IProovError ${error?.stack ?? error}`);
+  const { class: cls, ...fields } = expected;
+  if (cls !== undefined) {
+    if (typeof api[cls] !== 'function') throw new Error(`${where}: the package has no class ${cls}`);
+    if (!(error instanceof api[cls]) || error.name !== cls) throw new Error(`${where}: got ${error.name}, expected ${cls} (${error.message})`);
+  }
+  subset(`${where} error`, error.toJSON(), fields);
+}
+
 /** One call step's outcome checked against its `expect`; gives the result's canonical JSON. */
 async function callOnce(api, client, step, input) {
   const options = {};
@@ -114,13 +125,7 @@ async function callOnce(api, client, step, input) {
   const expect = step.expect ?? {};
   if (expect.error !== undefined) {
     if (error === undefined) throw new Error(`${step.call}: gave a result ${JSON.stringify(result?.toJSON())}, expected error ${expect.error.code}`);
-    if (!(error instanceof api.IProovError)) throw new Error(`${step.call}: threw a non-IProovError ${error?.stack ?? error}`);
-    const { class: cls, ...fields } = expect.error;
-    if (cls !== undefined) {
-      if (typeof api[cls] !== 'function') throw new Error(`${step.call}: the package has no class ${cls}`);
-      if (!(error instanceof api[cls]) || error.name !== cls) throw new Error(`${step.call}: got ${error.name}, expected ${cls} (${error.message})`);
-    }
-    subset(`${step.call} error`, error.toJSON(), fields);
+    checkError(api, step.call, error, expect.error);
     return undefined;
   }
   if (error !== undefined) throw new Error(`${step.call}: failed: ${error.name} ${JSON.stringify(error.toJSON?.() ?? String(error))}`);
@@ -164,6 +169,11 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
     const step = substitute(raw, vars);
     if (step.control !== undefined) await control(emulatorUrl, step.control, step.path, step.body);
     else if (step.sleep_ms !== undefined) await new Promise((r) => setTimeout(r, step.sleep_ms));
+    // What this host makes of core's canonical error JSON from elsewhere.
+    else if (step.error_json !== undefined) {
+      if (step.expect?.error === undefined) throw new Error(`step ${index}: an error_json step needs expect.error`);
+      checkError(api, `step ${index} (error_json)`, api.errorFromJSON(step.error_json), step.expect.error);
+    }
     else if (step.call !== undefined) {
       const n = step.concurrent ?? 1;
       const results = await Promise.all(Array.from({ length: n }, () => callOnce(api, client, step, step.input)));

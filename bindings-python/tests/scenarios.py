@@ -185,6 +185,10 @@ def run_scenario(emulator: Emulator, scenario: Mapping[str, Any], kind: str) -> 
                 emulator.control(step["control"], ctx.subst(step["path"]), ctx.subst(step.get("body")))
             elif "sleep_ms" in step:
                 threading.Event().wait(step["sleep_ms"] / 1000.0)
+            elif "error_json" in step:
+                # What this host makes of core's canonical error JSON from elsewhere.
+                made = ip.error_from_dict(ctx.subst(step["error_json"]))
+                _check_outcome(f"{where} (error_json)", made, step.get("expect", {}), ctx)
             else:
                 _run_call(client, loop, step, ctx, where)
         _check_requests(emulator, scenario, ctx)

@@ -284,11 +284,8 @@ pub fn browser_code(error: &Value) -> (Code, Option<u64>) {
         return (Code::InternalError, None);
     };
     let code = error.get("code").and_then(Value::as_str).unwrap_or("");
-    // A kind this build does not know is an API error, as hosts read it (ApiError).
-    let kind = ErrorKind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == kind_name)
-        .unwrap_or(ErrorKind::Api);
+    // A kind this build does not know reads as hosts read it (ErrorKind::UNKNOWN).
+    let kind = ErrorKind::of_name(kind_name);
     match kind {
         // The resolved user_id is the application's, not the browser's: a bad one is ours.
         ErrorKind::InvalidInput
