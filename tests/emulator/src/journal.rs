@@ -65,6 +65,9 @@ pub struct Filter {
     pub method: Option<String>,
     /// Only entries with a larger `seq`.
     pub since: Option<u64>,
+    /// At most this many (the oldest that match: the next page is
+    /// `since` = the last one's `seq`); 0 answers only `last_seq`.
+    pub limit: Option<usize>,
 }
 
 impl Journal {
@@ -105,6 +108,7 @@ impl Journal {
                     .as_deref()
                     .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
             })
+            .take(filter.limit.unwrap_or(usize::MAX))
             .map(|e| &e.json)
             .collect();
         json!({"requests": requests, "last_seq": inner.last_seq, "dropped": inner.dropped})

@@ -321,6 +321,19 @@ async fn filters_by_path_method_and_since() {
     assert_eq!(since["last_seq"], 5);
     assert!(entries(&since)[2]["region"].is_null());
     assert_eq!(paths(&journal(&env, "?since=5").await).len(), 0);
+    let page = journal(&env, "?since=1&limit=2").await;
+    assert_eq!(
+        paths(&page),
+        [
+            "GET /eu/api/v2/availability",
+            "POST /eu/api/v2/claim/enrol/validate"
+        ]
+    );
+    let mark_only = journal(&env, "?limit=0").await;
+    assert_eq!(
+        (entries(&mark_only).len(), mark_only["last_seq"].as_u64()),
+        (0, Some(5))
+    );
     assert_eq!(
         paths(&journal(&env, "?path=/token&since=1").await),
         ["GET /xx/api/v2/claim/enrol/token"]
