@@ -180,13 +180,14 @@ aarch64_tests() {
 }
 
 # CPython 3.9, 3.10, 3.12, 3.13 from pyenv (python3.X on PATH otherwise): a fresh venv each,
-# the abi3 wheel, the whole pytest suite, each on its own PostgreSQL database. Every interpreter
+# the abi3 wheel, the whole pytest suite, each on its own PostgreSQL server. Every interpreter
 # is found and every venv made before any suite starts, so a missing one fails with a message
 # and leaves nothing running. The suites mostly wait (on the emulator's delays and on
-# subprocesses), and none of their assertions depends on the machine's speed (tests/README.md),
-# so they run two at a time, each with its own emulator, its output kept to its log.
+# subprocesses: a suite uses about a sixth of its wall time in CPU), and none of their
+# assertions depends on the machine's speed (tests/README.md), so they all run at once, each
+# with its own emulator and database, its output kept to its log.
 extra_pythons() {
-  local wheel v prefix base port i pids=() failed=0
+  local wheel v prefix base i pids=() failed=0
   local -A interpreter=()
   wheel=$(ls target/wheels/iproov_sansio-*manylinux_2_17_x86_64.whl | head -n 1)
   for v in $EXTRA_PYTHONS; do
@@ -202,8 +203,12 @@ extra_pythons() {
     fi
     interpreter[$v]=$base
   done
-  postgres_start
-  port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$IPROOV_TEST_POSTGRES")
+  # A PostgreSQL server per suite: a suite's crash-and-restart test stops its server.
+  local -A conninfo=()
+  for v in $EXTRA_PYTHONS; do
+    PG_DIR="$PWD/target/pg-py$v" postgres_start
+    conninfo[$v]=$IPROOV_TEST_POSTGRES
+  done
   for v in $EXTRA_PYTHONS; do
     rm -rf "target/py$v-venv"
     "${interpreter[$v]}" -m venv "target/py$v-venv"
@@ -213,31 +218,25 @@ extra_pythons() {
     "target/py$v-venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest httpx requests \
       "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi django flask opentelemetry-api \
       opentelemetry-sdk "$wheel"
-    "$(postgres_bin)/createdb" -h 127.0.0.1 -p "$port" -U postgres "iproov_py${v/./}"
   done
-  set -- $EXTRA_PYTHONS
-  while [ $# -gt 0 ]; do
-    pids=()
-    for v in "$1" "${2:-}"; do
-      [ -n "$v" ] || continue
-      (cd bindings-python/tests &&
-        IPROOV_TEST_POSTGRES="host=127.0.0.1 port=$port dbname=iproov_py${v/./} user=postgres" \
-          run_pytest pytest "../../target/py$v-venv/bin/python" .) >"$PLAT/pytest-$v.log" 2>&1 &
-      pids+=("$!:$v")
-    done
-    shift "${#pids[@]}"
-    for i in "${pids[@]}"; do
-      v=${i#*:}
-      if wait "${i%%:*}"; then
-        note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'), $(tail -n 1 "$PLAT/pytest-$v.log" | sed 's/^ *//')"
-      else
-        cat "$PLAT/pytest-$v.log" >&2
-        echo "pytest failed on CPython $v" >&2
-        failed=1
-      fi
-    done
+  for v in $EXTRA_PYTHONS; do
+    (cd bindings-python/tests &&
+      IPROOV_TEST_POSTGRES=${conninfo[$v]} run_pytest pytest "../../target/py$v-venv/bin/python" .) >"$PLAT/pytest-$v.log" 2>&1 &
+    pids+=("$!:$v")
   done
-  postgres_stop
+  for i in "${pids[@]}"; do
+    v=${i#*:}
+    if wait "${i%%:*}"; then
+      note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'), $(tail -n 1 "$PLAT/pytest-$v.log" | sed 's/^ *//')"
+    else
+      cat "$PLAT/pytest-$v.log" >&2
+      echo "pytest failed on CPython $v" >&2
+      failed=1
+    fi
+  done
+  for v in $EXTRA_PYTHONS; do
+    PG_DIR="$PWD/target/pg-py$v" postgres_stop || failed=1
+  done
   return "$failed"
 }
 
