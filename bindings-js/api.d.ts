@@ -380,8 +380,9 @@ export interface ClientOptions extends ConfigOptions {
    * every call's outcome. A hook that throws (or rejects) is reported to `logger`; the call's
    * outcome stands. */
   audit?: (record: Record<string, Json>) => void | Promise<void>;
-  /** Where a failing audit hook is reported (default `console`). */
-  logger?: { error(...args: unknown[]): void };
+  /** Gets core's telemetry events at their levels and this package's error lines (a failing
+   * audit hook): see `Logger`. Default: `console`, for the error lines only. */
+  logger?: Logger;
 }
 
 export interface CallOptions {
@@ -643,8 +644,10 @@ export interface JourneyServiceOptions {
    * file beside it; a DurableObjectStore has none); a store with no default needs this.
    */
   spool?: JourneySpool | string | false;
-  /** Gets the service's error-level lines (an outcome the store could not take; console by default). */
-  logger?: { error(...args: unknown[]): void };
+  /** Gets each journey request's telemetry event (`iproov.journey`: info; warn for an outcome
+   * unknown or a limit; error for a store failure) and the service's error lines (an outcome
+   * the store could not take): see `Logger`. Default: the client's logger. */
+  logger?: Logger;
   /** The time, Unix ms (Date.now by default). */
   clock?: () => number;
 }
@@ -853,3 +856,25 @@ export declare function checkUserId(userId: string, field?: string): void;
 export declare function lintUserId(userId: string): Array<{ code: 'looks_like_email' | 'looks_like_phone_number' | 'looks_sequential'; message: string }>;
 export declare function randomUserId(): string;
 export declare function pseudonymousUserId(hostSecret: SecretLike, internalKey: string): string;
+
+// ---- telemetry (hand-written: keep this block when generating the rest) ---------------------
+
+/**
+ * A logger for core's telemetry events (core/src/telemetry.rs): `debug` (a line per HTTP
+ * request), `info` (a retry, a journey request's outcome), `warn` (an outcome unknown, a rate
+ * limit, a call that failed on the service's side) and `error` (a store failure). Each line is
+ * core's message with the fields `{iproov_event, iproov}`: the event's name (`iproov.send`,
+ * `iproov.call`, `iproov.retry`, `iproov.token`, `iproov.journey`) and its attributes
+ * (OpenTelemetry's HTTP names and `iproov.*` ones), never a credential, claim token, api_key or
+ * user_id. Called as pino calls (`logger.debug(fields, message)`) when the logger has pino's
+ * `child` and `bindings` methods (pino, Fastify's `fastify.log`); otherwise as console is
+ * called (`logger.debug(message, fields)`: console, winston). A level the logger has no method
+ * for, or that pino's `isLevelEnabled` refuses, is skipped. NODE_DEBUG=iproov-sansio prints the
+ * same lines on stderr (the Node package).
+ */
+export interface Logger {
+  error(...args: any[]): unknown;
+  warn?(...args: any[]): unknown;
+  info?(...args: any[]): unknown;
+  debug?(...args: any[]): unknown;
+}

@@ -5,6 +5,9 @@ import api, {
   toExpressMiddleware,
   iproovJourneys,
   type IproovJourneysOptions,
+  useOpenTelemetry,
+  stopOpenTelemetry,
+  type Logger,
   Config,
   build,
   parse,
@@ -149,6 +152,19 @@ export function handlers(service: JourneyService): void {
   void expressErrors;
   const plugin: (fastify: any, options: IproovJourneysOptions) => Promise<void> = iproovJourneys;
   void plugin({}, { service, prefix: '/iproov', resolveUser: (request, fastifyRequest: { user?: string }) => fastifyRequest.user });
+}
+
+export async function telemetry(): Promise<void> {
+  // pino (fields first) and console (message first) are both loggers; so is winston's shape.
+  const { default: pino } = await import('pino');
+  const logger: Logger = pino({ level: 'debug' });
+  const client = createClient({ region: 'eu', apiKey: 'k', secret: 's', logger });
+  void new JourneyService(client, new SQLiteStore('j.sqlite3'), { logger: console });
+  const plain: Logger = { error: (message: string) => void message, warn: (message: string, fields: object) => void [message, fields] };
+  void createClient({ region: 'eu', apiKey: 'k', secret: 's', logger: plain });
+  await useOpenTelemetry();
+  await useOpenTelemetry({ tracerProvider: { getTracer: () => ({}) }, meterProvider: { getMeter: () => ({}) } });
+  stopOpenTelemetry();
 }
 
 export function fromEnvironment(): void {
