@@ -381,7 +381,7 @@ def main() -> None:
     meta = load(args.dir / "meta.json") or {}
     table = build_table(rust, py, node, wasm, workerd, client)
     logs = []
-    for name, label in (("rust", "Rust (criterion)"), ("python", "Python"), ("node", "Node"), ("wasm", "edge (wasm)"), ("workerd", "edge (wasm) in workerd"), ("client", "JS client overhead")):
+    for name, label in (("rust", "Rust (criterion)"), ("python", "Python"), ("node", "Node"), ("wasm", "edge (wasm)"), ("workerd", "edge (wasm) in workerd"), ("client", "JS client overhead"), ("ratelimit", "Validates under iProov's rate limit (bench/rate-limit.mjs)")):
         path = args.dir / f"{name}.txt"
         if path.exists():
             text = path.read_text()

@@ -4,8 +4,9 @@
 // only converts names, bytes and JSON, and picks the class core names.
 
 import { IProovError, makeErrorClasses } from './errors.mjs';
-import * as results from './results.mjs';
-import { resultFor } from './results.mjs';
+import { ERROR_TABLE, UNKNOWN_KIND } from './generated/errors.mjs';
+import * as resultClasses from './generated/results.mjs';
+import { IProovResult } from './results.mjs';
 import { Secret, reveal } from './secret.mjs';
 import {
   INSPECT,
@@ -29,6 +30,10 @@ import { useCore } from './stores.mjs';
 import { makeWebHandler } from './web.mjs';
 import { makeTelemetry } from './telemetry.mjs';
 
+// The result classes, their base and resultFor, as the API exports them.
+const results = { IProovResult, ...resultClasses };
+const { resultFor } = resultClasses;
+
 export { results, Secret, IProovError, makeTelemetry };
 
 
@@ -50,14 +55,15 @@ export function createApi(native, { spoolAt, environment, telemetry = makeTeleme
   const HANDLE = Symbol('iproov.nativeConfig');
   // A Config made by configFromEnv: its handle, already made by core.
   const FROM_ENV = Symbol('iproov.configFromEnv');
-  const { classes: ERROR_CLASSES, byKind } = makeErrorClasses(info.error_classes);
+  const { classes: ERROR_CLASSES, byKind } = makeErrorClasses(ERROR_TABLE);
 
   /**
    * The Error object (not thrown) for core's canonical error JSON: the class core names for
-   * its `kind` (a kind this build does not know is an `ApiError`, as core reads it).
+   * its `kind`; a kind this version does not know, or none, is core's ErrorKind::UNKNOWN's
+   * (`ApiError`), as in every host.
    */
   function errorFromJSON(json, options) {
-    const cls = byKind[json?.kind] ?? byKind.api ?? IProovError;
+    const cls = byKind[json?.kind] ?? byKind[UNKNOWN_KIND];
     return new cls(json, options);
   }
 
@@ -221,8 +227,6 @@ export function createApi(native, { spoolAt, environment, telemetry = makeTeleme
     return Config.from(config)[HANDLE];
   }
 
-  const NOT_SHOWN = 'not shown: this request carries credentials';
-
   /**
    * A request for the host to send exactly as described. Its body and headers carry
    * credentials: `util.inspect` and `JSON.stringify` show core's redacted view only.
@@ -292,7 +296,7 @@ export function createApi(native, { spoolAt, environment, telemetry = makeTeleme
     /** Core's redacted view: secrets replaced by `[REDACTED]`. */
     redacted() {
       const r = this.#redact;
-      if (r === undefined) return { method: this.#method, url: this.#url, headers: NOT_SHOWN, body: NOT_SHOWN };
+      if (r.view !== undefined) return structuredClone(r.view); // core gave it with the request (a flow's)
       try {
         return JSON.parse(native.redactRequest(r.operation, r.handle, r.inputJson));
       } catch (e) {
@@ -381,8 +385,9 @@ export function createApi(native, { spoolAt, environment, telemetry = makeTeleme
   }
 
   /** A wire request of core's flow driver (`{method, url, headers: {}, body | body_base64}`). */
-  function requestFromWire(wire) {
-    return new Request(wire.method, wire.url, Object.entries(wire.headers ?? {}), wireBody(wire), undefined);
+  /** A flow's wire request, shown as the redacted view core gave beside it (`view`). */
+  function requestFromWire(wire, view) {
+    return new Request(wire.method, wire.url, Object.entries(wire.headers ?? {}), wireBody(wire), { view });
   }
 
   /** An input with binary values (the enrol image) as the vector format's `{base64}`. */
@@ -542,8 +547,8 @@ export function createApi(native, { spoolAt, environment, telemetry = makeTeleme
      */
     prepare(operation, input, now = Date.now()) {
       const out = this.#run('prepare', now, { operation, input: input ?? {} });
-      if (out.action === 'authorized') return { action: out.action, uses: out.uses, request: requestFromWire(out.request) };
-      return { action: out.action, tokenRequest: requestFromWire(out.token_request) };
+      if (out.action === 'authorized') return { action: out.action, uses: out.uses, request: requestFromWire(out.request, out.redacted) };
+      return { action: out.action, tokenRequest: requestFromWire(out.token_request, out.redacted) };
     }
 
     /** Takes the answer to the token request; throws the OAuth error core reads from it. */

@@ -139,16 +139,20 @@ export function makeClientClass(ctx) {
       }
     }
 
-    /** Sends one request and reports its answer, or how the send failed, to the driver. */
+    /**
+     * Sends one request and reports its answer, or how the send failed, to the driver. The
+     * payload starts with the send's whole time in ms, counted from now (core's driver docs,
+     * "Deadlines"): no clock is read before sending.
+     */
     async #send(id, payload, signal) {
       const split = payload.indexOf('\n');
-      const deadline = Number(payload.slice(0, split));
+      const timeoutMs = Number(payload.slice(0, split));
       const { method, url, headers, body } = requestParts(payload.slice(split + 1));
       const report = (failure, error) => native.driverFailure(this.#driver, id, failure, causeText(error), Date.now());
       if (signal?.aborted) return report('aborted_before_sending', signal.reason);
       const controller = new AbortController();
       let expired = false;
-      const timer = setTimeout(() => ((expired = true), controller.abort()), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(() => ((expired = true), controller.abort()), timeoutMs);
       const onAbort = () => controller.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
       let answered = false;

@@ -1,8 +1,8 @@
 // The Error classes. Core decides every error (its `code`, `kind`, message and fields) and
-// names the class of each kind and the class that class extends (`info().error_classes`,
-// from `ErrorKind::class_name` / `parent_class_name`); this module only makes those classes,
-// under `IProovError`, and turns core's canonical error JSON into an instance of the one core
-// names, with the fields camelCased.
+// names the class of each kind and the class that class extends (`ErrorKind::class_name` /
+// `parent_class_name`, generated into generated/errors.mjs); this module only makes those
+// classes, under `IProovError`, and turns core's canonical error JSON into an instance of the
+// one core names, with the fields camelCased.
 
 import { camel } from './util.mjs';
 
@@ -37,7 +37,7 @@ named(IProovError, 'IProovError');
 /**
  * Makes the classes core names: `{classes: {ClassName: class}, byKind: {kind: class}}`.
  * Parents that name no kind (`TransportError`) are made too; `IProovError` is the root.
- * @param {{kind: string, class: string, parent: string}[]} table core's `info().error_classes`
+ * @param {{kind: string, class: string, parent: string}[]} table core's families (generated/errors.mjs)
  */
 export function makeErrorClasses(table) {
   const classes = { IProovError };

@@ -19,8 +19,10 @@ import PAGE_FILES from 'iproov-sansio:web-static';
 const defaultLog = (route, error, isCore, { code, status } = {}) => {
   // Core's messages carry no secret; the browser gets only the fixed text of the code. A
   // refusal (a limit, a conflict, a bad request: the browser's doing) is information, a
-  // failure of the service's side an error.
-  if (!isCore) console.error(`iproov ${route} failed`, error);
+  // failure of the service's side an error. `error` null: core's own check refused the
+  // request (origin, type, size, user, body, route), no exception behind it.
+  if (error === null) console.info(`iproov ${route}: refused ${code}`);
+  else if (!isCore) console.error(`iproov ${route} failed`, error);
   else if (status < 500) console.info(`iproov ${route}: refused ${code} (${error.name} ${error.code}): ${error.message}`);
   else console.error(`iproov ${route}: ${code} (${error.name} ${error.code}): ${error.message}`);
 };
@@ -93,8 +95,11 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
    *   same journey (a double-submitted validate for the first one's outcome, a second tab's
    *   token request) before answering 409, in ms (core's `validate_wait_ms`, 30000)
    * @param {(route: string, error: unknown, isCore: boolean, answer: {code: string, status: number}) => void} [options.log]
-   *   each failure with the browser's code and status (console by default: refusals, status
-   *   below 500, at info; the rest at error): the browser sees only its code
+   *   each refusal and failure with the browser's code and status (console by default:
+   *   refusals, status below 500, at info; the rest at error): the browser sees only its
+   *   code. `error` is `null` for a refusal of core's own checks (origin, content type, size,
+   *   user, body; a path or method under `basePath` that is no route: `route` is then
+   *   `"METHOD /path"`), which no exception is behind
    * @returns {(request: Request, ...context: unknown[]) => Promise<Response>}
    */
   function createJourneyHandler(service, options = {}) {
@@ -119,6 +124,15 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
     const origins = allowedOrigins === null || allowedOrigins === undefined ? null : [...allowedOrigins];
     const routes = table.routes.filter((r) => (page || !r.page) && (emulator !== null || !r.emulator));
     const internal = decide('error', { error: null }).answer; // the last resort's answer
+    // Every refusal is logged with its code (a logger that throws changes nothing the browser gets).
+    const refused = (route, answer) => {
+      try {
+        log(route, null, true, { code: answer.body.error.code, status: answer.status });
+      } catch {
+        // the answer stands
+      }
+      return answer;
+    };
 
     async function guarded(request, route, context) {
       const facts = {
@@ -180,7 +194,9 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
       } catch {
         status = 0; // not reached: core answers try_again
       }
-      return decide('emulator', { status }).answer;
+      const decided = decide('emulator', { status }).answer;
+      if (decided.status !== 200) throw new Refused(decided); // logged as Python's is
+      return decided;
     }
 
     const answers = { token, validate, exit, emulator_complete: complete };
@@ -217,7 +233,7 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
       const here = routes.filter((r) => r.path === rest);
       const route = here.find((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'));
       // Under the mount, every refusal is core's JSON shape (404; 405 with Allow).
-      if (route === undefined) return write(decide('no_route', { allow: here.map((r) => r.method) }).answer, method);
+      if (route === undefined) return write(refused(`${method} ${rest}`, decide('no_route', { allow: here.map((r) => r.method) }).answer), method);
       try {
         if (route.route === 'file') {
           const headers = Object.fromEntries(route.headers);
@@ -234,10 +250,11 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
           const input = await guarded(request, route.route, context);
           return write(await answers[route.route](input), method);
         } catch (error) {
-          if (error instanceof Refused) return write(error.answer, method);
+          if (error instanceof Refused) return write(refused(route.route, error.answer), method);
           const isCore = error instanceof IProovError;
           // Core maps the failure: a limit is 429 with Retry-After, a store that failed with a
-          // validated outcome answers that outcome (200).
+          // validated outcome answers that outcome (200). It reads core's error as core made it
+          // (its canonical JSON and the kind in it, as every host passes it), never the class.
           const decided = decide('error', { error: isCore ? error.toJSON() : null });
           try {
             log(route.route, error, isCore, { code: decided.code, status: decided.answer.status });

@@ -9,6 +9,8 @@ const { join } = require('node:path');
 const { createInterface } = require('node:readline');
 
 const ENV_BINARY = 'IPROOV_EMULATOR_BIN';
+// iProov's own domains: {region}.rp.secure.iproov.me and the rest of its service.
+const IPROOV_DOMAINS = ['iproov.me', 'iproov.com'];
 
 /** The emulator could not be found, did not start, or refused a control call. */
 class EmulatorError extends Error {
@@ -23,6 +25,44 @@ class EmulatorError extends Error {
     this.path = path;
     this.stderr = stderr;
   }
+}
+
+/**
+ * Why `env` (default process.env) points at a real iProov region, or null: IPROOV_REGION set
+ * and not empty (the clients read a region as iProov's host for it; empty counts as unset), or
+ * IPROOV_BASE_URL on a host of iproov.me or iproov.com. Any other base URL (the emulator's, your
+ * own stand-in) is not. The pytest plugin (iproov_emulator.real_iproov_target) has the same rule.
+ */
+function realIproovTarget(env = process.env) {
+  const baseUrl = String(env.IPROOV_BASE_URL ?? '').trim();
+  if (baseUrl) {
+    let host = '';
+    try {
+      host = new URL(baseUrl.includes('://') ? baseUrl : `https://${baseUrl}`).hostname;
+    } catch {
+      // Not a URL at all: no host of iProov's either.
+    }
+    host = host.replace(/\.$/, '').toLowerCase();
+    if (IPROOV_DOMAINS.some((domain) => host === domain || host.endsWith(`.${domain}`))) {
+      return `IPROOV_BASE_URL=${baseUrl} is iProov's own service`;
+    }
+  }
+  const region = String(env.IPROOV_REGION ?? '').trim();
+  if (region) return `IPROOV_REGION=${region} points iProov's clients at its real ${region} region`;
+  return null;
+}
+
+/** Throws EmulatorError `real_iproov` when the environment points at a real iProov region. */
+function refuseRealIproov(when) {
+  const reason = realIproovTarget();
+  if (reason === null) return;
+  throw new EmulatorError(
+    'real_iproov',
+    `refused ${when}: ${reason}, so a client that reads IPROOV_* would call iProov itself, with whatever ` +
+      'credentials this environment holds. Unset IPROOV_REGION and IPROOV_BASE_URL for your tests (or set ' +
+      'IPROOV_BASE_URL to emulator.baseUrl()); a suite meant to call iProov opts in with ' +
+      'startEmulator({ allowLive: true }).',
+  );
 }
 
 function findBinary() {
@@ -49,11 +89,12 @@ function findBinary() {
 }
 
 class Emulator {
-  constructor(url, child, configDir) {
+  constructor(url, child, configDir, { allowLive = false } = {}) {
     /** `http://127.0.0.1:PORT` */
     this.url = url;
     this._child = child;
     this._configDir = configDir;
+    this._allowLive = allowLive;
     this._stderr = [];
     this._providers = undefined;
     // Killed when this Node process exits, even if a test forgets stop().
@@ -144,6 +185,28 @@ class Emulator {
     return (await this.control('GET', `/requests?${query}`)).count;
   }
 
+  /**
+   * The request journal: the API requests received (faulted and refused ones included), oldest
+   * first, whose path ends with `path`, of `method`, after the `seq` `since` (see journalMark).
+   * Each is the emulator's JSON: seq, method, path, query, headers, body_bytes, and the body as
+   * json, form, multipart or text, with every credential (api_key, secret, OAuth password,
+   * access tokens) shown as `***`; claim tokens are kept (tests/emulator/README.md, "The
+   * request journal").
+   */
+  async requests({ path, method, since } = {}) {
+    const query = new URLSearchParams();
+    if (path !== undefined) query.set('path', path);
+    if (method !== undefined) query.set('method', method);
+    if (since !== undefined) query.set('since', String(since));
+    const text = query.size > 0 ? `?${query}` : '';
+    return (await this.control('GET', `/journal${text}`)).requests;
+  }
+
+  /** The `seq` of the newest request received so far (0 before any): pass it as `requests({ since })`. */
+  async journalMark() {
+    return (await this.control('GET', '/journal?limit=0')).last_seq;
+  }
+
   /** The emulator's named presets: [{name, description, options}]. */
   async presets() {
     return (await this.control('GET', '/presets')).presets;
@@ -154,8 +217,14 @@ class Emulator {
     return this.control('PUT', '/preset', { ...options, name });
   }
 
-  /** Forgets users, claims, tokens, faults, counters, clock offset, rate limits, outage and preset. */
+  /**
+   * Forgets users, claims, tokens, faults, counters, the request journal, clock offset, rate
+   * limits, outage and preset. Called before each test (beforeEach), it is also where a test is
+   * refused (EmulatorError real_iproov) while IPROOV_REGION/IPROOV_BASE_URL point at a real
+   * iProov region, unless the emulator was started with { allowLive: true }.
+   */
   async reset() {
+    if (!this._allowLive) refuseRealIproov('to reset the emulator for a test');
     await this.control('POST', '/reset');
   }
 
@@ -214,8 +283,11 @@ class Emulator {
  * Starts the emulator on a free port of 127.0.0.1 and resolves once it listens (at most
  * `timeoutMs`, default 30 000 ms). `config`: an emulator configuration instead of the built-in
  * one; `binary`: its path (default: $IPROOV_EMULATOR_BIN, else the iproov-emulator package's).
+ * Rejects (EmulatorError real_iproov) while IPROOV_REGION/IPROOV_BASE_URL point at a real iProov
+ * region, unless `allowLive` (then reset() does not refuse either).
  */
-async function startEmulator({ binary, config, args = [], timeoutMs = 30_000 } = {}) {
+async function startEmulator({ binary, config, args = [], timeoutMs = 30_000, allowLive = false } = {}) {
+  if (!allowLive) refuseRealIproov('to start the emulator');
   const command = binary ?? findBinary();
   const argv = ['--host', '127.0.0.1', '--port', '0', ...args];
   let configDir;
@@ -225,7 +297,7 @@ async function startEmulator({ binary, config, args = [], timeoutMs = 30_000 } =
     argv.push('--config', join(configDir, 'config.json'));
   }
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const emulator = new Emulator('', child, configDir);
+  const emulator = new Emulator('', child, configDir, { allowLive });
   child.stderr.on('data', (chunk) => {
     emulator._stderr.push(String(chunk));
     while (emulator._stderr.length > 200) emulator._stderr.shift();
@@ -254,4 +326,4 @@ async function startEmulator({ binary, config, args = [], timeoutMs = 30_000 } =
   return emulator;
 }
 
-module.exports = { startEmulator, Emulator, EmulatorError, findBinary };
+module.exports = { startEmulator, Emulator, EmulatorError, findBinary, realIproovTarget };

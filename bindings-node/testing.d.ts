@@ -57,8 +57,39 @@ export interface Clock {
   offset_secs: number;
 }
 
+/** One request of the emulator's journal (tests/emulator/README.md, "The request journal"). */
+export interface JournalEntry {
+  /** Counts requests from 1, across resets: pass one as requests({ since }). */
+  seq: number;
+  /** RFC 3339 time on the emulator clock, and epoch milliseconds. */
+  at: string;
+  at_ms: number;
+  method: string;
+  /** The full path as received, credentials masked: /eu/api/v2/claim/enrol/validate. */
+  path: string;
+  query?: string;
+  /** eu, us, sg, au, jkt, latam; null outside the regions' prefixes. */
+  region: string | null;
+  /** The configured service provider whose api_key or access token the request carried. */
+  service_provider?: string;
+  /** Lowercase names; a repeated header's values joined with ', '; credentials '***'. */
+  headers: Record<string, string>;
+  /** The body's length as received. */
+  body_bytes: number;
+  /** Some of the body is not shown (a large one: an excerpt). */
+  body_truncated: boolean;
+  /** A body that parses as JSON, credentials '***', claim tokens kept. */
+  json?: unknown;
+  /** A form body: name -> value (a repeated name: its values). */
+  form?: Record<string, string | string[]>;
+  /** Multipart parts: a short text part's value, a file's length and SHA-256. */
+  multipart?: Array<{ name: string; filename?: string; content_type?: string; bytes: number; value?: string; sha256?: string }>;
+  /** Anything else, up to 1 KiB. */
+  text?: string;
+}
+
 export declare class EmulatorError extends Error {
-  /** binary_not_found, start_failed, unreachable, or the emulator's error code (unknown_claim, invalid_request, ...). */
+  /** binary_not_found, start_failed, unreachable, real_iproov, or the emulator's error code (unknown_claim, invalid_request, ...). */
   readonly code: string;
   readonly description: string;
   /** The HTTP status of a refused control call. */
@@ -92,6 +123,10 @@ export declare class Emulator {
   /** Whole seconds. */
   advanceClock(seconds: number): Promise<Clock>;
   requestCount(path?: string, options?: { method?: string }): Promise<number>;
+  /** The request journal, oldest first: path suffix, method, after the seq `since`. */
+  requests(filter?: { path?: string; method?: string; since?: number }): Promise<JournalEntry[]>;
+  /** The seq of the newest request so far (0 before any). */
+  journalMark(): Promise<number>;
   presets(): Promise<Preset[]>;
   /** Options are the emulator's JSON: reason, retry_after_secs, delay_ms, api_key. */
   loadPreset(name: string, options?: Record<string, unknown>): Promise<{ preset: string } & Record<string, unknown>>;
@@ -108,8 +143,12 @@ export interface StartOptions {
   args?: string[];
   /** Milliseconds to wait for the emulator to listen (default 30000). */
   timeoutMs?: number;
+  /** Start (and reset) while IPROOV_REGION/IPROOV_BASE_URL point at a real iProov region: a suite meant to call iProov. */
+  allowLive?: boolean;
 }
 
 export declare function startEmulator(options?: StartOptions): Promise<Emulator>;
 /** The binary startEmulator would run; throws EmulatorError binary_not_found. */
 export declare function findBinary(): string;
+/** Why `env` (default process.env) points at a real iProov region (IPROOV_REGION, or IPROOV_BASE_URL on iproov.me/iproov.com), or null. */
+export declare function realIproovTarget(env?: Record<string, string | undefined>): string | null;

@@ -2,4 +2,4 @@
 import testing from './testing.cjs';
 
 export default testing;
-export const { startEmulator, Emulator, EmulatorError, findBinary } = testing;
+export const { startEmulator, Emulator, EmulatorError, findBinary, realIproovTarget } = testing;

@@ -19,7 +19,8 @@ EXTRA_PYTHONS="3.9 3.10 3.12 3.13"   # 3.11 is scripts/python.sh's
 # glibc_ok FILE: fails when FILE asks for a GLIBC symbol version above $MAX_GLIBC.
 glibc_ok() {
   local need
-  need=$(objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+  # grep finding nothing (status 1) is the case reported below, not a silent exit.
+  need=$(objdump -T "$1" | { grep -o 'GLIBC_[0-9][0-9.]*' || [ $? = 1 ]; } | sed 's/GLIBC_//' | sort -uV | tail -n 1)
   if [ -z "$need" ]; then
     echo "$1: no GLIBC symbol versions at all (not linked against glibc?)" >&2
     return 1
@@ -41,7 +42,7 @@ wheel_ok() {
     glibc_ok "$dir"/iproov_sansio/_core.abi3.so || { rm -rf "$dir"; return 1; }
     rm -rf "$dir"
   fi
-  named=$(basename "$wheel" .whl | tr '.-' '\n\n' | grep -E '^(many|musl)linux_[0-9]+_[0-9]+_' | head -n 1)
+  named=$(basename "$wheel" .whl | tr '.-' '\n\n' | { grep -E '^(many|musl)linux_[0-9]+_[0-9]+_' || [ $? = 1 ]; } | head -n 1)
   shown=$("$TOOLS_VENV/bin/auditwheel" show "$wheel" | tr '\n' ' ' |
     sed -n 's/.*consistent with the following platform tag: *"\([^"]*\)".*/\1/p')
   if [ -z "$named" ] || [ "$named" != "$shown" ]; then
@@ -300,8 +301,12 @@ workflows_check() {
   command -v shellcheck >/dev/null || apt_install shellcheck
   "$TOOLS_VENV/bin/jactionlint" --no-online --profile correctness
   note "jactionlint $("$TOOLS_VENV/bin/jactionlint" --version | head -n 1): $(ls .github/workflows | wc -l) workflows pass"
-  local target
-  for target in $(node -p 'require("./bindings-node/package.json").napi.targets.join(" ")'); do
+  # Read whole first: a failing `node -p` inside `for ... in $(...)` would leave the loop
+  # nothing to check, and pass.
+  local target targets
+  targets=$(node -p 'require("./bindings-node/package.json").napi.targets.join(" ")')
+  [ -n "$targets" ] || { echo "bindings-node/package.json names no napi targets" >&2; return 1; }
+  for target in $targets; do
     grep -q "target: $target," .github/workflows/release-node.yml ||
       { echo "napi target $target is not built by release-node.yml" >&2; return 1; }
   done

@@ -20,7 +20,9 @@ postgres_start() {
     bin=$(postgres_bin)
   fi
   [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
-  postgres_stop
+  # An earlier run's cluster, gone: a pid file a crash left behind (its pid since reused by
+  # another process) cannot be stopped, and the cluster is made anew below anyway.
+  postgres_stop || note "target/pg: the earlier cluster did not stop cleanly; made anew"
   rm -rf "$PG_DIR"
   mkdir -p "$PG_DIR"
   [ "$(id -u)" = 0 ] && chown postgres "$PG_DIR"
@@ -34,10 +36,18 @@ postgres_start() {
   note "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (target/pg)"
 }
 
+# postgres_stop: the server stopped (pg_ctl waits until it is gone), or an error naming why
+# not; nothing to do when no cluster runs. A cluster a crash left with its pid file but no
+# server is not running (pg_ctl status 3).
 postgres_stop() {
-  local bin as=()
+  local bin as=() status=0
   bin=$(postgres_bin)
   [ -n "$bin" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
   [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
-  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 || status=$?
+  [ "$status" != 3 ] || return 0
+  if [ "$status" != 0 ] || ! "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null; then
+    echo "postgres_stop: the server of target/pg did not stop (pg_ctl status $status); its log: $PG_DIR/log" >&2
+    return 1
+  fi
 }

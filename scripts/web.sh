@@ -1,8 +1,9 @@
 # The web page's end-to-end tests (sourced by scripts/test, after python_suite built the wheel
-# into target/py-venv with starlette and uvicorn, node_suite the Node package and wasm_suite
-# the edge package with workerd, and the emulator binary): Debian's chromium
-# (installed with apt when /usr/bin/chromium is missing) driven by playwright-core from npm,
-# which never downloads a browser of its own.
+# into target/py-venv with starlette, uvicorn, fastapi, django and flask, node_suite the Node
+# package with its frameworks (express, fastify, hono) and wasm_suite the edge package with
+# workerd, and the emulator binary): Debian's chromium (installed with apt when
+# /usr/bin/chromium is missing) driven by playwright-core from npm, which never downloads a
+# browser of its own.
 
 chromium_ensure() {
   if [ ! -x /usr/bin/chromium ]; then
@@ -18,6 +19,6 @@ web_suite() {
   (cd tests/web && npm_install_quiet)
   note "playwright-core $(node -p 'require("./tests/web/node_modules/playwright-core/package.json").version')"
 
-  step "Web page in headless Chromium: pass, fail then pass, attempts exhausted, double submit, a fault during validate (Python); pass and double submit through the JS handler in workerd and on Node's http"
+  step "Web page in headless Chromium, every journey (pass; fail then pass; exhausted; reload mid-journey; second tab; double click; the SDK's ends; busy; a fault during validate) through demo/web.py, the README's worker in workerd and its Node http example, and the README examples of Express (behind express.json()), Fastify, Hono, Django, Flask and FastAPI (async, no thread pool)"
   (cd tests/web && run_node_test "node --test (web page in Chromium)" --test-concurrency=1 e2e.test.mjs)
 }

@@ -40,6 +40,24 @@ function subset(where, actual, expected) {
   if (actual !== expected) throw new Error(`${where}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
 }
 
+/**
+ * Blocks the thread for `ms`, as a slow synchronous audit hook would (README: `audit_delay`):
+ * Atomics.wait where the platform allows it on this thread (Node), else a busy wait (workerd,
+ * whose clock moves while JS runs; a clock that stood still would throw, never hang).
+ */
+function block(ms) {
+  const start = Date.now();
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    return;
+  } catch {
+    // workerd: "Atomics.wait cannot be called in this context"
+  }
+  for (let spins = 0; Date.now() < start + ms; spins++) {
+    if (spins > 10_000_000 && Date.now() === start) throw new Error('the clock stands still: the hook cannot block');
+  }
+}
+
 function fromBase64(text) {
   const binary = atob(text);
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
@@ -76,6 +94,17 @@ async function control(emulatorUrl, method, path, body) {
   return text ? JSON.parse(text) : undefined;
 }
 
+/** Throws unless `error` is an IProovError of the expected class holding the expected fields. */
+function checkError(api, where, error, expected) {
+  if (!(error instanceof api.IProovError)) throw new Error(`${where}: threw a non-IProovError ${error?.stack ?? error}`);
+  const { class: cls, ...fields } = expected;
+  if (cls !== undefined) {
+    if (typeof api[cls] !== 'function') throw new Error(`${where}: the package has no class ${cls}`);
+    if (!(error instanceof api[cls]) || error.name !== cls) throw new Error(`${where}: got ${error.name}, expected ${cls} (${error.message})`);
+  }
+  subset(`${where} error`, error.toJSON(), fields);
+}
+
 /** One call step's outcome checked against its `expect`; gives the result's canonical JSON.
  * `calls` gets `{operation, code, token}`: the error's code, or the result's claim token. */
 async function callOnce(api, client, step, input, calls) {
@@ -102,13 +131,7 @@ async function callOnce(api, client, step, input, calls) {
   const expect = step.expect ?? {};
   if (expect.error !== undefined) {
     if (error === undefined) throw new Error(`${step.call}: gave a result ${JSON.stringify(result?.toJSON())}, expected error ${expect.error.code}`);
-    if (!(error instanceof api.IProovError)) throw new Error(`${step.call}: threw a non-IProovError ${error?.stack ?? error}`);
-    const { class: cls, ...fields } = expect.error;
-    if (cls !== undefined) {
-      if (typeof api[cls] !== 'function') throw new Error(`${step.call}: the package has no class ${cls}`);
-      if (!(error instanceof api[cls]) || error.name !== cls) throw new Error(`${step.call}: got ${error.name}, expected ${cls} (${error.message})`);
-    }
-    subset(`${step.call} error`, error.toJSON(), fields);
+    checkError(api, step.call, error, expect.error);
     return undefined;
   }
   if (error !== undefined) throw new Error(`${step.call}: failed: ${error.name} ${JSON.stringify(error.toJSON?.() ?? String(error))}`);
@@ -128,6 +151,8 @@ async function runScenario(api, emulatorUrl, sps, scenario, index, otel) {
   const records = [];
   const calls = [];
   const { logger, lines } = captureLogger();
+  const delay = scenario.client?.audit_delay;
+  let hookFailed;
   const client = api.createClient({
     baseUrl: `${emulatorUrl}/${scenario.client?.region ?? sp.region}`,
     apiKey: credentials.api_key,
@@ -138,7 +163,15 @@ async function runScenario(api, emulatorUrl, sps, scenario, index, otel) {
     // package shares one driver (and OAuth token) between clients of equal configuration
     // (workerd), a scenario still starts with a client of its own, as the format says.
     userAgent: `iproov-scenarios/1 (scenario ${index + 1})`,
-    audit: (record) => records.push(record),
+    audit: (record) => {
+      records.push(record);
+      if (record.operation !== delay?.operation) return;
+      try {
+        block(delay.ms);
+      } catch (error) {
+        hookFailed = error; // the client would log it and go on: the scenario fails instead
+      }
+    },
     logger,
   });
   vars.base_url = client.config.baseUrl; // as core normalised it
@@ -146,12 +179,18 @@ async function runScenario(api, emulatorUrl, sps, scenario, index, otel) {
     const step = substitute(raw, vars);
     if (step.control !== undefined) await control(emulatorUrl, step.control, step.path, step.body);
     else if (step.sleep_ms !== undefined) await new Promise((r) => setTimeout(r, step.sleep_ms));
+    // What this host makes of core's canonical error JSON from elsewhere.
+    else if (step.error_json !== undefined) {
+      if (step.expect?.error === undefined) throw new Error(`step ${index}: an error_json step needs expect.error`);
+      checkError(api, `step ${index} (error_json)`, api.errorFromJSON(step.error_json), step.expect.error);
+    }
     else if (step.call !== undefined) {
       const n = step.concurrent ?? 1;
       const results = await Promise.all(Array.from({ length: n }, () => callOnce(api, client, step, step.input, calls)));
       if (step.id !== undefined) vars[step.id] = { result: results[0] };
     } else throw new Error(`step ${index}: unknown kind ${JSON.stringify(raw)}`);
   }
+  if (hookFailed !== undefined) throw new Error(`the audit hook could not block: ${hookFailed}`);
   for (const [rawKey, count] of Object.entries(scenario.requests ?? {})) {
     const key = substitute(rawKey, vars);
     const [method, path] = key.split(' ');

@@ -43,6 +43,7 @@ await build({
 });
 mkdirSync(dist, { recursive: true });
 copyFileSync(join(shared, 'api.d.ts'), join(dist, 'api.d.ts'));
+copyFileSync(join(shared, 'api.generated.d.ts'), join(dist, 'api.generated.d.ts'));
 copyFileSync(join(shared, 'native.d.ts'), join(dist, 'native-interface.d.ts'));
 copyFileSync(join(shared, 'NATIVE.md'), join(dist, 'NATIVE.md'));
 

@@ -2,6 +2,7 @@
 // target/debug/iproov-emulator) on a free loopback port and talks to its control API.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -134,12 +135,26 @@ export class Emulator {
     return this.control('POST', '/users', user);
   }
 
+  /** Ends the emulator (TERM) and checks it is gone: exited, and its port refusing connections. */
   async stop() {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    await exited;
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    if (!(await refuses(this.url))) throw new Error(`the emulator exited but ${this.url} still accepts connections`);
   }
+}
+
+/** Whether nothing accepts connections at `url`'s host and port (a server seen gone). */
+export function refuses(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(10_000, () => (socket.destroy(), resolve(false)));
+    socket.once('connect', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(true));
+  });
 }
 
 /** A minimal valid PNG (1x1), for photo enrol. */

@@ -1,7 +1,8 @@
 // Child of heap.test.mjs (run with --expose-gc): makes a client, a Config and a TokenManager
 // from the credentials in HEAP_PROBE (JSON), runs users calls (the driver fetches a managed
 // token), drops every reference to the credentials it was given, collects garbage and writes
-// a heap snapshot to HEAP_SNAPSHOT. The parent scans it. The objects stay alive meanwhile.
+// a heap snapshot to HEAP_SNAPSHOT. The parent scans it. The objects stay alive meanwhile
+// (with HEAP_PLANT, the credentials as given too: the parent's scan must then find them).
 import { writeHeapSnapshot } from 'node:v8';
 import { api } from './impl.mjs';
 
@@ -16,7 +17,8 @@ async function make() {
   const config = new api.Config(options);
   const manager = new api.TokenManager(config);
   manager.prepare('get_user', { user_id: given.userId }, Date.now());
-  return [client, config, manager];
+  // HEAP_PLANT: the credentials as given kept alive too, a leak planted for the parent's scan.
+  return process.env.HEAP_PLANT ? [client, config, manager, given] : [client, config, manager];
 }
 const kept = await make();
 await new Promise((r) => setTimeout(r, 50));

@@ -2,7 +2,8 @@
 // Config and a TokenManager are kept alive in a child process, everything else collected, and
 // its heap snapshot holds neither the API secret, nor the OAuth password, nor the access token
 // iProov issued, in clear or JSON-escaped (issue 13: no clear config JSON on JS objects, no
-// secret-bearing cache, no managed token in host-held state). Against the emulator.
+// secret-bearing cache, no managed token in host-held state). Against the emulator. The same
+// scan on a child that keeps the credentials as given finds them (the probe can fail).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -31,24 +32,44 @@ after(async () => {
   await emu?.stop();
 });
 
+/** Runs heap-child.mjs (`plant`: keeping the credentials as given alive) and gives its heap
+ * snapshot's text. */
+async function childHeap(dir, plant) {
+  const snapshot = join(dir, `child-${plant ? 'planted' : 'clean'}.heapsnapshot`);
+  const probe = JSON.stringify({ baseUrl: emu.region('eu'), apiKey: KEY, secret: SECRET, username: USERNAME, password: PASSWORD, userId: USER });
+  const env = { ...process.env, HEAP_PROBE: probe, HEAP_SNAPSHOT: snapshot };
+  if (plant) env.HEAP_PLANT = '1';
+  else delete env.HEAP_PLANT;
+  const out = await new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', join(here, 'heap-child.mjs')], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+  assert.match(out, plant ? /kept 4 objects alive/ : /kept 3 objects alive/);
+  return readFileSync(snapshot, 'utf8');
+}
+
 test('the JS heap holds no credential while a client, a Config and a TokenManager live', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'iproov-heap-'));
   try {
-    const snapshot = join(dir, 'child.heapsnapshot');
-    const probe = JSON.stringify({ baseUrl: emu.region('eu'), apiKey: KEY, secret: SECRET, username: USERNAME, password: PASSWORD, userId: USER });
-    const out = await new Promise((resolve, reject) => {
-      execFile(process.execPath, ['--expose-gc', join(here, 'heap-child.mjs')], {
-        env: { ...process.env, HEAP_PROBE: probe, HEAP_SNAPSHOT: snapshot },
-        timeout: 60_000,
-      }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)));
-    });
-    assert.match(out, /kept 3 objects alive/);
+    const heap = await childHeap(dir, false); // the first test of the file: the emulator's first token
     const tokens = (await emu.control('GET', '/state')).access_tokens.map((t) => t.access_token);
     assert.equal(tokens.length, 1, 'the driver fetched one managed token');
-    const heap = readFileSync(snapshot, 'utf8');
     assert.ok(heap.includes(USER), 'the snapshot holds the strings the child kept (the probe can see)');
     for (const [what, value] of [['secret', SECRET], ['password', PASSWORD], ['access token', tokens[0]]]) {
       assert.ok(!heap.includes(value), `the JS heap holds the ${what}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the probe sees a leak: the same scan finds the credentials a child keeps as given', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iproov-heap-'));
+  try {
+    const heap = await childHeap(dir, true);
+    for (const [what, value] of [['secret', SECRET], ['password', PASSWORD]]) {
+      assert.ok(heap.includes(value), `the scan missed the ${what} the child kept alive`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -231,13 +231,15 @@ for (const kind of KINDS) {
     test('a process killed right after the validate answered it: a new process replays its spool', async () => {
       const dir = mkdtempSync(join(scratch, 'killed-'));
       const store = openStore(kind, dir, pg);
+      let victim;
+      let replayer;
       try {
         const user = await enrolled();
         const healthy = new api.JourneyService(client(), store);
         const started = await healthy.start('verify', user);
         await emu.complete(started.token, { passed: true });
         const args = { kind, dir, postgres: pg, baseUrl: emu.region('eu'), journeyId: started.journeyId, token: started.token };
-        const victim = child('journey-child.mjs', { ...args, mode: 'finish' });
+        victim = child('journey-child.mjs', { ...args, mode: 'finish' });
         await victim.line((l) => l === 'answered');
         // iProov validated the token, the outcome is in the spool (written before the store
         // was asked), and the process dies before the store has it.
@@ -246,7 +248,7 @@ for (const kind of KINDS) {
         assert.equal((await victim.exited).signal, 'SIGKILL');
         assert.equal((await claim(started.token)).status.state, 'validated');
         assert.equal((await store.get('journeys', started.journeyId)).attempts[0].state, 'validating');
-        const replayer = child('journey-child.mjs', { ...args, mode: 'replay', skewMs: SPOOL_DUE_SKEW_MS });
+        replayer = child('journey-child.mjs', { ...args, mode: 'replay', skewMs: SPOOL_DUE_SKEW_MS });
         await replayer.line((l) => l === 'replayed');
         assert.equal((await replayer.exited).code, 0);
         assert.equal((await store.get('journeys', started.journeyId)).attempts[0].state, 'passed');
@@ -254,6 +256,9 @@ for (const kind of KINDS) {
         assert.equal(await emu.count('/claim/verify/validate'), 1, 'one validate');
         assert.equal(spoolText(store).includes(started.journeyId), false, 'the entry left the spool');
       } finally {
+        // Whatever failed above, neither child outlives the test.
+        await victim?.stop();
+        await replayer?.stop();
         await store.close();
       }
     });
@@ -263,7 +268,8 @@ for (const kind of KINDS) {
     // through the users API (the client has OAuth credentials) and the user finishes.
     const lost = [
       ['a 5xx', { kind: 'status', status: 500 }, {}],
-      ['a timeout', { kind: 'delay', delay_ms: 1_500 }, { timeoutMs: 500 }],
+      // A 2 s deadline every other call meets on a loaded machine; the validate held past it.
+      ['a timeout', { kind: 'delay', delay_ms: 3_000 }, { timeoutMs: 2_000 }],
       ['a reset', { kind: 'reset' }, {}],
       ['a reset after iProov handled it', { kind: 'reset', after_handler: true }, {}],
     ];

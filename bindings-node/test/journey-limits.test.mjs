@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api } from './impl.mjs';
 import { startEmulator, EU } from './emulator.mjs';
-import { KINDS, NO_POSTGRES, POSTGRES, child, openStore, privateDatabase, thrown } from './journey-support.mjs';
+import { KINDS, NO_POSTGRES, POSTGRES, child, openStore, privateDatabase, thrown, until } from './journey-support.mjs';
 
 let emu;
 let pg; // this file's database
@@ -155,19 +155,35 @@ for (const kind of KINDS) {
       t.after(closed);
       const dir = mkdtempSync(join(scratch, `${kind}-shared-`));
       const shared = { kind, dir, postgres: pg, emulatorUrl: emu.url };
-      const run = async (args) => {
+      // Two processes with their clients and stores made, waiting for "go"; `t.after` ends
+      // them whatever fails.
+      const spawned = async (args) => {
         const procs = [child('journey-limits-child.mjs', args), child('journey-limits-child.mjs', args)];
+        t.after(() => Promise.all(procs.map((p) => p.stop())));
         await Promise.all(procs.map((p) => p.line((l) => l === 'ready')));
-        for (const p of procs) p.send('go');
+        return procs;
+      };
+      const outputsOf = async (procs) => {
         const outs = await Promise.all(procs.map((p) => p.line((l) => l.startsWith('{'), 120_000)));
         for (const p of procs) assert.equal((await p.exited).code, 0);
         return outs.map((l) => JSON.parse(l));
       };
-      // Two starts at once (the token request held 500 ms by iProov, so that they overlap).
+      const run = async (args) => {
+        const procs = await spawned(args);
+        for (const p of procs) p.send('go');
+        return outputsOf(procs);
+      };
+      // Two starts at once: the first process's token request is held 3 s by iProov, and the
+      // second is told to go once that request is there (an overlap by construction, not by
+      // the two processes' pace).
       const user = await enrolled();
-      await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 500 });
-      const [a, b] = await run({ ...shared, user, mode: 'start' });
-      assert.ok(a.began < b.ended && b.began < a.ended, `the starts overlapped: ${JSON.stringify([a, b])}`);
+      await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 3_000 });
+      const pair = await spawned({ ...shared, user, mode: 'start' });
+      pair[0].send('go');
+      await until(async () => (await emu.count('/claim/verify/token')) === 1, "the first process's token request at iProov");
+      pair[1].send('go');
+      const [a, b] = await outputsOf(pair);
+      assert.ok(b.began < a.ended, `the second start began while the first's token request was out: ${JSON.stringify([a, b])}`);
       assert.equal(a.token, b.token);
       assert.equal(a.journeyId, b.journeyId);
       assert.equal(await emu.count('/claim/verify/token'), 1);

@@ -113,7 +113,8 @@ export async function until(probe, what, ms = 15_000) {
 /**
  * A child process running `script` (in this directory) with `args` as JSON: `lines` (its
  * stdout lines so far), `line(predicate)` (the first line that matches, waiting for it),
- * `send(text)`, `exited` ({code, signal}).
+ * `send(text)`, `exited` ({code, signal}), `stop()` (killed unless it exited; resolves once
+ * it is gone: call it in `finally` or `t.after`, so that a failed assertion ends it too).
  */
 export function child(script, args) {
   const proc = spawn(process.execPath, [join(here, script), JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
@@ -142,5 +143,10 @@ export function child(script, args) {
       exited.then(() => setImmediate(() => waiting.has(check) && (waiting.delete(check), clearTimeout(timer), reject(new Error(`${script} exited: ${lines.join(' | ')}`)))));
       check();
     });
-  return { proc, lines, line, exited, send: (text) => proc.stdin.write(`${text}\n`) };
+  /** Kills it (SIGKILL) unless it has exited, and resolves once it is gone. */
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    return exited;
+  };
+  return { proc, lines, line, exited, stop, send: (text) => proc.stdin.write(`${text}\n`) };
 }

@@ -1,8 +1,9 @@
 // Runs the README's JavaScript examples against the emulator: each ```js block becomes a file
 // (.cjs when it uses require, else .mjs) and runs in a child Node with readme-preload.mjs,
 // which plays the user's phone (completes the claim through the emulator's control API just
-// before a validate is sent). `region: 'eu'` is pointed at the emulator's EU prefix and the
-// IPROOV_* variables hold the emulator's default credentials.
+// before a validate is sent), except for the quick start, which plays it itself. `region: 'eu'`
+// is pointed at the emulator's EU prefix and the IPROOV_* variables hold the emulator's EU
+// target and default credentials.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -49,17 +50,21 @@ export function prepared(code, emulatorUrl, specifier) {
 }
 
 export function exampleEnv(emulatorUrl) {
-  return {
+  const env = {
     ...process.env,
+    IPROOV_BASE_URL: `${emulatorUrl}/eu`,
     IPROOV_API_KEY: EU.apiKey,
     IPROOV_SECRET: EU.secret,
     IPROOV_OAUTH_USERNAME: EU.oauth.username,
     IPROOV_OAUTH_PASSWORD: EU.oauth.password,
     IPROOV_EMULATOR_URL: emulatorUrl,
   };
+  delete env.IPROOV_REGION;
+  return env;
 }
 
-/** Writes and runs one example in `dir` (`env`: more variables); resolves {code, stdout, stderr}. */
+/** Writes and runs one example in `dir` (`preload`: null for none, the example as written;
+ * `env`: more variables); resolves {code, stdout, stderr}. */
 export function runExample(dir, name, source, emulatorUrl, preload = PRELOAD, env = {}) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
@@ -67,7 +72,7 @@ export function runExample(dir, name, source, emulatorUrl, preload = PRELOAD, en
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', preload, file],
+      [...(preload === null ? [] : ['--import', preload]), file],
       { cwd: dir, env: { ...exampleEnv(emulatorUrl), ...env }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr }),
     );

@@ -51,12 +51,22 @@ for (const block of blocks) {
   // package's own run makes every other one: a name it lacks fails there.
   if (frameworkOf(block.code)) continue;
   if (spec && ((block.cjs && !hasCjs) || missingNames(block.code).length > 0)) continue;
-  test(`README example ${block.index} (${kind})`, async () => {
+  // The quick start plays the user's phone itself (IPROOV_EMULATOR_URL): run as written.
+  const quickStart = block.index === 1;
+  test(`README example ${block.index} (${kind})${quickStart ? ': the quick start as written, the phone played through the emulator' : ''}`, async () => {
     await emu.reset();
     const source = prepared(block.code, emu.url, block.cjs ? cjsSpecifier : esmSpecifier);
     // Inside the package directory, so that `import 'iproov-sansio'` resolves to this package.
     const dir = join(here, '.readme');
-    const { code, stdout, stderr } = await runExample(dir, `example-${block.index}.${block.cjs ? 'cjs' : 'mjs'}`, source, emu.url);
+    const file = `example-${block.index}.${block.cjs ? 'cjs' : 'mjs'}`;
+    if (quickStart) {
+      assert.equal(prepared(block.code, emu.url), block.code, 'the quick start runs as written (its target from IPROOV_BASE_URL)');
+      // Without the emulator's URL nobody plays the phone: the validate finds no capture.
+      const alone = await runExample(dir, file, source, emu.url, null, { IPROOV_EMULATOR_URL: '' });
+      assert.equal(alone.code, 0, `${alone.stdout}\n${alone.stderr}`);
+      assert.match(alone.stdout, /^not enrolled: start_attempt$/m);
+    }
+    const { code, stdout, stderr } = await runExample(dir, file, source, emu.url, quickStart ? null : undefined);
     assert.equal(code, 0, `example ${block.index} failed:\n${stdout}\n${stderr}`);
     if (/console\.log\(result\.passed/.test(block.code)) assert.match(stdout, /^enrolled$/m);
     // A journey's history: the token request's and the validate's records, from the store.

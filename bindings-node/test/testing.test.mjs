@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { emulatorBinary } from './emulator.mjs';
 
 process.env.IPROOV_EMULATOR_BIN ??= emulatorBinary();
-const { startEmulator, Emulator, EmulatorError, findBinary } = await import('iproov-sansio/testing');
+const { startEmulator, Emulator, EmulatorError, findBinary, realIproovTarget } = await import('iproov-sansio/testing');
 const require = createRequire(import.meta.url);
 const cjs = require('iproov-sansio/testing');
 
@@ -182,4 +182,162 @@ test('an emulator a script forgot to stop neither keeps Node alive nor outlives 
   // Polled for up to 30 s: it dies when its parent does, however long a loaded machine takes.
   for (let i = 0; i < 600 && !gone(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
   assert.ok(gone(), `the emulator (pid ${pid}) outlived the Node process that started it`);
+});
+
+// Credentials the emulator never heard of (a real one sent by mistake): masked by where they are.
+const PLANTED = {
+  pathKey: 'plantedpathkey000000000000000000000000001',
+  queryKey: 'plantedquerykey00000000000000000000000002',
+  jsonSecret: 'planted-json-secret-0003',
+  formSecret: 'planted-form-client-secret-0004',
+  formPassword: 'planted form password 0005',
+  basicPassword: 'planted-basic-password-0006',
+  bearer: 'plantedbearertoken0007',
+  multipartSecret: 'planted-multipart-secret-0008',
+};
+
+function encodings(secret) {
+  return [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ x: secret }).toString().slice(2),
+    Buffer.from(secret).toString('base64'),
+    Buffer.from(`someone:${secret}`).toString('base64'),
+    JSON.stringify(secret),
+  ];
+}
+
+/** The emulator's request log lines (its stderr) of the requests numbered `seqs`. */
+async function logLines(emulator, seqs) {
+  for (let i = 0; i < 1000; i += 1) {
+    // Polled for up to 10 s: a thread of the emulator writes them.
+    const lines = emulator.stderr.split('\n');
+    const found = seqs.map((seq) => lines.find((line) => line.startsWith(`journal #${seq} `)));
+    if (found.every(Boolean)) return found;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no request log line for each of ${seqs}: ${emulator.stderr}`);
+}
+
+test('the request journal and its log mask every credential', async () => {
+  const base = emu.baseUrl('eu');
+  const sp = await emu.credentials('eu');
+  const mark = await emu.journalMark();
+  const basic = Buffer.from(`someone:${PLANTED.basicPassword}`).toString('base64');
+  await fetch(`${base}/${PLANTED.pathKey}/access_token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}` },
+    body: new URLSearchParams({ grant_type: 'password', password: PLANTED.formPassword, client_secret: PLANTED.formSecret }),
+  });
+  await fetch(`${base}/availability?api_key=${PLANTED.queryKey}`);
+  await post('/claim/enrol/token', { api_key: sp.apiKey, secret: PLANTED.jsonSecret, resource: 'r', user_id: 'u' });
+  await fetch(`${base}/users/u`, { headers: { authorization: `Bearer ${PLANTED.bearer}` } });
+  const form = new FormData();
+  form.set('api_key', sp.apiKey);
+  form.set('secret', PLANTED.multipartSecret);
+  form.set('rotation', '0');
+  const image = new Uint8Array(60_008);
+  image.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  form.set('image', new Blob([image], { type: 'image/png' }), 'face.png');
+  await fetch(`${base}/claim/enrol/image`, { method: 'POST', body: form });
+  const claim = await token('user-1'); // the emulator's own credentials, sent as they should be
+
+  const sent = await emu.requests({ since: mark });
+  assert.equal(sent.length, 6);
+  const logged = (await logLines(emu, [1, 2, 3, 4, 5, 6].map((n) => mark + n))).join('\n');
+  for (const [where, text] of [['journal', JSON.stringify(sent)], ['log', logged]]) {
+    for (const secret of [...Object.values(PLANTED), sp.apiKey, sp.secret]) {
+      for (const form of encodings(secret)) assert.ok(!text.includes(form), `the ${where} shows ${form}`);
+    }
+  }
+  assert.match(sent[0].path, /\/\*\*\*\/access_token$/);
+  assert.equal(sent[0].headers.authorization, 'Basic ***');
+  assert.deepEqual(sent[0].form, { grant_type: 'password', password: '***', client_secret: '***' });
+  assert.equal(sent[1].query, 'api_key=***');
+  assert.deepEqual([sent[2].json.secret, sent[2].json.resource], ['***', 'r']);
+  assert.equal(sent[3].headers.authorization, 'Bearer ***');
+  const part = sent[4].multipart.find((p) => p.name === 'image');
+  assert.deepEqual([part.bytes, part.sha256.length, part.value], [60_008, 64, undefined]);
+  assert.ok(JSON.stringify(sent[4]).length < 2048, 'a 60 KB image costs its length and digest');
+  assert.deepEqual([sent[5].json.user_id, sent[5].service_provider], ['user-1', 'eu-default']);
+  assert.match(claim, /^[0-9a-f]{64}$/);
+  assert.ok(logged.split('\n')[2].startsWith(`journal #${mark + 3} POST /eu/api/v2/claim/enrol/token (`));
+});
+
+test('the request journal filters by path, method and since', async () => {
+  assert.deepEqual(await emu.requests(), []);
+  const claim = await token('user-1');
+  const mark = await emu.journalMark();
+  await emu.completeClaim(claim);
+  assert.equal((await validate(claim, 'user-1')).passed, true);
+  const { apiKey } = await emu.credentials('eu');
+  await fetch(`${emu.baseUrl('eu')}/availability?api_key=${apiKey}`);
+  const after = await emu.requests({ since: mark });
+  assert.deepEqual(
+    after.map((r) => [r.method, r.path.split('/').at(-1)]),
+    [
+      ['POST', 'validate'],
+      ['GET', 'availability'],
+    ],
+  );
+  const validates = await emu.requests({ path: '/claim/enrol/validate' });
+  assert.deepEqual(
+    validates.map((r) => [r.json.token, r.json.client]),
+    [[claim, 't']],
+  );
+  assert.deepEqual(await emu.requests({ path: '/availability', method: 'POST' }), []);
+  assert.equal((await emu.requests({ method: 'get' })).length, 1);
+  assert.equal(await emu.journalMark(), mark + 2);
+  await emu.reset();
+  assert.deepEqual(await emu.requests(), []);
+  assert.equal(await emu.journalMark(), mark + 2);
+});
+
+test('the guard: no emulator, no reset while IPROOV_* point at a real iProov region, unless allowLive', async () => {
+  assert.equal(realIproovTarget({}), null);
+  assert.equal(realIproovTarget({ IPROOV_REGION: '' }), null);
+  assert.equal(realIproovTarget({ IPROOV_BASE_URL: 'http://127.0.0.1:8080/eu/api/v2' }), null);
+  assert.equal(realIproovTarget({ IPROOV_BASE_URL: 'https://iproov.me.example.com/api/v2' }), null);
+  assert.equal(realIproovTarget({ IPROOV_BASE_URL: 'https://notiproov.me/api/v2' }), null);
+  assert.match(realIproovTarget({ IPROOV_REGION: 'us' }), /IPROOV_REGION=us/);
+  for (const url of [
+    'https://eu.rp.secure.iproov.me/api/v2',
+    'https://EU.RP.SECURE.IPROOV.ME./api/v2',
+    'eu.rp.secure.iproov.me/api/v2',
+    'https://beta.rp.secure.iproov.me',
+  ]) {
+    assert.match(realIproovTarget({ IPROOV_BASE_URL: url }) ?? '', /IPROOV_BASE_URL/, url);
+  }
+  const saved = { region: process.env.IPROOV_REGION, base: process.env.IPROOV_BASE_URL };
+  const restore = () => {
+    for (const [name, value] of [
+      ['IPROOV_REGION', saved.region],
+      ['IPROOV_BASE_URL', saved.base],
+    ]) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  let live;
+  try {
+    delete process.env.IPROOV_BASE_URL;
+    process.env.IPROOV_REGION = 'eu';
+    await assert.rejects(startEmulator(), (error) => {
+      assert.equal(error.code, 'real_iproov');
+      assert.match(error.message, /IPROOV_REGION=eu points iProov's clients at its real eu region/);
+      assert.match(error.message, /allowLive: true/);
+      return true;
+    });
+    await assert.rejects(emu.reset(), { code: 'real_iproov' }); // a test's beforeEach
+    delete process.env.IPROOV_REGION;
+    process.env.IPROOV_BASE_URL = 'https://us.rp.secure.iproov.me/api/v2';
+    await assert.rejects(emu.reset(), { code: 'real_iproov' });
+    live = await startEmulator({ allowLive: true });
+    await live.reset();
+    process.env.IPROOV_BASE_URL = emu.baseUrl('eu');
+    await emu.reset();
+  } finally {
+    restore();
+    await live?.stop();
+  }
 });

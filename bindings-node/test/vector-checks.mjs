@@ -225,6 +225,16 @@ function lookup(value, path) {
   return v;
 }
 
+/** The public TokenManager's request must show core's redacted view, as every host's does. */
+function checkRequestView(api, config, state, step, output) {
+  const manager = api.TokenManager.restore(config, state);
+  const prepared = manager.prepare(step.input.operation, step.input.input ?? {}, step.now);
+  const request = prepared.request ?? prepared.tokenRequest;
+  if (show(request.redacted()) !== show(output.redacted) || show(request) !== show(output.redacted)) {
+    throw new Error(`the Request shows ${show(request.redacted())}, core's view is ${show(output.redacted)}`);
+  }
+}
+
 /** Runs one flow vector through the public `flows` driver; throws on a mismatch. */
 export function runFlowVector(api, vector) {
   const flow = vector.flow;
@@ -270,6 +280,7 @@ export function runFlowVector(api, vector) {
       for (const text of step.lacks ?? []) {
         if (shown.includes(text)) throw new Error(`output contains ${show(text)}: ${shown}`);
       }
+      if (flow === 'token_manager' && out.output.redacted !== undefined) checkRequestView(api, config, state, step, out.output);
     } catch (e) {
       throw new Error(`${where}: ${e.message}`);
     }

@@ -12,7 +12,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { request as httpRequest, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,9 +20,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEmulator, EU } from './emulator.mjs';
+import { startEmulator, EU, refuses } from './emulator.mjs';
 import { fenced, frameworkOf } from './readme.mjs';
-import { SUITE, ORIGIN, CODES, read, walk } from './web-suite.mjs';
+import { SUITE, ORIGIN, CODES, collectingLog, read, walk } from './web-suite.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PACKAGE = join(here, '..');
@@ -39,9 +39,10 @@ before(async () => {
   emu = await startEmulator();
 });
 after(async () => {
-  for (const stop of children) await stop();
-  await emu?.stop();
+  // Every server stopped and checked, even when one of them fails its check.
+  const stopped = await Promise.allSettled([...children.map((stop) => stop()), emu?.stop()]);
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+  for (const { status, reason } of stopped) if (status === 'rejected') throw reason;
 });
 
 /** The README's one block of `framework` in `language`. */
@@ -58,6 +59,24 @@ async function freePort() {
   const { port } = server.address();
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** The pids of process group `group` still running (a zombie awaiting its reaper is gone). */
+function groupLeft(group) {
+  const left = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After the command's closing parenthesis: state, ppid, pgrp, ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === group && state !== 'Z' && state !== 'X') left.push(Number(entry));
+  }
+  return left;
 }
 
 /** The test's auth for the examples: the user the walker names in X-Test-User (a fetch
@@ -106,33 +125,46 @@ function exampleEnv() {
 async function startServer(what, args, cwd, port, env = exampleEnv()) {
   const child = spawn(args[0], args.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
+  let stdout = ''; // whole: the default log's info lines, which the walker counts
   const keep = (chunk) => {
     output = (output + chunk).slice(-6000);
   };
-  child.stdout.on('data', keep);
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    keep(chunk);
+  });
   child.stderr.on('data', keep);
   let exited = null;
   child.once('exit', (code, signal) => {
     exited = signal ?? code;
   });
+  // TERM to the group (Next's workers too), KILL after 5 s; then checked gone: no process of
+  // the group left running (polled up to 30 s) and the port refusing connections.
   const stop = async () => {
-    if (exited !== null) return;
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      return;
+    if (groupLeft(child.pid).length > 0) {
+      const signal = (name) => {
+        try {
+          process.kill(-child.pid, name);
+        } catch (error) {
+          if (error.code !== 'ESRCH') throw error; // gone meanwhile
+        }
+      };
+      signal('SIGTERM');
+      for (let i = 0; i < 50 && groupLeft(child.pid).length > 0; i++) await sleep(100);
+      if (groupLeft(child.pid).length > 0) signal('SIGKILL');
     }
-    for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
-    if (exited === null) process.kill(-child.pid, 'SIGKILL');
+    for (let i = 0; i < 300 && groupLeft(child.pid).length > 0; i++) await sleep(100);
+    assert.deepEqual(groupLeft(child.pid), [], `${what}: processes of its group outlived it`);
+    assert.ok(await refuses(url), `${what}: ${url} still accepts connections`);
   };
   children.push(stop);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000; // far above a start on a loaded machine
   for (;;) {
     if (exited !== null) throw new Error(`${what} exited (${exited}):\n${output}`);
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${what} did not answer in 60 s:\n${output}`);
+      throw new Error(`${what} did not answer in 120 s:\n${output}`);
     }
     try {
       const response = await fetch(`${url}/iproov/config`, { signal: AbortSignal.timeout(2_000) });
@@ -142,7 +174,7 @@ async function startServer(what, args, cwd, port, env = exampleEnv()) {
     }
     await sleep(100);
   }
-  return { url, stop, output: () => output };
+  return { url, stop, output: () => output, stdout: () => stdout };
 }
 
 /** The README example of `framework` (ESM), written as app.mjs and started on a free port. */
@@ -156,15 +188,16 @@ async function startEsmExample(framework, listen) {
   return startServer(`the README's ${framework} example`, [process.execPath, 'app.mjs'], dir, port);
 }
 
-/** Every case of the shared suite against `site()`, each a test. */
+/** Every case of the shared suite against `site()`, each a test; each refusal must be in the
+ * example's stdout as the default log writes it (console.info: `iproov ROUTE: refused CODE`). */
 function suiteTests(site, origin) {
   beforeEach(async () => {
     await emu.reset();
   });
   for (const { name, steps } of SUITE.cases) {
     test(name, { timeout: 60_000 }, async () => {
-      const { url } = site();
-      await walk(emu, url, steps, { origin: origin ?? url });
+      const { url, stdout } = site();
+      await walk(emu, url, steps, { origin: origin ?? url, logged: stdout });
     });
   }
 }
@@ -341,13 +374,14 @@ if (!NODE_ONLY) describe('Express behind each kind of body parser: the shared su
     test(name, { timeout: 180_000 }, async (t) => {
       const app = express();
       const before = name === 'mounted before any parser';
-      if (before) app.use('/iproov', api.toExpressMiddleware(handlerFor()));
+      const { log, logged } = collectingLog();
+      if (before) app.use('/iproov', api.toExpressMiddleware(handlerFor(undefined, { log })));
       for (const parser of parsers()) app.use(parser);
-      if (!before) app.use('/iproov', api.toExpressMiddleware(handlerFor()));
+      if (!before) app.use('/iproov', api.toExpressMiddleware(handlerFor(undefined, { log })));
       const url = await listen(t, app);
       for (const { name: caseName, steps } of SUITE.cases) {
         await emu.reset();
-        await t.test(caseName, () => walk(emu, url, steps));
+        await t.test(caseName, () => walk(emu, url, steps, { logged }));
       }
     });
   }

@@ -58,13 +58,47 @@ function check(step, answer, elapsedMs, last) {
   if ('within_ms' in step) assert.ok(elapsedMs < step.within_ms, `${what}: took ${elapsedMs} ms`);
 }
 
+/** A handler's `log` option that keeps each refusal as the default log writes it, and
+ * `logged()`, the lines so far (for `walk`). */
+export function collectingLog() {
+  const lines = [];
+  const log = (route, error, isCore, { code, status }) => {
+    if (status < 500) lines.push(`iproov ${route}: refused ${code}${error === null ? '' : ` (${error.name})`}`);
+  };
+  return { log, logged: () => lines.join('\n') };
+}
+
+/** How many refusals of `code` the log text `text` has (the default log's line, `iproov
+ * ROUTE: refused CODE`, or a test's log that writes the same). */
+const refusals = (text, code) => text.split('\n').filter((line) => new RegExp(`: refused ${code}(?![a-z_])`).test(line)).length;
+
+/**
+ * Each refusal of `step` (an answer below 500 with core's code) logged at info with its code:
+ * `logged()` gives the log text so far (a process's stdout, or a test's log), polled until it
+ * has `before` plus one line per answer (the log of another process arrives when it does).
+ */
+async function refusalsLogged(step, logged, before, answers) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const now = refusals(await logged(), step.error);
+    if (now >= before + answers) {
+      assert.equal(now - before, answers, `${JSON.stringify(step)}: one "refused ${step.error}" line per answer`);
+      return;
+    }
+    assert.ok(Date.now() < deadline, `${JSON.stringify(step)}: ${now - before} of ${answers} refusals logged as "refused ${step.error}"`);
+    await sleep(20);
+  }
+}
+
 /**
  * One case of the shared suite against the site at `url` (its routes under `/iproov/`), with
  * the emulator `emu` behind it. `origin`: the page origin the browser's requests carry (the
  * suite's own by default; a site that allows only its own origin, as the README examples do,
- * walks with that one: every origin the suite refuses stays refused).
+ * walks with that one: every origin the suite refuses stays refused). `logged`: a function
+ * giving the site's info log so far; each refusal (an error answer below 500) must be there
+ * with its code.
  */
-export async function walk(emu, url, steps, { origin = ORIGIN } = {}) {
+export async function walk(emu, url, steps, { origin = ORIGIN, logged } = {}) {
   const users = { self: api.randomUserId(), other: api.randomUserId() };
   let last = {};
   for (const step of steps) {
@@ -98,6 +132,8 @@ export async function walk(emu, url, steps, { origin = ORIGIN } = {}) {
       }
       const send = async () =>
         read(await fetch(`${url}/iproov/${step[method]}`, { method: method.toUpperCase(), headers, body, signal: AbortSignal.timeout(30_000) }));
+      const refusal = logged !== undefined && 'error' in step && CODES.get(step.error).status < 500;
+      const before = refusal ? refusals(await logged(), step.error) : 0;
       const started = Date.now();
       let answers;
       if ('twice' in step) {
@@ -114,6 +150,7 @@ export async function walk(emu, url, steps, { origin = ORIGIN } = {}) {
         answers = [await send()];
       }
       for (const answer of answers) check(step, answer, Date.now() - started, last);
+      if (refusal) await refusalsLogged(step, logged, before, answers.length);
       if (method === 'post' && step.post === 'token' && answers[0].status === 200 && 'token' in answers[0].json) last = answers[0].json;
     }
   }

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { api } from './impl.mjs';
 import { SQLiteStore } from '../index.mjs';
 import { startEmulator, EU } from './emulator.mjs';
-import { SUITE, ORIGIN, CODES, read, walk } from './web-suite.mjs';
+import { SUITE, ORIGIN, CODES, collectingLog, read, walk } from './web-suite.mjs';
 
 // The adapter is Node's alone: the edge package's run (IPROOV_JS_IMPL) tests its handler
 // through this very file.
@@ -66,10 +66,37 @@ function site(t, options = {}) {
 describe('the shared HTTP suite (tests/web/http-suite.json) on Node http', () => {
   for (const { name, steps } of SUITE.cases) {
     test(name, { timeout: 60_000 }, async (t) => {
-      const url = await site(t);
-      await walk(emu, url, steps);
+      // The log option gets each refusal with its code.
+      const { log, logged } = collectingLog();
+      const url = await site(t, { log });
+      await walk(emu, url, steps, { logged });
     });
   }
+});
+
+/** An `errors` entry's failure: the package's class of that name made from the JSON. */
+function raised(spec) {
+  if (spec === null) return new Error('the session store is down');
+  const cls = api[spec.class];
+  assert.ok(typeof cls === 'function' && (cls === api.IProovError || cls.prototype instanceof api.IProovError), spec.class);
+  return new cls(spec.json);
+}
+
+describe("the shared HTTP suite's errors (tests/web/http-suite.json) on Node http", () => {
+  SUITE.errors.forEach(({ name, raise, error, retry_after: retryAfter }) => {
+    test(name, async (t) => {
+      const url = await site(t, {
+        resolveUser: () => {
+          throw raised(raise);
+        },
+      });
+      const answer = await post(url, 'token', { flow: 'enrol' });
+      const row = CODES.get(error);
+      assert.deepEqual(answer.json, { error: { code: error, message: row.message } }, answer.text);
+      assert.equal(answer.status, row.status);
+      assert.equal(answer.headers.get('retry-after'), retryAfter);
+    });
+  });
 });
 
 const post = (url, path, body, headers = {}) =>

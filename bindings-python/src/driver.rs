@@ -129,7 +129,8 @@ impl PyDriver {
     }
 
     /// What to do next for call `id`: `(kind, value, audit, wake, events)` where `kind` is `"send"`
-    /// (`value` = `(Request, deadline_ms)`), `"sleep"` / `"wait"` (`value` = Unix ms to poll
+    /// (`value` = `(Request, timeout_ms)`: the send's whole time in ms, counted from its start;
+    /// core's `driver` docs, "Deadlines"), `"sleep"` / `"wait"` (`value` = Unix ms to poll
     /// again by), `"done"` (`value` = the result dict) or `"failed"` (`value` = the exception
     /// to raise, its class core's); `audit` is a list of record dicts (or `None`); `wake`
     /// says to wake the calls waiting for a token; `events` the call's telemetry events
@@ -149,15 +150,12 @@ impl PyDriver {
         let (kind, value): (&str, Bound<'py, PyAny>) = match poll.action {
             Action::Send {
                 request,
-                deadline_ms,
+                timeout_ms,
             } => {
                 let request = Bound::new(py, PyRequest::from_core(py, request)?)?;
                 let pair = PyTuple::new(
                     py,
-                    [
-                        request.into_any(),
-                        deadline_ms.into_pyobject(py)?.into_any(),
-                    ],
+                    [request.into_any(), timeout_ms.into_pyobject(py)?.into_any()],
                 )?;
                 ("send", pair.into_any())
             }

@@ -79,8 +79,13 @@ impl std::fmt::Debug for PyFlow {
     }
 }
 
-/// Turns a wire request of the flow driver into a `Request`.
-fn wire_request<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+/// Turns a wire request of the flow driver into a `Request` whose redacted view is `redacted`,
+/// the one core gave beside it.
+fn wire_request<'py>(
+    py: Python<'py>,
+    value: &Value,
+    redacted: Option<&Value>,
+) -> PyResult<Bound<'py, PyAny>> {
     let bad = || {
         raise(
             py,
@@ -106,11 +111,20 @@ fn wire_request<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAn
             .map_err(|_| bad())?,
         _ => Vec::new(),
     };
-    let request = PyRequest::from_parts(py, method.to_owned(), url.to_owned(), &headers, &body)?;
+    let redacted = redacted.filter(|v| v.is_object()).ok_or_else(bad)?.clone();
+    let request = PyRequest::from_parts(
+        py,
+        method.to_owned(),
+        url.to_owned(),
+        &headers,
+        &body,
+        redacted,
+    )?;
     Ok(Bound::new(py, request)?.into_any())
 }
 
-/// The step output as Python objects, with `request` and `token_request` as `Request`s.
+/// The step output as Python objects, with `request` and `token_request` as `Request`s (each
+/// shown as core's `redacted` view of it).
 fn output_to_py<'py>(py: Python<'py>, output: &Value) -> PyResult<Bound<'py, PyAny>> {
     let Value::Object(map) = output else {
         return to_py(py, output);
@@ -118,7 +132,7 @@ fn output_to_py<'py>(py: Python<'py>, output: &Value) -> PyResult<Bound<'py, PyA
     let dict = PyDict::new(py);
     for (key, value) in map {
         if matches!(key.as_str(), "request" | "token_request") && value.is_object() {
-            dict.set_item(key, wire_request(py, value)?)?;
+            dict.set_item(key, wire_request(py, value, map.get("redacted"))?)?;
         } else {
             dict.set_item(key, to_py(py, value)?)?;
         }

@@ -3,7 +3,6 @@
 
 use crate::convert::to_py;
 use iproov_core::Request;
-use iproov_core::secret::REDACTED;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 use serde_json::Value;
@@ -15,10 +14,15 @@ pub struct PyRequest {
     url: String,
     headers: Py<PyTuple>,
     body: Py<PyBytes>,
-    /// Core's request, which knows its secrets and so gives the redacted view. `None` for a
-    /// request the flow driver handed over as JSON: then nothing but the method, the URL and
-    /// the header names is ever shown.
-    core: Option<Request>,
+    /// Where the redacted view comes from: always core.
+    view: View,
+}
+
+/// Core's redacted view of a request: made on demand by core's request, which knows its
+/// secrets, or made by core beside a flow's wire request (the flow output's `redacted`).
+enum View {
+    Core(Request),
+    Given(Value),
 }
 
 impl std::fmt::Debug for PyRequest {
@@ -46,50 +50,35 @@ impl PyRequest {
             url: request.url.clone(),
             headers: header_tuple(py, &request.headers)?.unbind(),
             body: PyBytes::new(py, &request.body).unbind(),
-            core: Some(request),
+            view: View::Core(request),
         })
     }
 
     /// Wraps a wire request from the flow driver's JSON (`{"method", "url", "headers": {..},
-    /// "body" | "body_base64"}`); `body` is already decoded by the caller.
+    /// "body" | "body_base64"}`); `body` is already decoded by the caller; `redacted` is the
+    /// view core gave beside it (the step output's `redacted`).
     pub fn from_parts(
         py: Python<'_>,
         method: String,
         url: String,
         headers: &[(String, String)],
         body: &[u8],
+        redacted: Value,
     ) -> PyResult<Self> {
         Ok(Self {
             method,
             url,
             headers: header_tuple(py, headers)?.unbind(),
             body: PyBytes::new(py, body).unbind(),
-            core: None,
+            view: View::Given(redacted),
         })
     }
 
-    fn redacted_value(&self, py: Python<'_>) -> PyResult<Value> {
-        if let Some(core) = &self.core {
-            return Ok(serde_json::to_value(core.redacted()).unwrap_or(Value::Null));
+    fn redacted_value(&self) -> Value {
+        match &self.view {
+            View::Core(request) => serde_json::to_value(request.redacted()).unwrap_or(Value::Null),
+            View::Given(view) => view.clone(),
         }
-        let headers: Vec<Value> = self
-            .headers
-            .bind(py)
-            .iter()
-            .map(|pair| {
-                let name: String = pair.get_item(0)?.extract()?;
-                Ok(serde_json::json!([name, REDACTED]))
-            })
-            .collect::<PyResult<_>>()?;
-        let size = self.body.bind(py).as_bytes().len();
-        let mut out =
-            serde_json::json!({"method": self.method, "url": self.url, "headers": headers});
-        if size > 0
-            && let Value::Object(map) = &mut out
-        {
-            map.insert("body".to_owned(), Value::String(format!("<{size} bytes>")));
-        }
-        Ok(out)
     }
 }
 
@@ -131,11 +120,11 @@ impl PyRequest {
     /// A dict safe to print or log: `Authorization` and every secret replaced by
     /// `[REDACTED]`, a binary body summarised by its size.
     fn redacted<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.redacted_value(py)?)
+        to_py(py, &self.redacted_value())
     }
 
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let view = self.redacted_value(py)?;
+    fn __repr__(&self) -> String {
+        let view = self.redacted_value();
         let headers: Vec<String> = view
             .get("headers")
             .and_then(Value::as_array)
@@ -154,12 +143,12 @@ impl PyRequest {
             Some(body) => format!(", body={body}"),
             None => String::new(),
         };
-        Ok(format!(
+        format!(
             "Request(method={:?}, url={:?}, headers=[{}]{body})",
             self.method,
             view.get("url").and_then(Value::as_str).unwrap_or_default(),
             headers.join(", ")
-        ))
+        )
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import socket
 import subprocess
 import threading
 import urllib.error
@@ -87,6 +88,32 @@ class Emulator:
         return {"base_url": self.base_url(region), **creds, **extra}
 
 
+def refuses(url: str) -> bool:
+    """Whether nothing accepts connections at ``url``'s host and port any more (``url``:
+    ``http://HOST:PORT...``): how a test sees that a server it stopped is gone."""
+    host, _, rest = url.split("://", 1)[1].partition(":")
+    port = int(rest.split("/", 1)[0])
+    try:
+        socket.create_connection((host, port), timeout=10).close()
+    except OSError:
+        return True
+    return False
+
+
+def stopped(process: "subprocess.Popen[Any]", url: str) -> None:
+    """Ends ``process`` (TERM, then KILL after 10 s) and checks it is gone: reaped, and its
+    port at ``url`` refusing connections."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    assert process.returncode is not None
+    assert refuses(url), f"{url} still accepts connections after its process ended"
+
+
 def _binary() -> Path:
     explicit = os.environ.get("IPROOV_EMULATOR_BIN")
     if explicit:
@@ -127,12 +154,7 @@ def emulator_process() -> Iterator[Emulator]:
     try:
         yield emulator
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stopped(process, emulator.url)
 
 
 @pytest.fixture

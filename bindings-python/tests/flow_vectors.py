@@ -50,6 +50,8 @@ def _run_one(flow: str, config: Any, state: Dict[str, Any], step: Mapping[str, A
         raise Mismatch(f"succeeded with {output}, expected error {expected_error}")
     if flow == "retry":
         _check_typed_advisor(state, step, output)
+    if flow == "token_manager" and "redacted" in output:
+        _check_request_view(config, state, step, output)
     if "expect" in step:
         subset("output", output, step["expect"])
     if "state" in step:
@@ -80,6 +82,20 @@ def _check_typed_advisor(state: Dict[str, Any], step: Mapping[str, Any], output:
     )
     if typed != output:
         raise Mismatch(f"the typed advisor gave {typed}, the flow driver {output}")
+
+
+def _check_request_view(config: Any, state: Dict[str, Any], step: Mapping[str, Any], output: Dict[str, Any]) -> None:
+    """The public ``TokenManager``'s request must show core's redacted view, as every host's does."""
+    from iproov_sansio import TokenManager
+
+    given = step.get("input") or {}
+    prepared = TokenManager.from_dict(state).prepare(config, given["operation"], given.get("input"), step["now"])
+    if prepared.request.redacted() != output["redacted"]:
+        raise Mismatch(f"the Request shows {prepared.request.redacted()}, core's view is {output['redacted']}")
+    shown = repr(prepared.request)
+    for name, value in output["redacted"]["headers"]:
+        if f"({json.dumps(name)}, {json.dumps(value)})" not in shown:
+            raise Mismatch(f"repr(Request) is not core's view: {shown}")
 
 
 def _body_bytes(response: Mapping[str, Any]) -> bytes:

@@ -4,6 +4,7 @@ PostgreSQL server stopped and started again, and processes of journey_proc.py.""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -13,7 +14,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 from emulator_fixtures import EU, Emulator
@@ -122,27 +123,65 @@ def spool_lines(path: Path) -> List[Dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+class JourneyProc:
+    """A journey_proc.py process; with a ``barrier`` directory of its own, it waits there (once
+    its service is made) until :meth:`go`."""
+
+    def __init__(self, arg: Dict[str, Any], barrier: Optional[Path]) -> None:
+        self.barrier = barrier
+        if barrier is not None:
+            barrier.mkdir(parents=True, exist_ok=True)
+        arg = {**arg, "barrier": str(barrier) if barrier else None}
+        self.process = subprocess.Popen([sys.executable, str(HERE / "journey_proc.py"), json.dumps(arg)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def ready(self) -> bool:
+        if self.process.poll() is not None:
+            _, err = self.process.communicate()
+            raise AssertionError(f"journey_proc.py exited ({self.process.returncode}) before it was ready: {err.decode()}")
+        return self.barrier is None or any(self.barrier.glob("ready-*"))
+
+    def go(self) -> None:
+        assert self.barrier is not None
+        (self.barrier / "go").touch()
+
+    def result(self, timeout: float = 120) -> Any:
+        out, err = self.process.communicate(timeout=timeout)
+        assert self.process.returncode == 0, err.decode()
+        return json.loads(out)
+
+
+@contextlib.contextmanager
+def journey_procs(args: List[Dict[str, Any]], barrier: Optional[Path] = None) -> Iterator[List[JourneyProc]]:
+    """journey_proc.py once per argument dict. With ``barrier`` (a directory), each waits in a
+    directory of its own under it until its :meth:`JourneyProc.go`, and all are ready (their
+    services made) when this yields. Every one still running at the end is killed and reaped,
+    also when an assertion failed."""
+    made: List[JourneyProc] = []
+    try:
+        for i, arg in enumerate(args):
+            made.append(JourneyProc(arg, barrier / f"proc-{i}" if barrier is not None else None))
+        if barrier is not None:
+            wait_for("the processes ready", lambda: all(p.ready() for p in made), timeout=60)
+        yield made
+    finally:
+        for proc in made:
+            if proc.process.poll() is None:
+                proc.process.kill()
+            proc.process.wait(timeout=30)
+            for stream in (proc.process.stdout, proc.process.stderr):
+                if stream is not None:
+                    stream.close()
+
+
 def run_procs(args: List[Dict[str, Any]], barrier: Optional[Path] = None, timeout: float = 120) -> List[Any]:
     """Runs journey_proc.py once per argument dict (at once when ``barrier`` is given: each
-    waits there until every one is ready), and gives each one's printed JSON."""
-    procs = []
-    for arg in args:
-        arg = {**arg, "barrier": str(barrier) if barrier else None}
-        procs.append(subprocess.Popen([sys.executable, str(HERE / "journey_proc.py"), json.dumps(arg)],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-    if barrier is not None:
-        deadline = time.monotonic() + 60
-        while len(list(barrier.glob("ready-*"))) < len(procs):
-            assert time.monotonic() < deadline, "the processes did not get ready within 60 s"
-            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs if p.poll() is not None]
-            time.sleep(0.01)
-        (barrier / "go").touch()
-    outs = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=timeout)
-        assert proc.returncode == 0, err.decode()
-        outs.append(json.loads(out))
-    return outs
+    waits until every one is ready), and gives each one's printed JSON."""
+    with journey_procs(args, barrier) as procs:
+        if barrier is not None:
+            for proc in procs:
+                proc.go()
+        return [proc.result(timeout) for proc in procs]
 
 
 def run_proc(arg: Dict[str, Any], timeout: float = 60) -> "subprocess.CompletedProcess[bytes]":

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -113,10 +114,15 @@ def client_kwargs(emulator: Emulator, scenario: Mapping[str, Any], records: List
     creds.update(spec.get("credentials", {}))
     options = spec.get("options", {})
     lock = threading.Lock()
+    delay = spec.get("audit_delay") or {}
 
     def audit(record: Dict[str, Any]) -> None:
         with lock:
             records.append(record)
+        if record.get("operation") == delay.get("operation"):
+            # A slow hook holds the caller's thread (the event loop, in async): what the poll
+            # that handed this record said to do waits for it.
+            time.sleep(delay["ms"] / 1000.0)
 
     kwargs: Dict[str, Any] = {
         "base_url": f"{emulator.url}/{spec.get('region', sp['region'])}",
@@ -199,6 +205,10 @@ def _run_steps(emulator: Emulator, scenario: Mapping[str, Any], kind: str, kwarg
                 emulator.control(step["control"], ctx.subst(step["path"]), ctx.subst(step.get("body")))
             elif "sleep_ms" in step:
                 threading.Event().wait(step["sleep_ms"] / 1000.0)
+            elif "error_json" in step:
+                # What this host makes of core's canonical error JSON from elsewhere.
+                made = ip.error_from_dict(ctx.subst(step["error_json"]))
+                _check_outcome(f"{where} (error_json)", made, step.get("expect", {}), ctx)
             else:
                 _run_call(client, loop, step, ctx, where, calls)
     finally:

@@ -24,7 +24,7 @@ import pytest
 
 pytest.importorskip("django")
 
-from emulator_fixtures import EU, Emulator  # noqa: E402
+from emulator_fixtures import EU, Emulator, refuses  # noqa: E402
 from journey_support import POSTGRES, postgres_conninfo  # noqa: E402
 from test_web_suite import ORIGIN, SUITE, walk  # noqa: E402
 
@@ -46,7 +46,7 @@ def django_ready(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ.update(IPROOV_TEST_DJANGO_MODE="suite", IPROOV_TEST_DJANGO_DIR=str(out),
                           DJANGO_SETTINGS_MODULE="django_project")
         if POSTGRES:
-            os.environ["IPROOV_TEST_POSTGRES_DJANGO"] = _fresh_postgres_database(POSTGRES, "iproov_django")
+            os.environ["IPROOV_TEST_POSTGRES_DJANGO"] = _fresh_postgres_database(POSTGRES, "django")
     django.setup()
     from django.core.management import call_command
 
@@ -56,10 +56,13 @@ def django_ready(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(settings.DATABASES["default"]["NAME"]).parent
 
 
-def _fresh_postgres_database(conninfo: str, name: str) -> str:
+def _fresh_postgres_database(conninfo: str, suffix: str) -> str:
+    """A new database beside the suite's own, named after it (``<dbname>_<suffix>``), so that
+    suites sharing one server (scripts/platforms.sh runs two at once) never race on one name."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+    name = f"{conninfo_to_dict(conninfo).get('dbname') or 'postgres'}_{suffix}"
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
@@ -77,12 +80,16 @@ def serve() -> Iterator[str]:
     server.set_app(get_wsgi_application())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield url
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(timeout=10)
+        thread.join(timeout=30)
+        # Stopped and seen gone: its thread ended, its port refusing.
+        assert not thread.is_alive(), "Django's server did not stop within 30 s"
+        assert refuses(url), f"{url} still accepts connections"
 
 
 def iproov_settings(emulator: Emulator, tmp_path: Path, **more: Any) -> Dict[str, Any]:
@@ -238,14 +245,22 @@ def test_migrations_make_cores_tables_and_checks_name_bad_settings(django_ready:
         assert [m.id for m in check_settings()] == ["iproov.W001"]
     with override_settings(IPROOV={"PAGE": False}, CSRF_COOKIE_HTTPONLY=True):
         assert check_settings() == []
-    if POSTGRES:  # no default spool beside a PostgreSQL database
-        with override_settings(IPROOV={"REGION": "eu", "API_KEY": "k" * 40, "SECRET": "s" * 40, "DATABASE": "postgres"}):
-            with pytest.raises(ImproperlyConfigured, match="SPOOL"):
-                journey_service()
     out = tmp_path / "out.txt"
     with override_settings(IPROOV={"REGION": "eu", "API_KEY": "k" * 40, "SECRET": "s" * 40}), out.open("w") as sink:
         call_command("iproov_delete_expired", stdout=sink)
     assert re.fullmatch(r"deleted \d+ expired journey\(s\)\n", out.read_text())
+
+
+def test_no_default_spool_beside_a_postgres_database(django_ready: Path) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    from iproov_sansio.django.views import journey_service
+
+    postgres_conninfo()  # skipped (or failed, in CI) without PostgreSQL
+    with override_settings(IPROOV={"REGION": "eu", "API_KEY": "k" * 40, "SECRET": "s" * 40, "DATABASE": "postgres"}):
+        with pytest.raises(ImproperlyConfigured, match="SPOOL"):
+            journey_service()
 
 
 def test_an_unmigrated_database_says_to_migrate(django_ready: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -300,5 +315,6 @@ def test_the_readme_django_example(emulator: Emulator, tmp_path: Path) -> None:
     finally:
         process.kill()
         process.communicate(timeout=10)
+    assert refuses(url), f"the project's port ({url}) still accepts connections"
     assert (tmp_path / "db.sqlite3").exists()
     assert [u["status"] for u in emulator.control("GET", "/state")["users"] if u["user_id"] == who] == ["Active"]

@@ -22,7 +22,7 @@ import pytest
 
 pytest.importorskip("flask")
 
-from emulator_fixtures import EU, Emulator  # noqa: E402
+from emulator_fixtures import EU, Emulator, refuses  # noqa: E402
 from flask import Flask, request, session  # noqa: E402
 from test_web_suite import ORIGIN, SUITE, walk  # noqa: E402
 
@@ -41,11 +41,16 @@ def serve(app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
         server.shutdown()
-        thread.join(timeout=10)
+        server.server_close()  # shutdown() ends the loop; the listening socket stays open without this
+        thread.join(timeout=30)
+        # Stopped and seen gone: its thread ended, its port refusing.
+        assert not thread.is_alive(), "werkzeug's server did not stop within 30 s"
+        assert refuses(url), f"{url} still accepts connections"
 
 
 def make_app(service: JourneyService, **options: Any) -> Flask:
@@ -113,4 +118,5 @@ def test_the_readme_flask_example(emulator: Emulator, tmp_path: Path) -> None:
     finally:
         process.kill()
         process.communicate(timeout=10)
+    assert match and refuses(match.group(1)), f"the example's port ({line.strip()}) still accepts connections"
     assert (tmp_path / "journeys.sqlite3").exists()

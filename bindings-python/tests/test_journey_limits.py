@@ -5,7 +5,6 @@ reset by starting over; within one process and across two."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -120,15 +119,16 @@ def test_starting_over_after_the_last_attempt_is_refused_with_when(emulator: Emu
             emulator.complete(started["token"], passed=False, reason="eyes_closed")
             out = svc.finish(started["journey_id"], started["token"], "pytest")
         assert out["next"] == "exhausted" and 0 < out["retry_after_ms"] <= 600_000
-        began = time.time()
+        # The same window counted down, never a new one: no later refusal names a longer wait
+        # than the exhausted answer did (time only passes; no duration is assumed).
         for journey_id in (None, started["journey_id"]):  # start over, or the old journey
             with pytest.raises(ip.LimitExceededError) as refused:
                 svc.start("verify", user, journey_id)
             assert refused.value.limit == "attempts"
-            assert 0 < (refused.value.retry_after_ms or 0) <= 600_000
+            assert 0 < (refused.value.retry_after_ms or 0) <= out["retry_after_ms"]
         # Another process (another instance behind the load balancer) says the same.
         [[again]] = run_procs([{**proc, "base_url": emulator.base_url(), "policy": {"attempt_window_ms": 600_000},
                                 "do": {"starts": 1, "flow": "verify", "user_id": user}}])
         assert again["error"] == "LimitExceededError" and again["limit"] == "attempts"
-        assert 0 < again["retry_after_ms"] <= 600_000 - int((time.time() - began) * 1000) + 1000
+        assert 0 < again["retry_after_ms"] <= out["retry_after_ms"]
     assert emulator.count("/claim/verify/token") == 3

@@ -94,12 +94,16 @@ def test_appends_racing_replays_lose_no_line(tmp_path: Path) -> None:
             with lock:
                 written.append(entry["id"])
 
+    takes: List[bool] = []  # per take: whether a writer was still appending
+
     def replayer() -> None:
         # What a replay does with young entries: takes the file, keeps them, appends them back.
         while not stop.is_set():
             taken = spool.take()
             if taken is None:
                 continue
+            with lock:
+                takes.append(len(written) < 4000)
             keep = json.loads(_core.spool_due(taken.text, _now()))["keep"]
             spool.append(keep, durable=False)
             spool.release(taken, True)
@@ -115,6 +119,8 @@ def test_appends_racing_replays_lose_no_line(tmp_path: Path) -> None:
         t.join()
     found: List[str] = [e["id"] for e in spool_lines(spool.path)]
     assert len(written) == 4000
+    # The race itself: the file was taken while lines were still being appended.
+    assert sum(takes) > 1, f"the file was taken {sum(takes)} times while lines were appended"
     assert sorted(found) == sorted(written), "every appended line is in the spool once"
     assert not list(tmp_path.glob("*.replay"))
 

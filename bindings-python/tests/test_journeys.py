@@ -10,14 +10,15 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 from emulator_fixtures import EU, Emulator
+from journey_support import wait_for
 
 import iproov_sansio as ip
 from iproov_sansio.httpx import Client
@@ -142,24 +143,18 @@ def test_a_double_submit_sends_one_validate(emulator: Emulator, service: Any) ->
     user = enrolled(emulator)
     started = svc.start("verify", user)
     emulator.complete(started["token"], passed=True)
-    emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=300)
-    outcomes: List[Any] = []
-
-    def submit() -> None:
-        try:
-            outcomes.append(svc.finish(started["journey_id"], started["token"], "pytest"))
-        except ip.InvalidStateError as error:
-            outcomes.append(error)
-
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # The first submit's validate is held 3 s at iProov, and three more are made once it is
+    # there: they meet it in progress (an overlap by construction, not by the threads' pace).
+    emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=3000)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(svc.finish, started["journey_id"], started["token"], "pytest")
+        wait_for("the first validate at iProov", lambda: emulator.count("/claim/verify/validate") == 1 or first.done())
+        assert not first.done(), f"the first submit ended before its validate was held: {first.result()}"
+        for _ in range(3):
+            with pytest.raises(ip.InvalidStateError, match="in progress"):
+                svc.finish(started["journey_id"], started["token"], "pytest")
+        assert first.result(timeout=60)["passed"] is True
     assert emulator.count("/claim/verify/validate") == 1
-    results = [o for o in outcomes if isinstance(o, dict)]
-    assert results and all(r["passed"] is True for r in results)
-    assert all("in progress" in str(o) for o in outcomes if not isinstance(o, dict))
     # Once it is stored, every later submit gets it.
     assert svc.finish(started["journey_id"], started["token"], "pytest")["passed"] is True
     assert emulator.count("/claim/verify/validate") == 1
@@ -288,9 +283,11 @@ def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(
     _clear_postgres()
     store = PostgresStore(url)
     # Core refuses a stale limit shorter than the client's longest validate plus a 10 s
-    # margin: a client of 1 s and no retry allows 11 s. Two services on one store, differing
-    # only in that limit: the default (90 s), which this test never reaches, and 11 s, which
-    # the pump waits out (wait_s) before it settles the abandoned validate.
+    # margin: a client of 1 s and no retry allows 11 s. Two services here on one store: the
+    # default (90 s), which this test never reaches, and 11 s, which the pump waits out
+    # (wait_s) before it settles the abandoned validate. The victim is a default client (a
+    # 20 s validate) held 15 s by the emulator, so nothing but the kill ends its validate: a
+    # quick victim would settle it itself after 1 s, a race with the kill on a loaded machine.
     quick = {"timeout": 1.0, "retry": ip.RetryPolicy(max_retries=0)}
     with Client(base_url=emulator.base_url(), **EU, **quick) as client:  # type: ignore[arg-type]
         patient = JourneyService(client, store, spool=False)
@@ -298,9 +295,8 @@ def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(
         user = enrolled(emulator)
         started = patient.start("verify", user)
         emulator.complete(started["token"], passed=True)
-        emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=5000)
-        args = {"base_url": emulator.base_url(), "postgres": url, "journeys": [[started["journey_id"], started["token"]]],
-                "policy": {"stale_validate_ms": 11_000}, "quick": True}
+        emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=15_000)
+        args = {"base_url": emulator.base_url(), "postgres": url, "journeys": [[started["journey_id"], started["token"]]]}
         with workers(args, 1) as [victim]:
             go(victim)
             deadline = time.monotonic() + 60

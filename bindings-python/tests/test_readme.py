@@ -1,9 +1,12 @@
 """The Python examples of bindings-python/README.md, run in order against the emulator.
 
 The blocks share one namespace, as a reader's session would. The environment points the
-clients at the emulator, and the user's phone is played just before each validate leaves
-(the claim completed through the emulator's control API), as bindings-node's README test does:
-between "hand it to the SDK" and "validate" within one block as well as across blocks."""
+clients at the emulator. The quick start plays the user's phone itself (IPROOV_EMULATOR_URL):
+it runs as written, first without that variable (nobody captured: ``False start_attempt``),
+then with it (``True done``). For the blocks after it, the phone is played just before each
+validate leaves (the claim completed through the emulator's control API), as bindings-node's
+README test does: between "hand it to the SDK" and "validate" within one block as well as
+across blocks."""
 
 from __future__ import annotations
 
@@ -44,6 +47,17 @@ def test_readme_examples_run_against_the_emulator(
     monkeypatch.setenv("IPROOV_OAUTH_USERNAME", EU["oauth_username"])
     monkeypatch.setenv("IPROOV_OAUTH_PASSWORD", EU["oauth_password"])
     monkeypatch.setenv("DEMO_USER_ID", str(uuid.uuid4()))
+    namespace: Dict[str, Any] = {"__name__": "readme"}
+    blocks = python_blocks()
+    quick_start = compile(blocks[0], "README.md block 1 (the quick start)", "exec")
+    monkeypatch.delenv("IPROOV_EMULATOR_URL", raising=False)
+    exec(quick_start, {"__name__": "readme"})
+    assert capsys.readouterr().out == "False start_attempt\n"  # a validate before any capture
+    monkeypatch.setenv("IPROOV_EMULATOR_URL", emulator.url)
+    exec(quick_start, namespace)
+    assert capsys.readouterr().out == "True done\n"  # the phone played through the emulator
+    assert emulator.count("/claim/enrol/validate") == 2
+
     completed: Set[str] = set()
     send = httpx.Client.send
 
@@ -56,15 +70,13 @@ def test_readme_examples_run_against_the_emulator(
         return send(self, request, **kwargs)
 
     monkeypatch.setattr(httpx.Client, "send", play_the_phone)
-    namespace: Dict[str, Any] = {"__name__": "readme"}
-    for index, block in enumerate(python_blocks(), start=1):
+    for index, block in enumerate(blocks[1:], start=2):
         exec(compile(block, f"README.md block {index}", "exec"), namespace)
     out = capsys.readouterr().out.split("\n")
-    assert out[0] == "True done"  # the quick start: a journey, validated and stored
     assert namespace["claim"].token in out
     assert "enrolled enrol" in out
     assert "active" in out and "True" in out
     assert "user_id invalid_input" in out
     assert "start_attempt" in out
-    assert emulator.count("/claim/enrol/validate") == 2  # the journey and the single call
+    assert emulator.count("/claim/enrol/validate") == 3  # the quick start's two and the single call
     assert emulator.count("/access_token") == 1

@@ -26,10 +26,11 @@ import httpx
 import pytest
 import requests as requests_lib
 from clients import KINDS, make_client, close_client
-from emulator_fixtures import EU, Emulator, _binary
+from emulator_fixtures import EU, Emulator, _binary, stopped
 from scenario_telemetry import Capture, telemetry_texts
 
 import iproov_sansio as ip
+import iproov_sansio.httpx
 
 NO_RETRY = ip.RetryPolicy(max_retries=0)
 
@@ -110,6 +111,46 @@ def test_a_dripping_server_cannot_hold_a_call_past_its_deadline(kind: str, heade
         assert took < DRIP_BYTES * DRIP_EVERY_S / 4, f"{kind}: held for {took:.1f} s with a 1 s deadline"
     finally:
         close_client(client, loop)
+        loop.close()
+        server.close()
+
+
+def test_an_async_send_that_never_started_before_its_deadline_was_not_sent() -> None:
+    """A validate that waits for httpx's one pooled connection (held by another request) past
+    its deadline never left: ``connect_timeout``, retried as nothing was sent, and never
+    ``outcome_unknown`` whichever of httpx's pool timeout and the send's own deadline fires
+    first (the trace says no request headers went out)."""
+    import asyncio
+
+    release = threading.Event()
+    server = RawServer(lambda conn: release.wait(60))
+    loop = asyncio.new_event_loop()
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=1))
+    records: List[Dict[str, Any]] = []
+    client = ip.httpx.AsyncClient(base_url=server.base_url, **EU, timeout=1.0, http_client=http,
+                                  retry=ip.RetryPolicy(max_retries=1, base_delay_ms=10), audit=records.append)
+
+    async def scenario() -> BaseException:
+        held = asyncio.ensure_future(http.get(f"{server.base_url}/held", timeout=None))
+        while server.hits == 0:  # the other request holds the only connection
+            await asyncio.sleep(0.01)
+        try:
+            await client.verify_validate(user_id="u-1", token="a" * 64, client="pytest")
+        except ip.IProovError as error:
+            return error
+        finally:
+            release.set()
+            await asyncio.gather(held, return_exceptions=True)
+        raise AssertionError("the validate gave a result")
+
+    try:
+        error = loop.run_until_complete(scenario())
+        assert isinstance(error, ip.TimeoutError) and "no connection" in error.message, repr(error)
+        assert server.hits == 1, "the validate reached the server"
+        assert [r["outcome"] for r in records] == ["error", "error"], records
+    finally:
+        release.set()
+        loop.run_until_complete(http.aclose())
         loop.close()
         server.close()
 
@@ -225,15 +266,58 @@ PROBE = {
 }
 
 
+CLIENT_CREDENTIALS = [("secret", PROBE["secret"]), ("oauth_password", PROBE["oauth_password"]),
+                      ("basic", PROBE["oauth_username"] + ":" + PROBE["oauth_password"])]
+
+
 def forms(value: str) -> List[str]:
-    """The forms a credential travels in: raw, JSON-escaped, percent-encoded, base64."""
+    """The forms a credential travels in: raw, JSON-escaped, percent-encoded, base64; and each
+    of the first three shown once more through JSON or a Python repr (a JSON body kept in a
+    field, then ``json.dumps``'d or ``repr``'d, has its escapes escaped again)."""
     raw = value.encode()
     out = {value, json.dumps(value)[1:-1], urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
+    for shown in list(out):
+        out |= {json.dumps(shown)[1:-1], repr(shown)[1:-1], repr(shown.encode())[2:-1]}
     for lead in range(3):
         encoded = base64.b64encode(b"\0" * lead + raw).decode().rstrip("=")
         skip = (0, 2, 3)[lead]
         out.add(encoded[skip : len(encoded) - (1 if (lead + len(raw)) % 3 else 0)])
     return sorted(f for f in out if len(f) >= 6)
+
+
+def strings(value: Any) -> List[str]:
+    """Every string a value holds, at any depth: a form kept verbatim in a field (a JSON-escaped
+    secret in a body excerpt) is escaped once more by ``json.dumps`` and ``repr``, where no
+    form would match it."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def texts_of(errors: List[BaseException], records: List[Dict[str, Any]], objects: List[Any]) -> List[str]:
+    """Every string form of the errors, audit records and other objects (clients, configs) a
+    host may log or store, and every string they hold."""
+    shown: List[str] = []
+    for error in errors:
+        shown += [str(error), repr(error)]
+        shown += traceback.format_exception(type(error), error, error.__traceback__)
+        if isinstance(error, ip.IProovError):
+            shown += [json.dumps(error.to_dict()), repr(pickle.loads(pickle.dumps(error)).to_dict())]
+            shown += strings(error.to_dict())
+    for record in records:
+        shown += [json.dumps(record), repr(record)] + strings(record)
+    shown += [repr(o) for o in objects]
+    return shown
+
+
+def leaks(texts: List[str], credentials: List[Tuple[str, str]]) -> List[str]:
+    """The scan: what each text holding a form of a credential holds (empty: no leak)."""
+    return [f"the {name} as {form!r} in: {text[:300]}"
+            for text in texts for name, value in credentials for form in forms(value) if form in text]
 
 
 @pytest.fixture(scope="module")
@@ -252,11 +336,11 @@ def probe_emulator() -> Iterator[str]:
         assert process.stdout is not None
         first = process.stdout.readline().decode().strip()
         threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
+        url = first[len("listening on ") :]
         try:
-            yield first[len("listening on ") :]
+            yield url
         finally:
-            process.terminate()
-            process.wait(10)
+            stopped(process, url)
 
 
 def scan(texts: List[Tuple[str, str]], credentials: List[Tuple[str, str]]) -> List[str]:
@@ -318,18 +402,12 @@ def test_no_credential_leaks_through_any_error_or_record(kind: str, probe_emulat
             provoke(fault, call)
         told.__exit__()
         assert len(errors) == len(cases), [repr(e) for e in errors]
-        shown: List[str] = []
-        for error in errors:
-            shown += [str(error), repr(error), json.dumps(error.to_dict()), repr(pickle.loads(pickle.dumps(error)).to_dict())]
-            shown += traceback.format_exception(type(error), error, error.__traceback__)
-        shown += [json.dumps(r) for r in records] + [repr(client), repr(client.config), repr(client.token_status())]
-        text = "\n".join(shown)
+        texts = texts_of(errors, records, [client, client.config, client.token_status()])
         tokens = [t["access_token"] for t in _control(url, "GET", "/state")["access_tokens"]]
         assert len(tokens) >= 2
-        credentials = [("secret", PROBE["secret"]), ("oauth_password", PROBE["oauth_password"]),
-                       ("basic", PROBE["oauth_username"] + ":" + PROBE["oauth_password"])]
-        credentials += [("access token", token) for token in tokens]
-        assert scan([("errors, records, client", text)], credentials) == [], kind
+        credentials = CLIENT_CREDENTIALS + [("access token", token) for token in tokens]
+        found = leaks(texts, credentials)
+        assert not found, f"{kind}: " + "\n".join(found)
         assert {e.code for e in errors} >= {"invalid_key", "too_many_requests", "decode_error", "invalid_oauth", "timeout", "invalid_client"}
         # The telemetry: neither these nor the API key, the claim token or the user id.
         otel = told.otel()
@@ -342,13 +420,50 @@ def test_no_credential_leaks_through_any_error_or_record(kind: str, probe_emulat
         loop.close()
 
 
-def test_the_leak_scan_finds_each_form_planted() -> None:
-    """The scan above, run on what it would meet if redaction missed a form: each form of each
-    credential planted in an error's text, a log line, a span attribute, a span event and a
-    metric label is found in each place; a clean text passes it."""
-    credentials = [("secret", PROBE["secret"]), ("oauth_password", PROBE["oauth_password"]),
-                   ("basic", PROBE["oauth_username"] + ":" + PROBE["oauth_password"]), ("api_key", PROBE["api_key"]),
-                   ("access token", "leakprobeissuedtoken+/=%1")]
+def test_the_probe_sees_a_leak_each_credential_planted_in_each_encoding() -> None:
+    """What the probe above would meet if redaction missed a form, run through the same
+    texts_of and leaks: each credential (an issued access token made up) encoded here
+    independently of forms(), as it would travel (raw; JSON-escaped in an echoed JSON body;
+    percent-encoded in a query and in a form body; base64 as a Basic header and inside a longer
+    base64 text at each of the three byte offsets), planted in an error's fields, an audit
+    record's nested field and an object's repr: the scan finds each in each place."""
+    credentials = CLIENT_CREDENTIALS + [("access token", 'at-LeakProbe/Issued+Token"9%')]
+    for name, value in credentials:
+        encodings = {
+            "raw": value,
+            "json body": json.dumps({"error": "invalid_key", "error_description": value}),
+            "query": f"/api/v2/claim?{urllib.parse.urlencode({'secret': value})}",
+            "form body": urllib.parse.urlencode({"grant_type": "client_credentials", "password": value}),
+            "percent-encoded": urllib.parse.quote(value, safe=""),
+            "basic": "Basic " + base64.b64encode(value.encode()).decode(),
+        }
+        for offset in range(3):
+            blob = b"x" * offset + value.encode() + b"\0tail"
+            encodings[f"base64 at offset {offset}"] = base64.b64encode(blob).decode()
+        for how, planted in encodings.items():
+            error = ip._errors.from_dict({"kind": "api", "code": "invalid_key", "status": 401,
+                                          "message": "iProov refused the request",
+                                          "description": f"echoed: {planted}", "body_excerpt": planted})
+            record = {"operation": "get_user", "outcome": "error", "error": {"detail": {"body_excerpt": planted}}}
+
+            class Shown:
+                def __repr__(self) -> str:
+                    return f"Client(headers={{'authorization': {planted!r}}})"
+
+            for where, texts in (("an error", texts_of([error], [], [])), ("an audit record", texts_of([], [record], [])),
+                                 ("a repr", texts_of([], [], [Shown()]))):
+                assert leaks(texts, credentials), f"the scan missed the {name} planted {how} in {where}: {planted!r}"
+    # And a clean text passes it: the scan does not cry leak at everything.
+    clean = ip._errors.from_dict({"kind": "api", "code": "invalid_key", "message": "secret=[REDACTED]"})
+    assert leaks(texts_of([clean], [{"operation": "x", "outcome": "error"}], [object()]), credentials) == []
+
+
+def test_the_telemetry_scan_finds_each_form_planted() -> None:
+    """The telemetry scan of the probe above, run on what it would meet if a host's mapping
+    let a value through: each form of each credential and the API key planted in a log line, a
+    span attribute, a span event and a metric label is found in each place; a clean line
+    passes it."""
+    credentials = CLIENT_CREDENTIALS + [("api_key", PROBE["api_key"]), ("access token", "leakprobeissuedtoken+/=%1")]
     for name, value in credentials:
         for form in forms(value):
             lines = [{"level": "debug", "message": f"iproov get_user send 1 answered 401 {form}", "event": "iproov.send", "fields": {}}]
@@ -356,9 +471,8 @@ def test_the_leak_scan_finds_each_form_planted() -> None:
                      {"name": "iproov.call", "attributes": {}, "events": [{"name": "iproov.retry", "attributes": {"x": form}}],
                       "status": {"message": ""}}]
             metrics = [{"name": "iproov.client.calls", "points": [{"attributes": {"iproov.outcome": form}}]}]
-            texts = [("error", f"InvalidKeyError: echoed {form}")] + telemetry_texts(lines, spans, metrics)
-            where = {found.split(":")[0] for found in scan(texts, credentials)}
-            assert where == {"error", "log line 0 (iproov.send)", "span iproov.send", "span iproov.call",
+            where = {found.split(":")[0] for found in scan(telemetry_texts(lines, spans, metrics), credentials)}
+            assert where == {"log line 0 (iproov.send)", "span iproov.send", "span iproov.call",
                              "metric iproov.client.calls"}, f"the scan missed the {name} as {form!r}: {where}"
     assert scan(telemetry_texts([{"message": "iproov get_user ok", "event": "iproov.call",
                                   "fields": {"url.template": "/{api_key}/access_token"}}]), credentials) == []

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import socket
 import threading
 import time
@@ -19,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import httpx
 import pytest
 import uvicorn
-from emulator_fixtures import EU, Emulator
+from emulator_fixtures import EU, Emulator, refuses
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
@@ -47,12 +46,16 @@ def serve(app: Any) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start in 60 s"
         time.sleep(0.01)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield url
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         sock.close()
+        # Stopped and seen gone: its thread ended, its port refusing.
+        assert not thread.is_alive(), "uvicorn did not stop within 30 s"
+        assert refuses(url), f"{url} still accepts connections"
 
 
 def resolve_test_user(request: Request) -> Optional[str]:
@@ -316,42 +319,36 @@ def test_every_error_class_core_names_has_a_browser_code() -> None:
     assert {"journey_conflict", "try_again", "service_error", "bad_request"} <= seen
 
 
-def readme_fastapi_example() -> str:
-    blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.S | re.M)
-    [block] = [b for b in blocks if "journey_routes" in b]
-    return block
-
-
 def test_the_readme_fastapi_example(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("IPROOV_BASE_URL", emulator.base_url("eu"))
-    monkeypatch.delenv("IPROOV_REGION", raising=False)
-    monkeypatch.setenv("IPROOV_API_KEY", EU["api_key"])
-    monkeypatch.setenv("IPROOV_SECRET", EU["secret"])
-    block = readme_fastapi_example()
-    assert len(block.strip().splitlines()) <= 20
-    namespace: Dict[str, Any] = {"__name__": "readme"}
-    exec(compile(block, "README.md FastAPI example", "exec"), namespace)
-    app = namespace["app"]
-    origin = re.search(r'allowed_origins=\["([^"]+)"\]', block)
-    assert origin, "the example lists its origin"
+    """The README's FastAPI example as written (fastapi_example.py: its login a cookie), on the
+    async service: a journey through the page's own routes, with no thread pool used."""
+    import fastapi_example
+    from test_web_suite import count_thread_pool_uses, readme_fastapi_env
 
-    @app.middleware("http")  # the test's login: what the application's auth would do
-    async def login(request: Request, call_next: Any) -> Any:
-        if "x-test-user" in request.headers:
-            request.state.iproov_user_id = request.headers["x-test-user"]
-        return await call_next(request)
-
+    readme_fastapi_env(monkeypatch, emulator, tmp_path)
+    block = fastapi_example.readme_block()
+    assert 12 <= len([line for line in block.splitlines() if line.strip()]) <= 18, "about 15 lines"
+    assert "AsyncJourneyService(AsyncClient()" in block and "allowed_origins" not in block
+    uses = count_thread_pool_uses(monkeypatch)
     who = user()
-    headers = {"Origin": origin.group(1), "X-Test-User": who, "User-Agent": "Mozilla/5.0 (readme)"}
-    with serve(app) as url:
-        assert httpx.post(f"{url}/iproov/token", json={"flow": "enrol"}, headers={"Origin": origin.group(1)}).status_code == 401
-        data = httpx.post(f"{url}/iproov/token", json={"flow": "enrol"}, headers=headers).json()
-        emulator.complete(data["token"], passed=True)
-        done = httpx.post(f"{url}/iproov/validate", json={"journey_id": data["journey_id"], "token": data["token"]},
-                          headers=headers, timeout=30).json()
-        assert done["passed"] is True and done["next"] == "done"
-        assert httpx.get(f"{url}/iproov/").status_code == 200
+    with serve(fastapi_example.readme_app()) as url:
+        headers = {"Origin": url, "User-Agent": "Mozilla/5.0 (readme)"}
+        with httpx.Client(base_url=f"{url}/iproov/", headers=headers, timeout=30) as browser:
+            assert browser.post("token", json={"flow": "enrol"}).json()["error"]["code"] == "unauthenticated"
+            browser.cookies.set("e2e_user", who)  # the stand-in login
+            # The allowed origin defaults to the app's own: another one is refused.
+            other = browser.post("token", json={"flow": "enrol"}, headers={"Origin": "https://app.example.com"})
+            assert other.json()["error"]["code"] == "forbidden_origin"
+            assert browser.get("config").json() == {"stand_in": True}
+            data = browser.post("token", json={"flow": "enrol"}).json()
+            assert browser.post("emulator/complete", json={"token": data["token"], "passed": True}).json() == {
+                "completed": True}
+            done = browser.post("validate", json={"journey_id": data["journey_id"], "token": data["token"]}).json()
+            assert done["passed"] is True and done["next"] == "done"
+            assert browser.get("").status_code == 200
+            assert browser.get("health").json()["status"] == "ok"
+    assert uses == {"anyio_to_thread": 0}, "the async routes used Starlette's thread pool"
     assert (tmp_path / "journeys.sqlite3").exists()
     state = emulator.control("GET", "/state")
     assert [u["status"] for u in state["users"] if u["user_id"] == who] == ["Active"]
+    assert emulator.control("GET", f"/claims/{data['token']}")["client"] == "Mozilla/5.0 (readme)"

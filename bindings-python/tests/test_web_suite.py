@@ -1,23 +1,32 @@
 """tests/web/http-suite.json walked against iproov_sansio.web on uvicorn: the same HTTP-level
-scenarios the JS handler walks (bindings-node/test/web.test.mjs), so both hosts answer alike.
-The file's description says what each step does."""
+scenarios and application failures (``errors``) the JS handler walks
+(bindings-node/test/web.test.mjs), so both hosts answer alike. The file's descriptions say
+what each step does. Walked on a Starlette app over the blocking
+service (Starlette's thread pool), and on the README's FastAPI example as written
+(fastapi_example.py: AsyncJourneyService), where no request may use anyio's thread pool. Each
+refusal must be logged at INFO with its code (Django's and Flask's walks check the same)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+import anyio.to_thread
+import fastapi_example
 import httpx
 import pytest
 from emulator_fixtures import EU, Emulator
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.routing import Mount
 from test_web import resolve_test_user, serve
 
+import iproov_sansio
 from iproov_sansio.httpx import Client
 from iproov_sansio.journeys import JourneyService
 from iproov_sansio.stores import SQLiteStore
@@ -27,11 +36,29 @@ SUITE = json.loads((Path(__file__).resolve().parents[2] / "tests/web/http-suite.
 ORIGIN: str = SUITE["origin"]
 
 
+def raised(spec: Optional[Dict[str, Any]]) -> Exception:
+    """An ``errors`` entry's failure: the package's class of that name made from the JSON."""
+    if spec is None:
+        return RuntimeError("the session store is down")
+    cls = getattr(iproov_sansio, spec["class"])
+    assert issubclass(cls, iproov_sansio.IProovError), spec
+    error: Exception = cls(spec["json"])
+    return error
+
+
+def resolve_suite_user(request: Request) -> Optional[str]:
+    """The suite's user (``X-Test-User``); with ``X-Test-Raise``, the failure of that ``errors`` entry."""
+    entry = request.headers.get("x-test-raise")
+    if entry is not None:
+        raise raised(SUITE["errors"][int(entry)]["raise"])
+    return resolve_test_user(request)
+
+
 @pytest.fixture
 def site(emulator: Emulator, tmp_path: Path) -> Iterator[str]:
     client = Client(base_url=emulator.base_url(), **EU)
     service = JourneyService(client, SQLiteStore(tmp_path / "journeys.sqlite3"))
-    routes = journey_routes(service, resolve_user=resolve_test_user, allowed_origins=[ORIGIN],
+    routes = journey_routes(service, resolve_user=resolve_suite_user, allowed_origins=[ORIGIN],
                             emulator_url=emulator.url, validate_wait_s=60)
     with serve(Starlette(routes=[Mount("/iproov", routes)])) as url:
         yield url
@@ -81,10 +108,92 @@ def test_the_shared_http_suite(case: Dict[str, Any], emulator: Emulator, site: s
     walk(case, emulator, site)
 
 
-def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Dict[str, str]] = None) -> None:
+@pytest.mark.parametrize("index", range(len(SUITE["errors"])), ids=[e["name"] for e in SUITE["errors"]])
+def test_the_shared_suites_errors(index: int, site: str) -> None:
+    entry = SUITE["errors"][index]
+    headers = {"Origin": ORIGIN, "Content-Type": "application/json", "X-Test-Raise": str(index)}
+    answer = httpx.post(f"{site}/iproov/token", headers=headers, content=json.dumps({"flow": "enrol"}), timeout=30)
+    status, message = ERRORS[entry["error"]]
+    assert answer.json() == {"error": {"code": entry["error"], "message": message}}, answer.text
+    assert answer.status_code == status
+    assert answer.headers.get("retry-after") == entry["retry_after"]
+
+
+def readme_fastapi_env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path) -> None:
+    """What the README's FastAPI example reads: the emulator's EU service through IPROOV_*, the
+    emulator's URL (the page's stand-in), and a working directory for its SQLite file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("IPROOV_BASE_URL", emulator.base_url("eu"))
+    monkeypatch.delenv("IPROOV_REGION", raising=False)
+    monkeypatch.setenv("IPROOV_API_KEY", EU["api_key"])
+    monkeypatch.setenv("IPROOV_SECRET", EU["secret"])
+    monkeypatch.setenv("IPROOV_EMULATOR_URL", emulator.url)
+
+
+def count_thread_pool_uses(monkeypatch: pytest.MonkeyPatch) -> Dict[str, int]:
+    """Counts the uses of anyio's thread pool (Starlette's and FastAPI's run_in_threadpool)
+    from now on, as fastapi_example.py does in its own process."""
+    uses = {"anyio_to_thread": 0}
+    monkeypatch.setattr(anyio.to_thread, "run_sync", fastapi_example.counted(anyio.to_thread.run_sync, uses))
+    return uses
+
+
+@pytest.fixture
+def readme_fastapi_site(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    readme_fastapi_env(monkeypatch, emulator, tmp_path)
+    with serve(fastapi_example.readme_app()) as url:
+        yield url
+
+
+@pytest.mark.parametrize("case", SUITE["cases"], ids=[c["name"] for c in SUITE["cases"]])
+def test_the_shared_http_suite_on_the_readme_fastapi_example_with_no_thread_pool(
+    case: Dict[str, Any], emulator: Emulator, readme_fastapi_site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uses = count_thread_pool_uses(monkeypatch)
+    # The example allows its own origin only (the default): the browser's requests carry it.
+    walk(case, emulator, readme_fastapi_site, origin=readme_fastapi_site)
+    assert uses == {"anyio_to_thread": 0}, "the async routes used Starlette's thread pool"
+    # The count counts: a blocking call through Starlette's thread pool is one.
+    assert httpx.post(f"{readme_fastapi_site}/e2e/threadpool").status_code == 200
+    assert uses == {"anyio_to_thread": 1}
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.INFO:
+            self.lines.append(record.getMessage())
+
+
+def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Dict[str, str]] = None,
+         origin: str = ORIGIN) -> None:
     """One case of the suite against the site at ``site`` (mounted at /iproov), the user named
     by an ``X-Test-User`` header; ``extra``: headers every request carries besides (the
-    framework's own, e.g. Django's CSRF cookie and token)."""
+    framework's own, e.g. Django's CSRF cookie and token); ``origin``: the page's origin the
+    requests carry (the suite's; a site that allows only its own, its own). Each refusal (an
+    error answer below 500) must be logged at INFO on ``iproov_sansio.web`` with its code (the
+    site serves in this process)."""
+    logger = logging.getLogger("iproov_sansio.web")
+    records = _Records()
+    level = logger.level
+    logger.addHandler(records)
+    logger.setLevel(logging.INFO)
+    try:
+        _walk(case, emulator, site, extra, origin, records.lines)
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(level)
+
+
+def _refusals(lines: List[str], code: str) -> int:
+    return sum(1 for line in lines if f"refused: {code}" in line)
+
+
+def _walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Dict[str, str]], origin: str,
+          logged: List[str]) -> None:
     users = {"self": str(uuid.uuid4()), "other": str(uuid.uuid4())}
     last: Dict[str, Any] = {}
     for step in case["steps"]:
@@ -106,7 +215,7 @@ def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Di
             assert emulator.total() == step["total"], json.dumps(step)
         else:
             method = next(m for m in ("post", "get", "options") if m in step)
-            headers = {"Origin": ORIGIN, "User-Agent": "Mozilla/5.0 (suite)", **(extra or {})}
+            headers = {"Origin": origin, "User-Agent": "Mozilla/5.0 (suite)", **(extra or {})}
             if method == "post":
                 headers["Content-Type"] = "application/json"
             who = step.get("user", "self")
@@ -127,6 +236,8 @@ def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Di
                 return httpx.request(method.upper(), f"{site}/iproov/{step[method]}", headers=headers,
                                      content=content, timeout=30)
 
+            refusal = "error" in step and ERRORS[step["error"]][0] < 500
+            before = _refusals(logged, step["error"]) if refusal else 0
             started = time.monotonic()
             if "twice" in step:
                 with ThreadPoolExecutor(2) as pool:
@@ -144,5 +255,8 @@ def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Di
             elapsed = time.monotonic() - started
             for answer in answers:
                 check(step, answer, elapsed, last)
+            if refusal:  # logged before the answer was written
+                seen = _refusals(logged, step["error"]) - before
+                assert seen == len(answers), f"{what_of(step)}: {seen} refusals logged as 'refused: {step['error']}'"
             if method == "post" and step[method] == "token" and answers[0].status_code == 200 and "token" in answers[0].json():
                 last = answers[0].json()

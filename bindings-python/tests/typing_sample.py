@@ -10,7 +10,14 @@ import httpx
 
 import iproov_sansio as ip
 from iproov_sansio.httpx import AsyncClient, Client
-from iproov_sansio.journeys import AsyncJourneyService, JourneyService
+from iproov_sansio.journeys import (
+    AsyncJourneyService,
+    AuditRecord,
+    JourneyFinished,
+    JourneyHistory,
+    JourneyService,
+    ResolvedServicePolicy,
+)
 from iproov_sansio.requests import Client as RequestsClient
 from iproov_sansio.stores import AsyncPostgresStore, PostgresStore, SQLiteStore
 
@@ -89,11 +96,14 @@ def errors(error: ip.IProovError) -> Optional[float]:
 
 def journeys(client: Client, user_id: str) -> Optional[bool]:
     service = JourneyService(client, SQLiteStore("journeys.sqlite3"), policy={"max_attempts": 3})
-    limits: Dict[str, Any] = service.policy
-    _ = (limits, JourneyService(client, PostgresStore("dbname=x", spool_path="spool.jsonl")))
+    limits: ResolvedServicePolicy = service.policy
+    attempts: int = limits["max_attempts"]
+    _ = (attempts, JourneyService(client, PostgresStore("dbname=x", spool_path="spool.jsonl")))
     try:
-        started: Dict[str, Any] = service.start("verify", user_id, interactive=True, wait_s=30)
-        outcome: Optional[Dict[str, Any]] = service.finish(started["journey_id"], started["token"], "ua", user_id=user_id)
+        started = service.start("verify", user_id, interactive=True, wait_s=30)
+        if "token" not in started:  # a journey that passed already
+            return started["passed"]
+        outcome: Optional[JourneyFinished] = service.finish(started["journey_id"], started["token"], "ua", user_id=user_id)
     except ip.LimitExceededError as error:
         limit: Optional[str] = error.limit
         wait: Optional[float] = error.retry_after
@@ -104,18 +114,19 @@ def journeys(client: Client, user_id: str) -> Optional[bool]:
         _ = (where, error.journey_id)
         outcome = error.result
     replayed: int = service.replay_spool()
-    history: List[Dict[str, Any]] = service.history(user_id)
-    _ = (replayed, history, service.delete_expired())
-    return None if outcome is None else bool(outcome["passed"])
+    history: List[JourneyHistory] = service.history(user_id)
+    records: List[AuditRecord] = history[0]["audit"] if history else []
+    _ = (replayed, records, service.delete_expired(), service.forget(user_id)["journeys"])
+    return None if outcome is None else outcome["passed"]
 
 
 async def async_journeys(client: AsyncClient, conninfo: str, user_id: str) -> str:
     store = await AsyncPostgresStore.open(conninfo, spool_path="spool.jsonl")
     service = AsyncJourneyService(client, store, spool=False)
-    started: Dict[str, Any] = await service.start("enrol", user_id)
+    started = await service.start("enrol", user_id)
     await service.replay_spool()
     await store.close()
-    return str(started["token"])
+    return started["token"] if "token" in started else started["next"]
 
 
 def config() -> ip.Config:

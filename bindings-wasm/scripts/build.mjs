@@ -65,8 +65,8 @@ for (const [name, entry] of Object.entries(entries)) {
 }
 
 // 4. Types: the Node package's API types, plus the init functions of the edge entries.
-const apiTypes = readFileSync(join(root, '../bindings-js/api.d.ts'), 'utf8');
-writeFileSync(join(dist, 'api.d.ts'), apiTypes);
+copyFileSync(join(root, '../bindings-js/api.d.ts'), join(dist, 'api.d.ts'));
+copyFileSync(join(root, '../bindings-js/api.generated.d.ts'), join(dist, 'api.generated.d.ts'));
 writeFileSync(
   join(dist, 'index.d.ts'),
   `// Types of iproov-sansio-edge: the same API as iproov-sansio (Node), plus wasm instantiation.

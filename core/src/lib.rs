@@ -46,6 +46,7 @@ pub mod redact;
 pub mod region;
 pub mod secret;
 pub mod service;
+pub mod surface;
 pub mod telemetry;
 mod tolerant;
 pub mod user_id;

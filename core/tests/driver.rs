@@ -40,12 +40,8 @@ fn sent(poll: &Poll) -> (String, String, u64) {
     match &poll.action {
         Action::Send {
             request,
-            deadline_ms,
-        } => (
-            request.method.to_string(),
-            request.url.clone(),
-            *deadline_ms,
-        ),
+            timeout_ms,
+        } => (request.method.to_string(), request.url.clone(), *timeout_ms),
         other => panic!("expected a send, got {other:?}"),
     }
 }
@@ -90,10 +86,10 @@ fn a_service_call_sends_once_and_is_done() {
         T0,
     );
     let poll = d.poll(id, T0);
-    let (method, url, deadline) = sent(&poll);
+    let (method, url, timeout_ms) = sent(&poll);
     assert_eq!(method, "POST");
     assert!(url.ends_with("/claim/enrol/token"));
-    assert_eq!(deadline, T0 + 10_000);
+    assert_eq!(timeout_ms, 10_000);
     assert!(poll.audit.is_empty());
     respond(&mut d, id, 200, CLAIM, T0 + 5);
     let poll = d.poll(id, T0 + 5);
@@ -165,6 +161,51 @@ fn a_quiet_call_makes_no_audit_record_and_ends_alike() {
     let poll = d.poll(id, T0);
     assert!(poll.audit.is_empty());
     assert_eq!(failed(poll).field(), Some("user_id"));
+}
+
+#[test]
+fn every_send_has_its_whole_time_however_late_the_host_polls() {
+    // The driver hands a send its time, never a point in time: a host that polls long after a
+    // backoff ended or a token arrived (a blocked event loop, a slow audit hook) still gets the
+    // operation's whole deadline, the same in every host, and nothing it could find passed.
+    let options = DriverOptions {
+        timeout_ms: Some(1_500),
+        ..DriverOptions::default()
+    };
+    let mut d = Driver::new(config(), options, 42).unwrap();
+    let late = 3_600_000;
+    let id = d.start(
+        Operation::DeleteUser,
+        &input(json!({"user_id": USER})),
+        CallContext::default(),
+        T0,
+    );
+    let token = d.poll(id, T0 + late);
+    assert!(sent(&token).1.ends_with("/access_token"));
+    assert_eq!(sent(&token).2, 1_500);
+    respond(&mut d, id, 200, TOKEN, T0 + late + 1);
+    // The poll that hands the token record (to a hook that may block) emits the send: its
+    // time starts when the host starts it.
+    let poll = d.poll(id, T0 + 2 * late);
+    assert_eq!(poll.audit.len(), 1);
+    assert_eq!(sent(&poll).2, 1_500);
+    d.cancel(id);
+
+    let id = d.start(
+        Operation::GetUser,
+        &input(json!({"user_id": USER})),
+        CallContext::default(),
+        T0,
+    );
+    let _ = sent(&d.poll(id, T0));
+    respond(&mut d, id, 503, "", T0 + 1);
+    let Action::SleepUntil { at_ms } = d.poll(id, T0 + 1).action else {
+        panic!("a retry")
+    };
+    // Polled an hour after the backoff ended: the retry goes with its whole time.
+    let (_, url, timeout_ms) = sent(&d.poll(id, at_ms + late));
+    assert!(url.ends_with(USER));
+    assert_eq!(timeout_ms, 1_500);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The root README's quick starts are copies of the first example of each binding's README,
 //! which that binding's own tests run against the emulator. This keeps the copies identical.
-//! (The README's other examples are run by the tests that name them: the FastAPI one by
-//! bindings-python/tests/test_web.py.)
+//! (The README's other examples are run by the tests that name them: the FastAPI one, also a
+//! copy of the Python README's, by bindings-python/tests/test_web.py, test_web_suite.py and
+//! the Chromium tests through fastapi_example.py.)
 
 use std::path::Path;
 
@@ -52,6 +53,15 @@ fn the_readme_web_example_is_the_one_test_web_runs() {
     let python = blocks(&web, "python");
     assert_eq!(python.len(), 1, "the FastAPI example");
     assert!(python[0].contains("journey_routes"));
+    let binding: Vec<String> = blocks(&read("bindings-python/README.md"), "python")
+        .into_iter()
+        .filter(|b| b.contains("journey_routes") && b.contains("FastAPI"))
+        .collect();
+    assert_eq!(
+        binding,
+        vec![python[0].clone()],
+        "the Python README's FastAPI example is the same"
+    );
     assert!(
         read("bindings-python/tests/test_web.py").contains("def test_the_readme_fastapi_example")
     );

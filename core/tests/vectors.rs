@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use iproov_core::operation::{self, JsonConfig, Operation};
+use iproov_core::surface;
 use iproov_core::{Request, Response};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -107,6 +108,7 @@ fn run_vector(vector: &Value) -> Result<(), String> {
     match (parsed, vector.get("result"), expected_error) {
         (Ok(result), Some(expected), _) => {
             common::subset("result", &result, expected)?;
+            surfaced(surface_of(operation).result, &result)?;
             absent("result", &result, vector.get("result_absent"))
         }
         (Ok(result), None, Some(expected)) => Err(format!(
@@ -118,8 +120,27 @@ fn run_vector(vector: &Value) -> Result<(), String> {
     }
 }
 
+/// The table of `operation` among core's surface tables (what hosts generate their types from).
+fn surface_of(operation: Operation) -> surface::OperationSurface {
+    surface::operations()
+        .into_iter()
+        .find(|op| op.operation == operation)
+        .expect("every operation has its surface")
+}
+
+/// Checks `value` against core's surface table `shape`: a result or error the generated host
+/// types would not describe fails the vector.
+fn surfaced(shape: &str, value: &Value) -> Result<(), String> {
+    let shapes = surface::shapes();
+    let found = surface::find(&shapes, shape).ok_or(format!("no surface shape {shape}"))?;
+    found
+        .check(value, &shapes)
+        .map_err(|e| format!("core's surface table: {e}"))
+}
+
 fn check_error(actual: &Value, expected: &Value, vector: &Value) -> Result<(), String> {
     common::subset("error", actual, expected)?;
+    surfaced("ErrorJson", actual)?;
     let text = actual.to_string();
     for banned in vector
         .get("error_excludes")

@@ -1,6 +1,14 @@
 // A typed usage sample of `iproov-sansio/testing` (ESM), checked by `tsc --noEmit`; never run.
 import { createClient } from 'iproov-sansio';
-import testing, { startEmulator, EmulatorError, type Emulator, type Credentials, type Preset } from 'iproov-sansio/testing';
+import testing, {
+  startEmulator,
+  EmulatorError,
+  realIproovTarget,
+  type Emulator,
+  type Credentials,
+  type JournalEntry,
+  type Preset,
+} from 'iproov-sansio/testing';
 
 export async function sampleTesting(): Promise<number> {
   const emulator: Emulator = await startEmulator({ timeoutMs: 10_000 });
@@ -18,7 +26,12 @@ export async function sampleTesting(): Promise<number> {
   } catch (error) {
     if (error instanceof EmulatorError) console.log(error.code, error.status, error.stderr);
   }
-  await testing.startEmulator().then((other) => other.stop());
+  await testing.startEmulator({ allowLive: true }).then((other) => other.stop());
+  const mark: number = await emulator.journalMark();
+  const sent: JournalEntry[] = await emulator.requests({ path: '/claim/enrol/validate', method: 'POST', since: mark });
+  const sentClient: unknown = (sent[0]?.json as { client?: string } | undefined)?.client;
+  const why: string | null = realIproovTarget({ IPROOV_REGION: 'eu' }) ?? realIproovTarget();
+  console.log(sentClient, why, sent[0]?.headers['user-agent'], sent[0]?.multipart?.[0]?.sha256);
   await emulator.stop();
   return id + offset + presets.length + (await emulator.requestCount('/claim/enrol/token', { method: 'POST' }));
 }

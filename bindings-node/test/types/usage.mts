@@ -36,6 +36,13 @@ import api, {
   type UserRecord,
   type JourneyRecord,
   type JourneyFinished,
+  type JourneyForgotten,
+  type AuditRecordJson,
+  type ExitEvent,
+  type ServicePolicy,
+  type IProovOperations,
+  ApiError,
+  errorFromJSON,
   createJourneyHandler,
   toNodeHandler,
   type BrowserErrorCode,
@@ -103,7 +110,21 @@ export async function journeys(client: ReturnType<typeof createClient>): Promise
   console.log(replayed.replayed, replayed.failed, replayed.kept, replayed.dropped);
   const history = await service.history('user');
   const first: JourneyRecord | undefined = history[0]?.journey;
+  const record: AuditRecordJson | undefined = history[0]?.audit[0];
+  if (record?.outcome === 'outcome_unknown') console.log(record.operation, record.error?.code, record.at_ms);
   void first;
+  const forgotten: JourneyForgotten = await service.forget('user', { atIproov: true });
+  if (forgotten.atIproov === 'deleted') console.log(forgotten.auditRecords);
+  const event: ExitEvent = 'no_camera';
+  const exited: JourneyFinished = await service.exit('j', 't', event, 'web');
+  void exited;
+  const policy: ServicePolicy = { maxAttempts: 2, serviceTokenRequests: null };
+  void policy;
+  // Core's one rule for a kind this version does not know: an ApiError in every host.
+  const unknown = errorFromJSON({ code: 'x', kind: 'api', message: 'm' });
+  if (unknown instanceof ApiError) console.log(unknown.status ?? 'no status');
+  const calls: IProovOperations = client;
+  void calls.availability();
   const many = new JourneyService(client, new PostgresStore('postgresql://u@127.0.0.1/db', { spool: '/var/lib/app/iproov.spool.jsonl' }), {
     logger: console,
     clock: Date.now,

@@ -3,8 +3,10 @@
 The driver decides everything (what to send and when, retries, the shared OAuth token, the
 deadline, the error and its class, the audit records); the loop only sends, sleeps, waits for
 the shared token and hands records to the audit hook. The HTTP adapters (``httpx.py``,
-``requests.py``) give it one function: send a request before a deadline and say what
-happened, as a response or as a name of core's transport-failure table.
+``requests.py``) give it one function: send a request within the time the driver gives
+(``timeout_ms``, counted from the start of the send: core's driver docs, "Deadlines"; an
+adapter checks no clock before sending) and say what happened, as a response or as a name of
+core's transport-failure table.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class Failure(NamedTuple):
 
 #: What a send gave.
 Sent = Union[Answer, Failure]
+#: ``send(request, timeout_ms)``: the driver's request and its whole time in ms.
 SendSync = Callable[[Request, int], Sent]
 SendAsync = Callable[[Request, int], Awaitable[Sent]]
 Hook = Optional[Callable[[Dict[str, Any]], None]]
@@ -285,9 +288,9 @@ def connect_failure(exc: BaseException) -> str:
 
 
 class _Guard:
-    """One send's deadline on the watchdog: its socket, once known, is shut down when the
-    deadline passes, which ends any read or write blocked on it (a server dripping bytes
-    included)."""
+    """One send's deadline on the watchdog (``time.monotonic()`` seconds): its socket, once
+    known, is shut down when the deadline passes, which ends any read or write blocked on it
+    (a server dripping bytes included)."""
 
     __slots__ = ("deadline", "sock", "fired", "done")
 
@@ -327,8 +330,9 @@ class Watchdog:
         self._guards: List[_Guard] = []
         self._thread: Optional[threading.Thread] = None
 
-    def arm(self, deadline_ms: int) -> _Guard:
-        guard = _Guard(deadline_ms / 1000.0)
+    def arm(self, timeout_ms: int) -> _Guard:
+        """Guards a send that starts now and has ``timeout_ms`` (the driver's) to end."""
+        guard = _Guard(time.monotonic() + timeout_ms / 1000.0)
         with self._lock:
             self._guards.append(guard)
             if self._thread is None or not self._thread.is_alive():
@@ -339,7 +343,7 @@ class Watchdog:
     def _run(self) -> None:
         while True:
             time.sleep(self.TICK)
-            now = time.time()
+            now = time.monotonic()
             with self._lock:
                 due = [g for g in self._guards if not g.done and g.deadline <= now]
                 self._guards = [g for g in self._guards if not g.done and g.deadline > now]

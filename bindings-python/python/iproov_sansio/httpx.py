@@ -24,7 +24,6 @@ from ._loop import (
     Failure,
     Sent,
     connect_failure,
-    now_ms,
     run_async,
     run_sync,
 )
@@ -103,11 +102,9 @@ class Client(SyncOperations, ClientCore):
         self._http = http_client if http_client is not None else httpx.Client()
         self._wakeup = threading.Condition()
 
-    def _send(self, request: Request, deadline_ms: int) -> Sent:
-        remaining = (deadline_ms - now_ms()) / 1000.0
-        if remaining <= 0:
-            return Failure("connect_timeout", "the deadline passed before the request was sent", None)
-        guard = WATCHDOG.arm(deadline_ms)
+    def _send(self, request: Request, timeout_ms: int) -> Sent:
+        timeout = timeout_ms / 1000.0
+        guard = WATCHDOG.arm(timeout_ms)
 
         def trace(event: str, info: Dict[str, Any]) -> None:
             if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
@@ -119,7 +116,7 @@ class Client(SyncOperations, ClientCore):
                 request.url,
                 headers=_headers(request),
                 content=request.body,
-                timeout=remaining,
+                timeout=timeout,
                 follow_redirects=False,
                 extensions={"trace": trace},
             ) as response:
@@ -198,15 +195,20 @@ class AsyncClient(AsyncOperations, ClientCore):
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         self._wakeup = AsyncWakeup()
 
-    async def _exchange(self, request: Request, remaining: float) -> Sent:
+    async def _exchange(self, request: Request, timeout: float, sending: List[bool]) -> Sent:
+        async def trace(event: str, info: Dict[str, Any]) -> None:
+            if event.endswith(".send_request_headers.started"):
+                sending.append(True)
+
         try:
             async with self._http.stream(
                 request.method,
                 request.url,
                 headers=_headers(request),
                 content=request.body,
-                timeout=remaining,
+                timeout=timeout,
                 follow_redirects=False,
+                extensions={"trace": trace},
             ) as response:
                 bounded = BoundedBody(response.headers.get("content-encoding"))
                 async for chunk in response.aiter_raw():
@@ -217,15 +219,17 @@ class AsyncClient(AsyncOperations, ClientCore):
         except httpx.TransportError as exc:
             return Failure(_failure(exc), _cause(exc), exc)
 
-    async def _send(self, request: Request, deadline_ms: int) -> Sent:
-        remaining = (deadline_ms - now_ms()) / 1000.0
-        if remaining <= 0:
-            return Failure("connect_timeout", "the deadline passed before the request was sent", None)
+    async def _send(self, request: Request, timeout_ms: int) -> Sent:
+        timeout = timeout_ms / 1000.0
+        sending: List[bool] = []  # the trace's word: the request began to go out
         try:
-            # httpx's own per-phase timeouts name the phase; this one ends a dripping server.
-            return await asyncio.wait_for(self._exchange(request, remaining), remaining + 0.05)
+            # httpx's own timeouts are per phase (a server dripping bytes never trips a read
+            # timeout): this one is the send's whole time.
+            return await asyncio.wait_for(self._exchange(request, timeout, sending), timeout)
         except asyncio.TimeoutError:
-            return Failure("timeout", "no complete answer before the deadline", None)
+            if sending:
+                return Failure("timeout", "no complete answer before the deadline", None)
+            return Failure("connect_timeout", "no connection before the deadline", None)
 
     async def _run(
         self,

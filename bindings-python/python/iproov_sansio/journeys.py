@@ -34,19 +34,50 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple, TypedDict, Union, cast
 
 from . import _core
 from . import telemetry as _telemetry
 from ._errors import InvalidInputError, IProovError, StoreUnavailableError, from_dict
+from ._shapes import (
+    AuditRecord,
+    JourneyFinished,
+    JourneyForgotten,
+    JourneyStarted,
+    ResolvedServicePolicy,
+    ServicePolicy,
+)
 from ._spool import Spool, Taken
 
-__all__ = ["AsyncJourneyService", "AsyncStore", "JourneyService", "Store"]
+__all__ = [
+    "AsyncJourneyService",
+    "AsyncStore",
+    "AuditRecord",
+    "JourneyFinished",
+    "JourneyForgotten",
+    "JourneyHistory",
+    "JourneyService",
+    "JourneyStarted",
+    "ResolvedServicePolicy",
+    "ServicePolicy",
+    "Store",
+]
 
 _log = logging.getLogger("iproov_sansio.journeys")
 
 Record = Dict[str, Any]
 SpoolOption = Union[str, "os.PathLike[str]", bool, None]
+#: What ``start`` answers: a token, or the outcome of a journey that is over.
+Started = Union[JourneyStarted, JourneyFinished]
+
+
+class JourneyHistory(TypedDict):
+    """One of a user's journeys as :meth:`JourneyService.history` gives it."""
+
+    #: The journey's record as stored, without any token (core's ``service::view``).
+    journey: Dict[str, Any]
+    #: Its audit records, in order.
+    audit: List[AuditRecord]
 
 
 class Store(Protocol):
@@ -144,7 +175,7 @@ class _Run:
 class _Service:
     """What both services share: setup, requests, the spool's bookkeeping."""
 
-    def __init__(self, client: Any, store: Any, policy: Optional[Mapping[str, Any]], spool: SpoolOption) -> None:
+    def __init__(self, client: Any, store: Any, policy: Optional[ServicePolicy], spool: SpoolOption) -> None:
         self._client = client
         self._store = store
         options = getattr(client, "_driver_options", {})
@@ -162,11 +193,10 @@ class _Service:
         self._recovered = False
 
     @property
-    def policy(self) -> Dict[str, Any]:
+    def policy(self) -> ResolvedServicePolicy:
         """The policy in force (core's defaults filled in, ``stale_validate_ms`` derived from
         the client): ``max_attempts``, ``attempt_window_ms``, ``user_token_requests``, ... ."""
-        policy: Dict[str, Any] = json.loads(self._setup)["policy"]
-        return policy
+        return cast(ResolvedServicePolicy, json.loads(self._setup)["policy"])
 
     @property
     def store(self) -> Any:
@@ -245,7 +275,7 @@ class JourneyService(_Service):
     returns (outcomes a crashed process left).
     """
 
-    def __init__(self, client: Any, store: Store, *, policy: Optional[Mapping[str, Any]] = None, spool: SpoolOption = None) -> None:
+    def __init__(self, client: Any, store: Store, *, policy: Optional[ServicePolicy] = None, spool: SpoolOption = None) -> None:
         super().__init__(client, store, policy, spool)
         self.replay_spool()
 
@@ -289,7 +319,7 @@ class JourneyService(_Service):
                     _log.exception("iproov journeys: replaying the spool failed; it is tried again later")
 
     def start(self, flow: str, user_id: str, journey_id: Optional[str] = None, *, assurance_type: Optional[str] = None,
-              interactive: bool = False, wait_s: Optional[float] = None) -> Dict[str, Any]:
+              interactive: bool = False, wait_s: Optional[float] = None) -> Started:
         """A token for iProov's SDK: ``{journey_id, token, sdk_url, attempt, attempts_left}``
         (the same token again while the attempt is open, also for a reload that gives no
         ``journey_id``: the user's current journey of the flow is resumed), or ``{journey_id,
@@ -301,10 +331,10 @@ class JourneyService(_Service):
         ``retry_after``), ``StoreUnavailableError``, ``InvalidStateError`` (another user's or
         an unknown journey, a request in progress) and the token request's errors."""
         fields = _start_fields(flow, user_id, journey_id, assurance_type)
-        return self._serve(self._request("start", fields, interactive, wait_s))
+        return cast(Started, self._serve(self._request("start", fields, interactive, wait_s)))
 
     def finish(self, journey_id: str, token: str, client: str, *, user_id: Optional[str] = None,
-               interactive: bool = False, wait_s: Optional[float] = None) -> Dict[str, Any]:
+               interactive: bool = False, wait_s: Optional[float] = None) -> JourneyFinished:
         """Validates the token once across every process sharing the store: ``{journey_id,
         passed, attempts_left, next, attempt, state, reason?}`` (``next``: ``done``,
         ``start_attempt`` or ``exhausted``, then ``retry_after_ms``). A double submit gets the
@@ -314,10 +344,10 @@ class JourneyService(_Service):
         ``StoreUnavailableError`` (``result``: the outcome, when iProov answered) and the
         validate's errors when it was never sent."""
         fields = _finish_fields(journey_id, token, client, user_id)
-        return self._serve(self._request("finish", fields, interactive, wait_s))
+        return cast(JourneyFinished, self._serve(self._request("finish", fields, interactive, wait_s)))
 
     def exit(self, journey_id: str, token: str, event: str, client: str, *, feedback: Optional[str] = None,
-             user_id: Optional[str] = None) -> Dict[str, Any]:
+             user_id: Optional[str] = None) -> JourneyFinished:
         """iProov's SDK ended the attempt without a capture (``event``: ``canceled``,
         ``error``, ``no_camera``, ``permission_denied``, ``unsupported``, ``multiple_cameras``;
         ``feedback``: its code): the attempt ends ``exited`` with the event and ``client``
@@ -325,9 +355,9 @@ class JourneyService(_Service):
         the attempt; a device that cannot run the check does not (core's table). Answers as
         :meth:`finish`; raises ``InvalidInputError`` for an event the SDK does not send."""
         fields = _exit_fields(journey_id, token, event, client, feedback, user_id)
-        return self._serve(self._request("exit", fields, False, None))
+        return cast(JourneyFinished, self._serve(self._request("exit", fields, False, None)))
 
-    def forget(self, user_id: str, *, at_iproov: bool = False) -> Dict[str, Any]:
+    def forget(self, user_id: str, *, at_iproov: bool = False) -> JourneyForgotten:
         """Erases one user's data (GDPR art. 17): with ``at_iproov``, the user at iProov first
         (the users API's delete: needs OAuth credentials in the config), then every journey,
         audit record and limit record of the user in the store, in one transaction. Gives
@@ -335,7 +365,7 @@ class JourneyService(_Service):
         "not_asked"}``. Afterwards the user's journey ids answer as unknown. Raises
         ``InvalidInputError`` (``at_iproov`` without OAuth credentials), the users API's errors
         (nothing erased then) and ``StoreUnavailableError``."""
-        return self._serve({"action": "forget", "user_id": user_id, "at_iproov": at_iproov})
+        return cast(JourneyForgotten, self._serve({"action": "forget", "user_id": user_id, "at_iproov": at_iproov}))
 
     def replay_spool(self, now_ms: Optional[int] = None) -> int:
         """Brings spooled outcomes and audit records into the store: the entries core says are
@@ -361,11 +391,12 @@ class JourneyService(_Service):
             self._put_back(taken, keep, failed + todo)
         return replayed
 
-    def history(self, user_id: str) -> List[Dict[str, Any]]:
+    def history(self, user_id: str) -> List[JourneyHistory]:
         """The user's journeys as stored (no token) with their audit records, oldest first:
         ``[{"journey": {...}, "audit": [...]}]``. Raises the store's own exceptions."""
         return [
-            {"journey": json.loads(_core.service_view(json.dumps(record))), "audit": self._store.audit_of(record["id"])}
+            {"journey": json.loads(_core.service_view(json.dumps(record))),
+             "audit": cast(List[AuditRecord], self._store.audit_of(record["id"]))}
             for record in self._store.journeys_of(user_id)
         ]
 
@@ -383,7 +414,7 @@ class AsyncJourneyService(_Service):
     spool is replayed at the first request (``__init__`` cannot wait) and then as for
     :class:`JourneyService`; call :meth:`replay_spool` at start-up to do it sooner."""
 
-    def __init__(self, client: Any, store: Union[AsyncStore, Store], *, policy: Optional[Mapping[str, Any]] = None,
+    def __init__(self, client: Any, store: Union[AsyncStore, Store], *, policy: Optional[ServicePolicy] = None,
                  spool: SpoolOption = None) -> None:
         super().__init__(client, store, policy, spool)
 
@@ -434,26 +465,26 @@ class AsyncJourneyService(_Service):
 
     async def start(self, flow: str, user_id: str, journey_id: Optional[str] = None, *,
                     assurance_type: Optional[str] = None, interactive: bool = False,
-                    wait_s: Optional[float] = None) -> Dict[str, Any]:
+                    wait_s: Optional[float] = None) -> Started:
         """As :meth:`JourneyService.start`."""
         fields = _start_fields(flow, user_id, journey_id, assurance_type)
-        return await self._serve(self._request("start", fields, interactive, wait_s))
+        return cast(Started, await self._serve(self._request("start", fields, interactive, wait_s)))
 
     async def finish(self, journey_id: str, token: str, client: str, *, user_id: Optional[str] = None,
-                     interactive: bool = False, wait_s: Optional[float] = None) -> Dict[str, Any]:
+                     interactive: bool = False, wait_s: Optional[float] = None) -> JourneyFinished:
         """As :meth:`JourneyService.finish`."""
         fields = _finish_fields(journey_id, token, client, user_id)
-        return await self._serve(self._request("finish", fields, interactive, wait_s))
+        return cast(JourneyFinished, await self._serve(self._request("finish", fields, interactive, wait_s)))
 
     async def exit(self, journey_id: str, token: str, event: str, client: str, *, feedback: Optional[str] = None,
-                   user_id: Optional[str] = None) -> Dict[str, Any]:
+                   user_id: Optional[str] = None) -> JourneyFinished:
         """As :meth:`JourneyService.exit`."""
         fields = _exit_fields(journey_id, token, event, client, feedback, user_id)
-        return await self._serve(self._request("exit", fields, False, None))
+        return cast(JourneyFinished, await self._serve(self._request("exit", fields, False, None)))
 
-    async def forget(self, user_id: str, *, at_iproov: bool = False) -> Dict[str, Any]:
+    async def forget(self, user_id: str, *, at_iproov: bool = False) -> JourneyForgotten:
         """As :meth:`JourneyService.forget`."""
-        return await self._serve({"action": "forget", "user_id": user_id, "at_iproov": at_iproov})
+        return cast(JourneyForgotten, await self._serve({"action": "forget", "user_id": user_id, "at_iproov": at_iproov}))
 
     async def replay_spool(self, now_ms: Optional[int] = None) -> int:
         """As :meth:`JourneyService.replay_spool`."""
@@ -475,11 +506,12 @@ class AsyncJourneyService(_Service):
             await asyncio.to_thread(self._put_back, taken, keep, failed + todo)
         return replayed
 
-    async def history(self, user_id: str) -> List[Dict[str, Any]]:
+    async def history(self, user_id: str) -> List[JourneyHistory]:
         """As :meth:`JourneyService.history`."""
         records: List[Record] = await self._store_call("journeys_of", (user_id,))
         return [
-            {"journey": json.loads(_core.service_view(json.dumps(r))), "audit": await self._store_call("audit_of", (r["id"],))}
+            {"journey": json.loads(_core.service_view(json.dumps(r))),
+             "audit": cast(List[AuditRecord], await self._store_call("audit_of", (r["id"],)))}
             for r in records
         ]
 

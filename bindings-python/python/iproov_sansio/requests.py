@@ -16,7 +16,7 @@ import urllib3.exceptions as urllib3_errors
 from ._client_base import DEFAULT_TIMEOUT, ClientCore, SyncOperations
 from ._core import Config, Request
 from ._flows import RetryPolicy, TokenManager
-from ._loop import ACCEPT_ENCODING, WATCHDOG, Answer, BoundedBody, Failure, Sent, connect_failure, now_ms, run_sync
+from ._loop import ACCEPT_ENCODING, WATCHDOG, Answer, BoundedBody, Failure, Sent, connect_failure, run_sync
 
 __all__ = ["Client"]
 
@@ -111,11 +111,9 @@ class Client(SyncOperations, ClientCore):
         self._session = session if session is not None else requests.Session()
         self._wakeup = threading.Condition()
 
-    def _send(self, request: Request, deadline_ms: int) -> Sent:
-        remaining = (deadline_ms - now_ms()) / 1000.0
-        if remaining <= 0:
-            return Failure("connect_timeout", "the deadline passed before the request was sent", None)
-        guard = WATCHDOG.arm(deadline_ms)
+    def _send(self, request: Request, timeout_ms: int) -> Sent:
+        timeout = timeout_ms / 1000.0
+        guard = WATCHDOG.arm(timeout_ms)
         headers = request.headers_dict()
         headers["Accept-Encoding"] = ACCEPT_ENCODING
         try:
@@ -124,7 +122,7 @@ class Client(SyncOperations, ClientCore):
                 request.url,
                 headers=headers,
                 data=request.body,
-                timeout=(remaining, remaining),
+                timeout=(timeout, timeout),
                 allow_redirects=False,
                 stream=True,
             )

@@ -221,7 +221,8 @@ const TESTS = {
     const user = await enrolled();
     const started = await store.start(user);
     await emu('POST', `/claims/${started.token}/complete`, { passed: true });
-    await emu('POST', '/faults', { path: '/claim/verify/validate', kind: 'delay', delay_ms: 300 });
+    // The validate held 2 s at iProov, far longer than the other requests take to reach the object.
+    await emu('POST', '/faults', { path: '/claim/verify/validate', kind: 'delay', delay_ms: 2000 });
     // Four requests to the object at once: the object runs one until it awaits the validate,
     // which it has written as begun; the others then find it in progress.
     const outcomes = await Promise.all(Array.from({ length: 4 }, () => store.finish(started.journeyId, started.token)));
@@ -229,6 +230,8 @@ const TESTS = {
     const results = outcomes.filter((o) => o.error === undefined);
     check(results.length > 0 && results.every((r) => r.passed === true), 'the submits that got an outcome passed', outcomes);
     const refused = outcomes.filter((o) => o.error !== undefined);
+    // The overlap itself: without a submit that met the validate in progress, they ran one after another.
+    check(refused.length > 0, 'some submit met the validate in progress', outcomes);
     check(refused.every((o) => o.error.name === 'InvalidStateError' && /in progress/.test(o.error.message)), 'the others: in progress', outcomes);
     check((await store.finish(started.journeyId, started.token)).passed === true, 'a later submit gets the stored outcome');
     check((await count('/claim/verify/validate')) === 1, 'still one validate');
@@ -238,11 +241,14 @@ const TESTS = {
     const user = await enrolled();
     const started = await store.start(user);
     await emu('POST', `/claims/${started.token}/complete`, { passed: true });
-    await emu('POST', '/faults', { path: '/claim/verify/validate', kind: 'delay', delay_ms: 300 });
+    await emu('POST', '/faults', { path: '/claim/verify/validate', kind: 'delay', delay_ms: 2000 });
     const outcomes = await store.finishAtOnce(started.journeyId, started.token, 4);
     check((await count('/claim/verify/validate')) === 1, 'one validate', outcomes);
-    check(outcomes.filter((o) => o.error === undefined).every((r) => r.passed === true), 'the outcomes passed', outcomes);
-    check(outcomes.filter((o) => o.error !== undefined).every((o) => /in progress/.test(o.error.message)), 'the others: in progress', outcomes);
+    const results = outcomes.filter((o) => o.error === undefined);
+    check(results.length > 0 && results.every((r) => r.passed === true), 'the outcomes passed', outcomes);
+    const refused = outcomes.filter((o) => o.error !== undefined);
+    check(refused.length > 0, 'some submit met the validate in progress', outcomes);
+    check(refused.every((o) => /in progress/.test(o.error.message)), 'the others: in progress', outcomes);
   },
 
   async 'a fault during validate is stored as outcome unknown'({ store, emu, enrolled, count }) {

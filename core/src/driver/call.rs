@@ -12,8 +12,9 @@ use crate::redact::Redactor;
 use crate::telemetry::{self, Event};
 use serde_json::Value;
 
-/// A waiting call takes a token request over this long after the request's deadline: its
-/// caller vanished without reporting (a host bug, a killed task).
+/// A waiting call takes a token request over this long after the request's deadline (counted
+/// from the poll that sent it): its caller vanished without reporting (a host bug, a killed
+/// task).
 const STALE_FETCH_GRACE_MS: u64 = 1_000;
 
 #[derive(Debug)]
@@ -400,11 +401,10 @@ impl Call {
         self.attempt += 1;
         self.sent_at_ms = now;
         self.last_send = None;
-        let deadline_ms = now.saturating_add(driver.options.timeout_ms(self.operation));
         self.state = State::Sent { generation };
         Some(Action::Send {
             request,
-            deadline_ms,
+            timeout_ms: driver.options.timeout_ms(self.operation),
         })
     }
 
@@ -414,15 +414,16 @@ impl Call {
                 self.token_attempt += 1;
                 self.sent_at_ms = now;
                 self.last_send = None;
-                let deadline_ms =
-                    now.saturating_add(driver.options.timeout_ms(Operation::AccessToken));
+                let timeout_ms = driver.options.timeout_ms(Operation::AccessToken);
                 if let Some(fetch) = driver.fetch.as_mut().filter(|f| f.by == id) {
-                    fetch.stale_at_ms = deadline_ms.saturating_add(STALE_FETCH_GRACE_MS);
+                    fetch.stale_at_ms = now
+                        .saturating_add(timeout_ms)
+                        .saturating_add(STALE_FETCH_GRACE_MS);
                 }
                 self.state = State::Fetching;
                 Action::Send {
                     request,
-                    deadline_ms,
+                    timeout_ms,
                 }
             }
             Err(error) => {

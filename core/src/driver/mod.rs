@@ -10,7 +10,7 @@
 //!     poll = driver.poll(id, now)          # hand poll.audit to the audit hook;
 //!                                          # if poll.wake: wake every call waiting for a token
 //!     match poll.action:
-//!         Send(request, deadline_ms): send it; stop at the deadline;
+//!         Send(request, timeout_ms): send it; give up after timeout_ms;
 //!             driver.on_response(id, response, now)   or
 //!             driver.on_failure(id, failure, cause, now)  (see `transport`)
 //!         SleepUntil(at_ms):   sleep until then
@@ -30,6 +30,23 @@
 //!
 //! The driver never reads a clock or draws a random number: `now` is an argument and the
 //! retry jitter comes from a seed the host draws once ([`Driver::new`]).
+//!
+//! # Deadlines
+//!
+//! Every send has its operation's deadline ([`DriverOptions::timeout_ms`]), counted from the
+//! moment the host starts the send, connect included. [`Action::Send`] hands that time as a
+//! duration (`timeout_ms`), never as a point in time, and only the poll that decides the
+//! send emits it, with its whole time: so no send can leave with its deadline already
+//! passed, whatever the host did between that poll and the send (an audit hook that blocks,
+//! a busy event loop, a paused worker). Such a delay is the host's, not the exchange's with
+//! iProov; it is not charged to the send, and it never turns a send into a failure that
+//! differs from host to host. The host checks no clock before sending: it gives
+//! `timeout_ms` to its HTTP stack (and its own timer) as it is, and when the time runs out
+//! reports what its stack saw: `connect_timeout` when no connection was made (not sent,
+//! retried like any failure before sending), else `timeout` (may have reached iProov; a
+//! validate is then `outcome_unknown`). The waits ([`Action::SleepUntil`],
+//! [`Action::WaitForToken`]) are points in time, the driver's own schedule: a host that
+//! polls after one has passed finds the call ready to go on at once.
 
 mod call;
 pub mod transport;
@@ -121,14 +138,16 @@ pub type CallId = u64;
 #[must_use]
 #[non_exhaustive]
 pub enum Action {
-    /// Send `request` exactly as described; give up at `deadline_ms` (Unix ms) and report
-    /// [`TransportFailure::Timeout`] (or `ConnectTimeout`). Then report the answer with
-    /// [`Driver::on_response`] or the failure with [`Driver::on_failure`].
+    /// Send `request` exactly as described; give up `timeout_ms` after starting the send and
+    /// report [`TransportFailure::Timeout`] (or `ConnectTimeout`). Then report the answer
+    /// with [`Driver::on_response`] or the failure with [`Driver::on_failure`]. See
+    /// "Deadlines" in the module docs: the time is the send's whole, whenever it starts.
     Send {
         /// The request (credentials included: never log it; `request.redacted()` is safe).
         request: Request,
-        /// When to stop waiting.
-        deadline_ms: u64,
+        /// How long the send may take, in milliseconds, from its start (connect included) to
+        /// the last byte of the answer: the operation's deadline, at least 1.
+        timeout_ms: u64,
     },
     /// Sleep until `at_ms` (Unix ms), then poll again.
     SleepUntil {

@@ -77,6 +77,17 @@ pub enum AuditOutcome {
 }
 
 impl AuditOutcome {
+    /// Every outcome.
+    pub const ALL: [AuditOutcome; 7] = [
+        Self::Passed,
+        Self::Failed,
+        Self::TokenIssued,
+        Self::TokenObtained,
+        Self::Ok,
+        Self::Error,
+        Self::OutcomeUnknown,
+    ];
+
     /// The snake_case name, as in a record's `outcome`.
     pub fn as_str(self) -> &'static str {
         match self {

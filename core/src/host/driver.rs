@@ -56,7 +56,9 @@ pub fn driver_start(
 /// payload
 /// ```
 ///
-/// The payload: `send`: the deadline (Unix ms), `\n`, then the request text of [`build_text`];
+/// The payload: `send`: the send's time in ms (`Action::Send`'s `timeout_ms`: give it to the
+/// HTTP stack as it is, from the start of the send), `\n`, then the request text of
+/// [`build_text`];
 /// `sleep` / `wait`: the time (Unix ms) to poll again by; `done`: the result text of
 /// [`parse`] (large frames after the JSON); `failed`: the error's canonical JSON.
 pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
@@ -64,8 +66,8 @@ pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
     let (kind, payload) = match &poll.action {
         Action::Send {
             request,
-            deadline_ms,
-        } => ("send", format!("{deadline_ms}\n{}", request_text(request))),
+            timeout_ms,
+        } => ("send", format!("{timeout_ms}\n{}", request_text(request))),
         Action::SleepUntil { at_ms } => ("sleep", at_ms.to_string()),
         Action::WaitForToken { until_ms } => ("wait", until_ms.to_string()),
         Action::Done { result } => ("done", operation::split_text(result)),
@@ -135,7 +137,7 @@ mod tests {
         let sent = driver_poll(&mut driver, id, 1_000);
         assert!(
             sent.starts_with(
-                "send 0 0 0\n2500\nPOST\nhttps://eu.rp.secure.iproov.me/api/v2/claim/enrol/token\n"
+                "send 0 0 0\n1500\nPOST\nhttps://eu.rp.secure.iproov.me/api/v2/claim/enrol/token\n"
             ),
             "{sent}"
         );

@@ -24,6 +24,9 @@ pub enum AssuranceType {
 }
 
 impl AssuranceType {
+    /// Every assurance type.
+    pub const ALL: [AssuranceType; 2] = [Self::GenuinePresence, Self::Liveness];
+
     /// The API's name for it.
     pub fn as_str(self) -> &'static str {
         match self {

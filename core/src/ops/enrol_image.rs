@@ -30,6 +30,9 @@ pub enum ImageSource {
 }
 
 impl ImageSource {
+    /// Every source.
+    pub const ALL: [ImageSource; 3] = [Self::Eid, Self::Oid, Self::Selfie];
+
     /// The API's (lowercase) name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -31,6 +31,9 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 3] = [Self::UserRead, Self::UserWrite, Self::UserWriteStatus];
+
     /// The API's name for it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -39,6 +39,18 @@ pub enum AttemptState {
 }
 
 impl AttemptState {
+    /// Every state.
+    pub const ALL: [AttemptState; 8] = [
+        Self::Issued,
+        Self::Validating,
+        Self::Passed,
+        Self::Failed,
+        Self::Error,
+        Self::OutcomeUnknown,
+        Self::Expired,
+        Self::Exited,
+    ];
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -273,19 +273,19 @@ fn account_code(code: &str) -> Option<Code> {
 
 /// The code the browser gets for a failure, and a Retry-After in seconds (iProov's
 /// `retry_after_ms` rounded up, at least 1) where iProov asked for one. `error` is core's
-/// canonical error JSON (`kind`, `code`, `field`?, `retry_after_ms`?) as a host holds it, or
-/// `null` for anything that is not core's error (the host's own failure). Keyed on the kind
-/// and, for the account errors, iProov's code; never on a message.
+/// canonical error JSON (`kind`, `code`, `field`?, `retry_after_ms`?) exactly as core made it
+/// and the host holds it (Python's `to_dict()`, JS's `toJSON()`: never a kind a host derives
+/// from its own class, so that the same failure is decided alike in every host), or `null`
+/// for anything that is not core's error (the host's own failure). JSON without a `kind` (an
+/// error made by hand, not by core) is such a failure too. Keyed on the kind and, for the
+/// account errors, iProov's code; never on a message.
 pub fn browser_code(error: &Value) -> (Code, Option<u64>) {
     let Some(kind_name) = error.get("kind").and_then(Value::as_str) else {
         return (Code::InternalError, None);
     };
     let code = error.get("code").and_then(Value::as_str).unwrap_or("");
-    // A kind this build does not know is an API error, as hosts read it (ApiError).
-    let kind = ErrorKind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == kind_name)
-        .unwrap_or(ErrorKind::Api);
+    // A kind this build does not know reads as hosts read it (ErrorKind::UNKNOWN).
+    let kind = ErrorKind::of_name(kind_name);
     match kind {
         // The resolved user_id is the application's, not the browser's: a bad one is ours.
         ErrorKind::InvalidInput

@@ -5,6 +5,7 @@
 
 use iproov_core::driver::DriverOptions;
 use iproov_core::service::{Action, Event, Pump, ServicePolicy, Table};
+use iproov_core::surface;
 use iproov_core::{Config, Region, Secret};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
@@ -24,6 +25,38 @@ pub fn config(oauth: bool) -> Config {
     } else {
         config
     }
+}
+
+/// `value`, once checked against core's surface table `shape` (the generated host types).
+pub fn surfaced(shape: &str, value: Value) -> Value {
+    let shapes = surface::shapes();
+    let found = surface::find(&shapes, shape).unwrap();
+    if let Err(e) = found.check(&value, &shapes) {
+        panic!("core's {shape} table does not describe {value}: {e}");
+    }
+    value
+}
+
+/// A pump's answer, once it fits one of the answer shapes hosts type it as (a replay's
+/// `{replayed, reason?}` is the host's own business).
+pub fn surfaced_answer(answer: &Value) -> Value {
+    let shapes = surface::shapes();
+    if answer.get("replayed").is_some() {
+        return answer.clone();
+    }
+    let fits = ["JourneyStarted", "JourneyFinished", "JourneyForgotten"]
+        .into_iter()
+        .any(|name| {
+            surface::find(&shapes, name)
+                .unwrap()
+                .check(answer, &shapes)
+                .is_ok()
+        });
+    assert!(
+        fits,
+        "no answer shape of core's surface table describes {answer}"
+    );
+    answer.clone()
 }
 
 /// What the scripted iProov answers.
@@ -300,10 +333,10 @@ impl World {
         for _ in 0..500 {
             let action = pump.next(event.take(), self.now);
             match &action {
-                Action::Done { answer } => return Ok(answer.clone()),
+                Action::Done { answer } => return Ok(surfaced_answer(answer)),
                 Action::Failed { error, log } => {
                     self.logged.extend(log.clone());
-                    return Err(error.to_json());
+                    return Err(surfaced("ErrorJson", error.to_json()));
                 }
                 _ => event = self.act(&action),
             }
@@ -333,10 +366,10 @@ impl World {
         for _ in 0..500 {
             let action = pump.next(event.take(), self.now);
             match &action {
-                Action::Done { answer } => return Ok(answer.clone()),
+                Action::Done { answer } => return Ok(surfaced_answer(answer)),
                 Action::Failed { error, log } => {
                     self.logged.extend(log.clone());
-                    return Err(error.to_json());
+                    return Err(surfaced("ErrorJson", error.to_json()));
                 }
                 _ => event = self.act(&action),
             }

@@ -23,10 +23,14 @@ mod error;
 mod extract;
 mod faults;
 mod inject;
+mod journal;
+mod journal_body;
 mod json_errors;
+mod mask;
 mod modes;
 mod presets;
 mod rate_limit;
+mod record;
 mod region;
 mod routes;
 mod server;
@@ -44,11 +48,13 @@ use tokio::task::JoinHandle;
 pub use config::{AssuranceType, Config, KEY_LEN, ServiceProviderConfig, padded_key};
 pub use control::PLACEHOLDER_PNG;
 pub use faults::{FaultAction, FaultSpec, MatchMode};
+pub use journal::RequestLog;
 pub use modes::{AccessTokenKeyStatus, Modes, UnknownUser, VerifyValidateKeyStatus};
 pub use region::Region;
 pub use state::AppState;
 
-/// The whole HTTP surface: six region prefixes plus `/__emulator`.
+/// The whole HTTP surface: six region prefixes plus `/__emulator`, every
+/// request outside `/__emulator` journaled first.
 pub fn app(state: Arc<AppState>) -> Router {
     let mut router = Router::new();
     for region in Region::ALL {
@@ -60,6 +66,10 @@ pub fn app(state: Arc<AppState>) -> Router {
     router
         .nest("/__emulator", control::router(Arc::clone(&state)))
         .fallback(|| async { error::ApiError::not_found() })
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            record::record_requests,
+        ))
 }
 
 /// A running emulator. Dropping it stops the server too (without waiting).
@@ -75,12 +85,22 @@ impl Emulator {
     /// Binds `addr` (port 0 picks a free port) and serves in a background
     /// task of the current tokio runtime.
     pub async fn start(config: Config, addr: SocketAddr) -> std::io::Result<Self> {
+        Self::start_with_log(config, addr, None).await
+    }
+
+    /// The same, writing one line per API request to `log` as it arrives
+    /// (the binary: [`RequestLog::stderr`]).
+    pub async fn start_with_log(
+        config: Config,
+        addr: SocketAddr,
+        log: Option<RequestLog>,
+    ) -> std::io::Result<Self> {
         config
             .validate()
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = AppState::new(config);
+        let state = AppState::with_log(config, log);
         let (stop, stopped) = oneshot::channel::<()>();
         let app = app(Arc::clone(&state));
         let task = tokio::spawn(async move {

@@ -1,26 +1,30 @@
-//! `iproov-emulator [--host H] [--port P] [--config FILE]`
+//! `iproov-emulator [--host H] [--port P] [--config FILE] [--no-request-log]`
 //!
 //! Prints `listening on http://H:P` as the first stdout line (scripts wait
 //! for it and read the port from it), then the effective configuration as
 //! JSON, and serves until SIGTERM or Ctrl-C, which stop it gracefully with
-//! exit code 0.
+//! exit code 0. Each API request is logged to stderr as it arrives, one
+//! line, credentials masked (the request journal's line).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use iproov_emulator::{Config, Emulator};
+use iproov_emulator::{Config, Emulator, RequestLog};
 
-const USAGE: &str = "usage: iproov-emulator [--host HOST] [--port PORT] [--config FILE.json]
-  --host    address to bind (default 127.0.0.1)
-  --port    port to bind; 0 picks a free one (default 0)
-  --config  JSON configuration (default: built-in service providers, see README.md)";
+const USAGE: &str =
+    "usage: iproov-emulator [--host HOST] [--port PORT] [--config FILE.json] [--no-request-log]
+  --host            address to bind (default 127.0.0.1)
+  --port            port to bind; 0 picks a free one (default 0)
+  --config          JSON configuration (default: built-in service providers, see README.md)
+  --no-request-log  no stderr line per API request (the journal keeps them still)";
 
 #[derive(Debug)]
 struct Args {
     host: String,
     port: u16,
     config: Option<String>,
+    request_log: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -28,6 +32,7 @@ fn parse_args() -> Result<Args, String> {
         host: "127.0.0.1".to_owned(),
         port: 0,
         config: None,
+        request_log: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -40,6 +45,7 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--port: {e}"))?;
             }
             "--config" => args.config = Some(value("--config")?),
+            "--no-request-log" => args.request_log = false,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -107,7 +113,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let emulator = match Emulator::start(config, addr).await {
+    let log = args.request_log.then(RequestLog::stderr);
+    let emulator = match Emulator::start_with_log(config, addr, log).await {
         Ok(emulator) => emulator,
         Err(e) => {
             eprintln!("error: cannot listen on {addr}: {e}");

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::clock::{Clock, Millis, format_rfc3339};
 use crate::config::{AssuranceType, Config, ServiceProviderConfig};
 use crate::faults::Faults;
+use crate::journal::{Journal, RequestLog};
 use crate::modes::Modes;
 use crate::presets::{Preset, PresetKind};
 use crate::region::Region;
@@ -29,6 +30,8 @@ pub struct AppState {
     world: Mutex<World>,
     /// Fault injection and request counting.
     pub faults: Faults,
+    /// Every API request as received, credentials masked.
+    pub journal: Journal,
     /// Answer of `GET /availability`; when false the other API endpoints
     /// answer 500 `server_error`.
     pub up: AtomicBool,
@@ -261,12 +264,18 @@ pub struct AccessToken {
 impl AppState {
     /// Builds the initial state from a configuration.
     pub fn new(config: Config) -> Arc<Self> {
+        Self::with_log(config, None)
+    }
+
+    /// The same, writing a line per API request to `log`.
+    pub fn with_log(config: Config, log: Option<RequestLog>) -> Arc<Self> {
         let world = World::from_config(&config);
         Arc::new(Self {
             config,
             clock: Clock::new(),
             world: Mutex::new(world),
             faults: Faults::default(),
+            journal: Journal::new(log),
             up: AtomicBool::new(true),
         })
     }
@@ -283,6 +292,7 @@ impl AppState {
     pub fn reset(&self) {
         *self.world() = World::from_config(&self.config);
         self.faults.reset();
+        self.journal.clear();
         self.clock.reset();
         self.up.store(true, Ordering::Relaxed);
     }

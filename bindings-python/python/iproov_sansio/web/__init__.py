@@ -109,19 +109,18 @@ Service = Union[JourneyService, AsyncJourneyService]
 def browser_error(error: BaseException) -> Tuple[str, Optional[int]]:
     """The code (a key of :data:`ERRORS`) the browser gets for ``error``, and a Retry-After
     in seconds where iProov asked for one: core's decision (``core/src/web``, keyed on the
-    error's kind and, for the account errors, iProov's code; never on a message). Anything
-    that is not an :class:`IProovError` is ``internal_error``."""
+    ``kind`` of core's canonical error, :meth:`IProovError.to_dict`, and, for the account
+    errors, iProov's code; never on a message or on the Python class). Anything that is not an
+    :class:`IProovError` is ``internal_error``, and so is one whose dict carries no kind (one
+    made by hand rather than by core)."""
     decided = _decide_error(error)
     retry = decided["answer"]["headers"].get("Retry-After")
     return decided["code"], (None if retry is None else int(retry))
 
 
 def _decide_error(error: BaseException) -> Dict[str, Any]:
-    facts: Optional[Dict[str, Any]] = None
-    if isinstance(error, IProovError):
-        # The class decides (as in every host): its kind, over whatever the dict says.
-        facts = error.to_dict()
-        facts["kind"] = type(error).kind or facts.get("kind", "")
+    # Core's own error as it made it, as every host passes it: the kind is its, never re-derived.
+    facts = error.to_dict() if isinstance(error, IProovError) else None
     return _core.web_decide("error", {"error": facts})
 
 
@@ -332,7 +331,10 @@ class JourneyEndpoints:
                 return self._refused(incoming, read["answer"], name)
             given: Dict[str, Any] = read["input"]
             if name == "emulator_complete":
-                status = yield Need("call", self._post_complete, (given["token"], given["claim"]), blocking=True)
+                if isinstance(self.service, AsyncJourneyService):  # on the loop, as every call of it
+                    status = yield Need("call", self._post_complete_async, (given["token"], given["claim"]))
+                else:
+                    status = yield Need("call", self._post_complete, (given["token"], given["claim"]), blocking=True)
                 decided = _core.web_decide("emulator", {"status": status})["answer"]
                 if decided["status"] != 200:
                     return self._refused(incoming, decided, name)
@@ -374,6 +376,18 @@ class JourneyEndpoints:
         except OSError:
             return 0
 
+    async def _post_complete_async(self, token: str, claim: Dict[str, Any]) -> int:
+        """:meth:`_post_complete` for an :class:`AsyncJourneyService` (whose client is httpx's)."""
+        import httpx
+
+        assert self.emulator_url is not None
+        try:
+            async with httpx.AsyncClient(timeout=10) as http:
+                response = await http.post(f"{self.emulator_url}/__emulator/claims/{token}/complete", json=claim)
+            return response.status_code
+        except httpx.HTTPError:
+            return 0
+
     def _checked_health(self) -> Steps:
         """iProov's availability and a read of the store, answered as core says and kept for
         core's ``cache_ms`` (the route is public: it must not let anyone hammer iProov)."""
@@ -389,7 +403,10 @@ class JourneyEndpoints:
         except Exception:
             _log.info("iproov health: iProov's availability call failed", exc_info=True)
         try:
-            yield Need("call", store.get, ("journeys", "#health"))
+            if isinstance(self.service, AsyncJourneyService):  # a blocking store's read off the loop, as the service's
+                yield Need("call", self.service._store_call, ("get", ("journeys", "#health")))
+            else:
+                yield Need("call", store.get, ("journeys", "#health"))
             store_ok = True
         except Exception:
             _log.warning("iproov health: the store failed a read", exc_info=True)
@@ -444,8 +461,10 @@ def journey_routes(
     Content-Security-Policy opens what the SDK needs (its script's origin, the region's
     streaming host, ``assets_url``: where the SDK loads its assets, default iProov's CDN).
 
-    An :class:`AsyncJourneyService` runs on the event loop; a :class:`JourneyService` in
-    Starlette's thread pool.
+    An :class:`AsyncJourneyService` runs on the event loop, and nothing of the routes uses
+    Starlette's (anyio's) thread pool: the calls to iProov and the emulator hold no thread
+    (a blocking store's statements run as the service runs them, ``asyncio.to_thread``); a
+    :class:`JourneyService` runs in Starlette's thread pool (40 threads).
     """
     from ._starlette import router
 

@@ -150,9 +150,11 @@ class Emulator:
     def environ(self, region: str = "eu") -> Dict[str, str]:
         """``IPROOV_BASE_URL``, ``IPROOV_API_KEY``, ``IPROOV_SECRET``, ``IPROOV_OAUTH_USERNAME``,
         ``IPROOV_OAUTH_PASSWORD`` for the region's first service provider (what
-        ``iproov_sansio``'s clients read)."""
+        ``iproov_sansio``'s clients read), and ``IPROOV_REGION`` empty (read as unset), so that
+        a region in your shell does not point the clients at iProov instead."""
         sp = self.credentials(region)
         return {
+            "IPROOV_REGION": "",
             "IPROOV_BASE_URL": self.base_url(region),
             "IPROOV_API_KEY": sp.api_key,
             "IPROOV_SECRET": sp.secret,
@@ -230,6 +232,31 @@ class Emulator:
         query = {"path": path, **({"method": method} if method else {})}
         return int(self.control("GET", f"/requests?{urllib.parse.urlencode(query)}")["count"])
 
+    def requests(
+        self, path: Optional[str] = None, *, method: Optional[str] = None, since: Optional[int] = None
+    ) -> List[Dict[str, Any]]:
+        """The request journal: the API requests received (faulted and refused ones included),
+        oldest first, whose path ends with ``path``, of ``method``, after the ``seq``
+        ``since`` (see :meth:`journal_mark`). Each is a dict: ``seq``, ``method``, ``path``,
+        ``query``, ``headers``, ``body_bytes`` and the body as ``json``, ``form``,
+        ``multipart`` or ``text``, with every credential (api_key, secret, OAuth password,
+        access tokens) shown as ``***``; claim tokens are kept. tests/emulator/README.md, "The
+        request journal", has the whole shape and the bounds on large bodies."""
+        query: Dict[str, Union[str, int]] = {}
+        if path is not None:
+            query["path"] = path
+        if method is not None:
+            query["method"] = method
+        if since is not None:
+            query["since"] = since
+        suffix = f"?{urllib.parse.urlencode(query)}" if query else ""
+        return list(self.control("GET", f"/journal{suffix}")["requests"])
+
+    def journal_mark(self) -> int:
+        """The ``seq`` of the newest request received so far (0 before any): pass it as
+        ``requests(since=...)`` to see only the requests that come after."""
+        return int(self.control("GET", "/journal?limit=0")["last_seq"])
+
     # -- presets -----------------------------------------------------------------------
     def presets(self) -> List[Dict[str, Any]]:
         """The emulator's named presets: ``[{"name", "description", "options"}]``."""
@@ -243,8 +270,8 @@ class Emulator:
         return self.control("PUT", "/preset", {"name": name, **options})
 
     def reset(self) -> None:
-        """Forgets users, claims, tokens, faults, counters, clock offset, rate limits, outage
-        and preset."""
+        """Forgets users, claims, tokens, faults, counters, the request journal, clock offset,
+        rate limits, outage and preset."""
         self.control("POST", "/reset")
 
     # -- plumbing ----------------------------------------------------------------------

@@ -11,10 +11,17 @@ import textwrap
 import time
 from pathlib import Path
 
+import base64
+import json
+import urllib.parse
+from typing import Any, Dict, List
+
 import httpx
 import pytest
 
-from iproov_emulator import Emulator, EmulatorError, find_binary, start_emulator
+from iproov_emulator import Emulator, EmulatorError, find_binary, real_iproov_target, start_emulator
+
+pytest_plugins = ["pytester"]  # the guard's tests run pytest sessions of their own
 
 
 def token(emulator: Emulator, user_id: str = "user-1", region: str = "eu") -> str:
@@ -45,6 +52,7 @@ def test_credentials_and_environ_come_from_the_emulator(iproov_emulator: Emulato
     assert iproov_emulator.credentials(name="eu-risk").api_key.startswith("euriskkey")
     assert iproov_emulator.base_url("us") == f"{iproov_emulator.url}/us/api/v2"
     assert iproov_emulator.environ("eu")["IPROOV_SECRET"] == eu.secret
+    assert iproov_emulator.environ("eu")["IPROOV_REGION"] == ""  # read as unset: no shell region wins
     with pytest.raises(EmulatorError) as error:
         iproov_emulator.credentials("mars")
     assert error.value.code == "unknown_service_provider"
@@ -216,3 +224,155 @@ def test_the_emulator_dies_with_a_killed_test_process(tmp_path: Path) -> None:
         time.sleep(0.05)
     os.kill(child, signal.SIGKILL)
     pytest.fail("the emulator outlived its killed parent")
+
+
+# Credentials the emulator never heard of (a real one sent by mistake): masked by where they are.
+PLANTED = {
+    "path_key": "plantedpathkey000000000000000000000000001",
+    "query_key": "plantedquerykey00000000000000000000000002",
+    "json_secret": "planted-json-secret-0003",
+    "form_secret": "planted-form-client-secret-0004",
+    "form_password": "planted form password 0005",
+    "basic_password": "planted-basic-password-0006",
+    "bearer": "plantedbearertoken0007",
+    "multipart_secret": "planted-multipart-secret-0008",
+}
+
+
+def encodings(secret: str) -> List[str]:
+    return [
+        secret,
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+        base64.b64encode(secret.encode()).decode(),
+        base64.b64encode(f"someone:{secret}".encode()).decode(),
+        json.dumps(secret),
+    ]
+
+
+def log_lines(emulator: Emulator, seqs: range) -> List[str]:
+    """The emulator's request log lines (its stderr) of the requests numbered ``seqs``."""
+    for _ in range(1000):  # polled for up to 10 s: a thread of the emulator writes them
+        lines = emulator.stderr.splitlines()
+        found = [next((l for l in lines if l.startswith(f"journal #{seq} ")), None) for seq in seqs]
+        if all(found):
+            return [line for line in found if line]
+        time.sleep(0.01)
+    raise AssertionError(f"no request log line for each of {list(seqs)}: {emulator.stderr}")
+
+
+def test_the_journal_and_its_log_mask_every_credential(iproov_emulator: Emulator) -> None:
+    base = iproov_emulator.base_url("eu")
+    sp = iproov_emulator.credentials("eu")
+    mark = iproov_emulator.journal_mark()
+    httpx.post(
+        f"{base}/{PLANTED['path_key']}/access_token",
+        auth=("someone", PLANTED["basic_password"]),
+        data={"grant_type": "password", "password": PLANTED["form_password"], "client_secret": PLANTED["form_secret"]},
+    )
+    httpx.get(f"{base}/availability", params={"api_key": PLANTED["query_key"]})
+    httpx.post(
+        f"{base}/claim/enrol/token",
+        json={"api_key": sp.api_key, "secret": PLANTED["json_secret"], "resource": "r", "user_id": "u"},
+    )
+    httpx.get(f"{base}/users/u", headers={"Authorization": f"Bearer {PLANTED['bearer']}"})
+    httpx.post(
+        f"{base}/claim/enrol/image",
+        data={"api_key": sp.api_key, "secret": PLANTED["multipart_secret"], "rotation": "0"},
+        files={"image": ("face.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 60_000, "image/png")},
+    )
+    claim = token(iproov_emulator)  # the emulator's own credentials, sent as they should be
+
+    sent = iproov_emulator.requests(since=mark)
+    assert len(sent) == 6
+    shown = json.dumps(sent)
+    logged = "\n".join(log_lines(iproov_emulator, range(mark + 1, mark + 7)))
+    for where, text in (("journal", shown), ("log", logged)):
+        for secret in [*PLANTED.values(), sp.api_key, sp.secret]:
+            for form in encodings(secret):
+                assert form not in text, f"the {where} shows {form!r}"
+    assert sent[0]["path"].endswith("/***/access_token")
+    assert sent[0]["headers"]["authorization"] == "Basic ***"
+    assert sent[0]["form"] == {"grant_type": "password", "password": "***", "client_secret": "***"}
+    assert sent[1]["query"] == "api_key=***"
+    assert sent[2]["json"]["secret"] == "***" and sent[2]["json"]["resource"] == "r"
+    assert sent[3]["headers"]["authorization"] == "Bearer ***"
+    image = [part for part in sent[4]["multipart"] if part["name"] == "image"][0]
+    assert image["bytes"] == 60_008 and len(image["sha256"]) == 64 and "value" not in image
+    assert len(json.dumps(sent[4])) < 2048  # a 60 KB image costs its length and digest
+    assert sent[5]["json"]["user_id"] == "user-1" and sent[5]["service_provider"] == "eu-default"
+    assert claim  # claim tokens are not credentials: the journal keeps them
+    assert logged.splitlines()[2].startswith(f"journal #{mark + 3} POST /eu/api/v2/claim/enrol/token (")
+
+
+def test_the_journal_filters_by_path_method_and_since(iproov_emulator: Emulator) -> None:
+    assert iproov_emulator.requests() == []
+    claim = token(iproov_emulator, "user-1")
+    mark = iproov_emulator.journal_mark()
+    iproov_emulator.complete_claim(claim)
+    assert validate(iproov_emulator, claim, "user-1").json()["passed"] is True
+    key = iproov_emulator.credentials("eu").api_key
+    httpx.get(f"{iproov_emulator.base_url('eu')}/availability", params={"api_key": key})
+    after = iproov_emulator.requests(since=mark)
+    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in after] == [("POST", "validate"), ("GET", "availability")]
+    validates: List[Dict[str, Any]] = iproov_emulator.requests("/claim/enrol/validate")
+    assert [r["json"]["token"] for r in validates] == [claim]
+    assert validates[0]["json"]["client"] == "t"
+    assert iproov_emulator.requests("/availability", method="POST") == []
+    assert len(iproov_emulator.requests(method="get")) == 1
+    assert iproov_emulator.journal_mark() == mark + 2
+    iproov_emulator.reset()
+    assert iproov_emulator.requests() == [] and iproov_emulator.journal_mark() == mark + 2
+
+
+def test_real_iproov_targets() -> None:
+    assert real_iproov_target({}) is None
+    assert real_iproov_target({"IPROOV_REGION": ""}) is None
+    assert real_iproov_target({"IPROOV_BASE_URL": "http://127.0.0.1:8080/eu/api/v2"}) is None
+    assert real_iproov_target({"IPROOV_BASE_URL": "https://iproov.me.example.com/api/v2"}) is None
+    assert real_iproov_target({"IPROOV_BASE_URL": "https://notiproov.me/api/v2"}) is None
+    assert "IPROOV_REGION=us" in (real_iproov_target({"IPROOV_REGION": "us"}) or "")
+    for url in ("https://eu.rp.secure.iproov.me/api/v2", "https://EU.RP.SECURE.IPROOV.ME./api/v2",
+                "eu.rp.secure.iproov.me/api/v2", "https://beta.rp.secure.iproov.me"):
+        assert "IPROOV_BASE_URL" in (real_iproov_target({"IPROOV_BASE_URL": url}) or ""), url
+
+
+GUARDED_TESTS = """
+import os
+import pytest
+
+def test_reads_the_environment():
+    assert True
+
+@pytest.mark.iproov_live
+def test_opted_in():
+    assert True
+
+@pytest.fixture
+def at_the_emulator(monkeypatch, iproov_emulator):
+    for name, value in iproov_emulator.environ().items():
+        monkeypatch.setenv(name, value)
+
+def test_pointed_at_the_emulator_by_a_fixture(at_the_emulator):
+    assert os.environ["IPROOV_BASE_URL"].startswith("http://127.0.0.1:")
+"""
+
+
+def test_the_guard_refuses_a_test_pointed_at_iproov(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(test_guarded=GUARDED_TESTS)
+    monkeypatch.delenv("IPROOV_BASE_URL", raising=False)
+    monkeypatch.setenv("IPROOV_REGION", "eu")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rf")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*refused to run test_guarded.py::test_reads_the_environment: IPROOV_REGION=eu*"])
+    result.stdout.fnmatch_lines(["*@pytest.mark.iproov_live*"])
+
+    monkeypatch.delenv("IPROOV_REGION")
+    monkeypatch.setenv("IPROOV_BASE_URL", "https://us.rp.secure.iproov.me/api/v2")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--iproov-allow-live")
+    result.assert_outcomes(passed=3)
+    monkeypatch.setenv("IPROOV_BASE_URL", "http://127.0.0.1:9/eu/api/v2")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)

@@ -106,8 +106,10 @@ pub async fn request_counts(
     }
 }
 
-/// `DELETE /__emulator/requests`: zeroes the counters.
+/// `DELETE /__emulator/requests`: zeroes the counters and empties the
+/// journal.
 pub async fn clear_counts(State(state): State<Arc<AppState>>) -> StatusCode {
     state.faults.clear_counts();
+    state.journal.clear();
     StatusCode::NO_CONTENT
 }

@@ -6,6 +6,7 @@
 mod claims;
 mod clock;
 mod faults;
+mod journal;
 mod modes;
 mod presets;
 
@@ -56,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/requests",
             get(faults::request_counts).delete(faults::clear_counts),
         )
+        .route("/journal", get(journal::journal))
         .route("/modes", get(modes::get_modes).put(modes::set_modes))
         .route("/presets", get(presets::list_presets))
         .route("/preset", get(presets::get_preset).put(presets::set_preset))
