@@ -493,13 +493,15 @@ export interface JourneyHandlerOptions {
   /** How long a request waits for another on the same journey (a double submit, a second tab) before a 409, in ms (30000). */
   validateWaitMs?: number;
   /**
-   * Each refusal and failure, for your logs (console by default: refusals, status below 500,
-   * at info; the rest at error); `isCore`: an IProovError; `answer`: the browser's code and
-   * status. `error` is `null` for a refusal of core's own checks (origin, content type, size,
-   * user, body; no route under `basePath`: `route` is then `"METHOD /path"`). The browser
-   * gets only its code.
+   * Where each refusal (status below 500, at info: `iproov ROUTE: refused CODE`) and failure
+   * (at error) goes, with the fields `{iproov: {'http.route', 'http.response.status_code',
+   * 'iproov.web.code', 'error.type'?}}` (`error.type`: the code of the IProovError behind it,
+   * or the class of another error, also given as `err`); no route under `basePath` is the
+   * route `"METHOD /path"`. See `Logger`. Default: the service's logger (its `logger` option,
+   * else its client's, else the console, which gets these lines without their fields). The
+   * browser gets only its code.
    */
-  log?: (route: string, error: unknown, isCore: boolean, answer: { code: string; status: number }) => void;
+  logger?: Logger;
 }
 
 /**
@@ -558,15 +560,16 @@ export declare function pseudonymousUserId(hostSecret: SecretLike, internalKey: 
 /**
  * A logger for core's telemetry events (core/src/telemetry.rs): `debug` (a line per HTTP
  * request), `info` (a retry, a journey request's outcome), `warn` (an outcome unknown, a rate
- * limit, a call that failed on the service's side) and `error` (a store failure). Each line is
- * core's message with the fields `{iproov_event, iproov}`: the event's name (`iproov.send`,
- * `iproov.call`, `iproov.retry`, `iproov.token`, `iproov.journey`) and its attributes
- * (OpenTelemetry's HTTP names and `iproov.*` ones), never a credential, claim token, api_key or
- * user_id. Called as pino calls (`logger.debug(fields, message)`) when the logger has pino's
- * `child` and `bindings` methods (pino, Fastify's `fastify.log`); otherwise as console is
- * called (`logger.debug(message, fields)`: console, winston). A level the logger has no method
- * for, or that pino's `isLevelEnabled` refuses, is skipped. NODE_DEBUG=iproov-sansio prints the
- * same lines on stderr (the Node package).
+ * limit, a call that failed on the service's side) and `error` (a store failure); and for the
+ * web handler's refusals (`info`) and failures (`error`): see `JourneyHandlerOptions.logger`.
+ * An event's line is core's message with the fields `{iproov_event, iproov}`: the event's name
+ * (`iproov.send`, `iproov.call`, `iproov.retry`, `iproov.token`, `iproov.journey`) and its
+ * attributes (OpenTelemetry's HTTP names and `iproov.*` ones), never a credential, claim
+ * token, api_key or user_id. Called as pino calls (`logger.debug(fields, message)`) when the
+ * logger has pino's `child` and `bindings` methods (pino, Fastify's `fastify.log`); otherwise
+ * as console is called (`logger.debug(message, fields)`: console, winston). A level the logger
+ * has no method for, or that pino's `isLevelEnabled` refuses, is skipped. NODE_DEBUG=iproov-sansio
+ * prints the same event lines on stderr (the Node package).
  */
 export interface Logger {
   error(...args: any[]): unknown;

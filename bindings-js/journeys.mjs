@@ -83,6 +83,11 @@ export function makeJourneyService(ctx) {
       return camelDeep(JSON.parse(this.#setup).policy);
     }
 
+    /** The service's logger, wrapped (telemetry.mjs): the web handler's by default. */
+    get [LOGGER]() {
+      return this.#logger;
+    }
+
     /** An error line: `message`, and the error it is about. */
     #log(message, error) {
       this.#logger.error(message, error);

@@ -27,7 +27,8 @@ export function wrapLogger(logger, given) {
     typeof logger[method] === 'function' && (typeof logger.isLevelEnabled !== 'function' || logger.isLevelEnabled(method));
   const write = (method, message, fields) => {
     try {
-      if (pino) logger[method](fields, message);
+      if (fields === undefined) logger[method](message);
+      else if (pino) logger[method](fields, message);
       else logger[method](message, fields);
     } catch {} // eslint-disable-line no-empty -- a logger that throws changes no outcome
   };
@@ -38,9 +39,20 @@ export function wrapLogger(logger, given) {
       const method = METHODS[event.level] ?? 'info';
       if (given && wants(method)) write(method, event.message, { iproov_event: event.name, iproov: event.attributes });
     },
+    /**
+     * A line of the web handler's (web.mjs: a refusal at info, a failure at error) at
+     * `method` ('info' | 'error'), with `fields` (`{iproov: {...}}`) and the error behind it
+     * (`err`, pino's key). Written to the default console too, as a plain line (the handler's
+     * refusals are how an operator sees a misconfigured origin or a login that lost its user).
+     */
+    web(method, message, fields, error) {
+      if (!wants(method)) return;
+      if (!given) write(method, message, error);
+      else write(method, message, error === undefined ? fields : { ...fields, err: error });
+    },
     /** An error line of this package's own (a failing audit hook, a spool that refused a line). */
     error(message, error) {
-      if (error === undefined) write('error', message, {});
+      if (error === undefined) write('error', message, pino ? {} : undefined);
       else write('error', message, pino ? { err: error } : error);
     },
   };

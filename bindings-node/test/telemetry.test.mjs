@@ -137,6 +137,52 @@ test("the journey service logs each request's outcome, on its own logger or the 
   }
 });
 
+test("the web handler's refusals and failures go through the same logger as the journeys'", async () => {
+  // One pino logger on the client: the service's journey lines and the handler's refusals
+  // (core's own check, a limit behind an error) reach it, each with its fields; a logger of
+  // the handler's own takes the handler's lines only; a logger that throws changes no answer.
+  const { logger, lines } = pinoCapture('info');
+  const store = new SQLiteStore(join(scratch, 'web.sqlite3'), { spool: false });
+  try {
+    const svc = new api.JourneyService(client({ logger }), store, { policy: { maxAttempts: 1 } });
+    const userId = api.randomUserId();
+    const handler = api.createJourneyHandler(svc, { resolveUser: () => userId });
+    const post = (path, body, origin = 'https://app.test') =>
+      handler(new Request(`https://app.test/${path}`, {
+        method: 'POST',
+        headers: { Origin: origin, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      }));
+    assert.equal((await post('token', { flow: 'enrol' }, 'https://evil.test')).status, 403);
+    const started = await (await post('token', { flow: 'enrol' })).json();
+    await emu.complete(started.token, { passed: false });
+    await (await post('validate', { journey_id: started.journey_id, token: started.token })).json();
+    assert.equal((await post('token', { flow: 'enrol' })).status, 429);
+    const web = lines.filter((l) => l.iproov?.['http.route'] !== undefined);
+    assert.deepEqual(
+      web.map((l) => [l.level, l.msg.split(' (')[0], l.iproov['iproov.web.code'], l.iproov['http.response.status_code'], l.iproov['error.type']]),
+      [[30, 'iproov token: refused forbidden_origin', 'forbidden_origin', 403, undefined],
+       [30, 'iproov token: refused too_many_attempts', 'too_many_attempts', 429, 'limit_exceeded']],
+    );
+    assert.deepEqual(lines.filter((l) => l.iproov_event === 'iproov.journey').map((l) => l.iproov['iproov.outcome']),
+      ['issued', 'failed', 'limit_exceeded']);
+    assert.ok(!JSON.stringify(lines).includes(started.token) && !JSON.stringify(lines).includes(userId), 'no claim token or user id');
+
+    const own = pinoCapture('info');
+    const apart = api.createJourneyHandler(svc, { resolveUser: () => userId, logger: own.logger });
+    await apart(new Request('https://app.test/nowhere', { method: 'POST' }));
+    assert.deepEqual(own.lines.map((l) => [l.msg, l.iproov['http.route']]), [['iproov POST /nowhere: refused not_found', 'POST /nowhere']]);
+    assert.throws(() => api.createJourneyHandler(svc, { resolveUser: () => userId, logger: { info() {} } }), /logger must have an error/);
+    const boom = () => {
+      throw new Error('the logger is broken');
+    };
+    const broken = api.createJourneyHandler(svc, { resolveUser: () => userId, logger: { info: boom, error: boom } });
+    assert.equal((await broken(new Request('https://app.test/token', { method: 'POST' }))).status, 403);
+  } finally {
+    store.close();
+  }
+});
+
 test('a logger that throws changes no outcome', async () => {
   const boom = () => {
     throw new Error('the logger is broken');

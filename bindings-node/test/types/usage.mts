@@ -158,6 +158,8 @@ export function handlers(service: JourneyService): void {
     allowedOrigins: ['https://app.example.com'],
     resolveUser: (request: Request) => request.headers.get('x-user'),
     validateWaitMs: 10_000,
+    // Refusals and failures: the service's logger unless given one.
+    logger: { info: (message: string) => void message, error: console.error },
   });
   const answer: Promise<Response> = handler(new Request('https://app.example.com/iproov/token'));
   void answer;
