@@ -95,8 +95,9 @@ impl PyDriver {
         Ok(self.lock().start(op, &text, context, now))
     }
 
-    /// Starts a photo enrol with the image as bytes (no base64 round trip).
-    #[pyo3(signature = (token, source, image, rotation=None, attempt=None, now=0))]
+    /// Starts a photo enrol with the image as bytes (no base64 round trip); `telemetry` as
+    /// for `start`.
+    #[pyo3(signature = (token, source, image, rotation=None, attempt=None, now=0, telemetry=false))]
     fn start_enrol_image(
         &self,
         token: String,
@@ -105,6 +106,7 @@ impl PyDriver {
         rotation: Option<i64>,
         attempt: Option<u32>,
         now: u64,
+        telemetry: bool,
     ) -> PyResult<u64> {
         let image = with_bytes(image, "image", |bytes| Ok(bytes.to_vec()))?;
         let built = ImageSource::parse(source).and_then(|source| {
@@ -123,7 +125,7 @@ impl PyDriver {
         };
         Ok(self
             .lock()
-            .start_built(Operation::EnrolImage, built, context, now))
+            .start_built(Operation::EnrolImage, built, context, telemetry, now))
     }
 
     /// What to do next for call `id`: `(kind, value, audit, wake, events)` where `kind` is `"send"`

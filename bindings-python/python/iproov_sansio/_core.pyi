@@ -142,6 +142,7 @@ class Driver:
         rotation: Optional[int] = None,
         attempt: Optional[int] = None,
         now: int = 0,
+        telemetry: bool = False,
     ) -> int: ...
     def poll(
         self, id: int, now: int
