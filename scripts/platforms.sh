@@ -310,6 +310,14 @@ workflows_check() {
     grep -q "target: $target," .github/workflows/release-node.yml ||
       { echo "napi target $target is not built by release-node.yml" >&2; return 1; }
   done
+  # The emulator's platforms that tests/emulator/TESTING.md names: a wheel each, packed into
+  # the npm package under node's name for it.
+  local pair
+  for pair in linux-x86_64:linux-x64 linux-aarch64:linux-arm64 macos-x86_64:darwin-x64 \
+    macos-arm64:darwin-arm64 windows-x64:win32-x64; do
+    grep -qF "${pair#*:}=\"\$(ls wheels/emulator-wheel-${pair%%:*}/*.whl)\"" .github/workflows/release-emulator.yml ||
+      { echo "release-emulator.yml does not build and pack the emulator for ${pair%%:*} (${pair#*:})" >&2; return 1; }
+  done
 }
 
 platforms_suite() {
