@@ -5,6 +5,9 @@
 
 import { IProovError, makeErrorClasses } from './errors.mjs';
 import { ERROR_TABLE, UNKNOWN_KIND } from './generated/errors.mjs';
+// Core's constants, generated: creating the API then calls the native module for none of them
+// (a wasm instance compiles each function on its first call; BENCHMARKS.md, edge start).
+import { INFO, REGIONS as REGION_TABLE } from './generated/host.mjs';
 import * as resultClasses from './generated/results.mjs';
 import { IProovResult } from './results.mjs';
 import { Secret, reveal } from './secret.mjs';
@@ -46,7 +49,7 @@ export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
  *   package's file spool, for a journey service given its spool as a path
  */
 export function createApi(native, { spoolAt, environment } = {}) {
-  const info = JSON.parse(native.info());
+  const info = INFO;
   /** Config field -> the variable configFromEnv hands core (core's `ENV_VARS`). */
   const ENV_VARS = info.env_vars;
   const HANDLE = Symbol('iproov.nativeConfig');
@@ -762,7 +765,7 @@ export function createApi(native, { spoolAt, environment } = {}) {
     }
   }
 
-  const REGIONS = Object.freeze(JSON.parse(native.regions()).map((r) => Object.freeze(camelDeep(r))));
+  const REGIONS = Object.freeze(REGION_TABLE.map((r) => Object.freeze(camelDeep(r))));
   const OPERATIONS = Object.freeze([...info.operations]);
 
   const IProovClient = makeClientClass({

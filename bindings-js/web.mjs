@@ -15,6 +15,7 @@
 // The page's files (index.html, journey.mjs, page.css), inlined by the packages' builds from
 // their one source, bindings-python/python/iproov_sansio/web/static (build-static.mjs).
 import PAGE_FILES from 'iproov-sansio:web-static';
+import { BROWSER_ERROR_CODES } from './generated/host.mjs';
 
 const defaultLog = (route, error, isCore, { code, status } = {}) => {
   // Core's messages carry no secret; the browser gets only the fixed text of the code. A
@@ -271,7 +272,7 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
 
   /** Core's browser error codes: `{code: {status, message}}` (core/src/web/mod.rs). */
   const BROWSER_ERRORS = Object.freeze(
-    Object.fromEntries(decide('table').codes.map(({ code, status, message }) => [code, Object.freeze({ status, message })])),
+    Object.fromEntries(BROWSER_ERROR_CODES.map(({ code, status, message }) => [code, Object.freeze({ status, message })])),
   );
 
   return { createJourneyHandler, BROWSER_ERRORS };
