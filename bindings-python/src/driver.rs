@@ -98,6 +98,8 @@ impl PyDriver {
     /// Starts a photo enrol with the image as bytes (no base64 round trip); `telemetry` as
     /// for `start`.
     #[pyo3(signature = (token, source, image, rotation=None, attempt=None, now=0, telemetry=false))]
+    // Python's keyword arguments, one per parameter: a struct would only move them.
+    #[allow(clippy::too_many_arguments)]
     fn start_enrol_image(
         &self,
         token: String,
