@@ -91,18 +91,21 @@ wasm_build() {
 # emulator and installs the Node package's tools): the client scenarios and the shared JS suite
 # (journeys included) against the wasm build in Node, then vectors, the client scenarios, a
 # journey, the journey service on SQLite-backed Durable Objects, the README's workers and trap
-# recovery inside workerd; then (not with FAST) the Node package's wasm fallback forced.
+# recovery inside workerd.
 wasm_suite() {
   step "Edge package: the client scenarios and the JS suite against the wasm build, in Node"
   node bindings-js/test/run-scenarios.mjs "edge package in Node" bindings-wasm/dist/node.mjs
   IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" js_suite "node --test (edge package in Node)" bindings-node/test
   step "Edge package: vectors, client scenarios, journey, journeys on Durable Objects, README workers, trap recovery inside workerd"
   (cd bindings-wasm && node test/workerd/run.mjs)
-  [ -z "${FAST:-}" ] || return 0
-  # The Node package's own wasm entry (dist/api-wasm.cjs, bundled by its build-js.mjs from the
-  # edge build above) under the Node package's API: its stores, its http adapter, its testing
-  # helpers, which the edge package's run above does not have.
-  step "Node package's wasm fallback (platforms without an addon): the JS suite and scenarios with it forced"
+}
+
+# wasm_fallback_suite: the Node package's own wasm entry (dist/api-wasm.cjs, bundled by its
+# build-js.mjs from the edge build) under the Node package's API, forced: its stores, its http
+# adapter, its testing helpers, which the edge package's run of wasm_suite does not have. No
+# step of its own: scripts/test runs it beside the Python steps, on a PostgreSQL server of its
+# own (the Python suite's crash-and-restart test stops the shared one), and reports it after.
+wasm_fallback_suite() {
   IPROOV_SANSIO_BACKEND=wasm node bindings-js/test/run-scenarios.mjs "node package, wasm fallback"
   (cd bindings-node && IPROOV_SANSIO_BACKEND=wasm js_suite "node --test (Node package, wasm forced)" test)
 }
