@@ -87,24 +87,27 @@ wasm_build() {
   fi
 }
 
-# The edge package's part of scripts/test, after wasm_build and node_suite (which builds the
-# emulator and installs the Node package's tools): the client scenarios and the shared JS suite
-# (journeys included) against the wasm build in Node, then vectors, the client scenarios, a
-# journey, the journey service on SQLite-backed Durable Objects, the README's workers and trap
-# recovery inside workerd.
+# The edge package inside workerd, after wasm_build and node_suite (which builds the emulator
+# and installs the Node package's tools): vectors, the client scenarios, a journey, the journey
+# service on SQLite-backed Durable Objects, the README's workers and trap recovery.
 wasm_suite() {
-  step "Edge package: the client scenarios and the JS suite against the wasm build, in Node"
-  node bindings-js/test/run-scenarios.mjs "edge package in Node" bindings-wasm/dist/node.mjs
-  IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" js_suite "node --test (edge package in Node)" bindings-node/test
   step "Edge package: vectors, client scenarios, journey, journeys on Durable Objects, README workers, trap recovery inside workerd"
   (cd bindings-wasm && node test/workerd/run.mjs)
 }
 
+# wasm_node_suite: the client scenarios and the JS suite (journeys included) against the edge
+# build in Node. No step of its own: scripts/test runs it beside the Python steps with
+# wasm_fallback_suite (the fast lane, in its own step).
+wasm_node_suite() {
+  node bindings-js/test/run-scenarios.mjs "edge package in Node" bindings-wasm/dist/node.mjs
+  IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" js_suite "node --test (edge package in Node)" bindings-node/test
+}
+
 # wasm_fallback_suite: the Node package's own wasm entry (dist/api-wasm.cjs, bundled by its
 # build-js.mjs from the edge build) under the Node package's API, forced: its stores, its http
-# adapter, its testing helpers, which the edge package's run of wasm_suite does not have. No
-# step of its own: scripts/test runs it beside the Python steps, on a PostgreSQL server of its
-# own (the Python suite's crash-and-restart test stops the shared one), and reports it after.
+# adapter, its testing helpers, which wasm_node_suite's edge package does not have. No step of
+# its own: scripts/test runs it after wasm_node_suite beside the Python steps, on a PostgreSQL
+# server of their own (the Python suite's crash-and-restart test stops the shared one).
 wasm_fallback_suite() {
   IPROOV_SANSIO_BACKEND=wasm node bindings-js/test/run-scenarios.mjs "node package, wasm fallback"
   (cd bindings-node && IPROOV_SANSIO_BACKEND=wasm js_suite "node --test (Node package, wasm forced)" test)
