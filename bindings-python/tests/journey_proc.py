@@ -83,7 +83,8 @@ def main() -> None:
                     seen.append({"token": started.get("token"), "journey_id": started["journey_id"]})
                 except ip.IProovError as error:
                     seen.append({"error": type(error).__name__, "limit": getattr(error, "limit", None),
-                                 "retry_after_ms": getattr(error, "retry_after_ms", None)})
+                                 "retry_after_ms": getattr(error, "retry_after_ms", None),
+                                 "message": str(error)})
             out = seen
         elif "finish_killed" in do:
             service.finish(do["finish_killed"]["journey_id"], do["finish_killed"]["token"], "killed")
