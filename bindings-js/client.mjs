@@ -63,7 +63,8 @@ export function makeClientClass(ctx) {
       const beside = Object.keys(config).filter((key) => config[key] !== undefined);
       if (made !== undefined && beside.length > 0) throw new TypeError(`config is a whole Config: give ${beside.join(', ')} to it, not beside it`);
       this.#config = options instanceof Config ? options : (made ?? Config.from(config));
-      const retry = snakeDeep({ ...retryPolicy, maxRetries });
+      // `maxRetries` beside `retryPolicy` is a shorthand: when absent, retryPolicy.maxRetries stands.
+      const retry = snakeDeep(maxRetries === undefined ? { ...retryPolicy } : { ...retryPolicy, maxRetries });
       const driverOptions = { retry, token: snakeDeep(tokenPolicy ?? {}), timeout_ms: timeoutMs, audit_frames: auditFrames };
       this.#options = JSON.stringify(driverOptions);
       const seed = globalThis.crypto.getRandomValues(new Uint8Array(8));

@@ -267,6 +267,18 @@ test('HTML 502: retried for a token request; DecodeError when it persists', asyn
   assert.equal(await emu.count('/claim/verify/token'), 5, '2 + 3 attempts (maxRetries 2)');
 });
 
+test('retryPolicy.maxRetries holds when maxRetries is not given beside it; maxRetries wins when it is', async () => {
+  for (const [options, sent] of [[{ retryPolicy: { ...FAST, maxRetries: 0 } }, 1], [{ retryPolicy: { ...FAST, maxRetries: 0 }, maxRetries: 1 }, 2]]) {
+    const c = client(options);
+    const userId = await enrolled(c);
+    await emu.control('DELETE', '/requests');
+    await emu.fault({ path: '/claim/verify/token', kind: 'status', status: 503, times: 5 });
+    await rejects(c.verifyToken({ resource: 'Login', userId }), api.ServerError);
+    assert.equal(await emu.count('/claim/verify/token'), sent, JSON.stringify(options));
+    await emu.control('DELETE', '/faults');
+  }
+});
+
 test('connection reset: an idempotent call is retried', async () => {
   const c = client();
   const userId = await enrolled(c);
