@@ -31,6 +31,7 @@ export function makeJourneyService(ctx) {
     #spool; // a spool object, or false
     #logger;
     #clock;
+    #backoff; // the token requests iProov said to hold back: core's object, opaque here
     #replaying = Promise.resolve();
 
     /**
@@ -96,12 +97,15 @@ export function makeJourneyService(ctx) {
     /** Runs one pump to its end: its answer, or throws its error (the store's error as cause). */
     async #run(request) {
       const now = () => this.#clock();
-      const pump = call(native.pumpNew, this.#client.config[HANDLE], this.#setup, JSON.stringify(request), randomUserId(), now());
+      const asked = this.#backoff === undefined ? request : { ...request, backoff: this.#backoff };
+      const pump = call(native.pumpNew, this.#client.config[HANDLE], this.#setup, JSON.stringify(asked), randomUserId(), now());
       try {
         let event = '';
         let storeError; // the last error a store method threw
         for (;;) {
           const action = JSON.parse(native.pumpNext(pump, event, now()));
+          // The token requests iProov said to hold back (core's service::backoff), as core gave them.
+          if (action.backoff !== undefined) this.#backoff = action.backoff;
           // The request's telemetry, on its end (done or failed).
           if (action.event !== undefined) telemetry.emit([action.event], this.#logger);
           let out;

@@ -231,3 +231,32 @@ for (const kind of KINDS) {
     });
   });
 }
+
+// iProov's 429 with Retry-After (core's service::backoff): the service's next starts of that flow
+// are refused with the time left and sent nowhere; another flow's endpoint and an open token are
+// not held back; once the time has passed, iProov is asked again.
+test('a rate limit holds token requests back until Retry-After', async (t) => {
+  const store = openStore('sqlite', mkdtempSync(join(scratch, 'backoff-')));
+  t.after(() => store.close());
+  const service = new api.JourneyService(client({ maxRetries: 0 }), store);
+  const opener = await enrolled();
+  const opened = await service.start('verify', opener);
+  await emu.fault({ path: '/claim/verify/token', kind: 'status', status: 429, headers: { 'Retry-After': '2' }, times: 1 });
+  const first = await thrown(service.start('verify', await enrolled()));
+  assert.ok(first instanceof api.RateLimitedError, String(first));
+  assert.deepEqual([first.status, first.retryAfterMs], [429, 2000]);
+  let held;
+  for (let i = 0; i < 20; i++) {
+    held = await thrown(service.start('verify', await enrolled()));
+    assert.ok(held instanceof api.RateLimitedError, String(held));
+    assert.equal(held.status, undefined, 'nothing was sent');
+    assert.equal(held.code, 'too_many_requests');
+    assert.ok(held.retryAfterMs > 0 && held.retryAfterMs <= 2000, String(held.retryAfterMs));
+  }
+  assert.equal(await emu.count('/claim/verify/token'), 2); // the open journey's and the refused one
+  assert.equal((await service.start('verify', opener)).token, opened.token, 'a reload still resumes');
+  assert.equal((await service.start('enrol', api.randomUserId())).attempt, 1);
+  await new Promise((resolve) => setTimeout(resolve, held.retryAfterMs)); // the hold's time passes
+  assert.equal((await service.start('verify', await enrolled())).attempt, 1);
+  assert.equal(await emu.count('/claim/verify/token'), 3);
+});

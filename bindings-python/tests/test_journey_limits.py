@@ -5,6 +5,8 @@ reset by starting over; within one process and across two."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -138,4 +140,31 @@ def test_starting_over_after_the_last_attempt_is_refused_with_when(emulator: Emu
                                 "do": {"starts": 1, "flow": "verify", "user_id": user}}])
         assert again["error"] == "LimitExceededError" and again["limit"] == "attempts"
         assert 0 < again["retry_after_ms"] <= out["retry_after_ms"]
+    assert emulator.count("/claim/verify/token") == 3
+
+
+def test_a_rate_limit_holds_token_requests_back_until_retry_after(emulator: Emulator, tmp_path: Path) -> None:
+    """iProov's 429 with Retry-After: the service's next starts of that flow are refused with
+    the time left and sent nowhere; another flow's endpoint and an open token are not held
+    back; once the time has passed, iProov is asked again."""
+    store, _ = make_store("sqlite", tmp_path)
+    with Client(base_url=emulator.base_url(), **EU, **QUICK) as http:
+        svc = JourneyService(http, store, spool=tmp_path / "spool.jsonl")
+        opener = enrolled(emulator)
+        opened = svc.start("verify", opener)
+        emulator.fault(path="/claim/verify/token", kind="status", status=429, headers={"Retry-After": "2"}, times=1)
+        with pytest.raises(ip.RateLimitedError) as first:
+            svc.start("verify", enrolled(emulator))
+        assert first.value.status == 429 and first.value.retry_after_ms == 2000
+        for _ in range(20):
+            with pytest.raises(ip.RateLimitedError) as held:
+                svc.start("verify", enrolled(emulator))
+            assert held.value.status is None, "nothing was sent"
+            assert 0 < (held.value.retry_after_ms or 0) <= 2000 and held.value.code == "too_many_requests"
+        assert emulator.count("/claim/verify/token") == 2  # the open journey's and the refused one
+        # The open token is still the user's (a reload); the enrol endpoint is not held back.
+        assert svc.start("verify", opener)["token"] == opened["token"]
+        assert svc.start("enrol", str(uuid.uuid4()))["attempt"] == 1
+        time.sleep(held.value.retry_after_ms / 1000)  # the hold's time passes (no duration asserted)
+        assert svc.start("verify", enrolled(emulator))["attempt"] == 1
     assert emulator.count("/claim/verify/token") == 3

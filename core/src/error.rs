@@ -270,6 +270,20 @@ impl Error {
         Self::bare(code, None, ErrorKind::Api, message.into())
     }
 
+    /// iProov's rate limit, known before asking: a token request the journey service holds
+    /// back because iProov's last answer to one said to wait (`service::backoff`). No HTTP
+    /// status: nothing was sent. `retry_after_ms`: how long the hold lasts from now.
+    pub fn backing_off(retry_after_ms: u64, message: impl Into<String>) -> Self {
+        let mut error = Self::bare(
+            codes::TOO_MANY_REQUESTS,
+            None,
+            ErrorKind::RateLimited,
+            message.into(),
+        );
+        error.0.retry_after_ms = Some(retry_after_ms);
+        error
+    }
+
     /// A limit of the journey service's policy is reached (`limit`: `attempts`,
     /// `user_token_requests` or `service_token_requests`); `retry_after_ms`: when the limit's
     /// window lets the next request through, from now.

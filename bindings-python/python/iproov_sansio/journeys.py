@@ -118,12 +118,17 @@ class _Run:
 
     def __init__(self, service: "_Service", request: Dict[str, Any]) -> None:
         new_id = _core.random_user_id(os.urandom(16))
+        if service._backoff:
+            request = {**request, "backoff": service._backoff}
         self.pump = _core.JourneyPump(service._client.config, service._setup, json.dumps(request), new_id, _now())
+        self.service = service
         self.cause: Optional[BaseException] = None
 
     def next(self, event: str) -> Dict[str, Any]:
         """The next action; raises the error of a ``failed`` one (its log at ERROR first)."""
         action: Dict[str, Any] = json.loads(self.pump.next(event, _now()))
+        if "backoff" in action:  # core's, kept as it is for the next requests
+            self.service._backoff = action["backoff"]
         if action.get("log"):
             _log.error("%s", action["log"])
         if "event" in action:  # the request's telemetry, on its end
@@ -178,6 +183,8 @@ class _Service:
     def __init__(self, client: Any, store: Any, policy: Optional[ServicePolicy], spool: SpoolOption) -> None:
         self._client = client
         self._store = store
+        #: The token requests iProov said to hold back (core's ``service::backoff``, opaque).
+        self._backoff: Dict[str, int] = {}
         options = getattr(client, "_driver_options", {})
         self._setup: str = _core.service_setup(json.dumps(dict(policy or {})), json.dumps(options))
         self._spool: Optional[Spool] = None

@@ -76,6 +76,9 @@ pub fn pump_next(pump: &mut Pump, event_json: &str, now: u64) -> String {
     if let (Some(told), Value::Object(map)) = (pump.event(now), &mut action) {
         map.insert("event".into(), told);
     }
+    if let (Some(backoff), Value::Object(map)) = (pump.backoff(now), &mut action) {
+        map.insert("backoff".into(), backoff);
+    }
     to_text(&action)
 }
 
@@ -112,6 +115,63 @@ mod tests {
         assert_eq!(
             json(&store_schema("sqlite").unwrap())["version"],
             crate::service::schema::VERSION
+        );
+    }
+
+    /// iProov's 429 with `Retry-After` on a token request: the failed action carries the
+    /// backoff; a start given it is refused after its read, with nothing written or sent.
+    #[test]
+    fn a_rate_limited_token_request_holds_the_next_starts_back() {
+        let config = eu_config();
+        let setup = service_setup("{}", "").unwrap();
+        let request = r#"{"action": "start", "flow": "verify", "user_id": "u-1"}"#;
+        let mut pump = pump_new(&config, &setup, request, "j-1", 1_000).unwrap();
+        pump_next(&mut pump, "", 1_000);
+        assert_eq!(
+            json(&pump_next(&mut pump, r#"{"read": null}"#, 1_000))["do"],
+            "insert"
+        );
+        assert_eq!(
+            json(&pump_next(&mut pump, r#"{"written": true}"#, 1_000))["do"],
+            "insert"
+        );
+        let call = json(&pump_next(&mut pump, r#"{"written": true}"#, 1_000));
+        assert_eq!(call["operation"], "verify_token");
+        let mut limited = crate::Error::api("too_many_requests", 429, None);
+        limited.0.retry_after_ms = Some(30_000);
+        let called = serde_json::json!({"error": limited.to_json(), "audit": []}).to_string();
+        let release = json(&pump_next(&mut pump, &called, 1_500));
+        assert_eq!(
+            (release["do"].as_str(), release.get("backoff")),
+            (Some("update"), None)
+        );
+        let failed = json(&pump_next(&mut pump, r#"{"written": true}"#, 1_500));
+        assert_eq!(failed["error"]["code"], "too_many_requests", "{failed}");
+        assert_eq!(
+            failed["backoff"],
+            serde_json::json!({"verify_token": 31_500})
+        );
+
+        let held = serde_json::json!({"action": "start", "flow": "verify", "user_id": "u-2",
+                                      "backoff": failed["backoff"]});
+        let mut pump = pump_new(&config, &setup, &held.to_string(), "j-2", 11_500).unwrap();
+        assert_eq!(json(&pump_next(&mut pump, "", 11_500))["do"], "read");
+        let refused = json(&pump_next(&mut pump, r#"{"read": null}"#, 11_500));
+        assert_eq!(refused["do"], "failed", "{refused}");
+        assert_eq!(refused["error"]["code"], "too_many_requests");
+        assert_eq!(refused["error"]["retry_after_ms"], 20_000);
+        assert!(refused["error"].get("status").is_none(), "{refused}");
+        assert!(
+            refused.get("backoff").is_none(),
+            "nothing new learned: {refused}"
+        );
+        // An enrol is another endpoint: not held back.
+        let enrol = held.to_string().replace("\"verify\"", "\"enrol\"");
+        let mut pump = pump_new(&config, &setup, &enrol, "j-3", 11_500).unwrap();
+        pump_next(&mut pump, "", 11_500);
+        assert_eq!(
+            json(&pump_next(&mut pump, r#"{"read": null}"#, 11_500))["do"],
+            "insert"
         );
     }
 }

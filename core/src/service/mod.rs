@@ -23,6 +23,7 @@
 //! [`policy::STORE_RETRY_MS`] if it fails; if it still fails the caller gets
 //! `store_unavailable` carrying the outcome, and the spool brings it into the store later.
 
+pub mod backoff;
 mod finish;
 mod forget;
 pub mod policy;

@@ -42,6 +42,7 @@
 //! error. Time comes in as `now`; a new journey's id and the instance's claim mark come in as
 //! `new_id` (the host draws it randomly).
 
+use super::backoff::Backoff;
 use super::finish::FinishJob;
 use super::forget::ForgetJob;
 use super::policy::{Resolved, STORE_RETRY_MS};
@@ -344,6 +345,8 @@ pub(super) struct Ctx<'a> {
     pub(super) setup: &'a Resolved,
     /// A new journey's id and this instance's claim mark.
     pub(super) new_id: &'a str,
+    /// The token requests iProov said to hold back, and until when.
+    pub(super) backoff: &'a Backoff,
 }
 
 enum Job {
@@ -357,6 +360,7 @@ pub struct Pump {
     config: Config,
     setup: Resolved,
     new_id: String,
+    backoff: Backoff,
     job: Job,
     /// `start`, `finish` or `replay`.
     action: &'static str,
@@ -386,7 +390,8 @@ impl Pump {
     /// retry. `wait_ms`: how long to wait for another instance's request in progress on the
     /// same journey (a double submit) before failing `invalid_state`. `spool`: the host keeps
     /// a spool ([`super::spool`]): validated outcomes are written to it ahead of the store,
-    /// and audit records the store refused wait there. `new_id`: a fresh random
+    /// and audit records the store refused wait there. Any request may carry `"backoff"`: the
+    /// object the last finished pump gave ([`Pump::backoff`], [`super::backoff`]). `new_id`: a fresh random
     /// id (a new journey's, and this instance's claim mark). Fails with `invalid_input`.
     pub fn new(
         config: Config,
@@ -398,9 +403,12 @@ impl Pump {
         crate::validation::check_required_text("new_id", new_id)?;
         let action = request.get("action").and_then(Value::as_str).unwrap_or("");
         let mut fields = request.clone();
+        let mut backoff = None;
         if let Value::Object(map) = &mut fields {
             map.remove("action");
+            backoff = map.remove("backoff");
         }
+        let backoff = Backoff::from_json(backoff.as_ref())?;
         let (job, action) = match action {
             "start" => (Job::Start(Box::new(StartJob::new(&fields, now)?)), "start"),
             "finish" => (
@@ -424,6 +432,7 @@ impl Pump {
             config,
             setup,
             new_id: new_id.to_owned(),
+            backoff,
             job,
             action,
             started_ms: now,
@@ -442,9 +451,16 @@ impl Pump {
             config: &self.config,
             setup: &self.setup,
             new_id: &self.new_id,
+            backoff: &self.backoff,
         };
         let action = match &mut self.job {
-            Job::Start(job) => job.next(&ctx, event, now),
+            Job::Start(job) => {
+                let action = job.next(&ctx, event, now);
+                if let Some(error) = job.refused.take() {
+                    self.backoff.learn(job.token_operation(), &error, now);
+                }
+                action
+            }
             Job::Finish(job) => job.next(&ctx, event, now),
             Job::Forget(job) => job.next(&ctx, event, now),
         };
@@ -452,6 +468,14 @@ impl Pump {
             self.finished = Some(action.clone());
         }
         action
+    }
+
+    /// Once finished, the token requests to hold back from now on, when this pump learned
+    /// of a new hold ([`super::backoff`]): the object the host hands to its next requests as
+    /// `"backoff"`.
+    pub fn backoff(&self, now: u64) -> Option<Value> {
+        self.finished.as_ref()?;
+        self.backoff.learned_json(now)
     }
 
     /// Once finished, the request's telemetry event ([`crate::telemetry::JOURNEY`]): its

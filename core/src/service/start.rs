@@ -95,6 +95,8 @@ pub(super) struct StartJob {
     audit: Vec<Value>,
     answer: Option<Value>,
     retry: StoreRetry,
+    /// The token request's error, for the pump's [`super::backoff::Backoff`] to learn from.
+    pub(super) refused: Option<Error>,
 }
 
 fn parse<T>(
@@ -131,6 +133,7 @@ impl StartJob {
             audit: Vec::new(),
             answer: None,
             retry: StoreRetry::default(),
+            refused: None,
         })
     }
 
@@ -154,6 +157,11 @@ impl StartJob {
             self.writing = Some(record.clone());
         }
         action
+    }
+
+    /// The operation of this start's token request (`enrol_token`, `verify_token`).
+    pub(super) fn token_operation(&self) -> &'static str {
+        self.req.flow.token_operation().name()
     }
 
     fn max_wait(&self) -> Option<u64> {
@@ -255,6 +263,7 @@ impl StartJob {
                                  in iPortal and delete it there before enrolling again",
                             );
                         }
+                        self.refused = Some(error.clone());
                         self.call_error = Some(error);
                     }
                 }
@@ -528,6 +537,12 @@ impl StartJob {
                         policy.user_token_requests
                     ),
                 ),
+            };
+        }
+        if let (Some(left), false) = (ctx.backoff.left(self.token_operation(), now), self.claimed) {
+            return Action::Failed {
+                log: None,
+                error: super::backoff::Backoff::refusal(self.token_operation(), left),
             };
         }
         if let (Some(budget), false) = (policy.service_token_requests, self.service_taken) {
