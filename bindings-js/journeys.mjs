@@ -32,6 +32,8 @@ export function makeJourneyService(ctx) {
     #logger;
     #clock;
     #backoff; // the token requests iProov said to hold back: core's object, opaque here
+    #replayedMs; // when this service last replayed its spool (undefined: not yet)
+    #replayWanted = false; // a finished pump said to replay it now
     #replaying = Promise.resolve();
 
     /**
@@ -106,6 +108,7 @@ export function makeJourneyService(ctx) {
           const action = JSON.parse(native.pumpNext(pump, event, now()));
           // The token requests iProov said to hold back (core's service::backoff), as core gave them.
           if (action.backoff !== undefined) this.#backoff = action.backoff;
+          if (action.replay === true) this.#replayWanted = true; // core's spool::replay_due
           // The request's telemetry, on its end (done or failed).
           if (action.event !== undefined) telemetry.emit([action.event], this.#logger);
           let out;
@@ -172,11 +175,17 @@ export function makeJourneyService(ctx) {
       }
     }
 
-    /** A start or finish request, then the spool's replay when it holds lines (its answer stands). */
+    /** A start or finish request, then the spool's replay when core says it is due (its answer stands). */
     async #serve(request) {
-      const answer = await this.#run({ ...request, spool: this.#spool !== false });
-      if (this.#spool && this.#spool.hasLines()) await this.replaySpool().catch((e) => this.#log('iproov journeys: the spool replay failed:', e));
-      return answer;
+      const spool = this.#spool ? { spool: true, spool_lines: this.#spool.hasLines(), replayed_ms: this.#replayedMs ?? null } : { spool: false };
+      try {
+        return await this.#run({ ...request, ...spool });
+      } finally {
+        if (this.#replayWanted) {
+          this.#replayWanted = false;
+          await this.replaySpool().catch((e) => this.#log('iproov journeys: the spool replay failed:', e));
+        }
+      }
     }
 
     /**
@@ -252,6 +261,7 @@ export function makeJourneyService(ctx) {
 
     async #replay() {
       const counts = { replayed: 0, failed: 0, kept: 0, dropped: 0 };
+      this.#replayedMs = this.#clock();
       const taken = this.#spool ? await this.#spool.take() : null;
       if (taken === null) return counts;
       let back = taken.text.split('\n').filter((line) => line.trim() !== '');

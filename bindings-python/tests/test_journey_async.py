@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -93,6 +94,40 @@ def test_an_async_service_keeps_a_pass_through_a_store_outage(emulator: Emulator
             assert emulator.count("/claim/verify/validate") == 1
 
     asyncio.run(scenario())
+
+
+def test_sqlite_statements_run_on_the_loop_and_a_locked_file_waits_in_a_thread(emulator: Emulator, tmp_path: Path) -> None:
+    """SQLiteStore.call_nowait: a write finds the file locked by another connection and does
+    nothing, ``(False, None)``; the async service then waits for the lock in a worker
+    thread, the event loop serving others meanwhile, and its start completes once the lock
+    is released."""
+    store = SQLiteStore(tmp_path / "journeys.sqlite3")
+    record = {"id": "u-nowait", "version": 1, "expires_at_ms": 1}
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert store.call_nowait("insert", ("users", record)) == (False, None)
+    finally:
+        holder.execute("ROLLBACK")
+    assert store.call_nowait("insert", ("users", record)) == (True, True)
+    assert store.call_nowait("get", ("users", "u-nowait"))[1]["id"] == "u-nowait"
+
+    async def scenario() -> None:
+        async with AsyncClient(base_url=emulator.base_url(), **EU) as client:
+            svc = AsyncJourneyService(client, store)
+            user = enrolled(emulator)
+            holder.execute("BEGIN EXCLUSIVE")
+            start = asyncio.ensure_future(svc.start("verify", user))
+            ticks = 0
+            while ticks < 20:  # the loop turns while the start waits for the lock
+                await asyncio.sleep(0.01)
+                ticks += 1
+            assert not start.done(), "the start waits for the lock"
+            holder.execute("ROLLBACK")
+            assert (await asyncio.wait_for(start, 30))["attempt"] == 1
+
+    asyncio.run(scenario())
+    assert emulator.count("/claim/verify/token") == 1
 
 
 def test_a_new_async_service_replays_what_a_dead_one_spooled(emulator: Emulator, tmp_path: Path) -> None:

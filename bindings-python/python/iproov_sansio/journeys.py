@@ -48,6 +48,7 @@ from ._shapes import (
     ServicePolicy,
 )
 from ._spool import Spool, Taken
+from .stores import SQLiteStore
 
 __all__ = [
     "AsyncJourneyService",
@@ -120,6 +121,8 @@ class _Run:
         new_id = _core.random_user_id(os.urandom(16))
         if service._backoff:
             request = {**request, "backoff": service._backoff}
+        if service._spool is not None and request["action"] != "replay":
+            request = {**request, "spool_lines": service._spool.has_lines(), "replayed_ms": service._replayed_ms}
         self.pump = _core.JourneyPump(service._client.config, service._setup, json.dumps(request), new_id, _now())
         self.service = service
         self.cause: Optional[BaseException] = None
@@ -129,6 +132,8 @@ class _Run:
         action: Dict[str, Any] = json.loads(self.pump.next(event, _now()))
         if "backoff" in action:  # core's, kept as it is for the next requests
             self.service._backoff = action["backoff"]
+        if action.get("replay"):  # core's spool::replay_due
+            self.service._replay_wanted = True
         if action.get("log"):
             _log.error("%s", action["log"])
         if "event" in action:  # the request's telemetry, on its end
@@ -197,7 +202,10 @@ class _Service:
                     "path (one per instance), or spool=False to run without one",
                 })
             self._spool = Spool(path)
-        self._recovered = False
+        #: When this service last replayed its spool (Unix ms; ``None``: not yet), and whether
+        #: a finished pump said to replay it now (core's ``spool::replay_due``).
+        self._replayed_ms: Optional[int] = None
+        self._replay_wanted = False
 
     @property
     def policy(self) -> ResolvedServicePolicy:
@@ -223,7 +231,8 @@ class _Service:
         return request
 
     def _replay_due(self) -> bool:
-        return self._spool is not None and (not self._recovered or self._spool.has_lines())
+        wanted, self._replay_wanted = self._replay_wanted, False
+        return wanted
 
     def _append(self, line: str, durable: bool) -> str:
         if self._spool is None:
@@ -380,7 +389,7 @@ class JourneyService(_Service):
         done with it, 13 s after it was written). Entries the store still refuses stay in the
         spool. Returns how many were replayed. Raises ``OSError`` when the spool file cannot
         be read or written."""
-        self._recovered = True
+        self._replayed_ms = _now()
         taken = self._spool.take() if self._spool is not None else None
         if taken is None:
             return 0
@@ -416,8 +425,10 @@ class JourneyService(_Service):
 class AsyncJourneyService(_Service):
     """:class:`JourneyService` for asyncio over ``iproov_sansio.httpx.AsyncClient``: the same
     arguments, methods and errors, as coroutines. ``store``: an :class:`AsyncStore`
-    (``AsyncPostgresStore``), or a blocking :class:`Store` (``SQLiteStore``) whose calls then
-    run in a worker thread (``asyncio.to_thread``), as do the spool's file operations. The
+    (``AsyncPostgresStore``), or a blocking :class:`Store` whose calls then run in a worker
+    thread (``asyncio.to_thread``), as do the spool's file operations; ``SQLiteStore``'s
+    statements run on the event loop, and in a worker thread only while another connection
+    holds the file (``SQLiteStore.call_nowait``). The
     spool is replayed at the first request (``__init__`` cannot wait) and then as for
     :class:`JourneyService`; call :meth:`replay_spool` at start-up to do it sooner."""
 
@@ -429,6 +440,15 @@ class AsyncJourneyService(_Service):
         call: Callable[..., Any] = getattr(self._store, method)
         if inspect.iscoroutinefunction(call):
             return await call(*args)
+        # SQLiteStore: its statements take well under a millisecond, less than a worker
+        # thread's round trip and the GIL's hand-overs around it (under load those put tens of
+        # ms on every request); only when another connection holds the file does the call
+        # wait for it in a worker thread. Only SQLiteStore itself: a wrapper or a subclass
+        # (metrics, a test's faults) has its methods called as they are.
+        if type(self._store) is SQLiteStore:
+            done, answer = self._store.call_nowait(method, args)
+            if done:
+                return answer
         return await asyncio.to_thread(call, *args)
 
     async def _pump(self, request: Dict[str, Any]) -> Dict[str, Any]:
@@ -495,7 +515,7 @@ class AsyncJourneyService(_Service):
 
     async def replay_spool(self, now_ms: Optional[int] = None) -> int:
         """As :meth:`JourneyService.replay_spool`."""
-        self._recovered = True
+        self._replayed_ms = _now()
         taken = await asyncio.to_thread(self._spool.take) if self._spool is not None else None
         if taken is None:
             return 0

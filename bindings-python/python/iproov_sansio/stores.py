@@ -239,17 +239,38 @@ class SQLiteStore(_SyncStore):
             db.execute("ROLLBACK")
             raise
 
-    def _db(self) -> sqlite3.Connection:
-        db: Optional[sqlite3.Connection] = getattr(self._local, "db", None)
+    def _db(self, timeout: Optional[float] = None) -> sqlite3.Connection:
+        name = "db" if timeout is None else "nowait"
+        db: Optional[sqlite3.Connection] = getattr(self._local, name, None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(self.path, timeout=self._timeout if timeout is None else timeout,
+                                 isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
-            self._local.db = db
+            setattr(self._local, name, db)
         return db
 
-    def _execute(self, stmts: List[_Stmt]) -> List[_Done]:
-        db = self._db()
+    def call_nowait(self, method: str, args: Tuple[Any, ...]) -> Tuple[bool, Any]:
+        """Runs the store method ``method`` (``get``, ``insert``, ``update``, ...) with
+        ``args`` on a connection that never waits for another connection's write lock:
+        ``(True, its answer)``, or ``(False, None)`` when the file was locked (SQLite's
+        ``SQLITE_BUSY``: nothing was done, the call may be made again). What
+        :class:`~iproov_sansio.journeys.AsyncJourneyService` runs on its event loop first, so
+        that a sub-millisecond statement costs no trip through a worker thread, and only a
+        locked file's wait goes to one."""
+        stmts, answer = getattr(self._plans, method)(*args)
+        db = self._db(0.0)
+        try:
+            return True, answer(self._execute(stmts, db)) if stmts else answer([])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if db.in_transaction:  # a COMMIT refused: nothing of it may stay
+                db.execute("ROLLBACK")
+            return False, None
+
+    def _execute(self, stmts: List[_Stmt], db: Optional[sqlite3.Connection] = None) -> List[_Done]:
+        db = db or self._db()
         if len(stmts) == 1:
             return [_done(db.execute(*stmts[0]))]
         db.execute("BEGIN IMMEDIATE")

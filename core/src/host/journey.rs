@@ -79,6 +79,9 @@ pub fn pump_next(pump: &mut Pump, event_json: &str, now: u64) -> String {
     if let (Some(backoff), Value::Object(map)) = (pump.backoff(now), &mut action) {
         map.insert("backoff".into(), backoff);
     }
+    if let (true, Value::Object(map)) = (pump.replay_due(now), &mut action) {
+        map.insert("replay".into(), Value::Bool(true));
+    }
     to_text(&action)
 }
 
@@ -115,6 +118,44 @@ mod tests {
         assert_eq!(
             json(&store_schema("sqlite").unwrap())["version"],
             crate::service::schema::VERSION
+        );
+    }
+
+    /// The final action says `"replay": true` when the host's spool has lines and the
+    /// service's last replay is at least `DUE_MS` ago (or there was none).
+    #[test]
+    fn the_final_action_says_when_to_replay_the_spool() {
+        let config = eu_config();
+        let setup = service_setup("{}", "").unwrap();
+        let due = crate::service::spool::DUE_MS;
+        for (lines, replayed, now, replay) in [
+            (true, None, 1_000, true),
+            (false, None, 1_000, false),
+            (true, Some(1_000), 1_000 + due - 1, false),
+            (true, Some(1_000), 1_000 + due, true),
+        ] {
+            let request = serde_json::json!({"action": "forget", "user_id": "u-1",
+                                             "spool_lines": lines, "replayed_ms": replayed});
+            let mut pump = pump_new(&config, &setup, &request.to_string(), "j-1", now).unwrap();
+            assert_eq!(json(&pump_next(&mut pump, "", now))["do"], "forget");
+            let done = json(&pump_next(
+                &mut pump,
+                r#"{"forgotten": {"journeys": 0, "audit_records": 0}}"#,
+                now,
+            ));
+            assert_eq!(done["do"], "done", "{done}");
+            assert_eq!(
+                done.get("replay").is_some(),
+                replay,
+                "{lines} {replayed:?} {now}: {done}"
+            );
+        }
+        let bad = r#"{"action": "forget", "user_id": "u-1", "spool_lines": 1}"#;
+        assert_eq!(
+            pump_new(&config, &setup, bad, "j-1", 0)
+                .unwrap_err()
+                .field(),
+            Some("spool_lines")
         );
     }
 

@@ -361,6 +361,11 @@ pub struct Pump {
     setup: Resolved,
     new_id: String,
     backoff: Backoff,
+    /// The host's spool held lines before this request (`"spool_lines"`), or this pump
+    /// spooled one.
+    spool_lines: bool,
+    /// When the host's service last replayed its spool (`"replayed_ms"`; `None`: not yet).
+    replayed_ms: Option<u64>,
     job: Job,
     /// `start`, `finish` or `replay`.
     action: &'static str,
@@ -391,7 +396,9 @@ impl Pump {
     /// same journey (a double submit) before failing `invalid_state`. `spool`: the host keeps
     /// a spool ([`super::spool`]): validated outcomes are written to it ahead of the store,
     /// and audit records the store refused wait there. Any request may carry `"backoff"`: the
-    /// object the last finished pump gave ([`Pump::backoff`], [`super::backoff`]). `new_id`: a fresh random
+    /// object the last finished pump gave ([`Pump::backoff`], [`super::backoff`]), and, from a
+    /// host with a spool, `"spool_lines"` (its file is not empty) and `"replayed_ms"` (when
+    /// the service last replayed it; `null`: not yet) for [`Pump::replay_due`]. `new_id`: a fresh random
     /// id (a new journey's, and this instance's claim mark). Fails with `invalid_input`.
     pub fn new(
         config: Config,
@@ -403,12 +410,25 @@ impl Pump {
         crate::validation::check_required_text("new_id", new_id)?;
         let action = request.get("action").and_then(Value::as_str).unwrap_or("");
         let mut fields = request.clone();
-        let mut backoff = None;
+        let (mut backoff, mut lines, mut replayed) = (None, None, None);
         if let Value::Object(map) = &mut fields {
             map.remove("action");
             backoff = map.remove("backoff");
+            lines = map.remove("spool_lines");
+            replayed = map.remove("replayed_ms");
         }
         let backoff = Backoff::from_json(backoff.as_ref())?;
+        let spool_lines = match lines {
+            None => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(Error::invalid_input("spool_lines", "true or false")),
+        };
+        let replayed_ms = match replayed {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_u64().ok_or_else(|| {
+                Error::invalid_input("replayed_ms", "a time in Unix ms, or null")
+            })?),
+        };
         let (job, action) = match action {
             "start" => (Job::Start(Box::new(StartJob::new(&fields, now)?)), "start"),
             "finish" => (
@@ -433,6 +453,8 @@ impl Pump {
             setup,
             new_id: new_id.to_owned(),
             backoff,
+            spool_lines,
+            replayed_ms,
             job,
             action,
             started_ms: now,
@@ -464,10 +486,19 @@ impl Pump {
             Job::Finish(job) => job.next(&ctx, event, now),
             Job::Forget(job) => job.next(&ctx, event, now),
         };
+        if matches!(action, Action::Spool { .. }) {
+            self.spool_lines = true;
+        }
         if matches!(action, Action::Done { .. } | Action::Failed { .. }) {
             self.finished = Some(action.clone());
         }
         action
+    }
+
+    /// Once finished, whether the host should now replay its spool
+    /// ([`super::spool::replay_due`]), from the request's `"spool_lines"` and `"replayed_ms"`.
+    pub fn replay_due(&self, now: u64) -> bool {
+        self.finished.is_some() && super::spool::replay_due(self.spool_lines, self.replayed_ms, now)
     }
 
     /// Once finished, the token requests to hold back from now on, when this pump learned

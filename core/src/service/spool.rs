@@ -86,6 +86,18 @@ pub(super) fn kept_outcome(outcome: &Value) -> Value {
     kept
 }
 
+/// Whether a host should replay its spool after a request: when the file holds lines
+/// (`lines`: its size before the request, or the request spooled one) and this service has
+/// not replayed yet (`replayed_ms: None`: crash recovery, at the first request) or last did
+/// at least [`DUE_MS`] ago. Not after every request: an entry is due only [`DUE_MS`] after it
+/// was written, so a replay right after a validate only renames, reads and writes back the
+/// file its neighbours are appending to; once per [`DUE_MS`], an entry a failed store left
+/// is replayed within twice that, and the pairs of entry and tombstone of the validates in
+/// between are dropped in one pass.
+pub fn replay_due(lines: bool, replayed_ms: Option<u64>, now: u64) -> bool {
+    lines && replayed_ms.is_none_or(|at| now >= at.saturating_add(DUE_MS))
+}
+
 /// What to do with a spool's text (its lines, as read) at `now`: `{"replay": [entry, ...],
 /// "keep": [line, ...], "dropped": n}`. `replay`: entries without a tombstone, old enough
 /// ([`DUE_MS`]) that their writer is done with them; `keep`: the lines to append back (young
@@ -144,6 +156,18 @@ mod tests {
 
     fn entry(id: &str, at: u64) -> String {
         json!({"id": id, "journey_id": "j", "audit": [], "at_ms": at}).to_string()
+    }
+
+    #[test]
+    fn a_spool_with_lines_is_replayed_first_then_once_per_due_ms() {
+        assert!(
+            replay_due(true, None, 5),
+            "crash recovery: the first request"
+        );
+        assert!(!replay_due(false, None, 5), "an empty spool: nothing to do");
+        assert!(!replay_due(true, Some(1_000), 1_000 + DUE_MS - 1));
+        assert!(replay_due(true, Some(1_000), 1_000 + DUE_MS));
+        assert!(!replay_due(false, Some(0), u64::MAX));
     }
 
     #[test]
