@@ -435,7 +435,7 @@ export declare class JourneyService {
     client: string,
     options?: { feedback?: string; userId?: string },
   ): Promise<JourneyFinished>;
-  /** Replays the spool's due entries into the store (also done when the service is made, and after a request while it holds lines). */
+  /** Replays the spool's due entries into the store (also done when the service is made, and after a request at most every 13 s while it holds lines: core's spool::replay_due). */
   replaySpool(): Promise<SpoolReplay>;
   /** The user's journeys (no token) with their audit records, oldest first. */
   history(userId: string): Promise<Array<{ journey: JourneyRecord; audit: AuditRecordJson[] }>>;

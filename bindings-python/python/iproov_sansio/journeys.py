@@ -16,8 +16,9 @@ written to the spool first (fsync), then to the store, tried again for a few sec
 ``STORE_RETRY_MS``); if the store still fails, the caller gets ``StoreUnavailableError`` with
 the outcome in ``result``, the outcome is logged at ERROR (logger ``iproov_sansio.journeys``:
 the journey and the outcome, never a token or secret), and the spool brings it into the store
-later: :meth:`JourneyService.replay_spool` runs when the service is made, after each request
-while the spool file has lines, and whenever you call it.
+later: :meth:`JourneyService.replay_spool` runs when the service is made, after a request at
+most every 13 s while the spool file has lines (an entry is due 13 s after it was written; core's
+``spool::replay_due``), and whenever you call it.
 
 **The spool** is a JSON-lines file beside an SQLite store (``<db path>.spool.jsonl``); for
 PostgreSQL give one (``PostgresStore(..., spool_path=...)`` or ``spool=``), a local path per
