@@ -136,3 +136,23 @@ def test_a_postgres_service_replays_into_postgres(emulator: Emulator, tmp_path: 
         later = JourneyService(http, store, spool=tmp_path / "spool.jsonl")
         assert later.replay_spool(_now() + LATER_MS) == 1
         assert (store.get("journeys", journey_id) or {})["attempts"][0]["state"] == "passed"
+
+
+def test_an_append_that_must_not_wait_writes_nothing_while_a_replayer_holds_the_file(tmp_path: Path) -> None:
+    """``Spool.append(wait=False)`` (the async service's first try, on its event loop): the
+    file locked by a replayer (which opened it before its rename) gives ``False`` and no
+    line; once released, the same append writes."""
+    import fcntl
+    import os
+
+    spool = Spool(tmp_path / "spool.jsonl")
+    assert spool.append(['{"a": 1}'], durable=True, wait=False) is True
+    fd = os.open(spool.path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert spool.append(['{"b": 2}'], durable=True, wait=False) is False
+        assert spool.path.read_text() == '{"a": 1}\n'
+    finally:
+        os.close(fd)
+    assert spool.append(['{"b": 2}'], durable=True, wait=False) is True
+    assert spool.path.read_text() == '{"a": 1}\n{"b": 2}\n'

@@ -67,16 +67,19 @@ class Spool:
     def __repr__(self) -> str:
         return f"Spool({str(self.path)!r})"
 
-    def append(self, lines: Iterable[str], durable: bool) -> None:
+    def append(self, lines: Iterable[str], durable: bool, wait: bool = True) -> bool:
         """Appends ``lines`` (each without its newline); ``durable``: on disk (fsync) before
-        this returns. Raises ``OSError``."""
+        this returns. ``wait=False``: when a replayer holds the file this moment, nothing is
+        written and the answer is ``False`` (call again, waiting); otherwise ``True``. Raises
+        ``OSError``."""
         data = "".join(f"{line}\n" for line in lines).encode("utf-8")
         if not data:
-            return
+            return True
         while True:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                _lock(fd, exclusive=False)
+                if not _lock(fd, exclusive=False, wait=wait):
+                    return False
                 try:
                     same = os.path.samestat(os.fstat(fd), os.stat(self.path))
                 except FileNotFoundError:
@@ -88,7 +91,7 @@ class Spool:
                     view = view[os.write(fd, view) :]
                 if durable:
                     os.fsync(fd)
-                return
+                return True
             finally:
                 os.close(fd)
 

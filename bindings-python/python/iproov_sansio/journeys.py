@@ -235,11 +235,14 @@ class _Service:
         wanted, self._replay_wanted = self._replay_wanted, False
         return wanted
 
-    def _append(self, line: str, durable: bool) -> str:
+    def _append(self, line: str, durable: bool, wait: bool = True) -> Optional[str]:
+        """The pump's event for a spool line appended (``None``: ``wait=False`` and a
+        replayer held the file, nothing written)."""
         if self._spool is None:
             return '{"spooled": false}'
         try:
-            self._spool.append([line], durable)
+            if not self._spool.append([line], durable, wait):
+                return None
         except OSError as exc:
             _log.error("iproov journeys: the spool %s refused a line: %s", self._spool.path, exc.strerror or exc)
             return '{"spooled": false}'
@@ -317,7 +320,7 @@ class JourneyService(_Service):
                 time.sleep(max(0, action["until_ms"] - _now()) / 1000)
                 event = '{"slept": true}'
             elif do in ("spool", "unspool"):
-                event = self._append(_Run.spool_line(action), do == "spool")
+                event = cast(str, self._append(_Run.spool_line(action), do == "spool"))
             else:
                 method, args = _Run.store_call(action)
                 try:
@@ -473,7 +476,11 @@ class AsyncJourneyService(_Service):
                 await asyncio.sleep(max(0, action["until_ms"] - _now()) / 1000)
                 event = '{"slept": true}'
             elif do in ("spool", "unspool"):
-                event = await asyncio.to_thread(self._append, _Run.spool_line(action), do == "spool")
+                # As SQLiteStore's statements: on the loop (one append and fsync), in a worker
+                # thread only while a replayer holds the file.
+                line = _Run.spool_line(action)
+                event = self._append(line, do == "spool", wait=False) or \
+                    cast(str, await asyncio.to_thread(self._append, line, do == "spool"))
             else:
                 method, args = _Run.store_call(action)
                 try:
