@@ -273,12 +273,14 @@ impl Error {
     /// iProov's rate limit, known before asking: a token request the journey service holds
     /// back because iProov's last answer to one said to wait (`service::backoff`). No HTTP
     /// status: nothing was sent. `retry_after_ms`: how long the hold lasts from now.
-    pub fn backing_off(retry_after_ms: u64, message: impl Into<String>) -> Self {
+    pub fn backing_off(retry_after_ms: u64) -> Self {
         let mut error = Self::bare(
             codes::TOO_MANY_REQUESTS,
             None,
             ErrorKind::RateLimited,
-            message.into(),
+            "iProov's rate limit: no token request of this flow is sent before its Retry-After \
+             (retry_after_ms)"
+                .to_owned(),
         );
         error.0.retry_after_ms = Some(retry_after_ms);
         error

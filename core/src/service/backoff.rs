@@ -19,7 +19,6 @@
 
 use crate::error::{Error, ErrorKind};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
 /// The longest a `Retry-After` holds token requests back (ms): a later time (a proxy's date
 /// from a wrong clock, a value of hours) lets the next request after 10 minutes through to
@@ -29,36 +28,32 @@ pub const MAX_BACKOFF_MS: u64 = 600_000;
 /// Per operation, the Unix ms before which no request of it is sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Backoff {
-    until: BTreeMap<String, u64>,
+    /// (operation, Unix ms): a handful at most (the token operations).
+    until: Vec<(String, u64)>,
     learned: bool,
 }
 
 impl Backoff {
-    /// The request's `"backoff"` (absent or `null`: none). Fails with `invalid_input` for
-    /// anything but an object of non-negative integers.
-    pub fn from_json(value: Option<&Value>) -> Result<Self, Error> {
+    /// The request's `"backoff"` (absent or `null`: none), read leniently: what is not an
+    /// operation's time is left out (at worst one token request more is asked).
+    pub fn from_json(value: Option<&Value>) -> Self {
         let mut backoff = Self::default();
-        let Some(value) = value.filter(|v| !v.is_null()) else {
-            return Ok(backoff);
-        };
-        let map = value.as_object().ok_or_else(|| {
-            Error::invalid_input("backoff", "an object of operation names to Unix ms")
-        })?;
-        for (operation, until) in map {
-            let until = until.as_u64().ok_or_else(|| {
-                Error::invalid_input("backoff", "each value is a time in Unix ms")
-            })?;
-            backoff.until.insert(operation.clone(), until);
+        if let Some(map) = value.and_then(Value::as_object) {
+            for (operation, until) in map {
+                if let Some(until) = until.as_u64() {
+                    backoff.until.push((operation.clone(), until));
+                }
+            }
         }
-        Ok(backoff)
+        backoff
     }
 
     /// How long from `now` requests of `operation` are still held back (ms), if they are.
     pub fn left(&self, operation: &str, now: u64) -> Option<u64> {
         self.until
-            .get(operation)
-            .filter(|&&until| until > now)
-            .map(|until| until - now)
+            .iter()
+            .find(|(name, until)| name == operation && *until > now)
+            .map(|(_, until)| until - now)
     }
 
     /// Takes the error a request of `operation` ended with: iProov's rate limit, or a 503
@@ -71,37 +66,28 @@ impl Backoff {
             return;
         };
         let until = now.saturating_add(wait.min(MAX_BACKOFF_MS));
-        let entry = self.until.entry(operation.to_owned()).or_insert(0);
-        if until > *entry {
-            *entry = until;
-            self.learned = true;
+        if let Some((_, known)) = self.until.iter_mut().find(|(name, _)| name == operation) {
+            if *known >= until {
+                return;
+            }
+            *known = until;
+        } else {
+            self.until.push((operation.to_owned(), until));
         }
+        self.learned = true;
     }
 
-    /// The object the host keeps, when this pump learned something new: the entries still
-    /// in force at `now`.
-    pub fn learned_json(&self, now: u64) -> Option<Value> {
+    /// The object the host keeps, when this pump learned something new (times already past
+    /// included: they hold nothing back, and there are two token operations at most).
+    pub fn learned_json(&self) -> Option<Value> {
         self.learned.then(|| {
             let map: Map<String, Value> = self
                 .until
                 .iter()
-                .filter(|&(_, &until)| until > now)
-                .map(|(operation, &until)| (operation.clone(), Value::from(until)))
+                .map(|(operation, until)| (operation.clone(), Value::from(*until)))
                 .collect();
             Value::Object(map)
         })
-    }
-
-    /// The refusal of a request of `operation` held back for `left_ms` more.
-    pub fn refusal(operation: &str, left_ms: u64) -> Error {
-        Error::backing_off(
-            left_ms,
-            format!(
-                "iProov refused this service's last {operation} request for a while (429, or \
-                 503 with Retry-After); none is sent before it said to try again, in {} s",
-                left_ms.div_ceil(1000)
-            ),
-        )
     }
 }
 
@@ -118,14 +104,14 @@ mod tests {
 
     #[test]
     fn a_rate_limit_holds_its_operation_until_retry_after() {
-        let mut b = Backoff::from_json(None).unwrap();
+        let mut b = Backoff::from_json(None);
         b.learn("verify_token", &limited(Some(30_000)), 1_000);
         assert_eq!(b.left("verify_token", 1_000), Some(30_000));
         assert_eq!(b.left("verify_token", 30_999), Some(1));
         assert_eq!(b.left("verify_token", 31_000), None);
         assert_eq!(b.left("enrol_token", 1_000), None);
-        assert_eq!(b.learned_json(2_000), Some(json!({"verify_token": 31_000})));
-        let refused = Backoff::refusal("verify_token", 29_000);
+        assert_eq!(b.learned_json(), Some(json!({"verify_token": 31_000})));
+        let refused = Error::backing_off(29_000);
         assert_eq!(refused.code(), "too_many_requests");
         assert_eq!(refused.kind(), ErrorKind::RateLimited);
         assert_eq!(
@@ -141,7 +127,7 @@ mod tests {
         let mut busy = Error::api("server_error", 503, None);
         b.learn("enrol_token", &busy, 0);
         b.learn("enrol_token", &Error::api("server_error", 500, None), 0);
-        assert_eq!(b.learned_json(0), None);
+        assert_eq!(b.learned_json(), None);
         busy.0.retry_after_ms = Some(5_000);
         b.learn("enrol_token", &busy, 0);
         assert_eq!(b.left("enrol_token", 0), Some(5_000));
@@ -149,10 +135,10 @@ mod tests {
 
     #[test]
     fn the_hold_is_capped_and_never_shortened() {
-        let mut b = Backoff::from_json(Some(&json!({"verify_token": 50_000}))).unwrap();
+        let mut b = Backoff::from_json(Some(&json!({"verify_token": 50_000})));
         b.learn("verify_token", &limited(Some(10_000)), 0);
         assert_eq!(
-            (b.left("verify_token", 0), b.learned_json(0)),
+            (b.left("verify_token", 0), b.learned_json()),
             (Some(50_000), None)
         );
         b.learn("verify_token", &limited(Some(86_400_000)), 0);
@@ -160,16 +146,13 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_backoff_is_invalid_input() {
-        for bad in [json!([1]), json!({"verify_token": -1}), json!({"x": "1"})] {
-            assert_eq!(
-                Backoff::from_json(Some(&bad)).unwrap_err().field(),
-                Some("backoff")
-            );
-        }
+    fn what_is_not_a_time_is_left_out() {
+        let read = Backoff::from_json(Some(&json!({"verify_token": 5, "x": "1", "y": -1})));
         assert_eq!(
-            Backoff::from_json(Some(&Value::Null)).unwrap(),
-            Backoff::default()
+            (read.left("verify_token", 0), read.left("x", 0)),
+            (Some(5), None)
         );
+        assert_eq!(Backoff::from_json(Some(&json!([1]))), Backoff::default());
+        assert_eq!(Backoff::from_json(Some(&Value::Null)), Backoff::default());
     }
 }

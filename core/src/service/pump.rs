@@ -417,18 +417,11 @@ impl Pump {
             lines = map.remove("spool_lines");
             replayed = map.remove("replayed_ms");
         }
-        let backoff = Backoff::from_json(backoff.as_ref())?;
-        let spool_lines = match lines {
-            None => false,
-            Some(Value::Bool(b)) => b,
-            Some(_) => return Err(Error::invalid_input("spool_lines", "true or false")),
-        };
-        let replayed_ms = match replayed {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_u64().ok_or_else(|| {
-                Error::invalid_input("replayed_ms", "a time in Unix ms, or null")
-            })?),
-        };
+        let backoff = Backoff::from_json(backoff.as_ref());
+        // The host's facts for `replay_due`, read leniently: a wrong one only makes a replay
+        // sooner or later, never wrong.
+        let spool_lines = lines.and_then(|v| v.as_bool()).unwrap_or(false);
+        let replayed_ms = replayed.and_then(|v| v.as_u64());
         let (job, action) = match action {
             "start" => (Job::Start(Box::new(StartJob::new(&fields, now)?)), "start"),
             "finish" => (
@@ -504,9 +497,9 @@ impl Pump {
     /// Once finished, the token requests to hold back from now on, when this pump learned
     /// of a new hold ([`super::backoff`]): the object the host hands to its next requests as
     /// `"backoff"`.
-    pub fn backoff(&self, now: u64) -> Option<Value> {
+    pub fn backoff(&self) -> Option<Value> {
         self.finished.as_ref()?;
-        self.backoff.learned_json(now)
+        self.backoff.learned_json()
     }
 
     /// Once finished, the request's telemetry event ([`crate::telemetry::JOURNEY`]): its

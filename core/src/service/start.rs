@@ -542,7 +542,7 @@ impl StartJob {
         if let (Some(left), false) = (ctx.backoff.left(self.token_operation(), now), self.claimed) {
             return Action::Failed {
                 log: None,
-                error: super::backoff::Backoff::refusal(self.token_operation(), left),
+                error: Error::backing_off(left),
             };
         }
         if let (Some(budget), false) = (policy.service_token_requests, self.service_taken) {
