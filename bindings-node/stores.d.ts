@@ -25,7 +25,7 @@ export declare class FileSpool implements JourneySpool {
 export declare class SQLiteStore implements SyncJourneyStore {
   /**
    * @param path default `iproov-journeys.sqlite3` in the working directory
-   * @param options `timeoutMs`: how long a write waits for another process's (30000);
+   * @param options `timeoutMs`: how long a write waits for another process's (core's SQLITE_BUSY_TIMEOUT_MS, 10000);
    *   `spool`: the spool file (default `<path>.spool.jsonl`), or `false` for none
    * @throws {InvalidStateError} for a file of a newer schema
    */

@@ -54,21 +54,21 @@ export function makeNodeStores(load, core) {
     /**
      * @param {string} [path] default `iproov-journeys.sqlite3` in the working directory
      * @param {{timeoutMs?: number, spool?: string | false}} [options] `timeoutMs`: how long a
-     *   write waits for another process's (30000); `spool`: the spool file (default
+     *   write waits for another process's (core's SQLITE_BUSY_TIMEOUT_MS, 10000); `spool`: the spool file (default
      *   `<path>.spool.jsonl`), or `false` for none
      * @throws {Error} without better-sqlite3 installed
      * @throws {InvalidStateError} for a store of a newer schema
      */
-    constructor(path = 'iproov-journeys.sqlite3', { timeoutMs = 30_000, spool } = {}) {
+    constructor(path = 'iproov-journeys.sqlite3', { timeoutMs, spool } = {}) {
       const Database = driver('better-sqlite3', 'SQLiteStore');
       const file = resolve(String(path));
       mkdirSync(dirname(file), { recursive: true });
-      const db = new Database(file, { timeout: timeoutMs });
+      const schema = core.schema('sqlite');
+      const db = new Database(file, { timeout: timeoutMs ?? schema.connection.busy_timeout_ms });
       try {
-        // As Python's SQLiteStore: WAL, so readers do not wait for a writer, and FULL, so a
+        // Core's: WAL, so readers do not wait for a writer, and synchronous=FULL, so a
         // committed outcome survives a power cut (NORMAL may lose the last commits).
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = FULL');
+        for (const pragma of schema.connection.pragmas) db.exec(pragma);
         const statements = new Map();
         const prepared = (sql) => {
           let statement = statements.get(sql);
@@ -83,7 +83,7 @@ export function makeNodeStores(load, core) {
             // both fail to upgrade.
             tx: (fn) => db.transaction(fn).immediate(),
           },
-          core.schema('sqlite'),
+          schema,
           core.errorFromJSON,
         );
       } catch (error) {

@@ -173,3 +173,19 @@ describe('the spool file', () => {
     assert.deepEqual(readdirSync(dir), ['spool.jsonl']);
   });
 });
+
+test("an SQLite file takes core's connection settings (WAL: the file's own, seen from another connection)", async () => {
+  const dir = mkdtempSync(join(scratch, 'wal-'));
+  const store = openStore('sqlite', dir);
+  try {
+    const Database = createRequire(import.meta.url)('better-sqlite3');
+    const other = new Database(store.path, { readonly: true });
+    try {
+      assert.equal(other.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      other.close();
+    }
+  } finally {
+    await store.close();
+  }
+});

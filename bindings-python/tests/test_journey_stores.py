@@ -99,3 +99,18 @@ def test_a_newer_store_is_refused(tmp_path: Path, kind: str) -> None:
     with pytest.raises(ip.InvalidStateError) as refused:
         open_store()
     assert f"version {SCHEMA_VERSION + 1}" in refused.value.message and "upgrade" in refused.value.message
+
+
+def test_sqlite_connections_take_cores_settings(tmp_path: Path) -> None:
+    """Core's ``connection`` for SQLite: WAL, synchronous=FULL (2), its busy timeout by default."""
+    from iproov_sansio import _core
+    from iproov_sansio.stores import SQLiteStore
+
+    wanted = json.loads(_core.store_schema("sqlite"))["connection"]
+    assert wanted["pragmas"] == ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"]
+    store = SQLiteStore(tmp_path / "j.sqlite3")
+    for db in (store._db(), store._db(0.0)):
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("PRAGMA synchronous").fetchone() == (2,)
+    assert store._timeout == wanted["busy_timeout_ms"] / 1000 == 10.0
+    assert SQLiteStore(tmp_path / "k.sqlite3", timeout=0.5)._timeout == 0.5

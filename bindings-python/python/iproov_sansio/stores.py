@@ -211,21 +211,23 @@ class _SyncStore:
 class SQLiteStore(_SyncStore):
     """Journeys in one SQLite file (``path``, created with its directory on first use; WAL
     mode, so readers do not wait for a writer, and ``synchronous=FULL``, so a committed
-    outcome survives a power cut). Safe to share between threads and between processes on
-    one machine. A writer waits up to ``timeout`` seconds for another's lock, then the call
-    raises ``sqlite3.OperationalError`` (the service makes it a ``StoreUnavailableError``).
+    outcome survives a power cut: core's ``connection`` pragmas). Safe to share between
+    threads and between processes on one machine. A writer waits up to ``timeout`` seconds
+    (default core's ``SQLITE_BUSY_TIMEOUT_MS``, 10 s) for another's lock, then the call raises
+    ``sqlite3.OperationalError`` (the service makes it a ``StoreUnavailableError``).
 
     ``spool_path`` is where a service keeps its spool by default: ``<path>.spool.jsonl``.
     Core's statements need SQLite 3.8 or later (any Python 3.9 has it).
     """
 
-    def __init__(self, path: Union[str, Path] = "iproov-journeys.sqlite3", *, timeout: float = 10.0) -> None:
+    def __init__(self, path: Union[str, Path] = "iproov-journeys.sqlite3", *, timeout: Optional[float] = None) -> None:
         self.path = Path(path)
         self.spool_path = self.path.with_name(self.path.name + ".spool.jsonl")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._timeout = timeout
-        self._local = threading.local()
         self._plans = _Plans("sqlite")
+        self._connection: Dict[str, Any] = self._plans.schema["connection"]
+        self._timeout = self._connection["busy_timeout_ms"] / 1000 if timeout is None else timeout
+        self._local = threading.local()
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -245,8 +247,8 @@ class SQLiteStore(_SyncStore):
         if db is None:
             db = sqlite3.connect(self.path, timeout=self._timeout if timeout is None else timeout,
                                  isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            for pragma in self._connection["pragmas"]:  # core's: WAL, synchronous=FULL
+                db.execute(pragma)
             setattr(self._local, name, db)
         return db
 

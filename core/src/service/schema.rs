@@ -190,6 +190,11 @@ impl Dialect {
     }
 }
 
+/// How long a write to an SQLite file waits for another connection's lock by default (ms):
+/// long enough for any other writer's few statements, short enough that a wedged file fails
+/// a request (and its page) within seconds.
+pub const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
 /// Every statement of `dialect` (`sqlite` or `postgres`) as JSON:
 ///
 /// ```text
@@ -210,7 +215,8 @@ impl Dialect {
 /// `delete_expired`'s count is the rows its statement marked `"count": true` changed. A store opens with: `lock` (PostgreSQL, in a transaction),
 /// `schema_table`, `schema_version` (one row, column `version`); none: `create`, then
 /// `set_version` with [`VERSION`]; an older one: its migrations in order, then `set_version`;
-/// a newer one: refuse to run ([`check_version`]).
+/// a newer one: refuse to run ([`check_version`]). `connection`: for SQLite, the `pragmas`
+/// to run on each new connection and its default `busy_timeout_ms`; `null` for PostgreSQL.
 pub fn schema(dialect: &str) -> Result<Value, Error> {
     let d = match dialect {
         "sqlite" => &SQLITE,
@@ -235,6 +241,22 @@ pub fn schema(dialect: &str) -> Result<Value, Error> {
         map.insert(
             "schema_version".into(),
             json!("SELECT max(version) AS version FROM iproov_schema"),
+        );
+        // How a host opens a connection to an SQLite file (none for PostgreSQL, nor for a
+        // Durable Object's SQL, whose durability is the platform's): WAL, so readers never
+        // wait for a writer; synchronous=FULL, so a committed write (a `validating` attempt,
+        // which keeps validate one-shot, or an outcome) survives a power cut, where NORMAL
+        // may lose the last commits; a writer waits this long for another's lock, then the
+        // call fails (store_unavailable: the pump decides).
+        map.insert(
+            "connection".into(),
+            match d.name {
+                "sqlite" => {
+                    json!({"pragmas": ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"],
+                                   "busy_timeout_ms": SQLITE_BUSY_TIMEOUT_MS})
+                }
+                _ => Value::Null,
+            },
         );
         map.insert("create".into(), json!(d.create()));
         map.insert(
