@@ -5,6 +5,7 @@ reset by starting over; within one process and across two."""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -143,10 +144,14 @@ def test_starting_over_after_the_last_attempt_is_refused_with_when(emulator: Emu
     assert emulator.count("/claim/verify/token") == 3
 
 
-def test_a_rate_limit_holds_token_requests_back_until_retry_after(emulator: Emulator, tmp_path: Path) -> None:
+def test_a_rate_limit_holds_token_requests_back_until_retry_after(
+    emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """iProov's 429 with Retry-After: the service's next starts of that flow are refused with
     the time left and sent nowhere; another flow's endpoint and an open token are not held
-    back; once the time has passed, iProov is asked again."""
+    back; once the time has passed, iProov is asked again. Each refusal is a warning line of
+    outcome ``too_many_requests`` (README, "Operating it": the rate-limit alert)."""
+    caplog.set_level(logging.WARNING, logger="iproov_sansio.journeys")
     store, _ = make_store("sqlite", tmp_path)
     with Client(base_url=emulator.base_url(), **EU, **QUICK) as http:
         svc = JourneyService(http, store, spool=tmp_path / "spool.jsonl")
@@ -162,6 +167,10 @@ def test_a_rate_limit_holds_token_requests_back_until_retry_after(emulator: Emul
             assert held.value.status is None, "nothing was sent"
             assert 0 < (held.value.retry_after_ms or 0) <= 2000 and held.value.code == "too_many_requests"
         assert emulator.count("/claim/verify/token") == 2  # the open journey's and the refused one
+        told = [r for r in caplog.records if getattr(r, "iproov_event", None) == "iproov.journey"]
+        assert len(told) == 21 and all(r.levelno == logging.WARNING for r in told)
+        assert {(r.iproov["iproov.outcome"], r.iproov["error.type"]) for r in told} == {
+            ("too_many_requests", "too_many_requests")}
         # The open token is still the user's (a reload); the enrol endpoint is not held back.
         assert svc.start("verify", opener)["token"] == opened["token"]
         assert svc.start("enrol", str(uuid.uuid4()))["attempt"] == 1
