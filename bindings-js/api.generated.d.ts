@@ -435,7 +435,11 @@ export declare class InvalidKeyError extends ApiError {
   readonly baseUrl?: string;
 }
 
-/** 429 `too_many_requests`: iProov's rate limit of the token endpoints was exceeded. */
+/**
+ * 429 `too_many_requests`: iProov's rate limit of the token endpoints was exceeded (from the
+ * journey service also without a status: a token request held back until iProov's `Retry-After`,
+ * nothing sent).
+ */
 export declare class RateLimitedError extends ApiError {
   /** How long iProov asked to wait, in milliseconds, when it said. */
   readonly retryAfterMs?: number;

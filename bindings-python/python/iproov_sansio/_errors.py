@@ -77,7 +77,9 @@ class InvalidKeyError(ApiError):
 
 
 class RateLimitedError(ApiError):
-    """429 ``too_many_requests``: iProov's rate limit of the token endpoints was exceeded."""
+    """429 ``too_many_requests``: iProov's rate limit of the token endpoints was exceeded (from the
+    journey service also without a status: a token request held back until iProov's
+    ``Retry-After``, nothing sent)."""
 
     kind = "rate_limited"
 

@@ -175,7 +175,9 @@ fn class_doc(kind: ErrorKind) -> &'static str {
             "Wrong API key or secret; usually a key used against another region than its own."
         }
         ErrorKind::RateLimited => {
-            "429 `too_many_requests`: iProov's rate limit of the token endpoints was exceeded."
+            "429 `too_many_requests`: iProov's rate limit of the token endpoints was exceeded \
+             (from the journey service also without a status: a token request held back until \
+             iProov's `Retry-After`, nothing sent)."
         }
         ErrorKind::InvalidToken => {
             "The claim token is wrong, expired, already validated, or not streamed yet."
@@ -329,7 +331,7 @@ pub fn error_codes() -> Vec<ErrorCode> {
             "",
             "429",
             K::RateLimited,
-            "the token endpoints' rate limit",
+            "the token endpoints' rate limit (the journey service's held-back start: no status)",
             "`retry_after_ms` when `Retry-After` said",
         ),
         row(
