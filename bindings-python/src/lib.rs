@@ -1,53 +1,487 @@
-//! `iproov_sansio._core`: the Python binding's native module. It only converts: Python objects
-//! to core's inputs, core's requests, results and errors back to Python. Every behaviour
-//! (checks, wire formats, parsing, errors, retry and token rules) is `iproov-core`'s.
+//! `iproov_sansio._core`: the Python binding's native module, a thin wrapper of
+//! `iproov_core::host`, the text-in, text-out interface napi (`bindings-node/src/exports.rs`)
+//! and wasm (`bindings-wasm/src/lib.rs`) wrap too; `bindings-js/NATIVE.md` is its one document
+//! (names snake_case here). Every function calls one core function; the Python half
+//! (`iproov_sansio/_host.py`) turns texts into objects, as `bindings-js/api.mjs` does in JS.
+//!
+//! A failure of core is raised as the class `iproov_sansio._host.error_from_json` makes of core's
+//! canonical error JSON (Python's equivalent of napi's `IPROOV_CORE` error).
 
-mod config;
-mod convert;
-mod driver;
-mod errors;
-mod flows;
-mod ids;
-mod journey;
-mod ops;
-mod request;
-
+use iproov_core::flows::json as flows;
+use iproov_core::host;
+use iproov_core::operation::JsonConfig;
+use iproov_core::{Error, Secret};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use serde_json::Value;
+use std::sync::{Mutex, MutexGuard};
+
+static FROM_JSON: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Core's error as the exception of its class (`_host.error_from_json`); a `RuntimeError` with
+/// core's (secret-free) message only if the Python half cannot be imported.
+fn raise(py: Python<'_>, error: &Error) -> PyErr {
+    let made = FROM_JSON
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(
+                py.import("iproov_sansio._host")?
+                    .getattr("error_from_json")?
+                    .unbind(),
+            )
+        })
+        .and_then(|f| f.bind(py).call1((host::error_json(error),)));
+    match made {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(_) => PyRuntimeError::new_err(error.message().to_owned()),
+    }
+}
+
+fn core<T>(py: Python<'_>, result: Result<T, Error>) -> PyResult<T> {
+    result.map_err(|e| raise(py, &e))
+}
+
+/// A lock that a panic elsewhere cannot poison for good (core never panics).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `info()`: core's tables as JSON (`host::info`).
+#[pyfunction]
+fn info() -> String {
+    host::info()
+}
+
+/// A config read once by core; its text (with the credentials) stays here in core's `Secret`.
+#[pyclass(frozen, module = "iproov_sansio._core")]
+#[derive(Debug)]
+struct NativeConfig {
+    parsed: JsonConfig,
+    text: Secret,
+}
+
+fn config_text<'a>(config: Option<&'a Bound<'_, NativeConfig>>) -> &'a str {
+    config.map_or("", |c| c.get().text.expose())
+}
+
+/// `new_config(config_json)`: reads the vector-format config (`host::new_config`).
+#[pyfunction]
+fn new_config(py: Python<'_>, config_json: String) -> PyResult<NativeConfig> {
+    let parsed = core(py, host::new_config(&config_json))?;
+    Ok(NativeConfig {
+        parsed,
+        text: Secret::new(config_json),
+    })
+}
+
+/// `new_config_from_env(given_json, env_json)`: by core's rules (`host::config_text_from_env`).
+#[pyfunction]
+fn new_config_from_env(py: Python<'_>, given_json: &str, env_json: &str) -> PyResult<NativeConfig> {
+    new_config(
+        py,
+        core(py, host::config_text_from_env(given_json, env_json))?,
+    )
+}
+
+/// `config_with(config, fields_json)`: the config with these fields set (`host::config_text_with`).
+#[pyfunction]
+fn config_with(
+    py: Python<'_>,
+    config: &Bound<'_, NativeConfig>,
+    fields_json: &str,
+) -> PyResult<NativeConfig> {
+    let text = host::config_text_with(config.get().text.expose(), fields_json);
+    new_config(py, core(py, text)?)
+}
+
+/// `config_info(config)`: the non-secret facts, as JSON (`host::config_info`).
+#[pyfunction]
+fn config_info(config: &Bound<'_, NativeConfig>) -> String {
+    host::config_info(&config.get().parsed)
+}
+
+/// `build(operation, config, input_json)`: the request text (`host::build_text`).
+#[pyfunction]
+fn build(
+    py: Python<'_>,
+    operation: &str,
+    config: &Bound<'_, NativeConfig>,
+    input_json: &str,
+) -> PyResult<String> {
+    core(
+        py,
+        host::build_text(operation, &config.get().parsed, input_json),
+    )
+}
+
+/// `redact_request(operation, config, input_json)`: core's redacted view (JSON).
+#[pyfunction]
+fn redact_request(
+    py: Python<'_>,
+    operation: &str,
+    config: &Bound<'_, NativeConfig>,
+    input_json: &str,
+) -> PyResult<String> {
+    core(
+        py,
+        host::redact_request(operation, &config.get().parsed, input_json),
+    )
+}
+
+/// `redact_request_text(config, request_text)`: the redacted view of a request text.
+#[pyfunction]
+fn redact_request_text(
+    py: Python<'_>,
+    config: &Bound<'_, NativeConfig>,
+    request_text: &str,
+) -> PyResult<String> {
+    core(
+        py,
+        host::redact_request_text(&config.get().parsed, request_text),
+    )
+}
+
+/// `parse(operation, config, status, headers_json, body)`: the result text (`host::parse`).
+#[pyfunction]
+fn parse(
+    py: Python<'_>,
+    operation: &str,
+    config: &Bound<'_, NativeConfig>,
+    status: u32,
+    headers_json: &str,
+    body: &[u8],
+) -> PyResult<String> {
+    core(
+        py,
+        host::parse(operation, &config.get().parsed, status, headers_json, body),
+    )
+}
+
+/// `region(name)`: `{"id", "base_url", "streaming_url"}` (JSON).
+#[pyfunction]
+fn region(py: Python<'_>, name: &str) -> PyResult<String> {
+    core(py, host::region(name))
+}
+
+/// `regions()`: every region, in the docs' order (JSON array).
+#[pyfunction]
+fn regions() -> String {
+    host::regions()
+}
+
+/// `check_user_id(field, user_id)`: iProov's pattern; raises `InvalidInputError`.
+#[pyfunction]
+fn check_user_id(py: Python<'_>, field: &str, user_id: &str) -> PyResult<()> {
+    core(py, host::check_user_id(field, user_id))
+}
+
+/// `lint_user_id(user_id)`: the personal-data warnings (JSON array of `{"code", "message"}`).
+#[pyfunction]
+fn lint_user_id(user_id: &str) -> String {
+    host::lint_user_id(user_id)
+}
+
+/// `random_user_id(random_bytes)`: a UUID v4 from exactly 16 random bytes.
+#[pyfunction]
+fn random_user_id(py: Python<'_>, random_bytes: &[u8]) -> PyResult<String> {
+    core(py, host::random_user_id(random_bytes))
+}
+
+/// `pseudonymous_user_id(host_secret, internal_key)`: the HMAC-SHA-256 pseudonym.
+#[pyfunction]
+fn pseudonymous_user_id(py: Python<'_>, host_secret: &str, internal_key: &str) -> PyResult<String> {
+    core(py, host::pseudonymous_user_id(host_secret, internal_key))
+}
+
+/// `transport_error(kind, cause)`: core's transport error JSON (returned, not raised).
+#[pyfunction]
+fn transport_error(kind: &str, cause: &str) -> String {
+    host::transport_error(kind, cause)
+}
+
+/// `flow_new(flow, options_json)`: a flow's initial state (JSON).
+#[pyfunction]
+fn flow_new(py: Python<'_>, flow: &str, options_json: &str) -> PyResult<String> {
+    core(py, host::flow_new(flow, options_json))
+}
+
+/// `flow_step(flow, config, state_json, step_json)`: `{"state", "output"}` (JSON).
+#[pyfunction]
+#[pyo3(signature = (flow, config, state_json, step_json))]
+fn flow_step(
+    py: Python<'_>,
+    flow: &str,
+    config: Option<&Bound<'_, NativeConfig>>,
+    state_json: &str,
+    step_json: &str,
+) -> PyResult<String> {
+    core(
+        py,
+        host::flow_step(flow, config_text(config), state_json, step_json),
+    )
+}
+
+/// A flow whose state core keeps here between steps (the token manager's holds the token).
+#[pyclass(frozen, module = "iproov_sansio._core")]
+struct NativeFlow {
+    flow: String,
+    state: Mutex<Value>,
+}
+
+impl std::fmt::Debug for NativeFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeFlow")
+            .field("flow", &self.flow)
+            .finish_non_exhaustive()
+    }
+}
+
+fn json_arg(what: &str, text: &str) -> Result<Value, Error> {
+    if text.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(text).map_err(|e| Error::invalid_input(what, e))
+}
+
+/// `new_flow(flow, options_json)`: a flow handle in its initial state.
+#[pyfunction]
+fn new_flow(py: Python<'_>, flow: String, options_json: &str) -> PyResult<NativeFlow> {
+    let options = core(py, json_arg("options", options_json))?;
+    let state = core(py, flows::new_state(&flow, &options))?;
+    Ok(NativeFlow {
+        flow,
+        state: Mutex::new(state),
+    })
+}
+
+/// `flow_run(flow, config, step_json)`: one step of a flow handle; the step's output (JSON).
+/// On an error the state is unchanged.
+#[pyfunction]
+#[pyo3(signature = (flow, config, step_json))]
+fn flow_run(
+    py: Python<'_>,
+    flow: &Bound<'_, NativeFlow>,
+    config: Option<&Bound<'_, NativeConfig>>,
+    step_json: &str,
+) -> PyResult<String> {
+    let config = core(py, json_arg("config", config_text(config)))?;
+    let step = core(py, json_arg("step", step_json))?;
+    let flow = flow.get();
+    let mut state = lock(&flow.state);
+    let out = core(py, flows::run_step(&flow.flow, &config, &state, &step))?;
+    *state = out.state;
+    Ok(serde_json::to_string(&out.output).unwrap_or_default())
+}
+
+/// A call driver (`iproov_core::driver`): one per client, shared by its threads.
+#[pyclass(frozen, module = "iproov_sansio._core")]
+#[derive(Debug)]
+struct NativeDriver {
+    inner: Mutex<iproov_core::driver::Driver>,
+}
+
+/// `driver_new(config, options_json, seed)`: a driver; `seed` is at least 8 random bytes.
+#[pyfunction]
+fn driver_new(
+    py: Python<'_>,
+    config: &Bound<'_, NativeConfig>,
+    options_json: &str,
+    seed: &[u8],
+) -> PyResult<NativeDriver> {
+    let inner = core(
+        py,
+        host::driver_new(&config.get().parsed, options_json, seed),
+    )?;
+    Ok(NativeDriver {
+        inner: Mutex::new(inner),
+    })
+}
+
+/// `driver_start(driver, operation, input_json, attempt, quiet, max_wait_ms, telemetry, now)`:
+/// the new call's id (`host::driver_start`).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)] // one argument per fact of the call
+fn driver_start(
+    py: Python<'_>,
+    driver: &Bound<'_, NativeDriver>,
+    operation: &str,
+    input_json: &str,
+    attempt: u32,
+    quiet: bool,
+    max_wait_ms: u64,
+    telemetry: bool,
+    now: u64,
+) -> PyResult<u64> {
+    let mut inner = lock(&driver.get().inner);
+    core(
+        py,
+        host::driver_start(
+            &mut inner,
+            operation,
+            input_json,
+            attempt,
+            quiet,
+            max_wait_ms,
+            telemetry,
+            now,
+        ),
+    )
+}
+
+/// `driver_poll(driver, id, now)`: the poll text (`host::driver_poll`).
+#[pyfunction]
+fn driver_poll(driver: &Bound<'_, NativeDriver>, id: u64, now: u64) -> String {
+    host::driver_poll(&mut lock(&driver.get().inner), id, now)
+}
+
+/// `driver_response(driver, id, status, headers_json, body, now)`: the answer to a send.
+#[pyfunction]
+fn driver_response(
+    driver: &Bound<'_, NativeDriver>,
+    id: u64,
+    status: u32,
+    headers_json: &str,
+    body: &[u8],
+    now: u64,
+) {
+    host::driver_response(
+        &mut lock(&driver.get().inner),
+        id,
+        status,
+        headers_json,
+        body,
+        now,
+    );
+}
+
+/// `driver_failure(driver, id, failure, cause, now)`: a send failed (a transport table name).
+#[pyfunction]
+fn driver_failure(driver: &Bound<'_, NativeDriver>, id: u64, failure: &str, cause: &str, now: u64) {
+    host::driver_failure(&mut lock(&driver.get().inner), id, failure, cause, now);
+}
+
+/// `driver_cancel(driver, id)`: drops a call the host gave up on.
+#[pyfunction]
+fn driver_cancel(driver: &Bound<'_, NativeDriver>, id: u64) {
+    lock(&driver.get().inner).cancel(id);
+}
+
+/// `driver_token_status(driver, now)`: the shared access token's status, without it (JSON).
+#[pyfunction]
+fn driver_token_status(driver: &Bound<'_, NativeDriver>, now: u64) -> String {
+    host::driver_token_status(&lock(&driver.get().inner), now)
+}
+
+/// `service_setup(policy_json, options_json)` (`host::service_setup`).
+#[pyfunction]
+fn service_setup(py: Python<'_>, policy_json: &str, options_json: &str) -> PyResult<String> {
+    core(py, host::service_setup(policy_json, options_json))
+}
+
+/// `service_view(record_json)`: a journey record as a history shows it (no token).
+#[pyfunction]
+fn service_view(py: Python<'_>, record_json: &str) -> PyResult<String> {
+    core(py, host::service_view(record_json))
+}
+
+/// `store_schema(dialect)`: the store's statements for `sqlite` or `postgres` (JSON).
+#[pyfunction]
+fn store_schema(py: Python<'_>, dialect: &str) -> PyResult<String> {
+    core(py, host::store_schema(dialect))
+}
+
+/// `spool_due(text, now)`: what to replay, keep and drop of a spool's text (JSON).
+#[pyfunction]
+fn spool_due(text: &str, now: u64) -> String {
+    host::spool_due(text, now)
+}
+
+/// `spool_tombstone(id, now)`: the tombstone line of spool entry `id`.
+#[pyfunction]
+fn spool_tombstone(id: &str, now: u64) -> String {
+    host::spool_tombstone(id, now)
+}
+
+/// One request's journey pump: its tokens never leave it but through its actions.
+#[pyclass(frozen, module = "iproov_sansio._core")]
+#[derive(Debug)]
+struct NativePump {
+    inner: Mutex<iproov_core::service::Pump>,
+}
+
+/// `pump_new(config, setup_json, request_json, new_id, now)`: a pump for one request.
+#[pyfunction]
+fn pump_new(
+    py: Python<'_>,
+    config: &Bound<'_, NativeConfig>,
+    setup_json: &str,
+    request_json: &str,
+    new_id: &str,
+    now: u64,
+) -> PyResult<NativePump> {
+    let inner = core(
+        py,
+        host::pump_new(&config.get().parsed, setup_json, request_json, new_id, now),
+    )?;
+    Ok(NativePump {
+        inner: Mutex::new(inner),
+    })
+}
+
+/// `pump_next(pump, event_json, now)`: the next action (JSON) after the event (`""` first).
+#[pyfunction]
+fn pump_next(pump: &Bound<'_, NativePump>, event_json: &str, now: u64) -> String {
+    host::pump_next(&mut lock(&pump.get().inner), event_json, now)
+}
+
+/// `web_decide(what, facts_json)`: a decision of the browser-facing endpoints (JSON).
+#[pyfunction]
+fn web_decide(py: Python<'_>, what: &str, facts_json: &str) -> PyResult<String> {
+    core(py, host::web_decide(what, facts_json))
+}
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("DEFAULT_USER_AGENT", iproov_core::DEFAULT_USER_AGENT)?;
-    m.add("MAX_BODY_BYTES", iproov_core::MAX_BODY_BYTES)?;
-    m.add("REDACTED", iproov_core::secret::REDACTED)?;
-    m.add_class::<config::PyConfig>()?;
-    m.add_class::<request::PyRequest>()?;
-    m.add_class::<flows::PyFlow>()?;
-    m.add_class::<driver::PyDriver>()?;
-    m.add_function(wrap_pyfunction!(driver::error_classes, m)?)?;
-    m.add_function(wrap_pyfunction!(driver::transport_failures, m)?)?;
-    m.add_class::<journey::PyPump>()?;
-    m.add_function(wrap_pyfunction!(journey::service_setup, m)?)?;
-    m.add_function(wrap_pyfunction!(journey::service_view, m)?)?;
-    m.add_function(wrap_pyfunction!(journey::store_schema, m)?)?;
-    m.add_function(wrap_pyfunction!(journey::spool_due, m)?)?;
-    m.add_function(wrap_pyfunction!(journey::spool_tombstone, m)?)?;
-    m.add_function(wrap_pyfunction!(driver::web_decide, m)?)?;
-    m.add_class::<flows::PyRetryAdvisor>()?;
-    m.add_function(wrap_pyfunction!(ops::build, m)?)?;
-    m.add_function(wrap_pyfunction!(ops::build_enrol_image_bytes, m)?)?;
-    m.add_function(wrap_pyfunction!(ops::parse, m)?)?;
-    m.add_function(wrap_pyfunction!(ops::operations, m)?)?;
-    m.add_function(wrap_pyfunction!(ops::operation_info, m)?)?;
-    m.add_function(wrap_pyfunction!(ops::connection_error, m)?)?;
-    m.add_function(wrap_pyfunction!(ops::timeout_error, m)?)?;
-    m.add_function(wrap_pyfunction!(ids::regions, m)?)?;
-    m.add_function(wrap_pyfunction!(ids::region_info, m)?)?;
-    m.add_function(wrap_pyfunction!(ids::check_user_id, m)?)?;
-    m.add_function(wrap_pyfunction!(ids::lint_user_id, m)?)?;
-    m.add_function(wrap_pyfunction!(ids::random_user_id, m)?)?;
-    m.add_function(wrap_pyfunction!(ids::pseudonymous_user_id, m)?)?;
-    m.add_function(wrap_pyfunction!(flows::flow_new_state, m)?)?;
-    m.add_function(wrap_pyfunction!(flows::flow_run_step, m)?)?;
+    m.add_class::<NativeConfig>()?;
+    m.add_class::<NativeFlow>()?;
+    m.add_class::<NativeDriver>()?;
+    m.add_class::<NativePump>()?;
+    m.add_wrapped(wrap_pyfunction!(info))?;
+    m.add_wrapped(wrap_pyfunction!(new_config))?;
+    m.add_wrapped(wrap_pyfunction!(new_config_from_env))?;
+    m.add_wrapped(wrap_pyfunction!(config_with))?;
+    m.add_wrapped(wrap_pyfunction!(config_info))?;
+    m.add_wrapped(wrap_pyfunction!(build))?;
+    m.add_wrapped(wrap_pyfunction!(redact_request))?;
+    m.add_wrapped(wrap_pyfunction!(redact_request_text))?;
+    m.add_wrapped(wrap_pyfunction!(parse))?;
+    m.add_wrapped(wrap_pyfunction!(region))?;
+    m.add_wrapped(wrap_pyfunction!(regions))?;
+    m.add_wrapped(wrap_pyfunction!(check_user_id))?;
+    m.add_wrapped(wrap_pyfunction!(lint_user_id))?;
+    m.add_wrapped(wrap_pyfunction!(random_user_id))?;
+    m.add_wrapped(wrap_pyfunction!(pseudonymous_user_id))?;
+    m.add_wrapped(wrap_pyfunction!(transport_error))?;
+    m.add_wrapped(wrap_pyfunction!(flow_new))?;
+    m.add_wrapped(wrap_pyfunction!(flow_step))?;
+    m.add_wrapped(wrap_pyfunction!(new_flow))?;
+    m.add_wrapped(wrap_pyfunction!(flow_run))?;
+    m.add_wrapped(wrap_pyfunction!(driver_new))?;
+    m.add_wrapped(wrap_pyfunction!(driver_start))?;
+    m.add_wrapped(wrap_pyfunction!(driver_poll))?;
+    m.add_wrapped(wrap_pyfunction!(driver_response))?;
+    m.add_wrapped(wrap_pyfunction!(driver_failure))?;
+    m.add_wrapped(wrap_pyfunction!(driver_cancel))?;
+    m.add_wrapped(wrap_pyfunction!(driver_token_status))?;
+    m.add_wrapped(wrap_pyfunction!(service_setup))?;
+    m.add_wrapped(wrap_pyfunction!(service_view))?;
+    m.add_wrapped(wrap_pyfunction!(store_schema))?;
+    m.add_wrapped(wrap_pyfunction!(spool_due))?;
+    m.add_wrapped(wrap_pyfunction!(spool_tombstone))?;
+    m.add_wrapped(wrap_pyfunction!(pump_new))?;
+    m.add_wrapped(wrap_pyfunction!(pump_next))?;
+    m.add_wrapped(wrap_pyfunction!(web_decide))?;
     Ok(())
 }

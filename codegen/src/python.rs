@@ -125,7 +125,7 @@ pub fn ops(t: &Tables) -> String {
     out.push_str(
         "from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union\n\n",
     );
-    out.push_str("from . import _core\nfrom ._core import Config, Request\n");
+    out.push_str("from . import _host\nfrom ._host import Config, Request\n");
     out.push_str(&import_block("._results", &results));
     let mut all: Vec<String> = ["Headers", "ConfigLike", "Result", "RESULT_TYPES"]
         .map(String::from)
@@ -169,7 +169,7 @@ pub fn ops(t: &Tables) -> String {
         ));
         let has_bytes = op.input.fields.iter().any(|f| f.ty == Type::Bytes);
         if has_bytes {
-            // The pyo3 glue takes bytes through its own entry (no base64 round trip).
+            // The image bytes go to `_host`, which gives them to core as the vector format's base64.
             let args: Vec<String> = op
                 .input
                 .fields
@@ -178,13 +178,13 @@ pub fn ops(t: &Tables) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "    return _core.build_{name}_bytes(config, {})",
+                "    return _host.build_{name}_bytes(config, {})",
                 args.join(", ")
             );
         } else if op.input.fields.is_empty() {
             let _ = writeln!(
                 out,
-                "    return _core.build({}, config, None)",
+                "    return _host.build({}, config, None)",
                 quoted(name)
             );
         } else {
@@ -195,7 +195,7 @@ pub fn ops(t: &Tables) -> String {
                 .map(|f| format!("{}: {}", quoted(f.name), input_value(f)))
                 .collect();
             let line = format!(
-                "    return _core.build({}, config, {{{}}})",
+                "    return _host.build({}, config, {{{}}})",
                 quoted(name),
                 values.join(", ")
             );
@@ -204,7 +204,7 @@ pub fn ops(t: &Tables) -> String {
             } else {
                 let _ = writeln!(
                     out,
-                    "    return _core.build(\n        {},\n        config,\n        {{",
+                    "    return _host.build(\n        {},\n        config,\n        {{",
                     quoted(name)
                 );
                 for value in values {
@@ -230,7 +230,7 @@ pub fn ops(t: &Tables) -> String {
         ));
         let _ = writeln!(
             out,
-            "    return {}._wrap(_core.parse({}, config, status, headers, body))",
+            "    return {}._wrap(_host.parse({}, config, status, headers, body))",
             op.result,
             quoted(name)
         );
@@ -551,7 +551,7 @@ pub fn errors(t: &Tables) -> String {
     body.push_str(
         "    return _BY_KIND.get(str(data.get(\"kind\", \"\")), _UNKNOWN_KIND)(data)\n\n\n",
     );
-    body.push_str("#: The name the native module calls (``bindings-python/src/errors.rs``).\nfrom_dict = error_from_dict\n");
+    body.push_str("#: The name ``_host.error_from_json`` (through which the native module raises) calls.\nfrom_dict = error_from_dict\n");
     // Only what the families' fields use is imported.
     let uses = |what: &str| body.contains(what);
     if uses("copy.") {

@@ -110,6 +110,13 @@ pub fn driver_failure(driver: &mut Driver, id: u64, failure: &str, cause: &str, 
     driver.on_failure(id, TransportFailure::parse(failure), cause, now);
 }
 
+/// The driver's shared OAuth access token at `now`, without the token: [`crate::flows::TokenStatus`]'s
+/// JSON (`{"has_token", "spent", "uses"?, "issued_at_ms"?, "expires_at_ms"?, "spent_at_ms"?,
+/// "scope"?}`).
+pub fn driver_token_status(driver: &Driver, now: u64) -> String {
+    to_text(&driver.token_status(now))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

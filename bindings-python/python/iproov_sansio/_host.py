@@ -1,0 +1,548 @@
+"""The Python half of the native interface (``bindings-js/NATIVE.md``, the one document of
+the interface napi, wasm and this package's ``_core`` expose): ``_core`` takes and gives
+text, bytes and numbers and calls one function of core's ``host`` module each time; this
+module turns Python objects into those texts and the texts back into objects, as
+``bindings-js/api.mjs`` does in JavaScript. Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _core
+from ._error_base import IProovError
+from ._errors import from_dict
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "INFO",
+    "MAX_BODY_BYTES",
+    "REDACTED",
+    "Config",
+    "ConfigLike",
+    "Driver",
+    "Flow",
+    "Request",
+    "__version__",
+    "build",
+    "build_enrol_image_bytes",
+    "error_from_json",
+    "flow_new_state",
+    "flow_run_step",
+    "headers_json",
+    "parse",
+    "web_decide",
+]
+
+#: Core's tables (``host::info``): version, constants, operations, error classes, transport
+#: failures, environment variables.
+INFO: Dict[str, Any] = json.loads(_core.info())
+__version__: str = INFO["version"]
+DEFAULT_USER_AGENT: str = INFO["default_user_agent"]
+MAX_BODY_BYTES: int = INFO["max_body_bytes"]
+REDACTED: str = INFO["redacted"]
+
+_dumps = json.dumps
+_loads = json.loads
+
+
+def error_from_json(text: str) -> IProovError:
+    """The exception (not raised) for core's canonical error JSON; ``_core`` raises through it."""
+    return from_dict(_loads(text))
+
+
+def _refused(field: str, problem: str) -> IProovError:
+    """An argument no JSON text can carry (an object, a body that is not bytes): refused as
+    core's ``invalid_input`` naming ``field``, never a bare ``TypeError``."""
+    return from_dict({"code": "invalid_input", "kind": "invalid_input", "field": field, "message": f"invalid {field}: {problem}"})
+
+
+def _json(value: Any, field: str) -> str:
+    """``value`` as JSON text (``""`` for ``None``: none)."""
+    if value is None:
+        return ""
+    try:
+        return _dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise _refused(field, f"is not JSON data (dict, list, str, int, float, bool, None): {exc}") from None
+
+
+def _bytes(value: Any, field: str) -> bytes:
+    if type(value) is bytes:
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if value is None:
+        return b""
+    raise _refused(field, f"must be bytes, not {type(value).__name__}")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError
+
+
+#: Response headers: a mapping (httpx/requests headers objects included) or (name, value) pairs
+#: of str or of raw bytes (httpx's ``headers.raw``).
+Headers = Union[Mapping[str, str], Sequence[Tuple[str, str]], Sequence[Tuple[bytes, bytes]], None]
+
+
+def headers_json(headers: Any) -> str:
+    """Response headers as the ``headers_json`` of NATIVE.md: ``[[name, value], ...]`` (a
+    repeated header kept), from a mapping (``multi_items()`` first, so httpx's repeated
+    headers survive) or pairs."""
+    if headers is None:
+        return ""
+    if type(headers) is dict:
+        pairs: Any = headers.items()
+    elif hasattr(headers, "multi_items"):
+        pairs = headers.multi_items()
+    elif hasattr(headers, "items"):
+        pairs = headers.items()
+    else:
+        pairs = headers
+    try:
+        return _dumps([(_text(k), _text(v)) for k, v in pairs], ensure_ascii=False)
+    except (TypeError, ValueError):
+        raise _refused("headers", "must be a mapping or pairs of str (name, value)") from None
+
+
+def _status(status: Any) -> int:
+    """An HTTP status for ``_core``; anything else becomes one core refuses (``status``)."""
+    if type(status) is int and 0 <= status < 2**32:
+        return status
+    return 2**32 - 1 if type(status) is int else _status_refused(status)
+
+
+def _status_refused(status: Any) -> int:
+    raise _refused("status", "must be an integer in range")
+
+
+# --- config ----------------------------------------------------------------------------------
+
+_KEYS = ("region", "base_url", "api_key", "secret", "oauth_username", "oauth_password", "access_token", "user_agent")
+
+
+class Config:
+    """A client configuration, read and checked by core once: region or base URL, credentials,
+    User-Agent. Immutable; share one per service provider. The credentials stay in core (this
+    object holds core's handle and the non-secret facts); ``repr`` never shows a secret."""
+
+    __slots__ = ("_native", "_info", "_shown")
+
+    _native: Any
+    _info: Dict[str, Any]
+    _shown: Dict[str, Any]
+
+    def __init__(
+        self,
+        region: Optional[str] = None,
+        *,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        secret: Optional[str] = None,
+        oauth_username: Optional[str] = None,
+        oauth_password: Optional[str] = None,
+        access_token: Optional[str] = None,
+        user_agent: Optional[str] = None,
+    ) -> None:
+        """Give ``region`` (``eu``, ``us``, ``sg``, ``au``, ``jkt``, ``latam``, any case) or
+        ``base_url``, and the credentials the operations you call need. Raises
+        ``InvalidInputError``."""
+        values = (region, base_url, api_key, secret, oauth_username, oauth_password, access_token, user_agent)
+        given = {k: v for k, v in zip(_KEYS, values) if v is not None}
+        self._made(_core.new_config(_json(given, "config")), given)
+
+    def _made(self, native: Any, given: Mapping[str, Any]) -> None:
+        self._native = native
+        self._info = _loads(_core.config_info(native))
+        # Core's config_info lists what is not secret; anything else given shows redacted.
+        shown = {}
+        for key in _KEYS:
+            if key in given and given[key] is not None:
+                shown[key] = given[key] if key in self._info else REDACTED
+        self._shown = shown
+
+    @classmethod
+    def _of(cls, native: Any, given: Mapping[str, Any]) -> Config:
+        config = cls.__new__(cls)
+        config._made(native, given)
+        return config
+
+    @staticmethod
+    def from_env(given: Mapping[str, Any], env: Mapping[str, str]) -> Config:
+        """A config from the caller's fields (``None`` values absent) and the environment's
+        ``IPROOV_*`` variables, by core's rules (``JsonConfig::from_env``). Raises
+        ``InvalidInputError``."""
+        fields = {k: v for k, v in given.items() if v is not None}
+        native = _core.new_config_from_env(_json(fields, "given"), _json(dict(env), "env"))
+        names = dict(fields)
+        for field, variable in INFO["env_vars"]:
+            if field not in names and env.get(variable):
+                names[field] = env[variable]
+        return Config._of(native, names)
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Config:
+        """Reads a config dict in the vector format (``region`` or ``base_url``, ``api_key``,
+        ``secret``, ``oauth_username``, ``oauth_password``, ``access_token``, ``user_agent``)."""
+        if not isinstance(data, Mapping):
+            raise _refused("config", f"must be a Config or a dict, not {type(data).__name__}")
+        return Config._of(_core.new_config(_json(dict(data), "config")), data)
+
+    def with_access_token(self, access_token: Optional[str]) -> Config:
+        """The same configuration with this OAuth access token (for the users API without the
+        token manager)."""
+        native = _core.config_with(self._native, _json({"access_token": access_token}, "access_token"))
+        given = dict(self._shown)
+        given["access_token"] = access_token
+        return Config._of(native, given)
+
+    @property
+    def region(self) -> Optional[str]:
+        """The region id (``eu``, ...), or ``None`` for a custom base URL."""
+        return self._info.get("region")
+
+    @property
+    def base_url(self) -> str:
+        """The REST base URL, ending in ``/api/v2``."""
+        return str(self._info["base_url"])
+
+    @property
+    def streaming_url(self) -> str:
+        """Where iProov's SDKs stream to for this target's tokens (``wss://.../ws``): core's rule."""
+        return str(self._info["streaming_url"])
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent every request carries."""
+        return str(self._info["user_agent"])
+
+    @property
+    def api_key(self) -> Optional[str]:
+        """The API key (not a secret: it also goes in URLs), if configured."""
+        return self._info.get("api_key")
+
+    @property
+    def oauth_username(self) -> Optional[str]:
+        """The OAuth username, if configured."""
+        return self._info.get("oauth_username") or None
+
+    def redacted(self) -> Dict[str, Any]:
+        """The fields given, with every secret replaced by ``[REDACTED]``: safe to log."""
+        return dict(self._shown)
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={_dumps(v, ensure_ascii=False) if isinstance(v, str) and v != REDACTED else v}" for k, v in self._shown.items()]
+        return f"Config({', '.join(parts)})"
+
+
+#: A :class:`Config`, or a dict in the vector format.
+ConfigLike = Union[Config, Mapping[str, Any]]
+
+
+def _native_config(config: Any) -> Any:
+    if type(config) is Config:
+        return config._native
+    if isinstance(config, Config):
+        return config._native
+    return Config.from_dict(config)._native
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class Request:
+    """A request to send exactly as described (method, URL, headers, body bytes). Immutable.
+    Its ``repr`` is core's redacted view, so printing or logging it never shows a credential."""
+
+    __slots__ = ("_method", "_url", "_headers", "_body", "_view")
+
+    def __init__(self, method: str, url: str, headers: Tuple[Tuple[str, str], ...], body: bytes, view: Any) -> None:
+        self._method = method
+        self._url = url
+        self._headers = headers
+        self._body = body
+        # Core's redacted view, or what core makes it from: (config handle, request text).
+        self._view = view
+
+    @staticmethod
+    def _from_text(text: str, native_config: Any) -> Request:
+        """A request text of NATIVE.md ("The request text of `build`")."""
+        if text[:1] == "{":
+            wire = _loads(text)
+            headers = tuple((str(k), str(v)) for k, v in wire["headers"])
+            return Request(wire["method"], wire["url"], headers, _wire_body(wire), (native_config, None, wire))
+        first, url, rest = text.split("\n", 2)
+        if rest[:1] == "\n":
+            head, body = "", rest[1:]
+        else:
+            head, body = rest.split("\n\n", 1)
+        headers = tuple((line.split(": ", 1)[0], line.split(": ", 1)[1]) for line in head.split("\n")) if head else ()
+        if first.endswith(" base64"):
+            return Request(first[:-7], url, headers, base64.b64decode(body), (native_config, text))
+        return Request(first, url, headers, body.encode("utf-8"), (native_config, text))
+
+    @property
+    def method(self) -> str:
+        """``GET``, ``POST``, ``PUT`` or ``DELETE``."""
+        return self._method
+
+    @property
+    def url(self) -> str:
+        """The full URL, query included."""
+        return self._url
+
+    @property
+    def headers(self) -> Tuple[Tuple[str, str], ...]:
+        """Header ``(name, value)`` pairs in the order to send them."""
+        return self._headers
+
+    @property
+    def body(self) -> bytes:
+        """The body bytes (empty for GET and DELETE)."""
+        return self._body
+
+    def headers_dict(self) -> Dict[str, str]:
+        """The headers as a dict (names as given; no name repeats in a request core builds)."""
+        return dict(self._headers)
+
+    def redacted(self) -> Dict[str, Any]:
+        """A dict safe to print or log: ``Authorization`` and every secret replaced by
+        ``[REDACTED]``, a binary body summarised by its size."""
+        view = self._view
+        if isinstance(view, dict):
+            copied: Dict[str, Any] = _loads(_dumps(view))
+            return copied
+        native, text = view[0], view[1]
+        if text is None:  # a request core gave as JSON: core's view of its text form
+            wire = view[2]
+            text = "\n".join([wire["method"], wire["url"], *(f"{k}: {v}" for k, v in wire["headers"]), "", ""])
+        shown: Dict[str, Any] = _loads(_core.redact_request_text(native, text))
+        return shown
+
+    def __repr__(self) -> str:
+        view = self.redacted()
+        headers = ", ".join(f"({_dumps(k, ensure_ascii=False)}, {_dumps(v, ensure_ascii=False)})" for k, v in view.get("headers", []))
+        body = f", body={_dumps(view['body'], ensure_ascii=False, separators=(',', ':'))}" if "body" in view else ""
+        return f"Request(method={_dumps(self._method)}, url={_dumps(view.get('url', ''), ensure_ascii=False)}, headers=[{headers}]{body})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Request):
+            return False
+        return (self._method, self._url, self._headers, self._body) == (other._method, other._url, other._headers, other._body)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _wire_body(wire: Mapping[str, Any]) -> bytes:
+    if isinstance(wire.get("body"), str):
+        return str(wire["body"]).encode("utf-8")
+    if isinstance(wire.get("body_base64"), str):
+        return base64.b64decode(wire["body_base64"])
+    return b""
+
+
+def _from_wire(wire: Mapping[str, Any], view: Any) -> Request:
+    """A wire request of core's flow driver (``{method, url, headers: {}, body | body_base64}``),
+    shown as the redacted view core gave beside it."""
+    if not isinstance(view, dict):
+        raise _refused("request", "the flow gave no usable request")
+    headers = tuple((str(k), str(v)) for k, v in (wire.get("headers") or {}).items())
+    return Request(str(wire["method"]), str(wire["url"]), headers, _wire_body(wire), view)
+
+
+def build(operation: str, config: ConfigLike, input: Optional[Mapping[str, Any]] = None) -> Request:
+    """Builds ``operation``'s request from ``config`` and a vector-format ``input``."""
+    if not isinstance(operation, str):
+        raise _refused("operation", f"must be a str, not {type(operation).__name__}")
+    native = _native_config(config)
+    if input is not None and not isinstance(input, Mapping):
+        raise _refused("input", "must be a dict")
+    return Request._from_text(_core.build(operation, native, _json(input, "input")), native)
+
+
+def _image_input(token: Any, source: Any, image: Any, rotation: Any) -> Dict[str, Any]:
+    """The enrol image's input in the vector format (the image as ``{"base64"}``)."""
+    data = {"token": token, "source": source, "image": {"base64": base64.b64encode(_bytes(image, "image")).decode("ascii")}}
+    if rotation is not None:
+        data["rotation"] = rotation
+    return data
+
+
+def build_enrol_image_bytes(config: ConfigLike, *, token: str, source: str, image: bytes, rotation: Optional[int] = None) -> Request:
+    """Builds ``POST /claim/enrol/image`` from the image bytes."""
+    native = _native_config(config)
+    input_json = _json(_image_input(token, source, image, rotation), "input")
+    return Request._from_text(_core.build("enrol_image", native, input_json), native)
+
+
+def _result(text: str) -> Any:
+    """The result text of NATIVE.md: canonical JSON, then ``\\n<name>\\n<value>`` for each
+    large frame core kept out of it."""
+    at = text.find("\n")
+    if at < 0:
+        return _loads(text)
+    data = _loads(text[:at])
+    parts = text[at + 1 :].split("\n")
+    for i in range(0, len(parts) - 1, 2):
+        data[parts[i]] = parts[i + 1]
+    return data
+
+
+def parse(operation: str, config: ConfigLike, status: int, headers: Headers = None, body: Any = b"") -> Any:
+    """Parses a response of ``operation`` into core's canonical result dict (or raises the typed error)."""
+    if not isinstance(operation, str):
+        raise _refused("operation", f"must be a str, not {type(operation).__name__}")
+    return _result(_core.parse(operation, _native_config(config), _status(status), headers_json(headers), _bytes(body, "body")))
+
+
+# --- the call driver ---------------------------------------------------------------------------
+
+
+class Driver:
+    """One client's call driver (core's ``driver``, NATIVE.md "The driver loop"). It converts
+    and nothing else; one serves every thread and task of a client."""
+
+    __slots__ = ("_native", "_config")
+
+    def __init__(self, config: Config, options: Optional[Mapping[str, Any]], seed: bytes) -> None:
+        self._config = config._native
+        self._native = _core.driver_new(self._config, _json(options, "options"), seed)
+
+    def start(
+        self,
+        operation: str,
+        input: Any,
+        attempt: Optional[int],
+        now: int,
+        quiet: bool,
+        max_wait_ms: Optional[int],
+        telemetry: bool,
+    ) -> int:
+        """Starts a call; gives its id (a bad input fails the call at its first poll)."""
+        return int(
+            _core.driver_start(
+                self._native, operation, _json(input, "input"), attempt or 0, quiet, max_wait_ms or 0, telemetry, now
+            )
+        )
+
+    def start_enrol_image(self, token: str, source: str, image: bytes, rotation: Optional[int], attempt: Optional[int], now: int) -> int:
+        """Starts a photo enrol with the image as bytes."""
+        return self.start("enrol_image", _image_input(token, source, image, rotation), attempt, now, False, None, False)
+
+    def poll(self, call: int, now: int) -> Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]:
+        """``(kind, value, audit, wake, events)`` of the poll text: ``send`` (value ``(Request,
+        timeout_ms)``), ``sleep`` / ``wait`` (Unix ms), ``done`` (the result dict), ``failed``
+        (the exception to raise); audit records and telemetry events, or ``None``."""
+        text: str = _core.driver_poll(self._native, call, now)
+        at = text.index("\n")
+        kind, wake, n, m = text[:at].split(" ")
+        records = events = None
+        if n == "0" and m == "0":
+            payload = text[at + 1 :]
+        else:
+            a, b = int(n), int(m)
+            lines = text[at + 1 :].split("\n", a + b)
+            payload = lines[a + b]
+            records = [_loads(line) for line in lines[:a]] or None
+            events = [_loads(line) for line in lines[a : a + b]] or None
+        value: Any
+        if kind == "send":
+            split = payload.index("\n")
+            value = (Request._from_text(payload[split + 1 :], self._config), int(payload[:split]))
+        elif kind == "done":
+            value = _result(payload)
+        elif kind == "failed":
+            value = error_from_json(payload)
+        else:
+            value = int(payload)
+        return kind, value, records, wake == "1", events
+
+    def on_response(self, call: int, status: int, headers: Any, body: bytes, now: int) -> None:
+        """The answer to call ``call``'s send (the body as read, at most core's cap + 1)."""
+        _core.driver_response(self._native, call, _status(status), headers_json(headers), _bytes(body, "body"), now)
+
+    def on_failure(self, call: int, failure: str, cause: str, now: int) -> None:
+        """Call ``call``'s send failed: a name of core's transport table, the library's words."""
+        _core.driver_failure(self._native, call, failure, cause, now)
+
+    def token_status(self, now: int) -> Dict[str, Any]:
+        """The shared OAuth access token's status at ``now``, without the token."""
+        status: Dict[str, Any] = _loads(_core.driver_token_status(self._native, now))
+        return status
+
+    def cancel(self, call: int) -> None:
+        """Drops call ``call`` (the caller gave up on it)."""
+        _core.driver_cancel(self._native, call)
+
+
+# --- flows -------------------------------------------------------------------------------------
+
+
+def _optional_config(config: Any) -> Any:
+    return None if config is None else _native_config(config)
+
+
+def _output(output: Any) -> Any:
+    """A step output with ``request`` and ``token_request`` as :class:`Request` objects, each
+    shown as core's ``redacted`` view of it."""
+    if isinstance(output, dict):
+        for key in ("request", "token_request"):
+            if isinstance(output.get(key), dict):
+                output[key] = _from_wire(output[key], output.get("redacted"))
+    return output
+
+
+class Flow:
+    """A flow whose state core keeps between steps (``new_flow`` / ``flow_run``): the token
+    manager's state holds the access token, so it never sits in a Python dict."""
+
+    __slots__ = ("_native", "flow")
+
+    def __init__(self, flow: str, options: Optional[Mapping[str, Any]] = None) -> None:
+        if not isinstance(flow, str):
+            raise _refused("flow", f"must be a str, not {type(flow).__name__}")
+        self.flow = flow
+        self._native = _core.new_flow(flow, _json(options, "options"))
+
+    def step(self, step: Mapping[str, Any], config: Optional[ConfigLike] = None) -> Dict[str, Any]:
+        """Applies one step; the state advances and the output is returned (requests as
+        :class:`Request`). On an error the state is unchanged and the typed error is raised."""
+        output: Dict[str, Any] = _output(_loads(_core.flow_run(self._native, _optional_config(config), _json(step, "step"))))
+        return output
+
+    def __repr__(self) -> str:
+        return f"Flow({self.flow!r})"
+
+
+def flow_new_state(flow: str, options: Any = None) -> Any:
+    """The initial state of ``flow`` (``token_manager``, ``retry``, ``journey``, ``audit``)."""
+    if not isinstance(flow, str):
+        raise _refused("flow", f"must be a str, not {type(flow).__name__}")
+    return _loads(_core.flow_new(flow, _json(options, "options")))
+
+
+def flow_run_step(flow: str, config: Any, state: Any, step: Any) -> Tuple[Any, Any]:
+    """One step (``{"action", "now"?, "input"?, "response"?}``) applied to ``state``:
+    ``(new_state, output)`` as plain dicts, exactly as the flow vectors write them."""
+    if not isinstance(flow, str):
+        raise _refused("flow", f"must be a str, not {type(flow).__name__}")
+    out = _loads(_core.flow_step(flow, _optional_config(config), _json(state, "state"), _json(step, "step")))
+    return out["state"], out["output"]
+
+
+# --- the web endpoints' decisions ----------------------------------------------------------------
+
+
+def web_decide(what: str, facts: Any = None) -> Dict[str, Any]:
+    """A decision of the browser-facing endpoints (core's ``web::decide``) as a dict."""
+    decided: Dict[str, Any] = _loads(_core.web_decide(what, _json(facts, "facts")))
+    return decided
