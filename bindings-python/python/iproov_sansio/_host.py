@@ -64,7 +64,9 @@ def _json(value: Any, field: str) -> str:
     if value is None:
         return ""
     try:
-        return _dumps(value, ensure_ascii=False, allow_nan=False)
+        # json's defaults (its cached encoder: the fast path); a NaN it writes is not JSON,
+        # which core refuses naming the field.
+        return _dumps(value)
     except (TypeError, ValueError) as exc:
         raise _refused(field, f"is not JSON data (dict, list, str, int, float, bool, None): {exc}") from None
 
@@ -109,8 +111,10 @@ def headers_json(headers: Any) -> str:
     else:
         pairs = headers
     try:
-        return _dumps([(_text(k), _text(v)) for k, v in pairs], ensure_ascii=False)
-    except (TypeError, ValueError):
+        if type(pairs) is list and pairs and type(pairs[0][0]) is bytes:  # httpx's headers.raw
+            return _dumps([(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in pairs])
+        return _dumps([(_text(k), _text(v)) for k, v in pairs])
+    except (TypeError, ValueError, AttributeError, IndexError):
         raise _refused("headers", "must be a mapping or pairs of str (name, value)") from None
 
 
@@ -278,14 +282,14 @@ class Request:
         """A request text of NATIVE.md ("The request text of `build`")."""
         if text[:1] == "{":
             wire = _loads(text)
-            headers = tuple((str(k), str(v)) for k, v in wire["headers"])
-            return Request(wire["method"], wire["url"], headers, _wire_body(wire), (native_config, None, wire))
+            pairs = tuple((str(k), str(v)) for k, v in wire["headers"])
+            return Request(wire["method"], wire["url"], pairs, _wire_body(wire), (native_config, None, wire))
         first, url, rest = text.split("\n", 2)
         if rest[:1] == "\n":
             head, body = "", rest[1:]
         else:
             head, body = rest.split("\n\n", 1)
-        headers = tuple((line.split(": ", 1)[0], line.split(": ", 1)[1]) for line in head.split("\n")) if head else ()
+        headers: Any = tuple([tuple(line.split(": ", 1)) for line in head.split("\n")]) if head else ()
         if first.endswith(" base64"):
             return Request(first[:-7], url, headers, base64.b64decode(body), (native_config, text))
         return Request(first, url, headers, body.encode("utf-8"), (native_config, text))
