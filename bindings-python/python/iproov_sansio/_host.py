@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
 from ._error_base import IProovError
@@ -44,8 +44,30 @@ DEFAULT_USER_AGENT: str = INFO["default_user_agent"]
 MAX_BODY_BYTES: int = INFO["max_body_bytes"]
 REDACTED: str = INFO["redacted"]
 
-_dumps = json.dumps
-_loads = json.loads
+
+def _make_codec() -> Tuple[Callable[[Any], str], Callable[[str], Any]]:
+    """json's C encoder and scanner, called without json's Python frames (three per call,
+    about a microsecond: the driver loop converts several texts per call). Compact JSON, as
+    ``json.dumps``'s defaults otherwise; core's texts need no whitespace skipped."""
+    encoder = json.encoder.c_make_encoder  # type: ignore[attr-defined]
+    if encoder is None:  # an interpreter without json's C speedups
+        return json.dumps, json.loads
+    encode = encoder(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+    def dumps(value: Any) -> str:
+        return "".join(encode(value, 0))
+
+    def loads(text: str) -> Any:
+        try:
+            return scan(text, 0)[0]
+        except StopIteration:
+            return json.loads(text)  # json's own error for a text that is not JSON
+
+    return dumps, loads
+
+
+_dumps, _loads = _make_codec()
 
 
 def error_from_json(text: str) -> IProovError:
@@ -102,6 +124,16 @@ def headers_json(headers: Any) -> str:
     headers survive) or pairs."""
     if headers is None:
         return ""
+    if type(headers) is list and headers and type(headers[0]) is tuple and type(headers[0][0]) is bytes:
+        try:  # httpx's headers.raw
+            return _dumps([(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in headers])
+        except (TypeError, ValueError, AttributeError):
+            raise _refused("headers", "must be a mapping or pairs of str (name, value)") from None
+    if type(headers) is dict or type(headers) is list:
+        try:  # str names and values: one C call (a JSON object, or pairs as arrays)
+            return _dumps(headers)
+        except TypeError:
+            pass
     if type(headers) is dict:
         pairs: Any = headers.items()
     elif hasattr(headers, "multi_items"):
@@ -111,8 +143,6 @@ def headers_json(headers: Any) -> str:
     else:
         pairs = headers
     try:
-        if type(pairs) is list and pairs and type(pairs[0][0]) is bytes:  # httpx's headers.raw
-            return _dumps([(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in pairs])
         return _dumps([(_text(k), _text(v)) for k, v in pairs])
     except (TypeError, ValueError, AttributeError, IndexError):
         raise _refused("headers", "must be a mapping or pairs of str (name, value)") from None
@@ -244,7 +274,7 @@ class Config:
         return dict(self._shown)
 
     def __repr__(self) -> str:
-        parts = [f"{k}={_dumps(v, ensure_ascii=False) if isinstance(v, str) and v != REDACTED else v}" for k, v in self._shown.items()]
+        parts = [f"{k}={json.dumps(v, ensure_ascii=False) if isinstance(v, str) and v != REDACTED else v}" for k, v in self._shown.items()]
         return f"Config({', '.join(parts)})"
 
 
@@ -284,13 +314,11 @@ class Request:
             wire = _loads(text)
             pairs = tuple((str(k), str(v)) for k, v in wire["headers"])
             return Request(wire["method"], wire["url"], pairs, _wire_body(wire), (native_config, None, wire))
-        first, url, rest = text.split("\n", 2)
-        if rest[:1] == "\n":
-            head, body = "", rest[1:]
-        else:
-            head, body = rest.split("\n\n", 1)
-        headers: Any = tuple([tuple(line.split(": ", 1)) for line in head.split("\n")]) if head else ()
-        if first.endswith(" base64"):
+        head, _, body = text.partition("\n\n")
+        lines = head.split("\n")
+        first, url = lines[0], lines[1]
+        headers: Any = tuple([tuple(line.split(": ", 1)) for line in lines[2:]])
+        if first[-7:] == " base64":
             return Request(first[:-7], url, headers, base64.b64decode(body), (native_config, text))
         return Request(first, url, headers, body.encode("utf-8"), (native_config, text))
 
@@ -334,9 +362,9 @@ class Request:
 
     def __repr__(self) -> str:
         view = self.redacted()
-        headers = ", ".join(f"({_dumps(k, ensure_ascii=False)}, {_dumps(v, ensure_ascii=False)})" for k, v in view.get("headers", []))
-        body = f", body={_dumps(view['body'], ensure_ascii=False, separators=(',', ':'))}" if "body" in view else ""
-        return f"Request(method={_dumps(self._method)}, url={_dumps(view.get('url', ''), ensure_ascii=False)}, headers=[{headers}]{body})"
+        headers = ", ".join(f"({json.dumps(k, ensure_ascii=False)}, {json.dumps(v, ensure_ascii=False)})" for k, v in view.get("headers", []))
+        body = f", body={json.dumps(view['body'], ensure_ascii=False, separators=(',', ':'))}" if "body" in view else ""
+        return f"Request(method={json.dumps(self._method)}, url={json.dumps(view.get('url', ''), ensure_ascii=False)}, headers=[{headers}]{body})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Request):
@@ -365,10 +393,10 @@ def _from_wire(wire: Mapping[str, Any], view: Any) -> Request:
 
 def build(operation: str, config: ConfigLike, input: Optional[Mapping[str, Any]] = None) -> Request:
     """Builds ``operation``'s request from ``config`` and a vector-format ``input``."""
-    if not isinstance(operation, str):
+    if type(operation) is not str:
         raise _refused("operation", f"must be a str, not {type(operation).__name__}")
-    native = _native_config(config)
-    if input is not None and not isinstance(input, Mapping):
+    native = config._native if type(config) is Config else _native_config(config)
+    if input is not None and type(input) is not dict and not isinstance(input, Mapping):
         raise _refused("input", "must be a dict")
     return Request._from_text(_core.build(operation, native, _json(input, "input")), native)
 
@@ -403,9 +431,10 @@ def _result(text: str) -> Any:
 
 def parse(operation: str, config: ConfigLike, status: int, headers: Headers = None, body: Any = b"") -> Any:
     """Parses a response of ``operation`` into core's canonical result dict (or raises the typed error)."""
-    if not isinstance(operation, str):
+    if type(operation) is not str:
         raise _refused("operation", f"must be a str, not {type(operation).__name__}")
-    return _result(_core.parse(operation, _native_config(config), _status(status), headers_json(headers), _bytes(body, "body")))
+    native = config._native if type(config) is Config else _native_config(config)
+    return _result(_core.parse(operation, native, _status(status), headers_json(headers), _bytes(body, "body")))
 
 
 # --- the call driver ---------------------------------------------------------------------------
