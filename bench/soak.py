@@ -15,9 +15,13 @@ journey is therefore known before it runs, and the checks afterwards are exact:
 - nothing is left for the spool to replay.
 
 Prints journeys per second and the latency each store call adds; exits 1 on any difference.
+With ``--json``, the file also holds the package's OpenTelemetry metrics (core's
+``iproov.journeys``, ``iproov.client.calls``, ``iproov.client.call.duration`` ...) as read every
+``--metrics-every`` seconds (``metrics``: one sample per interval, counters and histograms as
+deltas; needs ``opentelemetry-sdk``): ``bench/soak_plot.py`` draws them.
 
     python bench/soak.py --store sqlite|postgres [--journeys 10000] [--threads 4] [--seed 42] [--json FILE]
-                         [--emulator BINARY]
+                         [--emulator BINARY] [--metrics-every 1.0]
 
 ``--store postgres`` reads the libpq connection string from ``IPROOV_TEST_POSTGRES``
 (``scripts/soak`` starts PostgreSQL and sets it); its tables are dropped first.
@@ -96,6 +100,70 @@ class Counted(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.levels[record.levelname] = self.levels.get(record.levelname, 0) + 1
+
+
+class MetricSampler:
+    """The package's metrics (core's names, through ``iproov_sansio.telemetry``) read from the
+    OpenTelemetry SDK every ``every`` seconds as deltas: ``samples`` is ``[{"t_s", "counters":
+    {name: [{"attributes", "value"}]}, "histograms": {name: [{"attributes", "count", "sum",
+    "bucket_counts"}]}}]``, the histograms' buckets bounded by ``BOUNDS_MS``."""
+
+    #: Bucket bounds of the duration histogram (ms): fine enough for a p99 of a loopback call.
+    BOUNDS_MS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200, 300, 500, 750,
+                 1000, 1500, 2000, 5000, 10000]
+
+    def __init__(self, every: float) -> None:
+        from opentelemetry import trace
+        from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
+        from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+        from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation
+
+        from iproov_sansio import telemetry
+
+        self.every = every
+        self.reader = InMemoryMetricReader(
+            preferred_temporality={Counter: AggregationTemporality.DELTA, Histogram: AggregationTemporality.DELTA},
+            preferred_aggregation={Histogram: ExplicitBucketHistogramAggregation(self.BOUNDS_MS)},
+        )
+        telemetry.use_opentelemetry(trace.NoOpTracerProvider(), MeterProvider(metric_readers=[self.reader]))
+        self.samples: List[Dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._t0 = time.perf_counter()
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def _sample(self) -> None:
+        counters: Dict[str, List[Dict[str, Any]]] = {}
+        histograms: Dict[str, List[Dict[str, Any]]] = {}
+        data = self.reader.get_metrics_data()
+        for resource in data.resource_metrics if data else []:
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    points: List[Any] = list(metric.data.data_points)
+                    for p in points:
+                        if hasattr(p, "bucket_counts"):
+                            histograms.setdefault(metric.name, []).append(
+                                {"attributes": dict(p.attributes), "count": p.count, "sum": p.sum, "bucket_counts": list(p.bucket_counts)})
+                        else:
+                            counters.setdefault(metric.name, []).append({"attributes": dict(p.attributes), "value": p.value})
+        self.samples.append({"t_s": round(time.perf_counter() - self._t0, 3), "counters": counters, "histograms": histograms})
+
+    def stop(self) -> Dict[str, Any]:
+        from iproov_sansio import telemetry
+
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._sample()  # the last, partial interval
+        telemetry.stop_opentelemetry()
+        return {"interval_s": self.every, "bounds_ms": self.BOUNDS_MS, "samples": self.samples}
 
 
 def control(url: str, method: str, path: str, body: Any = None) -> Any:
@@ -186,7 +254,10 @@ def main() -> None:
     parser.add_argument("--json")
     parser.add_argument("--emulator", default=str(ROOT / "target" / "release" / "iproov-emulator"),
                         help="the emulator binary (default: the release build)")
+    parser.add_argument("--metrics-every", type=float, default=1.0,
+                        help="seconds between two reads of the metrics kept in the JSON (0: none)")
     args = parser.parse_args()
+    sampler = MetricSampler(args.metrics_every) if args.json and args.metrics_every > 0 else None
     logged = Counted()
     package_log = logging.getLogger("iproov_sansio")
     package_log.addHandler(logged)
@@ -229,10 +300,13 @@ def main() -> None:
                 except Exception as exc:  # a journey that raised is a difference, reported below
                     runs[i] = {"error": f"{type(exc).__name__}: {exc}"}
 
+            if sampler is not None:
+                sampler.start()
             t0 = time.perf_counter()
             with ThreadPoolExecutor(args.threads) as pool:
                 list(pool.map(journey, range(args.journeys)))
             elapsed = time.perf_counter() - t0
+            metrics = sampler.stop() if sampler is not None else None
             problems = check(inner, url, plan, runs, service.replay_spool)
 
         states: Dict[str, int] = {}
@@ -260,6 +334,8 @@ def main() -> None:
             "store_latency": latency,
             "problems": problems,
         }
+        if metrics is not None:
+            result["metrics"] = metrics
         print(f"soak ({args.store}, {args.threads} threads, seed {args.seed}): {args.journeys} journeys in "
               f"{elapsed:.1f} s, {args.journeys / elapsed:.0f} journeys/s; outcomes {states}; faults {planned}; "
               f"emulator saw {tokens} token and {validates} validate requests; log records {logged.levels}; "

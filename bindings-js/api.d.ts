@@ -192,8 +192,9 @@ export interface ClientOptions extends ConfigOptions {
    * every call's outcome. A hook that throws (or rejects) is reported to `logger`; the call's
    * outcome stands. */
   audit?: (record: Record<string, Json>) => void | Promise<void>;
-  /** Where a failing audit hook is reported (default `console`). */
-  logger?: { error(...args: unknown[]): void };
+  /** Gets core's telemetry events at their levels and this package's error lines (a failing
+   * audit hook): see `Logger`. Default: `console`, for the error lines only. */
+  logger?: Logger;
 }
 
 export interface CallOptions {
@@ -363,8 +364,10 @@ export interface JourneyServiceOptions {
    * file beside it; a DurableObjectStore has none); a store with no default needs this.
    */
   spool?: JourneySpool | string | false;
-  /** Gets the service's error-level lines (an outcome the store could not take; console by default). */
-  logger?: { error(...args: unknown[]): void };
+  /** Gets each journey request's telemetry event (`iproov.journey`: info; warn for an outcome
+   * unknown or a limit; error for a store failure) and the service's error lines (an outcome
+   * the store could not take): see `Logger`. Default: the client's logger. */
+  logger?: Logger;
   /** The time, Unix ms (Date.now by default). */
   clock?: () => number;
 }
@@ -490,13 +493,15 @@ export interface JourneyHandlerOptions {
   /** How long a request waits for another on the same journey (a double submit, a second tab) before a 409, in ms (30000). */
   validateWaitMs?: number;
   /**
-   * Each refusal and failure, for your logs (console by default: refusals, status below 500,
-   * at info; the rest at error); `isCore`: an IProovError; `answer`: the browser's code and
-   * status. `error` is `null` for a refusal of core's own checks (origin, content type, size,
-   * user, body; no route under `basePath`: `route` is then `"METHOD /path"`). The browser
-   * gets only its code.
+   * Where each refusal (status below 500, at info: `iproov ROUTE: refused CODE`) and failure
+   * (at error) goes, with the fields `{iproov: {'http.route', 'http.response.status_code',
+   * 'iproov.web.code', 'error.type'?}}` (`error.type`: the code of the IProovError behind it,
+   * or the class of another error, also given as `err`); no route under `basePath` is the
+   * route `"METHOD /path"`. See `Logger`. Default: the service's logger (its `logger` option,
+   * else its client's, else the console, which gets these lines without their fields). The
+   * browser gets only its code.
    */
-  log?: (route: string, error: unknown, isCore: boolean, answer: { code: string; status: number }) => void;
+  logger?: Logger;
 }
 
 /**
@@ -549,3 +554,26 @@ export declare function checkUserId(userId: string, field?: string): void;
 export declare function lintUserId(userId: string): Array<{ code: 'looks_like_email' | 'looks_like_phone_number' | 'looks_sequential'; message: string }>;
 export declare function randomUserId(): string;
 export declare function pseudonymousUserId(hostSecret: SecretLike, internalKey: string): string;
+
+// ---- telemetry (hand-written: keep this block when generating the rest) ---------------------
+
+/**
+ * A logger for core's telemetry events (core/src/telemetry.rs): `debug` (a line per HTTP
+ * request), `info` (a retry, a journey request's outcome), `warn` (an outcome unknown, a rate
+ * limit, a call that failed on the service's side) and `error` (a store failure); and for the
+ * web handler's refusals (`info`) and failures (`error`): see `JourneyHandlerOptions.logger`.
+ * An event's line is core's message with the fields `{iproov_event, iproov}`: the event's name
+ * (`iproov.send`, `iproov.call`, `iproov.retry`, `iproov.token`, `iproov.journey`) and its
+ * attributes (OpenTelemetry's HTTP names and `iproov.*` ones), never a credential, claim
+ * token, api_key or user_id. Called as pino calls (`logger.debug(fields, message)`) when the
+ * logger has pino's `child` and `bindings` methods (pino, Fastify's `fastify.log`); otherwise
+ * as console is called (`logger.debug(message, fields)`: console, winston). A level the logger
+ * has no method for, or that pino's `isLevelEnabled` refuses, is skipped. NODE_DEBUG=iproov-sansio
+ * prints the same event lines on stderr (the Node package).
+ */
+export interface Logger {
+  error(...args: any[]): unknown;
+  warn?(...args: any[]): unknown;
+  info?(...args: any[]): unknown;
+  debug?(...args: any[]): unknown;
+}

@@ -28,12 +28,13 @@ import { makeClientClass } from './client.mjs';
 import { makeJourneyService } from './journeys.mjs';
 import { useCore } from './stores.mjs';
 import { makeWebHandler } from './web.mjs';
+import { makeTelemetry } from './telemetry.mjs';
 
 // The result classes, their base and resultFor, as the API exports them.
 const results = { IProovResult, ...resultClasses };
 const { resultFor } = resultClasses;
 
-export { results, Secret, IProovError };
+export { results, Secret, IProovError, makeTelemetry };
 
 
 /** The code a native backend puts on the errors it throws for core failures. */
@@ -42,10 +43,12 @@ export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
 /**
  * Binds the JS API to a native backend.
  * @param {object} native an object implementing NATIVE.md
- * @param {{spoolAt?: (path: string) => object}} [host] what the host package adds: the Node
- *   package's file spool, for a journey service given its spool as a path
+ * @param {{spoolAt?: (path: string) => object, environment?: () => object, telemetry?: object}} [host]
+ *   what the host package adds: the Node package's file spool, for a journey service given its
+ *   spool as a path; the environment createClient reads; where telemetry events go besides a
+ *   logger (`makeTelemetry`: the Node package's NODE_DEBUG and OpenTelemetry)
  */
-export function createApi(native, { spoolAt, environment } = {}) {
+export function createApi(native, { spoolAt, environment, telemetry = makeTelemetry() } = {}) {
   const info = JSON.parse(native.info());
   /** Config field -> the variable configFromEnv hands core (core's `ENV_VARS`). */
   const ENV_VARS = info.env_vars;
@@ -780,6 +783,7 @@ export function createApi(native, { spoolAt, environment } = {}) {
     errorFromJSON,
     info,
     INSPECT,
+    telemetry,
   });
 
   const JourneyService = makeJourneyService({
@@ -793,6 +797,7 @@ export function createApi(native, { spoolAt, environment } = {}) {
     IProovClient,
     IProovError,
     spoolAt,
+    telemetry,
   });
   // The edge package's DurableObjectStore is exported beside the API: it reads core's
   // statements and errors from here.

@@ -5,6 +5,7 @@
 // failed with a name of core's transport table.
 
 import { causeText, failureOf, readBody, sendableBody } from './fetch.mjs';
+import { wrapLogger } from './telemetry.mjs';
 
 /**
  * A call option of this package's own (the journey service): a function that receives the
@@ -12,9 +13,11 @@ import { causeText, failureOf, readBody, sendableBody } from './fetch.mjs';
  * no public option and no caller's key can reach it.
  */
 export const CALL_AUDIT = Symbol('iproov.callAudit');
+/** The client's logger as telemetry.mjs wraps it: the journey service's default. */
+export const LOGGER = Symbol('iproov.logger');
 
 export function makeClientClass(ctx) {
-  const { native, Config, HANDLE, call, camel, snakeDeep, wireInput, requestParts, readPoll, resultJson, resultFor, errorFromJSON, info, INSPECT } = ctx;
+  const { native, Config, HANDLE, call, camel, snakeDeep, wireInput, requestParts, readPoll, resultJson, resultFor, errorFromJSON, info, INSPECT, telemetry } = ctx;
   // One Promise per driver, resolved when a poll says `wake`; every wait is bounded by its until_ms.
   const wakers = new WeakMap();
   const waiter = (driver) => {
@@ -45,13 +48,16 @@ export function makeClientClass(ctx) {
      *   auditFrames?, audit?, logger?}`, or `config` (a Config, such as configFromEnv's) in
      *   place of the config's fields. `timeoutMs` (1 to 600000) replaces core's per-operation
      *   deadlines; `audit(record)` receives core's record of every request and outcome;
-     *   `logger.error(...)` (default `console`) reports an audit hook that threw.
+     *   `logger` (console- or pino-like: telemetry.mjs, `wrapLogger`) gets core's telemetry
+     *   events at their levels (a line per send at debug, a retry at info, a call's end at
+     *   debug, info or warn) and this package's error lines (an audit hook that threw); the
+     *   default, `console`, gets the error lines only.
      * @throws {InvalidInputError} when core refuses the config or an option
      */
     constructor(options = {}) {
-      const { fetch, timeoutMs, maxRetries, retryPolicy, tokenPolicy, auditFrames, audit, logger = console, config: made, ...config } = options;
+      const { fetch, timeoutMs, maxRetries, retryPolicy, tokenPolicy, auditFrames, audit, logger, config: made, ...config } = options;
       if (audit !== undefined && typeof audit !== 'function') throw new TypeError('audit must be a function');
-      if (typeof logger?.error !== 'function') throw new TypeError('logger must have an error(...) method');
+      if (logger !== undefined && typeof logger?.error !== 'function') throw new TypeError('logger must have an error(...) method');
       if (typeof (fetch ?? globalThis.fetch) !== 'function') throw new TypeError('no fetch: pass options.fetch');
       if (made !== undefined && !(made instanceof Config)) throw new TypeError('config must be a Config (configFromEnv gives one); or give its fields as options');
       const beside = Object.keys(config).filter((key) => config[key] !== undefined);
@@ -64,7 +70,12 @@ export function makeClientClass(ctx) {
       this.#driver = call(native.driverNew, this.#config[HANDLE], this.#options, seed);
       this.#fetch = fetch;
       this.#audit = audit;
-      this.#logger = logger;
+      this.#logger = wrapLogger(logger ?? console, logger !== undefined);
+    }
+
+    /** The client's logger, wrapped (telemetry.mjs): the journey service's by default. */
+    get [LOGGER]() {
+      return this.#logger;
     }
 
     /** The client's Config (secrets redacted when shown). */
@@ -94,7 +105,10 @@ export function makeClientClass(ctx) {
       // quiet: no hook takes this call's audit records, so core makes none (their building,
       // redaction and text cost more than anything else core does in a call).
       const quiet = this.#audit === undefined && also === undefined;
-      const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, quiet, maxWaitMs, false, Date.now());
+      // telemetry: a logger, the debug log or OpenTelemetry takes the call's events (core
+      // builds none otherwise); `told` keeps its sends until its own event (telemetry.mjs).
+      const told = telemetry.wanted(this.#logger) ? [] : undefined;
+      const id = call(native.driverStart, driver, operation, wireInput(input, true), attempt, quiet, maxWaitMs, told !== undefined, Date.now());
       let open = true;
       try {
         for (;;) {
@@ -104,6 +118,7 @@ export function makeClientClass(ctx) {
             this.#record(record);
             also?.(record);
           }
+          if (poll.events.length > 0) telemetry.emit(poll.events, this.#logger, told);
           if (poll.kind === 'send') await this.#send(id, poll.payload, signal);
           else if (poll.kind === 'sleep' || poll.kind === 'wait') {
             await this.#pause(id, Number(poll.payload), signal, poll.kind === 'wait' ? waiter(driver) : undefined);
@@ -176,11 +191,7 @@ export function makeClientClass(ctx) {
     /** Hands a record to the audit hook; a hook that throws is logged, never the call's outcome. */
     #record(record) {
       if (this.#audit === undefined) return;
-      const failed = (error) => {
-        try {
-          this.#logger.error('iproov-sansio: the audit hook threw (the call goes on; its outcome stands):', error);
-        } catch {} // eslint-disable-line no-empty
-      };
+      const failed = (error) => this.#logger.error('iproov-sansio: the audit hook threw (the call goes on; its outcome stands):', error);
       try {
         const out = this.#audit(record);
         if (typeof out?.then === 'function') out.then(undefined, failed);

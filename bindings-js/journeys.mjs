@@ -5,13 +5,14 @@
 // loop only carries out the pump's actions. The same loop as Python's
 // `iproov_sansio.journeys.JourneyService`.
 
-import { CALL_AUDIT } from './client.mjs';
+import { CALL_AUDIT, LOGGER } from './client.mjs';
+import { wrapLogger } from './telemetry.mjs';
 import { STORE_METHODS } from './stores.mjs';
 
 export { STORE_METHODS };
 
 export function makeJourneyService(ctx) {
-  const { native, HANDLE, call, camelDeep, snakeDeep, errorFromJSON, randomUserId, IProovClient, IProovError, spoolAt } = ctx;
+  const { native, HANDLE, call, camelDeep, snakeDeep, errorFromJSON, randomUserId, IProovClient, IProovError, spoolAt, telemetry } = ctx;
   const refuse = (field, problem) => errorFromJSON({ code: 'invalid_input', kind: 'invalid_input', message: `invalid ${field}: ${problem}`, field });
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
   // The store's part of the pump's actions: [method, its arguments, the event of its value].
@@ -40,17 +41,19 @@ export function makeJourneyService(ctx) {
      *   clock?: () => number}} [options] `policy`: core's service policy (camelCase or
      *   snake_case; README "Limits"); `spool`: where validated outcomes wait while the store is
      *   down (a path in the Node package, a spool object, or `false`), by default the store's
-     *   own (`store.spool`); `logger.error` gets the pump's error-level lines (console by
-     *   default); `clock`: Unix ms (Date.now)
+     *   own (`store.spool`); `logger` (console- or pino-like, as the client's) gets each journey
+     *   request's telemetry event at its level (info; warn for an outcome unknown or a limit;
+     *   error for a store failure) and the pump's error-level lines; by default the client's
+     *   logger; `clock`: Unix ms (Date.now)
      * @throws {TypeError} for a client of another package or a store lacking a method
      * @throws {InvalidInputError} for an unusable policy (`field` names it), or no spool
      *   (`field` is `spool`) for a store that has no default
      */
-    constructor(client, store, { policy, spool, logger = console, clock = Date.now } = {}) {
+    constructor(client, store, { policy, spool, logger, clock = Date.now } = {}) {
       if (!(client instanceof IProovClient)) throw new TypeError('client must be made by createClient of this package');
       const missing = STORE_METHODS.filter((m) => typeof store?.[m] !== 'function');
       if (missing.length > 0) throw new TypeError(`the store lacks ${missing.join(', ')}`);
-      if (typeof logger?.error !== 'function') throw new TypeError('logger must have an error(...) method');
+      if (logger !== undefined && typeof logger?.error !== 'function') throw new TypeError('logger must have an error(...) method');
       if (typeof clock !== 'function') throw new TypeError('clock must be a function () => Unix ms');
       this.#setup = call(native.serviceSetup, JSON.stringify(snakeDeep(policy ?? {})), JSON.stringify(client.toJSON().options));
       const chosen = spool === undefined ? store.spool : spool;
@@ -59,7 +62,8 @@ export function makeJourneyService(ctx) {
       }
       if (typeof chosen === 'string' && spoolAt === undefined) throw refuse('spool', 'a path needs the Node package; give a spool object or false');
       this.#spool = typeof chosen === 'string' ? spoolAt(chosen) : chosen;
-      [this.#client, this.#store, this.#logger, this.#clock] = [client, store, logger, clock];
+      [this.#client, this.#store, this.#clock] = [client, store, clock];
+      this.#logger = logger === undefined ? client[LOGGER] : wrapLogger(logger, true);
       // Crash recovery: outcomes a process before this one spooled reach the store.
       if (this.#spool && this.#spool.hasLines()) this.replaySpool().catch((e) => this.#log('iproov journeys: the spool replay failed:', e));
     }
@@ -79,10 +83,14 @@ export function makeJourneyService(ctx) {
       return camelDeep(JSON.parse(this.#setup).policy);
     }
 
-    #log(...parts) {
-      try {
-        this.#logger.error(...parts);
-      } catch {} // eslint-disable-line no-empty -- a logger that throws changes no outcome
+    /** The service's logger, wrapped (telemetry.mjs): the web handler's by default. */
+    get [LOGGER]() {
+      return this.#logger;
+    }
+
+    /** An error line: `message`, and the error it is about. */
+    #log(message, error) {
+      this.#logger.error(message, error);
     }
 
     /** Runs one pump to its end: its answer, or throws its error (the store's error as cause). */
@@ -94,6 +102,8 @@ export function makeJourneyService(ctx) {
         let storeError; // the last error a store method threw
         for (;;) {
           const action = JSON.parse(native.pumpNext(pump, event, now()));
+          // The request's telemetry, on its end (done or failed).
+          if (action.event !== undefined) telemetry.emit([action.event], this.#logger);
           let out;
           const onStore = STORE_ACTIONS[action.do];
           if (onStore !== undefined) {

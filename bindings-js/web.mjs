@@ -15,17 +15,28 @@
 // The page's files (index.html, journey.mjs, page.css), inlined by the packages' builds from
 // their one source, bindings-python/python/iproov_sansio/web/static (build-static.mjs).
 import PAGE_FILES from 'iproov-sansio:web-static';
+import { LOGGER } from './client.mjs';
+import { wrapLogger } from './telemetry.mjs';
 
-const defaultLog = (route, error, isCore, { code, status } = {}) => {
-  // Core's messages carry no secret; the browser gets only the fixed text of the code. A
-  // refusal (a limit, a conflict, a bad request: the browser's doing) is information, a
-  // failure of the service's side an error. `error` null: core's own check refused the
-  // request (origin, type, size, user, body, route), no exception behind it.
-  if (error === null) console.info(`iproov ${route}: refused ${code}`);
-  else if (!isCore) console.error(`iproov ${route} failed`, error);
-  else if (status < 500) console.info(`iproov ${route}: refused ${code} (${error.name} ${error.code}): ${error.message}`);
-  else console.error(`iproov ${route}: ${code} (${error.name} ${error.code}): ${error.message}`);
-};
+/**
+ * Writes one refusal or failure of a route to the handler's logger (telemetry.mjs,
+ * `wrapLogger`: the service's `logger` option by default). Core's messages carry no secret;
+ * the browser gets only the fixed text of the code. A refusal (a limit, a conflict, a bad
+ * request: the browser's doing) is information, a failure of the service's side an error.
+ * `error` null: core's own check refused the request (origin, type, size, user, body, route),
+ * no exception behind it. Fields: `{iproov: {'http.route', 'http.response.status_code',
+ * 'iproov.web.code' (the browser's code), 'error.type' (core's code of the error behind it, or
+ * its class)}}`, and `err` (the error) for a failure that is not core's.
+ */
+function logRoute(logger, route, error, isCore, { code, status }) {
+  const fields = { iproov: { 'http.route': route, 'iproov.web.code': code } };
+  if (status !== undefined) fields.iproov['http.response.status_code'] = status;
+  if (error !== null) fields.iproov['error.type'] = isCore ? error.code : (error?.name ?? typeof error);
+  if (error === null) logger.web('info', `iproov ${route}: refused ${code}`, fields);
+  else if (!isCore) logger.web('error', `iproov ${route} failed`, fields, error);
+  else if (status < 500) logger.web('info', `iproov ${route}: refused ${code} (${error.name} ${error.code}): ${error.message}`, fields);
+  else logger.web('error', `iproov ${route}: ${code} (${error.name} ${error.code}): ${error.message}`, fields);
+}
 
 async function readBody(request, limit) {
   if (request.body === null) return new Uint8Array(0);
@@ -94,12 +105,13 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
    * @param {number} [options.validateWaitMs] how long a request waits for another one on the
    *   same journey (a double-submitted validate for the first one's outcome, a second tab's
    *   token request) before answering 409, in ms (core's `validate_wait_ms`, 30000)
-   * @param {(route: string, error: unknown, isCore: boolean, answer: {code: string, status: number}) => void} [options.log]
-   *   each refusal and failure with the browser's code and status (console by default:
-   *   refusals, status below 500, at info; the rest at error): the browser sees only its
-   *   code. `error` is `null` for a refusal of core's own checks (origin, content type, size,
-   *   user, body; a path or method under `basePath` that is no route: `route` is then
-   *   `"METHOD /path"`), which no exception is behind
+   * @param {object} [options.logger] where each refusal (status below 500, at info) and
+   *   failure (at error) goes, with the browser's code and status (`logRoute`): a logger as
+   *   the client's `logger` option takes (console- or pino-like; telemetry.mjs), by default
+   *   the service's (its `logger` option, else its client's, else the console). The browser
+   *   sees only its code. A refusal of core's own checks (origin, content type, size, user,
+   *   body; a path or method under `basePath` that is no route: the route is then
+   *   `"METHOD /path"`) has no error behind it
    * @returns {(request: Request, ...context: unknown[]) => Promise<Response>}
    */
   function createJourneyHandler(service, options = {}) {
@@ -108,8 +120,11 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
     // The flows and the wait for another request on the journey default to core's
     // (table.flows, validate_wait_ms).
     const { resolveUser, allowedOrigins = null, basePath = '', flows = table.flows, page = true } = options;
-    const { emulatorUrl, validateWaitMs = table.validate_wait_ms, log = defaultLog, sdkScript, assetsUrl } = options;
+    const { emulatorUrl, validateWaitMs = table.validate_wait_ms, logger, sdkScript, assetsUrl } = options;
     if (typeof resolveUser !== 'function') throw new TypeError('resolveUser must be a function (request) => user_id');
+    if (logger !== undefined && typeof logger?.error !== 'function') throw new TypeError('logger must have an error(...) method');
+    const told = logger === undefined ? service[LOGGER] : wrapLogger(logger, true);
+    const log = (...line) => logRoute(told, ...line);
     const text = (value) => (value === undefined || value === null ? undefined : String(value));
     // The page's HTML headers (its policy, widened for iProov's Web SDK when the page loads
     // it): core's page decision, asked now, so that a URL core cannot name fails here.
@@ -124,13 +139,10 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
     const origins = allowedOrigins === null || allowedOrigins === undefined ? null : [...allowedOrigins];
     const routes = table.routes.filter((r) => (page || !r.page) && (emulator !== null || !r.emulator));
     const internal = decide('error', { error: null }).answer; // the last resort's answer
-    // Every refusal is logged with its code (a logger that throws changes nothing the browser gets).
+    // Every refusal is logged with its code (a logger that throws changes nothing the browser
+    // gets: the wrapped logger never throws).
     const refused = (route, answer) => {
-      try {
-        log(route, null, true, { code: answer.body.error.code, status: answer.status });
-      } catch {
-        // the answer stands
-      }
+      log(route, null, true, { code: answer.body.error.code, status: answer.status });
       return answer;
     };
 
@@ -256,11 +268,7 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
           // validated outcome answers that outcome (200). It reads core's error as core made it
           // (its canonical JSON and the kind in it, as every host passes it), never the class.
           const decided = decide('error', { error: isCore ? error.toJSON() : null });
-          try {
-            log(route.route, error, isCore, { code: decided.code, status: decided.answer.status });
-          } catch {
-            // a logger that throws changes nothing the browser gets
-          }
+          log(route.route, error, isCore, { code: decided.code, status: decided.answer.status });
           return write(decided.answer, method);
         }
       } catch {

@@ -4,7 +4,9 @@
 // platform (or IPROOV_SANSIO_BACKEND=wasm), the same API over the edge package's wasm build
 // (dist/api-wasm.cjs), saying so only when debugging is on (NODE_DEBUG=iproov-sansio). With
 // either, the Node-only journey stores and their spool file (dist/stores.cjs), the http / Express adapter
-// (node-http.cjs) and the Fastify plugin (node-fastify.cjs). index.mjs re-exports this very object.
+// (node-http.cjs), the Fastify plugin (node-fastify.cjs), core's telemetry events on the debug
+// log (NODE_DEBUG=iproov-sansio) and, once useOpenTelemetry is called, OpenTelemetry (the
+// optional @opentelemetry/api, imported then and only then). index.mjs re-exports this very object.
 const notice = require('node:util').debuglog('iproov-sansio');
 
 function backend() {
@@ -36,8 +38,27 @@ const { toNodeHandler, toExpressMiddleware } = require('./node-http.cjs');
 const { makeFastifyPlugin } = require('./node-fastify.cjs');
 
 // A journey service given its spool as a path keeps it in a file (dist/stores.cjs);
-// configFromEnv and createClient read process.env.
-const api = layer.createApi(native, { spoolAt: (path) => new FileSpool(path), environment: () => process.env });
+// configFromEnv and createClient read process.env; telemetry events go to the debug log too.
+const telemetry = layer.makeTelemetry({ debuglog: notice });
+const api = layer.createApi(native, { spoolAt: (path) => new FileSpool(path), environment: () => process.env, telemetry });
+
+/**
+ * Maps core's telemetry events onto OpenTelemetry from now on, as Python's
+ * `use_opentelemetry`: a span per call with a client span per send under it, a span per
+ * journey request, and the metrics core names (iproov.client.calls, iproov.client.call.duration
+ * in ms, iproov.journeys, iproov.journey.attempts). Imports @opentelemetry/api (an optional
+ * peer dependency) now; rejects when it is not installed.
+ * @param {{tracerProvider?: object, meterProvider?: object}} [options] default: the global ones
+ */
+async function useOpenTelemetry(options = {}) {
+  let otel;
+  try {
+    otel = await import('@opentelemetry/api');
+  } catch (error) {
+    throw new Error('iproov-sansio: useOpenTelemetry needs @opentelemetry/api (npm install @opentelemetry/api)', { cause: error });
+  }
+  telemetry.useOpenTelemetry(otel, options);
+}
 // The journey stores run core's statements and throw core's errors; they load their drivers
 // (better-sqlite3, pg: optional peer dependencies) through this `require`, from the
 // application's node_modules, when a store is made.
@@ -48,4 +69,7 @@ module.exports = Object.freeze({
   toNodeHandler,
   toExpressMiddleware,
   iproovJourneys: makeFastifyPlugin(api.createJourneyHandler),
+  useOpenTelemetry,
+  /** Stops mapping events onto OpenTelemetry. */
+  stopOpenTelemetry: () => telemetry.stopOpenTelemetry(),
 });

@@ -3,10 +3,12 @@ export * from './dist/api.js';
 export { SQLiteStore, PostgresStore, FileSpool, type PgPoolLike } from './stores.js';
 export { toNodeHandler, toExpressMiddleware, type NodeListener, type NodeErrorMiddleware } from './node-http.js';
 export { iproovJourneys, type IproovJourneysOptions } from './node-fastify.js';
+export { useOpenTelemetry, stopOpenTelemetry, type OpenTelemetryOptions } from './telemetry.js';
 import * as api from './dist/api.js';
 import { SQLiteStore, PostgresStore, FileSpool } from './stores.js';
 import { toNodeHandler, toExpressMiddleware } from './node-http.js';
 import { iproovJourneys } from './node-fastify.js';
+import { useOpenTelemetry, stopOpenTelemetry } from './telemetry.js';
 declare const _default: typeof api & {
   SQLiteStore: typeof SQLiteStore;
   PostgresStore: typeof PostgresStore;
@@ -14,5 +16,7 @@ declare const _default: typeof api & {
   toNodeHandler: typeof toNodeHandler;
   toExpressMiddleware: typeof toExpressMiddleware;
   iproovJourneys: typeof iproovJourneys;
+  useOpenTelemetry: typeof useOpenTelemetry;
+  stopOpenTelemetry: typeof stopOpenTelemetry;
 };
 export default _default;

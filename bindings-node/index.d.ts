@@ -3,3 +3,4 @@ export * from './dist/api';
 export { SQLiteStore, PostgresStore, FileSpool, type PgPoolLike } from './stores';
 export { toNodeHandler, toExpressMiddleware, type NodeListener, type NodeErrorMiddleware } from './node-http';
 export { iproovJourneys, type IproovJourneysOptions } from './node-fastify';
+export { useOpenTelemetry, stopOpenTelemetry, type OpenTelemetryOptions } from './telemetry';

@@ -61,6 +61,6 @@ export const {
   resultFor,
 } = api;
 // Node only (the edge package's build copies the list above, not this one): the journey
-// stores, their spool file, the Node http / Express adapter of createJourneyHandler and its
-// Fastify plugin.
-export const { SQLiteStore, PostgresStore, FileSpool, toNodeHandler, toExpressMiddleware, iproovJourneys } = api;
+// stores, their spool file, the Node http / Express adapter of createJourneyHandler, its
+// Fastify plugin, and OpenTelemetry.
+export const { SQLiteStore, PostgresStore, FileSpool, toNodeHandler, toExpressMiddleware, iproovJourneys, useOpenTelemetry, stopOpenTelemetry } = api;

@@ -77,9 +77,12 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 web_ok=""
+emulator_url=$(sed -n 's|^    emulator on \(http://127\.0\.0\.1:[0-9]*\),.*|\1|p;T;q' "$web_log")
 if [ -z "$url" ]; then
   echo "demo test: scripts/demo printed no address to open within 120 s" >&2
-elif target/py-venv/bin/python demo/check_web.py "$url"; then
+elif [ -z "$emulator_url" ]; then
+  echo "demo test: scripts/demo printed no emulator address" >&2
+elif target/py-venv/bin/python demo/check_web.py "$url" "$emulator_url"; then
   web_ok=1
 else
   echo "demo test: the printed address did not serve the page and its routes" >&2

@@ -34,18 +34,29 @@ emulator_wheel() {
   note "$(basename "$EMU_WHEEL"): auditwheel show agrees: $shown"
 }
 
-# emulator_npm DEST: packs the npm package iproov-emulator (tests/emulator/npm) with the very
-# binary of the wheel into DEST; EMU_TGZ is its path.
+# emulator_npm DEST [PLATFORM=WHEEL...]: packs the npm package iproov-emulator
+# (tests/emulator/npm) into DEST with the binary of each WHEEL as PLATFORM's (node's
+# `${process.platform}-${process.arch}`: linux-x64, darwin-arm64, win32-x64, ...); default: this
+# machine's wheel, EMU_WHEEL, as linux-x64. EMU_TGZ is the tarball's path. The release workflow
+# (.github/workflows/release-emulator.yml) packs every platform's wheel with it.
 emulator_npm() {
-  local stage=target/emulator-npm dest
+  local stage=target/emulator-npm dest pair platform wheel
   rm -rf "$stage" && mkdir -p "$stage/bin" "$1"
   dest=$(cd "$1" && pwd)
+  shift
+  [ $# -gt 0 ] || set -- "linux-x64=$EMU_WHEEL"
   cp tests/emulator/npm/package.json tests/emulator/npm/index.cjs tests/emulator/npm/index.d.ts \
     tests/emulator/npm/README.md "$stage/"
-  unzip -q -j "$EMU_WHEEL" '*.data/scripts/iproov-emulator' -d "$stage/bin"
-  chmod 755 "$stage/bin/iproov-emulator"
+  cp tests/emulator/npm/bin/iproov-emulator.cjs "$stage/bin/"
+  for pair in "$@"; do
+    platform=${pair%%=*} wheel=${pair#*=}
+    mkdir -p "$stage/bin/$platform"
+    unzip -q -j "$wheel" '*.data/scripts/iproov-emulator*' -d "$stage/bin/$platform"
+    chmod 755 "$stage/bin/$platform"/iproov-emulator*
+    [ "$(ls "$stage/bin/$platform" | wc -l)" = 1 ] || { echo "$wheel: not one emulator binary in it" >&2; return 1; }
+  done
   EMU_TGZ=$dest/$(cd "$stage" && npm pack --silent --pack-destination "$dest")
-  note "$(basename "$EMU_TGZ"): $(du -k "$EMU_TGZ" | cut -f1) KiB"
+  note "$(basename "$EMU_TGZ"): $(du -k "$EMU_TGZ" | cut -f1) KiB, binaries: ${*%%=*}"
 }
 
 # examples_from MARKDOWN DIR: writes every ```LANG file=NAME block of MARKDOWN to DIR/NAME and
@@ -115,7 +126,11 @@ emulator_dist_suite() (
   passes "$work/pytest.log" "$(grep -c '^def test_' "$app/test_app.py")" "$app" \
     "$work/venv/bin/python" -m pytest -p no:cacheprovider -q || failed=1
   note "the plugin's helpers (tests/emulator/python/tests), against the installed wheel"
-  passes "$work/helpers.log" "$(cat tests/emulator/python/tests/test_*.py | grep -c '^def test_')" "$work" \
+  # Counted from the files' syntax trees: a `def test_` inside a string (a pytester test's own
+  # test file) is no test of theirs.
+  passes "$work/helpers.log" "$(python3 -c 'import ast, sys
+print(sum(isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+          for path in sys.argv[1:] for node in ast.parse(open(path).read()).body))' tests/emulator/python/tests/test_*.py)" "$work" \
     "$work/venv/bin/python" -m pytest -p no:cacheprovider -q "$repo/tests/emulator/python/tests" || failed=1
 
   step "Emulator for users' tests: TESTING.md's Express app and node:test tests, from the npm tarballs"
@@ -140,6 +155,8 @@ emulator_dist_suite() (
   done
   (cd "$app" && npm install --no-audit --no-fund --loglevel=error --ignore-scripts express \
     "$work"/dist/iproov-sansio-*.tgz "$EMU_TGZ" "$repo/bindings-node/node_modules/better-sqlite3")
+  # The package alone, as the release workflow checks it on each platform it carries.
+  note "$(cd "$app" && node "$repo/tests/emulator/npm/check.mjs")"
   passes "$work/node.log" "$(grep -c "^test('" "$app/app.test.mjs")" "$app" node --test || failed=1
   note "emulator dist step: $((SECONDS - started)) s"
   [ "$failed" = 0 ] || { echo "emulator dist: tests failed in the projects outside the repo (above)" >&2; return 1; }

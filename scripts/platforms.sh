@@ -4,6 +4,8 @@
 #  - the x86-64 wheel and addon need at most glibc 2.17, and auditwheel agrees with the wheel's tag;
 #  - the aarch64 wheel and addon, cross-built here, pass the vectors and a journey against the
 #    emulator under qemu-user, in Debian's arm64 CPython and in Node 20 for arm64;
+#  - the aarch64 emulator wheel, cross-built here, needs at most glibc 2.17 and its binary
+#    starts under qemu-user and answers its control API and an API call;
 #  - the abi3 wheel passes the whole pytest suite on CPython 3.9, 3.10, 3.12 and 3.13 too;
 #  - the sdist builds and passes the vectors in a venv that has nothing but pip and cargo;
 #  - the musllinux wheel builds and musl's own loader resolves its libc symbols;
@@ -126,7 +128,64 @@ aarch64_build() {
   # An absolute --target-dir: with a relative one napi's type-definition folder is not found.
   (cd bindings-node && debian_rust npx napi build --platform --release --no-js --dts native-arm64.d.ts \
     -o "$PLAT/node-arm64" --target "$AARCH64" --target-dir "$PWD/../target/aarch64" -- -Zbuild-std)
+  # The emulator's wheel (its binary), as release-emulator.yml builds it for linux-aarch64; std
+  # and the crates it shares with the two above are reused from the same target dir.
+  rm -rf "$PLAT/wheels-aarch64-emulator"
+  debian_rust "$PY" -m maturin build --release --locked --quiet -m tests/emulator/Cargo.toml \
+    --compatibility manylinux2014 --target "$AARCH64" -Zbuild-std --target-dir "$PWD/target/aarch64" \
+    --out "$PLAT/wheels-aarch64-emulator"
   unset CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER
+}
+
+# The aarch64 emulator binary of its wheel: glibc 2.17 at most, an aarch64 executable, and under
+# qemu-user (the arm64 user space's libc) it prints its address, answers the control API and
+# issues an enrol token to the built-in EU service provider (read back from the request journal,
+# secret masked), then stops on TERM with status 0 and its port refuses connections.
+aarch64_emulator_check() {
+  local dir=$PLAT/emulator-arm64 wheel pid url="" status=0
+  wheel=$(ls "$PLAT"/wheels-aarch64-emulator/iproov_emulator-*manylinux_2_17_aarch64.whl)
+  rm -rf "$dir" && mkdir -p "$dir"
+  unzip -q -j "$wheel" '*.data/scripts/iproov-emulator' -d "$dir"
+  glibc_ok "$dir/iproov-emulator"
+  readelf -h "$dir/iproov-emulator" | grep -qE '^ *Machine: +AArch64$' ||
+    { echo "$dir/iproov-emulator is not an aarch64 executable" >&2; return 1; }
+  # qemu itself in the background (not the arm64 function, whose subshell a TERM would not pass on).
+  QEMU_LD_PREFIX="$ARM64_ROOT" qemu-aarch64 "$dir/iproov-emulator" --port 0 --no-request-log \
+    >"$dir/stdout" 2>"$dir/stderr" &
+  pid=$!
+  # Polled, bounded far above a start under qemu on a loaded machine.
+  for _ in $(seq 1 600); do
+    url=$(sed -n 's|^listening on \(http://127\.0\.0\.1:[0-9]*\)$|\1|p;q' "$dir/stdout")
+    [ -n "$url" ] || ! kill -0 "$pid" 2>/dev/null || { sleep 0.1; continue; }
+    break
+  done
+  if [ -z "$url" ]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "the aarch64 emulator under qemu printed no address: $(cat "$dir/stdout" "$dir/stderr")" >&2
+    return 1
+  fi
+  "$PY" - "$url" <<'PYEOF' || status=$?
+import json, sys, urllib.request
+url = sys.argv[1]
+get = lambda path: json.load(urllib.request.urlopen(url + path, timeout=30))
+sp = next(p for p in get("/__emulator/config")["service_providers"] if p["name"] == "eu-default")
+body = {"api_key": sp["api_key"], "secret": sp["secret"], "resource": "aarch64", "user_id": "aarch64-user"}
+request = urllib.request.Request(url + "/eu/api/v2/claim/enrol/token", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+token = json.load(urllib.request.urlopen(request, timeout=30))["token"]
+assert len(token) == 64, token
+[sent] = get("/__emulator/journal")["requests"]
+assert (sent["path"], sent["json"]["user_id"], sent["json"]["secret"]) == ("/eu/api/v2/claim/enrol/token", "aarch64-user", "***"), sent
+PYEOF
+  kill -TERM "$pid"
+  local code=0
+  wait "$pid" || code=$?
+  [ "$status" = 0 ] || { echo "the aarch64 emulator under qemu ($url) did not answer as expected (above)" >&2; return 1; }
+  [ "$code" = 0 ] || { echo "the aarch64 emulator under qemu exited $code on TERM, not 0: $(cat "$dir/stderr")" >&2; return 1; }
+  ! (exec 3<>"/dev/tcp/127.0.0.1/${url##*:}") 2>/dev/null ||
+    { echo "the aarch64 emulator's port ${url##*:} still accepts connections after its exit" >&2; return 1; }
+  note "$(basename "$wheel"): its binary, under qemu-user, answered the control API and issued a token ($url), stopped on TERM"
 }
 
 # tap_counts FILE PASS: node's TAP summary in FILE says PASS passed and nothing failed, was
@@ -180,13 +239,14 @@ aarch64_tests() {
 }
 
 # CPython 3.9, 3.10, 3.12, 3.13 from pyenv (python3.X on PATH otherwise): a fresh venv each,
-# the abi3 wheel, the whole pytest suite, each on its own PostgreSQL database. Every interpreter
+# the abi3 wheel, the whole pytest suite, each on its own PostgreSQL server. Every interpreter
 # is found and every venv made before any suite starts, so a missing one fails with a message
 # and leaves nothing running. The suites mostly wait (on the emulator's delays and on
-# subprocesses), and none of their assertions depends on the machine's speed (tests/README.md),
-# so they run two at a time, each with its own emulator, its output kept to its log.
+# subprocesses: a suite uses about a sixth of its wall time in CPU), and none of their
+# assertions depends on the machine's speed (tests/README.md), so they all run at once, each
+# with its own emulator and database, its output kept to its log.
 extra_pythons() {
-  local wheel v prefix base port i pids=() failed=0
+  local wheel v prefix base i pids=() failed=0
   local -A interpreter=()
   wheel=$(ls target/wheels/iproov_sansio-*manylinux_2_17_x86_64.whl | head -n 1)
   for v in $EXTRA_PYTHONS; do
@@ -202,8 +262,12 @@ extra_pythons() {
     fi
     interpreter[$v]=$base
   done
-  postgres_start
-  port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$IPROOV_TEST_POSTGRES")
+  # A PostgreSQL server per suite: a suite's crash-and-restart test stops its server.
+  local -A conninfo=()
+  for v in $EXTRA_PYTHONS; do
+    PG_DIR="$PWD/target/pg-py$v" postgres_start
+    conninfo[$v]=$IPROOV_TEST_POSTGRES
+  done
   for v in $EXTRA_PYTHONS; do
     rm -rf "target/py$v-venv"
     "${interpreter[$v]}" -m venv "target/py$v-venv"
@@ -213,31 +277,25 @@ extra_pythons() {
     "target/py$v-venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest httpx requests \
       "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi django flask opentelemetry-api \
       opentelemetry-sdk "$wheel"
-    "$(postgres_bin)/createdb" -h 127.0.0.1 -p "$port" -U postgres "iproov_py${v/./}"
   done
-  set -- $EXTRA_PYTHONS
-  while [ $# -gt 0 ]; do
-    pids=()
-    for v in "$1" "${2:-}"; do
-      [ -n "$v" ] || continue
-      (cd bindings-python/tests &&
-        IPROOV_TEST_POSTGRES="host=127.0.0.1 port=$port dbname=iproov_py${v/./} user=postgres" \
-          run_pytest pytest "../../target/py$v-venv/bin/python" .) >"$PLAT/pytest-$v.log" 2>&1 &
-      pids+=("$!:$v")
-    done
-    shift "${#pids[@]}"
-    for i in "${pids[@]}"; do
-      v=${i#*:}
-      if wait "${i%%:*}"; then
-        note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'), $(tail -n 1 "$PLAT/pytest-$v.log" | sed 's/^ *//')"
-      else
-        cat "$PLAT/pytest-$v.log" >&2
-        echo "pytest failed on CPython $v" >&2
-        failed=1
-      fi
-    done
+  for v in $EXTRA_PYTHONS; do
+    (cd bindings-python/tests &&
+      IPROOV_TEST_POSTGRES=${conninfo[$v]} run_pytest pytest "../../target/py$v-venv/bin/python" .) >"$PLAT/pytest-$v.log" 2>&1 &
+    pids+=("$!:$v")
   done
-  postgres_stop
+  for i in "${pids[@]}"; do
+    v=${i#*:}
+    if wait "${i%%:*}"; then
+      note "CPython $("target/py$v-venv/bin/python" -c 'import platform; print(platform.python_version())'), $(tail -n 1 "$PLAT/pytest-$v.log" | sed 's/^ *//')"
+    else
+      cat "$PLAT/pytest-$v.log" >&2
+      echo "pytest failed on CPython $v" >&2
+      failed=1
+    fi
+  done
+  for v in $EXTRA_PYTHONS; do
+    PG_DIR="$PWD/target/pg-py$v" postgres_stop || failed=1
+  done
   return "$failed"
 }
 
@@ -310,6 +368,14 @@ workflows_check() {
     grep -q "target: $target," .github/workflows/release-node.yml ||
       { echo "napi target $target is not built by release-node.yml" >&2; return 1; }
   done
+  # The emulator's platforms that tests/emulator/TESTING.md names: a wheel each, packed into
+  # the npm package under node's name for it.
+  local pair
+  for pair in linux-x86_64:linux-x64 linux-aarch64:linux-arm64 macos-x86_64:darwin-x64 \
+    macos-arm64:darwin-arm64 windows-x64:win32-x64; do
+    grep -qF "${pair#*:}=\"\$(ls wheels/emulator-wheel-${pair%%:*}/*.whl)\"" .github/workflows/release-emulator.yml ||
+      { echo "release-emulator.yml does not build and pack the emulator for ${pair%%:*} (${pair#*:})" >&2; return 1; }
+  done
 }
 
 platforms_suite() {
@@ -326,7 +392,7 @@ platforms_suite() {
   wheel_ok "$(ls target/wheels/iproov_sansio-*.whl | head -n 1)"
   glibc_ok bindings-node/iproov-sansio.linux-x64-gnu.node
 
-  step "Platforms: CPython $EXTRA_PYTHONS (the abi3 wheel, the whole pytest suite, a fresh venv each); alongside, the aarch64 wheel and addon cross-built (zig, std from source), the arm64 user space fetched, the sdist built by pip with only cargo"
+  step "Platforms: CPython $EXTRA_PYTHONS (the abi3 wheel, the whole pytest suite, a fresh venv each); alongside, the aarch64 wheel, addon and emulator cross-built (zig, std from source), the emulator started under qemu-user, the arm64 user space fetched, the sdist built by pip with only cargo"
   # The suites mostly wait (on the emulator, PostgreSQL, their subprocesses) and the builds mostly
   # compute, so they run side by side: one after the other they took 176 s and 177 s of a CI
   # run. The builds run niced, so the suites get a core when they need one (side by side at the
@@ -339,6 +405,7 @@ platforms_suite() {
     ensure_arm64_root
     ensure_node_arm64
     aarch64_build
+    aarch64_emulator_check
     sdist_build
   ) >"$builds" 2>&1 &
   builds_pid=$!
@@ -347,10 +414,11 @@ platforms_suite() {
   suites_pid=$!
   wait "$suites_pid" || failed=1
   if wait "$builds_pid"; then
-    note "built alongside, in $((SECONDS - started)) s: the aarch64 wheel and addon, the sdist (log: target/platforms/builds.log)"
+    note "built alongside, in $((SECONDS - started)) s: the aarch64 wheel, addon and emulator, the sdist (log: target/platforms/builds.log)"
+    grep -F 'under qemu-user, answered' "$builds"
   else
     cat "$builds" >&2
-    echo "the aarch64 or the sdist build failed (above)" >&2
+    echo "the aarch64 or the sdist build, or the aarch64 emulator under qemu, failed (above)" >&2
     failed=1
   fi
   [ "$failed" = 0 ] || return 1

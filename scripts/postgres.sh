@@ -33,7 +33,7 @@ postgres_start() {
   "${as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres iproov
   export IPROOV_TEST_POSTGRES="host=127.0.0.1 port=$port dbname=iproov user=postgres"
   export IPROOV_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/iproov"
-  note "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (target/pg)"
+  note "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (${PG_DIR#"$PWD"/})"
 }
 
 # postgres_stop: the server stopped (pg_ctl waits until it is gone), or an error naming why
@@ -47,7 +47,7 @@ postgres_stop() {
   "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 || status=$?
   [ "$status" != 3 ] || return 0
   if [ "$status" != 0 ] || ! "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null; then
-    echo "postgres_stop: the server of target/pg did not stop (pg_ctl status $status); its log: $PG_DIR/log" >&2
+    echo "postgres_stop: the server of ${PG_DIR#"$PWD"/} did not stop (pg_ctl status $status); its log: $PG_DIR/log" >&2
     return 1
   fi
 }

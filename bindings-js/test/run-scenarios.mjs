@@ -2,11 +2,15 @@
 // each in sorted path order) against a fresh emulator through a JS package's client, in Node:
 //   node bindings-js/test/run-scenarios.mjs <client name> [<package entry>]
 // The entry defaults to $IPROOV_JS_IMPL, else the Node package (bindings-node/index.mjs).
-// Prints `scenarios (<client>): N passed, M failed`; exits 1 on any failure.
+// Every scenario's log lines are checked (scenario-telemetry.mjs); with the Node package, its
+// OpenTelemetry spans and metrics too, through the SDK's in-memory exporters (the edge package
+// has no useOpenTelemetry). Prints `scenarios (<client>): N passed, M failed` and what the
+// telemetry checks saw; exits 1 on any failure.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startEmulator } from '../../bindings-node/test/emulator.mjs';
+import { otelCapture } from '../../bindings-node/test/otel-capture.mjs';
 import { runScenarios } from './scenarios.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -43,11 +47,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const mod = await import(spec);
   const api = mod.default ?? mod;
   const scenarios = loadScenarios();
+  const otel = entry ? undefined : otelCapture(api);
   const emulator = await startEmulator();
   let result;
   try {
-    result = await runScenarios(api, { emulatorUrl: emulator.url, scenarios, client });
+    result = await runScenarios(api, { emulatorUrl: emulator.url, scenarios, client, otel });
   } finally {
+    otel?.stop();
     await emulator.stop();
   }
   process.exit(result.failed.length === 0 && result.passed > 0 ? 0 : 1);

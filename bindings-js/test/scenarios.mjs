@@ -1,7 +1,11 @@
 // The client scenarios (tests/scenarios/README.md) against a running emulator, through a JS
 // package's public client: `createClient`, its camelCase methods, its `audit` hook, an
-// AbortSignal. Platform-neutral (fetch, timers, no Node modules): the Node runner
+// AbortSignal, its `logger` (every log line checked against the requests the emulator
+// received: scenario-telemetry.mjs) and, where the runner captures them, its OpenTelemetry
+// spans and metrics. Platform-neutral (fetch, timers, no Node modules): the Node runner
 // (run-scenarios.mjs) and the workerd test worker both call `runScenarios`.
+
+import { captureLogger, checkTelemetry } from './scenario-telemetry.mjs';
 
 const camel = (key) => key.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 
@@ -101,8 +105,9 @@ function checkError(api, where, error, expected) {
   subset(`${where} error`, error.toJSON(), fields);
 }
 
-/** One call step's outcome checked against its `expect`; gives the result's canonical JSON. */
-async function callOnce(api, client, step, input) {
+/** One call step's outcome checked against its `expect`; gives the result's canonical JSON.
+ * `calls` gets `{operation, code, token}`: the error's code, or the result's claim token. */
+async function callOnce(api, client, step, input, calls) {
   const options = {};
   if (step.attempt !== undefined) options.attempt = step.attempt;
   let timer;
@@ -122,6 +127,7 @@ async function callOnce(api, client, step, input) {
   } finally {
     clearTimeout(timer);
   }
+  calls.push({ operation: step.call, code: error?.code, token: result?.canonical?.().token });
   const expect = step.expect ?? {};
   if (expect.error !== undefined) {
     if (error === undefined) throw new Error(`${step.call}: gave a result ${JSON.stringify(result?.toJSON())}, expected error ${expect.error.code}`);
@@ -135,13 +141,16 @@ async function callOnce(api, client, step, input) {
 }
 
 /** Runs one scenario; throws on the first mismatch. */
-async function runScenario(api, emulatorUrl, sps, scenario, index) {
+async function runScenario(api, emulatorUrl, sps, scenario, index, otel) {
   await control(emulatorUrl, 'POST', '/reset');
+  await otel?.begin();
   const sp = sps.find((s) => s.name === (scenario.client?.sp ?? 'eu-default'));
   if (!sp) throw new Error(`unknown service provider ${scenario.client?.sp}`);
   const credentials = { ...sp, ...scenario.client?.credentials };
   const vars = { user: api.randomUserId(), user2: api.randomUserId(), sp: credentials };
   const records = [];
+  const calls = [];
+  const { logger, lines } = captureLogger();
   const delay = scenario.client?.audit_delay;
   let hookFailed;
   const client = api.createClient({
@@ -163,6 +172,7 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
         hookFailed = error; // the client would log it and go on: the scenario fails instead
       }
     },
+    logger,
   });
   vars.base_url = client.config.baseUrl; // as core normalised it
   for (const [index, raw] of scenario.steps.entries()) {
@@ -176,7 +186,7 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
     }
     else if (step.call !== undefined) {
       const n = step.concurrent ?? 1;
-      const results = await Promise.all(Array.from({ length: n }, () => callOnce(api, client, step, step.input)));
+      const results = await Promise.all(Array.from({ length: n }, () => callOnce(api, client, step, step.input, calls)));
       if (step.id !== undefined) vars[step.id] = { result: results[0] };
     } else throw new Error(`step ${index}: unknown kind ${JSON.stringify(raw)}`);
   }
@@ -197,17 +207,30 @@ async function runScenario(api, emulatorUrl, sps, scenario, index) {
   for (const lacking of substitute(scenario.audit_lacks ?? [], vars)) {
     if (text.includes(lacking)) throw new Error(`audit records hold ${lacking.slice(0, 6)}...`);
   }
+  // What the client told, against what the emulator received; no secret, token or user id.
+  const requests = await control(emulatorUrl, 'GET', '/requests');
+  const issued = (await control(emulatorUrl, 'GET', '/state')).access_tokens.map((t) => t.access_token);
+  const needles = [
+    credentials.api_key, credentials.secret, credentials.oauth_password, `${credentials.oauth_username}:${credentials.oauth_password}`,
+    ...issued, ...calls.map((c) => c.token).filter(Boolean), vars.user, vars.user2,
+  ].filter((n) => typeof n === 'string' && n !== '');
+  const port = Number(new URL(emulatorUrl).port);
+  return checkTelemetry({ lines, otel: await otel?.collect() }, { requests, port, calls, needles });
 }
 
 /**
  * Runs every scenario (`[{file, scenario}]`) against the emulator at `emulatorUrl` with the
  * package `api`; each is bounded by `timeoutMs`. Prints `scenarios (<client>): N passed, M
- * failed` through `log`; gives `{passed, failed}` (failed: messages naming the scenarios).
+ * failed` and what the telemetry checks saw through `log`; gives `{passed, failed}` (failed:
+ * messages naming the scenarios). `otel`: `{begin(), collect()}` where the runner captures
+ * OpenTelemetry (the Node package): `begin` starts a fresh capture, `collect` gives its spans
+ * and metrics (scenario-telemetry.mjs, `checkTelemetry`).
  */
-export async function runScenarios(api, { emulatorUrl, scenarios, client, log = console.log, timeoutMs = 60_000 }) {
+export async function runScenarios(api, { emulatorUrl, scenarios, client, log = console.log, timeoutMs = 60_000, otel }) {
   const names = new Set();
   const failed = [];
   let passed = 0;
+  const told = { lines: 0, sends: 0, spans: 0 };
   const { service_providers: sps } = await control(emulatorUrl, 'GET', '/config');
   for (const [index, { file, scenario }] of scenarios.entries()) {
     let timer;
@@ -217,7 +240,8 @@ export async function runScenarios(api, { emulatorUrl, scenarios, client, log = 
       const bound = new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`not done within ${timeoutMs} ms`)), timeoutMs);
       });
-      await Promise.race([runScenario(api, emulatorUrl, sps, scenario, index), bound]);
+      const seen = await Promise.race([runScenario(api, emulatorUrl, sps, scenario, index, otel), bound]);
+      for (const key of Object.keys(told)) told[key] += seen[key];
       passed += 1;
     } catch (e) {
       failed.push(`${scenario.name} [${file}]: ${e.message}`);
@@ -226,6 +250,6 @@ export async function runScenarios(api, { emulatorUrl, scenarios, client, log = 
       clearTimeout(timer);
     }
   }
-  log(`scenarios (${client}): ${passed} passed, ${failed.length} failed`);
+  log(`scenarios (${client}): ${passed} passed, ${failed.length} failed; telemetry checked: ${told.lines} log lines (${told.sends} sends), ${told.spans} spans`);
   return { passed, failed };
 }

@@ -26,7 +26,7 @@ try {
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error('npm pack made no tarball');
   const listing = execFileSync('tar', ['-tzf', join(work, tarball)]).toString();
-  for (const needed of ['package/index.cjs', 'package/index.mjs', 'package/index.d.ts', 'package/dist/api.cjs', 'package/native.cjs', 'package/dist/NATIVE.md', 'package/dist/api.d.ts', 'package/dist/api.generated.d.ts', 'package/testing.cjs', 'package/testing.mjs', 'package/testing.d.ts', 'package/testing.d.mts', 'package/node-http.cjs', 'package/node-fastify.cjs', 'package/node-fastify.d.ts', 'package/dist/api-wasm.cjs', 'package/dist/iproov_sansio_wasm_bg.wasm']) {
+  for (const needed of ['package/index.cjs', 'package/index.mjs', 'package/index.d.ts', 'package/dist/api.cjs', 'package/native.cjs', 'package/dist/NATIVE.md', 'package/dist/api.d.ts', 'package/dist/api.generated.d.ts', 'package/testing.cjs', 'package/testing.mjs', 'package/testing.d.ts', 'package/testing.d.mts', 'package/node-http.cjs', 'package/node-fastify.cjs', 'package/node-fastify.d.ts', 'package/telemetry.d.ts', 'package/dist/api-wasm.cjs', 'package/dist/iproov_sansio_wasm_bg.wasm']) {
     if (!listing.includes(needed)) throw new Error(`the tarball lacks ${needed}`);
   }
   if (!/package\/iproov-sansio\.[^/]+\.node/.test(listing)) throw new Error('the tarball lacks the .node addon');

@@ -131,6 +131,20 @@ export class Emulator {
     return (await this.control('GET', `/requests?${q}`)).count;
   }
 
+  /** The request journal: the requests received (credentials masked), oldest first, whose path
+   * ends with `path`, after the `seq` `since` (tests/emulator/README.md, "The request journal"). */
+  async requests({ path, since } = {}) {
+    const q = new URLSearchParams();
+    if (path !== undefined) q.set('path', path);
+    if (since !== undefined) q.set('since', String(since));
+    return (await this.control('GET', `/journal?${q}`)).requests;
+  }
+
+  /** The `seq` of the newest request received so far: `requests({ since })`'s start. */
+  async journalMark() {
+    return (await this.control('GET', '/journal?limit=0')).last_seq;
+  }
+
   seedUser(user) {
     return this.control('POST', '/users', user);
   }

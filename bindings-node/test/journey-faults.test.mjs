@@ -386,7 +386,7 @@ describe('the spool', () => {
       const logged = [];
       const handler = api.createJourneyHandler(new api.JourneyService(client(), faulty, { logger: logger() }), {
         resolveUser: () => user,
-        log: (route, error, isCore, answer) => logged.push([route, error.code, answer.code, answer.status]),
+        logger: { info: (message, { iproov: f }) => logged.push([f['http.route'], f['error.type'], f['iproov.web.code'], f['http.response.status_code']]), error: (message) => logged.push(message) },
       });
       const response = await handler(new Request('https://app.test/validate', {
         method: 'POST',

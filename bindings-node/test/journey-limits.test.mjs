@@ -208,7 +208,7 @@ for (const kind of KINDS) {
       const logged = [];
       const handler = api.createJourneyHandler(service, {
         resolveUser: () => user,
-        log: (route, error, isCore, answer) => logged.push([route, error.code, answer.code, answer.status]),
+        logger: { info: (message, { iproov: f }) => logged.push([f['http.route'], f['error.type'], f['iproov.web.code'], f['http.response.status_code']]), error() {} },
       });
       const post = (path, body) =>
         handler(new Request(`https://app.test/${path}`, {

@@ -5,12 +5,24 @@
 // answers, a caller's abort, config checks), iProov (or a proxy) echoing every credential in
 // every form, and every string form of every error and audit record scanned for each
 // credential: raw, JSON-escaped, percent-encoded (RFC 3986 and form), base64 (alone and inside
-// `Basic user:password`).
+// `Basic user:password`). The telemetry of the same run (issue 27 item 7): every log line the
+// clients' and a journey service's logger got and, in the Node package, every span, span event
+// and metric label (OpenTelemetry's SDK, in memory), scanned for the credentials and the API
+// key, the claim tokens and the user ids too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { api } from './impl.mjs';
+import { SQLiteStore } from '../index.mjs';
 import { startEmulator } from './emulator.mjs';
+import { otelCapture } from './otel-capture.mjs';
+import { captureLogger, telemetryTexts } from '../../bindings-js/test/scenario-telemetry.mjs';
+
+/** OpenTelemetry is the Node package's (the edge package under IPROOV_JS_IMPL has none). */
+const NODE_PACKAGE = !process.env.IPROOV_JS_IMPL;
 
 const KEY = `leakprobekey${'0'.repeat(28)}`;
 const SECRET = 'LeakSecret"7\\/q+w z%Aa1';
@@ -101,13 +113,16 @@ function leaks(texts, needles) {
   return found;
 }
 
-test('no credential, in any form, in any string form of any error or audit record', async () => {
+test('no credential, in any form, in any string form of any error or audit record, log line, span or metric label', async () => {
   await emu.reset();
   const records = [];
   const errors = [];
   const audit = (r) => records.push(r);
   const fast = { baseDelayMs: 5, maxDelayMs: 10 };
-  const make = (extra = {}) => api.createClient({ baseUrl: emu.region('eu'), ...CREDENTIALS, retryPolicy: fast, audit, ...extra });
+  const { logger, lines } = captureLogger();
+  const otel = NODE_PACKAGE ? otelCapture(api) : undefined;
+  await otel?.begin();
+  const make = (extra = {}) => api.createClient({ baseUrl: emu.region('eu'), ...CREDENTIALS, retryPolicy: fast, audit, logger, ...extra });
   const c = make();
   const expect = async (what, cls, promise, check) => {
     const e = await failure(promise);
@@ -180,6 +195,23 @@ test('no credential, in any form, in any string form of any error or audit recor
   // Config checks: a credential with a line break is refused naming the field, not showing it.
   await expect('config', api.InvalidInputError, Promise.resolve().then(() => make({ accessToken: `${CONFIGURED}\n` })), (e) => assert.equal(e.field, 'access_token'));
   await expect('config agent', api.InvalidInputError, Promise.resolve().then(() => make({ userAgent: `x\n${SECRET}` })));
+  // A journey through the service (its own lines and spans), and the users API.
+  const dir = mkdtempSync(join(tmpdir(), 'iproov-leak-'));
+  const store = new SQLiteStore(join(dir, 'journeys.sqlite3'), { spool: false });
+  const claims = [claim.token, claim2.token, claim3.token];
+  try {
+    const svc = new api.JourneyService(c, store);
+    const started = await svc.start('verify', userId);
+    claims.push(started.token);
+    await emu.complete(started.token);
+    await svc.finish(started.journeyId, started.token, 'probe');
+    await expect('journey replayed token', api.InvalidStateError, svc.finish(started.journeyId, 'ab'.repeat(32), 'probe'));
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const told = { lines, ...(await otel?.collect()) };
+  otel?.stop();
 
   // Every access token the emulator issued in the run, in every form.
   const tokens = await issuedTokens();
@@ -189,6 +221,14 @@ test('no credential, in any form, in any string form of any error or audit recor
   assert.ok(records.length >= 25, `audit records: ${records.length}`);
   for (const [where, needle, text] of leaks(texts, needles)) {
     assert.fail(`${where} holds a credential form ${JSON.stringify(needle.slice(0, 8))}...:\n${text.slice(0, 2000)}`);
+  }
+  // The telemetry holds neither these nor the API key, a claim token or a user id.
+  const hidden = [...needles, ...forms(KEY), ...claims.flatMap(forms), ...forms(userId)];
+  assert.ok(lines.length >= 60, `log lines: ${lines.length}`);
+  assert.ok(lines.some((l) => l.fields.iproov_event === 'iproov.journey'), 'the journey service logged');
+  if (NODE_PACKAGE) assert.ok(told.spans.length >= 60 && told.metrics.length === 4, `spans: ${told.spans.length}, metrics: ${told.metrics.length}`);
+  for (const [where, needle, text] of leaks(telemetryTexts(told), hidden)) {
+    assert.fail(`${where} holds a secret form ${JSON.stringify(needle.slice(0, 8))}...:\n${text.slice(0, 2000)}`);
   }
 });
 
@@ -209,4 +249,19 @@ test('the probe sees a leak: the same scan finds each credential form planted un
   }
   // And a clean text passes it: the scan does not cry leak at everything.
   assert.deepEqual(leaks(textsOf([['clean', new Error('nothing secret')]], [], []), needles), []);
+});
+
+test('the probe sees a leak in the telemetry: each secret form planted in a log line, a span and a metric label', () => {
+  const secrets = [...ALL_FORMS, ...forms(KEY), ...forms('ab'.repeat(32)), ...forms('6a1f2c3d-7b4e-4f5a-8c9d-0e1f2a3b4c5d')];
+  for (const needle of secrets) {
+    const told = {
+      lines: [{ level: 'debug', message: `iproov get_user send 1 answered 401 ${needle}`, fields: { iproov_event: 'iproov.send', iproov: {} } }],
+      spans: [{ name: 'iproov.call', attributes: { 'url.template': '/users/{user_id}' }, events: [{ name: 'iproov.retry', attributes: { note: needle } }], status: {} }],
+      metrics: [{ name: 'iproov.client.calls', points: [{ attributes: { 'iproov.outcome': `x${needle}` } }] }],
+    };
+    const where = new Set(leaks(telemetryTexts(told), secrets).map(([w]) => w));
+    assert.deepEqual([...where].sort(), ['log line 0 (iproov.send)', 'metric iproov.client.calls', 'span iproov.call'], `the scan missed ${JSON.stringify(needle)}`);
+  }
+  const clean = { lines: [{ message: 'iproov get_user ok', fields: { iproov_event: 'iproov.call', iproov: { 'url.template': '/{api_key}/access_token' } } }], spans: [], metrics: [] };
+  assert.deepEqual(leaks(telemetryTexts(clean), secrets), []);
 });

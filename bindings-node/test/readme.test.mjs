@@ -66,8 +66,18 @@ for (const block of blocks) {
       assert.equal(alone.code, 0, `${alone.stdout}\n${alone.stderr}`);
       assert.match(alone.stdout, /^not enrolled: start_attempt$/m);
     }
+    const mark = await emu.journalMark();
     const { code, stdout, stderr } = await runExample(dir, file, source, emu.url, quickStart ? null : undefined);
     assert.equal(code, 0, `example ${block.index} failed:\n${stdout}\n${stderr}`);
+    if (quickStart) {
+      // What iProov got from this run (the request journal): a token request, then one validate
+      // for the same user, with the quick start's `client`.
+      const sent = await emu.requests({ since: mark });
+      assert.deepEqual(sent.map((r) => r.path.replace(/^\/eu\/api\/v2/, '')), ['/claim/enrol/token', '/claim/enrol/validate']);
+      const [tokenRequest, validate] = sent;
+      assert.equal(validate.json.user_id, tokenRequest.json.user_id);
+      assert.deepEqual([validate.json.client, validate.json.secret], ['Mozilla/5.0', '***']);
+    }
     if (/console\.log\(result\.passed/.test(block.code)) assert.match(stdout, /^enrolled$/m);
     // A journey's history: the token request's and the validate's records, from the store.
     if (/\.history\(/.test(block.code)) assert.match(stdout, /^token_issued passed$/m);

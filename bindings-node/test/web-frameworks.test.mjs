@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmulator, EU, refuses } from './emulator.mjs';
 import { fenced, frameworkOf } from './readme.mjs';
-import { SUITE, ORIGIN, CODES, collectingLog, read, walk } from './web-suite.mjs';
+import { SUITE, ORIGIN, CODES, QUIET, collectingLogger, read, walk } from './web-suite.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PACKAGE = join(here, '..');
@@ -343,7 +343,7 @@ function handlerFor(service = journeyService(), options = {}) {
     allowedOrigins: [ORIGIN],
     emulatorUrl: emu.url,
     validateWaitMs: 60_000,
-    log: () => {},
+    logger: QUIET,
     ...options,
   });
 }
@@ -374,10 +374,10 @@ if (!NODE_ONLY) describe('Express behind each kind of body parser: the shared su
     test(name, { timeout: 180_000 }, async (t) => {
       const app = express();
       const before = name === 'mounted before any parser';
-      const { log, logged } = collectingLog();
-      if (before) app.use('/iproov', api.toExpressMiddleware(handlerFor(undefined, { log })));
+      const { logger, logged } = collectingLogger();
+      if (before) app.use('/iproov', api.toExpressMiddleware(handlerFor(undefined, { logger })));
       for (const parser of parsers()) app.use(parser);
-      if (!before) app.use('/iproov', api.toExpressMiddleware(handlerFor(undefined, { log })));
+      if (!before) app.use('/iproov', api.toExpressMiddleware(handlerFor(undefined, { logger })));
       const url = await listen(t, app);
       for (const { name: caseName, steps } of SUITE.cases) {
         await emu.reset();
@@ -454,7 +454,7 @@ if (!NODE_ONLY) describe('what the suite does not reach', () => {
       express: await listen(t, express().use('/iproov', api.toExpressMiddleware(handlerFor()))),
     };
     const fastify = Fastify();
-    await fastify.register(api.iproovJourneys, { prefix: '/iproov', service: journeyService(), resolveUser: (request, req) => req.headers['x-test-user'] ?? null, allowedOrigins: [ORIGIN], log: () => {} });
+    await fastify.register(api.iproovJourneys, { prefix: '/iproov', service: journeyService(), resolveUser: (request, req) => req.headers['x-test-user'] ?? null, allowedOrigins: [ORIGIN], logger: QUIET });
     await fastify.listen({ port: 0, host: '127.0.0.1' });
     t.after(() => fastify.close());
     servers.fastify = `http://127.0.0.1:${fastify.server.address().port}`;
@@ -474,7 +474,7 @@ if (!NODE_ONLY) describe('what the suite does not reach', () => {
     const Fastify = require('fastify');
     const app = Fastify();
     app.post('/echo', async (request) => ({ echoed: request.body }));
-    await app.register(api.iproovJourneys, { prefix: '/iproov', service: journeyService(), resolveUser: () => 'u-1', log: () => {} });
+    await app.register(api.iproovJourneys, { prefix: '/iproov', service: journeyService(), resolveUser: () => 'u-1', logger: QUIET });
     await app.listen({ port: 0, host: '127.0.0.1' });
     t.after(() => app.close());
     const url = `http://127.0.0.1:${app.server.address().port}`;

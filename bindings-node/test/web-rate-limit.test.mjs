@@ -54,7 +54,7 @@ test('a token request under iProov\'s rate limit is answered 503 with Retry-Afte
     resolveUser: (request) => request.headers.get('x-test-user'),
     allowedOrigins: [ORIGIN],
     page: false,
-    log: () => {},
+    logger: { error() {} },
   });
   const server = createServer(toNodeHandler(handler));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

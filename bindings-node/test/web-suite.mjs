@@ -58,15 +58,21 @@ function check(step, answer, elapsedMs, last) {
   if ('within_ms' in step) assert.ok(elapsedMs < step.within_ms, `${what}: took ${elapsedMs} ms`);
 }
 
-/** A handler's `log` option that keeps each refusal as the default log writes it, and
- * `logged()`, the lines so far (for `walk`). */
-export function collectingLog() {
+/** A handler's `logger` (console-like) that keeps each line it gets at info (the refusals),
+ * and `logged()`, those lines so far (for `walk`); the fields of each are checked to name the
+ * refusal's code and status as its message does. */
+export function collectingLogger() {
   const lines = [];
-  const log = (route, error, isCore, { code, status }) => {
-    if (status < 500) lines.push(`iproov ${route}: refused ${code}${error === null ? '' : ` (${error.name})`}`);
+  const info = (message, fields) => {
+    const { 'iproov.web.code': code, 'http.response.status_code': status } = fields?.iproov ?? {};
+    assert.ok(String(message).includes(`: refused ${code}`) && status < 500, `a refusal's line and fields: ${message} ${JSON.stringify(fields)}`);
+    lines.push(String(message));
   };
-  return { log, logged: () => lines.join('\n') };
+  return { logger: { info, error() {} }, logged: () => lines.join('\n') };
 }
+
+/** A handler's `logger` that logs nothing. */
+export const QUIET = { error() {} };
 
 /** How many refusals of `code` the log text `text` has (the default log's line, `iproov
  * ROUTE: refused CODE`, or a test's log that writes the same). */

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { api } from './impl.mjs';
 import { SQLiteStore } from '../index.mjs';
 import { startEmulator, EU } from './emulator.mjs';
-import { SUITE, ORIGIN, CODES, collectingLog, read, walk } from './web-suite.mjs';
+import { SUITE, ORIGIN, CODES, QUIET, collectingLogger, read, walk } from './web-suite.mjs';
 
 // The adapter is Node's alone: the edge package's run (IPROOV_JS_IMPL) tests its handler
 // through this very file.
@@ -57,7 +57,7 @@ function site(t, options = {}) {
     allowedOrigins: [ORIGIN],
     emulatorUrl: emu.url,
     validateWaitMs: 60_000,
-    log: () => {},
+    logger: QUIET,
     ...options,
   });
   return serve(t, handler);
@@ -66,9 +66,9 @@ function site(t, options = {}) {
 describe('the shared HTTP suite (tests/web/http-suite.json) on Node http', () => {
   for (const { name, steps } of SUITE.cases) {
     test(name, { timeout: 60_000 }, async (t) => {
-      // The log option gets each refusal with its code.
-      const { log, logged } = collectingLog();
-      const url = await site(t, { log });
+      // The logger gets each refusal with its code.
+      const { logger, logged } = collectingLogger();
+      const url = await site(t, { logger });
       await walk(emu, url, steps, { logged });
     });
   }
@@ -122,13 +122,14 @@ describe('createJourneyHandler beyond the shared suite (as tests/test_web.py)', 
       basePath: '/iproov',
       resolveUser: testUser,
       allowedOrigins: [ORIGIN],
-      log: (route, error, isCore) => logged.push({ route, code: error.code, isCore }),
+      logger: { error: (message, fields) => logged.push({ route: fields.iproov['http.route'], code: fields.iproov['error.type'], message }) },
     });
     const url = await serve(t, handler);
     const refused = await post(url, 'token', { flow: 'enrol' }, { 'X-Test-User': api.randomUserId() });
     assert.equal(errorOf(refused), 'service_error');
     assert.ok(!refused.text.includes('invalid_key') && !refused.text.includes('127.0.0.1'), refused.text);
-    assert.deepEqual(logged, [{ route: 'token', code: 'invalid_key', isCore: true }], 'the log gets what the browser does not');
+    assert.deepEqual(logged.map(({ route, code }) => ({ route, code })), [{ route: 'token', code: 'invalid_key' }], 'the log gets what the browser does not');
+    assert.match(logged[0].message, /^iproov token: service_error \(InvalidKeyError invalid_key\)/);
     assert.deepEqual((await read(await fetch(`${url}/iproov/config`))).json, { stand_in: false });
     const complete = await post(url, 'emulator/complete', { token: 'a'.repeat(64), passed: true }, { 'X-Test-User': 'u' });
     assert.equal(complete.status, 404);
@@ -139,7 +140,7 @@ describe('createJourneyHandler beyond the shared suite (as tests/test_web.py)', 
     const a = await serve(t, api.createJourneyHandler(shared, {
       basePath: '/iproov',
       allowedOrigins: [ORIGIN],
-      log: () => {},
+      logger: QUIET,
       // An async resolveUser, and one that gets the handler's context (here: Node's req).
       resolveUser: async (request, req) => {
         await sleep(0);
@@ -155,7 +156,7 @@ describe('createJourneyHandler beyond the shared suite (as tests/test_web.py)', 
     const b = await serve(t, api.createJourneyHandler(shared, {
       basePath: '/iproov',
       allowedOrigins: [ORIGIN],
-      log: () => {},
+      logger: QUIET,
       resolveUser: () => {
         throw new Error('the session store is down at db.internal:5432');
       },
@@ -176,7 +177,7 @@ describe('createJourneyHandler beyond the shared suite (as tests/test_web.py)', 
       const base = service();
       const handler = api.createJourneyHandler(new Failing(api.createClient({ baseUrl: emu.region('eu'), ...EU }), base.store), {
         resolveUser: () => 'u-1',
-        log: () => {},
+        logger: QUIET,
       });
       const answer = await read(await handler(new Request('http://app.test/token', {
         method: 'POST',

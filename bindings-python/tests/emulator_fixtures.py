@@ -10,9 +10,10 @@ import socket
 import subprocess
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -81,6 +82,16 @@ class Emulator:
 
     def total(self) -> int:
         return int(self.control("GET", "/requests")["total"])
+
+    def requests(self, path_suffix: Optional[str] = None, since: Optional[int] = None) -> List[Dict[str, Any]]:
+        """The request journal: the requests received (credentials masked), oldest first, whose
+        path ends with ``path_suffix``, after the ``seq`` ``since`` (tests/emulator/README.md)."""
+        query = urllib.parse.urlencode({k: v for k, v in (("path", path_suffix), ("since", since)) if v is not None})
+        return list(self.control("GET", f"/journal?{query}")["requests"])
+
+    def journal_mark(self) -> int:
+        """The ``seq`` of the newest request received so far: ``requests(since=...)``'s start."""
+        return int(self.control("GET", "/journal?limit=0")["last_seq"])
 
     def config(self, region: str = "eu", **extra: Any) -> Dict[str, Any]:
         """A vector-format config for the region's default service provider."""

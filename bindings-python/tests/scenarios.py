@@ -1,7 +1,8 @@
 """The client scenarios (``tests/scenarios/``, format in its README) run through a Python
 client against the emulator: set-up and faults through the control API, the calls through
 the client's own methods, then the results, errors, audit records and the emulator's request
-counts compared with the scenario."""
+counts compared with the scenario, and the client's log records, spans and metrics with the
+requests the emulator received (``scenario_telemetry.py``)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import iproov_sansio as ip
 from emulator_fixtures import EU, REPO, US, Emulator
+from scenario_telemetry import Capture, check_telemetry
 
 SPS: Dict[str, Dict[str, str]] = {
     "eu-default": {"region": "eu", **EU},
@@ -161,15 +163,33 @@ def _check_outcome(name: str, outcome: Any, expect: Mapping[str, Any], ctx: Cont
     subset(name, outcome.to_dict(), {k: v for k, v in error.items() if k != "class"})
 
 
-def run_scenario(emulator: Emulator, scenario: Mapping[str, Any], kind: str) -> None:
-    """Runs one scenario with a client of ``kind`` (``httpx``, ``httpx_async``, ``requests``)."""
-    from iproov_sansio import httpx as ip_httpx
-    from iproov_sansio import requests as ip_requests
-
+def run_scenario(emulator: Emulator, scenario: Mapping[str, Any], kind: str) -> Dict[str, int]:
+    """Runs one scenario with a client of ``kind`` (``httpx``, ``httpx_async``, ``requests``);
+    gives what the telemetry checks saw (``check_telemetry``)."""
     records: List[Dict[str, Any]] = []
     spec = scenario.get("client", {})
     kwargs = client_kwargs(emulator, scenario, records)
     ctx = Context(SPS[spec.get("sp", "eu-default")], f"{kwargs['base_url']}/api/v2")
+    calls: List[Tuple[str, Optional[str], Optional[str]]] = []
+    with Capture() as told:
+        _run_steps(emulator, scenario, kind, kwargs, ctx, calls)
+        _check_requests(emulator, scenario, ctx)
+        _check_audit(scenario, records, ctx)
+    # What the client told, against what the emulator received; no secret, token or user id.
+    sp = {**SPS[spec.get("sp", "eu-default")], **spec.get("credentials", {})}
+    issued = [t["access_token"] for t in emulator.control("GET", "/state")["access_tokens"]]
+    needles = [sp["api_key"], sp["secret"], sp["oauth_password"], f"{sp['oauth_username']}:{sp['oauth_password']}",
+               *issued, *(token for _, _, token in calls if token), ctx.values["user"], ctx.values["user2"]]
+    return check_telemetry(told.lines, told.otel(), requests=emulator.control("GET", "/requests"),
+                           port=int(emulator.url.rsplit(":", 1)[1]), calls=[(op, code) for op, code, _ in calls],
+                           needles=[n for n in needles if isinstance(n, str) and n])
+
+
+def _run_steps(emulator: Emulator, scenario: Mapping[str, Any], kind: str, kwargs: Dict[str, Any], ctx: Context,
+               calls: List[Tuple[str, Optional[str], Optional[str]]]) -> None:
+    from iproov_sansio import httpx as ip_httpx
+    from iproov_sansio import requests as ip_requests
+
     loop: Optional[asyncio.AbstractEventLoop] = None
     if kind == "httpx":
         client: Any = ip_httpx.Client(**kwargs)
@@ -190,9 +210,7 @@ def run_scenario(emulator: Emulator, scenario: Mapping[str, Any], kind: str) -> 
                 made = ip.error_from_dict(ctx.subst(step["error_json"]))
                 _check_outcome(f"{where} (error_json)", made, step.get("expect", {}), ctx)
             else:
-                _run_call(client, loop, step, ctx, where)
-        _check_requests(emulator, scenario, ctx)
-        _check_audit(scenario, records, ctx)
+                _run_call(client, loop, step, ctx, where, calls)
     finally:
         if loop is not None:
             loop.run_until_complete(client.aclose())
@@ -201,7 +219,10 @@ def run_scenario(emulator: Emulator, scenario: Mapping[str, Any], kind: str) -> 
             client.close()
 
 
-def _run_call(client: Any, loop: Optional[asyncio.AbstractEventLoop], step: Mapping[str, Any], ctx: Context, where: str) -> None:
+def _run_call(client: Any, loop: Optional[asyncio.AbstractEventLoop], step: Mapping[str, Any], ctx: Context, where: str,
+              calls: List[Tuple[str, Optional[str], Optional[str]]]) -> None:
+    """One call step, ``concurrent`` times at once; ``calls`` gets ``(operation, error code,
+    claim token)`` of each (a cancelled call: the code its audit records say, the scenario's)."""
     method = getattr(client, step["call"])
     args = _call_args(step, ctx)
     n = int(step.get("concurrent", 1))
@@ -235,6 +256,13 @@ def _run_call(client: Any, loop: Optional[asyncio.AbstractEventLoop], step: Mapp
             return list(await asyncio.gather(*(one_async() for _ in range(n))))
 
         outcomes = loop.run_until_complete(all_of())
+    for outcome in outcomes:
+        if isinstance(outcome, ip.IProovError):
+            calls.append((step["call"], outcome.code, None))
+        elif isinstance(outcome, asyncio.TimeoutError):
+            calls.append((step["call"], step.get("expect", {}).get("error", {}).get("code"), None))
+        else:
+            calls.append((step["call"], None, outcome.to_dict().get("token")))
     for i, outcome in enumerate(outcomes):
         name = f"{where} ({step['call']}{f' #{i + 1}' if n > 1 else ''})"
         if abort_ms is not None:

@@ -54,9 +54,17 @@ def test_readme_examples_run_against_the_emulator(
     exec(quick_start, {"__name__": "readme"})
     assert capsys.readouterr().out == "False start_attempt\n"  # a validate before any capture
     monkeypatch.setenv("IPROOV_EMULATOR_URL", emulator.url)
+    mark = emulator.journal_mark()
     exec(quick_start, namespace)
     assert capsys.readouterr().out == "True done\n"  # the phone played through the emulator
     assert emulator.count("/claim/enrol/validate") == 2
+    # What iProov got from this run (the request journal): a token request, then one validate
+    # of its token for the same user, with the quick start's `client`.
+    token_request, validate = emulator.requests(since=mark)
+    assert token_request["path"].endswith("/claim/enrol/token") and validate["path"].endswith("/claim/enrol/validate")
+    assert validate["json"]["token"] == namespace["started"]["token"]
+    assert validate["json"]["user_id"] == token_request["json"]["user_id"]
+    assert (validate["json"]["client"], validate["json"]["secret"]) == ("Mozilla/5.0", "***")
 
     completed: Set[str] = set()
     send = httpx.Client.send

@@ -1,5 +1,7 @@
 """Every client scenario (tests/scenarios) through every Python client: httpx, httpx async and
-requests, against the emulator. The counts print as ``python-scenarios (<client>): ...``."""
+requests, against the emulator, with the client's log records, spans and metrics checked
+against the requests the emulator received (scenario_telemetry.py). The counts print as
+``python-scenarios (<client>): ...``."""
 
 from __future__ import annotations
 

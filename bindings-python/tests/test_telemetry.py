@@ -98,3 +98,61 @@ def test_logs_say_each_send_and_each_journey_outcome_without_a_secret(
     assert len(tokens) == 1
     for hidden in (EU["secret"], EU["api_key"], EU["oauth_password"], started["token"], user, *tokens):
         assert hidden not in text
+
+
+def test_the_scenario_checks_fail_on_what_a_scenario_must_not_tell(emulator: Emulator) -> None:
+    """A real run (a retry, an OAuth token fetch) checked as test_scenarios.py checks a
+    scenario (scenario_telemetry.py), then each kind of mismatch planted in a copy: the same
+    check must raise, for that reason."""
+    import copy
+    import re
+
+    from scenario_telemetry import Capture, Mismatch, check_telemetry
+
+    user = "8c4e2a6f-1b3d-4f7a-9c2e-5d8b0f3a6e19"
+    emulator.control("POST", "/users", {"api_key": EU["api_key"], "user_id": user, "status": "Active"})
+    emulator.fault(path="/claim/enrol/token", kind="status", status=503, times=1)
+    with Capture() as told, Client(base_url=emulator.base_url(), **EU) as http:
+        token = http.enrol_token(resource="telemetry", user_id="0f1e2d3c-4b5a-4697-8877-665544332211").token
+        http.get_user(user_id=user)
+    facts = {"requests": emulator.control("GET", "/requests"), "port": int(emulator.url.rsplit(":", 1)[1]),
+             "calls": [("enrol_token", None), ("get_user", None)],
+             "needles": [EU["api_key"], EU["secret"], EU["oauth_password"], token, user]}
+    otel = told.otel()
+    assert check_telemetry(told.lines, otel, **facts) == {"lines": 8, "sends": 4, "spans": 6}  # type: ignore[arg-type]
+
+    def send_span(o: Any) -> Any:
+        return next(s for s in o["spans"] if s["name"] == "iproov.send")
+
+    def retried(o: Any) -> Any:
+        return next(s for s in o["spans"] if any(e["name"] == "iproov.retry" for e in s["events"]))
+
+    leak = r"^secrets in the telemetry: "
+    planted: List[Any] = [
+        ("a send line missing", lambda l, o: l.pop(0), r"^3 send lines for the 4 requests", {}),
+        ("a call more than was made", lambda l, o: None, r"^calls told: ", {"calls": [*facts["calls"], ("get_user", None)]}),
+        ("a failed call told as a result", lambda l, o: None, r"^calls told: ",
+         {"calls": [("enrol_token", "server_error"), ("get_user", None)]}),
+        ("a send at the wrong level", lambda l, o: l[0].update(level="info"), r"^a send line says too little", {}),
+        ("a send without its status", lambda l, o: l[0]["fields"].pop("http.response.status_code"), r"^a send line says too little", {}),
+        ("a retry with no next send", lambda l, o: next(x for x in l if x["event"] == "iproov.retry")["fields"].update({"iproov.send": 5}),
+         r"^a retry line without its next send", {}),
+        ("the API key in a log line", lambda l, o: l[2].update(message=l[2]["message"] + " " + EU["api_key"]), leak, {}),
+        ("a send span missing", lambda l, o: o["spans"].remove(send_span(o)), r"^send spans: ", {}),
+        ("a send span under no call", lambda l, o: send_span(o).update(parent_span_id=1), r"^a send span is no client span", {}),
+        ("a send span of kind internal", lambda l, o: send_span(o).update(kind="internal"), r"^a send span is no client span", {}),
+        ("a send span after its call", lambda l, o: send_span(o).update(end_ms=send_span(o)["end_ms"] + 60_000),
+         r"^a send span outside its call's", {}),
+        ("a retry event missing", lambda l, o: retried(o).update(events=[]), r"^0 retry and 1 token span events for 1 and 1", {}),
+        ("a call counted twice", lambda l, o: [p.update(value=p["value"] + 1) for m in o["metrics"] if m["name"] == "iproov.client.calls"
+                                               for p in m["points"]], r"^iproov\.client\.calls: ", {}),
+        ("a label more", lambda l, o: o["metrics"][0]["points"][0]["attributes"].update({"server.port": 1}), r"labels \{", {}),
+        ("a user id as a metric label", lambda l, o: o["metrics"][0]["points"][0]["attributes"].update({"iproov.user": user}), leak, {}),
+        ("a claim token in a span event", lambda l, o: retried(o)["events"][0]["attributes"].update(note=token), leak, {}),
+    ]
+    for what, plant, message, over in planted:
+        lines, spans = copy.deepcopy(told.lines), copy.deepcopy(otel)
+        plant(lines, spans)
+        with pytest.raises(Mismatch) as raised:
+            check_telemetry(lines, spans, **{**facts, **over})  # type: ignore[arg-type]
+        assert re.search(message, str(raised.value)), f"{what}: {raised.value}"

@@ -1,7 +1,9 @@
 """Issue 13 in the Python clients: one whole deadline per request (a server dripping bytes
 cannot hold a call), redirects never followed whatever client is handed in, decompressed
 bytes capped while streaming, a failing audit hook never replaces the call's outcome, and a
-leak probe: recognisable credentials, every error kind provoked, every string form scanned."""
+leak probe: recognisable credentials, every error kind provoked, every string form scanned,
+the log records, spans and metric labels of the run too (and the scan run on planted leaks,
+so that it can fail)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import pytest
 import requests as requests_lib
 from clients import KINDS, make_client, close_client
 from emulator_fixtures import EU, Emulator, _binary, stopped
+from scenario_telemetry import Capture, telemetry_texts
 
 import iproov_sansio as ip
 import iproov_sansio.httpx
@@ -340,6 +343,13 @@ def probe_emulator() -> Iterator[str]:
             stopped(process, url)
 
 
+def scan(texts: List[Tuple[str, str]], credentials: List[Tuple[str, str]]) -> List[str]:
+    """Each leak: ``where: the <name> as <form>`` for every text (``(where, text)``) holding a
+    form of a credential (``(name, value)``)."""
+    return [f"{where}: the {name} as {form!r}" for where, text in texts for name, value in credentials
+            for form in forms(value) if form in text]
+
+
 def _control(url: str, method: str, path: str, body: Any = None) -> Any:
     response = requests_lib.request(method, f"{url}/__emulator{path}", json=body, timeout=10)
     assert response.status_code < 300, response.text
@@ -371,6 +381,7 @@ def test_no_credential_leaks_through_any_error_or_record(kind: str, probe_emulat
             errors.append(error)
         _control(url, "DELETE", "/faults")
 
+    told = Capture().__enter__()
     try:
         _control(url, "POST", "/users", {"api_key": PROBE["api_key"], "user_id": "leak-user"})
         client.get_user(user_id="leak-user")
@@ -389,6 +400,7 @@ def test_no_credential_leaks_through_any_error_or_record(kind: str, probe_emulat
         ]
         for fault, call in cases:
             provoke(fault, call)
+        told.__exit__()
         assert len(errors) == len(cases), [repr(e) for e in errors]
         texts = texts_of(errors, records, [client, client.config, client.token_status()])
         tokens = [t["access_token"] for t in _control(url, "GET", "/state")["access_tokens"]]
@@ -397,7 +409,13 @@ def test_no_credential_leaks_through_any_error_or_record(kind: str, probe_emulat
         found = leaks(texts, credentials)
         assert not found, f"{kind}: " + "\n".join(found)
         assert {e.code for e in errors} >= {"invalid_key", "too_many_requests", "decode_error", "invalid_oauth", "timeout", "invalid_client"}
+        # The telemetry: neither these nor the API key, the claim token or the user id.
+        otel = told.otel()
+        assert len(told.lines) >= 20 and len(otel["spans"]) >= 20 and otel["metrics"], (len(told.lines), otel)
+        hidden = credentials + [("api_key", PROBE["api_key"]), ("claim token", "ab" * 32), ("user id", "leak-user")]
+        assert scan(telemetry_texts(told.lines, **otel), hidden) == [], kind
     finally:
+        told.__exit__()
         close_client(client, loop)
         loop.close()
 
@@ -438,3 +456,23 @@ def test_the_probe_sees_a_leak_each_credential_planted_in_each_encoding() -> Non
     # And a clean text passes it: the scan does not cry leak at everything.
     clean = ip._errors.from_dict({"kind": "api", "code": "invalid_key", "message": "secret=[REDACTED]"})
     assert leaks(texts_of([clean], [{"operation": "x", "outcome": "error"}], [object()]), credentials) == []
+
+
+def test_the_telemetry_scan_finds_each_form_planted() -> None:
+    """The telemetry scan of the probe above, run on what it would meet if a host's mapping
+    let a value through: each form of each credential and the API key planted in a log line, a
+    span attribute, a span event and a metric label is found in each place; a clean line
+    passes it."""
+    credentials = CLIENT_CREDENTIALS + [("api_key", PROBE["api_key"]), ("access token", "leakprobeissuedtoken+/=%1")]
+    for name, value in credentials:
+        for form in forms(value):
+            lines = [{"level": "debug", "message": f"iproov get_user send 1 answered 401 {form}", "event": "iproov.send", "fields": {}}]
+            spans: List[Dict[str, Any]] = [{"name": "iproov.send", "attributes": {"url.template": form}, "events": [], "status": {"message": ""}},
+                     {"name": "iproov.call", "attributes": {}, "events": [{"name": "iproov.retry", "attributes": {"x": form}}],
+                      "status": {"message": ""}}]
+            metrics = [{"name": "iproov.client.calls", "points": [{"attributes": {"iproov.outcome": form}}]}]
+            where = {found.split(":")[0] for found in scan(telemetry_texts(lines, spans, metrics), credentials)}
+            assert where == {"log line 0 (iproov.send)", "span iproov.send", "span iproov.call",
+                             "metric iproov.client.calls"}, f"the scan missed the {name} as {form!r}: {where}"
+    assert scan(telemetry_texts([{"message": "iproov get_user ok", "event": "iproov.call",
+                                  "fields": {"url.template": "/{api_key}/access_token"}}]), credentials) == []

@@ -187,7 +187,7 @@ impl ErrorKind {
     }
 }
 
-const OAUTH_CODES: &[&str] = &[
+pub(crate) const OAUTH_CODES: &[&str] = &[
     "invalid_oauth",
     "token_quota_exceeded",
     "invalid_client",

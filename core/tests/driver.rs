@@ -806,3 +806,47 @@ fn the_users_api_token_fetch_is_told_and_its_key_never_shown() {
         !text.contains(KEY) && !text.contains("at-driver-Vb6Jc3Tp5Fy0") && !text.contains(PASSWORD)
     );
 }
+
+#[test]
+fn a_call_the_host_built_tells_its_sends_when_asked() {
+    // Enrol image: the host builds the request from raw bytes (no JSON round trip of the
+    // frame); its call tells what any other call tells, only when asked.
+    let built = || {
+        let input = iproov_core::ops::enrol_image::EnrolImageInput {
+            token: "1f2e3d4c5b6a79801f2e3d4c5b6a7980".into(),
+            source: iproov_core::ops::enrol_image::ImageSource::Selfie,
+            rotation: None,
+            image: vec![0xff, 0xd8, 0xff, 0xe0],
+        };
+        iproov_core::ops::enrol_image::build_enrol_image(&config(), &input)
+    };
+    let mut d = driver();
+    let context = iproov_core::flows::AuditContext::default();
+    for telemetry in [true, false] {
+        let id = d.start_built(
+            Operation::EnrolImage,
+            built(),
+            context.clone(),
+            telemetry,
+            T0,
+        );
+        let _ = sent(&d.poll(id, T0));
+        respond(&mut d, id, 200, r#"{"success": true}"#, T0 + 3);
+        let last = d.poll(id, T0 + 3);
+        let names: Vec<&str> = last
+            .events
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        if telemetry {
+            assert_eq!(names, ["iproov.send", "iproov.call"]);
+            assert_eq!(
+                last.events[0]["attributes"]["url.template"],
+                "/claim/enrol/image"
+            );
+            assert_eq!(last.events[1]["attributes"]["iproov.outcome"], "ok");
+        } else {
+            assert!(names.is_empty(), "{names:?}");
+        }
+    }
+}

@@ -101,6 +101,8 @@ async function control(method, path, body) {
 /** How many requests the emulator got at `path` (its request log, reset before each test). */
 const emulatorCount = async (path) => (await control('GET', `/requests?path=${path}`)).count;
 const validates = (flow = 'enrol') => emulatorCount(`/claim/${flow}/validate`);
+/** The requests the emulator got at `path`, as its request journal keeps them (credentials masked). */
+const sent = async (path) => (await control('GET', `/journal?path=${path}`)).requests;
 const tokenRequests = (flow = 'enrol') => emulatorCount(`/claim/${flow}/token`);
 
 /** The journey as a SQLite store holds it (core's record). */
@@ -282,6 +284,11 @@ function journeyTests(site) {
     if (site().shots) await page.screenshot({ path: join(SHOTS, 'page.png') });
     assert.equal(await validates(), 1);
     if (site().store) assert.equal(stored(journeys[0].journey_id, site().store).attempts[0].state, 'passed');
+    // What iProov got: the page's token, for the app's user, with the browser's User-Agent as `client`.
+    const [validate] = await sent('/claim/enrol/validate');
+    const agent = await page.evaluate(() => navigator.userAgent);
+    assert.deepEqual([validate.json.token, validate.json.user_id, validate.json.client], [journeys[0].token, user, agent]);
+    assert.equal(validate.json.secret, '***', "the journal's masking");
 
     await page.click('#restart');
     await startCheck(page, 'verify');

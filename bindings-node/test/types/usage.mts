@@ -5,6 +5,9 @@ import api, {
   toExpressMiddleware,
   iproovJourneys,
   type IproovJourneysOptions,
+  useOpenTelemetry,
+  stopOpenTelemetry,
+  type Logger,
   Config,
   build,
   parse,
@@ -155,6 +158,8 @@ export function handlers(service: JourneyService): void {
     allowedOrigins: ['https://app.example.com'],
     resolveUser: (request: Request) => request.headers.get('x-user'),
     validateWaitMs: 10_000,
+    // Refusals and failures: the service's logger unless given one.
+    logger: { info: (message: string) => void message, error: console.error },
   });
   const answer: Promise<Response> = handler(new Request('https://app.example.com/iproov/token'));
   void answer;
@@ -170,6 +175,19 @@ export function handlers(service: JourneyService): void {
   void expressErrors;
   const plugin: (fastify: any, options: IproovJourneysOptions) => Promise<void> = iproovJourneys;
   void plugin({}, { service, prefix: '/iproov', resolveUser: (request, fastifyRequest: { user?: string }) => fastifyRequest.user });
+}
+
+export async function telemetry(): Promise<void> {
+  // pino (fields first) and console (message first) are both loggers; so is winston's shape.
+  const { default: pino } = await import('pino');
+  const logger: Logger = pino({ level: 'debug' });
+  const client = createClient({ region: 'eu', apiKey: 'k', secret: 's', logger });
+  void new JourneyService(client, new SQLiteStore('j.sqlite3'), { logger: console });
+  const plain: Logger = { error: (message: string) => void message, warn: (message: string, fields: object) => void [message, fields] };
+  void createClient({ region: 'eu', apiKey: 'k', secret: 's', logger: plain });
+  await useOpenTelemetry();
+  await useOpenTelemetry({ tracerProvider: { getTracer: () => ({}) }, meterProvider: { getMeter: () => ({}) } });
+  stopOpenTelemetry();
 }
 
 export function fromEnvironment(): void {

@@ -129,7 +129,8 @@ class ClientCore:
         ``max_wait_ms``: the longest wait before a retry (core's ``CallContext``)."""
         if operation == "enrol_image":
             return self._driver.start_enrol_image(
-                input["token"], input["source"], input["image"], input.get("rotation"), attempt, now_ms()
+                input["token"], input["source"], input["image"], input.get("rotation"), attempt, now_ms(),
+                _telemetry.wanted(),
             )
         return self._driver.start(operation, input, attempt, now_ms(), hook is None, max_wait_ms, _telemetry.wanted())
 

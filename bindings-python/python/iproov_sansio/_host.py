@@ -467,9 +467,11 @@ class Driver:
             )
         )
 
-    def start_enrol_image(self, token: str, source: str, image: bytes, rotation: Optional[int], attempt: Optional[int], now: int) -> int:
-        """Starts a photo enrol with the image as bytes."""
-        return self.start("enrol_image", _image_input(token, source, image, rotation), attempt, now, False, None, False)
+    def start_enrol_image(
+        self, token: str, source: str, image: bytes, rotation: Optional[int], attempt: Optional[int], now: int, telemetry: bool
+    ) -> int:
+        """Starts a photo enrol with the image as bytes; ``telemetry`` as for :meth:`start`."""
+        return self.start("enrol_image", _image_input(token, source, image, rotation), attempt, now, False, None, telemetry)
 
     def poll(self, call: int, now: int) -> Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]:
         """``(kind, value, audit, wake, events)`` of the poll text: ``send`` (value ``(Request,

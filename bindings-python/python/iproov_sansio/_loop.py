@@ -127,6 +127,7 @@ def run_sync(
     Polls run under ``wakeup`` so that a wake-up can never fall between a poll that says
     "wait" and the wait itself."""
     cause: Optional[BaseException] = None
+    told: List[Dict[str, Any]] = []  # the call's sends until its own event (telemetry.emit)
     try:
         while True:
             with wakeup:
@@ -137,7 +138,7 @@ def run_sync(
                     wakeup.wait(max(0.0, (value - now_ms()) / 1000.0))
             _report(hook, records)
             if events:
-                _telemetry.emit(events)
+                _telemetry.emit(events, told)
             if kind == "send":
                 cause = _report_sent(driver, call, send(value[0], value[1]))
             elif kind == "sleep":
@@ -175,6 +176,7 @@ async def run_async(driver: _host.Driver, call: int, send: SendAsync, wakeup: As
     says what became of the request; the cancellation then goes on (asyncio's convention)."""
     sending = False
     cause: Optional[BaseException] = None
+    told: List[Dict[str, Any]] = []  # the call's sends until its own event (telemetry.emit)
     try:
         while True:
             kind, value, records, wake, events = driver.poll(call, now_ms())
@@ -182,7 +184,7 @@ async def run_async(driver: _host.Driver, call: int, send: SendAsync, wakeup: As
                 wakeup.wake()
             _report(hook, records)
             if events:
-                _telemetry.emit(events)
+                _telemetry.emit(events, told)
             if kind == "send":
                 sending = True
                 sent = await send(value[0], value[1])
@@ -207,7 +209,7 @@ async def run_async(driver: _host.Driver, call: int, send: SendAsync, wakeup: As
                 wakeup.wake()
             _report(hook, records)
             if events:
-                _telemetry.emit(events)
+                _telemetry.emit(events, told)
         driver.cancel(call)
         raise
     except BaseException:

@@ -19,7 +19,6 @@ records ``iproov.client.calls``, ``iproov.client.call.duration`` (ms), ``iproov.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any, Dict, List, Optional
 
 __all__ = ["emit", "stop_opentelemetry", "use_opentelemetry", "wanted"]
@@ -34,9 +33,6 @@ _LOGGERS = {
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 _otel: Optional["_OpenTelemetry"] = None
-#: The sends of a call in this thread, kept until the call's own event: they become its
-#: children once its span exists (core tells a call after its sends).
-_pending = threading.local()
 
 
 def wanted() -> bool:
@@ -45,9 +41,12 @@ def wanted() -> bool:
     return _otel is not None or _LOGGERS["iproov.call"].isEnabledFor(logging.DEBUG)
 
 
-def emit(events: List[Dict[str, Any]]) -> None:
+def emit(events: List[Dict[str, Any]], pending: Optional[List[Dict[str, Any]]] = None) -> None:
     """Logs each event on its logger at its level, with its fields as ``extra["iproov"]``;
-    hands it to OpenTelemetry when enabled. Never raises: telemetry changes no outcome."""
+    hands it to OpenTelemetry when enabled. ``pending``: the list one call keeps its sends,
+    retries and token fetches in until its own event (core tells a call after its sends), so
+    that they become its span's children; one list per call, since calls of one thread (asyncio
+    tasks) run interleaved. Never raises: telemetry changes no outcome."""
     for event in events:
         try:
             logger = _LOGGERS.get(event["name"], _LOGGERS["iproov.call"])
@@ -56,7 +55,7 @@ def emit(events: List[Dict[str, Any]]) -> None:
                 extra = {"iproov": dict(event["attributes"]), "iproov_event": event["name"]}
                 logger.log(level, "%s", event["message"], extra=extra)
             if _otel is not None:
-                _otel.take(event)
+                _otel.take(event, pending)
         except Exception:  # pragma: no cover - a handler that raises must not end the call
             logging.getLogger("iproov_sansio").debug("telemetry mapping failed", exc_info=True)
 
@@ -70,23 +69,18 @@ class _OpenTelemetry:
         self._meter = (meter_provider or metrics.get_meter_provider()).get_meter("iproov_sansio")
         self._instruments: Dict[str, Any] = {}
 
-    def take(self, event: Dict[str, Any]) -> None:
+    def take(self, event: Dict[str, Any], pending: Optional[List[Dict[str, Any]]]) -> None:
         name = event["name"]
         if name in ("iproov.send", "iproov.retry", "iproov.token"):
-            sends = getattr(_pending, "events", None)
-            if sends is None:
-                sends = _pending.events = []
-            sends.append(event)
+            if pending is not None:
+                pending.append(event)
         elif name in ("iproov.call", "iproov.journey"):
-            self._span(event, children=self._take_pending() if name == "iproov.call" else [])
+            children: List[Dict[str, Any]] = []
+            if name == "iproov.call" and pending is not None:
+                children, pending[:] = pending[:], []
+            self._span(event, children=children)
         for metric in event.get("metrics", []):
             self._record(metric)
-
-    @staticmethod
-    def _take_pending() -> List[Dict[str, Any]]:
-        sends: List[Dict[str, Any]] = getattr(_pending, "events", None) or []
-        _pending.events = []
-        return sends
 
     def _span(self, event: Dict[str, Any], children: List[Dict[str, Any]]) -> None:
         trace = self._trace

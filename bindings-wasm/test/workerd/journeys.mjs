@@ -42,6 +42,31 @@ function failingStore(store, from) {
 /** The object under test: the service's methods over RPC, on its own SQLite storage. */
 export class JourneyStoreTest extends DurableObject {
   #services = new Map();
+  #told = []; // the lines of #toldService's logger: {level, message, fields}
+  #logged;
+
+  /** A service whose client has a logger (console's convention) keeping every line. */
+  #toldService() {
+    if (this.#logged === undefined) {
+      const logger = Object.fromEntries(['debug', 'info', 'warn', 'error'].map((level) => [level, (message, fields) => this.#told.push({ level, message, fields })]));
+      const client = api.createClient({ baseUrl: `${this.env.EMULATOR_URL}/eu`, ...EU, timeoutMs: 5_000, logger });
+      this.#logged = new api.JourneyService(client, new DurableObjectStore(this.ctx.storage));
+    }
+    return this.#logged;
+  }
+
+  async startTold(userId) {
+    return this.#toldService().start('verify', userId).catch(asAnswer);
+  }
+
+  async finishTold(journeyId, token) {
+    return this.#toldService().finish(journeyId, token, 'workerd-test').catch(asAnswer);
+  }
+
+  /** What the logger got. */
+  async told() {
+    return this.#told;
+  }
 
   #service(policy) {
     const key = JSON.stringify(policy ?? {});
@@ -354,6 +379,24 @@ const TESTS = {
       seen.add(issued.length === 0 ? 'before' : 'after');
     }
     check(seen.has('before'), 'failures before sending', [...seen]);
+  },
+
+  async "the client's logger gets the service's requests and the calls, nothing secret"({ store, emu, enrolled }) {
+    const user = await enrolled();
+    const started = await store.startTold(user);
+    await emu('POST', `/claims/${started.token}/complete`, { passed: true });
+    const finished = await store.finishTold(started.journeyId, started.token);
+    check(finished.passed === true, 'passed', finished);
+    const lines = await store.told();
+    const of = (name, show) => lines.filter((l) => l.fields.iproov_event === name).map((l) => `${l.level} ${show(l.fields.iproov)}`).join(', ');
+    const journeys = of('iproov.journey', (f) => `${f['iproov.journey.action']} ${f['iproov.outcome']} ${f['iproov.journey.id'] === started.journeyId}`);
+    check(journeys === 'info start issued true, info finish passed true', 'a line per journey request, at info', journeys);
+    const sends = of('iproov.send', (f) => `${f['http.request.method']} ${f['url.template']} ${f['http.response.status_code']}`);
+    check(sends === 'debug POST /claim/verify/token 200, debug POST /claim/verify/validate 200', 'a line per request sent, at debug', sends);
+    const calls = of('iproov.call', (f) => `${f['iproov.operation']} ${f['iproov.outcome']}`);
+    check(calls === 'debug verify_token token_issued, debug verify_validate passed', "a line per call's end", calls);
+    const text = JSON.stringify(lines);
+    check(![started.token, user, EU.secret, EU.apiKey].some((hidden) => text.includes(hidden)), 'no token, user id or credential in a line');
   },
 
   async 'an unusable policy is refused at once'({ store }) {

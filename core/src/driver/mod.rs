@@ -333,19 +333,23 @@ impl Driver {
     }
 
     /// Starts a call with a request the host built itself through core (enrol image from
-    /// raw bytes), or the error building it gave.
+    /// raw bytes), or the error building it gave; `telemetry`: the host maps the call's
+    /// events, as [`CallContext::telemetry`].
     pub fn start_built(
         &mut self,
         operation: Operation,
         built: Result<Request, Error>,
         context: AuditContext,
+        telemetry: bool,
         now: u64,
     ) -> CallId {
         let audit = AuditContext {
             include_frame: self.options.audit_frames,
             ..context
         };
-        self.insert(Call::new(operation, built, audit, true, now))
+        let mut call = Call::new(operation, built, audit, true, now);
+        call.telemetry = telemetry;
+        self.insert(call)
     }
 
     fn insert(&mut self, call: Call) -> CallId {

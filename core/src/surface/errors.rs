@@ -341,15 +341,7 @@ pub fn error_codes() -> Vec<ErrorCode> {
             "`description`",
         ),
         row(
-            &[
-                "invalid_oauth",
-                "token_quota_exceeded",
-                "invalid_client",
-                "invalid_grant",
-                "invalid_scope",
-                "unsupported_grant_type",
-                "insufficient_scope",
-            ],
+            crate::error::OAUTH_CODES,
             "",
             "400/401/403",
             K::OAuth,
