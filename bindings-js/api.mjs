@@ -5,6 +5,9 @@
 
 import { IProovError, makeErrorClasses } from './errors.mjs';
 import { ERROR_TABLE, UNKNOWN_KIND } from './generated/errors.mjs';
+// Core's constants, generated: creating the API then calls the native module for none of them
+// (a wasm instance compiles each function on its first call; BENCHMARKS.md, edge start).
+import { INFO, REGIONS as REGION_TABLE } from './generated/host.mjs';
 import * as resultClasses from './generated/results.mjs';
 import { IProovResult } from './results.mjs';
 import { Secret, reveal } from './secret.mjs';
@@ -49,7 +52,7 @@ export const NATIVE_ERROR_CODE = 'IPROOV_CORE';
  *   logger (`makeTelemetry`: the Node package's NODE_DEBUG and OpenTelemetry)
  */
 export function createApi(native, { spoolAt, environment, telemetry = makeTelemetry() } = {}) {
-  const info = JSON.parse(native.info());
+  const info = INFO;
   /** Config field -> the variable configFromEnv hands core (core's `ENV_VARS`). */
   const ENV_VARS = info.env_vars;
   const HANDLE = Symbol('iproov.nativeConfig');
@@ -765,7 +768,7 @@ export function createApi(native, { spoolAt, environment, telemetry = makeTeleme
     }
   }
 
-  const REGIONS = Object.freeze(JSON.parse(native.regions()).map((r) => Object.freeze(camelDeep(r))));
+  const REGIONS = Object.freeze(REGION_TABLE.map((r) => Object.freeze(camelDeep(r))));
   const OPERATIONS = Object.freeze([...info.operations]);
 
   const IProovClient = makeClientClass({

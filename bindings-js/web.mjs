@@ -16,6 +16,7 @@
 // their one source, bindings-python/python/iproov_sansio/web/static (build-static.mjs).
 import PAGE_FILES from 'iproov-sansio:web-static';
 import { LOGGER } from './client.mjs';
+import { BROWSER_ERROR_CODES } from './generated/host.mjs';
 import { wrapLogger } from './telemetry.mjs';
 
 /**
@@ -279,7 +280,7 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
 
   /** Core's browser error codes: `{code: {status, message}}` (core/src/web/mod.rs). */
   const BROWSER_ERRORS = Object.freeze(
-    Object.fromEntries(decide('table').codes.map(({ code, status, message }) => [code, Object.freeze({ status, message })])),
+    Object.fromEntries(BROWSER_ERROR_CODES.map(({ code, status, message }) => [code, Object.freeze({ status, message })])),
   );
 
   return { createJourneyHandler, BROWSER_ERRORS };

@@ -65,8 +65,10 @@ export function makeNodeStores(load, core) {
       mkdirSync(dirname(file), { recursive: true });
       const db = new Database(file, { timeout: timeoutMs });
       try {
+        // As Python's SQLiteStore: WAL, so readers do not wait for a writer, and FULL, so a
+        // committed outcome survives a power cut (NORMAL may lose the last commits).
         db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = NORMAL');
+        db.pragma('synchronous = FULL');
         const statements = new Map();
         const prepared = (sql) => {
           let statement = statements.get(sql);

@@ -70,14 +70,11 @@ ensure_debian_rust() {
   for tool in cargo rustc rustdoc; do ln -sf "/usr/bin/$tool" "$PLAT/debian-rust/$tool"; done
 }
 
-# An arm64 user space of Debian's own packages (CPython 3.11, libstdc++ for Node), unpacked
-# into a folder for qemu's -L: installing python3:arm64 beside the host's would remove the
-# host's python3 and nodejs (apt's resolution, seen here).
-ensure_arm64_root() {
+# ensure_arm64_apt: qemu-user installed, arm64 a foreign architecture and apt's lists read: what
+# needs apt's locks, done in the foreground (apt fails at once on a lock another apt holds).
+ensure_arm64_apt() {
   command -v qemu-aarch64 >/dev/null || apt_install qemu-user
-  if [ -x "$ARM64_ROOT/usr/bin/python3.11" ] && [ -e "$ARM64_ROOT/usr/lib/aarch64-linux-gnu/libstdc++.so.6" ]; then
-    return
-  fi
+  arm64_root_ready && return
   local foreign
   foreign=$(dpkg --print-foreign-architectures)
   if ! grep -qx arm64 <<<"$foreign"; then
@@ -86,6 +83,18 @@ ensure_arm64_root() {
     APT_UPDATED=
   fi
   [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq; APT_UPDATED=1; }
+}
+
+arm64_root_ready() {
+  [ -x "$ARM64_ROOT/usr/bin/python3.11" ] && [ -e "$ARM64_ROOT/usr/lib/aarch64-linux-gnu/libstdc++.so.6" ]
+}
+
+# An arm64 user space of Debian's own packages (CPython 3.11, libstdc++ for Node), unpacked
+# into a folder for qemu's -L: installing python3:arm64 beside the host's would remove the
+# host's python3 and nodejs (apt's resolution, seen here).
+ensure_arm64_root() {
+  ensure_arm64_apt
+  arm64_root_ready && return
   local debs=$PLAT/arm64-debs pkgs
   pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
     --no-replaces --no-enhances --no-pre-depends python3.11:arm64 libstdc++6:arm64 |
@@ -378,11 +387,39 @@ workflows_check() {
   done
 }
 
-platforms_suite() {
+platforms_dirs() {
   # Absolute: the builds run inside bindings-node too.
   PLAT=$PWD/target/platforms
   ARM64_ROOT=$PLAT/arm64-root
   mkdir -p "$PLAT"
+}
+
+# platforms_builds_start: the aarch64 wheel, addon and emulator cross-built, the emulator under
+# qemu-user, the arm64 user space fetched, the sdist built, in a niced job of their own: they
+# mostly compute, and the suites scripts/test runs meanwhile (Python's, the wasm suites in Node,
+# the page in Chromium, the emulator's packages) mostly wait, so the builds take the cores
+# those leave idle. Needs the tools venv and $PY with maturin (node_suite, python_build).
+# platforms_suite waits for them (and starts them itself when nobody did).
+PLATFORM_BUILDS_PID=""
+platforms_builds_start() {
+  platforms_dirs
+  ensure_tools_venv
+  ensure_debian_rust
+  ensure_arm64_apt
+  PLATFORM_BUILDS_STARTED=$SECONDS
+  (
+    renice -n 10 -p "$BASHPID" >/dev/null
+    ensure_arm64_root
+    ensure_node_arm64
+    aarch64_build
+    aarch64_emulator_check
+    sdist_build
+  ) >"$PLAT/builds.log" 2>&1 &
+  PLATFORM_BUILDS_PID=$!
+}
+
+platforms_suite() {
+  platforms_dirs
 
   step "Platforms: one version everywhere; the release workflows pass actionlint's checks"
   ensure_tools_venv
@@ -393,28 +430,20 @@ platforms_suite() {
   glibc_ok bindings-node/iproov-sansio.linux-x64-gnu.node
 
   step "Platforms: CPython $EXTRA_PYTHONS (the abi3 wheel, the whole pytest suite, a fresh venv each); alongside, the aarch64 wheel, addon and emulator cross-built (zig, std from source), the emulator started under qemu-user, the arm64 user space fetched, the sdist built by pip with only cargo"
-  # The suites mostly wait (on the emulator, PostgreSQL, their subprocesses) and the builds mostly
-  # compute, so they run side by side: one after the other they took 176 s and 177 s of a CI
-  # run. The builds run niced, so the suites get a core when they need one (side by side at the
-  # same priority, the suites' first pair took 230 s instead of about 80). No assertion of the
-  # suites depends on the machine's speed (tests/README.md). The builds' output goes to a log,
-  # shown when they fail; both are waited for whatever happens.
-  local builds=$PLAT/builds.log started=$SECONDS builds_pid suites_pid failed=0
-  (
-    renice -n 10 -p "$BASHPID" >/dev/null
-    ensure_arm64_root
-    ensure_node_arm64
-    aarch64_build
-    aarch64_emulator_check
-    sdist_build
-  ) >"$builds" 2>&1 &
-  builds_pid=$!
+  # The suites mostly wait (on the emulator, PostgreSQL, their subprocesses) and the builds
+  # (platforms_builds_start: scripts/test starts them before the Python tests) mostly compute,
+  # so they run side by side, the builds niced so that the suites get a core when they need one.
+  # No assertion of the suites depends on the machine's speed (tests/README.md). The builds'
+  # output goes to a log, shown when they fail; both are waited for whatever happens.
+  [ -n "$PLATFORM_BUILDS_PID" ] || platforms_builds_start
+  local builds=$PLAT/builds.log builds_pid=$PLATFORM_BUILDS_PID suites_pid failed=0
+  PLATFORM_BUILDS_PID=""
   # In a job of its own, so that it keeps errexit (a function run in `if` or `||` loses it).
   extra_pythons &
   suites_pid=$!
   wait "$suites_pid" || failed=1
   if wait "$builds_pid"; then
-    note "built alongside, in $((SECONDS - started)) s: the aarch64 wheel, addon and emulator, the sdist (log: target/platforms/builds.log)"
+    note "built beside the suites since $((SECONDS - PLATFORM_BUILDS_STARTED)) s ago: the aarch64 wheel, addon and emulator, the sdist (log: target/platforms/builds.log)"
     grep -F 'under qemu-user, answered' "$builds"
   else
     cat "$builds" >&2

@@ -47,6 +47,12 @@ python_wheel() {
 }
 
 python_suite() {
+  python_build
+  python_tests
+}
+
+# python_build: the venv with the test tools, the wheel built and installed, the emulator.
+python_build() {
   step "Python: virtual environment ($PY_VENV) and test tools"
   # starlette, uvicorn, fastapi: the web endpoints (iproov_sansio.web), their tests and the
   # README's FastAPI example; django and flask: iproov_sansio.django and .flask, their tests
@@ -59,7 +65,10 @@ python_suite() {
   step "Python: build and install the iproov-sansio wheel ($([ -n "${FAST:-}" ] && echo dev || echo release), abi3)"
   python_wheel
   ensure_emulator
+}
 
+# python_tests: the pytest suite against the installed wheel, then (not with FAST) the typing.
+python_tests() {
   # scripts/test starts PostgreSQL once for every suite; run alone, this suite starts its own.
   local own_postgres=""
   if [ -z "${IPROOV_TEST_POSTGRES:-}" ]; then

@@ -4,7 +4,13 @@
 WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen` pin in the root Cargo.toml
 BINARYEN_VERSION=132.0.0       # Debian's binaryen 108 produces modules that fail to load
 WASM_TARGET=wasm32-unknown-unknown
-WASM_GZIP_LIMIT=307200         # bytes; the build fails above this guard (goal: 120 KB)
+# Bytes, gzip -9: the build fails above this guard. Set just over the module's size as Debian's
+# rustc-web builds it (191 244 bytes on 2026-12-07, BENCHMARKS.md "Edge module size and start"),
+# so that growth is seen when it lands: raise it on purpose, with the figure, when a change needs
+# the bytes. (Goal: 120 KB.) rustup's prebuilt std (no -Zbuild-std, no immediate-abort) makes a
+# larger module that was never measured here: it keeps the old, loose guard.
+WASM_GZIP_LIMIT=192000
+WASM_GZIP_LIMIT_RUSTUP=307200
 # SIMD (every engine the package targets has had it since 2021): core's scans of large frames
 # (memchr) use it.
 WASM_RUSTFLAGS="-C target-feature=+simd128"
@@ -16,6 +22,7 @@ wasm_compile() {
   targets=$(rustup target list --installed 2>/dev/null) || targets=""   # no rustup: Debian's path below
   if grep -qx "$WASM_TARGET" <<<"$targets"; then
     note "using rustup's $WASM_TARGET target"
+    wasm_gzip_limit=$WASM_GZIP_LIMIT_RUSTUP
     RUSTFLAGS="$WASM_RUSTFLAGS" \
       cargo build --profile wasm-release --target "$WASM_TARGET" -p iproov-sansio-wasm \
       --target-dir target/wasm
@@ -25,10 +32,13 @@ wasm_compile() {
       apt_install rustc-web cargo-web rust-web-src lld-22
     fi
     note "using Debian's rustc-web with -Zbuild-std (std optimised for size, immediate-abort panics)"
+    wasm_gzip_limit=$WASM_GZIP_LIMIT
     # std is built here anyway, so build it small: its panic machinery and formatting are a
     # good part of the module otherwise (a panic traps either way under panic = "abort").
+    # -Zlocation-detail=none: no file/line/column strings for panics that can only trap
+    # (0.4 KB gzip; measured in BENCHMARKS.md, "Edge module size and start").
     RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
-      RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort $WASM_RUSTFLAGS" \
+      RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none $WASM_RUSTFLAGS" \
       /usr/bin/cargo build --profile wasm-release -Zbuild-std=std,panic_abort \
       -Zbuild-std-features=optimize_for_size \
       --target "$WASM_TARGET" -p iproov-sansio-wasm --target-dir target/wasm
@@ -71,28 +81,34 @@ wasm_build() {
   local size
   size=$(gzip -9c bindings-wasm/dist/iproov_sansio_wasm_bg.wasm | wc -c)
   note "wasm: $(wc -c < bindings-wasm/dist/iproov_sansio_wasm_bg.wasm) bytes, $size gzip"
-  if [ "$size" -gt "$WASM_GZIP_LIMIT" ]; then
-    echo "the gzip'd wasm is $size bytes, over the $WASM_GZIP_LIMIT-byte guard" >&2
+  if [ "$size" -gt "$wasm_gzip_limit" ]; then
+    echo "the gzip'd wasm is $size bytes, over the $wasm_gzip_limit-byte guard (WASM_GZIP_LIMIT in scripts/wasm.sh)" >&2
     return 1
   fi
 }
 
-# The edge package's part of scripts/test, after wasm_build and node_suite (which builds the
-# emulator and installs the Node package's tools): the client scenarios and the shared JS suite
-# (journeys included) against the wasm build in Node, then vectors, the client scenarios, a
-# journey, the journey service on SQLite-backed Durable Objects, the README's workers and trap
-# recovery inside workerd; then (not with FAST) the Node package's wasm fallback forced.
+# The edge package inside workerd, after wasm_build and node_suite (which builds the emulator
+# and installs the Node package's tools): vectors, the client scenarios, a journey, the journey
+# service on SQLite-backed Durable Objects, the README's workers and trap recovery.
 wasm_suite() {
-  step "Edge package: the client scenarios and the JS suite against the wasm build, in Node"
-  node bindings-js/test/run-scenarios.mjs "edge package in Node" bindings-wasm/dist/node.mjs
-  IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" js_suite "node --test (edge package in Node)" bindings-node/test
   step "Edge package: vectors, client scenarios, journey, journeys on Durable Objects, README workers, trap recovery inside workerd"
   (cd bindings-wasm && node test/workerd/run.mjs)
-  [ -z "${FAST:-}" ] || return 0
-  # The Node package's own wasm entry (dist/api-wasm.cjs, bundled by its build-js.mjs from the
-  # edge build above) under the Node package's API: its stores, its http adapter, its testing
-  # helpers, which the edge package's run above does not have.
-  step "Node package's wasm fallback (platforms without an addon): the JS suite and scenarios with it forced"
+}
+
+# wasm_node_suite: the client scenarios and the JS suite (journeys included) against the edge
+# build in Node. No step of its own: scripts/test runs it beside the Python steps with
+# wasm_fallback_suite (the fast lane, in its own step).
+wasm_node_suite() {
+  node bindings-js/test/run-scenarios.mjs "edge package in Node" bindings-wasm/dist/node.mjs
+  IPROOV_JS_IMPL="$PWD/bindings-wasm/dist/node.mjs" js_suite "node --test (edge package in Node)" bindings-node/test
+}
+
+# wasm_fallback_suite: the Node package's own wasm entry (dist/api-wasm.cjs, bundled by its
+# build-js.mjs from the edge build) under the Node package's API, forced: its stores, its http
+# adapter, its testing helpers, which wasm_node_suite's edge package does not have. No step of
+# its own: scripts/test runs it after wasm_node_suite beside the Python steps, on a PostgreSQL
+# server of their own (the Python suite's crash-and-restart test stops the shared one).
+wasm_fallback_suite() {
   IPROOV_SANSIO_BACKEND=wasm node bindings-js/test/run-scenarios.mjs "node package, wasm fallback"
   (cd bindings-node && IPROOV_SANSIO_BACKEND=wasm js_suite "node --test (Node package, wasm forced)" test)
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { api, esm, requireImpl } from './impl.mjs';
 import { runVector } from './vectors.mjs';
+import { BROWSER_ERROR_CODES, INFO, REGIONS } from '../../bindings-js/generated/host.mjs';
 
 const KEY = '0123456789abcdefghij0123456789abcdefghij';
 const config = { region: 'eu', apiKey: KEY, secret: 'sec-s3cr3t-value' };
@@ -39,6 +40,19 @@ function coreInfo() {
   const native = esm.__native ?? createRequire(import.meta.url)('../native.cjs');
   return JSON.parse(native.info());
 }
+
+test("core's constants generated into the JS layer are the native module's own", () => {
+  // bindings-js/generated/host.mjs (cargo run -p iproov-codegen) spares the API's creation a
+  // native call for each; here they are checked against what this build's module answers.
+  const native = esm.__native ?? createRequire(import.meta.url)('../native.cjs');
+  assert.deepEqual(INFO, coreInfo());
+  assert.deepEqual(REGIONS, JSON.parse(native.regions()));
+  assert.deepEqual(BROWSER_ERROR_CODES, JSON.parse(native.webDecide('table', '')).codes);
+  assert.equal(api.VERSION, INFO.version);
+  assert.deepEqual(api.OPERATIONS, INFO.operations);
+  assert.deepEqual(Object.keys(api.BROWSER_ERRORS), BROWSER_ERROR_CODES.map((c) => c.code));
+  assert.deepEqual(api.REGIONS.map((r) => r.id), REGIONS.map((r) => r.id));
+});
 
 test('the error classes are exactly the ones core names, each extending the parent core names', () => {
   const table = coreInfo().error_classes;

@@ -1,6 +1,6 @@
 // Starts the project's iProov emulator (tests/emulator, built by scripts/node.sh as
 // target/debug/iproov-emulator) on a free loopback port and talks to its control API.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -160,15 +160,34 @@ export class Emulator {
   }
 }
 
-/** Whether nothing accepts connections at `url`'s host and port (a server seen gone). */
-export function refuses(url) {
-  const { hostname, port } = new URL(url);
+/** One connection attempt: whether it was refused. */
+function refusedOnce(hostname, port) {
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port) });
     socket.setTimeout(10_000, () => (socket.destroy(), resolve(false)));
     socket.once('connect', () => (socket.destroy(), resolve(false)));
     socket.once('error', () => resolve(true));
   });
+}
+
+/**
+ * Whether nothing accepts connections at `url`'s host and port (a server seen gone): polled
+ * for up to 10 s, since a listening socket can outlive its process's exit by a moment (its
+ * last reference closed by the kernel after the exit is reported). Once connections are still
+ * accepted at the end, which process listens there is logged (`ss`), for the failure's cause.
+ */
+export async function refuses(url) {
+  const { hostname, port } = new URL(url);
+  for (const deadline = Date.now() + 10_000; ; await new Promise((done) => setTimeout(done, 100))) {
+    if (await refusedOnce(hostname, port)) return true;
+    if (Date.now() > deadline) break;
+  }
+  try {
+    console.error(`still listening on ${port}:`, execFileSync('ss', ['-ltnpH', `sport = :${port}`]).toString().trim());
+  } catch {
+    // ss missing: the assertion's message is the caller's
+  }
+  return false;
 }
 
 /** A minimal valid PNG (1x1), for photo enrol. */

@@ -9,6 +9,7 @@ import queue
 import socket
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -101,14 +102,19 @@ class Emulator:
 
 def refuses(url: str) -> bool:
     """Whether nothing accepts connections at ``url``'s host and port any more (``url``:
-    ``http://HOST:PORT...``): how a test sees that a server it stopped is gone."""
+    ``http://HOST:PORT...``): how a test sees that a server it stopped is gone. Polled for up
+    to 10 s: a listening socket can outlive its process's exit by a moment."""
     host, _, rest = url.split("://", 1)[1].partition(":")
     port = int(rest.split("/", 1)[0])
-    try:
-        socket.create_connection((host, port), timeout=10).close()
-    except OSError:
-        return True
-    return False
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=10).close()
+        except OSError:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
 
 
 def stopped(process: "subprocess.Popen[Any]", url: str) -> None:

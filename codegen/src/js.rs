@@ -80,3 +80,33 @@ pub fn errors(t: &Tables) -> String {
     );
     out
 }
+
+/// `generated/host.mjs`: core's constants the JS layer reads while it creates its API
+/// (`host::info`, `host::regions`, the browser's error codes of `web::decide("table")`), so
+/// that creating the API calls into the native module for none of them: a wasm instance
+/// compiles each function on its first call, and these three were 1.5 to 2.5 ms of an edge
+/// worker's start (BENCHMARKS.md, "Edge module size and start").
+pub fn host(_t: &Tables) -> String {
+    use iproov_core::host;
+    let value = |text: String| -> serde_json::Value {
+        serde_json::from_str(&text).expect("core's host tables are JSON")
+    };
+    let json = |v: &serde_json::Value| serde_json::to_string_pretty(v).expect("JSON values print");
+    let table = value(host::web_decide("table", "").expect("core's web table"));
+    let mut out = header("//");
+    let _ = write!(
+        out,
+        "// Core's constants, read while the API is created (no native call needed for them).\n\n\
+         /** `host::info()`: version, default User-Agent, body cap, operations, error classes,\n \
+         * transport failure names, the config fields' environment variables. */\n\
+         export const INFO = {};\n\n\
+         /** `host::regions()`: every region, `{{id, base_url, streaming_url}}`. */\n\
+         export const REGIONS = {};\n\n\
+         /** The browser's error codes of `web::decide(\"table\")`: `{{code, status, message}}`. */\n\
+         export const BROWSER_ERROR_CODES = {};\n",
+        json(&value(host::info())),
+        json(&value(host::regions())),
+        json(&table["codes"]),
+    );
+    out
+}

@@ -90,6 +90,7 @@ fn outputs(root: &Path, t: &Tables) -> Result<Vec<(&'static str, String)>, Strin
         ),
         ("bindings-js/generated/results.mjs", js::results(t)),
         ("bindings-js/generated/errors.mjs", js::errors(t)),
+        ("bindings-js/generated/host.mjs", js::host(t)),
         ("bindings-js/api.generated.d.ts", ts::api(t)),
         ("README.md", readme::splice(&readme, t)?),
     ])

@@ -152,15 +152,24 @@ async function stopChild(child) {
   clearTimeout(timer);
 }
 
-/** Whether nothing accepts connections at `url`'s host and port any more. */
-function refuses(url) {
-  const { hostname, port } = new URL(url);
+/** One connection attempt: whether it was refused. */
+function refusedOnce(hostname, port) {
   return new Promise((resolvePromise) => {
     const socket = connect({ host: hostname, port: Number(port) });
     socket.setTimeout(10_000, () => (socket.destroy(), resolvePromise(false)));
     socket.once('connect', () => (socket.destroy(), resolvePromise(false)));
     socket.once('error', () => resolvePromise(true));
   });
+}
+
+/** Whether nothing accepts connections at `url`'s host and port any more: polled for up to
+ * 10 s (a listening socket can outlive its process's exit by a moment). */
+async function refuses(url) {
+  const { hostname, port } = new URL(url);
+  for (const deadline = Date.now() + 10_000; ; await new Promise((done) => setTimeout(done, 100))) {
+    if (await refusedOnce(hostname, port)) return true;
+    if (Date.now() > deadline) return false;
+  }
 }
 
 // Every process this file started is stopped and seen gone (exited, its port refusing),

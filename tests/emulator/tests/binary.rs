@@ -10,10 +10,15 @@ use tokio::process::{Child, ChildStdout, Command};
 const BIN: &str = env!("CARGO_BIN_EXE_iproov-emulator");
 
 async fn spawn(args: &[&str]) -> (Child, BufReader<ChildStdout>, String) {
+    spawn_with(args, Stdio::null()).await
+}
+
+/// The emulator with `args` and its stderr as given, once it printed its first line (returned).
+async fn spawn_with(args: &[&str], stderr: Stdio) -> (Child, BufReader<ChildStdout>, String) {
     let mut child = Command::new(BIN)
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -154,23 +159,11 @@ async fn spawn_logged(
     String,
     tokio::io::Lines<BufReader<tokio::process::ChildStderr>>,
 ) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    tokio::time::timeout(Duration::from_secs(20), stdout.read_line(&mut first))
-        .await
-        .expect("first line in time")
-        .unwrap();
+    let (mut child, mut stdout, first) = spawn_with(args, Stdio::piped()).await;
     // Drained, so the emulator never blocks on its stdout.
     tokio::spawn(async move { tokio::io::copy(&mut stdout, &mut tokio::io::sink()).await });
     let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    (child, first.trim_end().to_owned(), stderr)
+    (child, first, stderr)
 }
 
 #[tokio::test]
