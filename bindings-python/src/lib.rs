@@ -14,27 +14,110 @@ use iproov_core::{Error, Secret};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde_json::Value;
 use std::sync::{Mutex, MutexGuard};
 
 static FROM_JSON: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static REQUEST: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static RESULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A callable of the Python half (`iproov_sansio._host`), looked up once.
+fn python_half<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyAny>>,
+    name: &str,
+) -> PyResult<&'py Bound<'py, PyAny>> {
+    cell.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("iproov_sansio._host")?.getattr(name)?.unbind())
+    })
+    .map(|f| f.bind(py))
+}
 
 /// Core's error as the exception of its class (`_host.error_from_json`); a `RuntimeError` with
 /// core's (secret-free) message only if the Python half cannot be imported.
 fn raise(py: Python<'_>, error: &Error) -> PyErr {
-    let made = FROM_JSON
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(
-                py.import("iproov_sansio._host")?
-                    .getattr("error_from_json")?
-                    .unbind(),
-            )
-        })
-        .and_then(|f| f.bind(py).call1((host::error_json(error),)));
-    match made {
+    match exception(py, &host::error_json(error)) {
         Ok(exc) => PyErr::from_value(exc),
         Err(_) => PyRuntimeError::new_err(error.message().to_owned()),
     }
+}
+
+/// The exception (not raised) of core's canonical error JSON.
+fn exception<'py>(py: Python<'py>, error_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    python_half(py, &FROM_JSON, "error_from_json")?.call1((error_json,))
+}
+
+/// A request core built, as `_host.Request` (its redacted view made by core on demand from
+/// the config handle).
+fn request<'py>(
+    py: Python<'py>,
+    built: iproov_core::Request,
+    config: &Bound<'py, NativeConfig>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let headers = PyTuple::new(py, built.headers.iter().map(|(n, v)| (n, v)))?;
+    python_half(py, &REQUEST, "Request")?.call1((
+        built.method.as_str(),
+        built.url,
+        headers,
+        PyBytes::new(py, &built.body),
+        config,
+    ))
+}
+
+/// `str` or (lossily decoded) `bytes`: a header name or value as HTTP stacks give it.
+fn header_text(item: &Bound<'_, PyAny>) -> Option<String> {
+    if let Ok(text) = item.cast::<PyString>() {
+        return text.to_cow().ok().map(std::borrow::Cow::into_owned);
+    }
+    item.cast::<PyBytes>()
+        .ok()
+        .map(|b| String::from_utf8_lossy(b.as_bytes()).into_owned())
+}
+
+/// Response headers as pairs: `None`, a list or tuple of `(name, value)` pairs of `str` or
+/// `bytes` (httpx's `headers.raw`), a dict, or a mapping (`multi_items()` first, so httpx's
+/// repeated headers survive). Anything else is core's `invalid_input` (`headers`).
+fn header_pairs(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+    let py = headers.py();
+    let refused = || {
+        raise(
+            py,
+            &Error::invalid_input("headers", "must be a mapping or pairs of str (name, value)"),
+        )
+    };
+    if headers.is_none() {
+        return Ok(Vec::new());
+    }
+    let items = if headers.cast::<PyList>().is_ok() || headers.cast::<PyTuple>().is_ok() {
+        headers.clone()
+    } else if let Ok(dict) = headers.cast::<PyDict>() {
+        dict.items().into_any()
+    } else if let Ok(multi) = headers.call_method0("multi_items") {
+        multi
+    } else if let Ok(items) = headers.call_method0("items") {
+        items
+    } else {
+        headers.clone()
+    };
+    let mut pairs = Vec::new();
+    for item in items.try_iter().map_err(|_| refused())? {
+        let item = item?;
+        let is_pair = (item.cast::<PyTuple>().is_ok() || item.cast::<PyList>().is_ok())
+            && item.len().is_ok_and(|n| n == 2);
+        if !is_pair {
+            return Err(refused());
+        }
+        match (
+            header_text(&item.get_item(0)?),
+            header_text(&item.get_item(1)?),
+        ) {
+            (Some(name), Some(value)) => pairs.push((name, value)),
+            _ => return Err(refused()),
+        }
+    }
+    Ok(pairs)
 }
 
 fn core<T>(py: Python<'_>, result: Result<T, Error>) -> PyResult<T> {
@@ -102,18 +185,34 @@ fn config_info(config: &Bound<'_, NativeConfig>) -> String {
     host::config_info(&config.get().parsed)
 }
 
-/// `build(operation, config, input_json)`: the request text (`host::build_text`).
+/// `build(operation, config, input_json)`: the `_host.Request` (`host::build_request`).
 #[pyfunction]
-fn build(
-    py: Python<'_>,
+fn build<'py>(
+    py: Python<'py>,
     operation: &str,
-    config: &Bound<'_, NativeConfig>,
+    config: &Bound<'py, NativeConfig>,
     input_json: &str,
-) -> PyResult<String> {
-    core(
+) -> PyResult<Bound<'py, PyAny>> {
+    let built = core(
         py,
-        host::build_text(operation, &config.get().parsed, input_json),
-    )
+        host::build_request(operation, &config.get().parsed, input_json),
+    )?;
+    request(py, built, config)
+}
+
+/// `build_enrol_image(config, token, source, image, rotation)`: the photo enrol's
+/// `_host.Request` from the image's bytes (`host::build_enrol_image`).
+#[pyfunction]
+fn build_enrol_image<'py>(
+    py: Python<'py>,
+    config: &Bound<'py, NativeConfig>,
+    token: &str,
+    source: &str,
+    image: &[u8],
+    rotation: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let built = host::build_enrol_image(&config.get().parsed, token, source, image, rotation);
+    request(py, core(py, built)?, config)
 }
 
 /// `redact_request(operation, config, input_json)`: core's redacted view (JSON).
@@ -130,32 +229,39 @@ fn redact_request(
     )
 }
 
-/// `redact_request_text(config, request_text)`: the redacted view of a request text.
+/// `redact_request_parts(config, method, url, headers, body)`: core's redacted view (JSON)
+/// of a request core built (`host::redact_request_parts`).
 #[pyfunction]
-fn redact_request_text(
+fn redact_request_parts(
     py: Python<'_>,
     config: &Bound<'_, NativeConfig>,
-    request_text: &str,
+    method: &str,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: &[u8],
 ) -> PyResult<String> {
+    let parsed = &config.get().parsed;
     core(
         py,
-        host::redact_request_text(&config.get().parsed, request_text),
+        host::redact_request_parts(parsed, method, url, headers, body.to_vec()),
     )
 }
 
-/// `parse(operation, config, status, headers_json, body)`: the result text (`host::parse`).
+/// `parse(operation, config, status, headers, body)`: the result text (`host::parse_pairs`);
+/// `headers` as `header_pairs` takes them.
 #[pyfunction]
 fn parse(
     py: Python<'_>,
     operation: &str,
     config: &Bound<'_, NativeConfig>,
     status: u32,
-    headers_json: &str,
+    headers: &Bound<'_, PyAny>,
     body: &[u8],
 ) -> PyResult<String> {
+    let headers = header_pairs(headers)?;
     core(
         py,
-        host::parse(operation, &config.get().parsed, status, headers_json, body),
+        host::parse_pairs(operation, &config.get().parsed, status, &headers, body),
     )
 }
 
@@ -280,6 +386,7 @@ fn flow_run(
 #[derive(Debug)]
 struct NativeDriver {
     inner: Mutex<iproov_core::driver::Driver>,
+    config: Py<NativeConfig>,
 }
 
 /// `driver_new(config, options_json, seed)`: a driver; `seed` is at least 8 random bytes.
@@ -296,6 +403,7 @@ fn driver_new(
     )?;
     Ok(NativeDriver {
         inner: Mutex::new(inner),
+        config: config.clone().unbind(),
     })
 }
 
@@ -330,36 +438,112 @@ fn driver_start(
     )
 }
 
-/// `driver_poll(driver, id, now)`: the poll text (`host::driver_poll`).
+/// `driver_start_enrol_image(driver, token, source, image, rotation, attempt, telemetry, now)`:
+/// a photo enrol from the image's bytes (`host::driver_start_enrol_image`); the call's id.
 #[pyfunction]
-fn driver_poll(driver: &Bound<'_, NativeDriver>, id: u64, now: u64) -> String {
-    host::driver_poll(&mut lock(&driver.get().inner), id, now)
+#[allow(clippy::too_many_arguments)] // one argument per fact of the call
+fn driver_start_enrol_image(
+    driver: &Bound<'_, NativeDriver>,
+    token: &str,
+    source: &str,
+    image: &[u8],
+    rotation: Option<i64>,
+    attempt: u32,
+    telemetry: bool,
+    now: u64,
+) -> u64 {
+    let mut inner = lock(&driver.get().inner);
+    host::driver_start_enrol_image(
+        &mut inner, token, source, image, rotation, attempt, telemetry, now,
+    )
 }
 
-/// `driver_response(driver, id, status, headers_json, body, now)`: the answer to a send.
+/// JSON texts as one list (`None` for none), read by one call of `_host._loads`.
+fn json_list<'py>(py: Python<'py>, texts: &[String]) -> PyResult<Bound<'py, PyAny>> {
+    if texts.is_empty() {
+        return Ok(py.None().into_bound(py));
+    }
+    python_half(py, &LOADS, "_loads")?.call1((format!("[{}]", texts.join(",")),))
+}
+
+/// The poll's tuple `(kind, value, audit, wake, events)` (NATIVE.md's poll, as Python objects):
+/// `send`: `(Request, timeout_ms)`; `sleep` / `wait`: Unix ms; `done`: the result dict
+/// (`_host._result`); `failed`: the exception to raise; audit records and telemetry events as
+/// lists of dicts, or `None`.
+fn poll_tuple<'py>(
+    py: Python<'py>,
+    driver: &Bound<'py, NativeDriver>,
+    poll: host::PollParts,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let (kind, value) = match poll.step {
+        host::Step::Send {
+            request: built,
+            timeout_ms,
+        } => {
+            let config = driver.get().config.bind(py);
+            let sent = (request(py, built, config)?, timeout_ms);
+            ("send", sent.into_pyobject(py)?.into_any())
+        }
+        host::Step::Sleep(at) => ("sleep", at.into_pyobject(py)?.into_any()),
+        host::Step::Wait(until) => ("wait", until.into_pyobject(py)?.into_any()),
+        host::Step::Done(text) => ("done", python_half(py, &RESULT, "_result")?.call1((text,))?),
+        host::Step::Failed(text) => ("failed", exception(py, &text)?),
+    };
+    let audit = json_list(py, &poll.audit)?;
+    let events = json_list(py, &poll.events)?;
+    (kind, value, audit, poll.wake, events).into_pyobject(py)
+}
+
+/// `driver_poll(driver, id, now)`: the poll's tuple (`host::driver_poll_parts`).
 #[pyfunction]
-fn driver_response(
-    driver: &Bound<'_, NativeDriver>,
+fn driver_poll<'py>(
+    py: Python<'py>,
+    driver: &Bound<'py, NativeDriver>,
+    id: u64,
+    now: u64,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let poll = host::driver_poll_parts(&mut lock(&driver.get().inner), id, now);
+    poll_tuple(py, driver, poll)
+}
+
+/// `driver_response(driver, id, status, headers, body, now)`: the answer to a send, then the
+/// next poll's tuple (one crossing per driver step); `headers` as `header_pairs` takes them.
+#[pyfunction]
+fn driver_response<'py>(
+    py: Python<'py>,
+    driver: &Bound<'py, NativeDriver>,
     id: u64,
     status: u32,
-    headers_json: &str,
+    headers: &Bound<'py, PyAny>,
     body: &[u8],
     now: u64,
-) {
-    host::driver_response(
-        &mut lock(&driver.get().inner),
-        id,
-        status,
-        headers_json,
-        body,
-        now,
-    );
+) -> PyResult<Bound<'py, PyTuple>> {
+    let headers = header_pairs(headers)?;
+    let poll = {
+        let mut inner = lock(&driver.get().inner);
+        host::driver_response_pairs(&mut inner, id, status, &headers, body, now);
+        host::driver_poll_parts(&mut inner, id, now)
+    };
+    poll_tuple(py, driver, poll)
 }
 
-/// `driver_failure(driver, id, failure, cause, now)`: a send failed (a transport table name).
+/// `driver_failure(driver, id, failure, cause, now)`: a send failed (a transport table name),
+/// then the next poll's tuple.
 #[pyfunction]
-fn driver_failure(driver: &Bound<'_, NativeDriver>, id: u64, failure: &str, cause: &str, now: u64) {
-    host::driver_failure(&mut lock(&driver.get().inner), id, failure, cause, now);
+fn driver_failure<'py>(
+    py: Python<'py>,
+    driver: &Bound<'py, NativeDriver>,
+    id: u64,
+    failure: &str,
+    cause: &str,
+    now: u64,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let poll = {
+        let mut inner = lock(&driver.get().inner);
+        host::driver_failure(&mut inner, id, failure, cause, now);
+        host::driver_poll_parts(&mut inner, id, now)
+    };
+    poll_tuple(py, driver, poll)
 }
 
 /// `driver_cancel(driver, id)`: drops a call the host gave up on.
@@ -455,7 +639,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_wrapped(wrap_pyfunction!(config_info))?;
     m.add_wrapped(wrap_pyfunction!(build))?;
     m.add_wrapped(wrap_pyfunction!(redact_request))?;
-    m.add_wrapped(wrap_pyfunction!(redact_request_text))?;
+    m.add_wrapped(wrap_pyfunction!(redact_request_parts))?;
+    m.add_wrapped(wrap_pyfunction!(build_enrol_image))?;
     m.add_wrapped(wrap_pyfunction!(parse))?;
     m.add_wrapped(wrap_pyfunction!(region))?;
     m.add_wrapped(wrap_pyfunction!(regions))?;
@@ -470,6 +655,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_wrapped(wrap_pyfunction!(flow_run))?;
     m.add_wrapped(wrap_pyfunction!(driver_new))?;
     m.add_wrapped(wrap_pyfunction!(driver_start))?;
+    m.add_wrapped(wrap_pyfunction!(driver_start_enrol_image))?;
     m.add_wrapped(wrap_pyfunction!(driver_poll))?;
     m.add_wrapped(wrap_pyfunction!(driver_response))?;
     m.add_wrapped(wrap_pyfunction!(driver_failure))?;

@@ -1,7 +1,8 @@
 """The Python half of the native interface (``bindings-js/NATIVE.md``, the one document of
-the interface napi, wasm and this package's ``_core`` expose): ``_core`` takes and gives
-text, bytes and numbers and calls one function of core's ``host`` module each time; this
-module turns Python objects into those texts and the texts back into objects, as
+the interface napi, wasm and this package's ``_core`` expose): ``_core`` calls core's ``host``
+module, taking text, bytes, numbers and header pairs, and giving texts or (for a request and
+the driver's poll) the objects of this module, which it makes with the classes and functions
+here; this module turns Python objects into the texts and the texts back into objects, as
 ``bindings-js/api.mjs`` does in JavaScript. Nothing here decides anything.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import partial
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
@@ -31,7 +33,6 @@ __all__ = [
     "error_from_json",
     "flow_new_state",
     "flow_run_step",
-    "headers_json",
     "parse",
     "web_decide",
 ]
@@ -105,47 +106,10 @@ def _bytes(value: Any, field: str) -> bytes:
     raise _refused(field, f"must be bytes, not {type(value).__name__}")
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    raise TypeError
-
-
 #: Response headers: a mapping (httpx/requests headers objects included) or (name, value) pairs
-#: of str or of raw bytes (httpx's ``headers.raw``).
+#: of str or of raw bytes (httpx's ``headers.raw``); ``_core`` reads them into core's pairs (a
+#: repeated header kept; ``multi_items()`` first, so httpx's repeated headers survive).
 Headers = Union[Mapping[str, str], Sequence[Tuple[str, str]], Sequence[Tuple[bytes, bytes]], None]
-
-
-def headers_json(headers: Any) -> str:
-    """Response headers as the ``headers_json`` of NATIVE.md: ``[[name, value], ...]`` (a
-    repeated header kept), from a mapping (``multi_items()`` first, so httpx's repeated
-    headers survive) or pairs."""
-    if headers is None:
-        return ""
-    if type(headers) is list and headers and type(headers[0]) is tuple and type(headers[0][0]) is bytes:
-        try:  # httpx's headers.raw
-            return _dumps([(k.decode("utf-8", "replace"), v.decode("utf-8", "replace")) for k, v in headers])
-        except (TypeError, ValueError, AttributeError):
-            raise _refused("headers", "must be a mapping or pairs of str (name, value)") from None
-    if type(headers) is dict or type(headers) is list:
-        try:  # str names and values: one C call (a JSON object, or pairs as arrays)
-            return _dumps(headers)
-        except TypeError:
-            pass
-    if type(headers) is dict:
-        pairs: Any = headers.items()
-    elif hasattr(headers, "multi_items"):
-        pairs = headers.multi_items()
-    elif hasattr(headers, "items"):
-        pairs = headers.items()
-    else:
-        pairs = headers
-    try:
-        return _dumps([(_text(k), _text(v)) for k, v in pairs])
-    except (TypeError, ValueError, AttributeError, IndexError):
-        raise _refused("headers", "must be a mapping or pairs of str (name, value)") from None
 
 
 def _status(status: Any) -> int:
@@ -304,23 +268,8 @@ class Request:
         self._url = url
         self._headers = headers
         self._body = body
-        # Core's redacted view, or what core makes it from: (config handle, request text).
+        # Core's redacted view, or the config handle core makes it with (``_core`` builds).
         self._view = view
-
-    @staticmethod
-    def _from_text(text: str, native_config: Any) -> Request:
-        """A request text of NATIVE.md ("The request text of `build`")."""
-        if text[:1] == "{":
-            wire = _loads(text)
-            pairs = tuple((str(k), str(v)) for k, v in wire["headers"])
-            return Request(wire["method"], wire["url"], pairs, _wire_body(wire), (native_config, None, wire))
-        head, _, body = text.partition("\n\n")
-        lines = head.split("\n")
-        first, url = lines[0], lines[1]
-        headers: Any = tuple([tuple(line.split(": ", 1)) for line in lines[2:]])
-        if first[-7:] == " base64":
-            return Request(first[:-7], url, headers, base64.b64decode(body), (native_config, text))
-        return Request(first, url, headers, body.encode("utf-8"), (native_config, text))
 
     @property
     def method(self) -> str:
@@ -353,11 +302,7 @@ class Request:
         if isinstance(view, dict):
             copied: Dict[str, Any] = _loads(_dumps(view))
             return copied
-        native, text = view[0], view[1]
-        if text is None:  # a request core gave as JSON: core's view of its text form
-            wire = view[2]
-            text = "\n".join([wire["method"], wire["url"], *(f"{k}: {v}" for k, v in wire["headers"]), "", ""])
-        shown: Dict[str, Any] = _loads(_core.redact_request_text(native, text))
+        shown: Dict[str, Any] = _loads(_core.redact_request_parts(view, self._method, self._url, self._headers, self._body))
         return shown
 
     def __repr__(self) -> str:
@@ -398,7 +343,8 @@ def build(operation: str, config: ConfigLike, input: Optional[Mapping[str, Any]]
     native = config._native if type(config) is Config else _native_config(config)
     if input is not None and type(input) is not dict and not isinstance(input, Mapping):
         raise _refused("input", "must be a dict")
-    return Request._from_text(_core.build(operation, native, _json(input, "input")), native)
+    built: Request = _core.build(operation, native, _json(input, "input"))
+    return built
 
 
 def _image_input(token: Any, source: Any, image: Any, rotation: Any) -> Dict[str, Any]:
@@ -409,11 +355,21 @@ def _image_input(token: Any, source: Any, image: Any, rotation: Any) -> Dict[str
     return data
 
 
+def _image_args(token: Any, source: Any, image: Any, rotation: Any) -> bool:
+    """Arguments ``_core`` takes as they are (the image as bytes); others go as the vector
+    format's JSON, for core to refuse naming the field."""
+    return type(token) is str and type(source) is str and type(image) is bytes and (rotation is None or type(rotation) is int) and (rotation is None or -(2**63) <= rotation < 2**63)
+
+
 def build_enrol_image_bytes(config: ConfigLike, *, token: str, source: str, image: bytes, rotation: Optional[int] = None) -> Request:
     """Builds ``POST /claim/enrol/image`` from the image bytes."""
     native = _native_config(config)
-    input_json = _json(_image_input(token, source, image, rotation), "input")
-    return Request._from_text(_core.build("enrol_image", native, input_json), native)
+    built: Request
+    if _image_args(token, source, image, rotation):
+        built = _core.build_enrol_image(native, token, source, image, rotation)
+    else:
+        built = _core.build("enrol_image", native, _json(_image_input(token, source, image, rotation), "input"))
+    return built
 
 
 def _result(text: str) -> Any:
@@ -434,7 +390,7 @@ def parse(operation: str, config: ConfigLike, status: int, headers: Headers = No
     if type(operation) is not str:
         raise _refused("operation", f"must be a str, not {type(operation).__name__}")
     native = config._native if type(config) is Config else _native_config(config)
-    return _result(_core.parse(operation, native, _status(status), headers_json(headers), _bytes(body, "body")))
+    return _result(_core.parse(operation, native, _status(status), headers, _bytes(body, "body")))
 
 
 # --- the call driver ---------------------------------------------------------------------------
@@ -442,13 +398,21 @@ def parse(operation: str, config: ConfigLike, status: int, headers: Headers = No
 
 class Driver:
     """One client's call driver (core's ``driver``, NATIVE.md "The driver loop"). It converts
-    and nothing else; one serves every thread and task of a client."""
+    and nothing else; one serves every thread and task of a client. ``poll``, ``on_response``
+    and ``on_failure`` each give the poll's tuple ``(kind, value, audit, wake, events)``:
+    ``send`` (value ``(Request, timeout_ms)``), ``sleep`` / ``wait`` (Unix ms), ``done`` (the
+    result dict), ``failed`` (the exception to raise); audit records and telemetry events, or
+    ``None`` (an answer or failure and the poll after it are one native call)."""
 
-    __slots__ = ("_native", "_config")
+    __slots__ = ("_native", "_config", "poll")
+
+    #: ``poll(call, now)``: the poll's tuple (``_core.driver_poll``, no Python frame between).
+    poll: Callable[[int, int], Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]]
 
     def __init__(self, config: Config, options: Optional[Mapping[str, Any]], seed: bytes) -> None:
         self._config = config._native
         self._native = _core.driver_new(self._config, _json(options, "options"), seed)
+        self.poll = partial(_core.driver_poll, self._native)
 
     def start(
         self,
@@ -461,53 +425,33 @@ class Driver:
         telemetry: bool,
     ) -> int:
         """Starts a call; gives its id (a bad input fails the call at its first poll)."""
-        return int(
-            _core.driver_start(
-                self._native, operation, _json(input, "input"), attempt or 0, quiet, max_wait_ms or 0, telemetry, now
-            )
+        return _core.driver_start(
+            self._native, operation, _json(input, "input"), attempt or 0, quiet, max_wait_ms or 0, telemetry, now
         )
 
     def start_enrol_image(
         self, token: str, source: str, image: bytes, rotation: Optional[int], attempt: Optional[int], now: int, telemetry: bool
     ) -> int:
         """Starts a photo enrol with the image as bytes; ``telemetry`` as for :meth:`start`."""
+        if _image_args(token, source, image, rotation):
+            return _core.driver_start_enrol_image(self._native, token, source, image, rotation, attempt or 0, telemetry, now)
         return self.start("enrol_image", _image_input(token, source, image, rotation), attempt, now, False, None, telemetry)
 
-    def poll(self, call: int, now: int) -> Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]:
-        """``(kind, value, audit, wake, events)`` of the poll text: ``send`` (value ``(Request,
-        timeout_ms)``), ``sleep`` / ``wait`` (Unix ms), ``done`` (the result dict), ``failed``
-        (the exception to raise); audit records and telemetry events, or ``None``."""
-        text: str = _core.driver_poll(self._native, call, now)
-        at = text.index("\n")
-        kind, wake, n, m = text[:at].split(" ")
-        records = events = None
-        if n == "0" and m == "0":
-            payload = text[at + 1 :]
-        else:
-            a, b = int(n), int(m)
-            lines = text[at + 1 :].split("\n", a + b)
-            payload = lines[a + b]
-            records = [_loads(line) for line in lines[:a]] or None
-            events = [_loads(line) for line in lines[a : a + b]] or None
-        value: Any
-        if kind == "send":
-            split = payload.index("\n")
-            value = (Request._from_text(payload[split + 1 :], self._config), int(payload[:split]))
-        elif kind == "done":
-            value = _result(payload)
-        elif kind == "failed":
-            value = error_from_json(payload)
-        else:
-            value = int(payload)
-        return kind, value, records, wake == "1", events
+    def on_response(
+        self, call: int, status: int, headers: Any, body: bytes, now: int
+    ) -> Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]:
+        """The answer to call ``call``'s send (the body as read, at most core's cap + 1), then
+        the next poll's tuple."""
+        if type(status) is not int or type(body) is not bytes:
+            status, body = _status(status), _bytes(body, "body")
+        return _core.driver_response(self._native, call, status, headers, body, now)
 
-    def on_response(self, call: int, status: int, headers: Any, body: bytes, now: int) -> None:
-        """The answer to call ``call``'s send (the body as read, at most core's cap + 1)."""
-        _core.driver_response(self._native, call, _status(status), headers_json(headers), _bytes(body, "body"), now)
-
-    def on_failure(self, call: int, failure: str, cause: str, now: int) -> None:
-        """Call ``call``'s send failed: a name of core's transport table, the library's words."""
-        _core.driver_failure(self._native, call, failure, cause, now)
+    def on_failure(
+        self, call: int, failure: str, cause: str, now: int
+    ) -> Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]:
+        """Call ``call``'s send failed (a name of core's transport table, the library's words),
+        then the next poll's tuple."""
+        return _core.driver_failure(self._native, call, failure, cause, now)
 
     def token_status(self, now: int) -> Dict[str, Any]:
         """The shared OAuth access token's status at ``now``, without the token."""

@@ -111,13 +111,14 @@ def _report(hook: Hook, records: Optional[List[Dict[str, Any]]]) -> None:
             _log.exception("iproov_sansio: the audit hook raised; the call goes on and its outcome stands")
 
 
-def _report_sent(driver: _host.Driver, call: int, sent: Sent) -> Optional[BaseException]:
-    """Reports a send to core; gives the library's exception of a failed send."""
+Polled = Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]
+
+
+def _report_sent(driver: _host.Driver, call: int, sent: Sent) -> Polled:
+    """Reports a send to core; gives the poll after it (one native call)."""
     if isinstance(sent, Answer):
-        driver.on_response(call, sent.status, sent.headers, sent.body, now_ms())
-        return None
-    driver.on_failure(call, sent.name, sent.cause, now_ms())
-    return sent.exc
+        return driver.on_response(call, sent.status, sent.headers, sent.body, now_ms())
+    return driver.on_failure(call, sent.name, sent.cause, now_ms())
 
 
 def run_sync(
@@ -127,11 +128,16 @@ def run_sync(
     Polls run under ``wakeup`` so that a wake-up can never fall between a poll that says
     "wait" and the wait itself."""
     cause: Optional[BaseException] = None
+    sent: Optional[Sent] = None  # a send to report: its answer and the next poll are one call
     told: List[Dict[str, Any]] = []  # the call's sends until its own event (telemetry.emit)
     try:
         while True:
             with wakeup:
-                kind, value, records, wake, events = driver.poll(call, now_ms())
+                if sent is None:
+                    kind, value, records, wake, events = driver.poll(call, now_ms())
+                else:
+                    kind, value, records, wake, events = _report_sent(driver, call, sent)
+                    sent = None
                 if wake:
                     wakeup.notify_all()
                 if kind == "wait":
@@ -140,7 +146,8 @@ def run_sync(
             if events:
                 _telemetry.emit(events, told)
             if kind == "send":
-                cause = _report_sent(driver, call, send(value[0], value[1]))
+                sent = send(value[0], value[1])
+                cause = None if isinstance(sent, Answer) else sent.exc
             elif kind == "sleep":
                 time.sleep(max(0.0, (value - now_ms()) / 1000.0))
             elif kind == "done":
@@ -176,10 +183,15 @@ async def run_async(driver: _host.Driver, call: int, send: SendAsync, wakeup: As
     says what became of the request; the cancellation then goes on (asyncio's convention)."""
     sending = False
     cause: Optional[BaseException] = None
+    sent: Optional[Sent] = None  # a send to report: its answer and the next poll are one call
     told: List[Dict[str, Any]] = []  # the call's sends until its own event (telemetry.emit)
     try:
         while True:
-            kind, value, records, wake, events = driver.poll(call, now_ms())
+            if sent is None:
+                kind, value, records, wake, events = driver.poll(call, now_ms())
+            else:
+                kind, value, records, wake, events = _report_sent(driver, call, sent)
+                sent = None
             if wake:
                 wakeup.wake()
             _report(hook, records)
@@ -189,7 +201,7 @@ async def run_async(driver: _host.Driver, call: int, send: SendAsync, wakeup: As
                 sending = True
                 sent = await send(value[0], value[1])
                 sending = False
-                cause = _report_sent(driver, call, sent)
+                cause = None if isinstance(sent, Answer) else sent.exc
             elif kind == "sleep":
                 await asyncio.sleep(max(0.0, (value - now_ms()) / 1000.0))
             elif kind == "wait":
@@ -203,8 +215,7 @@ async def run_async(driver: _host.Driver, call: int, send: SendAsync, wakeup: As
                 raise value from cause
     except asyncio.CancelledError:
         if sending:
-            driver.on_failure(call, "aborted", "the task was cancelled", now_ms())
-            _kind, _value, records, wake, events = driver.poll(call, now_ms())
+            _kind, _value, records, wake, events = driver.on_failure(call, "aborted", "the task was cancelled", now_ms())
             if wake:
                 wakeup.wake()
             _report(hook, records)

@@ -8,7 +8,7 @@
 
 use crate::driver::TransportFailure;
 use crate::error::{Error, ErrorKind};
-use crate::http::{MAX_BODY_BYTES, Request, Response};
+use crate::http::{MAX_BODY_BYTES, Request};
 use crate::operation::{self, JsonConfig, Operation};
 use crate::region::Region;
 use crate::secret::Secret;
@@ -137,7 +137,13 @@ pub fn config_info(config: &JsonConfig) -> String {
     format!("{{{}}}", fields.join(","))
 }
 
-fn build_request(operation: &str, config: &JsonConfig, input_json: &str) -> Result<Request, Error> {
+/// Builds `operation`'s request from a vector-format input: the [`Request`] itself, for a host
+/// whose glue hands its parts over as native values (pyo3); [`build_text`] gives it as text.
+pub fn build_request(
+    operation: &str,
+    config: &JsonConfig,
+    input_json: &str,
+) -> Result<Request, Error> {
     let op = Operation::parse(operation)?;
     operation::build_from_text(op, config, input_json.as_bytes())
 }
@@ -204,31 +210,21 @@ pub fn redact_request_text(config: &JsonConfig, text: &str) -> Result<String, Er
         Some(method) => (method, true),
         None => (first, false),
     };
-    let method = match method {
-        "GET" => crate::http::Method::Get,
-        "POST" => crate::http::Method::Post,
-        "PUT" => crate::http::Method::Put,
-        "DELETE" => crate::http::Method::Delete,
-        _ => return Err(bad()),
-    };
     let url = lines.next().ok_or_else(bad)?.to_owned();
-    let mut request = Request::new(method, url, "");
-    request.headers.clear();
-    for line in lines {
-        let (name, value) = line.split_once(": ").ok_or_else(bad)?;
-        request.headers.push((name.to_owned(), value.to_owned()));
-    }
-    request.body = if binary {
+    let headers = lines
+        .map(|line| {
+            let (name, value) = line.split_once(": ").ok_or_else(bad)?;
+            Ok((name.to_owned(), value.to_owned()))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let body = if binary {
         base64::engine::general_purpose::STANDARD
             .decode(body)
             .map_err(|_| bad())?
     } else {
         body.as_bytes().to_vec()
     };
-    for secret in config.config.secrets() {
-        request = request.holding_secret(secret);
-    }
-    Ok(to_text(&request.redacted()))
+    redact_request_parts(config, method, url, headers, body).map_err(|_| bad())
 }
 
 /// `{"name": "value", ...}`, or `[["name", "value"], ...]` (a repeated header kept, as a
@@ -294,11 +290,7 @@ pub fn parse(
     headers_json: &str,
     body: &[u8],
 ) -> Result<String, Error> {
-    let op = Operation::parse(operation)?;
-    let headers = headers_arg(headers_json)?;
-    let status = u16::try_from(status)
-        .map_err(|_| Error::invalid_input("status", "is not an HTTP status"))?;
-    operation::parse_to_split_text(op, config, &Response::new(status, &headers, body))
+    parse_pairs(operation, config, status, &headers_arg(headers_json)?, body)
 }
 
 fn region_text(region: Region) -> String {
@@ -357,17 +349,20 @@ pub fn transport_error(kind: &str, cause: &str) -> String {
 
 mod driver;
 mod journey;
+mod parts;
 mod steps;
 
 #[cfg(test)]
 mod test_support;
 
 pub use driver::{
-    driver_failure, driver_new, driver_poll, driver_response, driver_start, driver_token_status,
+    PollParts, Step, driver_failure, driver_new, driver_poll, driver_poll_parts, driver_response,
+    driver_response_pairs, driver_start, driver_start_enrol_image, driver_token_status,
 };
 pub use journey::{
     pump_new, pump_next, service_setup, service_view, spool_due, spool_tombstone, store_schema,
 };
+pub use parts::{build_enrol_image, parse_pairs, redact_request_parts};
 pub use steps::{flow_new, flow_step, web_decide};
 
 #[cfg(test)]
