@@ -14,7 +14,10 @@ use iproov_core::{Error, Secret};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyTuple};
+
+mod convert;
+use convert::{body_bytes, header_pairs, json_text, status_code};
 use serde_json::Value;
 use std::sync::{Mutex, MutexGuard};
 
@@ -64,60 +67,6 @@ fn request<'py>(
         PyBytes::new(py, &built.body),
         config,
     ))
-}
-
-/// `str` or (lossily decoded) `bytes`: a header name or value as HTTP stacks give it.
-fn header_text(item: &Bound<'_, PyAny>) -> Option<String> {
-    if let Ok(text) = item.cast::<PyString>() {
-        return text.to_cow().ok().map(std::borrow::Cow::into_owned);
-    }
-    item.cast::<PyBytes>()
-        .ok()
-        .map(|b| String::from_utf8_lossy(b.as_bytes()).into_owned())
-}
-
-/// Response headers as pairs: `None`, a list or tuple of `(name, value)` pairs of `str` or
-/// `bytes` (httpx's `headers.raw`), a dict, or a mapping (`multi_items()` first, so httpx's
-/// repeated headers survive). Anything else is core's `invalid_input` (`headers`).
-fn header_pairs(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
-    let py = headers.py();
-    let refused = || {
-        raise(
-            py,
-            &Error::invalid_input("headers", "must be a mapping or pairs of str (name, value)"),
-        )
-    };
-    if headers.is_none() {
-        return Ok(Vec::new());
-    }
-    let items = if headers.cast::<PyList>().is_ok() || headers.cast::<PyTuple>().is_ok() {
-        headers.clone()
-    } else if let Ok(dict) = headers.cast::<PyDict>() {
-        dict.items().into_any()
-    } else if let Ok(multi) = headers.call_method0("multi_items") {
-        multi
-    } else if let Ok(items) = headers.call_method0("items") {
-        items
-    } else {
-        headers.clone()
-    };
-    let mut pairs = Vec::new();
-    for item in items.try_iter().map_err(|_| refused())? {
-        let item = item?;
-        let is_pair = (item.cast::<PyTuple>().is_ok() || item.cast::<PyList>().is_ok())
-            && item.len().is_ok_and(|n| n == 2);
-        if !is_pair {
-            return Err(refused());
-        }
-        match (
-            header_text(&item.get_item(0)?),
-            header_text(&item.get_item(1)?),
-        ) {
-            (Some(name), Some(value)) => pairs.push((name, value)),
-            _ => return Err(refused()),
-        }
-    }
-    Ok(pairs)
 }
 
 fn core<T>(py: Python<'_>, result: Result<T, Error>) -> PyResult<T> {
@@ -185,17 +134,19 @@ fn config_info(config: &Bound<'_, NativeConfig>) -> String {
     host::config_info(&config.get().parsed)
 }
 
-/// `build(operation, config, input_json)`: the `_host.Request` (`host::build_request`).
+/// `build(operation, config, input)`: the `_host.Request` (`host::build_request`); `input` is
+/// the vector-format input as Python data (or `None`).
 #[pyfunction]
 fn build<'py>(
     py: Python<'py>,
     operation: &str,
     config: &Bound<'py, NativeConfig>,
-    input_json: &str,
+    input: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let input = json_text(input, "input")?;
     let built = core(
         py,
-        host::build_request(operation, &config.get().parsed, input_json),
+        host::build_request(operation, &config.get().parsed, &input),
     )?;
     request(py, built, config)
 }
@@ -248,20 +199,22 @@ fn redact_request_parts(
 }
 
 /// `parse(operation, config, status, headers, body)`: the result text (`host::parse_pairs`);
-/// `headers` as `header_pairs` takes them.
+/// the arguments as `convert` reads them.
 #[pyfunction]
 fn parse(
     py: Python<'_>,
     operation: &str,
     config: &Bound<'_, NativeConfig>,
-    status: u32,
+    status: &Bound<'_, PyAny>,
     headers: &Bound<'_, PyAny>,
-    body: &[u8],
+    body: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
-    let headers = header_pairs(headers)?;
+    let (status, headers) = (status_code(status)?, header_pairs(headers)?);
+    let body = body_bytes(body, "body")?;
+    let config = &config.get().parsed;
     core(
         py,
-        host::parse_pairs(operation, &config.get().parsed, status, &headers, body),
+        host::parse_pairs(operation, config, status, &headers, &body),
     )
 }
 
@@ -407,28 +360,29 @@ fn driver_new(
     })
 }
 
-/// `driver_start(driver, operation, input_json, attempt, quiet, max_wait_ms, telemetry, now)`:
-/// the new call's id (`host::driver_start`).
+/// `driver_start(driver, operation, input, attempt, quiet, max_wait_ms, telemetry, now)`:
+/// the new call's id (`host::driver_start`); `input` as for `build`.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // one argument per fact of the call
 fn driver_start(
     py: Python<'_>,
     driver: &Bound<'_, NativeDriver>,
     operation: &str,
-    input_json: &str,
+    input: &Bound<'_, PyAny>,
     attempt: u32,
     quiet: bool,
     max_wait_ms: u64,
     telemetry: bool,
     now: u64,
 ) -> PyResult<u64> {
+    let input = json_text(input, "input")?;
     let mut inner = lock(&driver.get().inner);
     core(
         py,
         host::driver_start(
             &mut inner,
             operation,
-            input_json,
+            &input,
             attempt,
             quiet,
             max_wait_ms,
@@ -507,21 +461,22 @@ fn driver_poll<'py>(
 }
 
 /// `driver_response(driver, id, status, headers, body, now)`: the answer to a send, then the
-/// next poll's tuple (one crossing per driver step); `headers` as `header_pairs` takes them.
+/// next poll's tuple (one crossing per driver step); the arguments as `convert` reads them.
 #[pyfunction]
 fn driver_response<'py>(
     py: Python<'py>,
     driver: &Bound<'py, NativeDriver>,
     id: u64,
-    status: u32,
+    status: &Bound<'py, PyAny>,
     headers: &Bound<'py, PyAny>,
-    body: &[u8],
+    body: &Bound<'py, PyAny>,
     now: u64,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let headers = header_pairs(headers)?;
+    let (status, headers) = (status_code(status)?, header_pairs(headers)?);
+    let body = body_bytes(body, "body")?;
     let poll = {
         let mut inner = lock(&driver.get().inner);
-        host::driver_response_pairs(&mut inner, id, status, &headers, body, now);
+        host::driver_response_pairs(&mut inner, id, status, &headers, &body, now);
         host::driver_poll_parts(&mut inner, id, now)
     };
     poll_tuple(py, driver, poll)

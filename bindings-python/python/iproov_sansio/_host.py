@@ -112,17 +112,6 @@ def _bytes(value: Any, field: str) -> bytes:
 Headers = Union[Mapping[str, str], Sequence[Tuple[str, str]], Sequence[Tuple[bytes, bytes]], None]
 
 
-def _status(status: Any) -> int:
-    """An HTTP status for ``_core``; anything else becomes one core refuses (``status``)."""
-    if type(status) is int and 0 <= status < 2**32:
-        return status
-    return 2**32 - 1 if type(status) is int else _status_refused(status)
-
-
-def _status_refused(status: Any) -> int:
-    raise _refused("status", "must be an integer in range")
-
-
 # --- config ----------------------------------------------------------------------------------
 
 _KEYS = ("region", "base_url", "api_key", "secret", "oauth_username", "oauth_password", "access_token", "user_agent")
@@ -343,7 +332,7 @@ def build(operation: str, config: ConfigLike, input: Optional[Mapping[str, Any]]
     native = config._native if type(config) is Config else _native_config(config)
     if input is not None and type(input) is not dict and not isinstance(input, Mapping):
         raise _refused("input", "must be a dict")
-    built: Request = _core.build(operation, native, _json(input, "input"))
+    built: Request = _core.build(operation, native, input)
     return built
 
 
@@ -368,7 +357,7 @@ def build_enrol_image_bytes(config: ConfigLike, *, token: str, source: str, imag
     if _image_args(token, source, image, rotation):
         built = _core.build_enrol_image(native, token, source, image, rotation)
     else:
-        built = _core.build("enrol_image", native, _json(_image_input(token, source, image, rotation), "input"))
+        built = _core.build("enrol_image", native, _image_input(token, source, image, rotation))
     return built
 
 
@@ -390,10 +379,14 @@ def parse(operation: str, config: ConfigLike, status: int, headers: Headers = No
     if type(operation) is not str:
         raise _refused("operation", f"must be a str, not {type(operation).__name__}")
     native = config._native if type(config) is Config else _native_config(config)
-    return _result(_core.parse(operation, native, _status(status), headers, _bytes(body, "body")))
+    return _result(_core.parse(operation, native, status, headers, body))
 
 
 # --- the call driver ---------------------------------------------------------------------------
+
+
+#: The driver's poll: ``(kind, value, audit, wake, events)``.
+Polled = Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]
 
 
 class Driver:
@@ -404,15 +397,23 @@ class Driver:
     result dict), ``failed`` (the exception to raise); audit records and telemetry events, or
     ``None`` (an answer or failure and the poll after it are one native call)."""
 
-    __slots__ = ("_native", "_config", "poll")
+    __slots__ = ("_native", "_config", "poll", "on_response", "on_failure")
 
-    #: ``poll(call, now)``: the poll's tuple (``_core.driver_poll``, no Python frame between).
-    poll: Callable[[int, int], Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]]
+    #: ``poll(call, now)``: the poll's tuple (``_core.driver_poll``; no Python frame between).
+    poll: Callable[[int, int], Polled]
+    #: ``on_response(call, status, headers, body, now)``: the answer to call ``call``'s send (the
+    #: body as read, at most core's cap + 1), then the next poll's tuple.
+    on_response: Callable[[int, int, Any, bytes, int], Polled]
+    #: ``on_failure(call, failure, cause, now)``: call ``call``'s send failed (a name of core's
+    #: transport table, the library's words), then the next poll's tuple.
+    on_failure: Callable[[int, str, str, int], Polled]
 
     def __init__(self, config: Config, options: Optional[Mapping[str, Any]], seed: bytes) -> None:
         self._config = config._native
         self._native = _core.driver_new(self._config, _json(options, "options"), seed)
         self.poll = partial(_core.driver_poll, self._native)
+        self.on_response = partial(_core.driver_response, self._native)
+        self.on_failure = partial(_core.driver_failure, self._native)
 
     def start(
         self,
@@ -425,9 +426,7 @@ class Driver:
         telemetry: bool,
     ) -> int:
         """Starts a call; gives its id (a bad input fails the call at its first poll)."""
-        return _core.driver_start(
-            self._native, operation, _json(input, "input"), attempt or 0, quiet, max_wait_ms or 0, telemetry, now
-        )
+        return _core.driver_start(self._native, operation, input, attempt or 0, quiet, max_wait_ms or 0, telemetry, now)
 
     def start_enrol_image(
         self, token: str, source: str, image: bytes, rotation: Optional[int], attempt: Optional[int], now: int, telemetry: bool
@@ -436,22 +435,6 @@ class Driver:
         if _image_args(token, source, image, rotation):
             return _core.driver_start_enrol_image(self._native, token, source, image, rotation, attempt or 0, telemetry, now)
         return self.start("enrol_image", _image_input(token, source, image, rotation), attempt, now, False, None, telemetry)
-
-    def on_response(
-        self, call: int, status: int, headers: Any, body: bytes, now: int
-    ) -> Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]:
-        """The answer to call ``call``'s send (the body as read, at most core's cap + 1), then
-        the next poll's tuple."""
-        if type(status) is not int or type(body) is not bytes:
-            status, body = _status(status), _bytes(body, "body")
-        return _core.driver_response(self._native, call, status, headers, body, now)
-
-    def on_failure(
-        self, call: int, failure: str, cause: str, now: int
-    ) -> Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]:
-        """Call ``call``'s send failed (a name of core's transport table, the library's words),
-        then the next poll's tuple."""
-        return _core.driver_failure(self._native, call, failure, cause, now)
 
     def token_status(self, now: int) -> Dict[str, Any]:
         """The shared OAuth access token's status at ``now``, without the token."""

@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, NamedTuple, O
 
 from . import _host
 from . import telemetry as _telemetry
-from ._host import MAX_BODY_BYTES, Config, Request
+from ._host import MAX_BODY_BYTES, Config, Polled, Request
 from ._flows import RetryPolicy, TokenManager
 
 __all__ = [
@@ -109,9 +109,6 @@ def _report(hook: Hook, records: Optional[List[Dict[str, Any]]]) -> None:
             hook(record)
         except Exception:
             _log.exception("iproov_sansio: the audit hook raised; the call goes on and its outcome stands")
-
-
-Polled = Tuple[str, Any, Optional[List[Dict[str, Any]]], bool, Optional[List[Dict[str, Any]]]]
 
 
 def _report_sent(driver: _host.Driver, call: int, sent: Sent) -> Polled:
