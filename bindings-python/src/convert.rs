@@ -8,7 +8,6 @@ use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
 };
-use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 
 /// Deepest nesting read; deeper data is refused rather than overflowing the stack.
@@ -25,71 +24,85 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
 }
 
 /// Python data (a dict with `str` keys, list, tuple, str, int, float, bool, None) as the JSON
-/// text core's `host` reads (`""` for `None`: none); anything else is `invalid_input`.
+/// text core's `host` reads (`""` for `None`: none), written straight from the objects;
+/// anything else is `invalid_input` naming `field`.
 pub fn json_text(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<String> {
     if obj.is_none() {
         return Ok(String::new());
     }
-    Ok(json_value(obj, field, 0)?.to_string())
+    let mut out = Vec::with_capacity(128);
+    write_json(obj, field, 0, &mut out)?;
+    // Only JSON's own bytes and serde_json's escaped strings were written: always UTF-8.
+    Ok(String::from_utf8(out).unwrap_or_default())
 }
 
-fn json_value(obj: &Bound<'_, PyAny>, field: &str, depth: usize) -> PyResult<Value> {
+fn write_str(text: &str, out: &mut Vec<u8>) {
+    // serde_json escapes as JSON requires; a str always serializes.
+    out.extend_from_slice(serde_json::to_string(text).unwrap_or_default().as_bytes());
+}
+
+fn write_json(
+    obj: &Bound<'_, PyAny>,
+    field: &str,
+    depth: usize,
+    out: &mut Vec<u8>,
+) -> PyResult<()> {
     if depth > MAX_DEPTH {
         return Err(refused(obj, field, "is nested too deeply"));
     }
     if obj.is_none() {
-        return Ok(Value::Null);
-    }
-    if let Ok(text) = obj.cast::<PyString>() {
-        return Ok(Value::String(text.to_cow()?.into_owned()));
-    }
-    // bool before int: Python's bool is an int subclass.
-    if let Ok(flag) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(flag.is_true()));
-    }
-    if obj.cast::<PyInt>().is_ok() {
-        if let Ok(n) = obj.extract::<i64>() {
-            return Ok(n.into());
-        }
-        return match obj.extract::<u64>() {
-            Ok(n) => Ok(n.into()),
-            Err(_) => Err(refused(obj, field, "has an integer out of range")),
+        out.extend_from_slice(b"null");
+    } else if let Ok(text) = obj.cast::<PyString>() {
+        write_str(&text.to_cow()?, out);
+    } else if let Ok(flag) = obj.cast::<PyBool>() {
+        // bool before int: Python's bool is an int subclass.
+        out.extend_from_slice(if flag.is_true() { b"true" } else { b"false" });
+    } else if obj.cast::<PyInt>().is_ok() {
+        let number = match obj.extract::<i64>() {
+            Ok(n) => n.to_string(),
+            Err(_) => match obj.extract::<u64>() {
+                Ok(n) => n.to_string(),
+                Err(_) => return Err(refused(obj, field, "has an integer out of range")),
+            },
         };
-    }
-    if let Ok(float) = obj.cast::<PyFloat>() {
-        return Number::from_f64(float.value())
-            .map(Value::Number)
-            .ok_or_else(|| refused(obj, field, "is not JSON data: NaN or an infinity"));
-    }
-    if let Ok(dict) = obj.cast::<PyDict>() {
-        let mut map = Map::new();
-        for (key, item) in dict.iter() {
+        out.extend_from_slice(number.as_bytes());
+    } else if let Ok(float) = obj.cast::<PyFloat>() {
+        let value = float.value();
+        if !value.is_finite() {
+            return Err(refused(obj, field, "is not JSON data: NaN or an infinity"));
+        }
+        out.extend_from_slice(serde_json::to_string(&value).unwrap_or_default().as_bytes());
+    } else if let Ok(dict) = obj.cast::<PyDict>() {
+        out.push(b'{');
+        for (i, (key, item)) in dict.iter().enumerate() {
             let Ok(key) = key.cast::<PyString>() else {
                 return Err(refused(obj, field, "has a key that is not a str"));
             };
-            map.insert(
-                key.to_cow()?.into_owned(),
-                json_value(&item, field, depth + 1)?,
-            );
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(&key.to_cow()?, out);
+            out.push(b':');
+            write_json(&item, field, depth + 1, out)?;
         }
-        return Ok(Value::Object(map));
-    }
-    let items = if let Ok(list) = obj.cast::<PyList>() {
-        list.iter().collect::<Vec<_>>()
-    } else if let Ok(tuple) = obj.cast::<PyTuple>() {
-        tuple.iter().collect()
+        out.push(b'}');
+    } else if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
+        out.push(b'[');
+        for (i, item) in obj.try_iter()?.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json(&item?, field, depth + 1, out)?;
+        }
+        out.push(b']');
     } else {
         let problem = format!(
             "is not JSON data (dict, list, str, int, float, bool, None): {}",
             type_name(obj)
         );
         return Err(refused(obj, field, problem));
-    };
-    let values: PyResult<Vec<Value>> = items
-        .iter()
-        .map(|item| json_value(item, field, depth + 1))
-        .collect();
-    Ok(Value::Array(values?))
+    }
+    Ok(())
 }
 
 /// An HTTP status for core: an `int` (one out of range becomes `u32::MAX`, which core refuses
@@ -150,10 +163,18 @@ pub fn header_pairs(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)
     if headers.is_none() {
         return Ok(Vec::new());
     }
+    if let Ok(dict) = headers.cast::<PyDict>() {
+        let mut pairs = Vec::with_capacity(dict.len());
+        for (name, value) in dict.iter() {
+            match (header_text(&name), header_text(&value)) {
+                (Some(name), Some(value)) => pairs.push((name, value)),
+                _ => return Err(refused()),
+            }
+        }
+        return Ok(pairs);
+    }
     let items = if headers.cast::<PyList>().is_ok() || headers.cast::<PyTuple>().is_ok() {
         headers.clone()
-    } else if let Ok(dict) = headers.cast::<PyDict>() {
-        dict.items().into_any()
     } else if let Ok(multi) = headers.call_method0("multi_items") {
         multi
     } else if let Ok(items) = headers.call_method0("items") {

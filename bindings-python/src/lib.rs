@@ -25,6 +25,8 @@ static FROM_JSON: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static REQUEST: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static RESULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static NATIVE_CONFIG: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static SCAN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// A callable of the Python half (`iproov_sansio._host`), looked up once.
 fn python_half<'py>(
@@ -60,8 +62,14 @@ fn request<'py>(
     config: &Bound<'py, NativeConfig>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let headers = PyTuple::new(py, built.headers.iter().map(|(n, v)| (n, v)))?;
+    let method = match built.method {
+        iproov_core::Method::Get => pyo3::intern!(py, "GET"),
+        iproov_core::Method::Post => pyo3::intern!(py, "POST"),
+        iproov_core::Method::Put => pyo3::intern!(py, "PUT"),
+        iproov_core::Method::Delete => pyo3::intern!(py, "DELETE"),
+    };
     python_half(py, &REQUEST, "Request")?.call1((
-        built.method.as_str(),
+        method,
         built.url,
         headers,
         PyBytes::new(py, &built.body),
@@ -92,6 +100,20 @@ fn info() -> String {
 struct NativeConfig {
     parsed: JsonConfig,
     text: Secret,
+}
+
+/// The config handle of a `NativeConfig`, a `_host.Config` (its `_native`) or anything
+/// `_host._native_config` reads (a dict in the vector format; it refuses the rest).
+fn native_config<'py>(config: &Bound<'py, PyAny>) -> PyResult<Bound<'py, NativeConfig>> {
+    if let Ok(native) = config.cast::<NativeConfig>() {
+        return Ok(native.clone());
+    }
+    let py = config.py();
+    let native = match config.getattr(pyo3::intern!(py, "_native")) {
+        Ok(native) => native,
+        Err(_) => python_half(py, &NATIVE_CONFIG, "_native_config")?.call1((config,))?,
+    };
+    Ok(native.cast_into::<NativeConfig>()?)
 }
 
 fn config_text<'a>(config: Option<&'a Bound<'_, NativeConfig>>) -> &'a str {
@@ -134,15 +156,16 @@ fn config_info(config: &Bound<'_, NativeConfig>) -> String {
     host::config_info(&config.get().parsed)
 }
 
-/// `build(operation, config, input)`: the `_host.Request` (`host::build_request`); `input` is
-/// the vector-format input as Python data (or `None`).
+/// `build(operation, config, input)`: the `_host.Request` (`host::build_request`); `config`
+/// as `native_config` takes it; `input` is the vector-format input as Python data (or `None`).
 #[pyfunction]
 fn build<'py>(
     py: Python<'py>,
     operation: &str,
-    config: &Bound<'py, NativeConfig>,
+    config: &Bound<'py, PyAny>,
     input: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let config = &native_config(config)?;
     let input = json_text(input, "input")?;
     let built = core(
         py,
@@ -198,24 +221,26 @@ fn redact_request_parts(
     )
 }
 
-/// `parse(operation, config, status, headers, body)`: the result text (`host::parse_pairs`);
-/// the arguments as `convert` reads them.
+/// `parse(operation, config, status, headers, body)`: the result dict (`result` of
+/// `host::parse_pairs`'s text); `config` as for `build`, the rest as `convert` reads them.
 #[pyfunction]
-fn parse(
-    py: Python<'_>,
+fn parse<'py>(
+    py: Python<'py>,
     operation: &str,
-    config: &Bound<'_, NativeConfig>,
-    status: &Bound<'_, PyAny>,
-    headers: &Bound<'_, PyAny>,
-    body: &Bound<'_, PyAny>,
-) -> PyResult<String> {
+    config: &Bound<'py, PyAny>,
+    status: &Bound<'py, PyAny>,
+    headers: &Bound<'py, PyAny>,
+    body: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let config = native_config(config)?;
     let (status, headers) = (status_code(status)?, header_pairs(headers)?);
     let body = body_bytes(body, "body")?;
-    let config = &config.get().parsed;
-    core(
+    let parsed = &config.get().parsed;
+    let text = core(
         py,
-        host::parse_pairs(operation, config, status, &headers, &body),
-    )
+        host::parse_pairs(operation, parsed, status, &headers, &body),
+    )?;
+    result(py, text)
 }
 
 /// `region(name)`: `{"id", "base_url", "streaming_url"}` (JSON).
@@ -412,6 +437,17 @@ fn driver_start_enrol_image(
     )
 }
 
+/// A result text (NATIVE.md) as the result dict: JSON's scanner for one without large frames
+/// (no line break), `_host._result` for the rest.
+fn result<'py>(py: Python<'py>, text: String) -> PyResult<Bound<'py, PyAny>> {
+    if text.contains('\n') {
+        return python_half(py, &RESULT, "_result")?.call1((text,));
+    }
+    python_half(py, &SCAN, "_scan")?
+        .call1((text, 0))?
+        .get_item(0)
+}
+
 /// JSON texts as one list (`None` for none), read by one call of `_host._loads`.
 fn json_list<'py>(py: Python<'py>, texts: &[String]) -> PyResult<Bound<'py, PyAny>> {
     if texts.is_empty() {
@@ -440,7 +476,7 @@ fn poll_tuple<'py>(
         }
         host::Step::Sleep(at) => ("sleep", at.into_pyobject(py)?.into_any()),
         host::Step::Wait(until) => ("wait", until.into_pyobject(py)?.into_any()),
-        host::Step::Done(text) => ("done", python_half(py, &RESULT, "_result")?.call1((text,))?),
+        host::Step::Done(text) => ("done", result(py, text)?),
         host::Step::Failed(text) => ("failed", exception(py, &text)?),
     };
     let audit = json_list(py, &poll.audit)?;

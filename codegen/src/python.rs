@@ -125,7 +125,7 @@ pub fn ops(t: &Tables) -> String {
     out.push_str(
         "from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union\n\n",
     );
-    out.push_str("from . import _host\nfrom ._host import Config, Request\n");
+    out.push_str("from . import _core, _host\nfrom ._host import Config, Request\n");
     out.push_str(&import_block("._results", &results));
     let mut all: Vec<String> = ["Headers", "ConfigLike", "Result", "RESULT_TYPES"]
         .map(String::from)
@@ -169,7 +169,7 @@ pub fn ops(t: &Tables) -> String {
         ));
         let has_bytes = op.input.fields.iter().any(|f| f.ty == Type::Bytes);
         if has_bytes {
-            // The image bytes go to `_host`, which gives them to core as the vector format's base64.
+            // The image bytes go to `_host`, which hands them to core as bytes.
             let args: Vec<String> = op
                 .input
                 .fields
@@ -184,7 +184,7 @@ pub fn ops(t: &Tables) -> String {
         } else if op.input.fields.is_empty() {
             let _ = writeln!(
                 out,
-                "    return _host.build({}, config, None)",
+                "    return _core.build({}, config, None)",
                 quoted(name)
             );
         } else {
@@ -195,7 +195,7 @@ pub fn ops(t: &Tables) -> String {
                 .map(|f| format!("{}: {}", quoted(f.name), input_value(f)))
                 .collect();
             let line = format!(
-                "    return _host.build({}, config, {{{}}})",
+                "    return _core.build({}, config, {{{}}})",
                 quoted(name),
                 values.join(", ")
             );
@@ -204,7 +204,7 @@ pub fn ops(t: &Tables) -> String {
             } else {
                 let _ = writeln!(
                     out,
-                    "    return _host.build(\n        {},\n        config,\n        {{",
+                    "    return _core.build(\n        {},\n        config,\n        {{",
                     quoted(name)
                 );
                 for value in values {
@@ -230,7 +230,7 @@ pub fn ops(t: &Tables) -> String {
         ));
         let _ = writeln!(
             out,
-            "    return {}._wrap(_host.parse({}, config, status, headers, body))",
+            "    return {}._wrap(_core.parse({}, config, status, headers, body))",
             op.result,
             quoted(name)
         );

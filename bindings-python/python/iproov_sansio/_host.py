@@ -69,6 +69,9 @@ def _make_codec() -> Tuple[Callable[[Any], str], Callable[[str], Any]]:
 
 
 _dumps, _loads = _make_codec()
+#: json's scanner, ``(value, end)`` of a JSON text at an index: ``_core`` reads a result text
+#: without large frames (the usual one) with it, without a Python frame.
+_scan: Callable[[str, int], Tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def error_from_json(text: str) -> IProovError:
@@ -379,7 +382,7 @@ def parse(operation: str, config: ConfigLike, status: int, headers: Headers = No
     if type(operation) is not str:
         raise _refused("operation", f"must be a str, not {type(operation).__name__}")
     native = config._native if type(config) is Config else _native_config(config)
-    return _result(_core.parse(operation, native, status, headers, body))
+    return _core.parse(operation, native, status, headers, body)
 
 
 # --- the call driver ---------------------------------------------------------------------------

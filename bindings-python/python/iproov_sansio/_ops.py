@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union
 
-from . import _host
+from . import _core, _host
 from ._host import Config, Request
 from ._results import (
     AccessToken,
@@ -89,7 +89,7 @@ def build_enrol_token(
 ) -> Request:
     """Builds ``POST /claim/enrol/token``: an enrol claim token for a user who is not enrolled yet.
     Raises :class:`InvalidInputError` for an input or a config core refuses."""
-    return _host.build(
+    return _core.build(
         "enrol_token",
         config,
         {
@@ -109,7 +109,7 @@ def parse_enrol_token(
 ) -> ClaimToken:
     """Reads the answer to ``POST /claim/enrol/token`` into a :class:`ClaimToken`, or raises the
     error core names for it."""
-    return ClaimToken._wrap(_host.parse("enrol_token", config, status, headers, body))
+    return ClaimToken._wrap(_core.parse("enrol_token", config, status, headers, body))
 
 
 def build_verify_token(
@@ -122,7 +122,7 @@ def build_verify_token(
 ) -> Request:
     """Builds ``POST /claim/verify/token``: a verify claim token for an enrolled, active user.
     Raises :class:`InvalidInputError` for an input or a config core refuses."""
-    return _host.build(
+    return _core.build(
         "verify_token",
         config,
         {
@@ -142,7 +142,7 @@ def parse_verify_token(
 ) -> ClaimToken:
     """Reads the answer to ``POST /claim/verify/token`` into a :class:`ClaimToken`, or raises the
     error core names for it."""
-    return ClaimToken._wrap(_host.parse("verify_token", config, status, headers, body))
+    return ClaimToken._wrap(_core.parse("verify_token", config, status, headers, body))
 
 
 def build_enrol_image(
@@ -167,7 +167,7 @@ def parse_enrol_image(
 ) -> EnrolImageResult:
     """Reads the answer to ``POST /claim/enrol/image`` into a :class:`EnrolImageResult`, or raises
     the error core names for it."""
-    return EnrolImageResult._wrap(_host.parse("enrol_image", config, status, headers, body))
+    return EnrolImageResult._wrap(_core.parse("enrol_image", config, status, headers, body))
 
 
 def build_enrol_validate(
@@ -182,7 +182,7 @@ def build_enrol_validate(
     """Builds ``POST /claim/enrol/validate``: the enrol outcome, once per token (never retried once
     it may have reached iProov). Raises :class:`InvalidInputError` for an input or a config core
     refuses."""
-    return _host.build(
+    return _core.build(
         "enrol_validate",
         config,
         {
@@ -203,7 +203,7 @@ def parse_enrol_validate(
 ) -> ValidateResult:
     """Reads the answer to ``POST /claim/enrol/validate`` into a :class:`ValidateResult`, or raises
     the error core names for it."""
-    return ValidateResult._wrap(_host.parse("enrol_validate", config, status, headers, body))
+    return ValidateResult._wrap(_core.parse("enrol_validate", config, status, headers, body))
 
 
 def build_verify_validate(
@@ -217,7 +217,7 @@ def build_verify_validate(
     """Builds ``POST /claim/verify/validate``: the verify outcome, once per token (never retried
     once it may have reached iProov). Raises :class:`InvalidInputError` for an input or a config
     core refuses."""
-    return _host.build(
+    return _core.build(
         "verify_validate",
         config,
         {
@@ -237,14 +237,14 @@ def parse_verify_validate(
 ) -> ValidateResult:
     """Reads the answer to ``POST /claim/verify/validate`` into a :class:`ValidateResult`, or
     raises the error core names for it."""
-    return ValidateResult._wrap(_host.parse("verify_validate", config, status, headers, body))
+    return ValidateResult._wrap(_core.parse("verify_validate", config, status, headers, body))
 
 
 def build_access_token(config: ConfigLike, *, scope: Optional[Sequence[str]] = None) -> Request:
     """Builds ``POST /{api_key}/access_token``: an OAuth access token (the users calls get and
     reuse theirs by themselves). Raises :class:`InvalidInputError` for an input or a config core
     refuses."""
-    return _host.build("access_token", config, {"scope": None if scope is None else list(scope)})
+    return _core.build("access_token", config, {"scope": None if scope is None else list(scope)})
 
 
 def parse_access_token(
@@ -255,43 +255,43 @@ def parse_access_token(
 ) -> AccessToken:
     """Reads the answer to ``POST /{api_key}/access_token`` into a :class:`AccessToken`, or raises
     the error core names for it."""
-    return AccessToken._wrap(_host.parse("access_token", config, status, headers, body))
+    return AccessToken._wrap(_core.parse("access_token", config, status, headers, body))
 
 
 def build_activate_user(config: ConfigLike, *, user_id: str, date_time: Optional[str] = None) -> Request:
     """Builds ``POST /users/{user_id}/activate``: activates a user (now, or at ``date_time``).
     Raises :class:`InvalidInputError` for an input or a config core refuses."""
-    return _host.build("activate_user", config, {"user_id": user_id, "date_time": date_time})
+    return _core.build("activate_user", config, {"user_id": user_id, "date_time": date_time})
 
 
 def parse_activate_user(config: ConfigLike, status: int, headers: Headers = None, body: bytes = b"") -> User:
     """Reads the answer to ``POST /users/{user_id}/activate`` into a :class:`User`, or raises the
     error core names for it."""
-    return User._wrap(_host.parse("activate_user", config, status, headers, body))
+    return User._wrap(_core.parse("activate_user", config, status, headers, body))
 
 
 def build_suspend_user(config: ConfigLike, *, user_id: str, date_time: Optional[str] = None) -> Request:
     """Builds ``POST /users/{user_id}/suspend``: suspends a user (now, or at ``date_time``). Raises
     :class:`InvalidInputError` for an input or a config core refuses."""
-    return _host.build("suspend_user", config, {"user_id": user_id, "date_time": date_time})
+    return _core.build("suspend_user", config, {"user_id": user_id, "date_time": date_time})
 
 
 def parse_suspend_user(config: ConfigLike, status: int, headers: Headers = None, body: bytes = b"") -> User:
     """Reads the answer to ``POST /users/{user_id}/suspend`` into a :class:`User`, or raises the
     error core names for it."""
-    return User._wrap(_host.parse("suspend_user", config, status, headers, body))
+    return User._wrap(_core.parse("suspend_user", config, status, headers, body))
 
 
 def build_get_user(config: ConfigLike, *, user_id: str) -> Request:
     """Builds ``GET /users/{user_id}``: a user's status and dates. Raises
     :class:`InvalidInputError` for an input or a config core refuses."""
-    return _host.build("get_user", config, {"user_id": user_id})
+    return _core.build("get_user", config, {"user_id": user_id})
 
 
 def parse_get_user(config: ConfigLike, status: int, headers: Headers = None, body: bytes = b"") -> User:
     """Reads the answer to ``GET /users/{user_id}`` into a :class:`User`, or raises the error core
     names for it."""
-    return User._wrap(_host.parse("get_user", config, status, headers, body))
+    return User._wrap(_core.parse("get_user", config, status, headers, body))
 
 
 def build_update_user(
@@ -303,31 +303,31 @@ def build_update_user(
 ) -> Request:
     """Builds ``PUT /users/{user_id}``: renames a user and/or sets its display name. Raises
     :class:`InvalidInputError` for an input or a config core refuses."""
-    return _host.build("update_user", config, {"user_id": user_id, "new_user_id": new_user_id, "name": name})
+    return _core.build("update_user", config, {"user_id": user_id, "new_user_id": new_user_id, "name": name})
 
 
 def parse_update_user(config: ConfigLike, status: int, headers: Headers = None, body: bytes = b"") -> User:
     """Reads the answer to ``PUT /users/{user_id}`` into a :class:`User`, or raises the error core
     names for it."""
-    return User._wrap(_host.parse("update_user", config, status, headers, body))
+    return User._wrap(_core.parse("update_user", config, status, headers, body))
 
 
 def build_delete_user(config: ConfigLike, *, user_id: str) -> Request:
     """Builds ``DELETE /users/{user_id}``: deletes a user. Raises :class:`InvalidInputError` for an
     input or a config core refuses."""
-    return _host.build("delete_user", config, {"user_id": user_id})
+    return _core.build("delete_user", config, {"user_id": user_id})
 
 
 def parse_delete_user(config: ConfigLike, status: int, headers: Headers = None, body: bytes = b"") -> User:
     """Reads the answer to ``DELETE /users/{user_id}`` into a :class:`User`, or raises the error
     core names for it."""
-    return User._wrap(_host.parse("delete_user", config, status, headers, body))
+    return User._wrap(_core.parse("delete_user", config, status, headers, body))
 
 
 def build_invalidate_claim(config: ConfigLike, *, token: str, reason: str) -> Request:
     """Builds ``POST /claim/{token}/invalidate``: stops the SDK from starting or continuing with a
     token. Raises :class:`InvalidInputError` for an input or a config core refuses."""
-    return _host.build("invalidate_claim", config, {"token": token, "reason": reason})
+    return _core.build("invalidate_claim", config, {"token": token, "reason": reason})
 
 
 def parse_invalidate_claim(
@@ -338,13 +338,13 @@ def parse_invalidate_claim(
 ) -> InvalidateResult:
     """Reads the answer to ``POST /claim/{token}/invalidate`` into a :class:`InvalidateResult`, or
     raises the error core names for it."""
-    return InvalidateResult._wrap(_host.parse("invalidate_claim", config, status, headers, body))
+    return InvalidateResult._wrap(_core.parse("invalidate_claim", config, status, headers, body))
 
 
 def build_availability(config: ConfigLike) -> Request:
     """Builds ``GET /availability``: whether iProov's service is up for this key. Raises
     :class:`InvalidInputError` for an input or a config core refuses."""
-    return _host.build("availability", config, None)
+    return _core.build("availability", config, None)
 
 
 def parse_availability(
@@ -355,4 +355,4 @@ def parse_availability(
 ) -> Availability:
     """Reads the answer to ``GET /availability`` into a :class:`Availability`, or raises the error
     core names for it."""
-    return Availability._wrap(_host.parse("availability", config, status, headers, body))
+    return Availability._wrap(_core.parse("availability", config, status, headers, body))
