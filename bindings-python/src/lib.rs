@@ -14,15 +14,15 @@ use iproov_core::{Error, Secret};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
 mod convert;
+mod request;
 use convert::{body_bytes, header_pairs, json_text, status_code};
 use serde_json::Value;
 use std::sync::{Mutex, MutexGuard};
 
 static FROM_JSON: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-static REQUEST: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static RESULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 static NATIVE_CONFIG: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -54,8 +54,8 @@ fn exception<'py>(py: Python<'py>, error_json: &str) -> PyResult<Bound<'py, PyAn
     python_half(py, &FROM_JSON, "error_from_json")?.call1((error_json,))
 }
 
-/// A request core built, as `_host.Request` (its redacted view made by core on demand from
-/// the config handle).
+/// A request core built, as a `Request` (its redacted view made by core on demand from the
+/// config handle).
 fn request<'py>(
     py: Python<'py>,
     built: iproov_core::Request,
@@ -68,13 +68,14 @@ fn request<'py>(
         iproov_core::Method::Put => pyo3::intern!(py, "PUT"),
         iproov_core::Method::Delete => pyo3::intern!(py, "DELETE"),
     };
-    python_half(py, &REQUEST, "Request")?.call1((
-        method,
-        built.url,
+    let made = request::Request::of(
+        method.clone(),
+        PyString::new(py, &built.url),
         headers,
         PyBytes::new(py, &built.body),
-        config,
-    ))
+        config.clone().into_any(),
+    );
+    Ok(Bound::new(py, made)?.into_any())
 }
 
 fn core<T>(py: Python<'_>, result: Result<T, Error>) -> PyResult<T> {
@@ -623,6 +624,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeFlow>()?;
     m.add_class::<NativeDriver>()?;
     m.add_class::<NativePump>()?;
+    m.add_class::<request::Request>()?;
     m.add_wrapped(wrap_pyfunction!(info))?;
     m.add_wrapped(wrap_pyfunction!(new_config))?;
     m.add_wrapped(wrap_pyfunction!(new_config_from_env))?;

@@ -5,15 +5,16 @@ named otherwise; ``""`` stands for none. A failure of core raises its error's cl
 (``_host.Request``, the poll's tuple), made with ``_host``'s classes and functions. Checked
 against the built module by ``stubtest``."""
 
-from typing import Any, Dict, List, Optional, Tuple, final
+from typing import Any, ClassVar, Dict, Optional, Tuple, final
 
-from ._host import Headers, Polled, Request
+from ._host import Headers, Polled
 
 __all__ = [
     "NativeConfig",
     "NativeFlow",
     "NativeDriver",
     "NativePump",
+    "Request",
     "info",
     "new_config",
     "new_config_from_env",
@@ -64,6 +65,34 @@ class NativeDriver: ...
 
 @final
 class NativePump: ...
+
+@final
+class Request:
+    """A request to send exactly as described (method, URL, headers, body bytes). Immutable.
+    Its ``repr`` is core's redacted view, so printing or logging it never shows a credential."""
+
+    def __new__(cls, method: str, url: str, headers: Tuple[Tuple[str, str], ...], body: bytes, view: Any) -> Request: ...
+    @property
+    def method(self) -> str:
+        """``GET``, ``POST``, ``PUT`` or ``DELETE``."""
+    @property
+    def url(self) -> str:
+        """The full URL, query included."""
+    @property
+    def headers(self) -> Tuple[Tuple[str, str], ...]:
+        """Header ``(name, value)`` pairs in the order to send them."""
+    @property
+    def body(self) -> bytes:
+        """The body bytes (empty for GET and DELETE)."""
+    @property
+    def _view(self) -> Any: ...
+    def headers_dict(self) -> Dict[str, str]:
+        """The headers as a dict (names as given; no name repeats in a request core builds)."""
+    def redacted(self) -> Dict[str, Any]:
+        """A dict safe to print or log: ``Authorization`` and every secret replaced by
+        ``[REDACTED]``, a binary body summarised by its size."""
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
 def info() -> str: ...
 def new_config(config_json: str) -> NativeConfig: ...

@@ -249,66 +249,29 @@ def _native_config(config: Any) -> Any:
 # --- requests --------------------------------------------------------------------------------
 
 
-class Request:
-    """A request to send exactly as described (method, URL, headers, body bytes). Immutable.
-    Its ``repr`` is core's redacted view, so printing or logging it never shows a credential."""
+#: A request to send exactly as described (method, URL, headers, body bytes), immutable: a
+#: native class (``_core.Request``) whose ``redacted()`` and ``repr`` come from the two
+#: functions below.
+Request = _core.Request
 
-    __slots__ = ("_method", "_url", "_headers", "_body", "_view")
 
-    def __init__(self, method: str, url: str, headers: Tuple[Tuple[str, str], ...], body: bytes, view: Any) -> None:
-        self._method = method
-        self._url = url
-        self._headers = headers
-        self._body = body
-        # Core's redacted view, or the config handle core makes it with (``_core`` builds).
-        self._view = view
+def _request_redacted(request: Request) -> Dict[str, Any]:
+    """``Request.redacted()``: core's redacted view, made from the config handle the request
+    keeps (``redact_request_parts``) or, for a flow's request, the view core gave beside it."""
+    view = request._view
+    if isinstance(view, dict):
+        copied: Dict[str, Any] = _loads(_dumps(view))
+        return copied
+    shown: Dict[str, Any] = _loads(_core.redact_request_parts(view, request.method, request.url, request.headers, request.body))
+    return shown
 
-    @property
-    def method(self) -> str:
-        """``GET``, ``POST``, ``PUT`` or ``DELETE``."""
-        return self._method
 
-    @property
-    def url(self) -> str:
-        """The full URL, query included."""
-        return self._url
-
-    @property
-    def headers(self) -> Tuple[Tuple[str, str], ...]:
-        """Header ``(name, value)`` pairs in the order to send them."""
-        return self._headers
-
-    @property
-    def body(self) -> bytes:
-        """The body bytes (empty for GET and DELETE)."""
-        return self._body
-
-    def headers_dict(self) -> Dict[str, str]:
-        """The headers as a dict (names as given; no name repeats in a request core builds)."""
-        return dict(self._headers)
-
-    def redacted(self) -> Dict[str, Any]:
-        """A dict safe to print or log: ``Authorization`` and every secret replaced by
-        ``[REDACTED]``, a binary body summarised by its size."""
-        view = self._view
-        if isinstance(view, dict):
-            copied: Dict[str, Any] = _loads(_dumps(view))
-            return copied
-        shown: Dict[str, Any] = _loads(_core.redact_request_parts(view, self._method, self._url, self._headers, self._body))
-        return shown
-
-    def __repr__(self) -> str:
-        view = self.redacted()
-        headers = ", ".join(f"({json.dumps(k, ensure_ascii=False)}, {json.dumps(v, ensure_ascii=False)})" for k, v in view.get("headers", []))
-        body = f", body={json.dumps(view['body'], ensure_ascii=False, separators=(',', ':'))}" if "body" in view else ""
-        return f"Request(method={json.dumps(self._method)}, url={json.dumps(view.get('url', ''), ensure_ascii=False)}, headers=[{headers}]{body})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Request):
-            return False
-        return (self._method, self._url, self._headers, self._body) == (other._method, other._url, other._headers, other._body)
-
-    __hash__ = None  # type: ignore[assignment]
+def _request_repr(request: Request) -> str:
+    """``repr(Request)``: its redacted view, never a credential."""
+    view = request.redacted()
+    headers = ", ".join(f"({json.dumps(k, ensure_ascii=False)}, {json.dumps(v, ensure_ascii=False)})" for k, v in view.get("headers", []))
+    body = f", body={json.dumps(view['body'], ensure_ascii=False, separators=(',', ':'))}" if "body" in view else ""
+    return f"Request(method={json.dumps(request.method)}, url={json.dumps(view.get('url', ''), ensure_ascii=False)}, headers=[{headers}]{body})"
 
 
 def _wire_body(wire: Mapping[str, Any]) -> bytes:
