@@ -175,17 +175,18 @@ fn build<'py>(
     request(py, built, config)
 }
 
-/// `build_enrol_image(config, token, source, image, rotation)`: the photo enrol's
-/// `_host.Request` from the image's bytes (`host::build_enrol_image`).
+/// `build_enrol_image(config, token, source, image, rotation)`: the photo enrol's `Request`
+/// from the image's bytes (`host::build_enrol_image`); `config` as for `build`.
 #[pyfunction]
 fn build_enrol_image<'py>(
     py: Python<'py>,
-    config: &Bound<'py, NativeConfig>,
+    config: &Bound<'py, PyAny>,
     token: &str,
     source: &str,
     image: &[u8],
     rotation: Option<i64>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let config = &native_config(config)?;
     let built = host::build_enrol_image(&config.get().parsed, token, source, image, rotation);
     request(py, core(py, built)?, config)
 }

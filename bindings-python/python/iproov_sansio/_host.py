@@ -310,21 +310,12 @@ def _image_input(token: Any, source: Any, image: Any, rotation: Any) -> Dict[str
     return data
 
 
-def _image_args(token: Any, source: Any, image: Any, rotation: Any) -> bool:
-    """Arguments ``_core`` takes as they are (the image as bytes); others go as the vector
-    format's JSON, for core to refuse naming the field."""
-    return type(token) is str and type(source) is str and type(image) is bytes and (rotation is None or type(rotation) is int) and (rotation is None or -(2**63) <= rotation < 2**63)
-
-
 def build_enrol_image_bytes(config: ConfigLike, *, token: str, source: str, image: bytes, rotation: Optional[int] = None) -> Request:
-    """Builds ``POST /claim/enrol/image`` from the image bytes."""
-    native = _native_config(config)
-    built: Request
-    if _image_args(token, source, image, rotation):
-        built = _core.build_enrol_image(native, token, source, image, rotation)
-    else:
-        built = _core.build("enrol_image", native, _image_input(token, source, image, rotation))
-    return built
+    """Builds ``POST /claim/enrol/image`` from the image bytes (given to core as they are; any
+    other argument types go as the vector format's JSON, for core to refuse naming the field)."""
+    if type(image) is bytes and type(token) is str and type(source) is str and (rotation is None or (type(rotation) is int and -(2**63) <= rotation < 2**63)):
+        return _core.build_enrol_image(config, token, source, image, rotation)
+    return _core.build("enrol_image", config, _image_input(token, source, image, rotation))
 
 
 def _result(text: str) -> Any:
@@ -398,7 +389,7 @@ class Driver:
         self, token: str, source: str, image: bytes, rotation: Optional[int], attempt: Optional[int], now: int, telemetry: bool
     ) -> int:
         """Starts a photo enrol with the image as bytes; ``telemetry`` as for :meth:`start`."""
-        if _image_args(token, source, image, rotation):
+        if type(image) is bytes and type(token) is str and type(source) is str and (rotation is None or (type(rotation) is int and -(2**63) <= rotation < 2**63)):
             return _core.driver_start_enrol_image(self._native, token, source, image, rotation, attempt or 0, telemetry, now)
         return self.start("enrol_image", _image_input(token, source, image, rotation), attempt, now, False, None, telemetry)
 
