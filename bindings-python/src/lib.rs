@@ -1,8 +1,11 @@
 //! `iproov_sansio._core`: the Python binding's native module, a thin wrapper of
 //! `iproov_core::host`, the text-in, text-out interface napi (`bindings-node/src/exports.rs`)
 //! and wasm (`bindings-wasm/src/lib.rs`) wrap too; `bindings-js/NATIVE.md` is its one document
-//! (names snake_case here). Every function calls one core function; the Python half
-//! (`iproov_sansio/_host.py`) turns texts into objects, as `bindings-js/api.mjs` does in JS.
+//! (names snake_case here). Every function calls core's `host` and converts types only; the
+//! Python half (`iproov_sansio/_host.py`) turns texts into objects, as `bindings-js/api.mjs`
+//! does in JS. Where `host` has a structured form beside a text (`host/parts.rs`, its
+//! `PollParts`), this module hands Python objects instead (NATIVE.md, "Python's native forms"):
+//! a `Request` (`request.rs`), the poll's tuple, header pairs and bytes (`convert.rs`).
 //!
 //! A failure of core is raised as the class `iproov_sansio._host.error_from_json` makes of core's
 //! canonical error JSON (Python's equivalent of napi's `IPROOV_CORE` error).
@@ -157,7 +160,7 @@ fn config_info(config: &Bound<'_, NativeConfig>) -> String {
     host::config_info(&config.get().parsed)
 }
 
-/// `build(operation, config, input)`: the `_host.Request` (`host::build_request`); `config`
+/// `build(operation, config, input)`: a `Request` (`host::build_request`); `config`
 /// as `native_config` takes it; `input` is the vector-format input as Python data (or `None`).
 #[pyfunction]
 fn build<'py>(

@@ -1,8 +1,8 @@
 """The native module (Rust, pyo3): a thin wrapper of core's ``host`` module, the interface napi
 and wasm expose too (``bindings-js/NATIVE.md``; names snake_case here). Texts are JSON unless
 named otherwise; ``""`` stands for none. A failure of core raises its error's class
-(``_host.error_from_json``). A request and the driver's poll come as ``_host``'s objects
-(``_host.Request``, the poll's tuple), made with ``_host``'s classes and functions. Checked
+(``_host.error_from_json``). A request comes as a native ``Request``, the driver's poll as a
+tuple, a result as a dict (``bindings-js/NATIVE.md``, "Python's native forms"). Checked
 against the built module by ``stubtest``."""
 
 from typing import Any, ClassVar, Dict, Optional, Tuple, final
