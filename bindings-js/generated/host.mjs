@@ -125,6 +125,7 @@ export const INFO = {
     "invalidate_claim",
     "availability"
   ],
+  "redacted": "[REDACTED]",
   "transport_failures": [
     "dns",
     "connection_refused",

@@ -1,111 +1,72 @@
-//! `Request`: what to send (method, URL, headers, body bytes). Its `repr` is core's redacted
-//! view, so printing or logging a request never shows a credential.
+//! `Request`: a request to send, as a native class so that making one per build or send costs
+//! no Python frame. What it shows (its redacted view and `repr`) is made by `_host`'s
+//! `_request_redacted` and `_request_repr` from core's redacted view; this holds the parts.
 
-use crate::convert::to_py;
-use iproov_core::Request;
+use crate::python_half;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
-use serde_json::Value;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
-/// A request to send exactly as described. Immutable.
-#[pyclass(frozen, name = "Request", module = "iproov_sansio._core")]
-pub struct PyRequest {
-    method: String,
-    url: String,
+static REDACTED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static REPR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A request to send exactly as described (method, URL, headers, body bytes). Immutable.
+/// Its ``repr`` is core's redacted view, so printing or logging it never shows a credential.
+#[pyclass(frozen, module = "iproov_sansio", name = "Request")]
+pub struct Request {
+    /// ``GET``, ``POST``, ``PUT`` or ``DELETE``.
+    #[pyo3(get)]
+    method: Py<PyString>,
+    /// The full URL, query included.
+    #[pyo3(get)]
+    url: Py<PyString>,
+    /// Header ``(name, value)`` pairs in the order to send them.
+    #[pyo3(get)]
     headers: Py<PyTuple>,
+    /// The body bytes (empty for GET and DELETE).
+    #[pyo3(get)]
     body: Py<PyBytes>,
-    /// Where the redacted view comes from: always core.
-    view: View,
+    /// Core's redacted view (a dict), or the config handle core makes it with.
+    #[pyo3(get, name = "_view")]
+    view: Py<PyAny>,
 }
 
-/// Core's redacted view of a request: made on demand by core's request, which knows its
-/// secrets, or made by core beside a flow's wire request (the flow output's `redacted`).
-enum View {
-    Core(Request),
-    Given(Value),
-}
-
-impl std::fmt::Debug for PyRequest {
-    /// Method and URL only; `repr()` gives the redacted headers and body.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .finish_non_exhaustive()
-    }
-}
-
-fn header_tuple<'py>(
-    py: Python<'py>,
-    headers: &[(String, String)],
-) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(py, headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-}
-
-impl PyRequest {
-    /// Wraps a request core built.
-    pub fn from_core(py: Python<'_>, request: Request) -> PyResult<Self> {
-        Ok(Self {
-            method: request.method.as_str().to_owned(),
-            url: request.url.clone(),
-            headers: header_tuple(py, &request.headers)?.unbind(),
-            body: PyBytes::new(py, &request.body).unbind(),
-            view: View::Core(request),
-        })
-    }
-
-    /// Wraps a wire request from the flow driver's JSON (`{"method", "url", "headers": {..},
-    /// "body" | "body_base64"}`); `body` is already decoded by the caller; `redacted` is the
-    /// view core gave beside it (the step output's `redacted`).
-    pub fn from_parts(
-        py: Python<'_>,
-        method: String,
-        url: String,
-        headers: &[(String, String)],
-        body: &[u8],
-        redacted: Value,
-    ) -> PyResult<Self> {
-        Ok(Self {
-            method,
-            url,
-            headers: header_tuple(py, headers)?.unbind(),
-            body: PyBytes::new(py, body).unbind(),
-            view: View::Given(redacted),
-        })
-    }
-
-    fn redacted_value(&self) -> Value {
-        match &self.view {
-            View::Core(request) => serde_json::to_value(request.redacted()).unwrap_or(Value::Null),
-            View::Given(view) => view.clone(),
+impl Request {
+    pub fn of(
+        method: Bound<'_, PyString>,
+        url: Bound<'_, PyString>,
+        headers: Bound<'_, PyTuple>,
+        body: Bound<'_, PyBytes>,
+        view: Bound<'_, PyAny>,
+    ) -> Self {
+        Self {
+            method: method.unbind(),
+            url: url.unbind(),
+            headers: headers.unbind(),
+            body: body.unbind(),
+            view: view.unbind(),
         }
     }
 }
 
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The parts hold credentials: nothing of them here.
+        f.debug_struct("Request").finish_non_exhaustive()
+    }
+}
+
 #[pymethods]
-impl PyRequest {
-    /// `GET`, `POST`, `PUT` or `DELETE`.
-    #[getter]
-    fn method(&self) -> &str {
-        &self.method
-    }
-
-    /// The full URL, query included.
-    #[getter]
-    fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Header `(name, value)` pairs in the order to send them.
-    #[getter]
-    fn headers(&self, py: Python<'_>) -> Py<PyTuple> {
-        self.headers.clone_ref(py)
-    }
-
-    /// The body bytes (empty for GET and DELETE).
-    #[getter]
-    fn body(&self, py: Python<'_>) -> Py<PyBytes> {
-        self.body.clone_ref(py)
+impl Request {
+    #[new]
+    fn new(
+        method: Bound<'_, PyString>,
+        url: Bound<'_, PyString>,
+        headers: Bound<'_, PyTuple>,
+        body: Bound<'_, PyBytes>,
+        view: Bound<'_, PyAny>,
+    ) -> Self {
+        Self::of(method, url, headers, body, view)
     }
 
     /// The headers as a dict (names as given; no name repeats in a request core builds).
@@ -117,48 +78,25 @@ impl PyRequest {
         Ok(dict)
     }
 
-    /// A dict safe to print or log: `Authorization` and every secret replaced by
-    /// `[REDACTED]`, a binary body summarised by its size.
-    fn redacted<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &self.redacted_value())
+    /// A dict safe to print or log: ``Authorization`` and every secret replaced by
+    /// ``[REDACTED]``, a binary body summarised by its size.
+    fn redacted<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        python_half(slf.py(), &REDACTED, "_request_redacted")?.call1((slf,))
     }
 
-    fn __repr__(&self) -> String {
-        let view = self.redacted_value();
-        let headers: Vec<String> = view
-            .get("headers")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|pair| match pair {
-                Value::Array(kv) => format!(
-                    "({}, {})",
-                    kv.first().unwrap_or(&Value::Null),
-                    kv.get(1).unwrap_or(&Value::Null)
-                ),
-                other => other.to_string(),
-            })
-            .collect();
-        let body = match view.get("body") {
-            Some(body) => format!(", body={body}"),
-            None => String::new(),
-        };
-        format!(
-            "Request(method={:?}, url={:?}, headers=[{}]{body})",
-            self.method,
-            view.get("url").and_then(Value::as_str).unwrap_or_default(),
-            headers.join(", ")
-        )
+    fn __repr__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        python_half(slf.py(), &REPR, "_request_repr")?.call1((slf,))
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let Ok(other) = other.cast::<PyRequest>() else {
+        let Ok(other) = other.cast::<Self>() else {
             return Ok(false);
         };
         let other = other.get();
-        Ok(self.method == other.method
-            && self.url == other.url
-            && self.headers.bind(py).eq(other.headers.bind(py))?
-            && self.body.bind(py).as_bytes() == other.body.bind(py).as_bytes())
+        let same = |a: &Py<PyAny>, b: &Py<PyAny>| PyAnyMethods::eq(a.bind(py), b.bind(py));
+        Ok(same(self.method.as_any(), other.method.as_any())?
+            && same(self.url.as_any(), other.url.as_any())?
+            && same(self.headers.as_any(), other.headers.as_any())?
+            && same(self.body.as_any(), other.body.as_any())?)
     }
 }

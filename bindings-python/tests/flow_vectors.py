@@ -8,7 +8,7 @@ import base64
 import json
 from typing import Any, Dict, Mapping
 
-from iproov_sansio import IProovError, _core
+from iproov_sansio import IProovError, RetryPolicy, _host
 from vectors import Mismatch, subset
 
 
@@ -19,7 +19,7 @@ def run_flow_vector(vector: Mapping[str, Any]) -> None:
     config = vector.get("config")
     expected_error = vector.get("error")
     try:
-        state = _core.flow_new_state(flow, vector.get("options"))
+        state = _host.flow_new_state(flow, vector.get("options"))
     except IProovError as error:
         if expected_error is None:
             raise Mismatch(f"options rejected: {error.to_dict()}") from None
@@ -40,7 +40,7 @@ def run_flow_vector(vector: Mapping[str, Any]) -> None:
 def _run_one(flow: str, config: Any, state: Dict[str, Any], step: Mapping[str, Any]) -> Dict[str, Any]:
     expected_error = step.get("error")
     try:
-        new_state, output = _core.flow_run_step(flow, config, state, step)
+        new_state, output = _host.flow_run_step(flow, config, state, step)
     except IProovError as error:
         if expected_error is None:
             raise Mismatch(f"failed: {error.to_dict()}") from None
@@ -67,19 +67,19 @@ def _run_one(flow: str, config: Any, state: Dict[str, Any], step: Mapping[str, A
 
 
 def _check_typed_advisor(state: Dict[str, Any], step: Mapping[str, Any], output: Dict[str, Any]) -> None:
-    """The clients' typed advisor (``_core.RetryAdvisor``) must advise exactly as the driver."""
+    """The clients' typed advisor (``RetryPolicy``) must advise exactly as the driver."""
     given = step.get("input") or {}
     response = step.get("response")
-    typed = _core.RetryAdvisor(state).advise(
+    typed = RetryPolicy(**state).advise(
         given["operation"],
         given["attempt"],
-        step["now"],
-        given["jitter"],
-        None if response is None else response["status"],
-        None if response is None else response.get("headers"),
-        given.get("failure"),
-        None if response is None else _body_bytes(response),
-    )
+        now=step["now"],
+        jitter=given["jitter"],
+        status=None if response is None else response["status"],
+        headers=None if response is None else response.get("headers"),
+        failure=given.get("failure"),
+        body=None if response is None else _body_bytes(response),
+    ).to_dict()
     if typed != output:
         raise Mismatch(f"the typed advisor gave {typed}, the flow driver {output}")
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import iproov_sansio as ip
-from iproov_sansio import _core
+from iproov_sansio import _core, _host
 from vectors import Mismatch, Vector, load_vectors, run_vector
 
 CONFIG = ip.Config(
@@ -137,11 +137,11 @@ def test_error_tree() -> None:
         assert issubclass(cls, ip.IProovError)
     error = ip.TimeoutError.__new__(ip.TimeoutError)
     assert isinstance(error, Exception)
-    made = _core.timeout_error("read timed out")
+    made = _host.error_from_json(_core.transport_error("timeout", "read timed out"))
     assert isinstance(made, ip.TimeoutError) and made.code == "timeout" and made.status is None
     copied = pickle.loads(pickle.dumps(made))
     assert type(copied) is ip.TimeoutError and copied.to_dict() == made.to_dict()
-    assert isinstance(_core.connection_error("refused"), ip.ConnectionError)
+    assert isinstance(_host.error_from_json(_core.transport_error("connect", "refused")), ip.ConnectionError)
 
 
 def test_every_core_error_kind_has_its_class() -> None:
@@ -166,7 +166,7 @@ def test_every_core_error_kind_has_its_class() -> None:
 
 def test_the_generated_error_classes_are_cores() -> None:
     # _errors.py is generated from core's tables; the native module reads the same table.
-    table = _core.error_classes()
+    table = [(c["kind"], c["class"], c["parent"]) for c in _host.INFO["error_classes"]]
     assert len(table) == 15
     for kind, name, parent in table:
         made = ip.error_from_dict({"kind": kind, "code": "x"})
@@ -178,12 +178,12 @@ def test_the_generated_error_classes_are_cores() -> None:
 
 
 def test_regions_and_operations_mirror_core() -> None:
-    assert [r.value for r in ip.Region] == _core.regions()
+    assert [r.value for r in ip.Region] == [r["id"] for r in json.loads(_core.regions())]
     assert ip.Region.parse("Latin America") is ip.Region.LATAM
     assert ip.Region.EU.base_url == "https://eu.rp.secure.iproov.me/api/v2"
     assert ip.Region.SG.streaming_url == "wss://sg.rp.secure.iproov.me/ws"
-    assert sorted(ip.RESULT_TYPES) == sorted(_core.operations())
-    for name in _core.operations():
+    assert sorted(ip.RESULT_TYPES) == sorted(_host.INFO["operations"])
+    for name in _host.INFO["operations"]:
         assert callable(getattr(ip, f"build_{name}")) and callable(getattr(ip, f"parse_{name}"))
 
 

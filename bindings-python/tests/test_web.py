@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.routing import Mount
 
 import iproov_sansio as ip
-from iproov_sansio import _core
+from iproov_sansio import _host
 from iproov_sansio.httpx import Client
 from iproov_sansio.journeys import JourneyService
 from iproov_sansio.stores import SQLiteStore
@@ -310,7 +310,7 @@ def test_every_error_class_core_names_has_a_browser_code() -> None:
         classes[cls.__name__] = cls
         pending.extend(cls.__subclasses__())
     seen = set()
-    for kind, name, _parent in _core.error_classes():
+    for kind, name in [(c["kind"], c["class"]) for c in _host.INFO["error_classes"]]:
         error = classes[name]({"code": kind, "kind": kind, "message": "internal detail"})
         code, _ = browser_error(error)
         assert code in ERRORS, name

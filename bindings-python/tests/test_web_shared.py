@@ -16,7 +16,7 @@ from emulator_fixtures import EU, Emulator
 from starlette.testclient import TestClient
 
 import iproov_sansio as ip
-from iproov_sansio import _core
+from iproov_sansio import _host
 from iproov_sansio.httpx import Client
 from iproov_sansio.journeys import JourneyService
 from iproov_sansio.stores import SQLiteStore
@@ -117,7 +117,7 @@ def test_the_page_with_iproovs_sdk_has_cores_policy_and_config_names_the_script(
         with TestClient(journey_routes(service, resolve_user=lambda r: None, sdk_script=SDK)) as web:
             page = web.get("/")
             config = web.get("/config").json()
-        expected = _core.web_decide("page", {"sdk_script": SDK, "sdk_url": ip.Region.EU.streaming_url})["headers"]
+        expected = _host.web_decide("page", {"sdk_script": SDK, "sdk_url": ip.Region.EU.streaming_url})["headers"]
         assert page.headers["content-security-policy"] == expected["Content-Security-Policy"]
         assert "script-src 'self' https://cdn.example.com 'wasm-unsafe-eval'" in page.headers["content-security-policy"]
         assert "wss://eu.rp.secure.iproov.me" in page.headers["content-security-policy"]

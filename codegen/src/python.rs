@@ -125,7 +125,7 @@ pub fn ops(t: &Tables) -> String {
     out.push_str(
         "from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union\n\n",
     );
-    out.push_str("from . import _core\nfrom ._core import Config, Request\n");
+    out.push_str("from . import _core, _host\nfrom ._host import Config, Request\n");
     out.push_str(&import_block("._results", &results));
     let mut all: Vec<String> = ["Headers", "ConfigLike", "Result", "RESULT_TYPES"]
         .map(String::from)
@@ -169,7 +169,7 @@ pub fn ops(t: &Tables) -> String {
         ));
         let has_bytes = op.input.fields.iter().any(|f| f.ty == Type::Bytes);
         if has_bytes {
-            // The pyo3 glue takes bytes through its own entry (no base64 round trip).
+            // The image bytes go to `_host`, which hands them to core as bytes.
             let args: Vec<String> = op
                 .input
                 .fields
@@ -178,7 +178,7 @@ pub fn ops(t: &Tables) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "    return _core.build_{name}_bytes(config, {})",
+                "    return _host.build_{name}_bytes(config, {})",
                 args.join(", ")
             );
         } else if op.input.fields.is_empty() {
@@ -551,7 +551,7 @@ pub fn errors(t: &Tables) -> String {
     body.push_str(
         "    return _BY_KIND.get(str(data.get(\"kind\", \"\")), _UNKNOWN_KIND)(data)\n\n\n",
     );
-    body.push_str("#: The name the native module calls (``bindings-python/src/errors.rs``).\nfrom_dict = error_from_dict\n");
+    body.push_str("#: The name ``_host.error_from_json`` (through which the native module raises) calls.\nfrom_dict = error_from_dict\n");
     // Only what the families' fields use is imported.
     let uses = |what: &str| body.contains(what);
     if uses("copy.") {

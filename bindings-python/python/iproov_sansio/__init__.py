@@ -11,7 +11,7 @@ clients live in ``iproov_sansio.httpx`` and ``iproov_sansio.requests``.
 from typing import TYPE_CHECKING, Any
 
 from . import _errors, _ops, _results, _sansio
-from ._core import DEFAULT_USER_AGENT, MAX_BODY_BYTES, Config, Request, __version__
+from ._host import DEFAULT_USER_AGENT, MAX_BODY_BYTES, Config, Request, __version__
 
 # The errors, results and per-operation functions are generated from core's tables (each
 # module's __all__ is the list): an operation or an error family core adds appears here.

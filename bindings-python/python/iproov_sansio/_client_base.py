@@ -10,9 +10,9 @@ import math
 import os
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from . import _core
+from . import _host
 from . import telemetry as _telemetry
-from ._core import Config
+from ._host import Config
 from ._flows import RetryPolicy, TokenManager, TokenStatus
 from ._loop import now_ms
 from ._client_ops import AsyncOperations as AsyncOperations
@@ -72,7 +72,7 @@ class ClientCore:
     """One client's configuration, core driver and audit hook (shared by every client)."""
 
     _config: Config
-    _driver: _core.Driver
+    _driver: _host.Driver
     _driver_options: Dict[str, Any]
     _audit: Optional[Callable[[Dict[str, Any]], None]]
     _timeout: Optional[float]
@@ -91,7 +91,7 @@ class ClientCore:
         # The options stay with the client: the journey service derives its limits from them
         # (how long a validate or a token request can run: core's ``service_setup``).
         self._driver_options = driver_options(timeout, retry, token_manager)
-        self._driver = _core.Driver(self._config, self._driver_options, int.from_bytes(os.urandom(8), "little"))
+        self._driver = _host.Driver(self._config, self._driver_options, os.urandom(8))
         self._audit = audit
         self._timeout = timeout
 

@@ -243,5 +243,5 @@ def error_from_dict(data: Mapping[str, Any]) -> IProovError:
     return _BY_KIND.get(str(data.get("kind", "")), _UNKNOWN_KIND)(data)
 
 
-#: The name the native module calls (``bindings-python/src/errors.rs``).
+#: The name ``_host.error_from_json`` (through which the native module raises) calls.
 from_dict = error_from_dict

@@ -1,7 +1,7 @@
 """Core's flows: the OAuth token manager, the retry advisor, a user's journey and audit records.
 
-Each class keeps its state in core (``_core.Flow``) and advances it through core's JSON flow
-driver; nothing here decides anything. Time (``now``, Unix milliseconds) and retry jitter
+Each class advances its state through core's JSON flow driver (``_host.Flow`` keeps the token
+manager's in core; a journey's, which holds no secret, is its dict); nothing here decides anything. Time (``now``, Unix milliseconds) and retry jitter
 (uniform in [0, 1)) are arguments, as in core.
 """
 
@@ -12,8 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
-from . import _core
-from ._core import Config, Request
+from . import _host
+from ._host import Config, Request
 from ._errors import IProovError, from_dict
 from ._ops import Headers
 from ._results import ValidateResult
@@ -119,7 +119,7 @@ class RetryPolicy:
             "max_delay_ms": max_delay_ms,
             "max_retry_after_ms": max_retry_after_ms,
         }
-        self._advisor = _core.RetryAdvisor({k: v for k, v in options.items() if v is not None})
+        self._policy = _host.flow_new_state("retry", {k: v for k, v in options.items() if v is not None})
 
     def advise(
         self,
@@ -138,11 +138,18 @@ class RetryPolicy:
         500 ``invalid_key``, vetoes a retry) or a transport ``failure``:
         ``"failed_before_sending"`` (DNS, connect, TLS) or ``"may_have_reached_server"``
         (timeout or reset after sending)."""
-        return Advice.from_dict(self._advisor.advise(operation, attempt, now, jitter, status, headers, failure, body))
+        step: Dict[str, Any] = {
+            "action": "advise",
+            "now": now,
+            "input": {"operation": operation, "attempt": attempt, "jitter": jitter, "failure": failure},
+        }
+        if status is not None:
+            step["response"] = wire_response(status, headers, body)
+        return Advice.from_dict(_host.flow_run_step("retry", None, self._policy, step)[1])
 
     def to_dict(self) -> Dict[str, Any]:
         """The policy's limits."""
-        return self._advisor.policy()
+        return copy.deepcopy(self._policy)
 
     def __repr__(self) -> str:
         return f"RetryPolicy({self.to_dict()!r})"
@@ -216,13 +223,13 @@ class TokenManager:
             "default_expires_in_s": default_expires_in_s,
             "scope": None if scope is None else list(scope),
         }
-        self._flow = _core.Flow("token_manager", {k: v for k, v in options.items() if v is not None})
+        self._flow = _host.Flow("token_manager", {k: v for k, v in options.items() if v is not None})
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> TokenManager:
         """Restores a manager saved by :meth:`to_dict` (a token saved without its value is dropped)."""
         manager = cls.__new__(cls)
-        manager._flow = _core.Flow("token_manager")
+        manager._flow = _host.Flow("token_manager")
         manager._flow.step({"action": "restore", "input": {"state": dict(state)}})
         return manager
 
@@ -322,13 +329,13 @@ class Journey:
         ):
             if value is not None:
                 options[key] = value
-        self._flow = _core.Flow("journey", options)
+        self._state = _host.flow_new_state("journey", options)
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> Journey:
         """Resumes a journey saved by :meth:`to_dict` (checked before use: raises ``InvalidInputError``)."""
         journey = cls.__new__(cls)
-        journey._flow = _core.Flow.resume("journey", state)
+        journey._state = dict(state)
         journey.next(0)  # core reads (and checks) the saved state on every step
         return journey
 
@@ -336,7 +343,8 @@ class Journey:
         step: Dict[str, Any] = {"action": action, "now": now}
         if fields:
             step["input"] = fields
-        return Next.from_dict(self._flow.step(step))
+        self._state, out = _host.flow_run_step("journey", None, self._state, step)
+        return Next.from_dict(out)
 
     def next(self, now: int) -> Next:
         """What to do now."""
@@ -361,7 +369,7 @@ class Journey:
 
     def to_dict(self) -> Dict[str, Any]:
         """The journey to store: no secret and no image."""
-        return self._flow.state()
+        return copy.deepcopy(self._state)
 
     @property
     def user_id(self) -> str:
@@ -406,4 +414,5 @@ def audit_record(
     step: Dict[str, Any] = {"action": "record", "now": now, "input": record_input}
     if response is not None:
         step["response"] = dict(response)
-    return _core.Flow("audit").step(step, config)
+    record: Dict[str, Any] = _host.Flow("audit").step(step, config)
+    return record

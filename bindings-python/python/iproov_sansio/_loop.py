@@ -1,4 +1,4 @@
-"""The loop every Python client runs around core's call driver (``_core.Driver``).
+"""The loop every Python client runs around core's call driver (``_host.Driver``).
 
 The driver decides everything (what to send and when, retries, the shared OAuth token, the
 deadline, the error and its class, the audit records); the loop only sends, sleeps, waits for
@@ -22,9 +22,9 @@ import time
 import zlib
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 
-from . import _core
+from . import _host
 from . import telemetry as _telemetry
-from ._core import MAX_BODY_BYTES, Config, Request
+from ._host import MAX_BODY_BYTES, Config, Polled, Request
 from ._flows import RetryPolicy, TokenManager
 
 __all__ = [
@@ -57,7 +57,7 @@ class Answer(NamedTuple):
 
 class Failure(NamedTuple):
     """A send that failed: ``name`` from core's transport table
-    (``_core.transport_failures()``), ``cause`` the library's words; ``exc`` becomes the
+    (``_host.INFO["transport_failures"]``), ``cause`` the library's words; ``exc`` becomes the
     raised error's ``__cause__``."""
 
     name: str
@@ -84,7 +84,7 @@ def driver_for(
     retry: Optional[RetryPolicy],
     token_manager: Optional[TokenManager],
     audit_frames: bool = False,
-) -> _core.Driver:
+) -> _host.Driver:
     """Core's driver for one client. ``timeout`` (seconds) becomes core's ``timeout_ms``, which
     core checks now: an unusable one raises :class:`InvalidInputError` here, not at the first
     call. ``token_manager`` gives its policy; the driver keeps its own token."""
@@ -96,7 +96,7 @@ def driver_for(
         options["retry"] = retry.to_dict()
     if token_manager is not None:
         options["token"] = token_manager.to_dict()["policy"]
-    return _core.Driver(config, options, int.from_bytes(os.urandom(8), "little"))
+    return _host.Driver(config, options, os.urandom(8))
 
 
 def _report(hook: Hook, records: Optional[List[Dict[str, Any]]]) -> None:
@@ -111,27 +111,30 @@ def _report(hook: Hook, records: Optional[List[Dict[str, Any]]]) -> None:
             _log.exception("iproov_sansio: the audit hook raised; the call goes on and its outcome stands")
 
 
-def _report_sent(driver: _core.Driver, call: int, sent: Sent) -> Optional[BaseException]:
-    """Reports a send to core; gives the library's exception of a failed send."""
+def _report_sent(driver: _host.Driver, call: int, sent: Sent) -> Polled:
+    """Reports a send to core; gives the poll after it (one native call)."""
     if isinstance(sent, Answer):
-        driver.on_response(call, sent.status, sent.headers, sent.body, now_ms())
-        return None
-    driver.on_failure(call, sent.name, sent.cause, now_ms())
-    return sent.exc
+        return driver.on_response(call, sent.status, sent.headers, sent.body, now_ms())
+    return driver.on_failure(call, sent.name, sent.cause, now_ms())
 
 
 def run_sync(
-    driver: _core.Driver, call: int, send: SendSync, wakeup: threading.Condition, hook: Hook
+    driver: _host.Driver, call: int, send: SendSync, wakeup: threading.Condition, hook: Hook
 ) -> Any:
     """Drives call ``call`` to its end with blocking IO; returns the result dict or raises.
     Polls run under ``wakeup`` so that a wake-up can never fall between a poll that says
     "wait" and the wait itself."""
     cause: Optional[BaseException] = None
+    sent: Optional[Sent] = None  # a send to report: its answer and the next poll are one call
     told: List[Dict[str, Any]] = []  # the call's sends until its own event (telemetry.emit)
     try:
         while True:
             with wakeup:
-                kind, value, records, wake, events = driver.poll(call, now_ms())
+                if sent is None:
+                    kind, value, records, wake, events = driver.poll(call, now_ms())
+                else:
+                    kind, value, records, wake, events = _report_sent(driver, call, sent)
+                    sent = None
                 if wake:
                     wakeup.notify_all()
                 if kind == "wait":
@@ -140,7 +143,8 @@ def run_sync(
             if events:
                 _telemetry.emit(events, told)
             if kind == "send":
-                cause = _report_sent(driver, call, send(value[0], value[1]))
+                sent = send(value[0], value[1])
+                cause = None if isinstance(sent, Answer) else sent.exc
             elif kind == "sleep":
                 time.sleep(max(0.0, (value - now_ms()) / 1000.0))
             elif kind == "done":
@@ -170,16 +174,21 @@ class AsyncWakeup:
             self._event = None
 
 
-async def run_async(driver: _core.Driver, call: int, send: SendAsync, wakeup: AsyncWakeup, hook: Hook) -> Any:
+async def run_async(driver: _host.Driver, call: int, send: SendAsync, wakeup: AsyncWakeup, hook: Hook) -> Any:
     """Drives call ``call`` with asyncio. A cancelled task (the caller's abort, a timeout of
     its own) is reported to core as ``aborted`` while a send is out, so that its audit record
     says what became of the request; the cancellation then goes on (asyncio's convention)."""
     sending = False
     cause: Optional[BaseException] = None
+    sent: Optional[Sent] = None  # a send to report: its answer and the next poll are one call
     told: List[Dict[str, Any]] = []  # the call's sends until its own event (telemetry.emit)
     try:
         while True:
-            kind, value, records, wake, events = driver.poll(call, now_ms())
+            if sent is None:
+                kind, value, records, wake, events = driver.poll(call, now_ms())
+            else:
+                kind, value, records, wake, events = _report_sent(driver, call, sent)
+                sent = None
             if wake:
                 wakeup.wake()
             _report(hook, records)
@@ -189,7 +198,7 @@ async def run_async(driver: _core.Driver, call: int, send: SendAsync, wakeup: As
                 sending = True
                 sent = await send(value[0], value[1])
                 sending = False
-                cause = _report_sent(driver, call, sent)
+                cause = None if isinstance(sent, Answer) else sent.exc
             elif kind == "sleep":
                 await asyncio.sleep(max(0.0, (value - now_ms()) / 1000.0))
             elif kind == "wait":
@@ -203,8 +212,7 @@ async def run_async(driver: _core.Driver, call: int, send: SendAsync, wakeup: As
                 raise value from cause
     except asyncio.CancelledError:
         if sending:
-            driver.on_failure(call, "aborted", "the task was cancelled", now_ms())
-            _kind, _value, records, wake, events = driver.poll(call, now_ms())
+            _kind, _value, records, wake, events = driver.on_failure(call, "aborted", "the task was cancelled", now_ms())
             if wake:
                 wakeup.wake()
             _report(hook, records)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union
 
-from . import _core
-from ._core import Config, Request
+from . import _core, _host
+from ._host import Config, Request
 from ._results import (
     AccessToken,
     Availability,
@@ -156,7 +156,7 @@ def build_enrol_image(
     """Builds ``POST /claim/enrol/image``: photo enrol: registers a trusted image (PNG, JPEG, JPEG
     2000, at most 2 MB) against an enrol token. Raises :class:`InvalidInputError` for an input
     or a config core refuses."""
-    return _core.build_enrol_image_bytes(config, token=token, source=source, image=image, rotation=rotation)
+    return _host.build_enrol_image_bytes(config, token=token, source=source, image=image, rotation=rotation)
 
 
 def parse_enrol_image(

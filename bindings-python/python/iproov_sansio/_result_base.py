@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar, Dict, Mapping, Tuple, Type, TypeVar
 
-from ._core import REDACTED
+from ._host import REDACTED
 from ._errors import InvalidInputError
 
 _R = TypeVar("_R", bound="_Result")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 from typing import Any, Mapping, Optional, Union
 
-from . import _core
-from ._core import Request
+from . import _host
+from ._host import Request
 from ._ops import RESULT_TYPES, ConfigLike, Headers, Result
 
 __all__ = ["build", "parse", "parse_response"]
@@ -15,7 +15,7 @@ __all__ = ["build", "parse", "parse_response"]
 
 def build(operation: str, config: ConfigLike, input: Optional[Mapping[str, Any]] = None) -> Request:
     """Builds ``operation``'s request from vector-format ``config`` and ``input`` dicts."""
-    return _core.build(operation, config, input)
+    return _host.build(operation, config, input)
 
 
 def parse_response(
@@ -26,7 +26,7 @@ def parse_response(
     body: bytes = b"",
 ) -> Result:
     """Parses a response of ``operation`` into its typed result (or raises the typed error)."""
-    data = _core.parse(operation, config, status, headers, body)
+    data = _host.parse(operation, config, status, headers, body)
     result: Result = RESULT_TYPES[operation]._wrap(data)
     return result
 

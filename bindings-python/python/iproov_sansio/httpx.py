@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import httpx
 
 from ._client_base import DEFAULT_TIMEOUT, AsyncOperations, ClientCore, SyncOperations
-from ._core import Config, Request
+from ._host import Config, Request
 from ._flows import RetryPolicy, TokenManager
 from ._loop import (
     ACCEPT_ENCODING,

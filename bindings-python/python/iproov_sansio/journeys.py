@@ -116,7 +116,7 @@ def _now() -> int:
 
 
 class _Run:
-    """One pump (``_core.JourneyPump``) and what its loop keeps between actions."""
+    """One pump (``_core.pump_new``) and what its loop keeps between actions."""
 
     def __init__(self, service: "_Service", request: Dict[str, Any]) -> None:
         new_id = _core.random_user_id(os.urandom(16))
@@ -124,13 +124,13 @@ class _Run:
             request = {**request, "backoff": service._backoff}
         if service._spool is not None and request["action"] != "replay":
             request = {**request, "spool_lines": service._spool.has_lines(), "replayed_ms": service._replayed_ms}
-        self.pump = _core.JourneyPump(service._client.config, service._setup, json.dumps(request), new_id, _now())
+        self.pump = _core.pump_new(service._client.config._native, service._setup, json.dumps(request), new_id, _now())
         self.service = service
         self.cause: Optional[BaseException] = None
 
     def next(self, event: str) -> Dict[str, Any]:
         """The next action; raises the error of a ``failed`` one (its log at ERROR first)."""
-        action: Dict[str, Any] = json.loads(self.pump.next(event, _now()))
+        action: Dict[str, Any] = json.loads(_core.pump_next(self.pump, event, _now()))
         if "backoff" in action:  # core's, kept as it is for the next requests
             self.service._backoff = action["backoff"]
         if action.get("replay"):  # core's spool::replay_due

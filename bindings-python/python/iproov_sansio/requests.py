@@ -14,7 +14,7 @@ import requests.exceptions as rex
 import urllib3.exceptions as urllib3_errors
 
 from ._client_base import DEFAULT_TIMEOUT, ClientCore, SyncOperations
-from ._core import Config, Request
+from ._host import Config, Request
 from ._flows import RetryPolicy, TokenManager
 from ._loop import ACCEPT_ENCODING, WATCHDOG, Answer, BoundedBody, Failure, Sent, connect_failure, run_sync
 

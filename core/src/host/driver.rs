@@ -4,7 +4,8 @@
 use super::{error_json, headers_arg, request_text, to_text};
 use crate::driver::{Action, CallContext, Driver, DriverOptions, TransportFailure};
 use crate::error::Error;
-use crate::http::Response;
+use crate::flows::AuditContext;
+use crate::http::{Request, Response};
 use crate::operation::{self, JsonConfig, Operation};
 
 /// A call driver for a config ([`crate::driver`]); `options_json` is [`DriverOptions`]'s
@@ -47,6 +48,64 @@ pub fn driver_start(
     Ok(driver.start(op, input_json.as_bytes(), context, now))
 }
 
+/// What a poll says, with its parts as they are (the request as core built it): for a host
+/// whose glue converts them natively (pyo3); [`driver_poll`] gives the same as one text.
+#[derive(Debug)]
+pub struct PollParts {
+    /// What to do next.
+    pub step: Step,
+    /// Wake the calls waiting for the shared token.
+    pub wake: bool,
+    /// The audit records since the last poll, each as JSON.
+    pub audit: Vec<String>,
+    /// The telemetry events since the last poll, each as JSON (`crate::telemetry`).
+    pub events: Vec<String>,
+}
+
+/// The next step of a call ([`Action`]'s kinds, with texts for the host).
+#[derive(Debug)]
+pub enum Step {
+    /// Send `request` (credentials included) within `timeout_ms`, counted from the send's start.
+    Send {
+        /// The request to send as it is.
+        request: Request,
+        /// `Action::Send`'s time: give it to the HTTP stack as it is.
+        timeout_ms: u64,
+    },
+    /// Poll again at this time (Unix ms).
+    Sleep(u64),
+    /// Wait for the shared token until this time (Unix ms), or until woken.
+    Wait(u64),
+    /// The result text of [`super::parse`] (large frames after the JSON).
+    Done(String),
+    /// The error's canonical JSON.
+    Failed(String),
+}
+
+/// Polls a call (see [`Driver::poll`]): its parts ([`PollParts`]).
+pub fn driver_poll_parts(driver: &mut Driver, id: u64, now: u64) -> PollParts {
+    let poll = driver.poll(id, now);
+    let step = match poll.action {
+        Action::Send {
+            request,
+            timeout_ms,
+        } => Step::Send {
+            request,
+            timeout_ms,
+        },
+        Action::SleepUntil { at_ms } => Step::Sleep(at_ms),
+        Action::WaitForToken { until_ms } => Step::Wait(until_ms),
+        Action::Done { result } => Step::Done(operation::split_text(&result)),
+        Action::Failed { error } => Step::Failed(error_json(&error)),
+    };
+    PollParts {
+        step,
+        wake: poll.wake,
+        audit: poll.audit.iter().map(to_text).collect(),
+        events: poll.events.iter().map(to_text).collect(),
+    }
+}
+
 /// Polls a call (see [`Driver::poll`]) and gives the poll as one text:
 ///
 /// ```text
@@ -62,16 +121,16 @@ pub fn driver_start(
 /// `sleep` / `wait`: the time (Unix ms) to poll again by; `done`: the result text of
 /// [`parse`] (large frames after the JSON); `failed`: the error's canonical JSON.
 pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
-    let poll = driver.poll(id, now);
-    let (kind, payload) = match &poll.action {
-        Action::Send {
+    let poll = driver_poll_parts(driver, id, now);
+    let (kind, payload) = match poll.step {
+        Step::Send {
             request,
             timeout_ms,
-        } => ("send", format!("{timeout_ms}\n{}", request_text(request))),
-        Action::SleepUntil { at_ms } => ("sleep", at_ms.to_string()),
-        Action::WaitForToken { until_ms } => ("wait", until_ms.to_string()),
-        Action::Done { result } => ("done", operation::split_text(result)),
-        Action::Failed { error } => ("failed", error_json(error)),
+        } => ("send", format!("{timeout_ms}\n{}", request_text(&request))),
+        Step::Sleep(at_ms) => ("sleep", at_ms.to_string()),
+        Step::Wait(until_ms) => ("wait", until_ms.to_string()),
+        Step::Done(text) => ("done", text),
+        Step::Failed(text) => ("failed", text),
     };
     let mut out = String::with_capacity(payload.len() + 64);
     out.push_str(kind);
@@ -81,7 +140,7 @@ pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
     out.push_str(&poll.events.len().to_string());
     out.push('\n');
     for record in poll.audit.iter().chain(&poll.events) {
-        out.push_str(&to_text(record));
+        out.push_str(record);
         out.push('\n');
     }
     out.push_str(&payload);
@@ -98,16 +157,58 @@ pub fn driver_response(
     now: u64,
 ) {
     let headers = headers_arg(headers_json).unwrap_or_default();
+    driver_response_pairs(driver, id, status, &headers, body, now);
+}
+
+/// [`driver_response`] with the headers as `(name, value)` pairs (a repeated header kept).
+pub fn driver_response_pairs(
+    driver: &mut Driver,
+    id: u64,
+    status: u32,
+    headers: &[(String, String)],
+    body: &[u8],
+    now: u64,
+) {
     match u16::try_from(status) {
-        Ok(status) => driver.on_response(id, &Response::new(status, &headers, body), now),
+        Ok(status) => driver.on_response(id, &Response::new(status, headers, body), now),
         Err(_) => driver.on_failure(id, TransportFailure::Unknown, "not an HTTP status", now),
     }
+}
+
+/// Starts a photo enrol with the image as bytes (as [`super::build_enrol_image`] builds it;
+/// a bad argument fails the call at its first poll, with its audit record); `attempt` and
+/// `telemetry` as for [`driver_start`]. Gives the call's id.
+#[allow(clippy::too_many_arguments)] // one argument per fact of the call, as the bindings pass them
+pub fn driver_start_enrol_image(
+    driver: &mut Driver,
+    token: &str,
+    source: &str,
+    image: &[u8],
+    rotation: Option<i64>,
+    attempt: u32,
+    telemetry: bool,
+    now: u64,
+) -> u64 {
+    let built = super::parts::image_request(driver.config(), token, source, image, rotation);
+    let context = AuditContext {
+        token: Some(token.to_owned()),
+        attempt: (attempt > 0).then_some(attempt),
+        ..AuditContext::default()
+    };
+    driver.start_built(Operation::EnrolImage, built, context, telemetry, now)
 }
 
 /// Reports that a call's send failed: `failure` is a name of the transport table
 /// ([`TransportFailure`]; an unknown name counts as `unknown`), `cause` the host's words.
 pub fn driver_failure(driver: &mut Driver, id: u64, failure: &str, cause: &str, now: u64) {
     driver.on_failure(id, TransportFailure::parse(failure), cause, now);
+}
+
+/// The driver's shared OAuth access token at `now`, without the token: [`crate::flows::TokenStatus`]'s
+/// JSON (`{"has_token", "spent", "uses"?, "issued_at_ms"?, "expires_at_ms"?, "spent_at_ms"?,
+/// "scope"?}`).
+pub fn driver_token_status(driver: &Driver, now: u64) -> String {
+    to_text(&driver.token_status(now))
 }
 
 #[cfg(test)]

@@ -8,13 +8,13 @@
 
 use crate::driver::TransportFailure;
 use crate::error::{Error, ErrorKind};
-use crate::http::{MAX_BODY_BYTES, Request, Response};
+use crate::http::{MAX_BODY_BYTES, Request};
 use crate::operation::{self, JsonConfig, Operation};
 use crate::region::Region;
 use crate::secret::Secret;
 use crate::{DEFAULT_USER_AGENT, user_id, validation};
 use base64::Engine;
-use serde::de::{self, MapAccess, Visitor};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
@@ -41,11 +41,11 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
 
-/// `{"version", "default_user_agent", "max_body_bytes", "operations": [...], "error_classes":
-/// [{"kind", "class", "parent"}, ...], "transport_failures": [...], "env_vars": [[field,
-/// variable], ...]}`: hosts create their error classes from `error_classes`, name their send
-/// failures from `transport_failures`, and hand `JsonConfig::from_env` the variables of
-/// `env_vars`.
+/// `{"version", "default_user_agent", "max_body_bytes", "redacted", "operations": [...],
+/// "error_classes": [{"kind", "class", "parent"}, ...], "transport_failures": [...],
+/// "env_vars": [[field, variable], ...]}`: hosts create their error classes from
+/// `error_classes`, name their send failures from `transport_failures`, hand
+/// `JsonConfig::from_env` the variables of `env_vars`, and show a hidden value as `redacted`.
 pub fn info() -> String {
     let operations: Vec<String> = Operation::ALL.iter().map(|op| quoted(op.name())).collect();
     let classes: Vec<String> = ErrorKind::ALL
@@ -68,11 +68,12 @@ pub fn info() -> String {
         .map(|(field, var)| format!("[{},{}]", quoted(field), quoted(var)))
         .collect();
     format!(
-        "{{\"version\":{},\"default_user_agent\":{},\"max_body_bytes\":{},\"operations\":[{}],\
-         \"error_classes\":[{}],\"transport_failures\":[{}],\"env_vars\":[{}]}}",
+        "{{\"version\":{},\"default_user_agent\":{},\"max_body_bytes\":{},\"redacted\":{},\
+         \"operations\":[{}],\"error_classes\":[{}],\"transport_failures\":[{}],\"env_vars\":[{}]}}",
         quoted(env!("CARGO_PKG_VERSION")),
         quoted(DEFAULT_USER_AGENT),
         MAX_BODY_BYTES,
+        quoted(crate::secret::REDACTED),
         operations.join(","),
         classes.join(","),
         failures.join(","),
@@ -95,6 +96,27 @@ pub fn config_text_from_env(given_json: &str, env_json: &str) -> Result<String, 
     Ok(to_text(&JsonConfig::env_fields(&given, &env)))
 }
 
+/// The vector-format config text of `config_text` with the fields of `fields_json` set over
+/// it (`null` removes a field): how a host derives a config (another access token, say)
+/// without ever holding the credentials. Fails with `invalid_input` when either is not a JSON
+/// object; the result is checked when read by [`new_config`].
+pub fn config_text_with(config_text: &str, fields_json: &str) -> Result<String, Error> {
+    let mut config = json_arg("config", config_text)?;
+    let (Some(map), Value::Object(fields)) =
+        (config.as_object_mut(), json_arg("fields", fields_json)?)
+    else {
+        return Err(Error::invalid_input("fields", "must be a JSON object"));
+    };
+    for (name, value) in fields {
+        if value.is_null() {
+            map.remove(&name);
+        } else {
+            map.insert(name, value);
+        }
+    }
+    Ok(to_text(&config))
+}
+
 /// The config's non-secret facts: `{"base_url", "region"?, "user_agent", "oauth_username"?,
 /// "api_key"?, "streaming_url"}` (`streaming_url`: where iProov's SDK streams to with this
 /// config's tokens, which the page's policy names).
@@ -115,7 +137,13 @@ pub fn config_info(config: &JsonConfig) -> String {
     format!("{{{}}}", fields.join(","))
 }
 
-fn build_request(operation: &str, config: &JsonConfig, input_json: &str) -> Result<Request, Error> {
+/// Builds `operation`'s request from a vector-format input: the [`Request`] itself, for a host
+/// whose glue hands its parts over as native values (pyo3); [`build_text`] gives it as text.
+pub fn build_request(
+    operation: &str,
+    config: &JsonConfig,
+    input_json: &str,
+) -> Result<Request, Error> {
     let op = Operation::parse(operation)?;
     operation::build_from_text(op, config, input_json.as_bytes())
 }
@@ -169,8 +197,39 @@ pub fn redact_request(
     ))
 }
 
-/// `{"name": "value", ...}` read straight into pairs; values that are not strings are left
-/// out (no HTTP stack gives one).
+/// The redacted view (as [`redact_request`]) of a request given as the text of [`build_text`]
+/// or a driver's `send` (which the host cannot rebuild): `Authorization` and every credential
+/// of `config` replaced by `[REDACTED]`. Fails with `invalid_input` (field `request`) for a
+/// text that is not a request.
+pub fn redact_request_text(config: &JsonConfig, text: &str) -> Result<String, Error> {
+    let bad = || Error::invalid_input("request", "is not a request text");
+    let (head, body) = text.split_once("\n\n").ok_or_else(bad)?;
+    let mut lines = head.split('\n');
+    let first = lines.next().ok_or_else(bad)?;
+    let (method, binary) = match first.strip_suffix(" base64") {
+        Some(method) => (method, true),
+        None => (first, false),
+    };
+    let url = lines.next().ok_or_else(bad)?.to_owned();
+    let headers = lines
+        .map(|line| {
+            let (name, value) = line.split_once(": ").ok_or_else(bad)?;
+            Ok((name.to_owned(), value.to_owned()))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let body = if binary {
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|_| bad())?
+    } else {
+        body.as_bytes().to_vec()
+    };
+    redact_request_parts(config, method, url, headers, body).map_err(|_| bad())
+}
+
+/// `{"name": "value", ...}`, or `[["name", "value"], ...]` (a repeated header kept, as a
+/// Python mapping cannot give it), read straight into pairs; values that are not strings are
+/// left out (no HTTP stack gives one).
 struct HeaderPairs(Vec<(String, String)>);
 
 impl<'de> Deserialize<'de> for HeaderPairs {
@@ -179,7 +238,7 @@ impl<'de> Deserialize<'de> for HeaderPairs {
         impl<'de> Visitor<'de> for Pairs {
             type Value = HeaderPairs;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object of header names to values")
+                f.write_str("a JSON object of header names to values, or [name, value] pairs")
             }
             fn visit_unit<E: de::Error>(self) -> Result<HeaderPairs, E> {
                 Ok(HeaderPairs(Vec::new()))
@@ -188,6 +247,15 @@ impl<'de> Deserialize<'de> for HeaderPairs {
                 let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
                 while let Some(name) = map.next_key::<String>()? {
                     if let Value::String(value) = map.next_value::<Value>()? {
+                        pairs.push((name, value));
+                    }
+                }
+                Ok(HeaderPairs(pairs))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HeaderPairs, A::Error> {
+                let mut pairs = Vec::with_capacity(seq.size_hint().unwrap_or(8).min(64));
+                while let Some((name, value)) = seq.next_element::<(String, Value)>()? {
+                    if let Value::String(value) = value {
                         pairs.push((name, value));
                     }
                 }
@@ -205,13 +273,16 @@ fn headers_arg(text: &str) -> Result<Vec<(String, String)>, Error> {
     serde_json::from_slice::<HeaderPairs>(text.as_bytes())
         .map(|pairs| pairs.0)
         .map_err(|_| {
-            Error::invalid_input("headers", "must be a JSON object of header names to values")
+            Error::invalid_input(
+                "headers",
+                "must be a JSON object of header names to values, or [name, value] pairs",
+            )
         })
 }
 
-/// Parses a response: `headers_json` is `{"name": "value", ...}`. Gives the result as
-/// [`operation::parse_to_split_text`] does (canonical JSON, large frames after it), or the
-/// API / decode error.
+/// Parses a response: `headers_json` is `{"name": "value", ...}` or `[["name", "value"], ...]`.
+/// Gives the result as [`operation::parse_to_split_text`] does (canonical JSON, large frames
+/// after it), or the API / decode error.
 pub fn parse(
     operation: &str,
     config: &JsonConfig,
@@ -219,11 +290,7 @@ pub fn parse(
     headers_json: &str,
     body: &[u8],
 ) -> Result<String, Error> {
-    let op = Operation::parse(operation)?;
-    let headers = headers_arg(headers_json)?;
-    let status = u16::try_from(status)
-        .map_err(|_| Error::invalid_input("status", "is not an HTTP status"))?;
-    operation::parse_to_split_text(op, config, &Response::new(status, &headers, body))
+    parse_pairs(operation, config, status, &headers_arg(headers_json)?, body)
 }
 
 fn region_text(region: Region) -> String {
@@ -282,15 +349,20 @@ pub fn transport_error(kind: &str, cause: &str) -> String {
 
 mod driver;
 mod journey;
+mod parts;
 mod steps;
 
 #[cfg(test)]
 mod test_support;
 
-pub use driver::{driver_failure, driver_new, driver_poll, driver_response, driver_start};
+pub use driver::{
+    PollParts, Step, driver_failure, driver_new, driver_poll, driver_poll_parts, driver_response,
+    driver_response_pairs, driver_start, driver_start_enrol_image, driver_token_status,
+};
 pub use journey::{
     pump_new, pump_next, service_setup, service_view, spool_due, spool_tombstone, store_schema,
 };
+pub use parts::{build_enrol_image, parse_pairs, redact_request_parts};
 pub use steps::{flow_new, flow_step, web_decide};
 
 #[cfg(test)]
@@ -330,6 +402,49 @@ mod tests {
             json!({"base_url": "https://us.rp.secure.iproov.me/api/v2", "region": "us",
                    "user_agent": "app/1 \"x\"", "oauth_username": "u\"1", "api_key": "k",
                    "streaming_url": "wss://us.rp.secure.iproov.me/ws"})
+        );
+    }
+
+    #[test]
+    fn a_request_text_redacts_as_the_request_it_came_from() {
+        let config =
+            new_config(r#"{"region": "eu", "api_key": "k", "secret": "s3cr3t-x"}"#).unwrap();
+        for (op, input) in [
+            ("enrol_token", r#"{"resource": "R", "user_id": "u-1"}"#),
+            (
+                "enrol_image",
+                r#"{"token": "t", "source": "oid", "image": {"base64": "/9j/AAEC"}}"#,
+            ),
+            ("availability", ""),
+        ] {
+            let text = build_text(op, &config, input).unwrap();
+            let view = redact_request_text(&config, &text).unwrap();
+            assert_eq!(
+                json(&view),
+                json(&redact_request(op, &config, input).unwrap()),
+                "{op}"
+            );
+            assert!(!view.contains("s3cr3t-x"));
+        }
+        assert_eq!(
+            redact_request_text(&config, "FETCH\nx\n\n")
+                .unwrap_err()
+                .field(),
+            Some("request")
+        );
+    }
+
+    #[test]
+    fn a_config_text_with_other_fields() {
+        let text = config_text_with(
+            r#"{"region": "eu", "access_token": "a"}"#,
+            r#"{"access_token": null, "api_key": "k"}"#,
+        )
+        .unwrap();
+        assert_eq!(json(&text), json!({"region": "eu", "api_key": "k"}));
+        assert_eq!(
+            config_text_with("{}", "[]").unwrap_err().field(),
+            Some("fields")
         );
     }
 }

@@ -47,7 +47,7 @@ Requests are accepted only with ``Content-Type: application/json`` (a cross-site
 and an ``Origin`` header from ``allowed_origins`` (default: the request's own origin). The
 routes set no CORS headers.
 
-Every decision is core's (``core/src/web``, through ``_core.web_decide``): the routes, the
+Every decision is core's (``core/src/web``, through ``_host.web_decide``): the routes, the
 checks, the codes, what the browser sees, the page's headers. :class:`JourneyEndpoints` asks
 core for them and says what it needs of the framework (:class:`Need`: the body, the user, the
 framework's own check, a call of the service); an adapter only turns its framework's request
@@ -78,7 +78,7 @@ from typing import (
     Union,
 )
 
-from .. import _core
+from .. import _host
 from .._errors import IProovError, StoreUnavailableError
 from ..journeys import AsyncJourneyService, JourneyService
 
@@ -94,7 +94,7 @@ _log = logging.getLogger("iproov_sansio.web")
 #: ``None`` (the routes answer 401). May be a coroutine function.
 ResolveUser = Callable[["Request"], Union[Optional[str], Awaitable[Optional[str]]]]
 
-_TABLE: Dict[str, Any] = _core.web_decide("table")
+_TABLE: Dict[str, Any] = _host.web_decide("table")
 
 #: What the browser may see of a failure: code -> (HTTP status, fixed message), core's table
 #: (``core/src/web/mod.rs``). The codes are stable; the messages are written for a person and
@@ -121,7 +121,7 @@ def browser_error(error: BaseException) -> Tuple[str, Optional[int]]:
 def _decide_error(error: BaseException) -> Dict[str, Any]:
     # Core's own error as it made it, as every host passes it: the kind is its, never re-derived.
     facts = error.to_dict() if isinstance(error, IProovError) else None
-    return _core.web_decide("error", {"error": facts})
+    return _host.web_decide("error", {"error": facts})
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ class JourneyEndpoints:
         facts = {"sdk_script": sdk_script, "assets_url": assets_url, "sdk_url": ""}
         if sdk_script is not None:
             facts["sdk_url"] = service._client.config.streaming_url
-        self._page_headers: Dict[str, str] = _core.web_decide("page", facts)["headers"]
+        self._page_headers: Dict[str, str] = _host.web_decide("page", facts)["headers"]
         self._paths: Dict[str, Dict[str, Mapping[str, Any]]] = {}
         for route in _TABLE["routes"]:  # core's table: paths, methods, which need the page or emulator
             if (route["page"] and not page) or (route["emulator"] and not self.emulator_url):
@@ -229,17 +229,17 @@ class JourneyEndpoints:
         value (``send``) or its exception (``throw``); its return value is the answer."""
         methods = self._paths.get(incoming.path or "")
         if methods is None or incoming.path is None:
-            return self._refused(incoming, _core.web_decide("no_route", {"allow": []})["answer"])
+            return self._refused(incoming, _host.web_decide("no_route", {"allow": []})["answer"])
         method = "GET" if incoming.method == "HEAD" and "GET" in methods else incoming.method
         route = methods.get(method)
         if route is None:
-            return self._refused(incoming, _core.web_decide("no_route", {"allow": list(methods)})["answer"])
+            return self._refused(incoming, _host.web_decide("no_route", {"allow": list(methods)})["answer"])
         name = route["route"]
         if name == "file":
             return self._file(route, incoming.method == "HEAD")
         if name == "config":
             facts = {"stand_in": self.emulator_url is not None, "sdk_script": self.sdk_script}
-            return _json(_core.web_decide("config", facts)["answer"])
+            return _json(_host.web_decide("config", facts)["answer"])
         if name == "health":
             return (yield from self._checked_health())
         return (yield from self._post(name, incoming))
@@ -307,20 +307,20 @@ class JourneyEndpoints:
             "content_type": incoming.content_type,
             "body_bytes": 0,
         }
-        checked = _core.web_decide("request", facts)
+        checked = _host.web_decide("request", facts)
         if "answer" in checked:
             return self._refused(incoming, checked["answer"], name)
         try:
             body: bytes = yield Need("body", limit=self.max_body + 1)
             facts["body_bytes"] = len(body)
-            checked = _core.web_decide("request", facts)
+            checked = _host.web_decide("request", facts)
             if "answer" in checked:
                 return self._refused(incoming, checked["answer"], name)
             own = yield Need("guard")
             if own is not None:  # the framework's own check (Django's CSRF): core's shape
-                return self._refused(incoming, _core.web_decide("refuse", {"code": "csrf_failed"})["answer"], name)
+                return self._refused(incoming, _host.web_decide("refuse", {"code": "csrf_failed"})["answer"], name)
             user = yield Need("user")
-            read = _core.web_decide("input", {
+            read = _host.web_decide("input", {
                 "route": name,
                 "user": None if user is None else str(user),
                 "body": body.decode("utf-8", "replace"),
@@ -335,12 +335,12 @@ class JourneyEndpoints:
                     status = yield Need("call", self._post_complete_async, (given["token"], given["claim"]))
                 else:
                     status = yield Need("call", self._post_complete, (given["token"], given["claim"]), blocking=True)
-                decided = _core.web_decide("emulator", {"status": status})["answer"]
+                decided = _host.web_decide("emulator", {"status": status})["answer"]
                 if decided["status"] != 200:
                     return self._refused(incoming, decided, name)
                 return _json(decided)
             result = yield self._call(name, given)
-            return _json(_core.web_decide("answer", {"answer": result})["answer"])
+            return _json(_host.web_decide("answer", {"answer": result})["answer"])
         except Exception as error:  # every failure answers with a code, never a message
             return self._failed(name, error)
 
@@ -411,7 +411,7 @@ class JourneyEndpoints:
         except Exception:
             _log.warning("iproov health: the store failed a read", exc_info=True)
             store_ok = False
-        decided = _core.web_decide("health", {"iproov_up": up, "store_ok": store_ok})
+        decided = _host.web_decide("health", {"iproov_up": up, "store_ok": store_ok})
         answer = _json(decided["answer"])
         self._health = (time.monotonic() + decided["cache_ms"] / 1000, answer)
         return answer
