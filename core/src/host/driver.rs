@@ -121,16 +121,18 @@ pub fn driver_poll_parts(driver: &mut Driver, id: u64, now: u64) -> PollParts {
 /// `sleep` / `wait`: the time (Unix ms) to poll again by; `done`: the result text of
 /// [`parse`] (large frames after the JSON); `failed`: the error's canonical JSON.
 pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
-    let poll = driver_poll_parts(driver, id, now);
-    let (kind, payload) = match poll.step {
-        Step::Send {
+    // Not through driver_poll_parts: its texts of each record and its request kept whole cost
+    // the edge module about 0.7 KB gzip (scripts/wasm.sh's guard) for nothing the text needs.
+    let poll = driver.poll(id, now);
+    let (kind, payload) = match &poll.action {
+        Action::Send {
             request,
             timeout_ms,
-        } => ("send", format!("{timeout_ms}\n{}", request_text(&request))),
-        Step::Sleep(at_ms) => ("sleep", at_ms.to_string()),
-        Step::Wait(until_ms) => ("wait", until_ms.to_string()),
-        Step::Done(text) => ("done", text),
-        Step::Failed(text) => ("failed", text),
+        } => ("send", format!("{timeout_ms}\n{}", request_text(request))),
+        Action::SleepUntil { at_ms } => ("sleep", at_ms.to_string()),
+        Action::WaitForToken { until_ms } => ("wait", until_ms.to_string()),
+        Action::Done { result } => ("done", operation::split_text(result)),
+        Action::Failed { error } => ("failed", error_json(error)),
     };
     let mut out = String::with_capacity(payload.len() + 64);
     out.push_str(kind);
@@ -140,7 +142,7 @@ pub fn driver_poll(driver: &mut Driver, id: u64, now: u64) -> String {
     out.push_str(&poll.events.len().to_string());
     out.push('\n');
     for record in poll.audit.iter().chain(&poll.events) {
-        out.push_str(record);
+        out.push_str(&to_text(record));
         out.push('\n');
     }
     out.push_str(&payload);
