@@ -71,7 +71,7 @@ fn request<'py>(
         iproov_core::Method::Put => pyo3::intern!(py, "PUT"),
         iproov_core::Method::Delete => pyo3::intern!(py, "DELETE"),
     };
-    let made = request::Request::of(
+    let made = request::Request::new(
         method.clone(),
         PyString::new(py, &built.url),
         headers,

@@ -31,8 +31,17 @@ pub struct Request {
     view: Py<PyAny>,
 }
 
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The parts hold credentials: nothing of them here.
+        f.debug_struct("Request").finish_non_exhaustive()
+    }
+}
+
+#[pymethods]
 impl Request {
-    pub fn of(
+    #[new]
+    pub(crate) fn new(
         method: Bound<'_, PyString>,
         url: Bound<'_, PyString>,
         headers: Bound<'_, PyTuple>,
@@ -46,27 +55,6 @@ impl Request {
             body: body.unbind(),
             view: view.unbind(),
         }
-    }
-}
-
-impl std::fmt::Debug for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The parts hold credentials: nothing of them here.
-        f.debug_struct("Request").finish_non_exhaustive()
-    }
-}
-
-#[pymethods]
-impl Request {
-    #[new]
-    fn new(
-        method: Bound<'_, PyString>,
-        url: Bound<'_, PyString>,
-        headers: Bound<'_, PyTuple>,
-        body: Bound<'_, PyBytes>,
-        view: Bound<'_, PyAny>,
-    ) -> Self {
-        Self::of(method, url, headers, body, view)
     }
 
     /// The headers as a dict (names as given; no name repeats in a request core builds).
