@@ -87,10 +87,22 @@ for (const kind of KINDS) {
 
     test('200 starts at once by one user make one token request', async (t) => {
       t.after(closed);
-      const service = new api.JourneyService(client(), store);
+      // A call timeout above the emulator's longest hold (60 s), for the held request below.
+      const service = new api.JourneyService(client({ timeoutMs: 90_000 }), store);
       const user = await enrolled();
-      await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 300 });
-      const answers = await Promise.all(Array.from({ length: 200 }, () => service.start('verify', user, undefined, { waitMs: 30_000 })));
+      // The first token request is held at iProov until this test has seen it there, so all
+      // 200 starts (made at once, below) were in flight before it could be answered: the other
+      // 199 overlapped it (a 300 ms delay left that to the machine's speed). None may end
+      // while it is held: they wait for its token rather than failing or asking for their own.
+      await emu.fault({ path: '/claim/verify/token', kind: 'delay', hold: true });
+      let ended = 0;
+      const starts = Array.from({ length: 200 }, () =>
+        service.start('verify', user, undefined, { waitMs: 60_000 }).finally(() => ended++),
+      );
+      await emu.untilHeld(1);
+      assert.equal(ended, 0, 'no start ended while the token request was held');
+      assert.equal(await emu.release(), 1);
+      const answers = await Promise.all(starts);
       assert.equal(await emu.count('/claim/verify/token'), 1);
       assert.equal(new Set(answers.map((a) => a.token)).size, 1, 'every start got the one token');
       assert.equal(new Set(answers.map((a) => a.journeyId)).size, 1);
