@@ -541,10 +541,8 @@ async fn hold_then_the_rule_acts_and_every_hold_is_bounded() {
         .unwrap();
     assert_eq!(status, 200);
     // Unreleased, a hold ends at its hold_ms (at least that long: the emulator waits it out).
-    env.fault(
-        json!({"path": "/claim/enrol/token", "kind": "delay", "hold": true, "hold_ms": 300}),
-    )
-    .await;
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "delay", "hold": true, "hold_ms": 300}))
+        .await;
     let started = Instant::now();
     let status = tokio::time::timeout(Duration::from_secs(30), send("d"))
         .await
