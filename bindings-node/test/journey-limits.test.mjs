@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api } from './impl.mjs';
 import { startEmulator, EU } from './emulator.mjs';
-import { KINDS, NO_POSTGRES, POSTGRES, child, openStore, privateDatabase, thrown, until } from './journey-support.mjs';
+import { KINDS, NO_POSTGRES, POSTGRES, child, openStore, privateDatabase, thrown } from './journey-support.mjs';
 
 let emu;
 let pg; // this file's database
@@ -185,15 +185,19 @@ for (const kind of KINDS) {
         for (const p of procs) p.send('go');
         return outputsOf(procs);
       };
-      // Two starts at once: the first process's token request is held 3 s by iProov, and the
-      // second is told to go once that request is there (an overlap by construction, not by
-      // the two processes' pace).
+      // Two starts at once: the first process's token request is held by the emulator, the
+      // second is told to go once that request is there, and the request is released once the
+      // second has read the store (an overlap by construction, not by the two processes' pace
+      // or the machine's speed).
       const user = await enrolled();
-      await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 3_000 });
+      await emu.fault({ path: '/claim/verify/token', kind: 'delay', hold: true });
       const pair = await spawned({ ...shared, user, mode: 'start' });
       pair[0].send('go');
-      await until(async () => (await emu.count('/claim/verify/token')) === 1, "the first process's token request at iProov");
+      await emu.untilHeld(1);
       pair[1].send('go');
+      await pair[1].line((l) => l === 'read');
+      assert.ok(!pair[0].lines.some((l) => l.startsWith('{')), 'the first start ended while its token request was held');
+      assert.equal(await emu.release(), 1);
       const [a, b] = await outputsOf(pair);
       assert.ok(b.began < a.ended, `the second start began while the first's token request was out: ${JSON.stringify([a, b])}`);
       assert.equal(a.token, b.token);
