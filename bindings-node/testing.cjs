@@ -158,6 +158,16 @@ class Emulator {
     await this.control('DELETE', '/faults');
   }
 
+  /** Requests a `hold: true` fault keeps waiting now (until releaseHeld(), a reset, or 60 s at most). */
+  async heldCount() {
+    return (await this.control('GET', '/faults')).held;
+  }
+
+  /** Lets every held request go on; resolves how many were held. */
+  async releaseHeld() {
+    return (await this.control('POST', '/faults/release')).released;
+  }
+
   /** Token requests per second (sliding 1 s window) of `apiKey`'s SP (default: eu's first); null lifts it. */
   async setRateLimit(perSecond, { apiKey } = {}) {
     const key = apiKey ?? (await this.credentials('eu')).apiKey;

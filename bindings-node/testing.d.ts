@@ -33,6 +33,10 @@ export interface FaultRule {
   delay_ms?: number;
   /** How many matching requests the rule applies to (default 1). */
   times?: number;
+  /** Keep the request waiting, before the rest, until releaseHeld(), a reset or `hold_ms`. */
+  hold?: boolean;
+  /** The longest a hold lasts, in milliseconds (default and maximum 60000). */
+  hold_ms?: number;
   method?: string;
   region?: string;
   json?: unknown;
@@ -115,7 +119,12 @@ export declare class Emulator {
   addUser(userId: string, options?: { status?: 'Active' | 'Inactive' | 'Suspended' | 'Deleted'; apiKey?: string }): Promise<Record<string, unknown>>;
   /** Resolves the rule's id. */
   injectFault(rule: FaultRule): Promise<number>;
+  /** Drops the rules not used up, and lets held requests go on. */
   clearFaults(): Promise<void>;
+  /** Requests a `hold: true` fault keeps waiting now. */
+  heldCount(): Promise<number>;
+  /** Lets every held request go on; resolves how many were held. */
+  releaseHeld(): Promise<number>;
   /** Token requests per second before 429; null lifts the limit. */
   setRateLimit(perSecond: number | null, options?: { apiKey?: string }): Promise<void>;
   markDown(): Promise<void>;

@@ -156,8 +156,10 @@ aarch64_emulator_check() {
   rm -rf "$dir" && mkdir -p "$dir"
   unzip -q -j "$wheel" '*.data/scripts/iproov-emulator' -d "$dir"
   glibc_ok "$dir/iproov-emulator"
-  readelf -h "$dir/iproov-emulator" | grep -qE '^ *Machine: +AArch64$' ||
-    { echo "$dir/iproov-emulator is not an aarch64 executable" >&2; return 1; }
+  local header
+  header=$(readelf -h "$dir/iproov-emulator")
+  grep -qE '^ *Machine: +AArch64$' <<<"$header" ||
+    { echo "$dir/iproov-emulator is not an aarch64 executable: $header" >&2; return 1; }
   # qemu itself in the background (not the arm64 function, whose subshell a TERM would not pass on).
   QEMU_LD_PREFIX="$ARM64_ROOT" qemu-aarch64 "$dir/iproov-emulator" --port 0 --no-request-log \
     >"$dir/stdout" 2>"$dir/stderr" &
@@ -253,8 +255,11 @@ aarch64_tests() {
 # and leaves nothing running. The suites mostly wait (on the emulator's delays and on
 # subprocesses: a suite uses about a sixth of its wall time in CPU), and none of their
 # assertions depends on the machine's speed (tests/README.md), so they all run at once, each
-# with its own emulator and database, its output kept to its log.
-extra_pythons() {
+# with its own emulator and database, its output kept to its log, and under a label of its own
+# (a label names the report file skips.py reads: one label for all four would read another
+# suite's report). A subshell (platforms_suite runs it as a job): its EXIT trap stops the four
+# servers when a venv or pip fails after they started, and only here.
+extra_pythons() (
   local wheel v prefix base i pids=() failed=0
   local -A interpreter=()
   wheel=$(ls target/wheels/iproov_sansio-*manylinux_2_17_x86_64.whl | head -n 1)
@@ -273,6 +278,8 @@ extra_pythons() {
   done
   # A PostgreSQL server per suite: a suite's crash-and-restart test stops its server.
   local -A conninfo=()
+  # postgres_stop does nothing for a folder whose server never started.
+  trap 'for v in $EXTRA_PYTHONS; do PG_DIR="$PWD/target/pg-py$v" postgres_stop; done' EXIT
   for v in $EXTRA_PYTHONS; do
     PG_DIR="$PWD/target/pg-py$v" postgres_start
     conninfo[$v]=$IPROOV_TEST_POSTGRES
@@ -289,7 +296,7 @@ extra_pythons() {
   done
   for v in $EXTRA_PYTHONS; do
     (cd bindings-python/tests &&
-      IPROOV_TEST_POSTGRES=${conninfo[$v]} run_pytest pytest "../../target/py$v-venv/bin/python" .) >"$PLAT/pytest-$v.log" 2>&1 &
+      IPROOV_TEST_POSTGRES=${conninfo[$v]} run_pytest "pytest (CPython $v)" "../../target/py$v-venv/bin/python" .) >"$PLAT/pytest-$v.log" 2>&1 &
     pids+=("$!:$v")
   done
   for i in "${pids[@]}"; do
@@ -302,11 +309,12 @@ extra_pythons() {
       failed=1
     fi
   done
+  trap - EXIT
   for v in $EXTRA_PYTHONS; do
     PG_DIR="$PWD/target/pg-py$v" postgres_stop || failed=1
   done
   return "$failed"
-}
+)
 
 # The sdist, built by pip in a venv that has nothing but pip, with cargo (and the system's cc)
 # as the only tools on PATH: pip fetches maturin from PyPI as the build backend. Then the vectors.
@@ -399,7 +407,9 @@ platforms_dirs() {
 # mostly compute, and the suites scripts/test runs meanwhile (Python's, the wasm suites in Node,
 # the page in Chromium, the emulator's packages) mostly wait, so the builds take the cores
 # those leave idle. Needs the tools venv and $PY with maturin (node_suite, python_build).
-# platforms_suite waits for them (and starts them itself when nobody did).
+# platforms_suite waits for them (and starts them itself when nobody did); a run that fails
+# before that stops them (platforms_builds_stop). The job is a process group of its own (job
+# control on for its start), so that every compiler and linker under it can be stopped at once.
 PLATFORM_BUILDS_PID=""
 platforms_builds_start() {
   platforms_dirs
@@ -407,6 +417,7 @@ platforms_builds_start() {
   ensure_debian_rust
   ensure_arm64_apt
   PLATFORM_BUILDS_STARTED=$SECONDS
+  set -m
   (
     renice -n 10 -p "$BASHPID" >/dev/null
     ensure_arm64_root
@@ -414,8 +425,28 @@ platforms_builds_start() {
     aarch64_build
     aarch64_emulator_check
     sdist_build
-  ) >"$PLAT/builds.log" 2>&1 &
+  ) </dev/null >"$PLAT/builds.log" 2>&1 &
   PLATFORM_BUILDS_PID=$!
+  set +m
+}
+
+# platforms_builds_stop: the builds' job, when it is still running (a run that failed before
+# platforms_suite waited for it), stopped with its whole process group: TERM, and after 20 s
+# KILL; then every process of the group is gone. Otherwise the end-of-run check would wait for
+# them, KILL them and report them as leftovers, above the failure that ended the run.
+platforms_builds_stop() {
+  local pid=$PLATFORM_BUILDS_PID
+  [ -n "$pid" ] || return 0
+  PLATFORM_BUILDS_PID=""
+  note "stopping the platforms' builds (process group $pid): the run ended before it waited for them"
+  kill -TERM -- "-$pid" 2>/dev/null || note "the builds' process group had already ended"
+  wait "$pid" 2>/dev/null || note "the builds' job ended with status $?"
+  for _ in $(seq 1 100); do
+    kill -0 -- "-$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  echo "the platforms' builds were still running 20 s after TERM: KILL" >&2
+  kill -KILL -- "-$pid" 2>/dev/null || [ $? = 1 ]
 }
 
 platforms_suite() {
@@ -444,7 +475,8 @@ platforms_suite() {
   wait "$suites_pid" || failed=1
   if wait "$builds_pid"; then
     note "built beside the suites since $((SECONDS - PLATFORM_BUILDS_STARTED)) s ago: the aarch64 wheel, addon and emulator, the sdist (log: target/platforms/builds.log)"
-    grep -F 'under qemu-user, answered' "$builds"
+    grep -F 'under qemu-user, answered' "$builds" ||
+      { echo "the builds passed but their log has no line of the aarch64 emulator's check (target/platforms/builds.log)" >&2; return 1; }
   else
     cat "$builds" >&2
     echo "the aarch64 or the sdist build, or the aarch64 emulator under qemu, failed (above)" >&2

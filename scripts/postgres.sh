@@ -7,8 +7,12 @@
 
 PG_DIR="$PWD/target/pg"
 
+# postgres_bin: the newest installed server's bin folder, or nothing (status 0) when there is
+# none; compgen -G rather than ls, whose status 2 for no match would end the caller (pipefail).
 postgres_bin() {
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  local dirs
+  dirs=$(compgen -G '/usr/lib/postgresql/*/bin') || return 0
+  sort -V <<<"$dirs" | tail -n 1
 }
 
 postgres_start() {
@@ -18,6 +22,7 @@ postgres_start() {
     note "installing Debian's postgresql"
     apt_install postgresql
     bin=$(postgres_bin)
+    [ -n "$bin" ] || { echo "postgres_start: no /usr/lib/postgresql/*/bin after installing postgresql" >&2; return 1; }
   fi
   [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
   # An earlier run's cluster, gone: a pid file a crash left behind (its pid since reused by

@@ -121,6 +121,23 @@ export class Emulator {
     return this.control('POST', '/faults', spec);
   }
 
+  /**
+   * Waits until `n` requests are held by a `hold: true` fault (tests/emulator/README.md, "Fault
+   * rules"): polled, for up to 60 s (a request sent is held within milliseconds).
+   */
+  async untilHeld(n = 1) {
+    for (const deadline = Date.now() + 60_000; ; await new Promise((done) => setTimeout(done, 20))) {
+      const { held } = await this.control('GET', '/faults');
+      if (held >= n) return held;
+      if (Date.now() > deadline) throw new Error(`${held} requests held after 60 s, not ${n}`);
+    }
+  }
+
+  /** Lets every held request go on; resolves to how many were held. */
+  async release() {
+    return (await this.control('POST', '/faults/release')).released;
+  }
+
   complete(token, result = { passed: true }) {
     return this.control('POST', `/claims/${token}/complete`, result);
   }

@@ -3,7 +3,9 @@
 // "go" on stdin (so that the processes start at once), runs, prints one JSON line, exits.
 // Argument: JSON {kind, dir, postgres?, emulatorUrl, user, mode, n?}.
 //   mode "start": one start of the user's verify journey, waiting for another process's token
-//     request: {token, journeyId, began, ended} (Unix ms).
+//     request: {token, journeyId, began, ended} (Unix ms); a line "read" once it has first
+//     read the store (so that a test holding the other's token request at the emulator knows
+//     this start has met it).
 //   mode "logins": `n` logins of the user (a start; with a token, the phone passes and the
 //     journey is finished): {tokens: [the tokens it got], limited, limits: [limit names]}
 //     (both processes may get the one token of an open attempt).
@@ -13,8 +15,24 @@ import { EU } from './emulator.mjs';
 import { openStore } from './journey-support.mjs';
 
 const args = JSON.parse(process.argv[2]);
-const store = openStore(args.kind, args.dir, args.postgres);
-const client = api.createClient({ baseUrl: `${args.emulatorUrl}/eu`, ...EU, timeoutMs: 10_000 });
+const opened = openStore(args.kind, args.dir, args.postgres);
+let told = false;
+const store =
+  args.mode === 'start'
+    ? new Proxy(opened, {
+        get(target, name) {
+          const value = Reflect.get(target, name, target);
+          if (typeof value !== 'function') return value;
+          return (...callArgs) => {
+            const result = value.apply(target, callArgs);
+            if (!told && name === 'get') Promise.resolve(result).then(() => !told && ((told = true), process.stdout.write('read\n')));
+            return result;
+          };
+        },
+      })
+    : opened;
+// A call timeout above the emulator's longest hold (60 s), for a test that holds one.
+const client = api.createClient({ baseUrl: `${args.emulatorUrl}/eu`, ...EU, timeoutMs: 90_000 });
 const service = new api.JourneyService(client, store);
 const complete = (token) =>
   fetch(`${args.emulatorUrl}/__emulator/claims/${token}/complete`, {

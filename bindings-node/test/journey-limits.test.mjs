@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api } from './impl.mjs';
 import { startEmulator, EU } from './emulator.mjs';
-import { KINDS, NO_POSTGRES, POSTGRES, child, openStore, privateDatabase, thrown, until } from './journey-support.mjs';
+import { KINDS, NO_POSTGRES, POSTGRES, child, openStore, privateDatabase, thrown } from './journey-support.mjs';
 
 let emu;
 let pg; // this file's database
@@ -87,10 +87,22 @@ for (const kind of KINDS) {
 
     test('200 starts at once by one user make one token request', async (t) => {
       t.after(closed);
-      const service = new api.JourneyService(client(), store);
+      // A call timeout above the emulator's longest hold (60 s), for the held request below.
+      const service = new api.JourneyService(client({ timeoutMs: 90_000 }), store);
       const user = await enrolled();
-      await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 300 });
-      const answers = await Promise.all(Array.from({ length: 200 }, () => service.start('verify', user, undefined, { waitMs: 30_000 })));
+      // The first token request is held at iProov until this test has seen it there, so all
+      // 200 starts (made at once, below) were in flight before it could be answered: the other
+      // 199 overlapped it (a 300 ms delay left that to the machine's speed). None may end
+      // while it is held: they wait for its token rather than failing or asking for their own.
+      await emu.fault({ path: '/claim/verify/token', kind: 'delay', hold: true });
+      let ended = 0;
+      const starts = Array.from({ length: 200 }, () =>
+        service.start('verify', user, undefined, { waitMs: 60_000 }).finally(() => ended++),
+      );
+      await emu.untilHeld(1);
+      assert.equal(ended, 0, 'no start ended while the token request was held');
+      assert.equal(await emu.release(), 1);
+      const answers = await Promise.all(starts);
       assert.equal(await emu.count('/claim/verify/token'), 1);
       assert.equal(new Set(answers.map((a) => a.token)).size, 1, 'every start got the one token');
       assert.equal(new Set(answers.map((a) => a.journeyId)).size, 1);
@@ -173,15 +185,19 @@ for (const kind of KINDS) {
         for (const p of procs) p.send('go');
         return outputsOf(procs);
       };
-      // Two starts at once: the first process's token request is held 3 s by iProov, and the
-      // second is told to go once that request is there (an overlap by construction, not by
-      // the two processes' pace).
+      // Two starts at once: the first process's token request is held by the emulator, the
+      // second is told to go once that request is there, and the request is released once the
+      // second has read the store (an overlap by construction, not by the two processes' pace
+      // or the machine's speed).
       const user = await enrolled();
-      await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 3_000 });
+      await emu.fault({ path: '/claim/verify/token', kind: 'delay', hold: true });
       const pair = await spawned({ ...shared, user, mode: 'start' });
       pair[0].send('go');
-      await until(async () => (await emu.count('/claim/verify/token')) === 1, "the first process's token request at iProov");
+      await emu.untilHeld(1);
       pair[1].send('go');
+      await pair[1].line((l) => l === 'read');
+      assert.ok(!pair[0].lines.some((l) => l.startsWith('{')), 'the first start ended while its token request was held');
+      assert.equal(await emu.release(), 1);
       const [a, b] = await outputsOf(pair);
       assert.ok(b.began < a.ended, `the second start began while the first's token request was out: ${JSON.stringify([a, b])}`);
       assert.equal(a.token, b.token);

@@ -166,19 +166,30 @@ for (const kind of ['sqlite', 'postgres']) {
 
     test('a double submit sends one validate', async (t) => {
       t.after(done);
-      const svc = service();
+      // A call timeout above the emulator's longest hold (60 s): the held validate is answered
+      // whenever this test releases it, however slow the machine.
+      const svc = new api.JourneyService(client({ timeoutMs: 90_000 }), store);
       const user = await enrolled();
       const started = await svc.start('verify', user);
       await emu.complete(started.token, { passed: true });
-      // The validate is held 2 s at iProov, far longer than the four submits below take to
-      // read the journey (they start together).
-      await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 2000 });
+      // The first validate is held at iProov until the other three submits have their answer:
+      // they all meet it in progress, whatever the machine's speed.
+      await emu.fault({ path: '/claim/verify/validate', kind: 'delay', hold: true });
       // Four reads at once first, so that a pool holds four open connections and the four
       // submits below read the journey at the same time (not one after another's write).
       await Promise.all(Array.from({ length: 4 }, () => store.get('journeys', started.journeyId)));
-      const outcomes = await Promise.all(
-        Array.from({ length: 4 }, () => svc.finish(started.journeyId, started.token, 'node-test').catch((error) => error)),
+      let settled = 0;
+      const submits = Array.from({ length: 4 }, () =>
+        svc
+          .finish(started.journeyId, started.token, 'node-test')
+          .catch((error) => error)
+          .finally(() => settled++),
       );
+      await emu.untilHeld(1);
+      for (const deadline = Date.now() + 50_000; settled < 3 && Date.now() < deadline; ) await sleep(20);
+      assert.equal(settled, 3, 'three submits answered while the first validate was held');
+      assert.equal(await emu.release(), 1);
+      const outcomes = await Promise.all(submits);
       assert.equal(await emu.count('/claim/verify/validate'), 1);
       const results = outcomes.filter((o) => !(o instanceof Error));
       assert.ok(results.length > 0 && results.every((r) => r.passed === true), JSON.stringify(outcomes));
@@ -324,12 +335,18 @@ describe('validate once across processes (PostgreSQL)', { skip: NO_POSTGRES }, (
       journeys.push([started.journeyId, started.token]);
     }
     await emu.control('DELETE', '/requests');
-    const racing = await workers(t, { baseUrl: emu.region('eu'), postgres: POSTGRES, journeys }, 8);
-    // The first validate to arrive is held for 3 s: the other seven reach its journey while it
-    // is held (they all start together, on the same journeys in the same order), so the race
-    // is a real overlap, which an "in_progress" below proves.
-    await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 3000 });
+    // A call timeout above the emulator's longest hold (60 s), for the held validate below.
+    const racing = await workers(t, { baseUrl: emu.region('eu'), postgres: POSTGRES, journeys, timeoutMs: 90_000 }, 8);
+    // The first validate to arrive is held until every other journey's validate has arrived:
+    // the other processes go through the journeys in the same order, so each of them passed
+    // the held one meanwhile, and could only meet it in progress (its outcome is stored after
+    // the release). The race is a real overlap, which an "in_progress" below proves.
+    await emu.fault({ path: '/claim/verify/validate', kind: 'delay', hold: true });
     for (const worker of racing) worker.go();
+    await emu.untilHeld(1);
+    const others = Date.now() + 50_000;
+    while ((await emu.count('/claim/verify/validate')) < journeys.length && Date.now() < others) await sleep(20);
+    assert.equal(await emu.release(), 1, 'the first validate was held until the others had arrived');
     const outputs = [];
     for (const { exited } of racing) {
       const { code, out } = await exited;

@@ -100,6 +100,21 @@ test('faults: status, delay, reset, clear; request counts', async () => {
   assert.equal(await emu.requestCount(), 6);
 });
 
+test('a held request waits until releaseHeld()', async () => {
+  const { apiKey } = await emu.credentials('eu');
+  await emu.injectFault({ path: '/availability', hold: true });
+  let answered = false;
+  const pending = fetch(`${emu.baseUrl('eu')}/availability?api_key=${apiKey}`).finally(() => (answered = true));
+  for (const deadline = Date.now() + 30_000; (await emu.heldCount()) === 0; await new Promise((done) => setTimeout(done, 20))) {
+    assert.ok(Date.now() < deadline, 'the request was never held');
+  }
+  // A control call is answered while the API call is held.
+  assert.equal(answered, false);
+  assert.equal(await emu.releaseHeld(), 1);
+  assert.equal((await pending).status, 200);
+  assert.equal(await emu.heldCount(), 0);
+});
+
 test('setRateLimit, markDown and markUp', async () => {
   await emu.setRateLimit(1);
   await token('user-1');

@@ -75,6 +75,23 @@ class Emulator:
     def fault(self, **rule: Any) -> Any:
         return self.control("POST", "/faults", rule)
 
+    def until_held(self, n: int = 1) -> int:
+        """Waits until ``n`` requests are held by a ``hold=True`` fault (tests/emulator/README.md,
+        "Fault rules"): polled, for up to 60 s (a request sent is held within milliseconds).
+        Returns how many are held."""
+        deadline = time.monotonic() + 60
+        while True:
+            held = int(self.control("GET", "/faults")["held"])
+            if held >= n:
+                return held
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{held} requests held after 60 s, not {n}")
+            time.sleep(0.02)
+
+    def release(self) -> int:
+        """Lets every held request go on; returns how many were held."""
+        return int(self.control("POST", "/faults/release")["released"])
+
     def count(self, path_suffix: str, method: Optional[str] = None) -> int:
         query = f"?path={urllib.request.quote(path_suffix)}"
         if method:

@@ -3,10 +3,12 @@ test_journey_limits.py): its own client, store and spool, doing what its JSON ar
 printing one JSON line of what happened.
 
     {"base_url", "store": "sqlite" | "postgres", "db": path | conninfo, "spool": path | false,
-     "oauth": bool, "quick": bool, "policy"?: {...}, "barrier"?: dir, "do": ...}
+     "oauth": bool, "quick": bool, "timeout"?: s, "policy"?: {...}, "barrier"?: dir, "do": ...}
 
 ``barrier``: the process writes ``<dir>/ready-<pid>`` once its service is made, then waits for
-``<dir>/go`` (so that processes act at once, not at their start-up's pace). ``do``:
+``<dir>/go`` (so that processes act at once, not at their start-up's pace), and writes
+``<dir>/read`` once its store has first answered a read (so that a test holding another
+process's call at the emulator knows this one has met it). ``do``:
 
 - ``{"starts": n, "flow", "user_id", "wait_s"?}``: n starts; prints each answer's token or
   the error's class, limit and retry_after_ms.
@@ -51,6 +53,22 @@ class KillOnOutcome:
         return bool(self.store.update(table, record, expected_version))
 
 
+class TellsRead:
+    """A store that writes ``marker`` once its first ``get`` has answered."""
+
+    def __init__(self, store: Any, marker: Path) -> None:
+        self.store = store
+        self.marker = marker
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def get(self, *args: Any) -> Any:
+        answer = self.store.get(*args)
+        self.marker.touch()
+        return answer
+
+
 def main() -> None:
     args = json.loads(sys.argv[1])
     spool = args.get("spool")
@@ -61,11 +79,15 @@ def main() -> None:
     creds: Dict[str, Any] = {**EU, **(OAUTH if args.get("oauth") else {})}
     if args.get("quick"):
         creds.update(timeout=2.0, retry=ip.RetryPolicy(max_retries=0))
+    if "timeout" in args:
+        creds.update(timeout=args["timeout"])
     do = args["do"]
     out: Any = None
     with Client(base_url=args["base_url"], **creds) as client:
         if "finish_killed" in do:
             store = KillOnOutcome(store)
+        if args.get("barrier"):
+            store = TellsRead(store, Path(args["barrier"]) / "read")
         service = JourneyService(client, store, policy=args.get("policy"), spool=spool)
         if args.get("barrier"):
             barrier = Path(args["barrier"])

@@ -145,6 +145,11 @@ class JourneyProc:
         assert self.barrier is not None
         (self.barrier / "go").touch()
 
+    def has_read(self) -> bool:
+        """Whether its store has answered a read since it started (journey_proc.py)."""
+        assert self.barrier is not None
+        return (self.barrier / "read").exists()
+
     def result(self, timeout: float = 120) -> Any:
         out, err = self.process.communicate(timeout=timeout)
         assert self.process.returncode == 0, err.decode()

@@ -1,6 +1,8 @@
 """One process of the validate race (test_journeys.py): makes its own client and PostgreSQL
 store, prints "ready" and waits for a line on stdin (so that every process starts its
-journeys at once), then finishes every journey it is given and prints {journey_id: outcome}."""
+journeys at once), then finishes every journey it is given and prints {journey_id: outcome}.
+Argument: JSON {base_url, postgres, journeys: [[id, token]], policy?, quick?, timeout? (the
+client's, in s)}."""
 
 import json
 import sys
@@ -14,9 +16,12 @@ EU = {"api_key": "eudefaultkey0000000000000000000000000000", "secret": "eudefaul
 
 args = json.loads(sys.argv[1])
 seen = {}
-# "quick": the client of a test that needs a short stale limit (1 s, no retry).
-quick = {"timeout": 1.0, "retry": ip.RetryPolicy(max_retries=0)} if args.get("quick") else {}
-with Client(base_url=args["base_url"], **EU, **quick) as client:
+# "quick": the client of a test that needs a short stale limit (1 s, no retry); "timeout": of
+# a test whose validate the emulator holds until it releases it.
+options = {"timeout": 1.0, "retry": ip.RetryPolicy(max_retries=0)} if args.get("quick") else {}
+if "timeout" in args:
+    options["timeout"] = args["timeout"]
+with Client(base_url=args["base_url"], **EU, **options) as client:
     service = JourneyService(client, PostgresStore(args["postgres"]), policy=args.get("policy"), spool=False)
     print("ready", flush=True)
     sys.stdin.readline()

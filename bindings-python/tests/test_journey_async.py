@@ -6,13 +6,14 @@ answer at once, and a long Retry-After from iProov is answered at once, not slep
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import sqlite3
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Set
 
 import pytest
 from emulator_fixtures import EU, Emulator
@@ -28,6 +29,25 @@ from iproov_sansio.stores import AsyncPostgresStore, SQLiteStore
 from iproov_sansio.web import journey_routes
 
 
+class Readers:
+    """``store``, noting which asyncio task read a journey (``readers``): how a test sees a
+    waiting submit read the journey while its validate is held. Its ``get`` is a coroutine
+    function whatever the store's, so that it runs in the task that reads."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.readers: Set[Any] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def get(self, *args: Any) -> Any:
+        self.readers.add(asyncio.current_task())
+        if inspect.iscoroutinefunction(self.store.get):
+            return await self.store.get(*args)
+        return await asyncio.to_thread(self.store.get, *args)
+
+
 async def _store(kind: str, tmp_path: Path) -> Any:
     if kind == "sqlite":
         return SQLiteStore(tmp_path / "journeys.sqlite3")
@@ -41,23 +61,32 @@ def test_an_async_journey_validates_once_and_keeps_the_limits(emulator: Emulator
     async def scenario() -> None:
         store = await _store(kind, tmp_path)
         async with AsyncClient(base_url=emulator.base_url(), **EU) as client:
-            svc = AsyncJourneyService(client, store)
+            reading = Readers(store)
+            svc = AsyncJourneyService(client, reading)
             user = enrolled(emulator)
             first, again = await asyncio.gather(svc.start("verify", user, wait_s=10), svc.start("verify", user, wait_s=10))
             assert first["token"] == again["token"] and emulator.count("/claim/verify/token") == 1
             emulator.complete(first["token"], passed=True)
-            # A double submit: the first's validate held 3 s at iProov, two more made once it is
-            # there (an overlap by construction); they wait for it. One validate, and all three
-            # get its stored outcome.
-            emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=3000)
-            held = asyncio.ensure_future(svc.finish(first["journey_id"], first["token"], "pytest", wait_s=10))
+            # A double submit: the first's validate held at iProov until this test releases it,
+            # two more made once it is there, released once both have read the journey (an
+            # overlap by construction, whatever the machine's speed); they wait for it. One
+            # validate, and all three get its stored outcome.
+            emulator.fault(path="/claim/verify/validate", kind="delay", hold=True)
+            held = asyncio.ensure_future(svc.finish(first["journey_id"], first["token"], "pytest", wait_s=60))
             deadline = time.monotonic() + 30
-            while emulator.count("/claim/verify/validate") == 0:
+            while emulator.control("GET", "/faults")["held"] == 0:
                 assert not held.done(), f"the first submit ended before its validate was held: {held.result()}"
                 assert time.monotonic() < deadline, "the first validate never reached iProov"
                 await asyncio.sleep(0.01)
-            outs = await asyncio.gather(held, *(svc.finish(first["journey_id"], first["token"], "pytest", wait_s=10)
-                                                for _ in range(2)))
+            waiting = [asyncio.ensure_future(svc.finish(first["journey_id"], first["token"], "pytest", wait_s=60))
+                       for _ in range(2)]
+            deadline = time.monotonic() + 30
+            while not all(task in reading.readers for task in waiting):
+                assert time.monotonic() < deadline, "the two later submits never read the journey"
+                await asyncio.sleep(0.01)
+            assert not any(task.done() for task in (held, *waiting)), "a submit ended while the validate was held"
+            assert emulator.release() == 1
+            outs = await asyncio.gather(held, *waiting)
             assert [o["passed"] for o in outs] == [True, True, True]
             assert emulator.count("/claim/verify/validate") == 1
             history = await svc.history(user)

@@ -303,15 +303,20 @@ def ip_store(tmp_path: Path, oauth: bool) -> Any:
 def test_two_processes_starting_one_journey_make_one_token_request(emulator: Emulator, tmp_path: Path, kind: str) -> None:
     _, proc = make_store(kind, tmp_path)
     user = enrolled(emulator)
-    # The first process's token request is held 3 s at iProov, and the second process is told
-    # to go once that request is there: it starts while the first's request is out (an overlap
-    # by construction, not by the two processes' pace).
-    emulator.fault(path="/claim/verify/token", kind="delay", delay_ms=3000)
-    do = {"starts": 1, "flow": "verify", "user_id": user, "wait_s": 20}
-    with journey_procs([{**proc, "base_url": emulator.base_url(), "do": do}] * 2, tmp_path / "barrier") as (first, second):
+    # The first process's token request is held by the emulator, the second process is told
+    # to go once that request is there, and the request is released once the second has read
+    # the store: it met the first's request out (an overlap by construction, not by the two
+    # processes' pace or the machine's speed). "timeout": the first's client outlasts any hold.
+    emulator.fault(path="/claim/verify/token", kind="delay", hold=True)
+    do = {"starts": 1, "flow": "verify", "user_id": user, "wait_s": 60}
+    arg = {**proc, "base_url": emulator.base_url(), "timeout": 90.0, "do": do}
+    with journey_procs([arg] * 2, tmp_path / "barrier") as (first, second):
         first.go()
-        wait_for("the first token request at iProov", lambda: emulator.count("/claim/verify/token") == 1)
+        emulator.until_held(1)
         second.go()
+        wait_for("the second process read the store", second.has_read)
+        assert first.process.poll() is None, "the first start ended while its token request was held"
+        assert emulator.release() == 1
         [a], [b] = first.result(), second.result()
     assert emulator.count("/claim/verify/token") == 1, "one token request for both"
     assert "token" in a and a == b, (a, b)

@@ -143,16 +143,18 @@ def test_a_double_submit_sends_one_validate(emulator: Emulator, service: Any) ->
     user = enrolled(emulator)
     started = svc.start("verify", user)
     emulator.complete(started["token"], passed=True)
-    # The first submit's validate is held 3 s at iProov, and three more are made once it is
-    # there: they meet it in progress (an overlap by construction, not by the threads' pace).
-    emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=3000)
+    # The first submit's validate is held at iProov until this test releases it, and three more
+    # are made while it is held: they meet it in progress (an overlap by construction, not by
+    # the threads' pace or the machine's speed).
+    emulator.fault(path="/claim/verify/validate", kind="delay", hold=True)
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(svc.finish, started["journey_id"], started["token"], "pytest")
-        wait_for("the first validate at iProov", lambda: emulator.count("/claim/verify/validate") == 1 or first.done())
+        wait_for("the first validate held at iProov", lambda: emulator.control("GET", "/faults")["held"] == 1 or first.done())
         assert not first.done(), f"the first submit ended before its validate was held: {first.result()}"
         for _ in range(3):
             with pytest.raises(ip.InvalidStateError, match="in progress"):
                 svc.finish(started["journey_id"], started["token"], "pytest")
+        assert emulator.release() == 1
         assert first.result(timeout=60)["passed"] is True
     assert emulator.count("/claim/verify/validate") == 1
     # Once it is stored, every later submit gets it.
@@ -257,14 +259,21 @@ def test_eight_processes_racing_validate_each_token_once(emulator: Emulator) -> 
             emulator.complete(started["token"], passed=True)
             journeys.append([started["journey_id"], started["token"]])
     emulator.control("DELETE", "/requests")
-    args = {"base_url": emulator.base_url(), "postgres": url, "journeys": journeys}
+    # "timeout": the workers' client waits out the held validate below (the emulator holds one
+    # 60 s at most).
+    args = {"base_url": emulator.base_url(), "postgres": url, "journeys": journeys, "timeout": 90.0}
     with workers(args, 8) as racing:
-        # The first validate to arrive is held for 3 s: the other seven reach its journey while
-        # it is held (they all start together, on the same journeys in the same order), so the
-        # race is a real overlap, which an "in_progress" below proves.
-        emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=3000)
+        # The first validate to arrive is held until every other journey's validate has
+        # arrived: the other processes go through the journeys in the same order, so each passed
+        # the held one meanwhile, and could only meet it in progress (its outcome is stored
+        # after the release). The race is a real overlap, which an "in_progress" below proves.
+        emulator.fault(path="/claim/verify/validate", kind="delay", hold=True)
         for process in racing:
             go(process)
+        emulator.until_held(1)
+        wait_for("every other journey's validate at iProov",
+                 lambda: emulator.count("/claim/verify/validate") == len(journeys), timeout=50)
+        assert emulator.release() == 1
         outputs = [outcome_of(process) for process in racing]
     assert emulator.count("/claim/verify/validate") == len(journeys), "exactly one validate per token"
     seen_in_progress = 0

@@ -77,14 +77,38 @@ class Browser:
 
 @pytest.fixture
 def site(emulator: Emulator, tmp_path: Path) -> Iterator[Dict[str, Any]]:
+    with serve_site(emulator, SQLiteStore(tmp_path / "journeys.sqlite3")) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve_site(emulator: Emulator, store: Any) -> Iterator[Dict[str, Any]]:
+    """The journey routes on ``store``, served: ``{"url", "service"}``."""
     client = Client(base_url=emulator.base_url(), **EU)
-    service = JourneyService(client, SQLiteStore(tmp_path / "journeys.sqlite3"))
+    service = JourneyService(client, store)
     app = Starlette(routes=[Mount("/iproov", journey_routes(
         service, resolve_user=resolve_test_user, allowed_origins=[ORIGIN], emulator_url=emulator.url,
         validate_wait_s=60))])
-    with serve(app) as url:
-        yield {"url": url, "service": service}
-    client.close()
+    try:
+        with serve(app) as url:
+            yield {"url": url, "service": service}
+    finally:
+        client.close()
+
+
+class CountedReads:
+    """``store`` with its journey reads (``get``) counted in ``gets``."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.gets = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def get(self, *args: Any) -> Any:
+        self.gets += 1
+        return self.store.get(*args)
 
 
 def user() -> str:
@@ -153,29 +177,41 @@ def test_a_failure_then_attempts_run_out(emulator: Emulator, site: Dict[str, Any
     assert emulator.count("/claim/enrol/token") == 3
 
 
-def test_a_double_submitted_validate_sends_one_validate(emulator: Emulator, site: Dict[str, Any]) -> None:
-    browser = Browser(site["url"], enrolled(emulator))
-    data = browser.post("token", {"flow": "verify"}).json()
-    emulator.complete(data["token"], passed=True)
-    # The first validate is held at iProov, and the second is sent once it is there: the second
-    # arrives while the first is in flight.
-    emulator.fault(path="/claim/verify/validate", kind="delay", delay_ms=2000)
-    body = {"journey_id": data["journey_id"], "token": data["token"]}
-    with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(browser.post, "validate", body)
-        while emulator.count("/claim/verify/validate") == 0:
-            assert not first.done(), first.result().text
-            time.sleep(0.01)
-        second = pool.submit(Browser(site["url"], browser.http.headers["x-test-user"]).post, "validate", body)
-        answers = [first.result(timeout=30), second.result(timeout=30)]
-    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
-    # Both get the one stored outcome.
-    assert answers[0].json() == answers[1].json()
-    assert answers[0].json()["passed"] is True
-    assert emulator.count("/claim/verify/validate") == 1
-    # A third, later, too.
-    assert browser.post("validate", body).json() == answers[0].json()
-    assert emulator.count("/claim/verify/validate") == 1
+def test_a_double_submitted_validate_sends_one_validate(emulator: Emulator, tmp_path: Path) -> None:
+    store = CountedReads(SQLiteStore(tmp_path / "journeys.sqlite3"))
+    with serve_site(emulator, store) as site:
+        browser = Browser(site["url"], enrolled(emulator))
+        data = browser.post("token", {"flow": "verify"}).json()
+        emulator.complete(data["token"], passed=True)
+        # The first validate is held at iProov until this test releases it, and the second is
+        # sent once it is there; the release waits until the second has read the journey (the
+        # first's thread is in its validate: any read now is the second's). The second met the
+        # first in flight, whatever the machine's speed, and waits for its outcome.
+        emulator.fault(path="/claim/verify/validate", kind="delay", hold=True)
+        body = {"journey_id": data["journey_id"], "token": data["token"]}
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(browser.post, "validate", body)
+            while emulator.control("GET", "/faults")["held"] == 0:
+                assert not first.done(), first.result().text
+                time.sleep(0.01)
+            reads = store.gets
+            second = pool.submit(Browser(site["url"], browser.http.headers["x-test-user"]).post, "validate", body)
+            deadline = time.monotonic() + 30
+            while store.gets == reads:
+                assert not second.done(), second.result().text
+                assert time.monotonic() < deadline, "the second validate never read the journey"
+                time.sleep(0.01)
+            assert not first.done() and not second.done(), "a validate was answered while the first was held"
+            assert emulator.release() == 1
+            answers = [first.result(timeout=30), second.result(timeout=30)]
+        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+        # Both get the one stored outcome.
+        assert answers[0].json() == answers[1].json()
+        assert answers[0].json()["passed"] is True
+        assert emulator.count("/claim/verify/validate") == 1
+        # A third, later, too.
+        assert browser.post("validate", body).json() == answers[0].json()
+        assert emulator.count("/claim/verify/validate") == 1
 
 
 def test_a_fault_during_validate_is_stored_as_outcome_unknown(emulator: Emulator, site: Dict[str, Any]) -> None:

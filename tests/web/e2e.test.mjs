@@ -430,24 +430,28 @@ function journeyTests(site) {
   test('a double-clicked capture sends one validate', TEST, async (t) => {
     const { page } = await openBrowser(t, site());
     await startCheck(page);
-    // iProov holds the validate 3 s, so that a second submit goes while the first is out.
-    await control('POST', '/faults', { path: '/claim/enrol/validate', kind: 'delay', delay_ms: 3000 });
+    // iProov holds the validate until this test releases it, once the second submit below has
+    // left the browser: the second goes while the first is out, whatever the machine's speed.
+    await control('POST', '/faults', { path: '/claim/enrol/validate', kind: 'delay', hold: true });
     const sent = page.waitForRequest((request) => request.url().endsWith('/iproov/validate'));
     await capture(page, 'passed', { double: true });
     const first = await sent;
     // The page sends one validate per attempt by itself; a second submit of the same request
     // (a replayed request, its CSRF token too where the host has one) from this browser,
     // once the first has reached iProov, where it is held:
-    for (const deadline = Date.now() + WAIT; (await validates()) === 0;) {
-      assert.ok(Date.now() < deadline, 'the first validate never reached iProov');
+    for (const deadline = Date.now() + WAIT; (await control('GET', '/faults')).held === 0;) {
+      assert.ok(Date.now() < deadline, 'the first validate was never held at iProov');
       await new Promise((done) => setTimeout(done, 20));
     }
     const resent = page.waitForRequest((request) => request.url().endsWith('/iproov/validate') && request !== first);
-    const replayed = await page.evaluate(async ({ body, csrf }) => {
+    const replaying = page.evaluate(async ({ body, csrf }) => {
       const headers = { 'Content-Type': 'application/json', ...(csrf ? { 'X-CSRFToken': csrf } : {}) };
       const response = await fetch('validate', { method: 'POST', headers, body });
       return { status: response.status, body: await response.json() };
     }, { body: first.postData(), csrf: first.headers()['x-csrftoken'] });
+    await resent;
+    assert.equal((await control('POST', '/faults/release')).released, 1, 'the first validate was held until the second left');
+    const replayed = await replaying;
     assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
     assert.equal(replayed.body.passed, true);
     assert.equal((await result(page)).text, 'Passed: enrolled.');

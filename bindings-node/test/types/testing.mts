@@ -17,6 +17,10 @@ export async function sampleTesting(): Promise<number> {
   const claim = await client.enrolToken({ resource: 'Login', userId: 'user-1' });
   await emulator.completeClaim(claim.token, { passed: false, reason: 'too_much_movement' });
   const id: number = await emulator.injectFault({ path: '/claim/enrol/token', status: 503, times: 3, delay_ms: 100 });
+  await emulator.injectFault({ path: '/claim/enrol/validate', hold: true, hold_ms: 30_000 });
+  const held: number = await emulator.heldCount();
+  const released: number = await emulator.releaseHeld();
+  console.log(held, released);
   await emulator.setRateLimit(null, { apiKey: sp.apiKey });
   const offset: number = (await emulator.advanceClock(60)).offset_secs;
   const presets: Preset[] = await emulator.presets();

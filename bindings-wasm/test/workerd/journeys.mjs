@@ -42,6 +42,7 @@ function failingStore(store, from) {
 /** The object under test: the service's methods over RPC, on its own SQLite storage. */
 export class JourneyStoreTest extends DurableObject {
   #services = new Map();
+  #held;
   #told = []; // the lines of #toldService's logger: {level, message, fields}
   #logged;
 
@@ -90,10 +91,42 @@ export class JourneyStoreTest extends DurableObject {
     return service.start('verify', userId).catch(asAnswer);
   }
 
-  /** `n` starts at once by one user (each waits for the others' token request). */
+  /**
+   * The service of the tests whose call the emulator holds (a `hold` fault) until they
+   * release it: a call timeout above the emulator's longest hold (60 s).
+   */
+  #patient() {
+    if (this.#held === undefined) {
+      const client = api.createClient({ baseUrl: `${this.env.EMULATOR_URL}/eu`, ...EU, timeoutMs: 90_000 });
+      this.#held = new api.JourneyService(client, new DurableObjectStore(this.ctx.storage));
+    }
+    return this.#held;
+  }
+
+  /** A finish by the patient service (a double submit whose validate is held). */
+  async finishHeld(journeyId, token) {
+    return this.#patient().finish(journeyId, token, 'workerd-test').catch(asAnswer);
+  }
+
+  /**
+   * `n` starts at once by one user (each waits for the others' token request), the token
+   * request held by the emulator until this object has seen it there: `{answers,
+   * endedWhileHeld, released}` (`endedWhileHeld`: the starts that ended before the release).
+   */
   async startAtOnce(userId, n) {
-    const service = this.#service();
-    return Promise.all(Array.from({ length: n }, () => service.start('verify', userId, undefined, { waitMs: 30_000 }).catch(asAnswer)));
+    const service = this.#patient();
+    let ended = 0;
+    const starts = Array.from({ length: n }, () =>
+      service
+        .start('verify', userId, undefined, { waitMs: 60_000 })
+        .catch(asAnswer)
+        .finally(() => (ended += 1)),
+    );
+    const emu = (method, path) => control(this.env.EMULATOR_URL, method, path);
+    await untilHeld(emu);
+    const endedWhileHeld = ended;
+    const { released } = await emu('POST', '/faults/release');
+    return { answers: await Promise.all(starts), endedWhileHeld, released };
   }
 
   /**
@@ -114,10 +147,27 @@ export class JourneyStoreTest extends DurableObject {
     return this.#service(policy).finish(journeyId, token, 'workerd-test', { userId }).catch(asAnswer);
   }
 
-  /** `n` finishes at once inside one request: they all read the journey before any writes. */
+  /**
+   * `n` finishes at once inside one request: they all read the journey before any writes.
+   * The validate being held by the emulator (a `hold` fault), the object releases it once the
+   * other `n - 1` have their answer: `{outcomes, released}`.
+   */
   async finishAtOnce(journeyId, token, n) {
-    const service = this.#service();
-    return Promise.all(Array.from({ length: n }, () => service.finish(journeyId, token, 'workerd-test').catch(asAnswer)));
+    const service = this.#patient();
+    let settled = 0;
+    const emu = (method, path) => control(this.env.EMULATOR_URL, method, path);
+    let release;
+    const finishes = Array.from({ length: n }, () =>
+      service
+        .finish(journeyId, token, 'workerd-test')
+        .catch(asAnswer)
+        .finally(() => {
+          settled += 1;
+          if (settled === n - 1) release = untilHeld(emu).then(() => emu('POST', '/faults/release'));
+        }),
+    );
+    const outcomes = await Promise.all(finishes);
+    return { outcomes, released: (await release)?.released };
   }
 
   async history(userId) {
@@ -141,6 +191,18 @@ export class JourneyStoreTest extends DurableObject {
       return asAnswer(error);
     }
     return {};
+  }
+}
+
+/**
+ * Waits until the emulator holds a request (a `hold` fault; tests/emulator/README.md, "Fault
+ * rules"): polled, for up to 60 s.
+ */
+async function untilHeld(emu) {
+  for (const deadline = Date.now() + 60_000; ; await new Promise((done) => setTimeout(done, 20))) {
+    const { held } = await emu('GET', '/faults');
+    if (held > 0) return held;
+    if (Date.now() > deadline) throw new Error('no request held by the emulator after 60 s');
   }
 }
 
@@ -221,11 +283,18 @@ const TESTS = {
     const user = await enrolled();
     const started = await store.start(user);
     await emu('POST', `/claims/${started.token}/complete`, { passed: true });
-    // The validate held 2 s at iProov, far longer than the other requests take to reach the object.
-    await emu('POST', '/faults', { path: '/claim/verify/validate', kind: 'delay', delay_ms: 2000 });
+    // The validate held at iProov until the other three requests have their answer, whatever
+    // the machine's speed.
+    await emu('POST', '/faults', { path: '/claim/verify/validate', kind: 'delay', hold: true });
     // Four requests to the object at once: the object runs one until it awaits the validate,
     // which it has written as begun; the others then find it in progress.
-    const outcomes = await Promise.all(Array.from({ length: 4 }, () => store.finish(started.journeyId, started.token)));
+    let settled = 0;
+    const finishes = Array.from({ length: 4 }, () => store.finishHeld(started.journeyId, started.token).then((outcome) => ((settled += 1), outcome)));
+    await untilHeld(emu);
+    for (const deadline = Date.now() + 50_000; settled < 3 && Date.now() < deadline; ) await new Promise((done) => setTimeout(done, 20));
+    check(settled === 3, 'three requests answered while the validate was held', settled);
+    check((await emu('POST', '/faults/release')).released === 1, 'the validate released');
+    const outcomes = await Promise.all(finishes);
     check((await count('/claim/verify/validate')) === 1, 'one validate', outcomes);
     const results = outcomes.filter((o) => o.error === undefined);
     check(results.length > 0 && results.every((r) => r.passed === true), 'the submits that got an outcome passed', outcomes);
@@ -241,8 +310,10 @@ const TESTS = {
     const user = await enrolled();
     const started = await store.start(user);
     await emu('POST', `/claims/${started.token}/complete`, { passed: true });
-    await emu('POST', '/faults', { path: '/claim/verify/validate', kind: 'delay', delay_ms: 2000 });
-    const outcomes = await store.finishAtOnce(started.journeyId, started.token, 4);
+    // Held until the other three have their answer (the object releases it).
+    await emu('POST', '/faults', { path: '/claim/verify/validate', kind: 'delay', hold: true });
+    const { outcomes, released } = await store.finishAtOnce(started.journeyId, started.token, 4);
+    check(released === 1, 'the validate was held until the other three had their answer', { outcomes, released });
     check((await count('/claim/verify/validate')) === 1, 'one validate', outcomes);
     const results = outcomes.filter((o) => o.error === undefined);
     check(results.length > 0 && results.every((r) => r.passed === true), 'the outcomes passed', outcomes);
@@ -308,8 +379,11 @@ const TESTS = {
 
   async '200 starts at once make one token request'({ store, emu, enrolled, count }) {
     const user = await enrolled();
-    await emu('POST', '/faults', { path: '/claim/verify/token', kind: 'delay', delay_ms: 300 });
-    const answers = await store.startAtOnce(user, 200);
+    // The first token request is held until the object has seen it there, so all 200 starts
+    // were in flight before it could be answered; none may end while it is held.
+    await emu('POST', '/faults', { path: '/claim/verify/token', kind: 'delay', hold: true });
+    const { answers, endedWhileHeld, released } = await store.startAtOnce(user, 200);
+    check(released === 1 && endedWhileHeld === 0, 'every start waited for the held token request', { endedWhileHeld, released });
     check(new Set(answers.map((a) => a.token)).size === 1 && typeof answers[0].token === 'string', 'one token for all', answers.slice(0, 3));
     check((await count('/claim/verify/token')) === 1, 'one token request');
   },

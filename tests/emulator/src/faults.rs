@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::holds::{Holds, MAX_HOLD_MS};
 use crate::region::Region;
 
 /// How a rule's `path` is compared with a request path.
@@ -50,6 +51,14 @@ pub struct FaultSpec {
     /// Delay before the action (and before the real handler), any kind.
     #[serde(default)]
     pub delay_ms: u64,
+    /// Hold the request, before `delay_ms` and the action, until a release
+    /// (`POST /__emulator/faults/release`), a reset, the rules cleared, or
+    /// `hold_ms` (see `holds.rs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hold: bool,
+    /// The longest a `hold` lasts, in ms (default and maximum 60000).
+    #[serde(default = "max_hold_ms")]
+    pub hold_ms: u64,
     /// What happens to the request.
     #[serde(flatten)]
     pub action: FaultAction,
@@ -57,6 +66,10 @@ pub struct FaultSpec {
 
 fn one() -> u32 {
     1
+}
+
+fn max_hold_ms() -> u64 {
+    MAX_HOLD_MS
 }
 
 /// The kinds of fault.
@@ -178,10 +191,12 @@ struct Inner {
     counts: RequestCounts,
 }
 
-/// Fault rules and request counts.
+/// Fault rules, request counts and the requests held.
 #[derive(Debug, Default)]
 pub struct Faults {
     inner: Mutex<Inner>,
+    /// Requests a `hold` rule keeps waiting.
+    pub holds: Holds,
 }
 
 impl Faults {
@@ -215,9 +230,10 @@ impl Faults {
         inner.rules.len() != before
     }
 
-    /// Removes every rule.
+    /// Removes every rule and releases the requests held.
     pub fn clear(&self) {
         self.lock().rules.clear();
+        self.holds.release();
     }
 
     /// Pending rules.
@@ -281,9 +297,10 @@ impl Faults {
         self.lock().counts = RequestCounts::default();
     }
 
-    /// Drops rules and counters.
+    /// Drops rules and counters, releases the requests held.
     pub fn reset(&self) {
         *self.lock() = Inner::default();
+        self.holds.release();
     }
 }
 
@@ -300,6 +317,8 @@ mod tests {
             body_fields: None,
             times,
             delay_ms: 0,
+            hold: false,
+            hold_ms: MAX_HOLD_MS,
             action: FaultAction::Delay,
         }
     }

@@ -1,6 +1,6 @@
 //! Middleware that counts every API request and applies the fault rules of
-//! `faults.rs`: synthetic statuses, delays, connection resets and responses
-//! cut off mid-body.
+//! `faults.rs`: holds (`holds.rs`), synthetic statuses, delays, connection
+//! resets and responses cut off mid-body.
 //!
 //! Resets and cuts have to happen below HTTP: a reset flags the
 //! connection (see `server.rs`), which then fails its next socket operation
@@ -77,6 +77,9 @@ pub async fn inject_faults(
     let Some(fault) = fault else {
         return next.run(req).await;
     };
+    if fault.hold {
+        state.faults.holds.hold(fault.hold_ms).await;
+    }
     apply(fault, req, next).await
 }
 

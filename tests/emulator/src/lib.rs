@@ -22,6 +22,7 @@ mod control;
 mod error;
 mod extract;
 mod faults;
+mod holds;
 mod inject;
 mod journal;
 mod journal_body;

@@ -137,6 +137,10 @@ async fn fault_numbers_are_bounded() {
         (r#"{"path": "/x", "kind": "status", "status": {N}}"#, "1000"),
         (r#"{"path": "/x", "kind": "cut", "status": {N}}"#, "99"),
         (r#"{"path": "/x", "kind": "cut", "send_bytes": {N}}"#, "1.5"),
+        (
+            r#"{"path": "/x", "kind": "delay", "hold": true, "hold_ms": {N}}"#,
+            "60001",
+        ),
     ];
     for (template, extra) in cases {
         for value in ALWAYS_BAD.iter().chain(&["1.5", extra]) {
@@ -147,7 +151,7 @@ async fn fault_numbers_are_bounded() {
         }
     }
     // 2^64-1 fits send_bytes (it sends the whole body) but no other field.
-    for template in [cases[0].0, cases[1].0, cases[2].0] {
+    for template in [cases[0].0, cases[1].0, cases[2].0, cases[5].0] {
         refused(&env, Method::POST, "/faults", template, HUGE[0]).await;
     }
     env.control_raw(

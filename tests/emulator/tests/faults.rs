@@ -435,3 +435,120 @@ async fn a_status_fault_keeps_the_connection_when_the_body_comes_late() {
     assert!(status.contains(" 200 "), "{status}");
     assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["up"], true);
 }
+
+/// `held` of `GET /__emulator/faults`, polled until it is `want` (30 s
+/// at most: a request sent is held within milliseconds).
+async fn until_held(env: &Env, want: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = env.control(Method::GET, "/faults", None).await.ok();
+        if list["held"] == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "held never became {want}: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn hold_keeps_a_request_until_released() {
+    let env = start().await;
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "delay", "hold": true}))
+        .await;
+    let list = env.control(Method::GET, "/faults", None).await.ok();
+    assert_eq!(list["faults"][0]["hold"], true, "{list}");
+    assert_eq!(list["held"], 0, "{list}");
+    let held = tokio::spawn({
+        let url = env.url(Region::Eu, "/claim/enrol/token");
+        async move {
+            fresh_client()
+                .post(url)
+                .json(&Env::claim_body(EU, "held"))
+                .send()
+                .await
+        }
+    });
+    until_held(&env, 1).await;
+    // The rule is used up: a second token request is answered while the first is still held.
+    env.token(EU, "enrol", "other").await;
+    assert!(
+        !held.is_finished(),
+        "the held request was answered before its release"
+    );
+    let released = env
+        .control(Method::POST, "/faults/release", None)
+        .await
+        .ok();
+    assert_eq!(released, json!({"released": 1}));
+    let response = tokio::time::timeout(Duration::from_secs(30), held)
+        .await
+        .expect("answered once released")
+        .unwrap()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token"].as_str().unwrap().len(), 64, "{body}");
+    until_held(&env, 0).await;
+    // A release with nothing held lets nothing go.
+    let none = env
+        .control(Method::POST, "/faults/release", None)
+        .await
+        .ok();
+    assert_eq!(none, json!({"released": 0}));
+}
+
+#[tokio::test]
+async fn hold_then_the_rule_acts_and_every_hold_is_bounded() {
+    let env = start().await;
+    // Held, then the rule's own action: here a status.
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "status", "status": 503, "hold": true, "times": 2}))
+        .await;
+    let send = |user: &'static str| {
+        let url = env.url(Region::Eu, "/claim/enrol/token");
+        tokio::spawn(async move {
+            fresh_client()
+                .post(url)
+                .json(&Env::claim_body(EU, user))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    let (a, b) = (send("a"), send("b"));
+    until_held(&env, 2).await;
+    // A reset releases them (and so does DELETE /faults): no test leaves a client hanging.
+    env.control(Method::POST, "/reset", None).await;
+    for task in [a, b] {
+        let status = tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .expect("answered once reset")
+            .unwrap();
+        assert_eq!(status, 503);
+    }
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "delay", "hold": true}))
+        .await;
+    let c = send("c");
+    until_held(&env, 1).await;
+    env.control(Method::DELETE, "/faults", None).await;
+    let status = tokio::time::timeout(Duration::from_secs(30), c)
+        .await
+        .expect("answered once the rules were cleared")
+        .unwrap();
+    assert_eq!(status, 200);
+    // Unreleased, a hold ends at its hold_ms (at least that long: the emulator waits it out).
+    env.fault(json!({"path": "/claim/enrol/token", "kind": "delay", "hold": true, "hold_ms": 300}))
+        .await;
+    let started = Instant::now();
+    let status = tokio::time::timeout(Duration::from_secs(30), send("d"))
+        .await
+        .expect("answered at the end of hold_ms")
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    until_held(&env, 0).await;
+}

@@ -193,7 +193,7 @@ class Emulator:
         ``/claim/enrol/token``) fail: with HTTP ``status``, or a connection reset (``reset``),
         after ``delay_ms`` milliseconds; only ``delay_ms`` just slows them down. ``rule``:
         further fault fields (``method``, ``region``, ``json``, ``headers``, ``after_handler``,
-        ``kind``; tests/emulator/README.md). Answers the rule's id."""
+        ``kind``, ``hold``, ``hold_ms``; tests/emulator/README.md). Answers the rule's id."""
         kind = "reset" if reset else "status" if status is not None else "delay"
         body: Dict[str, Any] = {"path": path, "kind": kind, "times": times, "delay_ms": delay_ms}
         if status is not None:
@@ -202,8 +202,17 @@ class Emulator:
         return int(self.control("POST", "/faults", body)["id"])
 
     def clear_faults(self) -> None:
-        """Drops every fault rule not used up yet."""
+        """Drops every fault rule not used up yet (and lets held requests go on)."""
         self.control("DELETE", "/faults")
+
+    def held(self) -> int:
+        """Requests a ``hold=True`` fault keeps waiting now (``inject_fault(path, hold=True)``:
+        held until :meth:`release_held`, a reset, or 60 s at most)."""
+        return int(self.control("GET", "/faults")["held"])
+
+    def release_held(self) -> int:
+        """Lets every held request go on; returns how many were held."""
+        return int(self.control("POST", "/faults/release")["released"])
 
     def set_rate_limit(self, per_second: Optional[int], *, api_key: Optional[str] = None) -> None:
         """Token requests per second (sliding 1 s window) of ``api_key``'s service provider

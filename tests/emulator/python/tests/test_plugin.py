@@ -14,6 +14,7 @@ from pathlib import Path
 import base64
 import json
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List
 
 import httpx
@@ -101,6 +102,22 @@ def test_faults_status_delay_reset_and_clear(iproov_emulator: Emulator) -> None:
     assert httpx.get(url, params={"api_key": key}).status_code == 200
     assert iproov_emulator.request_count("/availability", method="GET") == 6
     assert iproov_emulator.request_count() == 6
+
+
+def test_a_held_request_waits_until_release_held(iproov_emulator: Emulator) -> None:
+    key = iproov_emulator.credentials("eu").api_key
+    iproov_emulator.inject_fault("/availability", hold=True)
+    with httpx.Client() as client, ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(client.get, f"{iproov_emulator.base_url('eu')}/availability", params={"api_key": key})
+        deadline = time.monotonic() + 30
+        while iproov_emulator.held() == 0:
+            assert time.monotonic() < deadline, "the request was never held"
+            time.sleep(0.02)
+        # A control call is answered while the API call is held.
+        assert not pending.done()
+        assert iproov_emulator.release_held() == 1
+        assert pending.result(timeout=30).status_code == 200
+    assert iproov_emulator.held() == 0
 
 
 def test_rate_limit(iproov_emulator: Emulator) -> None:

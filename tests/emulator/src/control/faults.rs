@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::faults::{FaultAction, FaultSpec};
+use crate::holds::MAX_HOLD_MS;
 use crate::presets::MAX_DELAY_MS;
 use crate::state::AppState;
 
@@ -18,8 +19,9 @@ use crate::state::AppState;
 ///
 /// Numbers are refused (400 `invalid_request`) rather than clamped when
 /// out of range: `times` 0..=2^32-1, `delay_ms` 0..=600000, `status`
-/// 100..=999, `send_bytes` a whole number (larger than the body sends it
-/// all); fractions, negatives and strings fail the JSON schema.
+/// 100..=999, `hold_ms` 0..=60000, `send_bytes` a whole number (larger than
+/// the body sends it all); fractions, negatives and strings fail the JSON
+/// schema.
 pub async fn add_fault(
     State(state): State<Arc<AppState>>,
     ApiJson(spec): ApiJson<FaultSpec>,
@@ -30,6 +32,11 @@ pub async fn add_fault(
     if spec.delay_ms > MAX_DELAY_MS {
         return Err(ApiError::invalid_request(format!(
             "delay_ms must be a whole number from 0 to {MAX_DELAY_MS}"
+        )));
+    }
+    if spec.hold_ms > MAX_HOLD_MS {
+        return Err(ApiError::invalid_request(format!(
+            "hold_ms must be a whole number from 0 to {MAX_HOLD_MS}"
         )));
     }
     let status = match &spec.action {
@@ -56,12 +63,19 @@ pub async fn add_fault(
     Ok(Json(json!({"id": id})))
 }
 
-/// `GET /__emulator/faults`: rules still pending, with uses left.
+/// `GET /__emulator/faults`: rules still pending, with uses left, and how
+/// many requests a `hold` rule keeps waiting now (`held`).
 pub async fn list_faults(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({"faults": state.faults.list()}))
+    Json(json!({"faults": state.faults.list(), "held": state.faults.holds.held()}))
 }
 
-/// `DELETE /__emulator/faults`: drops every rule.
+/// `POST /__emulator/faults/release`: lets every held request go on,
+/// answers `{"released": n}` (how many were held).
+pub async fn release_held(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({"released": state.faults.holds.release()}))
+}
+
+/// `DELETE /__emulator/faults`: drops every rule, releases held requests.
 pub async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
     state.faults.clear();
     StatusCode::NO_CONTENT

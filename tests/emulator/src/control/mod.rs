@@ -52,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .get(faults::list_faults)
                 .delete(faults::clear_faults),
         )
+        .route("/faults/release", post(faults::release_held))
         .route("/faults/{id}", delete(faults::remove_fault))
         .route(
             "/requests",
