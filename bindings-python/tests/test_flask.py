@@ -93,7 +93,8 @@ def test_the_prefix_is_the_blueprints_and_the_rest_flasks(site: str) -> None:
 
 def test_the_readme_flask_example(emulator: Emulator, tmp_path: Path) -> None:
     env = {**os.environ, "FLASK_SECRET_KEY": "test-only-" + "s" * 32, "IPROOV_BASE_URL": emulator.base_url(),
-           "IPROOV_API_KEY": EU["api_key"], "IPROOV_SECRET": EU["secret"], "IPROOV_EMULATOR_URL": emulator.url}
+           "IPROOV_API_KEY": EU["api_key"], "IPROOV_SECRET": EU["secret"], "IPROOV_EMULATOR_URL": emulator.url,
+           "DEV_LOGIN": "1"}
     env.pop("IPROOV_REGION", None)
     process = subprocess.Popen([sys.executable, str(HERE / "flask_example.py")], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -108,7 +109,7 @@ def test_the_readme_flask_example(emulator: Emulator, tmp_path: Path) -> None:
             assert browser.get("/iproov/").status_code == 200
             signed_out = browser.post("/iproov/token", json={"flow": "enrol"})
             assert signed_out.json()["error"]["code"] == "unauthenticated"
-            browser.cookies.set("e2e_user", who)  # the stand-in login
+            browser.cookies.set("dev_user", who)  # the README's stand-in login
             started = browser.post("/iproov/token", json={"flow": "enrol"}).json()
             assert emulator.control("GET", f"/claims/{started['token']}")["user_id"] == who
             assert browser.post("/iproov/emulator/complete", json={"token": started["token"], "passed": True}).json() == {

@@ -4,8 +4,9 @@
 // JS handler (createJourneyHandler): the root README's worker example inside workerd on a
 // Durable Object (the edge package), and its Node example on Node's http (the Node package);
 // and by the README examples of Express (behind express.json()), Fastify, Hono, Django, Flask
-// and FastAPI (on the async service). Each is signed in by an `e2e_user` cookie that the
-// examples' `./auth.js` (auth.mjs) or the Python runners' login reads.
+// and FastAPI (on the async service). Each is signed in by a `dev_user` cookie that the
+// README's stand-in login reads (on with DEV_LOGIN=1: the examples' `./auth.js`, FastAPI's and
+// Flask's `current_user`, all as written), Django by an `e2e_user` cookie its project's login reads.
 //
 // Against the emulator the page defines its stand-in for iProov's web SDK under the SDK's own
 // element name, <iproov-me>, which dispatches the SDK's events: these tests drive the page's
@@ -26,7 +27,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -213,9 +214,9 @@ async function openBrowser(t, site) {
   const page = context.pages()[0] ?? (await context.newPage());
   watch(page, problems, journeys, tokenPosts);
   let user;
-  if (site.cookie === 'e2e_user') {
-    user = randomUUID();
-    await context.addCookies([{ name: 'e2e_user', value: user, url: site.url, httpOnly: true, sameSite: 'Strict' }]);
+  if (site.cookie === 'e2e_user' || site.cookie === 'dev_user') {
+    user = randomUUID(); // the login: the cookie the site's stand-in login reads
+    await context.addCookies([{ name: site.cookie, value: user, url: site.url, httpOnly: true, sameSite: 'Strict' }]);
   }
   await page.goto(site.url, { timeout: WAIT });
   await page.waitForSelector('body[data-state=ready]');
@@ -600,13 +601,21 @@ function readmeBlock(words) {
   return found[0].replaceAll("region: 'eu'", `baseUrl: ${JSON.stringify(`${emulatorUrl}/eu`)}`);
 }
 
+/** The root README's stand-in login (its `// auth.js` block), as written, into `dir`. */
+function writeAuth(dir) {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const found = [...readme.matchAll(/```js\n(\/\/ auth\.js[\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(found.length, 1, "one README example is auth.js");
+  writeFileSync(join(dir, 'auth.js'), found[0]);
+}
+
 /** The README's worker example inside workerd (its Durable Objects on SQLite on disk). */
 async function startWorker(out) {
   // Imported here: only these tests need the edge package's dev tools.
   const { bundleWorker, prepareBuildDir, serveWorkerd } = await import('../../bindings-wasm/scripts/workerd.mjs');
   const build = join(out, 'build');
   prepareBuildDir(build);
-  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(build, 'auth.js'));
+  writeAuth(build);
   const source = readmeBlock(['createJourneyHandler', 'DurableObjectStore']);
   await bundleWorker(build, 'worker.mjs', { stdin: { contents: source, resolveDir: build, sourcefile: 'README.md', loader: 'js' } }, ['cloudflare:*']);
   mkdirSync(join(out, 'storage'));
@@ -630,6 +639,7 @@ const site :Workerd.Worker = (
     (name = "IPROOV_API_KEY", text = "${EU.IPROOV_API_KEY}"),
     (name = "IPROOV_SECRET", text = "${EU.IPROOV_SECRET}"),
     (name = "IPROOV_EMULATOR_URL", text = "${emulatorUrl}"),
+    (name = "DEV_LOGIN", text = "1"),
     (name = "JOURNEYS", durableObjectNamespace = "Journeys"),
   ],
   durableObjectNamespaces = [(className = "Journeys", uniqueKey = "iproov-sansio-web-e2e", enableSql = true)],
@@ -642,23 +652,23 @@ const site :Workerd.Worker = (
     stop();
     await exited;
   });
-  return { url: `http://127.0.0.1:${port}/iproov/`, cookie: 'e2e_user' };
+  return { url: `http://127.0.0.1:${port}/iproov/`, cookie: 'dev_user' };
 }
 
 /** The README's Node example with `node`, on a free port, in `out` (its SQLite file there). */
 async function startNode(out) {
   mkdirSync(join(out, 'node_modules'));
   symlinkSync(join(ROOT, 'bindings-node'), join(out, 'node_modules/iproov-sansio'), 'dir');
-  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(out, 'auth.js'));
+  writeAuth(out);
   writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
   const listen = "listen(8000, '127.0.0.1')";
   const source = readmeBlock(['createJourneyHandler', 'toNodeHandler']);
   assert.ok(source.includes(listen), `the Node example says ${listen}`);
   const onFreePort = "listen(0, '127.0.0.1', function () { console.log(`open http://127.0.0.1:${this.address().port}/iproov/`); })";
   writeFileSync(join(out, 'example.mjs'), source.replace(listen, onFreePort));
-  const env = { ...process.env, ...EU, IPROOV_EMULATOR_URL: emulatorUrl };
+  const env = { ...process.env, ...EU, IPROOV_EMULATOR_URL: emulatorUrl, DEV_LOGIN: '1' };
   const url = await startProcess(process.execPath, [join(out, 'example.mjs')], env, /^open (http:\S+)$/, "the README's Node example", out);
-  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
 }
 
 /** A signed-out request: the API says so (the example's auth.js named nobody). */
@@ -698,7 +708,7 @@ if (HOSTS.includes('node')) describe("the page through the README's Node example
 // run as written with `node` in a directory of its own whose node_modules are the Node
 // package's (the package and the frameworks it tests with): Express behind express.json(),
 // Fastify's plugin, Hono on @hono/node-server. Their client comes from IPROOV_BASE_URL and the
-// credentials, their user from auth.js's cookie. $IPROOV_WEB_HOSTS names them express,
+// credentials, their user from the README's auth.js's cookie. $IPROOV_WEB_HOSTS names them express,
 // fastify, hono (all three unless it is set).
 // (Imported here, not at the top: this block stays apart from the other hosts' for merges.)
 const { readdirSync } = await import('node:fs');
@@ -727,7 +737,7 @@ async function startFramework(out, framework) {
     if (!entry.startsWith('.')) symlinkSync(join(NODE_PACKAGE, 'node_modules', entry), join(modules, entry), 'dir');
   }
   symlinkSync(NODE_PACKAGE, join(modules, 'iproov-sansio'), 'dir');
-  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(out, 'auth.js'));
+  writeAuth(out);
   writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
   const listen = FRAMEWORK_LISTEN[framework];
   const source = frameworkBlock(framework);
@@ -737,7 +747,7 @@ async function startFramework(out, framework) {
   const { port } = probe.address();
   await new Promise((done) => probe.close(done));
   writeFileSync(join(out, 'app.mjs'), source.replace(listen, listen.replace('8000', String(port))));
-  const env = { ...process.env, ...EU, IPROOV_BASE_URL: `${emulatorUrl}/eu`, IPROOV_EMULATOR_URL: emulatorUrl };
+  const env = { ...process.env, ...EU, IPROOV_BASE_URL: `${emulatorUrl}/eu`, IPROOV_EMULATOR_URL: emulatorUrl, DEV_LOGIN: '1' };
   delete env.IPROOV_REGION;
   const child = spawn(process.execPath, ['app.mjs'], { cwd: out, env, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
@@ -755,7 +765,7 @@ async function startFramework(out, framework) {
     if (answer?.status === 200) break;
     await new Promise((done) => setTimeout(done, 100));
   }
-  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
 }
 
 for (const [framework, what] of [
@@ -778,9 +788,9 @@ for (const [framework, what] of [
 // The Python package's framework examples (bindings-python/README.md, Django and Flask), each
 // run as written in a directory of its own by the Python tests' runners: Django's example in
 // bindings-python/tests/django_project.py (the journeys in the project's SQLite database,
-// Django's threaded server, the user signed in by Django's own login from auth's cookie,
+// Django's threaded server, the user signed in by Django's own login from an e2e_user cookie,
 // Django's CSRF token sent by the page), Flask's in bindings-python/tests/flask_example.py
-// (werkzeug's threaded server, the user in Flask's session from the same cookie).
+// (werkzeug's threaded server, the user from the README's stand-in login's dev_user cookie).
 // $IPROOV_WEB_HOSTS names them django, flask (both unless it is set).
 const PY_TESTS = join(ROOT, 'bindings-python/tests');
 const pythonFrameworkRuns = (name) => !process.env.IPROOV_WEB_HOSTS || HOSTS.includes(name);
@@ -825,9 +835,9 @@ if (pythonFrameworkRuns('flask')) describe("the page through the Python README's
   before(async () => {
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-flask-'));
     scratch.push(out);
-    const more = { FLASK_SECRET_KEY: `${randomUUID()}${randomUUID()}` };
+    const more = { FLASK_SECRET_KEY: `${randomUUID()}${randomUUID()}`, DEV_LOGIN: '1' };
     const url = await startPythonExample(out, 'flask_example.py', "the README's Flask example", more);
-    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
   });
   test('signed out, the API says so', TEST, () => signedOut(site));
   journeyTests(() => site);
@@ -835,7 +845,7 @@ if (pythonFrameworkRuns('flask')) describe("the page through the Python README's
 
 // The README's FastAPI example (the root README's, and bindings-python/README.md's copy) as
 // written, on AsyncJourneyService, by bindings-python/tests/fastapi_example.py: uvicorn, the
-// SQLite store, the user from the same cookie through a login middleware. Its routes must use
+// SQLite store, the user from the README's stand-in login's dev_user cookie. Its routes must use
 // no thread pool: the runner counts every use of anyio's to_thread (Starlette's and FastAPI's
 // run_in_threadpool). $IPROOV_WEB_HOSTS names it fastapi (it runs unless that is set).
 if (pythonFrameworkRuns('fastapi')) describe("the page through the README's FastAPI example (AsyncJourneyService, no thread pool, SQLite store)", () => {
@@ -843,21 +853,28 @@ if (pythonFrameworkRuns('fastapi')) describe("the page through the README's Fast
   before(async () => {
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-fastapi-'));
     scratch.push(out);
-    const url = await startPythonExample(out, 'fastapi_example.py', "the README's FastAPI example", { PYTHONPATH: PY_TESTS });
-    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+    const url = await startPythonExample(out, 'fastapi_example.py', "the README's FastAPI example", { PYTHONPATH: PY_TESTS, DEV_LOGIN: '1' });
+    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
   });
   test('signed out, the API says so', TEST, () => signedOut(site));
   journeyTests(() => site);
 
-  test("every journey above ran without a thread pool: anyio's to_thread never used, no AnyIO worker thread", TEST, async () => {
+  test("every journey above ran without a thread pool: neither anyio's to_thread nor asyncio's default executor used, no worker thread", TEST, async () => {
     const threads = async () => (await fetch(new URL('/e2e/threads', site.url), { signal: AbortSignal.timeout(10_000) })).json();
     const seen = await threads();
     assert.equal(seen.anyio_to_thread, 0, `anyio's thread pool was used; threads: ${seen.threads}`);
+    // The SQLite store's statements and the spool's file operations ran on the loop (nothing
+    // else held the files): asyncio's executor (run_in_executor, asyncio.to_thread) never ran.
+    assert.equal(seen.asyncio_executor, 0, `asyncio's default executor was used; threads: ${seen.threads}`);
     assert.ok(!seen.threads.includes('AnyIO worker thread'), `threads: ${seen.threads}`);
-    // The count counts: one blocking call through Starlette's thread pool is one, in a worker.
-    const ran = await (await fetch(new URL('/e2e/threadpool', site.url), { method: 'POST', signal: AbortSignal.timeout(10_000) })).json();
-    assert.equal(ran.ran, 'AnyIO worker thread');
-    assert.equal((await threads()).anyio_to_thread, 1);
+    assert.ok(!seen.threads.some((name) => name.startsWith('asyncio_')), `threads: ${seen.threads}`);
+    // The counts count: one blocking call through Starlette's thread pool is one, in a worker;
+    // one through asyncio.to_thread is one of asyncio's.
+    const post = async (path) => (await fetch(new URL(path, site.url), { method: 'POST', signal: AbortSignal.timeout(10_000) })).json();
+    assert.equal((await post('/e2e/threadpool')).ran, 'AnyIO worker thread');
+    assert.equal((await post('/e2e/executor')).ran, 'asyncio_0');
+    const after = await threads();
+    assert.deepEqual([after.anyio_to_thread, after.asyncio_executor], [1, 1]);
   });
 });
 
