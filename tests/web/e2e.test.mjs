@@ -460,7 +460,7 @@ function journeyTests(site) {
     assert.equal(await validates(), 1, 'one validate in the emulator request log');
   });
 
-  test("the SDK's ends without a result (canceled, no_camera, permission then permission_denied, error) validate nothing, end the attempt on the server (a cancel uses it, a device problem does not); unsupported offers none", TEST, async (t) => {
+  test("the SDK's ends without a result (canceled, multiple_cameras then no_camera, permission then permission_denied, error) validate nothing, end the attempt on the server (a cancel uses it, a device problem does not); unsupported offers none", TEST, async (t) => {
     const { page } = await openBrowser(t, site());
     await startCheck(page);
     const ends = [
@@ -471,6 +471,12 @@ function journeyTests(site) {
     ];
     for (const [end, text, reason] of ends) {
       await page.waitForSelector('body[data-state=capture]');
+      if (end === 'no_camera') {
+        // Several cameras: the SDK's camera selector, a notice; the capture goes on.
+        await capture(page, 'multiple_cameras');
+        await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Choose the camera'));
+        assert.equal(await page.getAttribute('body', 'data-state'), 'capture');
+      }
       if (end === 'permission_denied') {
         // Permission still to be asked for: a prompt, and the capture goes on.
         await capture(page, 'permission');

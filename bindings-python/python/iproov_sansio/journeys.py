@@ -374,7 +374,7 @@ class JourneyService(_Service):
     def exit(self, journey_id: str, token: str, event: str, client: str, *, feedback: Optional[str] = None,
              user_id: Optional[str] = None) -> JourneyFinished:
         """iProov's SDK ended the attempt without a capture (``event``: ``canceled``,
-        ``error``, ``no_camera``, ``permission_denied``, ``unsupported``, ``multiple_cameras``;
+        ``error``, ``no_camera``, ``permission_denied``, ``unsupported``;
         ``feedback``: its code): the attempt ends ``exited`` with the event and ``client``
         kept, no validate is sent, and the next :meth:`start` gets a new token. A cancel uses
         the attempt; a device that cannot run the check does not (core's table). Answers as
