@@ -189,6 +189,8 @@ async function openBrowser(t, site) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    // A site whose SDK script is served by the test over https with a certificate it made.
+    ignoreHTTPSErrors: site.selfSignedSdk === true,
     timeout: 30_000,
     viewport: VIEWPORT,
     // As root in a container without a GPU, on a machine whose network is loopback only.
@@ -220,10 +222,10 @@ async function openBrowser(t, site) {
   }
   await page.goto(site.url, { timeout: WAIT });
   await page.waitForSelector('body[data-state=ready]');
-  if (user === undefined) user = (await context.cookies()).find((c) => c.name === site.cookie).value;
+  if (user === undefined && site.cookie) user = (await context.cookies()).find((c) => c.name === site.cookie).value;
   // A site whose iProov user_id is not the login's name (Django's pseudonymous id) says it.
   if (site.whoami) user = await page.evaluate(async (url) => (await fetch(url)).text(), site.whoami);
-  return { page, context, journeys, tokenPosts, user };
+  return { page, context, journeys, tokenPosts, user, problems };
 }
 
 /** Records a page's script errors, refused loads (its CSP's), token requests and answers. */
@@ -677,6 +679,53 @@ async function startNode(out) {
   return { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
 }
 
+/** A stand-in for iProov's Web SDK script on a second origin, https://127.0.0.1:PORT (a
+ * certificate made here by openssl): it defines <iproov-me>. {origin, script, fetched()}. */
+async function startSdkOrigin(out) {
+  const { createServer: createHttpsServer } = await import('node:https');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(out, 'key.pem'), '-out', join(out, 'cert.pem')], { stdio: 'ignore' });
+  let fetched = 0;
+  const server = createHttpsServer({ key: readFileSync(join(out, 'key.pem')), cert: readFileSync(join(out, 'cert.pem')) }, (req, res) => {
+    if (req.url !== '/iProovMe.js') {
+      res.writeHead(404).end();
+      return;
+    }
+    fetched += 1;
+    res.writeHead(200, { 'Content-Type': 'text/javascript' });
+    res.end("customElements.define('iproov-me', class extends HTMLElement {});\nwindow.sdkStandInLoaded = true;\n");
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const origin = `https://127.0.0.1:${server.address().port}`;
+  servers.push(`${origin.replace('https:', 'http:')}/`);
+  stops.push(() => new Promise((done) => {
+    server.closeAllConnections();
+    server.close(done);
+  }));
+  return { origin, script: `${origin}/iProovMe.js`, fetched: () => fetched };
+}
+
+/** The Node package's handler with `sdkScript` (the client's region eu: a wss streaming URL,
+ * which core's policy needs; no iProov call is made here), on Node's http, in `out`. */
+async function startSdkSite(out, sdkScript) {
+  mkdirSync(join(out, 'node_modules'));
+  symlinkSync(join(ROOT, 'bindings-node'), join(out, 'node_modules/iproov-sansio'), 'dir');
+  writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
+  writeFileSync(join(out, 'site.mjs'), `import { createServer } from 'node:http';
+import { createClient, createJourneyHandler, JourneyService, SQLiteStore, toNodeHandler } from 'iproov-sansio';
+const client = createClient({ region: 'eu', apiKey: process.env.IPROOV_API_KEY, secret: process.env.IPROOV_SECRET });
+const journeys = createJourneyHandler(new JourneyService(client, new SQLiteStore('journeys.sqlite3')), {
+  basePath: '/iproov', resolveUser: () => null, sdkScript: process.env.SDK_SCRIPT,
+});
+createServer(toNodeHandler(journeys)).listen(0, '127.0.0.1', function () { console.log(\`open http://127.0.0.1:\${this.address().port}/iproov/\`); });
+`);
+  const env = { ...process.env, ...EU, SDK_SCRIPT: sdkScript };
+  delete env.IPROOV_BASE_URL;
+  delete env.IPROOV_REGION;
+  const url = await startProcess(process.execPath, [join(out, 'site.mjs')], env, /^open (http:\S+)$/, 'the sdkScript site', out);
+  return { url, selfSignedSdk: true };
+}
+
 /** A signed-out request: the API says so (the example's auth.js named nobody). */
 async function signedOut(site) {
   const response = await fetch(new URL('token', site.url), {
@@ -697,6 +746,40 @@ if (HOSTS.includes('worker')) describe("the page through the README's worker ins
   });
   test('signed out, the API says so', TEST, () => signedOut(site));
   journeyTests(() => site);
+});
+
+if (HOSTS.includes('node')) describe("iProov's Web SDK script from its own origin (sdkScript): the page's widened CSP lets it load", () => {
+  let sdk;
+  let site;
+  before(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'iproov-web-sdk-'));
+    scratch.push(out);
+    sdk = await startSdkOrigin(out);
+    site = await startSdkSite(out, sdk.script);
+  });
+
+  test('the SDK script loads from the second origin and defines <iproov-me>; a script from any other origin is still refused', TEST, async (t) => {
+    const csp = (await fetch(site.url)).headers.get('content-security-policy');
+    assert.ok(csp.includes(sdk.origin), csp);
+    const { page, problems } = await openBrowser(t, site);
+    await page.waitForFunction(() => window.sdkStandInLoaded === true && customElements.get('iproov-me') !== undefined);
+    assert.equal(sdk.fetched(), 1, 'the page fetched the SDK script once, from its origin');
+    assert.deepEqual(problems, [], 'no CSP refusal and no script error');
+    // The check can fail: the same page refuses a script from an origin its policy does not name.
+    const refused = await page.evaluate(() => new Promise((done) => {
+      document.addEventListener('securitypolicyviolation', (event) => done(event.violatedDirective), { once: true });
+      const script = document.createElement('script');
+      script.src = 'https://127.0.0.2:9/iProovMe.js';
+      document.head.append(script);
+    }));
+    assert.match(refused, /^script-src/);
+    // Chromium also logs it, among the problems every test checks: seen, then taken out.
+    for (const deadline = Date.now() + WAIT; !problems.some((line) => line.includes('127.0.0.2:9'));) {
+      assert.ok(Date.now() < deadline, `the refusal never reached the console: ${problems}`);
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    problems.splice(problems.findIndex((line) => line.includes('127.0.0.2:9')), 1);
+  });
 });
 
 if (HOSTS.includes('node')) describe("the page through the README's Node example (createJourneyHandler on Node's http, SQLite store)", () => {
