@@ -1,5 +1,6 @@
-"""AsyncJourneyService over iproov_sansio.httpx.AsyncClient, on SQLite (its calls in worker
-threads) and on PostgreSQL (AsyncPostgresStore), against the emulator; and the ASGI routes
+"""AsyncJourneyService over iproov_sansio.httpx.AsyncClient, on SQLite (its statements on the
+loop, a worker thread only for a locked file) and on PostgreSQL (AsyncPostgresStore over
+psycopg_pool: its cap, a crash and restart), against the emulator; and the ASGI routes
 running it on the event loop: held token requests hold no thread, so other users' validates
 answer at once, and a long Retry-After from iProov is answered at once, not slept on."""
 
