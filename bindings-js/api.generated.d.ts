@@ -57,13 +57,7 @@ export type ErrorKind =
   | 'limit_exceeded'
   | 'store_unavailable';
 /** The events of iProov's SDK that end an attempt without a capture (`exit`). */
-export type ExitEvent =
-  | 'canceled'
-  | 'error'
-  | 'no_camera'
-  | 'permission_denied'
-  | 'unsupported'
-  | 'multiple_cameras';
+export type ExitEvent = 'canceled' | 'error' | 'no_camera' | 'permission_denied' | 'unsupported';
 
 // ---- results -------------------------------------------------------------------------------
 

@@ -236,7 +236,7 @@ export function makeJourneyService(ctx) {
      * Answers as `finish`.
      * @param {string} journeyId
      * @param {string} token the attempt's token
-     * @param {'canceled' | 'error' | 'no_camera' | 'permission_denied' | 'unsupported' | 'multiple_cameras'} event
+     * @param {'canceled' | 'error' | 'no_camera' | 'permission_denied' | 'unsupported'} event
      * @param {string} client the browser's User-Agent
      * @param {{feedback?: string, userId?: string}} [options] the SDK's feedback code; the
      *   user your session says is asking

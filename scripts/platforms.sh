@@ -291,7 +291,7 @@ extra_pythons() (
     # needs the web extra's starlette, uvicorn and fastapi, test_django and test_flask the
     # frameworks (pip picks each one's newest release for this CPython: Django 4.2 on 3.9).
     "target/py$v-venv/bin/python" -m pip install --quiet --disable-pip-version-check pytest httpx requests \
-      "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi django flask opentelemetry-api \
+      "psycopg[binary]>=3.1,<4" "psycopg-pool>=3.2,<4" "starlette>=0.37" uvicorn fastapi django flask opentelemetry-api \
       opentelemetry-sdk "$wheel"
   done
   for v in $EXTRA_PYTHONS; do

@@ -57,7 +57,7 @@ python_build() {
   # starlette, uvicorn, fastapi: the web endpoints (iproov_sansio.web), their tests and the
   # README's FastAPI example; django and flask: iproov_sansio.django and .flask, their tests
   # and README examples (django-stubs: their types for mypy).
-  python_venv pytest httpx requests mypy "psycopg[binary]>=3.1,<4" "starlette>=0.37" uvicorn fastapi django flask \
+  python_venv pytest httpx requests mypy "psycopg[binary]>=3.1,<4" "psycopg-pool>=3.2,<4" "starlette>=0.37" uvicorn fastapi django flask \
     django-stubs \
     opentelemetry-api opentelemetry-sdk
   note "$("$PY" --version), maturin $("$PY" -m maturin --version | awk '{print $2}')"

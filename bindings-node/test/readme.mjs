@@ -32,8 +32,10 @@ export function fenced(markdownPath, language) {
 }
 
 /** The framework a block mounts the journey endpoints in (its README section, "In your
- * framework", which web-frameworks.test.mjs runs as a server), or undefined. */
+ * framework", which web-frameworks.test.mjs runs as a server), `auth` for the stand-in login
+ * those examples import (run there too), or undefined. */
 export function frameworkOf(code) {
+  if (code.startsWith('// auth.js')) return 'auth'; // the stand-in login the framework examples import
   if (/^\/\/ next\.config\.mjs/.test(code) || code.includes('[[...path]]/route.ts')) return 'next';
   if (code.includes("from '@nestjs/core'")) return 'nest';
   if (code.includes("from 'express'")) return 'express';

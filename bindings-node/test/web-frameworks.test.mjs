@@ -6,9 +6,10 @@
 // and what the suite does not reach (a body a parser refused, a connection reused after a body
 // too large, the app's own routes beside the mount).
 //
-// The examples' `./auth.js` is the test's: the user from the X-Test-User header the walker
-// sends. Their client reads IPROOV_BASE_URL (the emulator) and the credentials. They allow
-// only their own origin (Next's, the one they name), and the walker sends that one.
+// The examples' `./auth.js` is the README's stand-in login as written (on with DEV_LOGIN=1): the
+// walker names its user in a `dev_user` cookie. Their client reads IPROOV_BASE_URL (the
+// emulator) and the credentials. They allow only their own origin (Next's, the one they
+// name), and the walker sends that one.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -79,14 +80,33 @@ function groupLeft(group) {
   return left;
 }
 
-/** The test's auth for the examples: the user the walker names in X-Test-User (a fetch
- * Request, Node's req or Fastify's request). */
-const AUTH_ESM = `export function currentUser(request) {
-  const headers = request.headers;
-  return (typeof headers.get === 'function' ? headers.get('x-test-user') : headers['x-test-user']) ?? null;
-}
-`;
+/** The README's stand-in login (its `// auth.js` block), as written; for a CommonJS app (Nest's
+ * compiled main.js requires it), the same function exported the CommonJS way. */
+const AUTH_ESM = readmeBlock('auth');
 const AUTH_CJS = AUTH_ESM.replace('export function currentUser', 'exports.currentUser = function currentUser');
+assert.notEqual(AUTH_CJS, AUTH_ESM);
+
+/** How the walker signs in through the stand-in login. */
+const DEV_LOGIN = (user) => ({ Cookie: `dev_user=${user}` });
+
+test("the README's stand-in login names nobody unless DEV_LOGIN=1, whatever the cookie says", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iproov-auth-'));
+  scratch.push(dir);
+  writeFileSync(join(dir, 'auth.mjs'), AUTH_ESM);
+  const { currentUser } = await import(join(dir, 'auth.mjs'));
+  const fetchRequest = new Request('http://127.0.0.1/', { headers: { Cookie: 'a=b; dev_user=alice-1' } });
+  const nodeReq = { headers: { cookie: 'dev_user=bob' } };
+  for (const env of [{}, { DEV_LOGIN: '0' }, { DEV_LOGIN: 'true' }]) {
+    assert.equal(currentUser(fetchRequest, env), null, JSON.stringify(env));
+    assert.equal(currentUser(nodeReq, env), null, JSON.stringify(env));
+  }
+  assert.equal(currentUser(fetchRequest, { DEV_LOGIN: '1' }), 'alice-1');
+  assert.equal(currentUser(nodeReq, { DEV_LOGIN: '1' }), 'bob');
+  assert.equal(currentUser({ headers: {} }, { DEV_LOGIN: '1' }), null);
+  // By default it reads Node's environment, where this test process has no DEV_LOGIN.
+  assert.equal(process.env.DEV_LOGIN, undefined);
+  assert.equal(currentUser(nodeReq), null);
+});
 
 /** A directory for an example, its node_modules this package's (as an app that installed it
  * and the framework). */
@@ -113,6 +133,7 @@ function exampleEnv() {
     IPROOV_SECRET: EU.secret,
     IPROOV_EMULATOR_URL: emu.url,
     NEXT_TELEMETRY_DISABLED: '1',
+    DEV_LOGIN: '1', // the README's stand-in login, on
   };
   delete env.IPROOV_REGION;
   return env;
@@ -197,7 +218,7 @@ function suiteTests(site, origin) {
   for (const { name, steps } of SUITE.cases) {
     test(name, { timeout: 60_000 }, async () => {
       const { url, stdout } = site();
-      await walk(emu, url, steps, { origin: origin ?? url, logged: stdout });
+      await walk(emu, url, steps, { origin: origin ?? url, logged: stdout, signIn: DEV_LOGIN });
     });
   }
 }
@@ -286,7 +307,7 @@ if (!NODE_ONLY) describe("Next.js: the README's route handler (App Router, next 
     const files = [...manifest.files.filter((f) => !f.includes('*')), ...readdirSync(PACKAGE).filter((f) => f.endsWith('.node')), 'package.json'];
     for (const file of files) cpSync(join(PACKAGE, file), join(installed, file), { recursive: true });
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'iproov-next-example', private: true }));
-    writeFileSync(join(dir, 'auth.ts'), 'export function currentUser(request: Request): string | null {\n  return request.headers.get(\'x-test-user\');\n}\n');
+    writeFileSync(join(dir, 'auth.js'), AUTH_ESM); // the route's '../../../auth'
     const config = fenced(README, 'js').filter((code) => code.startsWith('// next.config.mjs'));
     assert.equal(config.length, 1, 'one next.config.mjs in the README');
     writeFileSync(join(dir, 'next.config.mjs'), config[0]);

@@ -102,9 +102,10 @@ async function refusalsLogged(step, logged, before, answers) {
  * suite's own by default; a site that allows only its own origin, as the README examples do,
  * walks with that one: every origin the suite refuses stays refused). `logged`: a function
  * giving the site's info log so far; each refusal (an error answer below 500) must be there
- * with its code.
+ * with its code. `signIn`: the headers that say who asks (the test's X-Test-User by default;
+ * the README examples' stand-in login reads a `dev_user` cookie).
  */
-export async function walk(emu, url, steps, { origin = ORIGIN, logged } = {}) {
+export async function walk(emu, url, steps, { origin = ORIGIN, logged, signIn = (user) => ({ 'X-Test-User': user }) } = {}) {
   const users = { self: api.randomUserId(), other: api.randomUserId() };
   let last = {};
   for (const step of steps) {
@@ -125,7 +126,7 @@ export async function walk(emu, url, steps, { origin = ORIGIN, logged } = {}) {
       const headers = { Origin: origin, 'User-Agent': 'Mozilla/5.0 (suite)' };
       if (method === 'post') headers['Content-Type'] = 'application/json';
       const who = step.user ?? 'self';
-      if (who !== 'none') headers['X-Test-User'] = users[who];
+      if (who !== 'none') Object.assign(headers, signIn(users[who]));
       for (const [name, value] of Object.entries(step.send ?? {})) {
         delete headers[name];
         if (value !== null) headers[name] = value;

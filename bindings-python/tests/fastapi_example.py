@@ -1,30 +1,63 @@
 """The README's FastAPI example as written (the root README's and bindings-python/README.md's
-one ```python block with ``journey_routes``: the same text), on ``AsyncJourneyService``, with
-the tests' stand-in for a login: the ``e2e_user`` cookie's value (or, for the HTTP suite, the
-``X-Test-User`` header's) is put where the example's ``current_user`` reads it, as your login
-middleware would. ``python fastapi_example.py`` serves it with uvicorn on 127.0.0.1 from the
+one ```python block with ``journey_routes``: the same text), on ``AsyncJourneyService``, its
+user from the example's own stand-in login (``DEV_LOGIN=1`` and a ``dev_user`` cookie): this
+file adds no login. ``python fastapi_example.py`` serves it with uvicorn on 127.0.0.1 from the
 current directory (its SQLite file lands there) and prints ``open http://127.0.0.1:PORT/iproov/``;
-the environment gives the client's IPROOV_* and IPROOV_EMULATOR_URL. Run by test_web.py,
-test_web_suite.py and the Chromium tests (tests/web/e2e.test.mjs).
+the environment gives the client's IPROOV_*, IPROOV_EMULATOR_URL and DEV_LOGIN. Run by
+test_web.py, test_web_suite.py and the Chromium tests (tests/web/e2e.test.mjs).
 
 Its routes must run no thread pool: every use of anyio's ``to_thread.run_sync`` (Starlette's
-``run_in_threadpool``, FastAPI's for a sync endpoint or dependency) is counted, and
-``GET /e2e/threads`` answers ``{"anyio_to_thread": n, "threads": [names]}``;
-``POST /e2e/threadpool`` runs one call through Starlette's thread pool, so that a test can see
-the count move (the check can fail).
+``run_in_threadpool``, FastAPI's for a sync endpoint or dependency) is counted, and so is every
+call handed to asyncio's default executor (``loop.run_in_executor(None, ...)``,
+``asyncio.to_thread``: where the async service sends a blocking store's calls, and the SQLite
+store's only while its file is locked). ``GET /e2e/threads`` answers ``{"anyio_to_thread": n,
+"asyncio_executor": m, "threads": [names]}``; ``POST /e2e/threadpool`` runs one call through
+Starlette's thread pool and ``POST /e2e/executor`` one through ``asyncio.to_thread``, so that a
+test can see each count move (the checks can fail).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
-#: Uses of anyio's worker threads in this process since it started.
-USES = {"anyio_to_thread": 0}
+#: Uses of anyio's worker threads and of asyncio's default executor in this process since it
+#: started (or since a test reset them).
+USES = {"anyio_to_thread": 0, "asyncio_executor": 0}
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """asyncio's default executor (its threads named as asyncio names them), counting each call
+    submitted in ``USES["asyncio_executor"]``."""
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="asyncio")
+
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        USES["asyncio_executor"] += 1
+        return super().submit(*args, **kwargs)
+
+
+def counting_default_executor(app: Any) -> Any:
+    """``app`` (ASGI), with a :class:`CountingExecutor` as the default executor of the event
+    loop that serves it, put in place before its first request."""
+    loops: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
+
+    async def serve(scope: Any, receive: Any, send: Any) -> None:
+        loop = asyncio.get_running_loop()
+        if loop not in loops:
+            loops.add(loop)
+            loop.set_default_executor(CountingExecutor())
+        await app(scope, receive, send)
+
+    return serve
 
 
 def readme_block() -> str:
@@ -45,21 +78,13 @@ def counted(run_sync: Callable[..., Awaitable[Any]], uses: Dict[str, int]) -> Ca
 
 
 def readme_app() -> Any:
-    """The example's ``app``, with the stand-in login and the ``/e2e`` routes."""
-    from fastapi import Request
+    """The example's ``app``, with the ``/e2e`` routes, its loop's default executor counted."""
     from starlette.concurrency import run_in_threadpool
-    from starlette.responses import JSONResponse, Response
+    from starlette.responses import JSONResponse
 
     scope: Dict[str, Any] = {"__name__": "main"}
     exec(compile(readme_block(), "README.md FastAPI example", "exec"), scope)
     app = scope["app"]
-
-    @app.middleware("http")
-    async def sign_in(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        name = request.cookies.get("e2e_user") or request.headers.get("x-test-user")
-        if name:
-            request.state.iproov_user_id = name
-        return await call_next(request)
 
     @app.get("/e2e/threads")
     async def threads() -> JSONResponse:
@@ -69,7 +94,11 @@ def readme_app() -> Any:
     async def threadpool() -> JSONResponse:
         return JSONResponse({"ran": await run_in_threadpool(lambda: threading.current_thread().name)})
 
-    return app
+    @app.post("/e2e/executor")
+    async def executor() -> JSONResponse:
+        return JSONResponse({"ran": await asyncio.to_thread(lambda: threading.current_thread().name)})
+
+    return counting_default_executor(app)
 
 
 def main() -> None:

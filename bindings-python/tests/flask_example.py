@@ -1,9 +1,9 @@
 """bindings-python/README.md's Flask example as written (its ``# app.py`` block), served by
 werkzeug's threaded server on 127.0.0.1 from the current directory (its SQLite file lands
-there), with the tests' stand-in for a login: the ``e2e_user`` cookie's value becomes the
-session's ``iproov_user_id``, as your login would set it. Prints ``open http://127.0.0.1:PORT/iproov/``.
+there), its user from the example's own stand-in login (``DEV_LOGIN=1`` and a ``dev_user``
+cookie): this file adds no login. Prints ``open http://127.0.0.1:PORT/iproov/``.
 Run by test_flask.py and the Chromium tests (tests/web/e2e.test.mjs); the environment gives
-FLASK_SECRET_KEY and the client's IPROOV_* (and IPROOV_EMULATOR_URL)."""
+FLASK_SECRET_KEY, DEV_LOGIN and the client's IPROOV_* (and IPROOV_EMULATOR_URL)."""
 
 from __future__ import annotations
 
@@ -23,17 +23,9 @@ def readme_app() -> Any:
 
 
 def main() -> None:
-    from flask import request, session
     from werkzeug.serving import make_server
 
     app = readme_app()
-
-    @app.before_request
-    def sign_in() -> None:  # the stand-in login
-        name = request.cookies.get("e2e_user")
-        if name and session.get("iproov_user_id") != name:
-            session["iproov_user_id"] = name
-
     server = make_server("127.0.0.1", 0, app, threaded=True)
     print(f"open http://127.0.0.1:{server.server_port}/iproov/", flush=True)
     server.serve_forever()

@@ -1,9 +1,10 @@
 """iproov_sansio.flask over real HTTP: a Flask app with the blueprint, served by werkzeug's
 threaded server on 127.0.0.1, the journey service on SQLite, the emulator behind it. The
 user comes from a callback over Flask's session (the tests' stand-in login puts the
-``X-Test-User`` header's name there). The shared HTTP suite walks it; then what is Flask's
-and what is the blueprint's under and beside its prefix; and the README's example as written,
-in a process of its own (flask_example.py)."""
+``X-Test-User`` header's name there). The shared HTTP suite walks it, and the README's example
+as written (its own stand-in login, DEV_LOGIN=1 and a ``dev_user`` cookie); then what is
+Flask's and what is the blueprint's under and beside its prefix; and the README's example in a
+process of its own (flask_example.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ pytest.importorskip("flask")
 
 from emulator_fixtures import EU, Emulator, refuses  # noqa: E402
 from flask import Flask, request, session  # noqa: E402
-from test_web_suite import ORIGIN, SUITE, walk  # noqa: E402
+import flask_example  # noqa: E402
+from test_web_suite import ORIGIN, SUITE, dev_login, readme_fastapi_env, walk  # noqa: E402
 
 from iproov_sansio.flask import iproov_blueprint  # noqa: E402
 from iproov_sansio.httpx import Client  # noqa: E402
@@ -80,6 +82,21 @@ def test_the_shared_http_suite(case: Dict[str, Any], emulator: Emulator, site: s
     walk(case, emulator, site)
 
 
+@pytest.fixture
+def readme_site(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    # What the FastAPI example reads, the Flask one reads too (IPROOV_*, DEV_LOGIN, its directory).
+    readme_fastapi_env(monkeypatch, emulator, tmp_path)
+    monkeypatch.setenv("FLASK_SECRET_KEY", "test-only-" + "r" * 32)
+    with serve(flask_example.readme_app()) as url:
+        yield url
+
+
+@pytest.mark.parametrize("case", SUITE["cases"], ids=[c["name"] for c in SUITE["cases"]])
+def test_the_shared_http_suite_on_the_readme_example(case: Dict[str, Any], emulator: Emulator, readme_site: str) -> None:
+    # The example allows its own origin only (the default): the browser's requests carry it.
+    walk(case, emulator, readme_site, origin=readme_site, sign_in=dev_login)
+
+
 def test_the_prefix_is_the_blueprints_and_the_rest_flasks(site: str) -> None:
     moved = httpx.get(f"{site}/iproov")
     assert moved.status_code == 308 and moved.headers["location"].endswith("/iproov/")
@@ -93,7 +110,8 @@ def test_the_prefix_is_the_blueprints_and_the_rest_flasks(site: str) -> None:
 
 def test_the_readme_flask_example(emulator: Emulator, tmp_path: Path) -> None:
     env = {**os.environ, "FLASK_SECRET_KEY": "test-only-" + "s" * 32, "IPROOV_BASE_URL": emulator.base_url(),
-           "IPROOV_API_KEY": EU["api_key"], "IPROOV_SECRET": EU["secret"], "IPROOV_EMULATOR_URL": emulator.url}
+           "IPROOV_API_KEY": EU["api_key"], "IPROOV_SECRET": EU["secret"], "IPROOV_EMULATOR_URL": emulator.url,
+           "DEV_LOGIN": "1"}
     env.pop("IPROOV_REGION", None)
     process = subprocess.Popen([sys.executable, str(HERE / "flask_example.py")], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -108,7 +126,7 @@ def test_the_readme_flask_example(emulator: Emulator, tmp_path: Path) -> None:
             assert browser.get("/iproov/").status_code == 200
             signed_out = browser.post("/iproov/token", json={"flow": "enrol"})
             assert signed_out.json()["error"]["code"] == "unauthenticated"
-            browser.cookies.set("e2e_user", who)  # the stand-in login
+            browser.cookies.set("dev_user", who)  # the README's stand-in login
             started = browser.post("/iproov/token", json={"flow": "enrol"}).json()
             assert emulator.control("GET", f"/claims/{started['token']}")["user_id"] == who
             assert browser.post("/iproov/emulator/complete", json={"token": started["token"], "passed": True}).json() == {

@@ -1,5 +1,6 @@
-"""AsyncJourneyService over iproov_sansio.httpx.AsyncClient, on SQLite (its calls in worker
-threads) and on PostgreSQL (AsyncPostgresStore), against the emulator; and the ASGI routes
+"""AsyncJourneyService over iproov_sansio.httpx.AsyncClient, on SQLite (its statements on the
+loop, a worker thread only for a locked file) and on PostgreSQL (AsyncPostgresStore over
+psycopg_pool: its cap, a crash and restart), against the emulator; and the ASGI routes
 running it on the event loop: held token requests hold no thread, so other users' validates
 answer at once, and a long Retry-After from iProov is answered at once, not slept on."""
 
@@ -17,7 +18,8 @@ from typing import Any, Dict, List, Set
 
 import pytest
 from emulator_fixtures import EU, Emulator
-from journey_support import LATER_MS, STORE_SECRET, Flaky, StoreDown, clear_postgres, enrolled, postgres_conninfo
+from journey_support import (LATER_MS, STORE_SECRET, Flaky, PostgresServer, StoreDown, clear_postgres, enrolled,
+                             postgres_conninfo)
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from test_web import ORIGIN, Browser, resolve_test_user, serve
@@ -98,6 +100,85 @@ def test_an_async_journey_validates_once_and_keeps_the_limits(emulator: Emulator
             assert nxt["journey_id"] != first["journey_id"] and nxt["attempt"] == 1
             assert await svc.delete_expired() == 0
         if kind == "postgres":
+            await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_async_postgres_store_opens_at_most_max_size_connections(tmp_path: Path) -> None:
+    """``AsyncPostgresStore(max_size=2)`` (psycopg_pool's AsyncConnectionPool): eight calls at
+    once while another session holds a lock they need; the server sees two of the store's
+    connections waiting on it, never more (the other calls wait in the pool), and once the
+    lock goes every call answers."""
+    import psycopg
+
+    conninfo = postgres_conninfo()
+    clear_postgres(conninfo)
+    name = f"iproov-pool-{uuid.uuid4().hex[:8]}"
+
+    def connections() -> int:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    async def scenario() -> None:
+        store = await AsyncPostgresStore.open(f"{conninfo} application_name={name}", max_size=2, timeout=30)
+        try:
+            with psycopg.connect(conninfo) as holder:  # a transaction holding the table
+                holder.execute("LOCK TABLE iproov_journeys IN ACCESS EXCLUSIVE MODE")
+                calls = [asyncio.ensure_future(store.get("journeys", str(uuid.uuid4()))) for _ in range(8)]
+                deadline = time.monotonic() + 30
+                while connections() < 2:
+                    assert time.monotonic() < deadline, "the calls never reached the server"
+                    await asyncio.sleep(0.05)
+                for _ in range(10):  # the others stay in the pool, however long they wait
+                    assert connections() == 2
+                    assert not any(c.done() for c in calls)
+                    await asyncio.sleep(0.05)
+                holder.rollback()
+            assert await asyncio.gather(*calls) == [None] * 8
+            assert connections() <= 2
+        finally:
+            await store.close()
+        assert connections() == 0, "close() left connections open"
+
+    asyncio.run(scenario())
+
+
+def test_async_postgres_store_through_a_postgresql_crash_and_restart(tmp_path: Path) -> None:
+    """The pool's idle connection, dropped by a crash (``pg_ctl stop -m immediate``) and a
+    restart: the next call answers (the dropped connection is replaced before use, not failed
+    on). While the server is down a call fails with psycopg's error within the store's
+    ``timeout`` (never hangs); once it is back, the pool's workers reconnect by themselves and
+    calls answer again."""
+    import psycopg
+
+    conninfo = postgres_conninfo()
+    clear_postgres(conninfo)
+    server = PostgresServer(conninfo)
+
+    async def scenario() -> None:
+        store = await AsyncPostgresStore.open(conninfo, spool_path=tmp_path / "spool.jsonl", timeout=3)
+        try:
+            assert await store.journeys_of("nobody") == []
+            server.crash()
+            server.start()
+            assert await store.journeys_of("nobody") == []
+            assert await store.get("journeys", str(uuid.uuid4())) is None
+            server.crash()
+            try:
+                with pytest.raises(psycopg.OperationalError):
+                    await asyncio.wait_for(store.journeys_of("nobody"), timeout=60)
+            finally:
+                server.start()
+            deadline = time.monotonic() + 60
+            while True:  # the pool's reconnection backs off exponentially: poll, wide window
+                try:
+                    assert await store.journeys_of("nobody") == []
+                    break
+                except psycopg.OperationalError:
+                    assert time.monotonic() < deadline, "the pool never reconnected"
+        finally:
             await store.close()
 
     asyncio.run(scenario())

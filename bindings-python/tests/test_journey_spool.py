@@ -156,3 +156,44 @@ def test_an_append_that_must_not_wait_writes_nothing_while_a_replayer_holds_the_
         os.close(fd)
     assert spool.append(['{"b": 2}'], durable=True, wait=False) is True
     assert spool.path.read_text() == '{"a": 1}\n{"b": 2}\n'
+
+
+def test_a_take_that_must_not_wait_leaves_a_file_an_append_still_writes_to_waiting(tmp_path: Path) -> None:
+    """``Spool.take(wait=False)`` (the async service's replay, on its event loop): when an
+    append that opened the file before the rename still holds it, the renamed file is left in
+    ``waiting``, unread, and ``Spool.wait`` reads it once the append is done; a replay that
+    never waited leaves it for the next replayer, nothing lost. Without an append, nothing
+    waits."""
+    import fcntl
+    import os
+
+    spool = Spool(tmp_path / "spool.jsonl")
+    assert spool.append(['{"a": 1}'], durable=True)
+    fd = os.open(spool.path, os.O_WRONLY | os.O_APPEND)  # an append in flight: shared lock held
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    taken = spool.take(wait=False)
+    assert taken is not None and taken.waiting is not None and taken.files == [] and taken.text == ""
+    os.write(fd, b'{"b": 2}\n')
+    ended = threading.Event()
+    waiter = threading.Thread(target=lambda: (spool.wait(taken), ended.set()))
+    waiter.start()
+    assert not ended.wait(0.2), "Spool.wait returned while the append held the file"
+    os.close(fd)  # the append ends
+    waiter.join(timeout=30)
+    assert not waiter.is_alive() and ended.is_set()
+    assert taken.waiting is None and taken.text == '{"a": 1}\n{"b": 2}\n'
+    spool.release(taken, True)
+    assert spool.take(wait=False) is None
+
+    # Taken but never waited for: released, the file stays for the next replayer.
+    assert spool.append(['{"c": 3}'], durable=True)
+    fd = os.open(spool.path, os.O_WRONLY | os.O_APPEND)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    left = spool.take(wait=False)
+    assert left is not None and left.waiting is not None
+    spool.release(left, True)
+    os.close(fd)
+    again = spool.take(wait=False)
+    assert again is not None and again.waiting is None and again.text == '{"c": 3}\n'
+    spool.release(again, True)
+    assert spool.take() is None

@@ -356,8 +356,8 @@ def test_every_error_class_core_names_has_a_browser_code() -> None:
 
 
 def test_the_readme_fastapi_example(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The README's FastAPI example as written (fastapi_example.py: its login a cookie), on the
-    async service: a journey through the page's own routes, with no thread pool used."""
+    """The README's FastAPI example as written (fastapi_example.py; its stand-in login a cookie,
+    on with DEV_LOGIN=1), on the async service: a journey through the page's own routes, with no thread pool used."""
     import fastapi_example
     from test_web_suite import count_thread_pool_uses, readme_fastapi_env
 
@@ -371,7 +371,11 @@ def test_the_readme_fastapi_example(emulator: Emulator, monkeypatch: pytest.Monk
         headers = {"Origin": url, "User-Agent": "Mozilla/5.0 (readme)"}
         with httpx.Client(base_url=f"{url}/iproov/", headers=headers, timeout=30) as browser:
             assert browser.post("token", json={"flow": "enrol"}).json()["error"]["code"] == "unauthenticated"
-            browser.cookies.set("e2e_user", who)  # the stand-in login
+            browser.cookies.set("dev_user", who)  # the README's stand-in login
+            # Off unless DEV_LOGIN=1: the cookie alone names nobody.
+            monkeypatch.delenv("DEV_LOGIN")
+            assert browser.post("token", json={"flow": "enrol"}).json()["error"]["code"] == "unauthenticated"
+            monkeypatch.setenv("DEV_LOGIN", "1")
             # The allowed origin defaults to the app's own: another one is refused.
             other = browser.post("token", json={"flow": "enrol"}, headers={"Origin": "https://app.example.com"})
             assert other.json()["error"]["code"] == "forbidden_origin"
@@ -383,7 +387,7 @@ def test_the_readme_fastapi_example(emulator: Emulator, monkeypatch: pytest.Monk
             assert done["passed"] is True and done["next"] == "done"
             assert browser.get("").status_code == 200
             assert browser.get("health").json()["status"] == "ok"
-    assert uses == {"anyio_to_thread": 0}, "the async routes used Starlette's thread pool"
+    assert uses == {"anyio_to_thread": 0, "asyncio_executor": 0}, "the async routes used a thread pool"
     assert (tmp_path / "journeys.sqlite3").exists()
     state = emulator.control("GET", "/state")
     assert [u["status"] for u in state["users"] if u["user_id"] == who] == ["Active"]

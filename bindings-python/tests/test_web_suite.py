@@ -14,7 +14,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import anyio.to_thread
 import fastapi_example
@@ -121,19 +121,23 @@ def test_the_shared_suites_errors(index: int, site: str) -> None:
 
 def readme_fastapi_env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator, tmp_path: Path) -> None:
     """What the README's FastAPI example reads: the emulator's EU service through IPROOV_*, the
-    emulator's URL (the page's stand-in), and a working directory for its SQLite file."""
+    emulator's URL (the page's stand-in), DEV_LOGIN (its stand-in login), and a working
+    directory for its SQLite file."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("IPROOV_BASE_URL", emulator.base_url("eu"))
     monkeypatch.delenv("IPROOV_REGION", raising=False)
     monkeypatch.setenv("IPROOV_API_KEY", EU["api_key"])
     monkeypatch.setenv("IPROOV_SECRET", EU["secret"])
     monkeypatch.setenv("IPROOV_EMULATOR_URL", emulator.url)
+    monkeypatch.setenv("DEV_LOGIN", "1")  # the example's stand-in login, on
 
 
 def count_thread_pool_uses(monkeypatch: pytest.MonkeyPatch) -> Dict[str, int]:
-    """Counts the uses of anyio's thread pool (Starlette's and FastAPI's run_in_threadpool)
-    from now on, as fastapi_example.py does in its own process."""
-    uses = {"anyio_to_thread": 0}
+    """Counts from now on the uses of anyio's thread pool (Starlette's and FastAPI's
+    run_in_threadpool), as fastapi_example.py does in its own process, and of asyncio's default
+    executor by the example's app (``fastapi_example.USES``, reset here)."""
+    uses = fastapi_example.USES
+    uses.update(anyio_to_thread=0, asyncio_executor=0)
     monkeypatch.setattr(anyio.to_thread, "run_sync", fastapi_example.counted(anyio.to_thread.run_sync, uses))
     return uses
 
@@ -151,11 +155,16 @@ def test_the_shared_http_suite_on_the_readme_fastapi_example_with_no_thread_pool
 ) -> None:
     uses = count_thread_pool_uses(monkeypatch)
     # The example allows its own origin only (the default): the browser's requests carry it.
-    walk(case, emulator, readme_fastapi_site, origin=readme_fastapi_site)
-    assert uses == {"anyio_to_thread": 0}, "the async routes used Starlette's thread pool"
-    # The count counts: a blocking call through Starlette's thread pool is one.
+    walk(case, emulator, readme_fastapi_site, origin=readme_fastapi_site, sign_in=dev_login)
+    # Neither Starlette's thread pool nor asyncio's executor: the SQLite store's statements ran
+    # on the loop (its file was never locked here).
+    assert uses == {"anyio_to_thread": 0, "asyncio_executor": 0}, "the async routes used a thread pool"
+    # The counts count: a blocking call through Starlette's thread pool is one, one through
+    # asyncio.to_thread (asyncio's default executor) another.
     assert httpx.post(f"{readme_fastapi_site}/e2e/threadpool").status_code == 200
-    assert uses == {"anyio_to_thread": 1}
+    assert uses == {"anyio_to_thread": 1, "asyncio_executor": 0}
+    assert httpx.post(f"{readme_fastapi_site}/e2e/executor").json() == {"ran": "asyncio_0"}
+    assert uses == {"anyio_to_thread": 1, "asyncio_executor": 1}
 
 
 class _Records(logging.Handler):
@@ -168,10 +177,20 @@ class _Records(logging.Handler):
             self.lines.append(record.getMessage())
 
 
+def header_login(user: str) -> Dict[str, str]:
+    """The tests' own sites' login: an ``X-Test-User`` header."""
+    return {"X-Test-User": user}
+
+
+def dev_login(user: str) -> Dict[str, str]:
+    """The README examples' stand-in login (with DEV_LOGIN=1): a ``dev_user`` cookie."""
+    return {"Cookie": f"dev_user={user}"}
+
+
 def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Dict[str, str]] = None,
-         origin: str = ORIGIN) -> None:
+         origin: str = ORIGIN, sign_in: Callable[[str], Dict[str, str]] = header_login) -> None:
     """One case of the suite against the site at ``site`` (mounted at /iproov), the user named
-    by an ``X-Test-User`` header; ``extra``: headers every request carries besides (the
+    by ``sign_in``'s headers (an ``X-Test-User`` header by default); ``extra``: headers every request carries besides (the
     framework's own, e.g. Django's CSRF cookie and token); ``origin``: the page's origin the
     requests carry (the suite's; a site that allows only its own, its own). Each refusal (an
     error answer below 500) must be logged at INFO on ``iproov_sansio.web`` with its code (the
@@ -182,7 +201,7 @@ def walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Di
     logger.addHandler(records)
     logger.setLevel(logging.INFO)
     try:
-        _walk(case, emulator, site, extra, origin, records.lines)
+        _walk(case, emulator, site, extra, origin, records.lines, sign_in)
     finally:
         logger.removeHandler(records)
         logger.setLevel(level)
@@ -193,7 +212,7 @@ def _refusals(lines: List[str], code: str) -> int:
 
 
 def _walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[Dict[str, str]], origin: str,
-          logged: List[str]) -> None:
+          logged: List[str], sign_in: Callable[[str], Dict[str, str]]) -> None:
     users = {"self": str(uuid.uuid4()), "other": str(uuid.uuid4())}
     last: Dict[str, Any] = {}
     for step in case["steps"]:
@@ -220,7 +239,7 @@ def _walk(case: Dict[str, Any], emulator: Emulator, site: str, extra: Optional[D
                 headers["Content-Type"] = "application/json"
             who = step.get("user", "self")
             if who != "none":
-                headers["X-Test-User"] = users[who]
+                headers.update(sign_in(users[who]))
             for name, value in step.get("send", {}).items():
                 headers.pop(name, None)
                 if value is not None:

@@ -652,6 +652,17 @@ fn an_sdk_exit_ends_the_attempt_and_the_next_start_gets_a_new_token() {
         exit(&mut w, &third, "closed_tab").unwrap_err()["field"],
         "event"
     );
+    // The SDK's notices during a capture end nothing: its camera selector (multiple_cameras)
+    // and its permission prompt are refused as ends, and the attempt stays open.
+    for notice in ["multiple_cameras", "permission"] {
+        let refused = exit(&mut w, &third, notice).unwrap_err();
+        assert_eq!(
+            (refused["code"].clone(), refused["field"].clone()),
+            (json!("invalid_input"), json!("event")),
+            "{notice}"
+        );
+    }
+    assert_eq!(w.start("verify", None).unwrap()["token"], third["token"]);
     assert_eq!(w.calls_of("verify_validate"), 0);
 }
 

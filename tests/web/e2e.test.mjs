@@ -4,8 +4,9 @@
 // JS handler (createJourneyHandler): the root README's worker example inside workerd on a
 // Durable Object (the edge package), and its Node example on Node's http (the Node package);
 // and by the README examples of Express (behind express.json()), Fastify, Hono, Django, Flask
-// and FastAPI (on the async service). Each is signed in by an `e2e_user` cookie that the
-// examples' `./auth.js` (auth.mjs) or the Python runners' login reads.
+// and FastAPI (on the async service). Each is signed in by a `dev_user` cookie that the
+// README's stand-in login reads (on with DEV_LOGIN=1: the examples' `./auth.js`, FastAPI's and
+// Flask's `current_user`, all as written), Django by an `e2e_user` cookie its project's login reads.
 //
 // Against the emulator the page defines its stand-in for iProov's web SDK under the SDK's own
 // element name, <iproov-me>, which dispatches the SDK's events: these tests drive the page's
@@ -26,7 +27,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -188,6 +189,8 @@ async function openBrowser(t, site) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
+    // A site whose SDK script is served by the test over https with a certificate it made.
+    ignoreHTTPSErrors: site.selfSignedSdk === true,
     timeout: 30_000,
     viewport: VIEWPORT,
     // As root in a container without a GPU, on a machine whose network is loopback only.
@@ -213,16 +216,16 @@ async function openBrowser(t, site) {
   const page = context.pages()[0] ?? (await context.newPage());
   watch(page, problems, journeys, tokenPosts);
   let user;
-  if (site.cookie === 'e2e_user') {
-    user = randomUUID();
-    await context.addCookies([{ name: 'e2e_user', value: user, url: site.url, httpOnly: true, sameSite: 'Strict' }]);
+  if (site.cookie === 'e2e_user' || site.cookie === 'dev_user') {
+    user = randomUUID(); // the login: the cookie the site's stand-in login reads
+    await context.addCookies([{ name: site.cookie, value: user, url: site.url, httpOnly: true, sameSite: 'Strict' }]);
   }
   await page.goto(site.url, { timeout: WAIT });
   await page.waitForSelector('body[data-state=ready]');
-  if (user === undefined) user = (await context.cookies()).find((c) => c.name === site.cookie).value;
+  if (user === undefined && site.cookie) user = (await context.cookies()).find((c) => c.name === site.cookie).value;
   // A site whose iProov user_id is not the login's name (Django's pseudonymous id) says it.
   if (site.whoami) user = await page.evaluate(async (url) => (await fetch(url)).text(), site.whoami);
-  return { page, context, journeys, tokenPosts, user };
+  return { page, context, journeys, tokenPosts, user, problems };
 }
 
 /** Records a page's script errors, refused loads (its CSP's), token requests and answers. */
@@ -463,7 +466,7 @@ function journeyTests(site) {
     assert.equal(await validates(), 1, 'one validate in the emulator request log');
   });
 
-  test("the SDK's ends without a result (canceled, no_camera, permission then permission_denied, error) validate nothing, end the attempt on the server (a cancel uses it, a device problem does not); unsupported offers none", TEST, async (t) => {
+  test("the SDK's ends without a result (canceled, multiple_cameras then no_camera, permission then permission_denied, error) validate nothing, end the attempt on the server (a cancel uses it, a device problem does not); unsupported offers none", TEST, async (t) => {
     const { page } = await openBrowser(t, site());
     await startCheck(page);
     const ends = [
@@ -474,6 +477,12 @@ function journeyTests(site) {
     ];
     for (const [end, text, reason] of ends) {
       await page.waitForSelector('body[data-state=capture]');
+      if (end === 'no_camera') {
+        // Several cameras: the SDK's camera selector, a notice; the capture goes on.
+        await capture(page, 'multiple_cameras');
+        await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Choose the camera'));
+        assert.equal(await page.getAttribute('body', 'data-state'), 'capture');
+      }
       if (end === 'permission_denied') {
         // Permission still to be asked for: a prompt, and the capture goes on.
         await capture(page, 'permission');
@@ -604,13 +613,21 @@ function readmeBlock(words) {
   return found[0].replaceAll("region: 'eu'", `baseUrl: ${JSON.stringify(`${emulatorUrl}/eu`)}`);
 }
 
+/** The root README's stand-in login (its `// auth.js` block), as written, into `dir`. */
+function writeAuth(dir) {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const found = [...readme.matchAll(/```js\n(\/\/ auth\.js[\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(found.length, 1, "one README example is auth.js");
+  writeFileSync(join(dir, 'auth.js'), found[0]);
+}
+
 /** The README's worker example inside workerd (its Durable Objects on SQLite on disk). */
 async function startWorker(out) {
   // Imported here: only these tests need the edge package's dev tools.
   const { bundleWorker, prepareBuildDir, serveWorkerd } = await import('../../bindings-wasm/scripts/workerd.mjs');
   const build = join(out, 'build');
   prepareBuildDir(build);
-  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(build, 'auth.js'));
+  writeAuth(build);
   const source = readmeBlock(['createJourneyHandler', 'DurableObjectStore']);
   await bundleWorker(build, 'worker.mjs', { stdin: { contents: source, resolveDir: build, sourcefile: 'README.md', loader: 'js' } }, ['cloudflare:*']);
   mkdirSync(join(out, 'storage'));
@@ -634,6 +651,7 @@ const site :Workerd.Worker = (
     (name = "IPROOV_API_KEY", text = "${EU.IPROOV_API_KEY}"),
     (name = "IPROOV_SECRET", text = "${EU.IPROOV_SECRET}"),
     (name = "IPROOV_EMULATOR_URL", text = "${emulatorUrl}"),
+    (name = "DEV_LOGIN", text = "1"),
     (name = "JOURNEYS", durableObjectNamespace = "Journeys"),
   ],
   durableObjectNamespaces = [(className = "Journeys", uniqueKey = "iproov-sansio-web-e2e", enableSql = true)],
@@ -646,23 +664,70 @@ const site :Workerd.Worker = (
     stop();
     await exited;
   });
-  return { url: `http://127.0.0.1:${port}/iproov/`, cookie: 'e2e_user' };
+  return { url: `http://127.0.0.1:${port}/iproov/`, cookie: 'dev_user' };
 }
 
 /** The README's Node example with `node`, on a free port, in `out` (its SQLite file there). */
 async function startNode(out) {
   mkdirSync(join(out, 'node_modules'));
   symlinkSync(join(ROOT, 'bindings-node'), join(out, 'node_modules/iproov-sansio'), 'dir');
-  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(out, 'auth.js'));
+  writeAuth(out);
   writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
   const listen = "listen(8000, '127.0.0.1')";
   const source = readmeBlock(['createJourneyHandler', 'toNodeHandler']);
   assert.ok(source.includes(listen), `the Node example says ${listen}`);
   const onFreePort = "listen(0, '127.0.0.1', function () { console.log(`open http://127.0.0.1:${this.address().port}/iproov/`); })";
   writeFileSync(join(out, 'example.mjs'), source.replace(listen, onFreePort));
-  const env = { ...process.env, ...EU, IPROOV_EMULATOR_URL: emulatorUrl };
+  const env = { ...process.env, ...EU, IPROOV_EMULATOR_URL: emulatorUrl, DEV_LOGIN: '1' };
   const url = await startProcess(process.execPath, [join(out, 'example.mjs')], env, /^open (http:\S+)$/, "the README's Node example", out);
-  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
+}
+
+/** A stand-in for iProov's Web SDK script on a second origin, https://127.0.0.1:PORT (a
+ * certificate made here by openssl): it defines <iproov-me>. {origin, script, fetched()}. */
+async function startSdkOrigin(out) {
+  const { createServer: createHttpsServer } = await import('node:https');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(out, 'key.pem'), '-out', join(out, 'cert.pem')], { stdio: 'ignore' });
+  let fetched = 0;
+  const server = createHttpsServer({ key: readFileSync(join(out, 'key.pem')), cert: readFileSync(join(out, 'cert.pem')) }, (req, res) => {
+    if (req.url !== '/iProovMe.js') {
+      res.writeHead(404).end();
+      return;
+    }
+    fetched += 1;
+    res.writeHead(200, { 'Content-Type': 'text/javascript' });
+    res.end("customElements.define('iproov-me', class extends HTMLElement {});\nwindow.sdkStandInLoaded = true;\n");
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const origin = `https://127.0.0.1:${server.address().port}`;
+  servers.push(`${origin.replace('https:', 'http:')}/`);
+  stops.push(() => new Promise((done) => {
+    server.closeAllConnections();
+    server.close(done);
+  }));
+  return { origin, script: `${origin}/iProovMe.js`, fetched: () => fetched };
+}
+
+/** The Node package's handler with `sdkScript` (the client's region eu: a wss streaming URL,
+ * which core's policy needs; no iProov call is made here), on Node's http, in `out`. */
+async function startSdkSite(out, sdkScript) {
+  mkdirSync(join(out, 'node_modules'));
+  symlinkSync(join(ROOT, 'bindings-node'), join(out, 'node_modules/iproov-sansio'), 'dir');
+  writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
+  writeFileSync(join(out, 'site.mjs'), `import { createServer } from 'node:http';
+import { createClient, createJourneyHandler, JourneyService, SQLiteStore, toNodeHandler } from 'iproov-sansio';
+const client = createClient({ region: 'eu', apiKey: process.env.IPROOV_API_KEY, secret: process.env.IPROOV_SECRET });
+const journeys = createJourneyHandler(new JourneyService(client, new SQLiteStore('journeys.sqlite3')), {
+  basePath: '/iproov', resolveUser: () => null, sdkScript: process.env.SDK_SCRIPT,
+});
+createServer(toNodeHandler(journeys)).listen(0, '127.0.0.1', function () { console.log(\`open http://127.0.0.1:\${this.address().port}/iproov/\`); });
+`);
+  const env = { ...process.env, ...EU, SDK_SCRIPT: sdkScript };
+  delete env.IPROOV_BASE_URL;
+  delete env.IPROOV_REGION;
+  const url = await startProcess(process.execPath, [join(out, 'site.mjs')], env, /^open (http:\S+)$/, 'the sdkScript site', out);
+  return { url, selfSignedSdk: true };
 }
 
 /** A signed-out request: the API says so (the example's auth.js named nobody). */
@@ -687,6 +752,40 @@ if (HOSTS.includes('worker')) describe("the page through the README's worker ins
   journeyTests(() => site);
 });
 
+if (HOSTS.includes('node')) describe("iProov's Web SDK script from its own origin (sdkScript): the page's widened CSP lets it load", () => {
+  let sdk;
+  let site;
+  before(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'iproov-web-sdk-'));
+    scratch.push(out);
+    sdk = await startSdkOrigin(out);
+    site = await startSdkSite(out, sdk.script);
+  });
+
+  test('the SDK script loads from the second origin and defines <iproov-me>; a script from any other origin is still refused', TEST, async (t) => {
+    const csp = (await fetch(site.url)).headers.get('content-security-policy');
+    assert.ok(csp.includes(sdk.origin), csp);
+    const { page, problems } = await openBrowser(t, site);
+    await page.waitForFunction(() => window.sdkStandInLoaded === true && customElements.get('iproov-me') !== undefined);
+    assert.equal(sdk.fetched(), 1, 'the page fetched the SDK script once, from its origin');
+    assert.deepEqual(problems, [], 'no CSP refusal and no script error');
+    // The check can fail: the same page refuses a script from an origin its policy does not name.
+    const refused = await page.evaluate(() => new Promise((done) => {
+      document.addEventListener('securitypolicyviolation', (event) => done(event.violatedDirective), { once: true });
+      const script = document.createElement('script');
+      script.src = 'https://127.0.0.2:9/iProovMe.js';
+      document.head.append(script);
+    }));
+    assert.match(refused, /^script-src/);
+    // Chromium also logs it, among the problems every test checks: seen, then taken out.
+    for (const deadline = Date.now() + WAIT; !problems.some((line) => line.includes('127.0.0.2:9'));) {
+      assert.ok(Date.now() < deadline, `the refusal never reached the console: ${problems}`);
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    problems.splice(problems.findIndex((line) => line.includes('127.0.0.2:9')), 1);
+  });
+});
+
 if (HOSTS.includes('node')) describe("the page through the README's Node example (createJourneyHandler on Node's http, SQLite store)", () => {
   let site;
   before(async () => {
@@ -702,7 +801,7 @@ if (HOSTS.includes('node')) describe("the page through the README's Node example
 // run as written with `node` in a directory of its own whose node_modules are the Node
 // package's (the package and the frameworks it tests with): Express behind express.json(),
 // Fastify's plugin, Hono on @hono/node-server. Their client comes from IPROOV_BASE_URL and the
-// credentials, their user from auth.js's cookie. $IPROOV_WEB_HOSTS names them express,
+// credentials, their user from the README's auth.js's cookie. $IPROOV_WEB_HOSTS names them express,
 // fastify, hono (all three unless it is set).
 // (Imported here, not at the top: this block stays apart from the other hosts' for merges.)
 const { readdirSync } = await import('node:fs');
@@ -731,7 +830,7 @@ async function startFramework(out, framework) {
     if (!entry.startsWith('.')) symlinkSync(join(NODE_PACKAGE, 'node_modules', entry), join(modules, entry), 'dir');
   }
   symlinkSync(NODE_PACKAGE, join(modules, 'iproov-sansio'), 'dir');
-  copyFileSync(join(ROOT, 'tests/web/auth.mjs'), join(out, 'auth.js'));
+  writeAuth(out);
   writeFileSync(join(out, 'package.json'), '{"type": "module"}\n');
   const listen = FRAMEWORK_LISTEN[framework];
   const source = frameworkBlock(framework);
@@ -741,7 +840,7 @@ async function startFramework(out, framework) {
   const { port } = probe.address();
   await new Promise((done) => probe.close(done));
   writeFileSync(join(out, 'app.mjs'), source.replace(listen, listen.replace('8000', String(port))));
-  const env = { ...process.env, ...EU, IPROOV_BASE_URL: `${emulatorUrl}/eu`, IPROOV_EMULATOR_URL: emulatorUrl };
+  const env = { ...process.env, ...EU, IPROOV_BASE_URL: `${emulatorUrl}/eu`, IPROOV_EMULATOR_URL: emulatorUrl, DEV_LOGIN: '1' };
   delete env.IPROOV_REGION;
   const child = spawn(process.execPath, ['app.mjs'], { cwd: out, env, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
@@ -759,7 +858,7 @@ async function startFramework(out, framework) {
     if (answer?.status === 200) break;
     await new Promise((done) => setTimeout(done, 100));
   }
-  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+  return { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
 }
 
 for (const [framework, what] of [
@@ -782,9 +881,9 @@ for (const [framework, what] of [
 // The Python package's framework examples (bindings-python/README.md, Django and Flask), each
 // run as written in a directory of its own by the Python tests' runners: Django's example in
 // bindings-python/tests/django_project.py (the journeys in the project's SQLite database,
-// Django's threaded server, the user signed in by Django's own login from auth's cookie,
+// Django's threaded server, the user signed in by Django's own login from an e2e_user cookie,
 // Django's CSRF token sent by the page), Flask's in bindings-python/tests/flask_example.py
-// (werkzeug's threaded server, the user in Flask's session from the same cookie).
+// (werkzeug's threaded server, the user from the README's stand-in login's dev_user cookie).
 // $IPROOV_WEB_HOSTS names them django, flask (both unless it is set).
 const PY_TESTS = join(ROOT, 'bindings-python/tests');
 const pythonFrameworkRuns = (name) => !process.env.IPROOV_WEB_HOSTS || HOSTS.includes(name);
@@ -829,9 +928,9 @@ if (pythonFrameworkRuns('flask')) describe("the page through the Python README's
   before(async () => {
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-flask-'));
     scratch.push(out);
-    const more = { FLASK_SECRET_KEY: `${randomUUID()}${randomUUID()}` };
+    const more = { FLASK_SECRET_KEY: `${randomUUID()}${randomUUID()}`, DEV_LOGIN: '1' };
     const url = await startPythonExample(out, 'flask_example.py', "the README's Flask example", more);
-    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
   });
   test('signed out, the API says so', TEST, () => signedOut(site));
   journeyTests(() => site);
@@ -839,7 +938,7 @@ if (pythonFrameworkRuns('flask')) describe("the page through the Python README's
 
 // The README's FastAPI example (the root README's, and bindings-python/README.md's copy) as
 // written, on AsyncJourneyService, by bindings-python/tests/fastapi_example.py: uvicorn, the
-// SQLite store, the user from the same cookie through a login middleware. Its routes must use
+// SQLite store, the user from the README's stand-in login's dev_user cookie. Its routes must use
 // no thread pool: the runner counts every use of anyio's to_thread (Starlette's and FastAPI's
 // run_in_threadpool). $IPROOV_WEB_HOSTS names it fastapi (it runs unless that is set).
 if (pythonFrameworkRuns('fastapi')) describe("the page through the README's FastAPI example (AsyncJourneyService, no thread pool, SQLite store)", () => {
@@ -847,21 +946,28 @@ if (pythonFrameworkRuns('fastapi')) describe("the page through the README's Fast
   before(async () => {
     const out = mkdtempSync(join(tmpdir(), 'iproov-web-fastapi-'));
     scratch.push(out);
-    const url = await startPythonExample(out, 'fastapi_example.py', "the README's FastAPI example", { PYTHONPATH: PY_TESTS });
-    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'e2e_user' };
+    const url = await startPythonExample(out, 'fastapi_example.py', "the README's FastAPI example", { PYTHONPATH: PY_TESTS, DEV_LOGIN: '1' });
+    site = { url, store: join(out, 'journeys.sqlite3'), cookie: 'dev_user' };
   });
   test('signed out, the API says so', TEST, () => signedOut(site));
   journeyTests(() => site);
 
-  test("every journey above ran without a thread pool: anyio's to_thread never used, no AnyIO worker thread", TEST, async () => {
+  test("every journey above ran without a thread pool: neither anyio's to_thread nor asyncio's default executor used, no worker thread", TEST, async () => {
     const threads = async () => (await fetch(new URL('/e2e/threads', site.url), { signal: AbortSignal.timeout(10_000) })).json();
     const seen = await threads();
     assert.equal(seen.anyio_to_thread, 0, `anyio's thread pool was used; threads: ${seen.threads}`);
+    // The SQLite store's statements and the spool's file operations ran on the loop (nothing
+    // else held the files): asyncio's executor (run_in_executor, asyncio.to_thread) never ran.
+    assert.equal(seen.asyncio_executor, 0, `asyncio's default executor was used; threads: ${seen.threads}`);
     assert.ok(!seen.threads.includes('AnyIO worker thread'), `threads: ${seen.threads}`);
-    // The count counts: one blocking call through Starlette's thread pool is one, in a worker.
-    const ran = await (await fetch(new URL('/e2e/threadpool', site.url), { method: 'POST', signal: AbortSignal.timeout(10_000) })).json();
-    assert.equal(ran.ran, 'AnyIO worker thread');
-    assert.equal((await threads()).anyio_to_thread, 1);
+    assert.ok(!seen.threads.some((name) => name.startsWith('asyncio_')), `threads: ${seen.threads}`);
+    // The counts count: one blocking call through Starlette's thread pool is one, in a worker;
+    // one through asyncio.to_thread is one of asyncio's.
+    const post = async (path) => (await fetch(new URL(path, site.url), { method: 'POST', signal: AbortSignal.timeout(10_000) })).json();
+    assert.equal((await post('/e2e/threadpool')).ran, 'AnyIO worker thread');
+    assert.equal((await post('/e2e/executor')).ran, 'asyncio_0');
+    const after = await threads();
+    assert.deepEqual([after.anyio_to_thread, after.asyncio_executor], [1, 1]);
   });
 });
 

@@ -50,11 +50,14 @@ def _read(fd: int) -> str:
 
 
 class Taken:
-    """Files taken for a replay: their text, held (locked) until :meth:`Spool.release`."""
+    """Files taken for a replay: their text, held (locked) until :meth:`Spool.release`.
+    ``waiting``: the file this replayer renamed, open, when ``take(wait=False)`` found an
+    append still writing to it (:meth:`Spool.wait` takes it)."""
 
     def __init__(self) -> None:
         self.files: List[Tuple[Path, int]] = []
         self.text = ""
+        self.waiting: Optional[Tuple[Path, int]] = None
 
 
 class Spool:
@@ -102,11 +105,12 @@ class Spool:
         except FileNotFoundError:
             return False
 
-    def take(self) -> Optional[Taken]:
+    def take(self, wait: bool = True) -> Optional[Taken]:
         """The spool's text, the file renamed to a private name and locked, with any private
-        file a dead replayer left; ``None`` when there is nothing. Raises ``OSError``."""
+        file a dead replayer left; ``None`` when there is nothing. ``wait=False``: when an
+        append still writes to the renamed file, it is left in ``waiting`` (call :meth:`wait`,
+        which may block) rather than waited for here. Raises ``OSError``."""
         taken = Taken()
-        texts = []
         private = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex}{_SUFFIX}")
         try:
             os.rename(self.path, private)
@@ -121,19 +125,35 @@ class Spool:
                 continue  # another replayer finished it
             # Ours waits for the appends that opened it before the rename; an orphan is one
             # whose replayer died (no lock); a file already unlinked was handled by another.
+            if path == private and not wait and not _lock(fd, exclusive=True, wait=False):
+                taken.waiting = (path, fd)
+                continue
             if not _lock(fd, exclusive=True, wait=path == private) or os.fstat(fd).st_nlink == 0:
                 os.close(fd)
                 continue
             taken.files.append((path, fd))
-            texts.append(_read(fd))
-        if not taken.files:
+        if not taken.files and taken.waiting is None:
             return None
-        taken.text = "\n".join(texts)
+        taken.text = "\n".join(_read(fd) for _, fd in taken.files)
         return taken
+
+    def wait(self, taken: Taken) -> None:
+        """Takes ``taken.waiting`` (see :meth:`take`): waits for the appends writing to it,
+        then adds its text. Raises ``OSError``."""
+        if taken.waiting is None:
+            return
+        path, fd = taken.waiting
+        taken.waiting = None
+        _lock(fd, exclusive=True)
+        taken.files.insert(0, (path, fd))
+        taken.text = "\n".join(_read(fd) for _, fd in taken.files)
 
     def release(self, taken: Taken, done: bool) -> None:
         """Ends a replay: ``done`` (what was to be kept is appended back) deletes the taken
         files; otherwise they stay for the next replayer."""
+        if taken.waiting is not None:  # never read: it stays, an orphan for the next replayer
+            os.close(taken.waiting[1])
+            taken.waiting = None
         for path, fd in taken.files:
             try:
                 if done:

@@ -252,18 +252,23 @@ class _Service:
         due = json.loads(_core.spool_due(taken.text, _now() if now_ms is None else now_ms))
         return list(due["replay"]), list(due["keep"])
 
-    def _put_back(self, taken: Taken, keep: List[str], failed: List[Record]) -> None:
+    def _put_back(self, taken: Taken, keep: List[str], failed: List[Record], wait: bool = True) -> bool:
         """Appends back what stays in the spool, then drops the taken files (kept for the
-        next replayer if the append fails)."""
+        next replayer if the append fails). ``wait=False``: ``False`` when another replayer
+        holds the spool this moment (nothing done: call again, waiting)."""
         assert self._spool is not None
         done = False
         try:
-            self._spool.append(keep + [json.dumps(e) for e in failed], durable=True)
+            if not self._spool.append(keep + [json.dumps(e) for e in failed], durable=True, wait=wait):
+                return False
             done = True
-        finally:
-            self._spool.release(taken, done)
+        except BaseException:
+            self._spool.release(taken, False)
+            raise
+        self._spool.release(taken, done)
         if failed:
             _log.warning("iproov journeys: %d spooled outcome(s) still wait in %s for the store", len(failed), self._spool.path)
+        return True
 
 
 def _start_fields(flow: str, user_id: str, journey_id: Optional[str], assurance_type: Optional[str]) -> Dict[str, Any]:
@@ -369,7 +374,7 @@ class JourneyService(_Service):
     def exit(self, journey_id: str, token: str, event: str, client: str, *, feedback: Optional[str] = None,
              user_id: Optional[str] = None) -> JourneyFinished:
         """iProov's SDK ended the attempt without a capture (``event``: ``canceled``,
-        ``error``, ``no_camera``, ``permission_denied``, ``unsupported``, ``multiple_cameras``;
+        ``error``, ``no_camera``, ``permission_denied``, ``unsupported``;
         ``feedback``: its code): the attempt ends ``exited`` with the event and ``client``
         kept, no validate is sent, and the next :meth:`start` gets a new token. A cancel uses
         the attempt; a device that cannot run the check does not (core's table). Answers as
@@ -430,9 +435,10 @@ class AsyncJourneyService(_Service):
     """:class:`JourneyService` for asyncio over ``iproov_sansio.httpx.AsyncClient``: the same
     arguments, methods and errors, as coroutines. ``store``: an :class:`AsyncStore`
     (``AsyncPostgresStore``), or a blocking :class:`Store` whose calls then run in a worker
-    thread (``asyncio.to_thread``), as do the spool's file operations; ``SQLiteStore``'s
-    statements run on the event loop, and in a worker thread only while another connection
-    holds the file (``SQLiteStore.call_nowait``). The
+    thread (``asyncio.to_thread``). ``SQLiteStore``'s statements run on the event loop, and in
+    a worker thread only while another connection holds the file (``SQLiteStore.call_nowait``);
+    so do the spool's file operations (appends, a replay's take and put-back), in a worker
+    thread only while another process holds the spool. The
     spool is replayed at the first request (``__init__`` cannot wait) and then as for
     :class:`JourneyService`; call :meth:`replay_spool` at start-up to do it sooner."""
 
@@ -524,9 +530,18 @@ class AsyncJourneyService(_Service):
     async def replay_spool(self, now_ms: Optional[int] = None) -> int:
         """As :meth:`JourneyService.replay_spool`."""
         self._replayed_ms = _now()
-        taken = await asyncio.to_thread(self._spool.take) if self._spool is not None else None
-        if taken is None:
+        # As SQLiteStore's statements: the spool's file operations on the loop, in a worker
+        # thread only to wait for another process's lock on the file.
+        spool = self._spool
+        taken = spool.take(wait=False) if spool is not None else None
+        if spool is None or taken is None:
             return 0
+        if taken.waiting is not None:
+            try:
+                await asyncio.to_thread(spool.wait, taken)
+            except BaseException:
+                spool.release(taken, False)
+                raise
         todo, keep = self._due(taken, now_ms)
         failed: List[Record] = []
         replayed = 0
@@ -538,7 +553,8 @@ class AsyncJourneyService(_Service):
                     failed.append(todo[0])
                 todo.pop(0)
         finally:
-            await asyncio.to_thread(self._put_back, taken, keep, failed + todo)
+            if not self._put_back(taken, keep, failed + todo, wait=False):
+                await asyncio.to_thread(self._put_back, taken, keep, failed + todo)
         return replayed
 
     async def history(self, user_id: str) -> List[JourneyHistory]:

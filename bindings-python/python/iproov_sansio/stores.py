@@ -17,6 +17,7 @@ with ``InvalidStateError``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import select
@@ -369,59 +370,76 @@ def _done(cursor: Any) -> _Done:
 
 
 class AsyncPostgresStore:
-    """:class:`PostgresStore` for asyncio (psycopg's ``AsyncConnection``), with the same
-    methods as coroutines; made with ``await AsyncPostgresStore.open(conninfo, spool_path=...)``
-    (which opens the schema). Connections are kept in a small pool of idle ones, one per
-    concurrent call; one the server dropped is closed and replaced."""
+    """:class:`PostgresStore` for asyncio, with the same methods as coroutines, over
+    ``psycopg_pool.AsyncConnectionPool`` (package ``psycopg-pool``, in the ``postgres`` extra);
+    made with ``await AsyncPostgresStore.open(conninfo, spool_path=..., max_size=10)``, which
+    opens the pool and the schema.
 
-    def __init__(self, conninfo: str, *, spool_path: Union[str, Path, None] = None) -> None:
-        """Use :meth:`open`; a store made here opens the schema at its first call."""
-        import psycopg
+    ``max_size``: at most this many connections open at once (default 10; a call beyond them
+    waits for one to come back, at most ``timeout`` seconds); one is kept open while idle.
+    Each connection is checked before a call gets it (the pool's ``check``: its socket looked
+    at, no round trip), so one the server dropped (a restart, a failover) is replaced, not
+    failed on; the pool's workers reconnect while the server is down. ``timeout`` (default 10 s): how long a call
+    waits for a connection before ``psycopg_pool.PoolTimeout`` (a ``psycopg.OperationalError``:
+    the service makes it a ``StoreUnavailableError``), so a database that does not answer fails
+    the call, never hangs it. The store's exceptions are psycopg's. Nothing of ``conninfo`` is
+    shown in its ``repr``. :meth:`close` closes the pool."""
 
-        self._psycopg = psycopg
+    def __init__(self, conninfo: str, *, spool_path: Union[str, Path, None] = None, max_size: int = 10,
+                 timeout: float = 10.0) -> None:
+        """Use :meth:`open`; a store made here opens its pool and the schema at its first call
+        (the pool is made on the event loop that runs it)."""
+        import psycopg_pool  # noqa: F401  (missing: ImportError here, not at the first call)
+
+        if max_size < 1:
+            raise ValueError("max_size must be at least 1")
         self._conninfo = conninfo
-        self._args = _connect_args(conninfo)
+        self._args = {**_connect_args(conninfo), "autocommit": True}
+        self._max_size = max_size
+        self._timeout = timeout
         self.spool_path = None if spool_path is None else Path(spool_path)
         self._plans = _Plans("postgres")
-        self._idle: List[Any] = []
+        self._pool: Any = None
+        self._lock: Optional[asyncio.Lock] = None  # made on the loop (Python 3.9 binds one at creation)
         self._opened = False
 
     @classmethod
-    async def open(cls, conninfo: str, *, spool_path: Union[str, Path, None] = None) -> "AsyncPostgresStore":
-        """A store with its schema opened (created, migrated; a newer one raises
-        ``InvalidStateError``)."""
-        store = cls(conninfo, spool_path=spool_path)
+    async def open(cls, conninfo: str, *, spool_path: Union[str, Path, None] = None, max_size: int = 10,
+                   timeout: float = 10.0) -> "AsyncPostgresStore":
+        """A store with its pool and schema opened (created, migrated; a newer one raises
+        ``InvalidStateError``; a server that cannot be reached in ``timeout`` seconds,
+        ``psycopg_pool.PoolTimeout``)."""
+        store = cls(conninfo, spool_path=spool_path, max_size=max_size, timeout=timeout)
         await store._open()
         return store
 
     async def _open(self) -> None:
-        conn = await self._take()
-        try:
-            async with conn.transaction():
-                steps = self._plans.open()
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:  # one pool, one schema check, however many first calls
+            if self._opened:
+                return
+            if self._pool is None:
+                from psycopg_pool import AsyncConnectionPool
+
+                pool = AsyncConnectionPool(self._conninfo, kwargs=self._args, min_size=1, max_size=self._max_size,
+                                           timeout=self._timeout, open=False, check=_check, name="iproov-journeys")
                 try:
-                    sql, params = next(steps)
-                    while True:
-                        sql, params = steps.send(await _adone(await conn.execute(sql, params or None)))
-                except StopIteration:
-                    pass
+                    await pool.open(wait=True, timeout=self._timeout)
+                except BaseException:
+                    await pool.close()  # its workers would go on trying to connect
+                    raise
+                self._pool = pool
+            async with self._pool.connection() as conn:
+                async with conn.transaction():
+                    steps = self._plans.open()
+                    try:
+                        sql, params = next(steps)
+                        while True:
+                            sql, params = steps.send(await _adone(await conn.execute(sql, params or None)))
+                    except StopIteration:
+                        pass
             self._opened = True
-        finally:
-            await self._give(conn)
-
-    async def _take(self) -> Any:
-        while self._idle:
-            conn = self._idle.pop()
-            if not _dropped(conn):
-                return conn
-            await conn.close()
-        return await self._psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, **self._args)
-
-    async def _give(self, conn: Any) -> None:
-        if conn.closed or conn.broken or len(self._idle) >= 16:
-            await conn.close()
-        else:
-            self._idle.append(conn)
 
     async def _run(self, plan: _Plan) -> Any:
         if not self._opened:
@@ -429,14 +447,11 @@ class AsyncPostgresStore:
         stmts, answer = plan
         if not stmts:
             return answer([])
-        conn = await self._take()
-        try:
+        async with self._pool.connection() as conn:
             if len(stmts) == 1:
                 return answer([await _adone(await conn.execute(*stmts[0]))])
             async with conn.transaction():
                 return answer([await _adone(await conn.execute(sql, params)) for sql, params in stmts])
-        finally:
-            await self._give(conn)
 
     async def get(self, table: str, id: str) -> Optional[Record]:
         """As :meth:`PostgresStore.get`."""
@@ -475,12 +490,23 @@ class AsyncPostgresStore:
         return forgotten
 
     async def close(self) -> None:
-        """Closes the idle connections."""
-        while self._idle:
-            await self._idle.pop().close()
+        """Closes the pool (its connections, once the calls using them are done)."""
+        if self._pool is not None:
+            await self._pool.close()
 
     def __repr__(self) -> str:
         return "AsyncPostgresStore(<conninfo not shown>)"
+
+
+async def _check(conn: Any) -> None:
+    """The pool's check before it hands out ``conn``: a connection the server dropped is
+    closed and refused (the pool replaces a closed one and hands out another; one left open
+    would go back to it)."""
+    if _dropped(conn):
+        import psycopg
+
+        await conn.close()
+        raise psycopg.OperationalError("the server closed the connection")
 
 
 async def _adone(cursor: Any) -> _Done:

@@ -127,14 +127,15 @@ pub const CLIENT_CHARS: usize = 256;
 /// The SDK events an attempt may end with, without a capture (iProov's Web SDK 5.x), and
 /// whether each counts against the user: a person who cancelled used an attempt; a device
 /// that cannot run the check (no camera, permission denied, unsupported, an SDK error) did
-/// not decide anything (the user's token limit still bounds such tokens).
-pub const EXIT_EVENTS: [(&str, bool); 6] = [
+/// not decide anything (the user's token limit still bounds such tokens). Not among them:
+/// the SDK's notices during a capture (`permission`, `multiple_cameras`: its camera selector
+/// has the devices, with `enable_camera_selector`), after which the capture goes on.
+pub const EXIT_EVENTS: [(&str, bool); 5] = [
     ("canceled", true),
     ("error", false),
     ("no_camera", false),
     ("permission_denied", false),
     ("unsupported", false),
-    ("multiple_cameras", false),
 ];
 
 /// How an attempt ended without a capture.
@@ -159,7 +160,7 @@ impl Exit {
         let Some(&(_, counts)) = EXIT_EVENTS.iter().find(|(e, _)| *e == self.event) else {
             return Err(Error::invalid_input(
                 "event",
-                "canceled, error, no_camera, permission_denied, unsupported or multiple_cameras",
+                "canceled, error, no_camera, permission_denied or unsupported",
             ));
         };
         let code = |f: &String| {

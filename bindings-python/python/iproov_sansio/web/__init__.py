@@ -22,7 +22,7 @@ The routes::
           "error": the attempt is inconclusive, a new one may start)
     POST {mount}/exit      {"journey_id": str, "token": str, "event": str, "feedback"?: str}
       200 as validate, state "exited": iProov's SDK ended the attempt without a capture
-          (canceled, error, no_camera, permission_denied, unsupported, multiple_cameras); no
+          (canceled, error, no_camera, permission_denied, unsupported); no
           validate is sent and the next token request gets a new token
     GET  {mount}/          the browser page (static HTML; {mount}/journey.mjs, {mount}/page.css),
           its Content-Security-Policy core's (``sdk_script`` widens it for iProov's Web SDK)

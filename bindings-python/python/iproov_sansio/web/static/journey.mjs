@@ -40,8 +40,10 @@ const TEXT = {
     'The camera is blocked for this site. Allow it in your browser\'s site settings (the camera or lock icon beside the address), then try again.',
   unsupported:
     'This browser cannot run the face check. Open this page in a recent Chrome, Safari, Edge or Firefox.',
-  // Not an end: the SDK waits for the person to allow the camera.
+  // Not ends: the SDK waits for the person to allow the camera, or (with its camera selector,
+  // `enable_camera_selector`) to choose one of several in the SDK's own selector.
   permission: 'Allow the camera when your browser asks: the check needs it to see your face.',
+  multiple_cameras: 'Choose the camera to use for the face check.',
 };
 
 // The SDK's progress events, as a line under the capture (none of them ends the attempt).
@@ -400,7 +402,9 @@ function capture(started) {
       setState('result');
     }, listen);
   }
-  element.addEventListener('permission', () => setState('capture', TEXT.permission), listen);
+  for (const notice of ['permission', 'multiple_cameras']) {
+    element.addEventListener(notice, () => setState('capture', TEXT[notice]), listen);
+  }
   for (const [name, text] of Object.entries(PROGRESS)) {
     element.addEventListener(name, () => setState('capture', text), listen);
   }
@@ -449,8 +453,9 @@ function restart() {
  * dispatches what iProov's Web SDK 5.x dispatches, as CustomEvents on the element with
  * `detail` {token, is_native_bridge, feedback?, reason?, passed?} (ready on connect;
  * started, streaming, streamed, progress, then passed or failed once the backend completed
- * the claim on the emulator; or canceled, error, no_camera, permission, permission_denied,
- * unsupported). Defined only when the backend points at the emulator.
+ * the claim on the emulator; or canceled, error, no_camera, permission_denied, unsupported;
+ * and the notices permission and multiple_cameras, after which the capture goes on). Defined
+ * only when the backend points at the emulator.
  */
 class EmulatorStandIn extends HTMLElement {
   connectedCallback() {
@@ -489,6 +494,7 @@ class EmulatorStandIn extends HTMLElement {
           <button type="button" class="secondary" data-event="error">Camera in use</button>
           <button type="button" class="secondary" data-event="no_camera">No camera</button>
           <button type="button" class="secondary" data-event="permission">Ask for the camera</button>
+          <button type="button" class="secondary" data-event="multiple_cameras">Several cameras</button>
           <button type="button" class="secondary" data-event="permission_denied">Camera blocked</button>
           <button type="button" class="secondary" data-event="unsupported">Unsupported browser</button>
         </div>
@@ -522,10 +528,11 @@ class EmulatorStandIn extends HTMLElement {
       error: { feedback: 'error_camera_in_use', reason: 'The camera is already in use and cannot be accessed' },
       no_camera: { feedback: 'no_camera', reason: 'No video input was detected' },
       permission: { reason: 'Camera permission is unknown' },
+      multiple_cameras: { devices: [{ deviceId: 'front', label: 'Front camera' }, { deviceId: 'usb', label: 'USB camera' }] },
       permission_denied: { feedback: 'error_camera_permission_denied', reason: 'The user denied our camera permission request' },
       unsupported: { feedback: 'error_not_supported', reason: "The device or integration isn't able to run the Web SDK" },
     };
-    if (type !== 'permission') this.lock(); // every other one ends the SDK's run
+    if (type !== 'permission' && type !== 'multiple_cameras') this.lock(); // the others end the SDK's run
     this.emit(type, ends[type]);
   }
 
