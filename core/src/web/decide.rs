@@ -11,9 +11,12 @@ use serde_json::{Value, json};
 /// `what` names the decision, `facts` is its JSON (`null` where it takes none).
 ///
 /// - `table`: `{"codes": [{"code", "status", "message"}], "routes": [Route], "max_body_bytes",
-///   "validate_wait_ms", "health_wait_ms", "flows"}` (`validate_wait_ms`: the journey
-///   requests' `wait_ms`; `health_wait_ms`: the health route's availability call's
-///   `max_wait_ms`; `flows`: the hosts' default)
+///   "validate_wait_ms", "health_wait_ms", "health_cache_ms", "flows"}` (`validate_wait_ms`:
+///   the journey requests' `wait_ms`; `health_wait_ms`: the health route's availability
+///   call's `max_wait_ms`; `health_cache_ms`: how long a health answer is kept, and how long
+///   a health check under way may be joined by concurrent requests; `health_levels`: the
+///   log level of each failed part of a health check, by its code (`iproov_unreachable`,
+///   `store_failing`: [`super::HEALTH_LEVELS`]); `flows`: the hosts' default)
 /// - `request` ([`check_request`]'s facts): `{}`, or `{"answer"}` for a refused request
 /// - `input` ([`read_input`]'s facts): `{"input"}`, or `{"answer"}`
 /// - `answer` (`{"answer": the service's answer}`): `{"answer"}`, the visible fields
@@ -43,6 +46,11 @@ pub fn decide(what: &str, facts: &Value) -> Result<Value, crate::Error> {
             "max_body_bytes": MAX_BODY_BYTES,
             "validate_wait_ms": VALIDATE_WAIT_MS,
             "health_wait_ms": crate::driver::INTERACTIVE_MAX_WAIT_MS,
+            "health_cache_ms": super::HEALTH_CACHE_MS,
+            "health_levels": super::HEALTH_LEVELS
+                .iter()
+                .map(|(code, level)| ((*code).to_owned(), json!(level.name())))
+                .collect::<serde_json::Map<String, Value>>(),
             "flows": FLOWS,
         }),
         "request" => check_request(facts).map_or_else(refused, |()| json!({})),
