@@ -211,8 +211,9 @@ def test_no_event_is_built_when_nothing_maps_it(caplog: pytest.LogCaptureFixture
 
 def test_a_journey_request_is_a_span_with_its_metrics(emulator: Emulator, otel: Any, tmp_path: Path) -> None:
     """Each journey request (start, finish) is an ``iproov.journey`` span of its own (no
-    parent), counted in ``iproov.journeys`` by action and outcome; a finished attempt is
-    recorded in ``iproov.journey.attempts`` (as the Node suite checks: telemetry.test.mjs)."""
+    parent), counted in ``iproov.journeys`` by action and outcome; a journey's attempts are
+    recorded in ``iproov.journey.attempts`` once, when it ends (as the Node suite checks:
+    telemetry.test.mjs)."""
     spans, reader = otel
     with Client(base_url=emulator.base_url(), **EU) as http:
         svc = JourneyService(http, SQLiteStore(tmp_path / "otel.sqlite3"))
@@ -237,11 +238,20 @@ def test_a_journey_request_is_a_span_with_its_metrics(emulator: Emulator, otel: 
         ({"iproov.journey.action": "start", "iproov.outcome": "issued"}, 1),
         ({"iproov.journey.action": "finish", "iproov.outcome": "failed"}, 1),
     ], key=repr)
+    assert histogram(reader, "iproov.journey.attempts") == [], "an attempt that leaves another is not the journey's end"
+    # The second attempt passes: the journey has ended, its attempts (2) recorded once.
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        svc = JourneyService(http, SQLiteStore(tmp_path / "otel.sqlite3"))
+        again = svc.start("verify", user, started["journey_id"])
+        assert again["attempt"] == 2
+        emulator.complete(again["token"], passed=True)
+        assert svc.finish(again["journey_id"], again["token"], "telemetry")["passed"] is True
     attempts = [(dict(p.attributes), p.count, p.sum) for p in histogram(reader, "iproov.journey.attempts")]
-    assert attempts == [({"iproov.outcome": "failed"}, 1, 1)]
+    assert attempts == [({"iproov.outcome": "passed"}, 1, 2)]
+    done = spans.get_finished_spans()
     shown = repr([(s.name, dict(s.attributes), [dict(e.attributes or {}) for e in s.events]) for s in done])
-    shown += repr(points)
-    for hidden in (EU["secret"], EU["api_key"], EU["oauth_password"], started["token"], user):
+    shown += repr(metric_points(reader))
+    for hidden in (EU["secret"], EU["api_key"], EU["oauth_password"], started["token"], again["token"], user):
         assert hidden not in shown
 
 

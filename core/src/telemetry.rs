@@ -34,7 +34,8 @@ pub const METRIC_CALLS: &str = "iproov.client.calls";
 pub const METRIC_CALL_DURATION: &str = "iproov.client.call.duration";
 /// Journey requests, by action and outcome (a counter).
 pub const METRIC_JOURNEYS: &str = "iproov.journeys";
-/// The attempt a finished journey attempt was (a histogram).
+/// The attempts a journey took, recorded once when it ends (passed, or out of attempts), by
+/// the last attempt's outcome (a histogram).
 pub const METRIC_ATTEMPTS: &str = "iproov.journey.attempts";
 
 /// An event's level, lowest first: a host that maps only some levels (a logger set to
