@@ -375,15 +375,6 @@ pub fn no_route(allow: &[&str]) -> Answer {
 /// route is public (load balancers call it), so it must not become a way to hammer iProov.
 pub const HEALTH_CACHE_MS: u64 = 10_000;
 
-/// The log level of each part of a health check that failed, by the code the hosts log it
-/// with: iProov unreachable is info (the client's own call event already says why, at its
-/// level; a load balancer polling through an outage must not flood the log), a failing store
-/// a warning (nothing else tells it until a journey fails).
-pub const HEALTH_LEVELS: [(&str, crate::telemetry::Level); 2] = [
-    ("iproov_unreachable", crate::telemetry::Level::Info),
-    ("store_failing", crate::telemetry::Level::Warning),
-];
-
 /// The answer of `GET {mount}/health` from what the host found out: `iproov_up` (iProov's
 /// availability call answered `up`, `null` when the call failed) and `store_ok` (a read of
 /// the store worked). 200 when both are fine, else 503; the body names each part
