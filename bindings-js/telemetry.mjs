@@ -8,7 +8,7 @@
 // attributes: {...}, metrics: [{name, kind: 'counter' | 'histogram', value, unit?, attributes}]}.
 
 /** Core's levels -> a logger's methods (console's and pino's names). */
-const METHODS = { debug: 'debug', info: 'info', warning: 'warn', error: 'error' };
+export const METHODS = { debug: 'debug', info: 'info', warning: 'warn', error: 'error' };
 /** The events that belong to a call's span (its sends as client spans, the rest as span events). */
 const CHILDREN = new Set(['iproov.send', 'iproov.retry', 'iproov.token']);
 
@@ -41,7 +41,7 @@ export function wrapLogger(logger, given) {
     },
     /**
      * A line of the web handler's (web.mjs: a refusal at info, a failure at error) at
-     * `method` ('info' | 'error'), with `fields` (`{iproov: {...}}`) and the error behind it
+     * `method` ('info' | 'warn' | 'error'), with `fields` (`{iproov: {...}}`) and the error behind it
      * (`err`, pino's key). Written to the default console too, as a plain line (the handler's
      * refusals are how an operator sees a misconfigured origin or a login that lost its user).
      */

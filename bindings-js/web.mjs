@@ -17,7 +17,7 @@
 import PAGE_FILES from 'iproov-sansio:web-static';
 import { LOGGER } from './client.mjs';
 import { BROWSER_ERROR_CODES } from './generated/host.mjs';
-import { wrapLogger } from './telemetry.mjs';
+import { METHODS, wrapLogger } from './telemetry.mjs';
 
 /**
  * Writes one refusal or failure of a route to the handler's logger (telemetry.mjs,
@@ -215,22 +215,49 @@ export function makeWebHandler({ native, call, snakeDeep, IProovError, JourneySe
     const answers = { token, validate, exit, emulator_complete: complete };
 
     // iProov's availability and a read of the store, answered as core says and kept for core's
-    // cache_ms: the route is public, and must not let anyone hammer iProov.
+    // cache_ms: the route is public, and must not let anyone hammer iProov. Concurrent
+    // requests at a miss share one check (one availability call), so that a burst from several
+    // load balancers is not a burst at iProov. A check older than core's cache time is not
+    // joined: one that never settles (its request cancelled by the platform) holds the route
+    // back no longer than the cache would.
     let healthKept = { until: 0, answer: null };
-    async function health() {
-      if (Date.now() < healthKept.until) return healthKept.answer;
+    let healthFlight = null;
+    function health() {
+      const now = Date.now();
+      if (now < healthKept.until) return healthKept.answer;
+      if (healthFlight === null || now - healthFlight.since >= table.health_cache_ms) {
+        const flight = { since: now, answer: checkHealth() };
+        const landed = () => {
+          if (healthFlight === flight) healthFlight = null;
+        };
+        flight.answer.then(landed, landed);
+        healthFlight = flight;
+      }
+      return healthFlight.answer;
+    }
+    // A failed part of the check, at core's level for it (table.health_levels): core's error
+    // with its code and message (which carry no secret); any other (a store's own, whose text
+    // may quote a connection string) by its class alone, as Python's handler logs it.
+    const healthFailed = (code, error) => {
+      const core = error instanceof IProovError;
+      const type = core ? error.code : (error?.name ?? typeof error);
+      const fields = { iproov: { 'http.route': 'health', 'iproov.web.code': code, 'error.type': type } };
+      const said = core ? `${error.name} ${error.code}): ${error.message}` : `${type})`;
+      told.web(METHODS[table.health_levels[code]] ?? 'error', `iproov health: ${code} (${said}`, fields, core ? error : undefined);
+    };
+    async function checkHealth() {
       let up = null;
       try {
         up = (await service.client.call('availability', {}, { maxWaitMs: table.health_wait_ms })).up === true;
       } catch (error) {
-        log('health', error, error instanceof IProovError, { code: 'iproov_unreachable' });
+        healthFailed('iproov_unreachable', error);
       }
       let storeOk = true;
       try {
         await service.store.get('journeys', '#health');
       } catch (error) {
         storeOk = false;
-        log('health', error, false, { code: 'store_failing' });
+        healthFailed('store_failing', error);
       }
       const decided = decide('health', { iproov_up: up, store_ok: storeOk });
       healthKept = { until: Date.now() + decided.cache_ms, answer: decided.answer };

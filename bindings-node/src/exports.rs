@@ -274,7 +274,7 @@ pub fn driver_start(
         attempt,
         quiet,
         whole(max_wait_ms),
-        telemetry,
+        if telemetry { "debug" } else { "" }, // every event: the logger filters
         whole(now),
     ))
     .map(|id| id as f64)

@@ -232,6 +232,67 @@ test('no credential, in any form, in any string form of any error or audit recor
   }
 });
 
+test("no credential in the web handler's log lines: refusals, route failures, health failures", async () => {
+  // createJourneyHandler's logger (web.mjs logRoute and the health check): every line's
+  // message, fields and the error it carries, in every string form a logger may write.
+  await emu.reset();
+  const lines = [];
+  const logger = Object.fromEntries(['debug', 'info', 'warn', 'error'].map((level) => [level, (...parts) => lines.push([level, parts])]));
+  const origin = 'https://app.example.test';
+  const dir = mkdtempSync(join(tmpdir(), 'iproov-leak-web-'));
+  const store = new SQLiteStore(join(dir, 'journeys.sqlite3'), { spool: false });
+  const failing = {};
+  for (const method of ['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired', 'forget']) {
+    failing[method] = (...args) => {
+      if (failing.down) throw new Error('SQLITE_CANTOPEN: unable to open database file');
+      return store[method](...args);
+    };
+  }
+  try {
+    const client = api.createClient({ baseUrl: emu.region('eu'), ...CREDENTIALS, retryPolicy: { maxRetries: 0 } });
+    const userId = api.randomUserId();
+    await emu.seedUser({ api_key: KEY, user_id: userId, status: 'Active' });
+    await client.getUser({ userId }); // an access token issued: one more needle
+    const tokens = await issuedTokens();
+    assert.equal(tokens.length, 1);
+    const handler = api.createJourneyHandler(new api.JourneyService(client, failing, { spool: false }), {
+      basePath: '/iproov', resolveUser: (request) => request.headers.get('x-user'), allowedOrigins: [origin], logger,
+    });
+    const post = (body, headers = {}) => handler(new Request('https://app.example.test/iproov/token', {
+      method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json', ...headers }, body,
+    }));
+    const user = { 'x-user': api.randomUserId() };
+    // Refusals of core's checks: a foreign origin, no user, a body that is no JSON, no route.
+    assert.equal((await post('{"flow":"enrol"}', { Origin: 'https://evil.test', ...user })).status, 403);
+    assert.equal((await post('{"flow":"enrol"}')).status, 401);
+    assert.equal((await post('{', user)).status, 400);
+    assert.equal((await handler(new Request('https://app.example.test/iproov/nope'))).status, 404);
+    // Route failures: iProov refusing the key and a proxy's HTML, both echoing the credentials.
+    await emu.fault({ path: '/claim/enrol/token', kind: 'status', status: 401, json: { error: 'invalid_key', error_description: echo(tokens) } });
+    assert.ok((await post('{"flow":"enrol"}', user)).status >= 500);
+    await emu.fault({ path: '/claim/enrol/token', kind: 'status', status: 500, html: `<html>${echo(tokens)}</html>` });
+    assert.ok((await post('{"flow":"enrol"}', user)).status >= 500);
+    await emu.control('DELETE', '/faults');
+    // The store failing under a route, and health: iProov refusing the key (echoed), the store failing.
+    failing.down = true;
+    assert.equal((await post('{"flow":"enrol"}', user)).status, 503);
+    await emu.fault({ path: '/availability', kind: 'status', status: 401, json: { error: 'invalid_key', error_description: echo(tokens) } });
+    const health = await handler(new Request('https://app.example.test/iproov/health'));
+    assert.equal(health.status, 503);
+    assert.deepEqual(await health.json(), { status: 'degraded', iproov: 'unreachable', store: 'failing' });
+    assert.ok(lines.length >= 8, `web log lines: ${lines.length}`);
+    assert.ok(lines.some(([, parts]) => parts.some((p) => p?.err instanceof Error)), 'a line carries its error (err): its stack and fields are scanned');
+    const needles = [...CLIENT_FORMS, ...forms(KEY), ...tokens.flatMap(forms)];
+    const texts = lines.flatMap(([level, parts], i) => parts.flatMap((part) => [...shown(part), ...strings(part)]).map((text) => [`web line ${i} (${level})`, text]));
+    for (const [where, needle, text] of leaks(texts, needles)) {
+      assert.fail(`${where} holds a secret form ${JSON.stringify(needle.slice(0, 8))}...:\n${text.slice(0, 2000)}`);
+    }
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the probe sees a leak: the same scan finds each credential form planted unredacted', () => {
   // What the scan above would meet if redaction missed a form: each form planted in an
   // error's description, an audit record's nested field and a config-like object, through

@@ -337,7 +337,7 @@ if (NODE_PACKAGE) {
         [{ 'iproov.journey.action': 'start', 'iproov.outcome': 'issued' }, 1],
         [{ 'iproov.journey.action': 'finish', 'iproov.outcome': 'failed' }, 1],
       ]);
-      assert.deepEqual(points['iproov.journey.attempts'], [[{ 'iproov.outcome': 'failed' }, 1]]);
+      assert.equal(points['iproov.journey.attempts'], undefined, "an attempt that leaves another is not the journey's end");
       assert.deepEqual(points['iproov.client.calls'], [
         [{ 'iproov.operation': 'verify_token', 'iproov.outcome': 'token_issued' }, 1],
         [{ 'iproov.operation': 'verify_validate', 'iproov.outcome': 'failed' }, 1],
@@ -345,10 +345,19 @@ if (NODE_PACKAGE) {
       const text = JSON.stringify({ spans, metrics });
       for (const hidden of [EU.apiKey, EU.secret, started.token, userId]) assert.ok(!text.includes(hidden));
 
+      // The second attempt passes: the journey has ended, and its attempts are recorded once.
+      const again = await svc.start('verify', userId, started.journeyId);
+      assert.equal(again.attempt, 2);
+      await emu.complete(again.token, { passed: true });
+      assert.equal((await svc.finish(again.journeyId, again.token, 'telemetry')).passed, true);
+      const ended = await otel.collect();
+      const attempts = ended.metrics.find((m) => m.name === 'iproov.journey.attempts');
+      assert.deepEqual(attempts.points.map((p) => [p.attributes, p.value]), [[{ 'iproov.outcome': 'passed' }, 1]]);
+
       // Stopped: no more spans.
       otel.stop();
       await client().enrolToken({ resource: 'telemetry', userId: api.randomUserId() });
-      assert.equal((await otel.collect()).spans.length, spans.length);
+      assert.equal((await otel.collect()).spans.length, ended.spans.length);
     } finally {
       otel.stop();
       store.close();

@@ -13,6 +13,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { request as httpRequest, Agent } from 'node:http';
@@ -223,6 +224,33 @@ function suiteTests(site, origin) {
   }
 }
 
+/** A journey through `site()`'s mount, then what iProov got (the emulator's request journal,
+ * `requests`/`journalMark` as iproov-sansio/testing gives them): the token request for the
+ * user the app's auth named, one validate of its token carrying the browser's User-Agent. */
+function journalTest(site, origin) {
+  test("what the app sent iProov (the emulator's request journal): the user's token request, one validate with the browser's User-Agent", { timeout: 60_000 }, async () => {
+    const { url } = site();
+    const mark = await emu.journalMark();
+    const user = randomUUID();
+    const headers = { Origin: origin ?? url, 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/5.0 (journal)', 'x-test-user': user };
+    const post = async (path, body) => {
+      const response = await fetch(`${url}/iproov/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: response.status, json: await response.json() };
+    };
+    const started = await post('token', { flow: 'enrol' });
+    assert.equal(started.status, 200, `${JSON.stringify(started.json)}\n${site().stdout?.().slice(-2000)}`);
+    await emu.complete(started.json.token, { passed: true });
+    const done = await post('validate', { journey_id: started.json.journey_id, token: started.json.token });
+    assert.equal(done.status, 200, JSON.stringify(done.json));
+    assert.equal(done.json.passed, true);
+    const [token, validate, ...more] = await emu.requests({ since: mark });
+    assert.deepEqual(more, []);
+    assert.ok(token.path.endsWith('/claim/enrol/token') && validate.path.endsWith('/claim/enrol/validate'), `${token.path} ${validate.path}`);
+    assert.equal(token.json.user_id, user);
+    assert.deepEqual([validate.json.user_id, validate.json.token, validate.json.client, validate.json.secret], [user, started.json.token, 'Mozilla/5.0 (journal)', '***']);
+  });
+}
+
 if (!NODE_ONLY) describe("Express: the README's example (express.json() before the mount), the shared suite", () => {
   let site;
   before(async () => {
@@ -283,6 +311,9 @@ if (!NODE_ONLY) describe("NestJS: the README's recipe (main.ts, compiled as Nest
     writeFileSync(join(dir, 'main.js'), outputText);
     site = await startServer("the README's NestJS recipe", [process.execPath, 'main.js'], dir, port);
   });
+  // First: after the suite the service answered token requests try_again for a while (its
+  // rate-limit case leaves a learned backoff, most likely).
+  journalTest(() => site);
   suiteTests(() => site);
 
   test("Nest's own routes still get Nest's parsed body", async () => {
@@ -333,6 +364,9 @@ if (!NODE_ONLY) describe("Next.js: the README's route handler (App Router, next 
     scratch.push(dir);
   });
   // The example names its site's origin (Next's request.url is on localhost).
+  // First: after the suite the service answered token requests try_again for a while (its
+  // rate-limit case leaves a learned backoff, most likely).
+  journalTest(() => site, 'https://app.example.com');
   suiteTests(() => site, 'https://app.example.com');
 
   test('/iproov redirects to the page, whose relative URLs keep the slash', async () => {

@@ -35,6 +35,9 @@ beforeEach(async () => {
   await emu.reset();
 });
 
+/** A journey store's methods (api.d.ts `JourneyStore`). */
+const STORE_METHODS = ['get', 'insert', 'update', 'appendAudit', 'journeysOf', 'auditOf', 'deleteExpired', 'forget'];
+
 const testUser = (request) => request.headers.get('x-test-user');
 
 function service(options = {}) {
@@ -234,6 +237,49 @@ describe('createJourneyHandler beyond the shared suite (as tests/test_web.py)', 
     assert.equal(errorOf(await read(foreign)), 'forbidden_origin');
     assert.throws(() => api.createJourneyHandler({}, { resolveUser: testUser }), TypeError);
     assert.throws(() => api.createJourneyHandler(service(), {}), TypeError);
+  });
+
+  test('health: a failing store answers 503 degraded and says nothing of its error; the failure is logged', async () => {
+    // As tests/test_web_routes.py: the store's own error (its text may name a path or a
+    // password) reaches the log as its class, never the answer.
+    const broken = service();
+    const failing = {};
+    for (const method of STORE_METHODS) failing[method] = (...args) => broken.store[method](...args);
+    failing.get = async () => {
+      throw new Error('disk I/O error at /var/lib/pw-Hl7Qz2');
+    };
+    const lines = [];
+    const logger = Object.fromEntries(['debug', 'info', 'warn', 'error'].map((level) => [level, (...parts) => lines.push({ level, parts })]));
+    const handler = api.createJourneyHandler(new api.JourneyService(broken.client, failing, { spool: false }), { resolveUser: testUser, logger });
+    const degraded = await read(await handler(new Request('https://app.test/health')));
+    assert.equal(degraded.status, 503);
+    assert.deepEqual(degraded.json, { status: 'degraded', iproov: 'up', store: 'failing' });
+    assert.equal(degraded.headers.get('cache-control'), 'no-store');
+    assert.ok(!degraded.text.includes('disk') && !degraded.text.includes('pw-Hl7Qz2'), degraded.text);
+    const told = lines.map(({ level, parts }) => `${level} ${parts[0]} ${JSON.stringify(parts[1]?.iproov ?? {})}`);
+    assert.ok(told.some((l) => /health/.test(l) && /store_failing/.test(l)), told.join('\n'));
+    // iProov unreachable too: both parts named, still 503.
+    const nowhere = api.createClient({ baseUrl: 'http://127.0.0.1:9/eu/api/v2', ...EU, timeoutMs: 2_000 });
+    const down = api.createJourneyHandler(new api.JourneyService(nowhere, failing, { spool: false }), { resolveUser: testUser, logger: QUIET });
+    const both = await read(await down(new Request('https://app.test/health')));
+    assert.equal(both.status, 503);
+    assert.deepEqual(both.json, { status: 'degraded', iproov: 'unreachable', store: 'failing' });
+  });
+
+  test('health: concurrent requests at a cache miss share one availability call', async () => {
+    const handler = api.createJourneyHandler(service(), { resolveUser: testUser, logger: QUIET });
+    // The availability call held 300 ms at the emulator: every request arrives while the
+    // first one's check is under way (an order the hold makes, not a timing assertion).
+    await emu.fault({ path: '/availability', kind: 'delay', delay_ms: 300, times: 1 });
+    const mark = await emu.journalMark();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => handler(new Request('https://app.test/health')).then(read)));
+    assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
+    assert.ok(answers.every((a) => a.json.iproov === 'up' && a.json.store === 'ok'), JSON.stringify(answers[0].json));
+    const asked = await emu.requests({ path: '/availability', since: mark });
+    assert.equal(asked.length, 1, '20 concurrent health requests, one availability call');
+    // Cached: a later request asks nothing.
+    assert.equal((await read(await handler(new Request('https://app.test/health')))).status, 200);
+    assert.equal((await emu.requests({ path: '/availability', since: mark })).length, 1);
   });
 
   test("sdkScript: the page's policy is core's for iProov's Web SDK, and config names the script", async () => {

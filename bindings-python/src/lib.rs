@@ -391,7 +391,8 @@ fn driver_new(
 }
 
 /// `driver_start(driver, operation, input, attempt, quiet, max_wait_ms, telemetry, now)`:
-/// the new call's id (`host::driver_start`); `input` as for `build`.
+/// the new call's id (`host::driver_start`); `input` as for `build`; `telemetry`: the lowest
+/// level of the call's events the host maps (`"debug"` .. `"error"`, `""` for none).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // one argument per fact of the call
 fn driver_start(
@@ -402,7 +403,7 @@ fn driver_start(
     attempt: u32,
     quiet: bool,
     max_wait_ms: u64,
-    telemetry: bool,
+    telemetry: &str,
     now: u64,
 ) -> PyResult<u64> {
     let input = json_text(input, "input")?;
@@ -433,7 +434,7 @@ fn driver_start_enrol_image(
     image: &[u8],
     rotation: Option<i64>,
     attempt: u32,
-    telemetry: bool,
+    telemetry: &str,
     now: u64,
 ) -> u64 {
     let mut inner = lock(&driver.get().inner);

@@ -318,3 +318,35 @@ def test_the_readme_django_example(emulator: Emulator, tmp_path: Path) -> None:
     assert refuses(url), f"the project's port ({url}) still accepts connections"
     assert (tmp_path / "db.sqlite3").exists()
     assert [u["status"] for u in emulator.control("GET", "/state")["users"] if u["user_id"] == who] == ["Active"]
+
+
+@pytest.mark.parametrize("alias", ["default", "postgres"], ids=["sqlite", "postgres"])
+def test_forget_erases_a_user_in_djangos_database_and_at_iproov(
+    emulator: Emulator, django_ready: Path, tmp_path: Path, alias: str
+) -> None:
+    """Erasing one user (issue 27 item 6) through the project's service on DjangoStore: at
+    iProov first, then the user's journeys and audit records; another user keeps theirs; the
+    erased user's journey id answers as unknown (as test_journey_forget.py on the others)."""
+    from django.test import override_settings
+
+    from iproov_sansio.django.views import journey_service
+
+    if alias == "postgres":
+        postgres_conninfo()  # skipped (or failed, in CI) without PostgreSQL
+    oauth = {"OAUTH_USERNAME": EU["oauth_username"], "OAUTH_PASSWORD": EU["oauth_password"]}
+    with override_settings(IPROOV=iproov_settings(emulator, tmp_path, DATABASE=alias, **oauth)):
+        svc = journey_service()
+        user, other = (str(uuid.uuid4()) for _ in range(2))
+        for who in (user, other):
+            emulator.control("POST", "/users", {"api_key": EU["api_key"], "user_id": who})
+            started = svc.start("verify", who)
+            emulator.complete(started["token"], passed=True)
+            svc.finish(started["journey_id"], started["token"], "pytest")
+        [journey] = svc.history(user)
+        assert svc.forget(user, at_iproov=True) == {"journeys": 1, "audit_records": 2, "at_iproov": "deleted"}
+        assert svc.history(user) == []
+        assert len(svc.history(other)) == 1, "another user keeps theirs"
+        with pytest.raises(ip.InvalidStateError, match="no such journey"):
+            svc.start("verify", user, journey["journey"]["id"])
+        assert svc.forget(user, at_iproov=True)["at_iproov"] == "absent"
+    assert emulator.count(f"/users/{user}", method="DELETE") == 2

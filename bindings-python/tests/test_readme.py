@@ -11,6 +11,7 @@ across blocks."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from pathlib import Path
@@ -78,9 +79,18 @@ def test_readme_examples_run_against_the_emulator(
         return send(self, request, **kwargs)
 
     monkeypatch.setattr(httpx.Client, "send", play_the_phone)
-    for index, block in enumerate(blocks[1:], start=2):
-        exec(compile(block, f"README.md block {index}", "exec"), namespace)
+    package = logging.getLogger("iproov_sansio")
+    level = package.level
+    try:
+        for index, block in enumerate(blocks[1:], start=2):
+            exec(compile(block, f"README.md block {index}", "exec"), namespace)
+        # "Logs, traces and metrics": the logger at INFO, the availability call's spans printed.
+        assert package.level == logging.INFO
+    finally:
+        package.setLevel(level)  # logging's default again for the tests after this one
     out = capsys.readouterr().out.split("\n")
+    spans = [line for line in out if line.startswith("iproov.")]
+    assert spans == ["iproov.send CLIENT", "iproov.call INTERNAL"], spans
     assert namespace["claim"].token in out
     assert "enrolled enrol" in out
     assert "active" in out and "True" in out

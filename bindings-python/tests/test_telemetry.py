@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from iproov_sansio import telemetry
+from iproov_sansio import OutcomeUnknownError, telemetry
 from iproov_sansio.httpx import Client
 from iproov_sansio.journeys import JourneyService
 from iproov_sansio.stores import SQLiteStore
@@ -156,3 +156,130 @@ def test_the_scenario_checks_fail_on_what_a_scenario_must_not_tell(emulator: Emu
         with pytest.raises(Mismatch) as raised:
             check_telemetry(lines, spans, **{**facts, **over})  # type: ignore[arg-type]
         assert re.search(message, str(raised.value)), f"{what}: {raised.value}"
+
+
+@pytest.mark.parametrize("level", [None, logging.INFO], ids=["default WARNING", "INFO"])
+def test_retries_and_unknown_outcomes_are_logged_below_debug(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture, level: Any
+) -> None:
+    """A logger at WARNING (logging's default) or INFO still hears of an outcome unknown
+    (warning) and, at INFO, of a retry: core builds the events at or above the lowest level
+    the logger takes (telemetry.wanted), never the debug ones nobody reads."""
+    # logging's default is WARNING; set here all the same, since a test before this one may
+    # have configured the process's logging (Django's setup does).
+    caplog.set_level(level or logging.WARNING, logger="iproov_sansio")
+    assert telemetry.wanted() == ("info" if level == logging.INFO else "warning")
+    user = "8c4e2a6f-1b3d-4f7a-9c2e-5d8b0f3a6e19"
+    emulator.fault(path="/claim/enrol/token", kind="status", status=503, times=1)
+    emulator.fault(path="/claim/enrol/validate", kind="status", status=503, times=1)
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        token = http.enrol_token(resource="telemetry", user_id=user).token
+        emulator.complete(token, passed=True)
+        with pytest.raises(OutcomeUnknownError):
+            http.enrol_validate(user_id=user, token=token, client="pytest")
+    records = [r for r in caplog.records if r.name == "iproov_sansio.client"]
+    told = [(r.iproov_event, r.levelname) for r in records]  # type: ignore[attr-defined]
+    unknown = ("iproov.call", "WARNING")
+    assert told == ([("iproov.retry", "INFO"), unknown] if level == logging.INFO else [unknown]), told
+    call = records[-1].iproov  # type: ignore[attr-defined]
+    assert call["iproov.operation"] == "enrol_validate" and call["iproov.outcome"] == "outcome_unknown"
+    assert call["error.type"] == "outcome_unknown" and call["iproov.sends"] == 1
+    assert call["server.address"] == "127.0.0.1" and call["server.port"] == int(emulator.url.rsplit(":", 1)[1])
+    if level == logging.INFO:
+        retry = records[0].iproov  # type: ignore[attr-defined]
+        assert retry["iproov.operation"] == "enrol_token" and retry["error.type"] == "server_error"
+        assert retry["iproov.send"] == 1 and retry["iproov.retry.delay_ms"] >= 0
+    text = "\n".join(f"{r.getMessage()} {r.iproov}" for r in records)  # type: ignore[attr-defined]
+    for hidden in (EU["secret"], EU["api_key"], EU["oauth_password"], token, user):
+        assert hidden not in text
+
+
+def test_no_event_is_built_when_nothing_maps_it(caplog: pytest.LogCaptureFixture) -> None:
+    """With the client's logger above ERROR and no OpenTelemetry, a call asks core for no
+    event at all; with OpenTelemetry on, for every one (each send is a span)."""
+    caplog.set_level(logging.CRITICAL, logger="iproov_sansio")
+    assert telemetry.wanted() == ""
+    caplog.set_level(logging.DEBUG, logger="iproov_sansio")
+    assert telemetry.wanted() == "debug"
+    caplog.set_level(logging.CRITICAL, logger="iproov_sansio")
+    telemetry.use_opentelemetry(TracerProvider(), MeterProvider())
+    try:
+        assert telemetry.wanted() == "debug"
+    finally:
+        telemetry.stop_opentelemetry()
+
+
+def test_a_journey_request_is_a_span_with_its_metrics(emulator: Emulator, otel: Any, tmp_path: Path) -> None:
+    """Each journey request (start, finish) is an ``iproov.journey`` span of its own (no
+    parent), counted in ``iproov.journeys`` by action and outcome; a journey's attempts are
+    recorded in ``iproov.journey.attempts`` once, when it ends (as the Node suite checks:
+    telemetry.test.mjs)."""
+    spans, reader = otel
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        svc = JourneyService(http, SQLiteStore(tmp_path / "otel.sqlite3"))
+        user = enrolled(emulator)
+        emulator.fault(path="/claim/verify/token", kind="status", status=503, times=1)
+        started = svc.start("verify", user)
+        emulator.complete(started["token"], passed=False, reason="ambiguous_outcome")
+        finished = svc.finish(started["journey_id"], started["token"], "telemetry")
+    assert finished["passed"] is False
+    done = spans.get_finished_spans()
+    assert [s.name for s in done] == [
+        "iproov.send", "iproov.send", "iproov.call", "iproov.journey", "iproov.send", "iproov.call", "iproov.journey"]
+    call, journeys = done[2], [done[3], done[6]]
+    assert all(s.parent is None for s in journeys)
+    assert [s.attributes["iproov.journey.action"] for s in journeys] == ["start", "finish"]
+    assert [s.attributes["iproov.outcome"] for s in journeys] == ["issued", "failed"]
+    assert all(s.attributes["iproov.journey.id"] == started["journey_id"] for s in journeys)
+    assert journeys[1].attributes["iproov.attempt"] == 1
+    assert [e.name for e in call.events] == ["iproov.retry"]
+    points = metric_points(reader)
+    assert sorted(points["iproov.journeys"], key=repr) == sorted([
+        ({"iproov.journey.action": "start", "iproov.outcome": "issued"}, 1),
+        ({"iproov.journey.action": "finish", "iproov.outcome": "failed"}, 1),
+    ], key=repr)
+    assert histogram(reader, "iproov.journey.attempts") == [], "an attempt that leaves another is not the journey's end"
+    # The second attempt passes: the journey has ended, its attempts (2) recorded once.
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        svc = JourneyService(http, SQLiteStore(tmp_path / "otel.sqlite3"))
+        again = svc.start("verify", user, started["journey_id"])
+        assert again["attempt"] == 2
+        emulator.complete(again["token"], passed=True)
+        assert svc.finish(again["journey_id"], again["token"], "telemetry")["passed"] is True
+    attempts = [(dict(p.attributes), p.count, p.sum) for p in histogram(reader, "iproov.journey.attempts")]
+    assert attempts == [({"iproov.outcome": "passed"}, 1, 2)]
+    done = spans.get_finished_spans()
+    shown = repr([(s.name, dict(s.attributes), [dict(e.attributes or {}) for e in s.events]) for s in done])
+    shown += repr(metric_points(reader))
+    for hidden in (EU["secret"], EU["api_key"], EU["oauth_password"], started["token"], again["token"], user):
+        assert hidden not in shown
+
+
+def histogram(reader: InMemoryMetricReader, name: str) -> List[Any]:
+    data = reader.get_metrics_data()
+    return [p for resource in (data.resource_metrics if data else []) for scope in resource.scope_metrics
+            for metric in scope.metrics if metric.name == name for p in metric.data.data_points]
+
+
+def test_opentelemetry_is_imported_only_when_enabled(emulator: Emulator) -> None:
+    """Optional dependencies only: a process that logs calls and runs a journey never imports
+    ``opentelemetry``; :func:`telemetry.use_opentelemetry` does (a fresh interpreter, since
+    this one's tests import the SDK)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import logging, sys
+logging.basicConfig(level=logging.DEBUG)
+from iproov_sansio.httpx import Client
+from iproov_sansio import telemetry
+with Client(base_url={emulator.base_url()!r}, api_key={EU['api_key']!r}, secret={EU['secret']!r}) as http:
+    http.enrol_token(resource="telemetry", user_id="8c4e2a6f-1b3d-4f7a-9c2e-5d8b0f3a6e19")
+print("before", sorted(m for m in sys.modules if m.split(".")[0] == "opentelemetry"))
+telemetry.use_opentelemetry()
+print("after", "opentelemetry.trace" in sys.modules, "opentelemetry.metrics" in sys.modules)
+"""
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout == "before []\nafter True True\n", child.stdout
+    assert "DEBUG:iproov_sansio.client:iproov enrol_token send 1 answered 200" in child.stderr, child.stderr

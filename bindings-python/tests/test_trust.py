@@ -476,3 +476,94 @@ def test_the_telemetry_scan_finds_each_form_planted() -> None:
                              "metric iproov.client.calls"}, f"the scan missed the {name} as {form!r}: {where}"
     assert scan(telemetry_texts([{"message": "iproov get_user ok", "event": "iproov.call",
                                   "fields": {"url.template": "/{api_key}/access_token"}}]), credentials) == []
+
+
+class _Lines(logging.Handler):
+    """Every record of the package's loggers as a handler would write it: the message, its
+    ``iproov`` fields and the traceback of ``exc_info`` (logging.Formatter's own)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.texts: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(f"{record.name} {logging.Formatter().format(record)} {getattr(record, 'iproov', '')}")
+
+
+def test_no_credential_leaks_through_the_web_handlers_log_lines(probe_emulator: str, tmp_path: Path) -> None:
+    """The mounted routes' log (the ``iproov_sansio.web`` logger and the rest of the package's):
+    refusals of core's checks, route failures with iProov echoing the credentials back, logged
+    exceptions (``exc_info``: their tracebacks written out), and health failures (iProov
+    refusing the key with the credentials echoed; the store failing with a connection string
+    in its error). No line holds a form of a credential, an access token, the API key or the
+    store's password."""
+    from journey_support import STORE_SECRET
+    from starlette.testclient import TestClient
+
+    from iproov_sansio.journeys import JourneyService
+    from iproov_sansio.stores import SQLiteStore
+    from iproov_sansio.web import journey_routes
+
+    url = probe_emulator
+    _control(url, "POST", "/reset")
+    echo = f"secret={PROBE['secret']} basic={base64.b64encode((PROBE['oauth_username'] + ':' + PROBE['oauth_password']).encode()).decode()}"
+    origin = "https://app.example.test"
+
+    class FailingStore(SQLiteStore):
+        failing = False
+
+        def get(self, table: str, id: str) -> Any:
+            if self.failing:
+                raise OSError(f"could not connect: {STORE_SECRET}")
+            return super().get(table, id)
+
+    lines = _Lines()
+    package = logging.getLogger("iproov_sansio")
+    level = package.level
+    package.addHandler(lines)
+    package.setLevel(logging.DEBUG)
+    try:
+        with iproov_sansio.httpx.Client(base_url=f"{url}/eu", **PROBE, timeout=5.0,
+                                        retry=ip.RetryPolicy(max_retries=0)) as client:
+            store = FailingStore(tmp_path / "j.sqlite3")
+            svc = JourneyService(client, store, spool=False)
+            def resolve_user(request: Any) -> Any:
+                if request.headers.get("x-user") == "raise":  # the application's own failure: logged with its traceback
+                    raise RuntimeError("the session store is down")
+                return request.headers.get("x-user")
+
+            routes = journey_routes(svc, resolve_user=resolve_user, allowed_origins=[origin])
+            user = {"Origin": origin, "x-user": "4b1f7e0c-9d2a-4c3b-8e5f-6a7b8c9d0e1f"}
+            with TestClient(routes) as web:
+                # Refusals of core's checks: a foreign origin, no user, a body that is no JSON,
+                # no such path, a wrong method.
+                assert web.post("/token", json={"flow": "enrol"}, headers={"Origin": "https://evil.test"}).status_code == 403
+                assert web.post("/token", json={"flow": "enrol"}, headers={"Origin": origin}).status_code == 401
+                assert web.post("/token", content=b"{", headers={**user, "Content-Type": "application/json"}).status_code == 400
+                assert web.get("/nope").status_code == 404 and web.get("/token").status_code == 405
+                assert web.post("/token", json={"flow": "enrol"}, headers={**user, "x-user": "raise"}).status_code == 500
+                # Route failures: iProov refuses the key, then answers HTML, echoing the credentials.
+                for fault in ({"status": 401, "json": {"error": "invalid_key", "error_description": echo}},
+                              {"status": 500, "html": f"<html>{echo}</html>"}):
+                    _control(url, "POST", "/faults", {"path": "/claim/enrol/token", "kind": "status", **fault})
+                    assert web.post("/token", json={"flow": "enrol"}, headers=user).status_code >= 500
+                    _control(url, "DELETE", "/faults")
+                # The store failing under a route (its error quotes a connection string).
+                store.failing = True
+                assert web.post("/token", json={"flow": "enrol"}, headers=user).status_code == 503
+                # Health: iProov refusing the key (credentials echoed) and the store failing.
+                _control(url, "POST", "/faults", {"path": "/availability", "kind": "status", "status": 401,
+                                                  "json": {"error": "invalid_key", "error_description": echo}})
+                health = web.get("/health")
+                assert health.status_code == 503
+                assert health.json() == {"status": "degraded", "iproov": "unreachable", "store": "failing"}
+                _control(url, "DELETE", "/faults")
+    finally:
+        package.removeHandler(lines)
+        package.setLevel(level)
+    web_lines = [t for t in lines.texts if t.startswith("iproov_sansio.web")]
+    assert len(web_lines) >= 9, lines.texts  # each refusal, failure and health part
+    assert any("Traceback" in t for t in lines.texts), "a logged exception's traceback is scanned too"
+    hidden = CLIENT_CREDENTIALS + [("api_key", PROBE["api_key"]), ("store password", STORE_SECRET)]
+    hidden += [("access token", t["access_token"]) for t in _control(url, "GET", "/state")["access_tokens"]]
+    assert scan([(f"log line {i}", t) for i, t in enumerate(lines.texts)], hidden) == []

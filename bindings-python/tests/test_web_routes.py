@@ -4,10 +4,15 @@ core's cache time. Over Starlette's test client, against the emulator and a real
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from emulator_fixtures import EU, Emulator
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from iproov_sansio.httpx import Client
@@ -52,3 +57,37 @@ def test_unknown_paths_and_wrong_methods_answer_the_json_shape(emulator: Emulato
             page = web.post("/")
             assert page.status_code == 405 and page.headers["allow"] == "GET, HEAD"
             assert web.head("/").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["blocking", "async"])
+def test_concurrent_health_requests_at_a_miss_share_one_availability_call(
+    emulator: Emulator, tmp_path: Path, kind: str
+) -> None:
+    """20 requests at once on a cold cache, over a real server (uvicorn): a blocking service's
+    in Starlette's worker threads, an async one's as tasks on the loop; the availability call
+    held 300 ms at the emulator so that every request arrives while the first check is under
+    way (an order the hold makes, not a timing assertion). One availability call."""
+    from test_web import serve
+
+    from iproov_sansio.httpx import AsyncClient
+    from iproov_sansio.journeys import AsyncJourneyService
+
+    store = SQLiteStore(tmp_path / "j.sqlite3")
+    client: Any = Client(base_url=emulator.base_url(), **EU) if kind == "blocking" else AsyncClient(
+        base_url=emulator.base_url(), **EU)
+    svc: Any = JourneyService(client, store) if kind == "blocking" else AsyncJourneyService(client, store)
+    app = Starlette(routes=[Mount("/iproov", journey_routes(svc, resolve_user=lambda r: None))])
+    emulator.fault(path="/availability", kind="delay", delay_ms=300, times=1)
+    mark = emulator.control("GET", "/journal?limit=0")["last_seq"]
+    try:
+        with serve(app) as url, ThreadPoolExecutor(20) as pool:
+            with httpx.Client(base_url=url, timeout=30) as web:
+                answers = list(pool.map(lambda _: web.get("/iproov/health"), range(20)))
+                assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+                assert all(a.json() == {"status": "ok", "iproov": "up", "store": "ok"} for a in answers)
+                assert len(emulator.requests("/availability", since=mark)) == 1, "20 at once, one availability call"
+                assert web.get("/iproov/health").status_code == 200
+        assert len(emulator.requests("/availability", since=mark)) == 1, "and cached"
+    finally:
+        if kind == "blocking":
+            client.close()

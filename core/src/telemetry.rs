@@ -34,8 +34,53 @@ pub const METRIC_CALLS: &str = "iproov.client.calls";
 pub const METRIC_CALL_DURATION: &str = "iproov.client.call.duration";
 /// Journey requests, by action and outcome (a counter).
 pub const METRIC_JOURNEYS: &str = "iproov.journeys";
-/// The attempt a finished journey attempt was (a histogram).
+/// The attempts a journey took, recorded once when it ends (passed, or out of attempts), by
+/// the last attempt's outcome (a histogram).
 pub const METRIC_ATTEMPTS: &str = "iproov.journey.attempts";
+
+/// An event's level, lowest first: a host that maps only some levels (a logger set to
+/// WARNING, no tracing) names the lowest it takes, and a call builds only the events at or
+/// above it (building one costs a call a few microseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// A send, a call that succeeded.
+    Debug,
+    /// A retry, a token fetch, a call failed by its input or by iProov's answer.
+    Info,
+    /// A call failed by iProov or the network, an outcome unknown, a rate limit.
+    Warning,
+    /// A store failure.
+    Error,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 4] = [Level::Debug, Level::Info, Level::Warning, Level::Error];
+
+    /// Its name in an event (`"debug"`, `"info"`, `"warning"`, `"error"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+
+    /// The lowest level a host maps, from its name: `""` for none (no event is built), an
+    /// unknown name as `debug` (every event: a host that maps something loses nothing).
+    pub fn lowest(name: &str) -> Option<Level> {
+        match name {
+            "" => None,
+            _ => Some(
+                Level::ALL
+                    .into_iter()
+                    .find(|level| level.name() == name)
+                    .unwrap_or(Level::Debug),
+            ),
+        }
+    }
+}
 
 /// The path of `operation` as a template: nothing of the request's own values.
 pub fn url_template(operation: Operation) -> &'static str {
@@ -212,5 +257,17 @@ mod tests {
             .into_json();
         assert_eq!(event["metrics"][0]["attributes"]["iproov.outcome"], "ok");
         assert_eq!(event["start_ms"], 1);
+    }
+
+    #[test]
+    fn levels_are_ordered_and_named_once() {
+        assert_eq!(Level::lowest(""), None);
+        assert_eq!(Level::lowest("warning"), Some(Level::Warning));
+        assert_eq!(Level::lowest("verbose"), Some(Level::Debug));
+        assert!(Level::Debug < Level::Info && Level::Info < Level::Warning);
+        assert!(Level::Warning < Level::Error);
+        for level in Level::ALL {
+            assert_eq!(Level::lowest(level.name()), Some(level));
+        }
     }
 }

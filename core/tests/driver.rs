@@ -3,6 +3,7 @@
 use iproov_core::driver::{
     Action, CallContext, CallId, Driver, DriverOptions, Poll, TransportFailure,
 };
+use iproov_core::telemetry::Level;
 use iproov_core::{Config, ErrorKind, Operation, Region, Response, Secret};
 use serde_json::{Value, json};
 
@@ -708,7 +709,7 @@ fn a_retry_after_date_reaches_the_error() {
 #[test]
 fn a_call_with_telemetry_tells_each_send_retry_and_its_end_without_a_secret() {
     let with = CallContext {
-        telemetry: true,
+        telemetry: Some(Level::Debug),
         attempt: Some(1),
         ..CallContext::default()
     };
@@ -776,9 +777,81 @@ fn a_call_with_telemetry_tells_each_send_retry_and_its_end_without_a_secret() {
 }
 
 #[test]
+fn a_host_that_maps_only_higher_levels_gets_only_their_events() {
+    // A logger at INFO or WARNING (the default) still hears of retries and unknown outcomes,
+    // and no call builds the debug events (a send, a call that succeeded) nobody maps.
+    let names = |poll: &Poll| -> Vec<String> {
+        poll.events
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["name"].as_str().unwrap(),
+                    e["level"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let none: Vec<&str> = Vec::new();
+    for (lowest, retry, ok, unknown) in [
+        (
+            Level::Info,
+            vec!["iproov.retry info"],
+            none.clone(),
+            vec!["iproov.call warning"],
+        ),
+        (
+            Level::Warning,
+            none.clone(),
+            none.clone(),
+            vec!["iproov.call warning"],
+        ),
+        (Level::Error, none.clone(), none.clone(), none.clone()),
+    ] {
+        let with = CallContext {
+            telemetry: Some(lowest),
+            ..CallContext::default()
+        };
+        let mut d = driver();
+        let body = input(json!({"resource": "Onboarding", "user_id": USER}));
+        let id = d.start(Operation::VerifyToken, &body, with, T0);
+        let _ = sent(&d.poll(id, T0));
+        respond(&mut d, id, 503, r#"{"error":"server_error"}"#, T0 + 5);
+        let slept = d.poll(id, T0 + 5);
+        assert_eq!(names(&slept), retry, "{lowest:?}");
+        if let Some(retry) = slept.events.first() {
+            assert_eq!(retry["attributes"]["error.type"], "server_error");
+            assert_eq!(retry["attributes"]["iproov.operation"], "verify_token");
+            assert!(
+                retry["attributes"]["iproov.retry.delay_ms"]
+                    .as_u64()
+                    .is_some()
+            );
+        }
+        let Action::SleepUntil { at_ms } = slept.action else {
+            panic!("{:?}", slept.action)
+        };
+        let _ = sent(&d.poll(id, at_ms));
+        respond(&mut d, id, 200, CLAIM, at_ms + 5);
+        let last = d.poll(id, at_ms + 5);
+        assert_eq!(names(&last), ok, "{lowest:?}");
+        let body = input(json!({"user_id": USER, "token": "a".repeat(64), "client": "web"}));
+        let id = d.start(Operation::VerifyValidate, &body, with, T0);
+        let _ = sent(&d.poll(id, T0));
+        d.on_failure(id, TransportFailure::AfterWritten, "reset", T0 + 1);
+        let poll = d.poll(id, T0 + 1);
+        assert_eq!(names(&poll), unknown, "{lowest:?}");
+        if let Some(call) = poll.events.first() {
+            assert_eq!(call["attributes"]["iproov.outcome"], "outcome_unknown");
+            assert_eq!(call["metrics"][0]["name"], "iproov.client.calls");
+        }
+    }
+}
+
+#[test]
 fn the_users_api_token_fetch_is_told_and_its_key_never_shown() {
     let with = CallContext {
-        telemetry: true,
+        telemetry: Some(Level::Debug),
         ..CallContext::default()
     };
     let mut d = driver();
@@ -822,7 +895,7 @@ fn a_call_the_host_built_tells_its_sends_when_asked() {
     };
     let mut d = driver();
     let context = iproov_core::flows::AuditContext::default();
-    for telemetry in [true, false] {
+    for telemetry in [Some(Level::Debug), None] {
         let id = d.start_built(
             Operation::EnrolImage,
             built(),
@@ -838,7 +911,7 @@ fn a_call_the_host_built_tells_its_sends_when_asked() {
             .iter()
             .map(|e| e["name"].as_str().unwrap())
             .collect();
-        if telemetry {
+        if telemetry.is_some() {
             assert_eq!(names, ["iproov.send", "iproov.call"]);
             assert_eq!(
                 last.events[0]["attributes"]["url.template"],

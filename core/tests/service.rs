@@ -569,12 +569,48 @@ fn a_finished_request_tells_its_outcome_without_a_token_or_a_user() {
     assert_eq!(told["attributes"]["iproov.journey.id"], id_of(&started));
     assert_eq!(told["metrics"][0]["name"], "iproov.journeys");
     assert_eq!(told["metrics"][1]["name"], "iproov.journey.attempts");
+    assert_eq!(
+        told["metrics"][1]["value"], 1,
+        "a journey that passed at its first attempt"
+    );
     let text = told.to_string();
     assert!(!text.contains(&token_of(&started)) && !text.contains(USER));
     let mut pump = w.pump(json!({"action": "start", "flow": "verify", "user_id": USER,
                                  "journey_id": "nope"}));
     assert!(w.drive(&mut pump).is_err());
     assert_eq!(pump.event(w.now).unwrap()["level"], "info");
+}
+
+#[test]
+fn a_journey_s_attempts_are_recorded_once_at_its_end() {
+    // iproov.journey.attempts: one value per journey, when it ends (here: out of attempts
+    // after three failures), never at an attempt that leaves another to make.
+    let mut w = World::new(json!({}), false);
+    let mut recorded = Vec::new();
+    let mut journey_id = None;
+    for _ in 0..3 {
+        let started = w.start("verify", journey_id.as_deref()).unwrap();
+        journey_id = Some(id_of(&started));
+        w.answer("verify_validate", fail("ambiguous_outcome"));
+        let mut pump = w.pump(json!({"action": "finish", "journey_id": id_of(&started),
+                                     "token": token_of(&started), "client": "ua", "spool": true}));
+        let _ = w.drive(&mut pump).unwrap();
+        let told = pump.event(w.now).unwrap();
+        recorded.extend(
+            told["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["name"] == "iproov.journey.attempts")
+                .map(|m| {
+                    (
+                        m["value"].clone(),
+                        m["attributes"]["iproov.outcome"].clone(),
+                    )
+                }),
+        );
+    }
+    assert_eq!(recorded, [(json!(3), json!("failed"))]);
 }
 
 #[test]

@@ -100,7 +100,7 @@ impl Harness {
         let quiet = r.byte() % 2 == 1;
         // A bounded wait (browser-facing calls) gives up on long backoffs: fuzz both.
         let max_wait = u64::from(r.byte() % 3) * 1_000;
-        match host::driver_start(&mut self.driver, &name, &input, attempt, quiet, max_wait, quiet, self.now) {
+        match host::driver_start(&mut self.driver, &name, &input, attempt, quiet, max_wait, if quiet { "debug" } else { "" }, self.now) {
             Ok(id) => self.calls.push(Track {
                 id,
                 op,

@@ -125,7 +125,7 @@ def driver_start(
     attempt: int,
     quiet: bool,
     max_wait_ms: int,
-    telemetry: bool,
+    telemetry: str,
     now: int,
 ) -> int: ...
 def driver_start_enrol_image(
@@ -135,7 +135,7 @@ def driver_start_enrol_image(
     image: bytes,
     rotation: Optional[int],
     attempt: int,
-    telemetry: bool,
+    telemetry: str,
     now: int,
 ) -> int: ...
 def driver_poll(driver: NativeDriver, id: int, now: int) -> Polled: ...

@@ -380,13 +380,15 @@ class Driver:
         now: int,
         quiet: bool,
         max_wait_ms: Optional[int],
-        telemetry: bool,
+        telemetry: str,
     ) -> int:
-        """Starts a call; gives its id (a bad input fails the call at its first poll)."""
+        """Starts a call; gives its id (a bad input fails the call at its first poll).
+        ``telemetry``: the lowest level of the call's events the host maps (core's level
+        names, ``""`` for none: :func:`iproov_sansio.telemetry.wanted`)."""
         return _core.driver_start(self._native, operation, input, attempt or 0, quiet, max_wait_ms or 0, telemetry, now)
 
     def start_enrol_image(
-        self, token: str, source: str, image: bytes, rotation: Optional[int], attempt: Optional[int], now: int, telemetry: bool
+        self, token: str, source: str, image: bytes, rotation: Optional[int], attempt: Optional[int], now: int, telemetry: str
     ) -> int:
         """Starts a photo enrol with the image as bytes; ``telemetry`` as for :meth:`start`."""
         if type(image) is bytes and type(token) is str and type(source) is str and (rotation is None or (type(rotation) is int and -(2**63) <= rotation < 2**63)):

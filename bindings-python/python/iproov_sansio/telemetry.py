@@ -32,13 +32,24 @@ _LOGGERS = {
 }
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
+_WANTED = sorted(_LEVELS.items(), key=lambda item: item[1])  # lowest first
+
 _otel: Optional["_OpenTelemetry"] = None
 
 
-def wanted() -> bool:
-    """True when a call should make its events: OpenTelemetry is on, or the client's logger
-    takes DEBUG lines (core builds none otherwise: events cost a call a few microseconds)."""
-    return _otel is not None or _LOGGERS["iproov.call"].isEnabledFor(logging.DEBUG)
+def wanted() -> str:
+    """The lowest level of the events a call should make, by core's name (``"debug"`` ..
+    ``"error"``), or ``""`` for none: ``"debug"`` with OpenTelemetry on (every send is a
+    span), else the lowest level the client's logger takes (core builds no event below it:
+    a send's debug event costs a call a few microseconds, so a logger at WARNING, the
+    default, still hears of an outcome unknown or a rate limit and pays for nothing else)."""
+    if _otel is not None:
+        return "debug"
+    logger = _LOGGERS["iproov.call"]
+    for name, level in _WANTED:
+        if logger.isEnabledFor(level):
+            return name
+    return ""
 
 
 def emit(events: List[Dict[str, Any]], pending: Optional[List[Dict[str, Any]]] = None) -> None:

@@ -20,6 +20,9 @@ function asAnswer(error) {
   return { error: { name, code, message, field, limit, retryAfterMs, storeOperation, journeyId, result, cause: error.cause?.message } };
 }
 
+/** The users API's OAuth credentials of the emulator's eu service provider (forget at iProov). */
+const OAUTH = { username: 'eu-default-oauth', password: 'eu-default-oauth-password' };
+
 /** The store's password in a failing store's error: it must stay in the error's cause. */
 const STORE_SECRET = 'pw-Do83LxT1';
 
@@ -43,6 +46,7 @@ function failingStore(store, from) {
 export class JourneyStoreTest extends DurableObject {
   #services = new Map();
   #held;
+  #web; // the web handler of health(): its cache lives as long as this object
   #told = []; // the lines of #toldService's logger: {level, message, fields}
   #logged;
 
@@ -181,6 +185,34 @@ export class JourneyStoreTest extends DurableObject {
   /** The stored record itself (tests look at what the store keeps). */
   async stored(journeyId) {
     return new DurableObjectStore(this.ctx.storage).get('journeys', journeyId);
+  }
+
+  /** Erases `userId` (and at iProov when `atIproov`) through a service whose client has the users API. */
+  async forget(userId, atIproov) {
+    const client = api.createClient({ baseUrl: `${this.env.EMULATOR_URL}/eu`, ...EU, oauth: OAUTH, timeoutMs: 5_000 });
+    return new api.JourneyService(client, new DurableObjectStore(this.ctx.storage)).forget(userId, { atIproov }).catch(asAnswer);
+  }
+
+  /**
+   * `n` requests of `GET /iproov/health` at once through the web handler (createJourneyHandler)
+   * on this object's store (failing from its first call when `storeFails`): each answer's
+   * status, Cache-Control and body, and the handler's log lines.
+   */
+  async health(n, storeFails) {
+    const lines = [];
+    const logger = Object.fromEntries(['debug', 'info', 'warn', 'error'].map((level) => [level, (...parts) => lines.push(`${level} ${parts.map((p) => (p instanceof Error ? p.message : JSON.stringify(p))).join(' ')}`)]));
+    let handler = this.#web;
+    if (handler === undefined || storeFails) {
+      const store = storeFails ? failingStore(new DurableObjectStore(this.ctx.storage), 1) : new DurableObjectStore(this.ctx.storage);
+      const client = api.createClient({ baseUrl: `${this.env.EMULATOR_URL}/eu`, ...EU, timeoutMs: 5_000 });
+      handler = api.createJourneyHandler(new api.JourneyService(client, store), { basePath: '/iproov', resolveUser: () => null, logger });
+      if (!storeFails) this.#web = handler;
+    }
+    const answers = await Promise.all(Array.from({ length: n }, async () => {
+      const response = await handler(new Request('https://worker.test/iproov/health'));
+      return { status: response.status, cacheControl: response.headers.get('cache-control'), body: await response.json() };
+    }));
+    return { answers, lines };
   }
 
   /** Core refuses an unusable policy when the service is made. */
@@ -471,6 +503,54 @@ const TESTS = {
     check(calls === 'debug verify_token token_issued, debug verify_validate passed', "a line per call's end", calls);
     const text = JSON.stringify(lines);
     check(![started.token, user, EU.secret, EU.apiKey].some((hidden) => text.includes(hidden)), 'no token, user id or credential in a line');
+  },
+
+  async 'forget erases the user at iProov, then their journeys and audit records in the object'({ store, emu, enrolled }) {
+    // As bindings-node/test/journey-forget.test.mjs on SQLite and PostgreSQL: DurableObjectStore
+    // (its forget inherited from SqliteJourneyStore) inside workerd.
+    const [user, other] = [await enrolled(), await enrolled()];
+    for (const who of [user, other]) {
+      const started = await store.start(who);
+      await emu('POST', `/claims/${started.token}/complete`, { passed: true });
+      check((await store.finish(started.journeyId, started.token)).passed === true, 'passed');
+    }
+    const [journey] = await store.history(user);
+    const forgotten = await store.forget(user, true);
+    const { journeys, auditRecords, atIproov } = forgotten;
+    check(journeys === 1 && auditRecords === 2 && atIproov === 'deleted' && Object.keys(forgotten).length === 3, 'what was removed where', forgotten);
+    check((await store.history(user)).length === 0, "the user's journeys and audit records are gone");
+    check((await store.history(other)).length === 1, 'another user keeps theirs');
+    check((await store.stored(journey.journey.id)) === null, 'the record is gone');
+    const gone = await store.start(user, journey.journey.id);
+    check(gone.error?.name === 'InvalidStateError' && gone.error.message === 'no such journey', "the erased user's journey id is unknown", gone);
+    check((await store.forget(user, true)).atIproov === 'absent', 'a second forget finds nothing at iProov');
+    const local = await store.forget(other, false);
+    check(local.atIproov === 'not_asked' && local.journeys === 1, 'only the store when not asked', local);
+    const deletes = async (who) => (await emu('GET', `/requests?${new URLSearchParams({ path: `/users/${who}`, method: 'DELETE' })}`)).count;
+    const made = [await deletes(user), await deletes(other)];
+    // At least the two asked (deleted, then absent: as test_journey_forget.py counts them); none for the other.
+    check(made[0] >= 2 && made[1] === 0, 'DELETE /users/{id} for the one asked only', made);
+  },
+
+  async 'health answers iProov and the store, cached, and concurrent requests share one availability call'({ store, emu, count }) {
+    // The availability call held 300 ms at the emulator: all 20 requests arrive while the
+    // first check is under way (an order the hold makes, not a timing assertion).
+    await emu('POST', '/faults', { path: '/availability', kind: 'delay', delay_ms: 300, times: 1 });
+    const { answers, lines } = await store.health(20, false);
+    // (Objects come back over RPC with their keys in another order: compared field by field.)
+    const body = (b) => `${b.status} ${b.iproov} ${b.store} ${Object.keys(b).length}`;
+    const fine = answers.every((a) => a.status === 200 && a.cacheControl === 'no-store' && body(a.body) === 'ok up ok 3');
+    check(fine, 'ok: iProov up, the store read', answers[0]);
+    check((await count('/availability')) === 1, '20 at once, one availability call');
+    const again = await store.health(1, false);
+    check(again.answers[0].status === 200 && (await count('/availability')) === 1, 'cached: a later request does not reach iProov');
+    check(lines.length === 0 && again.lines.length === 0, 'nothing logged', lines);
+    const degraded = await store.health(1, true);
+    const [answer] = degraded.answers;
+    check(answer.status === 503 && body(answer.body) === 'degraded up failing 3', 'a failing store: 503 degraded', answer);
+    const text = JSON.stringify(degraded);
+    check(!JSON.stringify(answer).includes(STORE_SECRET) && !text.includes(EU.secret) && !text.includes(EU.apiKey), 'no secret in the answer or the log', text);
+    check(degraded.lines.some((l) => /store_failing/.test(l)), "the store's failure logged with its code", degraded.lines);
   },
 
   async 'an unusable policy is refused at once'({ store }) {

@@ -9,7 +9,7 @@ use crate::flows::token_manager::{TokenStep, is_token_rejection};
 use crate::http::{Request, Response};
 use crate::operation::{self, Operation};
 use crate::redact::Redactor;
-use crate::telemetry::{self, Event};
+use crate::telemetry::{self, Event, Level};
 use serde_json::Value;
 
 /// A waiting call takes a token request over this long after the request's deadline (counted
@@ -64,7 +64,7 @@ pub(super) struct Call {
     /// [`super::CallContext::max_wait_ms`].
     pub(super) max_wait_ms: Option<u64>,
     /// [`super::CallContext::telemetry`].
-    pub(super) telemetry: bool,
+    pub(super) telemetry: Option<Level>,
     events: Vec<Value>,
     started_ms: u64,
     /// When the send in flight left.
@@ -102,12 +102,17 @@ impl Call {
             records,
             audit,
             max_wait_ms: None,
-            telemetry: false,
+            telemetry: None,
             events: Vec::new(),
             started_ms: now,
             sent_at_ms: now,
             last_send: None,
         }
+    }
+
+    /// True when the host maps events at `level` ([`super::CallContext::telemetry`]).
+    fn tells(&self, level: Level) -> bool {
+        self.telemetry.is_some_and(|lowest| level >= lowest)
     }
 
     pub(super) fn take_events(&mut self) -> Vec<Value> {
@@ -127,7 +132,7 @@ impl Call {
     ) {
         let duration = now.saturating_sub(self.sent_at_ms);
         self.last_send = Some((status, duration, sends));
-        if !self.telemetry {
+        if !self.tells(Level::Debug) {
             return;
         }
         let how = match (status, failure) {
@@ -137,7 +142,7 @@ impl Call {
         };
         let event = Event::new(
             telemetry::SEND,
-            "debug",
+            Level::Debug.name(),
             now,
             format!("iproov {} send {sends} {how} in {duration} ms", op.name()),
         )
@@ -167,13 +172,13 @@ impl Call {
         at_ms: u64,
         now: u64,
     ) {
-        if !self.telemetry {
+        if !self.tells(Level::Info) {
             return;
         }
         let delay = at_ms.saturating_sub(now);
         let event = Event::new(
             telemetry::RETRY,
-            "info",
+            Level::Info.name(),
             now,
             format!(
                 "iproov {} failed ({}): retry in {delay} ms",
@@ -191,7 +196,7 @@ impl Call {
 
     /// The call ended with `action` (done or failed): its event and metrics.
     pub(super) fn ended(&mut self, driver: &Driver, action: &super::Action, now: u64) {
-        if !self.telemetry {
+        if self.telemetry.is_none() {
             return;
         }
         let op = self.operation;
@@ -206,23 +211,26 @@ impl Call {
                     _ if op == Operation::AccessToken => "token_obtained",
                     _ => "ok",
                 };
-                (outcome, None, "debug")
+                (outcome, None, Level::Debug)
             }
             super::Action::Failed { error } => {
                 let (outcome, level) = match error.kind() {
-                    ErrorKind::OutcomeUnknown => ("outcome_unknown", "warning"),
+                    ErrorKind::OutcomeUnknown => ("outcome_unknown", Level::Warning),
                     ErrorKind::RateLimited
                     | ErrorKind::Server
                     | ErrorKind::Connection
                     | ErrorKind::Timeout
                     | ErrorKind::InvalidKey
-                    | ErrorKind::OAuth => ("error", "warning"),
-                    _ => ("error", "info"),
+                    | ErrorKind::OAuth => ("error", Level::Warning),
+                    _ => ("error", Level::Info),
                 };
                 (outcome, Some(error.code().to_owned()), level)
             }
             _ => return,
         };
+        if !self.tells(level) {
+            return;
+        }
         let duration = now.saturating_sub(self.started_ms);
         let sends = self.attempt;
         let message = match &error {
@@ -235,7 +243,7 @@ impl Call {
                 op.name()
             ),
         };
-        let event = Event::new(telemetry::CALL, level, now, message)
+        let event = Event::new(telemetry::CALL, level.name(), now, message)
             .since(self.started_ms)
             .with("iproov.operation", op.name())
             .with("iproov.outcome", outcome)
@@ -509,10 +517,10 @@ impl Call {
                 {
                     self.push_record(AuditRecord::success(op, &self.context, &token, now));
                 }
-                if self.telemetry {
+                if self.tells(Level::Info) {
                     let event = Event::new(
                         telemetry::TOKEN,
-                        "info",
+                        Level::Info.name(),
                         now,
                         "iproov: the users API's OAuth access token was fetched",
                     )

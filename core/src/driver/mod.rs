@@ -203,9 +203,9 @@ pub struct CallContext {
     /// (its `retry_after_ms` kept). `None`: the retry policy's own limits. A browser-facing
     /// call passes [`INTERACTIVE_MAX_WAIT_MS`].
     pub max_wait_ms: Option<u64>,
-    /// The host maps telemetry ([`crate::telemetry`]): the call makes its events
-    /// ([`Poll::events`]); without it, none is built.
-    pub telemetry: bool,
+    /// The lowest level of the telemetry events the host maps ([`crate::telemetry`]): the
+    /// call makes its events at or above it ([`Poll::events`]); `None`: none is built.
+    pub telemetry: Option<crate::telemetry::Level>,
 }
 
 /// The wait bound of a call a person is waiting on (a browser's request through the web
@@ -333,14 +333,14 @@ impl Driver {
     }
 
     /// Starts a call with a request the host built itself through core (enrol image from
-    /// raw bytes), or the error building it gave; `telemetry`: the host maps the call's
-    /// events, as [`CallContext::telemetry`].
+    /// raw bytes), or the error building it gave; `telemetry`: the lowest level of the
+    /// call's events the host maps, as [`CallContext::telemetry`].
     pub fn start_built(
         &mut self,
         operation: Operation,
         built: Result<Request, Error>,
         context: AuditContext,
-        telemetry: bool,
+        telemetry: Option<crate::telemetry::Level>,
         now: u64,
     ) -> CallId {
         let audit = AuditContext {

@@ -23,8 +23,9 @@ pub fn driver_new(config: &JsonConfig, options_json: &str, seed: &[u8]) -> Resul
 /// Starts a call (see [`Driver::start`]); `attempt` is the journey attempt, 0 for none;
 /// `quiet`: the host has no consumer for the call's audit records ([`CallContext::quiet`]);
 /// `max_wait_ms`: the longest wait before a retry ([`CallContext::max_wait_ms`]), 0 for the
-/// retry policy's own limits; `telemetry`: the host maps the call's events
-/// ([`CallContext::telemetry`]).
+/// retry policy's own limits; `telemetry`: the lowest level of the call's events the host
+/// maps, by name (`"debug"`, `"info"`, `"warning"`, `"error"`; `""`: none, no event is
+/// built; [`crate::telemetry::Level::lowest`], [`CallContext::telemetry`]).
 /// Gives the call's id. Fails only for an unknown operation name (`invalid_input`, field
 /// `operation`); a bad input fails the call at its first poll, with its audit record.
 #[allow(clippy::too_many_arguments)] // one argument per fact of the call, as the bindings pass them
@@ -35,14 +36,14 @@ pub fn driver_start(
     attempt: u32,
     quiet: bool,
     max_wait_ms: u64,
-    telemetry: bool,
+    telemetry: &str,
     now: u64,
 ) -> Result<u64, Error> {
     let context = CallContext {
         attempt: (attempt > 0).then_some(attempt),
         quiet,
         max_wait_ms: (max_wait_ms > 0).then_some(max_wait_ms),
-        telemetry,
+        telemetry: crate::telemetry::Level::lowest(telemetry),
     };
     let op = Operation::parse(operation)?;
     Ok(driver.start(op, input_json.as_bytes(), context, now))
@@ -188,7 +189,7 @@ pub fn driver_start_enrol_image(
     image: &[u8],
     rotation: Option<i64>,
     attempt: u32,
-    telemetry: bool,
+    telemetry: &str,
     now: u64,
 ) -> u64 {
     let built = super::parts::image_request(driver.config(), token, source, image, rotation);
@@ -197,6 +198,7 @@ pub fn driver_start_enrol_image(
         attempt: (attempt > 0).then_some(attempt),
         ..AuditContext::default()
     };
+    let telemetry = crate::telemetry::Level::lowest(telemetry);
     driver.start_built(Operation::EnrolImage, built, context, telemetry, now)
 }
 
@@ -233,7 +235,7 @@ mod tests {
             2,
             false,
             0,
-            false,
+            "",
             1_000,
         )
         .unwrap();
@@ -261,7 +263,7 @@ mod tests {
         assert_eq!(json(lines.next().unwrap())["token"], "abc");
         assert!(!done.contains("s3cr3t-x"));
         assert_eq!(
-            driver_start(&mut driver, "nope", "", 0, false, 0, false, 0)
+            driver_start(&mut driver, "nope", "", 0, false, 0, "", 0)
                 .unwrap_err()
                 .field(),
             Some("operation")

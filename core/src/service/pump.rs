@@ -504,7 +504,9 @@ impl Pump {
 
     /// Once finished, the request's telemetry event ([`crate::telemetry::JOURNEY`]): its
     /// action, how it ended, the attempt and what is left, the journey's (random) id; never a
-    /// token or a user_id.
+    /// token or a user_id. Its metrics: the request in `iproov.journeys`; when it ended the
+    /// journey (passed, or no attempt left), the journey's attempts in
+    /// `iproov.journey.attempts` (the last attempt's number: attempts are made in turn).
     pub fn event(&self, now: u64) -> Option<Value> {
         use crate::telemetry::{self as t, Event as Told};
         let (outcome, level, answer, error) = match self.finished.as_ref()? {
@@ -558,10 +560,13 @@ impl Pump {
                 None,
                 &["iproov.journey.action", "iproov.outcome"],
             );
-        if let (Some(attempt), true) = (
-            field("attempt").and_then(|a| a.as_u64()),
-            field("state").is_some(),
-        ) {
+        // A journey's attempts, once, when it ends: passed, or out of attempts (`next`); an
+        // attempt that leaves another to make is not the journey's end.
+        let ended = matches!(
+            field("next").as_ref().and_then(Value::as_str),
+            Some("done" | "exhausted")
+        );
+        if let (Some(attempt), true) = (field("attempt").and_then(|a| a.as_u64()), ended) {
             told = told.metric(
                 t::METRIC_ATTEMPTS,
                 "histogram",

@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -218,6 +219,8 @@ class JourneyEndpoints:
                 continue
             self._paths.setdefault(route["path"], {})[route["method"]] = route
         self._health: Tuple[float, Answer] = (0.0, Answer(0, {}, b""))
+        self._health_lock = threading.Lock()
+        self._health_flight: Optional[Tuple[Any, float, Any]] = None  # (loop, since, task)
 
     @property
     def paths(self) -> Sequence[str]:
@@ -390,27 +393,77 @@ class JourneyEndpoints:
 
     def _checked_health(self) -> Steps:
         """iProov's availability and a read of the store, answered as core says and kept for
-        core's ``cache_ms`` (the route is public: it must not let anyone hammer iProov)."""
+        core's ``cache_ms`` (the route is public: it must not let anyone hammer iProov).
+        Concurrent requests at a miss share one check (one availability call): threads wait
+        for the one under way, tasks await it; a check older than core's cache time is not
+        waited for (one that hangs holds the route back no longer than the cache would)."""
         until, answer = self._health
         if time.monotonic() < until:
             return answer
-        client, store = self.service._client, self.service.store
+        if isinstance(self.service, AsyncJourneyService):
+            shared: Answer = yield Need("call", self._health_on_loop)
+        else:
+            shared = yield Need("call", self._health_blocking, blocking=True)
+        return shared
+
+    def _health_blocking(self) -> Answer:
+        """The check of a blocking service, one thread at a time; the others take its answer."""
+        joined = self._health_lock.acquire(timeout=_TABLE["health_cache_ms"] / 1000)
+        try:
+            until, answer = self._health
+            if time.monotonic() < until:
+                return answer
+            client, store = self.service._client, self.service.store
+            up: Optional[bool] = None
+            try:
+                # A bounded call (core's interactive wait): a load balancer is waiting.
+                up = bool(client._run("availability", {}, max_wait_ms=_TABLE["health_wait_ms"]).up)
+            except Exception as error:
+                _health_failed("iproov_unreachable", error)
+            try:
+                store.get("journeys", "#health")
+                store_ok = True
+            except Exception as error:
+                _health_failed("store_failing", error)
+                store_ok = False
+            return self._health_decided(up, store_ok)
+        finally:
+            if joined:
+                self._health_lock.release()
+
+    async def _health_on_loop(self) -> Answer:
+        """The check of an :class:`AsyncJourneyService`: one task per loop, awaited by every
+        request that comes while it runs (shielded: a request that goes away cancels only its
+        own wait)."""
+        import asyncio
+
+        loop, now = asyncio.get_running_loop(), time.monotonic()
+        flight = self._health_flight
+        if flight is None or flight[0] is not loop or now - flight[1] >= _TABLE["health_cache_ms"] / 1000:
+            flight = (loop, now, loop.create_task(self._health_check_async()))
+            self._health_flight = flight
+            mine = flight
+            flight[2].add_done_callback(lambda _: setattr(self, "_health_flight", None) if self._health_flight is mine else None)
+        answer: Answer = await asyncio.shield(flight[2])
+        return answer
+
+    async def _health_check_async(self) -> Answer:
+        service = self.service
+        assert isinstance(service, AsyncJourneyService)
         up: Optional[bool] = None
         try:
-            # A bounded call (core's interactive wait): a load balancer is waiting.
-            got = yield Need("call", client._run, ("availability", {}), {"max_wait_ms": _TABLE["health_wait_ms"]})
-            up = bool(got.up)
-        except Exception:
-            _log.info("iproov health: iProov's availability call failed", exc_info=True)
+            up = bool((await service._client._run("availability", {}, max_wait_ms=_TABLE["health_wait_ms"])).up)
+        except Exception as error:
+            _health_failed("iproov_unreachable", error)
         try:
-            if isinstance(self.service, AsyncJourneyService):  # a blocking store's read off the loop, as the service's
-                yield Need("call", self.service._store_call, ("get", ("journeys", "#health")))
-            else:
-                yield Need("call", store.get, ("journeys", "#health"))
+            await service._store_call("get", ("journeys", "#health"))  # a blocking store's read off the loop
             store_ok = True
-        except Exception:
-            _log.warning("iproov health: the store failed a read", exc_info=True)
+        except Exception as error:
+            _health_failed("store_failing", error)
             store_ok = False
+        return self._health_decided(up, store_ok)
+
+    def _health_decided(self, up: Optional[bool], store_ok: bool) -> Answer:
         decided = _host.web_decide("health", {"iproov_up": up, "store_ok": store_ok})
         answer = _json(decided["answer"])
         self._health = (time.monotonic() + decided["cache_ms"] / 1000, answer)
@@ -430,6 +483,21 @@ class JourneyEndpoints:
         else:
             _log.exception("iproov %s failed", route)
         return _json(decided["answer"])
+
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def _health_failed(code: str, error: Exception) -> None:
+    """A health check's failed part, at core's level for it (the table's ``health_levels``),
+    logged as a route's failure is (``_failed``): core's error with its code and message
+    (which carry no secret); any other (a store's own, whose text may quote a connection
+    string) by its class alone."""
+    level = _LEVELS[_TABLE["health_levels"][code]]
+    if isinstance(error, IProovError):
+        _log.log(level, "iproov health: %s (%s %s): %s", code, type(error).__name__, error.code, error.message)
+    else:
+        _log.log(level, "iproov health: %s (%s)", code, type(error).__name__)
 
 
 def journey_routes(
