@@ -437,9 +437,9 @@ export declare class JourneyService {
   ): Promise<JourneyFinished>;
   /** Replays the spool's due entries into the store (also done when the service is made, and after a request at most every 13 s while it holds lines: core's spool::replay_due). */
   replaySpool(): Promise<SpoolReplay>;
-  /** The user's journeys (no token) with their audit records, oldest first. */
+  /** The user's journeys (no token) with their audit records, oldest first. Rejects with `StoreUnavailableError` (`storeOperation` `journeys_of` or `audit_of`; the store's error is its `cause`) when the store fails. */
   history(userId: string): Promise<Array<{ journey: JourneyRecord; audit: AuditRecordJson[] }>>;
-  /** Deletes what is past its retention; how many journeys. */
+  /** Deletes what is past its retention; how many journeys. Rejects with `StoreUnavailableError` (`storeOperation` `delete_expired`) when the store fails. */
   deleteExpired(): Promise<number>;
   /** Erases one user's data (GDPR art. 17): at iProov first with `atIproov` (needs OAuth credentials), then the user's journeys, audit records and limits record. */
   forget(userId: string, options?: { atIproov?: boolean }): Promise<JourneyForgotten>;

@@ -502,7 +502,10 @@ export declare class LimitExceededError extends IProovError {
  * spool and reaches the store when it is back.
  */
 export declare class StoreUnavailableError extends IProovError {
-  /** The store call that failed: `get`, `insert`, `update`, `append_audit`, `forget`. */
+  /**
+   * The store call that failed: `get`, `insert`, `update`, `append_audit`, `forget`; outside a
+   * journey request, `journeys_of`, `audit_of` (a history) or `delete_expired`.
+   */
   readonly storeOperation: string;
   /** The journey concerned, when known. */
   readonly journeyId?: string;

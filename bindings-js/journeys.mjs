@@ -293,13 +293,28 @@ export function makeJourneyService(ctx) {
     }
 
     /**
+     * A store method called outside a pump; whatever it throws becomes core's
+     * `store_unavailable` error (`native.storeError`: the method, not the store's text, which is
+     * the error's `cause`).
+     */
+    async #stored(method, operation, ...args) {
+      try {
+        return await this.#store[method](...args);
+      } catch (cause) {
+        throw errorFromJSON(JSON.parse(native.storeError(operation)), { cause });
+      }
+    }
+
+    /**
      * The user's journeys as stored (without tokens) with their audit records, oldest first:
      * `[{journey, audit}]`, both core's JSON as stored (snake_case, as Python reads them).
+     * @throws {StoreUnavailableError} the store failed (`storeOperation` `journeys_of` or
+     *   `audit_of`; the store's error is its `cause`)
      */
     async history(userId) {
       const out = [];
-      for (const record of await this.#store.journeysOf(userId)) {
-        out.push({ journey: JSON.parse(call(native.serviceView, JSON.stringify(record))), audit: await this.#store.auditOf(record.id) });
+      for (const record of await this.#stored('journeysOf', 'journeys_of', userId)) {
+        out.push({ journey: JSON.parse(call(native.serviceView, JSON.stringify(record))), audit: await this.#stored('auditOf', 'audit_of', record.id) });
       }
       return out;
     }
@@ -319,9 +334,13 @@ export function makeJourneyService(ctx) {
       return this.#serve({ action: 'forget', user_id: userId, at_iproov: atIproov });
     }
 
-    /** Deletes what is past its retention (core's `expires_at_ms`); gives how many journeys. */
+    /**
+     * Deletes what is past its retention (core's `expires_at_ms`); gives how many journeys.
+     * @throws {StoreUnavailableError} the store failed (`storeOperation` `delete_expired`; the
+     *   store's error is its `cause`)
+     */
     async deleteExpired() {
-      return this.#store.deleteExpired(this.#clock());
+      return this.#stored('deleteExpired', 'delete_expired', this.#clock());
     }
   }
 

@@ -42,6 +42,7 @@ export interface NativeBackend<Config = unknown, Flow = unknown, Driver = unknow
   freePump?(pump: Pump): void;
   spoolDue(text: string, now: number): string;
   spoolTombstone(id: string, now: number): string;
+  storeError(storeOperation: string): string;
   webDecide(what: string, factsJson: string): string;
 }
 

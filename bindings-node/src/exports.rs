@@ -355,6 +355,13 @@ pub fn spool_tombstone(id: String, now: f64) -> String {
     host::spool_tombstone(&id, whole(now))
 }
 
+/// `storeError(storeOperation)`: core's `store_unavailable` error JSON for a store method that
+/// threw outside a pump (returned, not thrown; the JS layer chains the store's error).
+#[napi]
+pub fn store_error(store_operation: String) -> String {
+    host::store_error(&store_operation)
+}
+
 /// One request's journey pump (`iproov_core::service::Pump`): its tokens never leave it but
 /// through the actions it gives.
 #[napi]

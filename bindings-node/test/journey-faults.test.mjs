@@ -316,6 +316,62 @@ for (const kind of KINDS) {
         await store.close();
       }
     });
+
+    test('an inconclusive enrol of a user an operator suspended at iProov names the action; no second token', async () => {
+      const store = openStore(kind, mkdtempSync(join(scratch, 'suspended-')), pg);
+      try {
+        const service = new api.JourneyService(client(), store);
+        const user = api.randomUserId();
+        const started = await service.start('enrol', user);
+        await emu.complete(started.token, { passed: true });
+        await emu.fault({ path: '/claim/enrol/validate', kind: 'status', status: 500 });
+        assert.equal((await service.finish(started.journeyId, started.token, 'node-test')).state, 'outcome_unknown');
+        await emu.seedUser({ api_key: EU.apiKey, user_id: user, status: 'Suspended' });
+        const reads = await emu.count(`/users/${user}`, 'GET');
+        for (let i = 0; i < 2; i += 1) {
+          const refused = await thrown(service.start('enrol', user));
+          assert.ok(refused instanceof api.ApiError, String(refused));
+          assert.equal(refused.code, 'inactive_user', String(refused));
+          assert.match(refused.message, /activate/);
+          assert.match(refused.message, /delete/);
+        }
+        assert.ok((await emu.count(`/users/${user}`, 'GET')) > reads, 'the users API was asked');
+        assert.equal(await emu.count('/claim/enrol/token'), 1, 'nobody gets a second token');
+        const users = (await emu.control('GET', '/state')).users.filter((u) => u.user_id === user);
+        assert.deepEqual(users.map((u) => u.status), ['Suspended']);
+        const [{ journey }] = await service.history(user);
+        assert.deepEqual(journey.attempts.map((a) => a.state), ['outcome_unknown']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    // The store calls the service makes outside a pump: which call of the service's fails
+    // (a history's first is journeysOf, its second auditOf) and the service call.
+    const outside = [
+      ['journeys_of', 1, (service, user) => service.history(user)],
+      ['audit_of', 2, (service, user) => service.history(user)],
+      ['delete_expired', 1, (service) => service.deleteExpired()],
+    ];
+    for (const [operation, from, run] of outside) {
+      test(`a store failing at ${operation} outside a request gives StoreUnavailableError`, async () => {
+        const store = openStore(kind, mkdtempSync(join(scratch, 'outside-')), pg);
+        try {
+          const user = await enrolled();
+          await new api.JourneyService(client(), store, { spool: false }).start('verify', user);
+          const faulty = failingStore(store, { from });
+          const service = new api.JourneyService(client(), faulty, { spool: false });
+          const error = await thrown(run(service, user));
+          storeUnavailable(error);
+          assert.deepEqual([error.storeOperation, error.journeyId, error.result], [operation, undefined, undefined]);
+          assert.equal(faulty.calls.length, from, faulty.calls.join());
+          faulty.heal();
+          assert.notEqual(await run(service, user), undefined, 'back up, it answers');
+        } finally {
+          await store.close();
+        }
+      });
+    }
   });
 }
 

@@ -391,8 +391,11 @@ describe('validate once across processes (PostgreSQL)', { skip: NO_POSTGRES }, (
     // Within its window: in progress, never sent again.
     const early = await thrown(patient.finish(started.journeyId, started.token, 'node-test'));
     assert.ok(early instanceof api.InvalidStateError && /in progress/.test(early.message), String(early));
-    // Once core's staleness limit has passed (a service whose clock is that far ahead).
-    const later = new api.JourneyService(client(), store, { clock: () => Date.now() + patient.policy.staleValidateMs });
+    // Once core's staleness limit has passed (a service whose clock is that far ahead): the
+    // limit of the instance that began the validate (the victim's), kept on the attempt.
+    const limit = (await store.get('journeys', started.journeyId)).attempts[0].stale_validate_ms;
+    assert.ok(Number.isInteger(limit) && limit > 0, `the victim's limit on the attempt: ${limit}`);
+    const later = new api.JourneyService(client(), store, { clock: () => Date.now() + limit });
     const settled = await later.finish(started.journeyId, started.token, 'node-test');
     assert.equal(settled.state, 'outcome_unknown');
     assert.equal(settled.next, 'start_attempt');

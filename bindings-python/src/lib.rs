@@ -585,6 +585,13 @@ fn spool_tombstone(id: &str, now: u64) -> String {
     host::spool_tombstone(id, now)
 }
 
+/// `store_error(store_operation)`: core's `store_unavailable` error JSON for a store method
+/// that raised outside a pump (returned, not raised; the host chains the store's error).
+#[pyfunction]
+fn store_error(store_operation: &str) -> String {
+    host::store_error(store_operation)
+}
+
 /// One request's journey pump: its tokens never leave it but through its actions.
 #[pyclass(frozen, module = "iproov_sansio._core")]
 #[derive(Debug)]
@@ -664,6 +671,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_wrapped(wrap_pyfunction!(store_schema))?;
     m.add_wrapped(wrap_pyfunction!(spool_due))?;
     m.add_wrapped(wrap_pyfunction!(spool_tombstone))?;
+    m.add_wrapped(wrap_pyfunction!(store_error))?;
     m.add_wrapped(wrap_pyfunction!(pump_new))?;
     m.add_wrapped(wrap_pyfunction!(pump_next))?;
     m.add_wrapped(wrap_pyfunction!(web_decide))?;

@@ -6,6 +6,7 @@ starting one journey at once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import signal
@@ -36,8 +37,8 @@ from journey_support import (
 )
 
 import iproov_sansio as ip
-from iproov_sansio.httpx import Client
-from iproov_sansio.journeys import JourneyService
+from iproov_sansio.httpx import AsyncClient, Client
+from iproov_sansio.journeys import AsyncJourneyService, JourneyService
 from iproov_sansio.stores import SQLiteStore
 
 KINDS = ["sqlite", "postgres"]
@@ -268,13 +269,15 @@ def _enrol_until_done(svc: JourneyService, emulator: Emulator, user: str) -> Dic
     raise AssertionError("the enrol did not end done in 3 rounds")
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("fault", ["5xx", "timeout", "reset"])
-def test_an_inconclusive_enrol_is_finished_by_its_user(emulator: Emulator, tmp_path: Path, fault: str) -> None:
+def test_an_inconclusive_enrol_is_finished_by_its_user(emulator: Emulator, tmp_path: Path, fault: str, kind: str) -> None:
     quick = {"timeout": 2.0, "retry": ip.RetryPolicy(max_retries=0)}
+    store, _ = make_store(kind, tmp_path)
     for oauth in (True, False):
         creds = dict(EU) if oauth else {"api_key": EU["api_key"], "secret": EU["secret"]}
         with Client(base_url=emulator.base_url(), **creds, **quick) as http:  # type: ignore[arg-type]
-            svc = JourneyService(http, ip_store(tmp_path, oauth))
+            svc = JourneyService(http, store)
             user = str(uuid.uuid4())
             started = svc.start("enrol", user)
             emulator.complete(started["token"], passed=True)
@@ -295,8 +298,93 @@ def test_an_inconclusive_enrol_is_finished_by_its_user(emulator: Emulator, tmp_p
                 assert "oauth_username" in refused.value.message
 
 
-def ip_store(tmp_path: Path, oauth: bool) -> Any:
-    return SQLiteStore(tmp_path / f"enrol-{'oauth' if oauth else 'plain'}-{uuid.uuid4().hex[:6]}.sqlite3")
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_inconclusive_enrol_of_a_user_suspended_at_iproov_names_the_operators_action(
+    emulator: Emulator, tmp_path: Path, kind: str
+) -> None:
+    """After an enrol whose validate got a 5xx, an operator suspended the user at iProov: the
+    next start reads the user (users API), asks for no token and answers ``inactive_user``
+    naming what the operator must do; every later start answers the same."""
+    store, _ = make_store(kind, tmp_path)
+    quick = {"timeout": 2.0, "retry": ip.RetryPolicy(max_retries=0)}
+    with Client(base_url=emulator.base_url(), **EU, **quick) as http:  # type: ignore[arg-type]
+        svc = JourneyService(http, store)
+        user = str(uuid.uuid4())
+        started = svc.start("enrol", user)
+        emulator.complete(started["token"], passed=True)
+        _fault_validate(emulator, "5xx")
+        out = svc.finish(started["journey_id"], started["token"], "pytest")
+        assert out["state"] == "outcome_unknown" and out["next"] == "start_attempt", out
+        emulator.control("POST", "/users", {"api_key": EU["api_key"], "user_id": user, "status": "Suspended"})
+        reads = emulator.count(f"/users/{user}", "GET")
+        for _ in range(2):
+            with pytest.raises(ip.ApiError) as refused:
+                svc.start("enrol", user)
+            assert refused.value.code == "inactive_user"
+            assert "activate" in refused.value.message and "delete" in refused.value.message
+        assert emulator.count(f"/users/{user}", "GET") > reads, "the users API was asked"
+        assert emulator.count("/claim/enrol/token") == 1, "nobody gets a second token"
+        assert [u["status"] for u in emulator.control("GET", "/state")["users"] if u["user_id"] == user] == ["Suspended"]
+        attempts = svc.history(user)[0]["journey"]["attempts"]
+        assert [a["state"] for a in attempts] == ["outcome_unknown"]
+
+
+#: The store calls the service makes outside a pump: the method, which call of the service's
+#: goes down (the history's first is ``journeys_of``, its second ``audit_of``), and the service
+#: call (sync, or a coroutine for the async service).
+OUTSIDE_A_PUMP = [
+    ("journeys_of", 1, lambda svc, user: svc.history(user)),
+    ("audit_of", 2, lambda svc, user: svc.history(user)),
+    ("delete_expired", 1, lambda svc, user: svc.delete_expired()),
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_history_and_delete_expired_raise_core_class_when_the_store_fails(
+    emulator: Emulator, tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store, _ = make_store(kind, tmp_path)
+    with Client(base_url=emulator.base_url(), **EU) as http:
+        user = enrolled(emulator)
+        JourneyService(http, store, spool=False).start("verify", user)
+        for method, down_at, call in OUTSIDE_A_PUMP:
+            log: List[str] = []
+            flaky = Flaky(store, log, down_at=down_at)
+            svc = JourneyService(http, flaky, spool=False)
+            with pytest.raises(ip.StoreUnavailableError) as caught:
+                call(svc, user)
+            error = caught.value
+            assert log[-1] == method, log
+            assert (error.store_operation, error.journey_id, error.result) == (method, None, None)
+            assert error.code == "store_unavailable"
+            _no_store_secret(error, caplog, tmp_path / "no-spool")
+            flaky.up()
+            assert call(svc, user) is not None, f"{method}: back up, it answers"
+        assert len(JourneyService(http, store, spool=False).history(user)) == 1
+
+
+def test_the_async_history_and_delete_expired_raise_core_class_when_the_store_fails(
+    emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SQLiteStore(tmp_path / "journeys.sqlite3")
+
+    async def scenario() -> None:
+        async with AsyncClient(base_url=emulator.base_url(), **EU) as client:
+            user = enrolled(emulator)
+            await AsyncJourneyService(client, store, spool=False).start("verify", user)
+            for method, down_at, call in OUTSIDE_A_PUMP:
+                log: List[str] = []
+                flaky = Flaky(store, log, down_at=down_at)
+                svc = AsyncJourneyService(client, flaky, spool=False)
+                with pytest.raises(ip.StoreUnavailableError) as caught:
+                    await call(svc, user)
+                assert log[-1] == method, log
+                assert (caught.value.store_operation, caught.value.journey_id) == (method, None)
+                _no_store_secret(caught.value, caplog, tmp_path / "no-spool")
+                flaky.up()
+                assert await call(svc, user) is not None
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.parametrize("kind", KINDS)

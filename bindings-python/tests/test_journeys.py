@@ -22,6 +22,7 @@ from journey_support import wait_for
 
 import iproov_sansio as ip
 from iproov_sansio.httpx import Client
+from iproov_sansio import journeys as journeys_module
 from iproov_sansio.journeys import JourneyService
 from iproov_sansio.stores import PostgresStore, SQLiteStore
 
@@ -287,16 +288,20 @@ def test_eight_processes_racing_validate_each_token_once(emulator: Emulator) -> 
     assert seen_in_progress > 0, "no process ever met another's validate in progress: the race never overlapped"
 
 
-def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(emulator: Emulator) -> None:
+def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = need_postgres()
     _clear_postgres()
     store = PostgresStore(url)
     # Core refuses a stale limit shorter than the client's longest validate plus a 10 s
     # margin: a client of 1 s and no retry allows 11 s. Two services here on one store: the
-    # default (90 s), which this test never reaches, and 11 s, which the pump waits out
-    # (wait_s) before it settles the abandoned validate. The victim is a default client (a
-    # 20 s validate) held 15 s by the emulator, so nothing but the kill ends its validate: a
-    # quick victim would settle it itself after 1 s, a race with the kill on a loaded machine.
+    # default, and 11 s. The victim is a default client (a 20 s validate) held 15 s by the
+    # emulator, so nothing but the kill ends its validate: a quick victim would settle it
+    # itself after 1 s, a race with the kill on a loaded machine. The victim's limit (its
+    # client's) is kept on the attempt and is the one that counts: the 11 s service waits
+    # past its own limit and still finds the validate in progress; only once the victim's
+    # limit is over (the service's clock moved on by it) is the attempt settled.
     quick = {"timeout": 1.0, "retry": ip.RetryPolicy(max_retries=0)}
     with Client(base_url=emulator.base_url(), **EU, **quick) as client:  # type: ignore[arg-type]
         patient = JourneyService(client, store, spool=False)
@@ -320,7 +325,13 @@ def test_a_process_killed_mid_validate_leaves_outcome_unknown_and_a_new_attempt(
         assert store.get("journeys", started["journey_id"])["attempts"][0]["state"] == "validating"  # type: ignore[index]
         with pytest.raises(ip.InvalidStateError, match="in progress"):
             patient.finish(started["journey_id"], started["token"], "pytest")  # within its window: not sent again
-        settled = settling.finish(started["journey_id"], started["token"], "pytest", wait_s=30)
+        attempt = (store.get("journeys", started["journey_id"]) or {})["attempts"][0]
+        assert attempt["stale_validate_ms"] > settling.policy["stale_validate_ms"] == 11_000
+        with pytest.raises(ip.InvalidStateError, match="in progress"):
+            settling.finish(started["journey_id"], started["token"], "pytest", wait_s=13)  # past its own 11 s
+        real_now = journeys_module._now
+        monkeypatch.setattr(journeys_module, "_now", lambda: real_now() + attempt["stale_validate_ms"])
+        settled = settling.finish(started["journey_id"], started["token"], "pytest")
         assert settled["state"] == "outcome_unknown" and settled["next"] == "start_attempt"
         again = patient.start("verify", user, started["journey_id"])
         assert again["attempt"] == 2 and again["token"] != started["token"]

@@ -173,6 +173,7 @@ export const native = Object.freeze({
   }),
   spoolDue: guarded(glue.spoolDue),
   spoolTombstone: guarded(glue.spoolTombstone),
+  storeError: guarded(glue.storeError),
   webDecide: guarded(glue.webDecide),
   /** Test hook: makes the instance trap, to prove the package survives it. */
   trapForTests: guarded(glue.__trapForTests),

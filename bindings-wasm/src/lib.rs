@@ -485,6 +485,13 @@ pub fn spool_tombstone(id: &str, now: f64) -> String {
     host::spool_tombstone(id, whole(now))
 }
 
+/// `storeError(storeOperation)`: core's `store_unavailable` error JSON for a store method that
+/// threw outside a pump (returned, not thrown; the JS layer chains the store's error).
+#[wasm_bindgen(js_name = storeError)]
+pub fn store_error(store_operation: &str) -> String {
+    host::store_error(store_operation)
+}
+
 /// `pumpNew(config, setupJson, requestJson, newId, now)`: a pump for one request; its handle
 /// (give it back with `freePump`).
 #[wasm_bindgen(js_name = pumpNew)]

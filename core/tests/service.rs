@@ -378,6 +378,51 @@ fn a_late_answer_replaces_an_outcome_settled_as_unknown() {
 }
 
 #[test]
+fn a_validate_is_presumed_dead_after_its_own_instances_limit_not_the_readers() {
+    let reader = World::new(json!({}), false).setup;
+    let long = reader.stale_validate_ms() * 4;
+    // The validating instance has the longer limit (a slower client).
+    let mut w = World::new(json!({"stale_validate_ms": long}), false);
+    let started = w.start("verify", None).unwrap();
+    let (id, token) = (id_of(&started), token_of(&started));
+    let mut slow =
+        w.pump(json!({"action": "finish", "journey_id": id, "token": token, "client": "ua", "spool": true}));
+    let (call, _) = w.until_call(&mut slow);
+    assert_eq!(w.journey(&id)["attempts"][0]["stale_validate_ms"], long);
+    // Another instance, whose own limit is shorter, past that limit: still in progress.
+    w.setup = reader;
+    w.now += w.setup.stale_validate_ms() + 1;
+    let error = w.finish(&id, &token).unwrap_err();
+    assert_eq!(error["code"], "invalid_state", "{error}");
+    assert_eq!(w.journey(&id)["attempts"][0]["state"], "validating");
+    // Past the validating instance's limit: settled.
+    w.now += long;
+    assert_eq!(w.finish(&id, &token).unwrap()["state"], "outcome_unknown");
+    assert_eq!(w.resume(&mut slow, &call).unwrap()["passed"], true);
+}
+
+#[test]
+fn a_validating_attempt_stored_without_its_limit_is_settled_by_the_readers() {
+    let mut w = World::new(json!({}), false);
+    let started = w.start("verify", None).unwrap();
+    let (id, token) = (id_of(&started), token_of(&started));
+    let mut slow =
+        w.pump(json!({"action": "finish", "journey_id": id, "token": token, "client": "ua", "spool": true}));
+    w.until_call(&mut slow);
+    // A record written before the limit was kept on the attempt.
+    let attempt = &mut w.journeys.get_mut(&id).unwrap()["attempts"][0];
+    assert!(
+        attempt
+            .as_object_mut()
+            .unwrap()
+            .remove("stale_validate_ms")
+            .is_some()
+    );
+    w.now += w.setup.stale_validate_ms() + 1;
+    assert_eq!(w.finish(&id, &token).unwrap()["state"], "outcome_unknown");
+}
+
+#[test]
 fn a_validate_that_never_left_gives_the_token_back() {
     let mut w = World::new(json!({}), false);
     let started = w.start("verify", None).unwrap();

@@ -198,7 +198,8 @@ class StoreUnavailableError(IProovError):
     @property
     def store_operation(self) -> Optional[str]:
         """The store call that failed: ``get``, ``insert``, ``update``, ``append_audit``,
-        ``forget``."""
+        ``forget``; outside a journey request, ``journeys_of``, ``audit_of`` (a history) or
+        ``delete_expired``."""
         return _opt_str(self._data, "store_operation")
 
     @property

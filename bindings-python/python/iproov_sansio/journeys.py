@@ -231,6 +231,13 @@ class _Service:
             request["wait_ms"] = round(wait_s * 1000)
         return request
 
+    @staticmethod
+    def _store_error(method: str) -> IProovError:
+        """Core's ``store_unavailable`` error for store ``method`` raising outside a pump
+        (``_core.store_error``: the method, no journey, no text of the store's error, which
+        the caller gets as ``__cause__``)."""
+        return from_dict(json.loads(_core.store_error(method)))
+
     def _replay_due(self) -> bool:
         wanted, self._replay_wanted = self._replay_wanted, False
         return wanted
@@ -416,19 +423,29 @@ class JourneyService(_Service):
             self._put_back(taken, keep, failed + todo)
         return replayed
 
+    def _stored(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._store, method)(*args)
+        except Exception as exc:  # any store failure: core's store_unavailable, the store's as cause
+            raise self._store_error(method) from exc
+
     def history(self, user_id: str) -> List[JourneyHistory]:
         """The user's journeys as stored (no token) with their audit records, oldest first:
-        ``[{"journey": {...}, "audit": [...]}]``. Raises the store's own exceptions."""
+        ``[{"journey": {...}, "audit": [...]}]``. Raises ``StoreUnavailableError``
+        (``store_operation`` ``journeys_of`` or ``audit_of``; the store's exception is its
+        ``__cause__``) when the store fails."""
         return [
             {"journey": json.loads(_core.service_view(json.dumps(record))),
-             "audit": cast(List[AuditRecord], self._store.audit_of(record["id"]))}
-            for record in self._store.journeys_of(user_id)
+             "audit": cast(List[AuditRecord], self._stored("audit_of", record["id"]))}
+            for record in self._stored("journeys_of", user_id)
         ]
 
     def delete_expired(self) -> int:
         """Deletes the journeys (and user records) past their retention (core's
-        ``expires_at_ms``); returns how many journeys. Raises the store's own exceptions."""
-        return int(self._store.delete_expired(_now()))
+        ``expires_at_ms``); returns how many journeys. Raises ``StoreUnavailableError``
+        (``store_operation`` ``delete_expired``; the store's exception is its ``__cause__``)
+        when the store fails."""
+        return int(self._stored("delete_expired", _now()))
 
 
 class AsyncJourneyService(_Service):
@@ -557,15 +574,21 @@ class AsyncJourneyService(_Service):
                 await asyncio.to_thread(self._put_back, taken, keep, failed + todo)
         return replayed
 
+    async def _stored(self, method: str, *args: Any) -> Any:
+        try:
+            return await self._store_call(method, args)
+        except Exception as exc:  # any store failure: core's store_unavailable, the store's as cause
+            raise self._store_error(method) from exc
+
     async def history(self, user_id: str) -> List[JourneyHistory]:
         """As :meth:`JourneyService.history`."""
-        records: List[Record] = await self._store_call("journeys_of", (user_id,))
+        records: List[Record] = await self._stored("journeys_of", user_id)
         return [
             {"journey": json.loads(_core.service_view(json.dumps(r))),
-             "audit": cast(List[AuditRecord], await self._store_call("audit_of", (r["id"],)))}
+             "audit": cast(List[AuditRecord], await self._stored("audit_of", r["id"]))}
             for r in records
         ]
 
     async def delete_expired(self) -> int:
         """As :meth:`JourneyService.delete_expired`."""
-        return int(await self._store_call("delete_expired", (_now(),)))
+        return int(await self._stored("delete_expired", _now()))

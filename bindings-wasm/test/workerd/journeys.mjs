@@ -432,7 +432,7 @@ const TESTS = {
     check((await count('/claim/verify/token')) === 3, 'three token requests');
   },
 
-  async 'the store failing from each call of a finish: nothing sent, or the outcome in the error'({ store, emu, enrolled }) {
+  async 'the store failing from each call of a finish: nothing sent, or the outcome in the error'({ store, emu, enrolled, count }) {
     const seen = new Set();
     for (let from = 1; ; from++) {
       const user = await enrolled();
@@ -460,11 +460,34 @@ const TESTS = {
       } else {
         // No spool on a Durable Object: the outcome reaches the caller, and the log says so.
         check(validated && error.result.passed === true && error.result.next === 'done', 'the outcome in the error', error);
+        check(error.result.journeyId === started.journeyId && error.journeyId === started.journeyId, "the error names the journey, its result is the journey's", error);
         check(lines.some((l) => l.includes(started.journeyId) && /no spool/.test(l)), 'logged at error level', lines);
         seen.add('after');
+        // The store is back (README "No spool on a Durable Object"). The same token again sends
+        // no second validate; the user is not locked out.
+        const validates = await count('/claim/verify/validate');
+        const again = await store.finish(started.journeyId, started.token);
+        const kept = (await store.stored(started.journeyId)).attempts[0].state;
+        if (error.storeOperation === 'append_audit') {
+          // The outcome was stored, its audit records were not: the journey holds the pass.
+          check(kept === 'passed' && again.passed === true && again.next === 'done', 'the stored pass answers', { kept, again });
+          seen.add('after, outcome stored');
+        } else {
+          // The outcome's write failed: the attempt stays validating (in progress meanwhile)
+          // until core's staleness limit settles it outcome_unknown; then a start is the
+          // journey's next attempt, with a new token.
+          check(error.storeOperation === 'update' && kept === 'validating', 'the attempt stays validating', { kept, error });
+          check(again.error?.name === 'InvalidStateError' && /in progress/.test(again.error.message), 'the same token meanwhile: in progress', again);
+          const later = await store.startLater(user, 15 * 60_000);
+          check(later.journeyId === started.journeyId && later.attempt === 2 && typeof later.token === 'string' && later.token !== started.token, 'after the limit, the next attempt', later);
+          const settled = (await store.stored(started.journeyId)).attempts[0].state;
+          check(settled === 'outcome_unknown', 'settled outcome_unknown, as core says', settled);
+          seen.add('after, outcome not stored');
+        }
+        check((await count('/claim/verify/validate')) === validates, 'no second validate', validates);
       }
     }
-    check(seen.has('before') && seen.has('after') && seen.has('answered'), 'failures before sending and after the answer', [...seen]);
+    check(['before', 'after', 'answered', 'after, outcome not stored'].every((s) => seen.has(s)), 'failures before sending and after the answer', [...seen]);
   },
 
   async 'the store failing from each call of a start: nothing sent before it is recorded'({ store, emu, enrolled }) {

@@ -46,6 +46,30 @@ pub fn spool_tombstone(id: &str, now: u64) -> String {
     to_text(&crate::service::spool::tombstone(id, now))
 }
 
+/// The canonical JSON of the error a host raises when a store call it makes outside a pump
+/// raised (a history, a deletion of what expired): `store_operation` names the store method
+/// (`journeys_of`, `audit_of`, `delete_expired`); [`Error::store_unavailable`], with no journey
+/// and no result (nothing was sent to iProov). The store's own error never goes in (it may
+/// quote a connection string or a password): the host chains it as the cause. A name that
+/// is not one of the store's methods is given as `store` (a host bug, not a caller's text).
+pub fn store_error(store_operation: &str) -> String {
+    const METHODS: [&str; 8] = [
+        "get",
+        "insert",
+        "update",
+        "append_audit",
+        "journeys_of",
+        "audit_of",
+        "delete_expired",
+        "forget",
+    ];
+    let operation = METHODS
+        .into_iter()
+        .find(|m| *m == store_operation)
+        .unwrap_or("store");
+    super::error_json(&Error::store_unavailable(operation, None, None))
+}
+
 /// A pump for one request ([`Pump::new`]): `setup_json` from [`service_setup`],
 /// `request_json` the request, `new_id` a fresh random id. Fails with `invalid_input`.
 pub fn pump_new(
@@ -89,6 +113,24 @@ pub fn pump_next(pump: &mut Pump, event_json: &str, now: u64) -> String {
 mod tests {
     use super::*;
     use crate::host::test_support::{eu_config, json};
+
+    #[test]
+    fn a_store_error_outside_a_pump_names_the_store_method_only() {
+        let error = json(&store_error("journeys_of"));
+        assert_eq!(
+            (&error["code"], &error["kind"], &error["store_operation"]),
+            (
+                &serde_json::json!("store_unavailable"),
+                &serde_json::json!("store_unavailable"),
+                &serde_json::json!("journeys_of")
+            )
+        );
+        assert!(error.get("journey_id").is_none() && error.get("result").is_none());
+        // Whatever a host passes, only a method name goes into the error.
+        let odd = json(&store_error("postgresql://u:pw@db/x"));
+        assert_eq!(odd["store_operation"], "store");
+        assert!(!odd.to_string().contains("pw@db"), "{odd}");
+    }
 
     #[test]
     fn a_verify_start_as_text() {

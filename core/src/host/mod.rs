@@ -360,7 +360,8 @@ pub use driver::{
     driver_response_pairs, driver_start, driver_start_enrol_image, driver_token_status,
 };
 pub use journey::{
-    pump_new, pump_next, service_setup, service_view, spool_due, spool_tombstone, store_schema,
+    pump_new, pump_next, service_setup, service_view, spool_due, spool_tombstone, store_error,
+    store_schema,
 };
 pub use parts::{build_enrol_image, parse_pairs, redact_request_parts};
 pub use steps::{flow_new, flow_step, web_decide};

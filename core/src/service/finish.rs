@@ -387,7 +387,12 @@ impl FinishJob {
                     self.pending = Pending::Outcome;
                     return update(&journey, read);
                 }
-                if let Err(error) = journey.begin_validate(index, &request.client, now) {
+                if let Err(error) = journey.begin_validate(
+                    index,
+                    &request.client,
+                    now,
+                    ctx.setup.stale_validate_ms(),
+                ) {
                     return Action::Failed { error, log: None };
                 }
                 self.pending = Pending::Begin;

@@ -89,6 +89,13 @@ pub struct StoredAttempt {
     /// When a validate began (Unix ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validating_since_ms: Option<u64>,
+    /// The `stale_validate_ms` of the instance that began the validate (ms): how long after
+    /// `validating_since_ms` any instance may presume it dead. The validating instance's
+    /// limit, not the reader's: an instance with a shorter one would otherwise settle a slow
+    /// validate of an instance whose client may still be waiting for iProov (issue 23 item
+    /// 3). Absent in records written before it was kept: the reader's limit then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_validate_ms: Option<u64>,
     /// When it ended (Unix ms).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended_at_ms: Option<u64>,
@@ -181,7 +188,7 @@ impl Exit {
 json_object! {
     StoredAttempt, deny_unknown_fields;
     req number, opt token, req token_sha256, req state, req issued_at_ms, opt validating_since_ms,
-    opt ended_at_ms, opt reason, opt error_code, opt result, opt settled_by, opt not_counted,
+    opt stale_validate_ms, opt ended_at_ms, opt reason, opt error_code, opt result, opt settled_by, opt not_counted,
     opt client, opt exit,
 }
 
@@ -320,8 +327,10 @@ impl JourneyRecord {
     }
 
     /// Applies what time alone decides: an issued token past its lifetime is expired, and a
-    /// validate begun more than `stale_validate_ms` ago whose instance never wrote its
-    /// outcome (it died) is outcome unknown. Returns true when the record changed.
+    /// validate whose instance never wrote its outcome (it died) is outcome unknown once it
+    /// began longer ago than the limit that instance stored on the attempt
+    /// ([`StoredAttempt::stale_validate_ms`]; for a record from before it was stored, the
+    /// reader's `stale_validate_ms`). Returns true when the record changed.
     pub fn settle(&mut self, now: u64, stale_validate_ms: u64) -> bool {
         let ttl = self.token_ttl_ms;
         let Some(last) = self.attempts.last_mut() else {
@@ -336,7 +345,7 @@ impl JourneyRecord {
                     >= last
                         .validating_since_ms
                         .unwrap_or(last.issued_at_ms)
-                        .saturating_add(stale_validate_ms) =>
+                        .saturating_add(last.stale_validate_ms.unwrap_or(stale_validate_ms)) =>
             {
                 Some((
                     AttemptState::OutcomeUnknown,
@@ -391,6 +400,7 @@ impl JourneyRecord {
             state: AttemptState::Issued,
             issued_at_ms: now,
             validating_since_ms: None,
+            stale_validate_ms: None,
             ended_at_ms: None,
             reason: None,
             error_code: None,
@@ -405,8 +415,16 @@ impl JourneyRecord {
     }
 
     /// Moves the open attempt of `token` to `validating`: the host writes this before the
-    /// validate leaves. Fails with `invalid_state` when the token's attempt is not `issued`.
-    pub fn begin_validate(&mut self, index: usize, client: &str, now: u64) -> Result<(), Error> {
+    /// validate leaves. `stale_validate_ms`: this instance's limit, kept on the attempt for
+    /// [`JourneyRecord::settle`]. Fails with `invalid_state` when the token's attempt is not
+    /// `issued`.
+    pub fn begin_validate(
+        &mut self,
+        index: usize,
+        client: &str,
+        now: u64,
+        stale_validate_ms: u64,
+    ) -> Result<(), Error> {
         let Some(attempt) = self.attempts.get_mut(index) else {
             return Err(Error::invalid_state("no such attempt"));
         };
@@ -419,6 +437,7 @@ impl JourneyRecord {
         }
         attempt.state = AttemptState::Validating;
         attempt.validating_since_ms = Some(now);
+        attempt.stale_validate_ms = Some(stale_validate_ms);
         attempt.client = Some(client.chars().take(CLIENT_CHARS).collect());
         self.touch(now);
         Ok(())
@@ -509,6 +528,7 @@ impl JourneyRecord {
         {
             a.state = AttemptState::Issued;
             a.validating_since_ms = None;
+            a.stale_validate_ms = None;
             self.touch(now);
             return Ok(());
         }

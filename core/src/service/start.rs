@@ -470,6 +470,22 @@ impl StartJob {
     /// done); Inactive, a half-made user (deleted, then a new token); Suspended, an operator's
     /// decision (refused, naming it); absent, a new token. Without them, the token request
     /// goes ahead and an `already_enrolled` answer names the operator's action.
+    ///
+    /// Why, from iProov's REST API v2.13.0 (OpenAPI; docs.iproov.com "Management API"):
+    /// - Inactive: the enrol token made the user and only `/claim/enrol/validate` activates it
+    ///   (`EnrolValidateRequest.activate`, default true), so an Inactive user is an enrol whose
+    ///   validate never took effect. The `already_enrolled` text says what a re-enrol needs:
+    ///   "either pass a new user_id or use the User Management API" to delete the user (the
+    ///   journey keeps its user_id, so it deletes: `DELETE /users/{existing_user_id}`, scope
+    ///   `user-write`), then asks for a new token.
+    /// - Suspended: a user is Suspended only by a decision: a validate sent with `activate:
+    ///   false` ("User will be SUSPENDED if false"), which this service never sends, or an
+    ///   operator's `POST /users/{user_id}/suspend` (scope `user-write-status`), undone by
+    ///   `POST /users/{user_id}/activate`. `inactive_user` ("User is in the wrong state (should
+    ///   have an Active state)") is iProov's own answer for it. Deleting would overrule the operator and, the Management API docs warn, end
+    ///   iProov's ability to investigate fraud linked to the user: core refuses with
+    ///   `inactive_user` naming both operator actions (activate, or delete) and asks for no
+    ///   token.
     fn reconcile(&mut self, ctx: &Ctx<'_>, journey: &JourneyRecord, now: u64) -> Option<Action> {
         let index = journey.unreconciled()?;
         if !can_use_users_api(ctx) {

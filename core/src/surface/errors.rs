@@ -281,7 +281,9 @@ fn class_fields(kind: ErrorKind) -> Vec<Field> {
             Field::req(
                 "store_operation",
                 Type::Str,
-                "The store call that failed: `get`, `insert`, `update`, `append_audit`, `forget`.",
+                "The store call that failed: `get`, `insert`, `update`, `append_audit`, `forget`; \
+                 outside a journey request, `journeys_of`, `audit_of` (a history) or \
+                 `delete_expired`.",
             ),
             Field::opt(
                 "journey_id",
