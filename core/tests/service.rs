@@ -423,6 +423,21 @@ fn a_validating_attempt_stored_without_its_limit_is_settled_by_the_readers() {
 }
 
 #[test]
+fn a_record_with_fields_of_a_newer_version_is_read_and_finished() {
+    // Every instance reads what any instance wrote: during a rolling deploy an older reader
+    // meets fields a newer writer added (as `stale_validate_ms` once was), and must not refuse
+    // the user's journey over them.
+    let mut w = World::new(json!({}), false);
+    let started = w.start("verify", None).unwrap();
+    let (id, token) = (id_of(&started), token_of(&started));
+    let record = w.journeys.get_mut(&id).unwrap();
+    record["a_later_field"] = json!({"kept": true});
+    record["attempts"][0]["a_later_field"] = json!(1);
+    assert_eq!(w.finish(&id, &token).unwrap()["passed"], true);
+    assert_eq!(w.journey(&id)["attempts"][0]["state"], "passed");
+}
+
+#[test]
 fn a_validate_that_never_left_gives_the_token_back() {
     let mut w = World::new(json!({}), false);
     let started = w.start("verify", None).unwrap();

@@ -185,8 +185,11 @@ impl Exit {
         Ok(counts)
     }
 }
+// Stored records are read by every instance, of whatever version wrote them: a field a newer
+// version adds must not make an older reader refuse the user's journey (a rolling deploy), so
+// they are read tolerantly, unlike what a host or a browser hands in.
 json_object! {
-    StoredAttempt, deny_unknown_fields;
+    StoredAttempt, allow_unknown_fields;
     req number, opt token, req token_sha256, req state, req issued_at_ms, opt validating_since_ms,
     opt stale_validate_ms, opt ended_at_ms, opt reason, opt error_code, opt result, opt settled_by, opt not_counted,
     opt client, opt exit,
@@ -247,7 +250,7 @@ pub struct JourneyRecord {
     pub attempts: Vec<StoredAttempt>,
 }
 json_object! {
-    JourneyRecord, deny_unknown_fields;
+    JourneyRecord, allow_unknown_fields;
     req id, req version, req flow, req user_id, opt assurance_type, req resource, req max_attempts,
     opt window_ms, req expires_at_ms, req retention_ms,
     req token_ttl_ms, req created_at_ms, req updated_at_ms, opt attempts,
