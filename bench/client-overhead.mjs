@@ -20,6 +20,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CALLS, calls } from './calls.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -30,14 +31,9 @@ const option = (name) => {
 const quick = argv.includes('--quick');
 const jsonFile = option('--json');
 const implChoice = option('--impl') ?? 'both';
-const CALLS = quick ? 1000 : 5000;
+const PAIRS = quick ? 1000 : 5000;
 const WARMUP = 200;
 const GOAL = 1.05;
-
-// The emulator's built-in EU service provider (tests/emulator/README.md).
-const API_KEY = 'eudefaultkey0000000000000000000000000000';
-const SECRET = 'eudefaultsecret0000000000000000000000000';
-const USER = '5f1c2a9e-7b3d-4c8e-9a01-2d6f4b8c0e13';
 
 const IMPLS = {
   node: { label: 'Node (iproov-sansio, napi)', entry: join(root, 'bindings-node/index.mjs') },
@@ -86,27 +82,8 @@ const median = (xs) => {
 
 async function measureImpl(name, base) {
   const api = (await import(pathToFileURL(IMPLS[name].entry).href)).default;
-  const client = api.createClient({ baseUrl: base, apiKey: API_KEY, secret: SECRET });
-  const config = new api.Config({ baseUrl: base, apiKey: API_KEY, secret: SECRET });
-
-  // A raw fetch of the request core builds for the same call: same bytes on the wire.
-  const rawOf = (operation, input) => {
-    const request = api.build(operation, config, input);
-    const init = { method: request.method, headers: Object.fromEntries(request.headers) };
-    if (request.body && request.body.length > 0) init.body = request.body;
-    return async () => {
-      const response = await fetch(request.url, init);
-      return [response.status, await response.json()];
-    };
-  };
-  const pairs = [
-    ['availability (GET)', rawOf('availability', {}), () => client.availability()],
-    [
-      'enrol_token (POST)',
-      rawOf('enrol_token', { resource: 'Login', user_id: USER }),
-      () => client.enrolToken({ resource: 'Login', userId: USER }),
-    ],
-  ];
+  const made = calls(api, base);
+  const pairs = CALLS.map(([label, name]) => [label, ...made[name]]);
   const rows = [];
   for (const [call, raw, ours] of pairs) {
     const [status] = await raw();
@@ -118,7 +95,7 @@ async function measureImpl(name, base) {
     }
     const rawT = [];
     const ourT = [];
-    for (let i = 0; i < CALLS; i++) {
+    for (let i = 0; i < PAIRS; i++) {
       const t0 = performance.now();
       await raw();
       const t1 = performance.now();
@@ -153,7 +130,7 @@ async function measureWorkerd(emulatorUrl) {
       return ms;
     };
     const rows = [];
-    for (const [label, call] of [['availability (GET)', 'availability'], ['enrol_token (POST)', 'enrol_token']]) {
+    for (const [label, call] of CALLS) {
       for (let i = 0; i < WARMUP / BATCH; i++) {
         await batch(call, 'raw', BATCH);
         await batch(call, 'client', BATCH);
@@ -161,7 +138,7 @@ async function measureWorkerd(emulatorUrl) {
       const empty = [];
       const rawT = [];
       const ourT = [];
-      for (let i = 0; i < CALLS / BATCH; i++) {
+      for (let i = 0; i < PAIRS / BATCH; i++) {
         empty.push(await batch(call, 'raw', 0));
         rawT.push(await batch(call, 'raw', BATCH));
         ourT.push(await batch(call, 'client', BATCH));
@@ -182,7 +159,7 @@ async function measureWorkerd(emulatorUrl) {
 
 const binary = emulatorBinary();
 const { child, url } = await startEmulator(binary);
-const results = { host: 'js-client', node: process.version, quick, calls: CALLS, goal: GOAL, emulator: binary, impls: {} };
+const results = { host: 'js-client', node: process.version, quick, calls: PAIRS, goal: GOAL, emulator: binary, impls: {} };
 try {
   const base = `${url}/eu/api/v2`;
   for (const name of chosen) {
@@ -196,7 +173,7 @@ try {
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 console.log(`Client overhead vs a raw fetch of the same request to the emulator (${binary.split('/').at(-2)} build)`);
-console.log(`Node ${process.version}, ${CALLS} alternating pairs per call, mean without the slowest 10%, ${quick ? 'quick' : 'full'} run`);
+console.log(`Node ${process.version}, ${PAIRS} alternating pairs per call, mean without the slowest 10%, ${quick ? 'quick' : 'full'} run`);
 console.log('');
 console.log(`${pad('package', 42)}${pad('call', 22)}${lpad('raw fetch', 11)}${lpad('client', 11)}${lpad('ratio', 8)}${lpad('median', 8)}`);
 console.log('-'.repeat(102));
