@@ -127,7 +127,9 @@ export function makeNodeStores(load, core) {
 
     /**
      * @param {string | object} target a connection URL (`postgresql://user@host:port/db`), a
-     *   `pg.Pool` config, or a pool (anything with `query` and `connect`: yours to end)
+     *   `pg.Pool` config, or a pool (anything with `query` and `connect`: yours to end). A pool
+     *   this store makes has core's defaults under the config's own: `connectionTimeoutMillis`
+     *   10 000 (to connect, and to wait for a free connection; pg's own waits forever) and `max` 10
      * @param {{spool?: string | false}} [options] `spool`: a local file where validated
      *   outcomes wait while the database is down (the service needs one, or `spool: false`)
      * @throws {Error} without the `pg` package installed
@@ -139,7 +141,10 @@ export function makeNodeStores(load, core) {
         this.#own = false;
       } else {
         const { Pool } = driver('pg', 'PostgresStore');
-        this.#pool = new Pool(typeof target === 'string' ? { connectionString: target } : target);
+        // Core's defaults, under what the caller's config says: pg's own would wait for a
+        // connection forever, and a database host that does not answer must fail the call.
+        const { connect_timeout_ms: connectionTimeoutMillis, pool_max: max } = this.#schema.connection;
+        this.#pool = new Pool({ connectionTimeoutMillis, max, ...(typeof target === 'string' ? { connectionString: target } : target) });
         this.#own = true;
       }
       // A pool's idle connection that the server drops (a restart, a failover) emits

@@ -6,12 +6,13 @@ import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { api } from './impl.mjs';
-import { FileSpool } from '../index.mjs';
+import { FileSpool, PostgresStore } from '../index.mjs';
 import { startEmulator, EU } from './emulator.mjs';
 import { KINDS, NO_POSTGRES, POSTGRES, openStore, privateDatabase } from './journey-support.mjs';
 
@@ -185,6 +186,25 @@ test("an SQLite file takes core's connection settings (WAL: the file's own, seen
     } finally {
       other.close();
     }
+  } finally {
+    await store.close();
+  }
+});
+
+test("a PostgreSQL host that never answers fails the store's call (core's connect timeout), never hangs it", { timeout: 60_000 }, async (t) => {
+  // A listener that takes the connection and never says a word: pg's own pool would wait for
+  // the server's first message forever.
+  const held = [];
+  const silent = createServer((socket) => held.push(socket));
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of held) socket.destroy();
+    silent.close();
+  });
+  const store = new PostgresStore(`postgresql://nobody@127.0.0.1:${silent.address().port}/none`, { spool: false });
+  try {
+    await assert.rejects(store.get('journeys', 'any'), /timeout/i);
+    assert.ok(held.length >= 1, 'the store connected to the silent host');
   } finally {
     await store.close();
   }

@@ -303,11 +303,17 @@ def _dropped(conn: Any) -> bool:
     return bool(readable)
 
 
+_POSTGRES = _schema("postgres")["connection"]  # core's connect timeout and pool size
+
+
 def _connect_args(conninfo: str) -> Dict[str, Any]:
     from psycopg.conninfo import conninfo_to_dict
 
-    # A database host that does not answer must fail the call, not hang it.
-    return {} if "connect_timeout" in conninfo_to_dict(conninfo) else {"connect_timeout": 10}
+    # A database host that does not answer must fail the call, not hang it (core's default;
+    # libpq takes whole seconds).
+    if "connect_timeout" in conninfo_to_dict(conninfo):
+        return {}
+    return {"connect_timeout": max(1, _POSTGRES["connect_timeout_ms"] // 1000)}
 
 
 class PostgresStore(_SyncStore):
@@ -375,28 +381,31 @@ class AsyncPostgresStore:
     made with ``await AsyncPostgresStore.open(conninfo, spool_path=..., max_size=10)``, which
     opens the pool and the schema.
 
-    ``max_size``: at most this many connections open at once (default 10; a call beyond them
+    ``max_size``: at most this many connections open at once (default: core's ``pool_max``,
+    10; a call beyond them
     waits for one to come back, at most ``timeout`` seconds); one is kept open while idle.
     Each connection is checked before a call gets it (the pool's ``check``: its socket looked
     at, no round trip), so one the server dropped (a restart, a failover) is replaced, not
-    failed on; the pool's workers reconnect while the server is down. ``timeout`` (default 10 s): how long a call
+    failed on; the pool's workers reconnect while the server is down. ``timeout`` (default:
+    core's ``connect_timeout_ms``, 10 s): how long a call
     waits for a connection before ``psycopg_pool.PoolTimeout`` (a ``psycopg.OperationalError``:
     the service makes it a ``StoreUnavailableError``), so a database that does not answer fails
     the call, never hangs it. The store's exceptions are psycopg's. Nothing of ``conninfo`` is
     shown in its ``repr``. :meth:`close` closes the pool."""
 
-    def __init__(self, conninfo: str, *, spool_path: Union[str, Path, None] = None, max_size: int = 10,
-                 timeout: float = 10.0) -> None:
+    def __init__(self, conninfo: str, *, spool_path: Union[str, Path, None] = None, max_size: Optional[int] = None,
+                 timeout: Optional[float] = None) -> None:
         """Use :meth:`open`; a store made here opens its pool and the schema at its first call
         (the pool is made on the event loop that runs it)."""
         import psycopg_pool  # noqa: F401  (missing: ImportError here, not at the first call)
 
+        max_size = _POSTGRES["pool_max"] if max_size is None else max_size
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
         self._conninfo = conninfo
         self._args = {**_connect_args(conninfo), "autocommit": True}
         self._max_size = max_size
-        self._timeout = timeout
+        self._timeout = _POSTGRES["connect_timeout_ms"] / 1000 if timeout is None else timeout
         self.spool_path = None if spool_path is None else Path(spool_path)
         self._plans = _Plans("postgres")
         self._pool: Any = None
@@ -404,8 +413,8 @@ class AsyncPostgresStore:
         self._opened = False
 
     @classmethod
-    async def open(cls, conninfo: str, *, spool_path: Union[str, Path, None] = None, max_size: int = 10,
-                   timeout: float = 10.0) -> "AsyncPostgresStore":
+    async def open(cls, conninfo: str, *, spool_path: Union[str, Path, None] = None, max_size: Optional[int] = None,
+                   timeout: Optional[float] = None) -> "AsyncPostgresStore":
         """A store with its pool and schema opened (created, migrated; a newer one raises
         ``InvalidStateError``; a server that cannot be reached in ``timeout`` seconds,
         ``psycopg_pool.PoolTimeout``)."""

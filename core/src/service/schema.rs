@@ -195,6 +195,15 @@ impl Dialect {
 /// a request (and its page) within seconds.
 pub const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 
+/// How long a host waits for a PostgreSQL connection by default (ms): to connect, and for a
+/// free one of its pool. A database host that does not answer (a failover, a dropped route)
+/// then fails the call as `store_unavailable` within seconds instead of hanging it.
+pub const POSTGRES_CONNECT_TIMEOUT_MS: u64 = 10_000;
+
+/// The most connections a host's own PostgreSQL pool opens by default: a service's requests
+/// each hold one for a few statements, and many instances share the server's limit.
+pub const POSTGRES_POOL_MAX: u64 = 10;
+
 /// Every statement of `dialect` (`sqlite` or `postgres`) as JSON:
 ///
 /// ```text
@@ -216,7 +225,9 @@ pub const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 /// `schema_table`, `schema_version` (one row, column `version`); none: `create`, then
 /// `set_version` with [`VERSION`]; an older one: its migrations in order, then `set_version`;
 /// a newer one: refuse to run ([`check_version`]). `connection`: for SQLite, the `pragmas`
-/// to run on each new connection and its default `busy_timeout_ms`; `null` for PostgreSQL.
+/// to run on each new connection and its default `busy_timeout_ms`; for PostgreSQL, the
+/// default `connect_timeout_ms` (to connect, and to wait for a pooled connection) and
+/// `pool_max` (the most connections a host's own pool opens).
 pub fn schema(dialect: &str) -> Result<Value, Error> {
     let d = match dialect {
         "sqlite" => &SQLITE,
@@ -242,9 +253,10 @@ pub fn schema(dialect: &str) -> Result<Value, Error> {
             "schema_version".into(),
             json!("SELECT max(version) AS version FROM iproov_schema"),
         );
-        // How a host opens a connection to an SQLite file (none for PostgreSQL, nor for a
-        // Durable Object's SQL, whose durability is the platform's): WAL, so readers never
-        // wait for a writer; synchronous=FULL, so a committed write (a `validating` attempt,
+        // How a host opens a connection: for PostgreSQL, its connect and pool-wait timeout and
+        // its pool's size (a host's own pool; one the application hands in is its own); for an
+        // SQLite file (not a Durable Object's SQL, whose durability is the platform's): WAL,
+        // so readers never wait for a writer; synchronous=FULL, so a committed write (a `validating` attempt,
         // which keeps validate one-shot, or an outcome) survives a power cut, where NORMAL
         // may lose the last commits; a writer waits this long for another's lock, then the
         // call fails (store_unavailable: the pump decides).
@@ -255,7 +267,8 @@ pub fn schema(dialect: &str) -> Result<Value, Error> {
                     json!({"pragmas": ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"],
                                    "busy_timeout_ms": SQLITE_BUSY_TIMEOUT_MS})
                 }
-                _ => Value::Null,
+                _ => json!({"connect_timeout_ms": POSTGRES_CONNECT_TIMEOUT_MS,
+                            "pool_max": POSTGRES_POOL_MAX}),
             },
         );
         map.insert("create".into(), json!(d.create()));
@@ -322,5 +335,24 @@ mod tests {
             check_version(VERSION + 1).unwrap_err().code(),
             "invalid_state"
         );
+    }
+
+    #[test]
+    fn each_dialect_says_how_to_connect_and_only_postgres_locks() {
+        let (sqlite, postgres) = (schema("sqlite").unwrap(), schema("postgres").unwrap());
+        assert!(sqlite["lock"].is_null());
+        assert!(
+            postgres["lock"]
+                .as_str()
+                .unwrap()
+                .contains("pg_advisory_xact_lock")
+        );
+        assert_eq!(
+            sqlite["connection"]["busy_timeout_ms"],
+            SQLITE_BUSY_TIMEOUT_MS
+        );
+        let pg = &postgres["connection"];
+        assert_eq!(pg["connect_timeout_ms"], POSTGRES_CONNECT_TIMEOUT_MS);
+        assert_eq!(pg["pool_max"], POSTGRES_POOL_MAX);
     }
 }
