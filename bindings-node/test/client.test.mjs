@@ -350,12 +350,14 @@ test('a 5xx answer to validate is OutcomeUnknownError too, never repeated', asyn
 });
 
 test('TimeoutError: no answer in time (retries exhausted)', async () => {
-  await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 1_000, times: 2 });
+  // Held at the emulator until released: no answer however slow the machine is.
+  await emu.fault({ path: '/claim/verify/token', kind: 'delay', hold: true, times: 2 });
   const c = client({ timeoutMs: 150, maxRetries: 1 });
   await rejects(c.verifyToken({ resource: 'Login', userId: 'someone' }), api.TimeoutError, (e) => {
     assert.equal(e.code, 'timeout');
     assert.ok(e instanceof api.TransportError);
   });
+  await emu.release();
 });
 
 test('ConnectionError: nothing listens (retried, then given up)', async () => {
@@ -400,7 +402,7 @@ test('OAuth tokens are reused within the policy and renewed after a rejection', 
 });
 
 test('a caller AbortSignal ends the call as AbortedError naming its reason, with an audit record', async () => {
-  await emu.fault({ path: '/claim/verify/token', kind: 'delay', delay_ms: 1_000 });
+  await emu.fault({ path: '/claim/verify/token', kind: 'delay', hold: true }); // answered only once released
   const records = [];
   const controller = new AbortController();
   const pending = client({ audit: (r) => records.push(r) }).verifyToken({ resource: 'Login', userId: 'someone' }, { signal: controller.signal });
@@ -411,6 +413,7 @@ test('a caller AbortSignal ends the call as AbortedError naming its reason, with
     assert.ok(e instanceof api.TransportError);
   });
   assert.deepEqual(records.map((r) => [r.operation, r.outcome, r.error?.code]), [['verify_token', 'error', 'aborted']]);
+  await emu.release();
   // aborted before anything is sent: nothing goes out
   await emu.control('DELETE', '/requests');
   await rejects(client().verifyToken({ resource: 'Login', userId: 'someone' }, { signal: AbortSignal.abort() }), api.AbortedError);

@@ -167,12 +167,15 @@ test('no credential, in any form, in any string form of any error or audit recor
   await expect('configured token', api.OAuthError, configured.getUser({ userId }), redactedEcho);
   // Timeouts: a token call (retried, then TimeoutError) and a validate (outcome unknown).
   const slow = make({ timeoutMs: 150 });
-  await emu.fault({ path: '/claim/enrol/token', kind: 'delay', delay_ms: 600, times: 3 });
+  // Held at the emulator until released: no answer in time however slow the machine is.
+  await emu.fault({ path: '/claim/enrol/token', kind: 'delay', hold: true, times: 3 });
   await expect('timeout', api.TimeoutError, slow.enrolToken({ resource: 'R', userId: api.randomUserId() }));
+  await emu.release();
   const claim = await c.verifyToken({ resource: 'R', userId });
   await emu.complete(claim.token);
-  await emu.fault({ path: '/claim/verify/validate', kind: 'delay', delay_ms: 600 });
+  await emu.fault({ path: '/claim/verify/validate', kind: 'delay', hold: true });
   await expect('validate timeout', api.OutcomeUnknownError, slow.verifyValidate({ userId, token: claim.token, client: 'probe' }));
+  await emu.release();
   // Resets: retried until exhausted; and after a validate was consumed.
   await emu.fault({ path: `/users/${userId}`, method: 'GET', kind: 'reset', times: 3 });
   await expect('reset', api.ConnectionError, c.getUser({ userId }));
@@ -190,8 +193,9 @@ test('no credential, in any form, in any string form of any error or audit recor
   await emu.fault({ path: '/claim/enrol/token', kind: 'status', status: 200, html: echo(first) });
   await expect('html 200', api.DecodeError, c.enrolToken({ resource: 'R', userId: api.randomUserId() }), redactedEcho);
   // The caller's abort.
-  await emu.fault({ path: '/claim/enrol/token', kind: 'delay', delay_ms: 500 });
+  await emu.fault({ path: '/claim/enrol/token', kind: 'delay', hold: true });
   await expect('abort', api.AbortedError, c.enrolToken({ resource: 'R', userId: api.randomUserId() }, { signal: AbortSignal.timeout(50) }));
+  await emu.release();
   // Config checks: a credential with a line break is refused naming the field, not showing it.
   await expect('config', api.InvalidInputError, Promise.resolve().then(() => make({ accessToken: `${CONFIGURED}\n` })), (e) => assert.equal(e.field, 'access_token'));
   await expect('config agent', api.InvalidInputError, Promise.resolve().then(() => make({ userAgent: `x\n${SECRET}` })));
