@@ -232,7 +232,7 @@ function journalTest(site, origin) {
     const { url } = site();
     const mark = await emu.journalMark();
     const user = randomUUID();
-    const headers = { Origin: origin ?? url, 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/5.0 (journal)', 'x-test-user': user };
+    const headers = { Origin: origin ?? url, 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/5.0 (journal)', ...DEV_LOGIN(user) };
     const post = async (path, body) => {
       const response = await fetch(`${url}/iproov/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
       return { status: response.status, json: await response.json() };
