@@ -7,13 +7,13 @@ WASM_TARGET=wasm32-unknown-unknown
 # Bytes, gzip -9: the build fails above this guard. Set just over the module's size as Debian's
 # rustc-web builds it (191 244 bytes on 2026-12-07; 192 722 later that day with the journey
 # service's token backoff, its spool replay rule, SQLite's settings in core's schema and core
-# host's header pairs for Python; 193 416 with the telemetry levels, the health facts, the
-# staleness limit kept on each attempt, core's store error for history/delete_expired and
-# PostgreSQL's connection defaults; each time raised on purpose: BENCHMARKS.md "Edge module
+# host's header pairs for Python; 193 525 with the telemetry levels, the health facts, the
+# staleness limit kept on each attempt, core's store error for history/delete_expired,
+# PostgreSQL's connection defaults and the token's reuse event; each time raised on purpose: BENCHMARKS.md "Edge module
 # size and start"), so that growth is seen when it lands: raise it on purpose, with the
 # figure, when a change needs the bytes. (Goal: 120 KB.) rustup's prebuilt std (no -Zbuild-std, no
 # immediate-abort) makes a larger module that was never measured here: it keeps the old, loose guard.
-WASM_GZIP_LIMIT=193500
+WASM_GZIP_LIMIT=193600
 WASM_GZIP_LIMIT_RUSTUP=307200
 # SIMD (every engine the package targets has had it since 2021): core's scans of large frames
 # (memchr) use it.

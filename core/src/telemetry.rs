@@ -23,7 +23,8 @@ pub const SEND: &str = "iproov.send";
 pub const CALL: &str = "iproov.call";
 /// A retry scheduled after a failed send.
 pub const RETRY: &str = "iproov.retry";
-/// The users API's OAuth access token was fetched.
+/// The users API's OAuth access token was fetched (info), or reused by a call's first send
+/// (debug, with `iproov.token.uses`: the requests it has authorized, this one included).
 pub const TOKEN: &str = "iproov.token";
 /// One journey request (start, finish, replay) and how it ended.
 pub const JOURNEY: &str = "iproov.journey";

@@ -878,6 +878,43 @@ fn the_users_api_token_fetch_is_told_and_its_key_never_shown() {
     assert!(
         !text.contains(KEY) && !text.contains("at-driver-Vb6Jc3Tp5Fy0") && !text.contains(PASSWORD)
     );
+    // Its first use (this poll's send) was its fetch: no reuse is told. The next call reuses
+    // it, and says so once.
+    let _ = sent(&fetched);
+    respond(&mut d, id, 200, USER_BODY, T0 + 6);
+    let _ = done(d.poll(id, T0 + 6));
+    let next = d.start(
+        Operation::GetUser,
+        &input(json!({"user_id": USER})),
+        with,
+        T0 + 7,
+    );
+    let reused = d.poll(next, T0 + 7);
+    let _ = sent(&reused);
+    assert_eq!(reused.events.len(), 1, "{:?}", reused.events);
+    let event = &reused.events[0];
+    assert_eq!(
+        (event["name"].as_str(), event["level"].as_str()),
+        (Some("iproov.token"), Some("debug"))
+    );
+    assert_eq!(event["attributes"]["iproov.token.uses"], 2);
+    assert_eq!(event["attributes"]["iproov.operation"], "get_user");
+    let text = serde_json::to_string(&reused.events).unwrap();
+    assert!(!text.contains("at-driver-Vb6Jc3Tp5Fy0") && !text.contains(KEY));
+    // A host mapping INFO and above gets no reuse event.
+    respond(&mut d, next, 200, USER_BODY, T0 + 8);
+    let _ = done(d.poll(next, T0 + 8));
+    let info = CallContext {
+        telemetry: Some(Level::Info),
+        ..CallContext::default()
+    };
+    let quiet = d.start(
+        Operation::GetUser,
+        &input(json!({"user_id": USER})),
+        info,
+        T0 + 9,
+    );
+    assert!(d.poll(quiet, T0 + 9).events.is_empty());
 }
 
 #[test]

@@ -366,7 +366,23 @@ impl Call {
                     .tokens
                     .prepare(&driver.config, self.operation, &mut request, now)
                 {
-                    Ok(TokenStep::Authorized { .. }) => generation = Some(driver.generation),
+                    Ok(TokenStep::Authorized { uses }) => {
+                        generation = Some(driver.generation);
+                        // Its first use was its fetch (told then); a later call's first
+                        // send tells the reuse once, not each retry's.
+                        if uses > 1 && self.attempt == 0 && self.tells(Level::Debug) {
+                            let event = Event::new(
+                                telemetry::TOKEN,
+                                Level::Debug.name(),
+                                now,
+                                "iproov: the users API's OAuth access token was reused",
+                            )
+                            .with("iproov.operation", self.operation.name())
+                            .with("iproov.token.uses", uses);
+                            self.events
+                                .push(driver.server_attributes(event).into_json());
+                        }
+                    }
                     Ok(TokenStep::NeedToken(_)) => {}
                     Err(error) => {
                         self.state = State::Failed(error);
